@@ -1,0 +1,194 @@
+"""Every reelstack setting, and the one place that reads the environment.
+
+A key ``a.b_c`` is set by the environment variable ``REELSTACK_A_B_C``, by
+``[a] b_c = ...`` in the TOML file named by ``REELSTACK_CONFIG`` (default
+``<home>/reelstack.toml``), or at runtime with ``reelstack config set`` when the
+setting is marked runtime.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from reelstack.config import (
+    Config,
+    Setting,
+    SettingsRegistry,
+    parse_bool,
+    parse_choice,
+    parse_float,
+    parse_int,
+    parse_str,
+    parse_url,
+)
+
+REGISTRY = SettingsRegistry()
+add = REGISTRY.add
+
+
+def _parse_home(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("must not be empty")
+    return str(Path(raw).expanduser().resolve())
+
+
+def _under_home(template: str) -> Callable[[Config], str]:
+    def default(config: Config) -> str:
+        return template.format(home=config.get(HOME))
+
+    return default
+
+
+HOME = add(
+    Setting(
+        "home",
+        _parse_home,
+        ".reelstack",
+        "Folder for the local cluster's state, embedded stores and logs.",
+    )
+)
+
+# -- ports: each chosen by URL --------------------------------------------------
+
+LOG_URL = add(
+    Setting(
+        "log.url",
+        parse_url("sqlite", "kafka"),
+        _under_home("sqlite:///{home}/data/log.db"),
+        "Event log (EventLog port): sqlite:///PATH or kafka://HOST:PORT[,HOST:PORT].",
+    )
+)
+LOG_RETENTION_MS = add(
+    Setting(
+        "log.retention_ms",
+        parse_int(minimum=1),
+        str(7 * 24 * 3600 * 1000),
+        "Default retention of a topic's records, in milliseconds (Kafka's 7 days).",
+    )
+)
+WIDECOLUMN_URL = add(
+    Setting(
+        "widecolumn.url",
+        parse_url("sqlite", "cassandra"),
+        _under_home("sqlite:///{home}/data/widecolumn.db"),
+        "Wide-column store (WideColumnStore port): sqlite:///PATH or cassandra://HOST:PORT/KEYSPACE.",
+    )
+)
+SQL_URL = add(
+    Setting(
+        "sql.url",
+        parse_url("sqlite+aiosqlite", "postgresql+asyncpg", "cockroachdb+asyncpg"),
+        _under_home("sqlite+aiosqlite:///{home}/data/sql.db"),
+        "Relational store (SQLAlchemy async URL).",
+    )
+)
+CACHE_URL = add(
+    Setting(
+        "cache.url",
+        parse_url("memory", "sqlite", "memcached"),
+        _under_home("sqlite:///{home}/data/cache.db"),
+        "Cache (Cache port): memory://, sqlite:///PATH (shared by processes) or memcached://...",
+    )
+)
+BLOB_URL = add(
+    Setting(
+        "blob.url",
+        parse_url("file", "s3"),
+        _under_home("file://{home}/blobs"),
+        "Blob store (BlobStore port): file:///PATH or s3://BUCKET.",
+    )
+)
+
+# -- this instance ----------------------------------------------------------------
+
+SERVICE_NAME = add(Setting("service.name", parse_str, "hello", "Service this process runs."))
+SERVICE_HOST = add(Setting("service.host", parse_str, "127.0.0.1", "Address to listen on."))
+SERVICE_PORT = add(
+    Setting("service.port", parse_int(0, 65535), "0", "Port to listen on (0: any free port).")
+)
+SERVICE_ZONE = add(Setting("service.zone", parse_str, "a", "Availability zone of this instance."))
+SERVICE_VERSION = add(Setting("service.version", parse_str, "v1", "Version this instance runs."))
+INSTANCE_ID = add(
+    Setting("instance.id", parse_str, "", "Instance id (default: service-zone-port).")
+)
+SHUTDOWN_GRACE_S = add(
+    Setting(
+        "service.shutdown_grace_s",
+        parse_float(0),
+        "10",
+        "Seconds a stopping instance waits for in-flight requests to finish.",
+    )
+)
+LOG_LEVEL = add(
+    Setting(
+        "logging.level",
+        parse_choice("DEBUG", "INFO", "WARNING", "ERROR"),
+        "INFO",
+        "Log level.",
+        runtime=True,
+    )
+)
+ACCESS_LOG = add(
+    Setting("logging.access", parse_bool, "true", "Log one JSON line per request.", runtime=True)
+)
+PROPERTIES_POLL_S = add(
+    Setting(
+        "properties.poll_s",
+        parse_float(0.05),
+        "1.0",
+        "How often an instance polls for changed runtime properties, in seconds.",
+    )
+)
+
+# -- the sample service -------------------------------------------------------------
+
+HELLO_GREETING = add(
+    Setting(
+        "hello.greeting",
+        parse_str,
+        "hello",
+        "Greeting the sample service returns (a runtime property).",
+        runtime=True,
+    )
+)
+
+# -- the local cluster -----------------------------------------------------------
+
+CLUSTER_CONTROL_PORT = add(
+    Setting(
+        "cluster.control_port",
+        parse_int(0, 65535),
+        "7070",
+        "Port of the supervisor's control API (0: any free port).",
+    )
+)
+CLUSTER_INSTANCES = add(
+    Setting(
+        "cluster.instances",
+        parse_int(1, 16),
+        "2",
+        "Instances of each service the supervisor starts, spread over the zones.",
+    )
+)
+CLUSTER_ZONES = add(
+    Setting("cluster.zones", parse_str, "a,b", "Comma-separated zones instances spread over.")
+)
+
+
+def config_file(environ: Mapping[str, str]) -> Path:
+    """Return the TOML file to read settings from."""
+    explicit = environ.get("REELSTACK_CONFIG")
+    if explicit:
+        return Path(explicit)
+    home = environ.get(HOME.env, HOME.default if isinstance(HOME.default, str) else ".reelstack")
+    return Path(home).expanduser() / "reelstack.toml"
+
+
+def load(args: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Load settings from the file, the environment and explicit arguments."""
+    env = os.environ if environ is None else environ
+    file = config_file(env)
+    env = {k: v for k, v in env.items() if k != "REELSTACK_CONFIG"}
+    return Config.load(REGISTRY, environ=env, file=file, args=args)
