@@ -1,0 +1,41 @@
+"""Shared output for every benchmark: its figure beside its anchor, same run."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+
+HEADER = "name, figure, unit, anchor, anchor figure, ratio, target"
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    figure: float
+    unit: str
+    anchor: str
+    anchor_figure: float
+    target: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.figure / self.anchor_figure if self.anchor_figure else float("nan")
+
+
+def report(result: Result) -> None:
+    """Print one benchmark line (and append it to BENCH_JSON if set)."""
+    print(
+        f"{result.name}, {result.figure:,.1f}, {result.unit}, {result.anchor}, "
+        f"{result.anchor_figure:,.1f}, {result.ratio:.2f}, {result.target}",
+        flush=True,
+    )
+    path = os.environ.get("BENCH_JSON")
+    if path:
+        with open(path, "a") as fh:
+            fh.write(json.dumps(asdict(result) | {"ratio": result.ratio}) + "\n")
+
+
+def header() -> None:
+    print(HEADER, file=sys.stdout, flush=True)
