@@ -38,4 +38,6 @@ def report(result: Result) -> None:
 
 
 def header() -> None:
-    print(HEADER, file=sys.stdout, flush=True)
+    """Print the column names, unless a runner printed them already."""
+    if not os.environ.get("BENCH_NO_HEADER"):
+        print(HEADER, file=sys.stdout, flush=True)

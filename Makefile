@@ -1,0 +1,60 @@
+# reelstack: the two commands are `make demo` and `make test`.
+# Each does its own set-up on a fresh machine: a pinned uv in .tools/, then the
+# locked environment in .venv/ (uv.lock), then runs.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.8
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: setup demo up down status test lint typecheck unit bench bench-tools clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.installed
+
+## make demo: install, start the local cluster with demo content, print where it is
+demo: setup
+	$(BIN)/reelstack demo
+
+up: setup
+	$(BIN)/reelstack up
+
+down: setup
+	$(BIN)/reelstack down
+
+status: setup
+	$(BIN)/reelstack status
+
+## make test: install, then lint, type check and run every test
+test: setup lint typecheck
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+## make bench: every benchmark, each printing its figure beside its anchor
+bench-tools:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+bench: setup bench-tools
+	@PYTHONPATH=. $(BIN)/python -c "import bench.common as c; c.header()"
+	@for b in bench/bench_*.py; do BENCH_NO_HEADER=1 PYTHONPATH=. $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
