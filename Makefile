@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup demo up down status test lint typecheck unit bench bench-tools clean
+.PHONY: setup web demo up down status test lint typecheck unit bench bench-tools clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,7 +22,18 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	touch $@
 
-setup: $(VENV)/.installed
+# The web app: locked front-end dependencies, then a production build that the
+# gateway serves.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(shell find web/src web/index.html -type f 2>/dev/null)
+	cd web && npm run --silent build
+
+web: web/dist/index.html
+
+setup: $(VENV)/.installed web
 
 ## make demo: install, start the local cluster with demo content, print where it is
 demo: setup
@@ -44,6 +55,7 @@ test: setup lint typecheck
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	cd web && npm run --silent lint
 
 typecheck: setup
 	$(BIN)/mypy
@@ -57,4 +69,4 @@ bench: setup bench-tools
 	@for b in bench/bench_*.py; do BENCH_NO_HEADER=1 PYTHONPATH=. $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
