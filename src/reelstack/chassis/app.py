@@ -1,0 +1,174 @@
+"""The one factory that turns a reelstack service into an ASGI app.
+
+A service's ``create_app(config)`` calls :func:`create_service_app` with its
+routers and the adapter roles it needs; the chassis adds what every instance
+has: ``/health``, ``/ready``, ``/metrics``, request ids, JSON access logs,
+runtime properties polled from the host's property store, and the lifespan
+that opens and closes the adapters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.responses import Response
+
+from reelstack import settings
+from reelstack.bootstrap import bootstrap
+from reelstack.chassis import health
+from reelstack.chassis.dependencies import Dependencies, OnOpen
+from reelstack.chassis.identity import Identity
+from reelstack.chassis.logs import AccessLog, set_level
+from reelstack.chassis.metrics import Metrics
+from reelstack.chassis.middleware import RequestMiddleware
+from reelstack.chassis.properties import PropertyPoller, PropertyStore
+from reelstack.chassis.responses import json_response
+from reelstack.chassis.state import Chassis
+from reelstack.config import Config
+from reelstack.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    RecordTooLargeError,
+    ReelstackError,
+    UnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[Chassis], Awaitable[None]]
+
+# How each of reelstack's errors reaches an HTTP client, most specific first.
+ERROR_STATUS: tuple[tuple[type[ReelstackError], int], ...] = (
+    (RecordTooLargeError, 413),
+    (InvalidRequestError, 400),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (UnavailableError, 503),
+)
+
+
+async def _reelstack_error(request: Request, exc: Exception) -> Response:
+    for kind, status in ERROR_STATUS:
+        if isinstance(exc, kind):
+            return json_response({"error": type(exc).__name__, "detail": str(exc)}, status)
+    log.error("unhandled %s: %s", type(exc).__name__, exc)
+    return json_response({"error": type(exc).__name__, "detail": str(exc)}, 500)
+
+
+def create_service_app(
+    config: Config,
+    *,
+    routers: Sequence[APIRouter] = (),
+    ports: Sequence[str] = (),
+    on_open: Mapping[str, OnOpen] | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    service: str | None = None,
+    poll_properties: bool = True,
+    access_log: AccessLog | None = None,
+    **fastapi_options: Any,
+) -> FastAPI:
+    """Return the FastAPI app of a service with everything the chassis provides.
+
+    ``ports`` names the adapter roles the service needs (``"sql"``, ``"cache"``,
+    ...): they are opened at start-up (retried in the background if their
+    engine is unreachable), checked by ``/ready`` and closed at shutdown.
+    ``on_open[role]`` runs once that role's adapter opens (e.g. migrations).
+    """
+    identity = Identity.from_config(config, service=service)
+    adapters = bootstrap(config)
+    chassis_ref: list[Chassis] = []
+
+    def fail(exc: BaseException) -> None:
+        chassis_ref[0].fail(exc)
+
+    dependencies = Dependencies(adapters, ports, on_open=on_open, on_fatal=fail)
+    metrics = Metrics(identity)
+    access = access_log or AccessLog()
+    access.enabled = config.get(settings.ACCESS_LOG)
+    poller = (
+        PropertyPoller(
+            PropertyStore.for_config(config),
+            config,
+            identity.service,
+            config.get(settings.PROPERTIES_POLL_S),
+        )
+        if poll_properties
+        else None
+    )
+    chassis = Chassis(
+        config=config,
+        identity=identity,
+        adapters=adapters,
+        dependencies=dependencies,
+        metrics=metrics,
+        access_log=access,
+        poller=poller,
+    )
+    chassis_ref.append(chassis)
+
+    def on_change(key: str, value: Any) -> None:
+        if key == settings.LOG_LEVEL.key:
+            set_level(value)
+        elif key == settings.ACCESS_LOG.key:
+            access.enabled = bool(value)
+
+    config.on_change(on_change)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if poller is not None:
+            # Apply the current properties before serving, so the first
+            # request already sees them; a store we cannot read is not fatal.
+            try:
+                await poller.poll_once()
+            except ReelstackError as exc:
+                log.warning("cannot read runtime properties at start: %s", exc)
+        try:
+            await dependencies.start()
+        except Exception:
+            await dependencies.stop()
+            raise
+        try:
+            for hook in on_startup:
+                await hook(chassis)
+            if poller is not None:
+                poller.start()
+            log.info(
+                "%s started",
+                identity.instance,
+                extra={"zone": identity.zone, "version": identity.version, "ports": list(ports)},
+            )
+            yield
+        finally:
+            if poller is not None:
+                await poller.stop()
+            for hook in reversed(on_shutdown):
+                try:
+                    await hook(chassis)
+                except Exception:
+                    log.exception("shutdown hook failed")
+            await dependencies.stop()
+            log.info("%s stopped", identity.instance)
+
+    fastapi_options.setdefault("title", identity.service)
+    fastapi_options.setdefault("version", identity.version)
+    app = FastAPI(lifespan=lifespan, **fastapi_options)
+    app.state.chassis = chassis
+    app.add_exception_handler(ReelstackError, _reelstack_error)
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestMiddleware, metrics=metrics, access_log=access)
+    return app
+
+
+def chassis_of(app: FastAPI) -> Chassis:
+    """Return the chassis state of an app built by :func:`create_service_app`."""
+    chassis: Chassis = app.state.chassis
+    return chassis

@@ -1,0 +1,39 @@
+"""Who this instance is: service, instance id, zone, version, address."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from reelstack import settings
+from reelstack.config import Config
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The identity an instance reports in health, metrics and logs."""
+
+    service: str
+    instance: str
+    zone: str
+    version: str
+    host: str
+    port: int
+    pid: int
+
+    @classmethod
+    def from_config(cls, config: Config, *, service: str | None = None) -> Identity:
+        """Build the identity from settings; the instance id defaults to service-zone-port."""
+        name = service or config.get(settings.SERVICE_NAME)
+        zone = config.get(settings.SERVICE_ZONE)
+        port = config.get(settings.SERVICE_PORT)
+        instance = config.get(settings.INSTANCE_ID) or f"{name}-{zone}-{port}"
+        return cls(
+            service=name,
+            instance=instance,
+            zone=zone,
+            version=config.get(settings.SERVICE_VERSION),
+            host=config.get(settings.SERVICE_HOST),
+            port=port,
+            pid=os.getpid(),
+        )

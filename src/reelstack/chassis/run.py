@@ -1,0 +1,137 @@
+"""Run one instance of a service: ``python -m reelstack.chassis.run``.
+
+Settings come from the environment (``REELSTACK_SERVICE_NAME``,
+``REELSTACK_SERVICE_PORT``, ``REELSTACK_SERVICE_ZONE``, ...; see
+:mod:`reelstack.settings`). The runner binds ``host:port`` itself, builds the
+named service's app from :data:`reelstack.services.SERVICES` and serves it
+with uvicorn until SIGTERM or SIGINT.
+
+Exit codes, which the supervisor relies on:
+
+- 0: stopped by a signal after draining in-flight requests
+- 2: an invalid setting (the log line names key, value and source)
+- 3: the port is taken (the log line names port and service)
+- 4: start-up failed, or a fatal error (a corrupt store) stopped the instance
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from reelstack import settings
+from reelstack.chassis import logs, server
+from reelstack.chassis.identity import Identity
+from reelstack.chassis.state import Chassis
+from reelstack.config import Config
+from reelstack.errors import ConfigError, PortInUseError
+from reelstack.services import SERVICES
+
+log = logging.getLogger("reelstack.chassis.run")
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+EXIT_PORT_IN_USE = 3
+EXIT_FAILED = 4
+
+
+def load_factory(config: Config) -> Callable[[Config], Any]:
+    """Return the app factory of the service named by ``service.name``."""
+    resolved = config.resolved(settings.SERVICE_NAME)
+    spec = SERVICES.get(resolved.value)
+    if spec is None:
+        raise ConfigError(
+            resolved.key,
+            resolved.raw,
+            resolved.source,
+            f"unknown service; known: {', '.join(sorted(SERVICES))}",
+        )
+    module_name, _, attr = spec.factory.partition(":")
+    factory: Callable[[Config], Any] = getattr(importlib.import_module(module_name), attr)
+    return factory
+
+
+def _config_error(exc: ConfigError) -> int:
+    log.error(
+        str(exc),
+        extra={"error": "ConfigError", "key": exc.key, "value": exc.value, "source": exc.source},
+    )
+    return EXIT_CONFIG
+
+
+def _ignore_signal(signum: int, frame: FrameType | None) -> None:
+    # uvicorn re-raises the stop signal after its graceful shutdown; by then
+    # everything is closed, so we return normally and exit 0 instead of
+    # dying by the signal.
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the instance; return the process exit code."""
+    logs.configure(service="", instance="")
+    try:
+        config = settings.load()
+        logs.set_level(config.get(settings.LOG_LEVEL))
+        service = config.get(settings.SERVICE_NAME)
+        factory = load_factory(config)
+    except ConfigError as exc:
+        return _config_error(exc)
+
+    host = config.get(settings.SERVICE_HOST)
+    port = config.get(settings.SERVICE_PORT)
+    logs.CONTEXT.service = service
+    try:
+        sock = server.bind(host, port, service)
+    except PortInUseError as exc:
+        log.error(
+            str(exc),
+            extra={"error": "PortInUseError", "port": exc.port, "host": exc.host},
+        )
+        return EXIT_PORT_IN_USE
+    except OSError as exc:
+        log.error(
+            "cannot listen on %s:%s: %s", host, port, exc, extra={"error": type(exc).__name__}
+        )
+        return EXIT_FAILED
+
+    with sock:
+        if port == 0:
+            # The OS chose the port: make it the setting, so the instance id,
+            # health and registration all report the real one.
+            try:
+                config = settings.load(args={"service.port": str(sock.getsockname()[1])})
+            except ConfigError as exc:
+                return _config_error(exc)
+        identity = Identity.from_config(config)
+        logs.CONTEXT.instance = identity.instance
+        try:
+            app = factory(config)
+        except ConfigError as exc:
+            return _config_error(exc)
+        chassis: Chassis | None = getattr(getattr(app, "state", None), "chassis", None)
+        uvicorn_server = server.make_server(app, grace_s=config.get(settings.SHUTDOWN_GRACE_S))
+        if chassis is not None:
+
+            def stop() -> None:
+                uvicorn_server.should_exit = True
+
+            chassis.stop_server = stop
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _ignore_signal)
+        uvicorn_server.run(sockets=[sock])
+
+    if chassis is not None and chassis.fatal is not None:
+        return EXIT_FAILED
+    if not uvicorn_server.started:
+        log.error("%s did not start", identity.instance)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

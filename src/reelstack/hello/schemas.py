@@ -1,0 +1,26 @@
+"""API shapes of the sample service."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Greeting(BaseModel):
+    greeting: str
+    instance: str
+    zone: str
+
+
+class VisitIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Visit(BaseModel):
+    id: int
+    name: str
+    visited_at: float
+
+
+class Visits(BaseModel):
+    count: int
+    visits: list[Visit]
