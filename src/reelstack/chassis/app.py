@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
 from reelstack import settings
-from reelstack.bootstrap import bootstrap
+from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.chassis import health
 from reelstack.chassis.dependencies import Dependencies, OnOpen
 from reelstack.chassis.identity import Identity
@@ -71,6 +71,7 @@ def create_service_app(
     service: str | None = None,
     poll_properties: bool = True,
     access_log: AccessLog | None = None,
+    adapters: Adapters | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
     """Return the FastAPI app of a service with everything the chassis provides.
@@ -79,9 +80,11 @@ def create_service_app(
     ...): they are opened at start-up (retried in the background if their
     engine is unreachable), checked by ``/ready`` and closed at shutdown.
     ``on_open[role]`` runs once that role's adapter opens (e.g. migrations).
+    ``adapters`` replaces the ones built from settings (tests pass fakes);
+    ``access_log`` replaces the one writing to stderr.
     """
     identity = Identity.from_config(config, service=service)
-    adapters = bootstrap(config)
+    adapters = adapters if adapters is not None else bootstrap(config)
     chassis_ref: list[Chassis] = []
 
     def fail(exc: BaseException) -> None:

@@ -39,8 +39,8 @@ class Dependencies:
         *,
         on_open: Mapping[str, OnOpen] | None = None,
         on_fatal: Callable[[BaseException], None] | None = None,
-        retry_first_s: float = RETRY_FIRST_S,
-        retry_max_s: float = RETRY_MAX_S,
+        retry_first_s: float | None = None,
+        retry_max_s: float | None = None,
     ) -> None:
         for role in roles:
             if role not in URL_SETTINGS:
@@ -49,8 +49,8 @@ class Dependencies:
         self.roles = tuple(roles)
         self.on_open = dict(on_open or {})
         self.on_fatal = on_fatal
-        self.retry_first_s = retry_first_s
-        self.retry_max_s = retry_max_s
+        self.retry_first_s = RETRY_FIRST_S if retry_first_s is None else retry_first_s
+        self.retry_max_s = RETRY_MAX_S if retry_max_s is None else retry_max_s
         self._open: set[str] = set()
         self._errors: dict[str, str] = {}
         self._retries: dict[str, asyncio.Task[None]] = {}

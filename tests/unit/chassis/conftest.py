@@ -1,0 +1,75 @@
+"""Fixtures for chassis unit tests: a config under tmp_path and an in-process client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+
+from reelstack import settings
+from reelstack.chassis.logs import AccessLog, JsonLogHandler, LogContext
+from reelstack.config import Config
+
+
+class Lines:
+    """A log sink that keeps every line as a dict."""
+
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def __call__(self, data: bytes) -> None:
+        self.lines.append(orjson.loads(data))
+
+    def by_logger(self, name: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines if line["logger"] == name]
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., Config]:
+    def make(**values: str) -> Config:
+        environ: Mapping[str, str] = {
+            "REELSTACK_HOME": str(tmp_path),
+            "REELSTACK_SERVICE_NAME": "hello",
+            "REELSTACK_SERVICE_PORT": "18199",
+            "REELSTACK_SERVICE_ZONE": "b",
+            **{settings.REGISTRY[k].env: v for k, v in values.items()},
+        }
+        return Config.load(settings.REGISTRY, environ=environ)
+
+    return make
+
+
+@pytest.fixture
+def lines() -> Lines:
+    return Lines()
+
+
+@pytest.fixture
+def access_log(lines: Lines, log_handler: JsonLogHandler) -> AccessLog:
+    return AccessLog(LogContext("hello", "hello-b-18199"), sink=lines)
+
+
+@pytest.fixture
+def log_handler(lines: Lines) -> Iterator[JsonLogHandler]:
+    handler = JsonLogHandler(LogContext("hello", "hello-b-18199"), sink=lines)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and yield a client talking to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client

@@ -1,0 +1,90 @@
+"""The outgoing client carries the request id to the next service."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from fastapi import APIRouter, FastAPI, Request
+
+from reelstack.chassis import server
+from reelstack.chassis.app import create_service_app
+from reelstack.chassis.client import http_session
+from reelstack.chassis.logs import ACCESS_LOGGER, AccessLog, LogContext
+from reelstack.config import Config
+from tests.unit.chassis.conftest import Lines, started
+
+downstream = APIRouter()
+
+
+@downstream.get("/echo")
+async def echo(request: Request) -> dict[str, str | None]:
+    return {"received": request.headers.get("x-request-id")}
+
+
+@pytest.fixture
+async def downstream_url(make_config: Callable[..., Config], lines: Lines) -> AsyncIterator[str]:
+    """Serve a second chassis app on a real socket (aiohttp needs TCP)."""
+    app = create_service_app(
+        make_config(),
+        routers=[downstream],
+        service="downstream",
+        poll_properties=False,
+        access_log=AccessLog(LogContext("downstream", "downstream-1"), sink=lines),
+    )
+    sock = server.bind("127.0.0.1", 0, "downstream")
+    uvicorn_server = server.make_server(app, grace_s=1)
+    task = asyncio.create_task(uvicorn_server.serve(sockets=[sock]))
+    deadline = time.monotonic() + 10
+    while not uvicorn_server.started:
+        assert time.monotonic() < deadline, "downstream did not start"
+        assert not task.done(), "downstream stopped"
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    uvicorn_server.should_exit = True
+    await task
+    sock.close()
+
+
+async def test_outgoing_call_inside_a_request_carries_its_id(
+    make_config: Callable[..., Config], access_log: AccessLog, lines: Lines, downstream_url: str
+) -> None:
+    upstream = APIRouter()
+
+    @upstream.get("/relay")
+    async def relay() -> dict[str, object]:
+        async with (
+            http_session(base_url=downstream_url) as session,
+            session.get("/echo") as response,
+        ):
+            body: dict[str, object] = await response.json()
+            return body
+
+    app: FastAPI = create_service_app(
+        make_config(), routers=[upstream], access_log=access_log, poll_properties=False
+    )
+    async for client in started(app):
+        response = await client.get("/relay", headers={"X-Request-Id": "trace-42"})
+    assert response.json() == {"received": "trace-42"}
+    downstream_access = [
+        line for line in lines.by_logger(ACCESS_LOGGER) if line["service"] == "downstream"
+    ]
+    assert downstream_access[-1]["request_id"] == "trace-42"
+
+
+async def test_outgoing_call_outside_a_request_has_no_id(downstream_url: str) -> None:
+    async with (
+        http_session(base_url=downstream_url) as session,
+        session.get("/echo") as response,
+    ):
+        assert await response.json() == {"received": None}
+
+
+async def test_explicit_id_is_kept(downstream_url: str) -> None:
+    async with (
+        http_session(base_url=downstream_url) as session,
+        session.get("/echo", headers={"X-Request-Id": "mine"}) as response,
+    ):
+        assert await response.json() == {"received": "mine"}
