@@ -1,0 +1,196 @@
+"""A real instance process: health, metrics, live properties, exit codes, draining."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelstack.chassis.properties import PropertyStore
+
+pytestmark = pytest.mark.slow
+
+START_TIMEOUT_S = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def get(url: str, timeout: float = 5.0) -> tuple[int, bytes, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+class Instance:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log = log
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def wait_healthy(self) -> dict[str, Any]:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"instance exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                status, body, _ = get(self.url + "/health", timeout=1)
+                if status == 200:
+                    health: dict[str, Any] = json.loads(body)
+                    return health
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"instance not healthy in {START_TIMEOUT_S}s:\n{self.output()}")
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Callable[..., Instance]]:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(port: int | None = None, **env: str) -> Instance:
+        port = free_port() if port is None else port
+        log = tmp_path / f"instance-{len(started)}.log"
+        environ = {
+            **os.environ,
+            "REELSTACK_HOME": str(tmp_path / "home"),
+            "REELSTACK_SERVICE_NAME": "hello",
+            "REELSTACK_SERVICE_PORT": str(port),
+            "REELSTACK_SERVICE_ZONE": "b",
+            "REELSTACK_SERVICE_VERSION": "v7",
+            "REELSTACK_INSTANCE_ID": "hello-test-1",
+            "REELSTACK_PROPERTIES_POLL_S": "0.1",
+            **env,
+        }
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "reelstack.chassis.run"],
+                env=environ,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+        return Instance(process, port, log)
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def test_serves_health_metrics_and_picks_up_a_property_live(
+    spawn: Callable[..., Instance], tmp_path: Path
+) -> None:
+    instance = spawn()
+    health = instance.wait_healthy()
+    assert health == {
+        "status": "up",
+        "service": "hello",
+        "instance": "hello-test-1",
+        "zone": "b",
+        "version": "v7",
+        "pid": instance.process.pid,
+    }
+    status, body, headers = get(instance.url + "/hello?name=ann")
+    assert status == 200
+    assert json.loads(body) == {"greeting": "hello ann", "instance": "hello-test-1", "zone": "b"}
+    assert headers["x-request-id"]
+
+    status, metrics, _ = get(instance.url + "/metrics")
+    text = metrics.decode()
+    assert status == 200
+    assert 'http_requests_total{method="GET",route="/hello",status="200"} 1.0' in text
+    assert 'instance="hello-test-1"' in text and 'version="v7"' in text
+
+    PropertyStore(tmp_path / "home" / "data" / "properties.db").set(
+        "hello.greeting", "howdy", service="hello"
+    )
+    deadline = time.monotonic() + 10
+    while json.loads(get(instance.url + "/hello?name=ann")[1])["greeting"] != "howdy ann":
+        assert time.monotonic() < deadline, "the property never reached the instance"
+        time.sleep(0.05)
+    assert instance.wait_healthy()["pid"] == instance.process.pid, "no restart happened"
+
+    lines = [json.loads(line) for line in instance.output().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "reelstack.access"]
+    assert access and all(line["instance"] == "hello-test-1" for line in access)
+
+
+def test_port_in_use_exits_3_naming_port_and_service(spawn: Callable[..., Instance]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        instance = spawn(port=port)
+        assert instance.process.wait(timeout=START_TIMEOUT_S) == 3
+    errors = [json.loads(line) for line in instance.output().splitlines() if '"ERROR"' in line]
+    assert errors[-1]["error"] == "PortInUseError"
+    assert errors[-1]["port"] == port
+    assert errors[-1]["service"] == "hello"
+    assert str(port) in errors[-1]["message"] and "hello" in errors[-1]["message"]
+
+
+def test_invalid_setting_exits_2_naming_key_value_and_source(
+    spawn: Callable[..., Instance],
+) -> None:
+    instance = spawn(REELSTACK_SERVICE_SHUTDOWN_GRACE_S="soon")
+    assert instance.process.wait(timeout=START_TIMEOUT_S) == 2
+    output = instance.output()
+    assert "service.shutdown_grace_s" in output
+    assert "soon" in output
+    assert "env:REELSTACK_SERVICE_SHUTDOWN_GRACE_S" in output
+
+
+def test_sigterm_lets_the_in_flight_request_finish(spawn: Callable[..., Instance]) -> None:
+    instance = spawn()
+    instance.wait_healthy()
+    result: dict[str, Any] = {}
+
+    def slow_request() -> None:
+        try:
+            result["status"], result["body"], _ = get(instance.url + "/hello/slow?ms=1500", 20)
+        except OSError as exc:
+            result["error"] = exc
+
+    client = threading.Thread(target=slow_request)
+    client.start()
+    try:
+        # In flight: the slow request plus this scrape itself.
+        deadline = time.monotonic() + 10
+        while "http_requests_in_flight 2.0" not in get(instance.url + "/metrics")[1].decode():
+            assert time.monotonic() < deadline, "the slow request never started"
+            time.sleep(0.02)
+        instance.process.send_signal(signal.SIGTERM)
+        assert instance.process.wait(timeout=20) == 0
+    finally:
+        client.join(timeout=20)
+    assert result.get("status") == 200, result
+    assert json.loads(result["body"]) == {"slept_ms": 1500}
+    assert "hello-test-1 stopped" in instance.output()
