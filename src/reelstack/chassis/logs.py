@@ -49,6 +49,27 @@ def _timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
+class _Clock:
+    """ISO 8601 UTC times with milliseconds, the date part formatted once a second."""
+
+    __slots__ = ("prefix", "second")
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.prefix = ""
+
+    def now(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self.second:
+            self.prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self.second = second
+        return f"{self.prefix}.{int((now - second) * 1000):03d}+00:00"
+
+
+_clock = _Clock()
+
+
 def _default(value: object) -> str:
     # orjson refuses unknown types; a log line must never fail to be written.
     return repr(value)
@@ -169,7 +190,7 @@ class AccessLog:
         if not self.enabled or not self.logger.isEnabledFor(logging.INFO):
             return
         line = {
-            "time": _timestamp(time.time()),
+            "time": _clock.now(),
             "level": "INFO",
             "logger": ACCESS_LOGGER,
             "message": f"{method} {path} {status}",

@@ -51,29 +51,28 @@ class RequestMiddleware:
         token = request_id_var.set(request_id)
         id_header = (HEADER_BYTES, request_id.encode("ascii"))
         status = 500
-        in_flight = self.metrics.in_flight
-        in_flight.inc()
+        metrics = self.metrics
+        metrics.in_flight += 1
         start = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", ()))
-                headers.append(id_header)
-                message["headers"] = headers
+                # A copy: the app may reuse its message (a prebuilt response).
+                message = {**message, "headers": [*message.get("headers", ()), id_header]}
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             duration = time.perf_counter() - start
-            in_flight.dec()
+            metrics.in_flight -= 1
             method = scope["method"]
             if method not in KNOWN_METHODS:
                 method = "OTHER"
             route = route_template(scope)
-            self.metrics.observe(route, method, status, duration)
+            metrics.observe(route, method, status, duration)
             self.access_log.write(
                 method=method,
                 path=scope["path"],
