@@ -135,7 +135,9 @@ def create_service_app(
                 log.warning("cannot read runtime properties at start: %s", exc)
         try:
             await dependencies.start()
-        except Exception:
+        except Exception as exc:
+            # Remembered so the runner can exit with the code this error calls for.
+            chassis.fatal = exc
             await dependencies.stop()
             raise
         try:

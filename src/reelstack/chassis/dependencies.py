@@ -10,11 +10,14 @@ is fatal and the instance exits non-zero.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from reelstack.bootstrap import URL_SETTINGS, Adapters
+from reelstack.bootstrap import FACTORIES, URL_SETTINGS, Adapters
+from reelstack.config import Config
 from reelstack.errors import StoreCorruptError, UnavailableError
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,18 @@ RETRY_MAX_S = 15.0
 
 # Errors that mean "not reachable yet": worth retrying in the background.
 RETRYABLE: tuple[type[Exception], ...] = (UnavailableError, OSError, TimeoutError)
+
+
+def adapter_installed(config: Config, role: str) -> bool:
+    """Whether the adapter module that ``role``'s URL setting selects can be imported."""
+    scheme = urlsplit(config.get(URL_SETTINGS[role])).scheme
+    target = FACTORIES[role].get(scheme)
+    if target is None:
+        return False
+    try:
+        return importlib.util.find_spec(target.partition(":")[0]) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 class Dependencies:

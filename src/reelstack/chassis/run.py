@@ -126,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         uvicorn_server.run(sockets=[sock])
 
     if chassis is not None and chassis.fatal is not None:
+        if isinstance(chassis.fatal, ConfigError):
+            return _config_error(chassis.fatal)
         return EXIT_FAILED
     if not uvicorn_server.started:
         log.error("%s did not start", identity.instance)

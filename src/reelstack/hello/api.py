@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from reelstack.chassis.deps import CacheDep, SqlDep
 from reelstack.chassis.identity import Identity
 from reelstack.config import Property
 from reelstack.hello import service
-from reelstack.hello.schemas import Greeting
+from reelstack.hello.schemas import Greeting, Visit, VisitIn, Visits
 
 
 def make_router(*, greeting: Property[str], identity: Identity) -> APIRouter:
@@ -31,5 +32,17 @@ def make_router(*, greeting: Property[str], identity: Identity) -> APIRouter:
         """Answer after ``ms`` milliseconds (used to observe draining on shutdown)."""
         await service.slow(ms=ms)
         return {"slept_ms": ms}
+
+    @router.post("/visits", status_code=201)
+    async def record_visit(visit: VisitIn, db: SqlDep, cache: CacheDep) -> Visit:
+        """Record a visit in the relational store."""
+        return await service.record_visit(db=db, cache=cache, name=visit.name)
+
+    @router.get("/visits")
+    async def list_visits(
+        db: SqlDep, cache: CacheDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> Visits:
+        """List the newest visits with the total count."""
+        return await service.list_visits(db=db, cache=cache, limit=limit)
 
     return router

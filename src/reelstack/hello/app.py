@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from reelstack import settings
+from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
+from reelstack.chassis.dependencies import adapter_installed
 from reelstack.chassis.identity import Identity
 from reelstack.config import Config
 from reelstack.hello.api import make_router
+from reelstack.ports import Database
+
+log = logging.getLogger(__name__)
+
+PORTS = ("sql", "cache")
 
 
-def create_app(config: Config) -> FastAPI:
+async def _migrate(db: Database) -> None:
+    await db.migrate()
+
+
+def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
     """Return the hello service's ASGI app."""
     router = make_router(
         greeting=config.property(settings.HELLO_GREETING),
         identity=Identity.from_config(config, service="hello"),
     )
-    return create_service_app(config, routers=[router], service="hello")
+    if adapters is None:
+        ports = [role for role in PORTS if adapter_installed(config, role)]
+        if len(ports) < len(PORTS):
+            # The greeting works without them; visits answer 503 until they exist.
+            log.warning("hello runs without %s: adapter not installed", set(PORTS) - set(ports))
+    else:
+        ports = list(PORTS)
+    return create_service_app(
+        config,
+        routers=[router],
+        ports=ports,
+        on_open={"sql": _migrate},
+        service="hello",
+        adapters=adapters,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -18,7 +20,7 @@ class VisitIn(BaseModel):
 class Visit(BaseModel):
     id: int
     name: str
-    visited_at: float
+    visited_at: datetime
 
 
 class Visits(BaseModel):
