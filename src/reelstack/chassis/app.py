@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from reelstack import settings
 from reelstack.bootstrap import Adapters, bootstrap
@@ -59,6 +60,23 @@ async def _reelstack_error(request: Request, exc: Exception) -> Response:
             return json_response({"error": type(exc).__name__, "detail": str(exc)}, status)
     log.error("unhandled %s: %s", type(exc).__name__, exc)
     return json_response({"error": type(exc).__name__, "detail": str(exc)}, 500)
+
+
+class ServiceApp(FastAPI):
+    """FastAPI with the chassis' request middleware outside everything else.
+
+    Outside even Starlette's ServerErrorMiddleware, so the 500 it renders for
+    an unhandled error is counted, logged with the request id, and carries
+    the ``X-Request-Id`` header like every other response.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        chassis: Chassis = self.state.chassis
+        return RequestMiddleware(
+            super().build_middleware_stack(),
+            metrics=chassis.metrics,
+            access_log=chassis.access_log,
+        )
 
 
 def create_service_app(
@@ -164,14 +182,13 @@ def create_service_app(
 
     fastapi_options.setdefault("title", identity.service)
     fastapi_options.setdefault("version", identity.version)
-    app = FastAPI(lifespan=lifespan, **fastapi_options)
+    app = ServiceApp(lifespan=lifespan, **fastapi_options)
     app.state.chassis = chassis
     app.add_exception_handler(ReelstackError, _reelstack_error)
     # The chassis' endpoints come first so no service route can shadow them.
     add_routes(app, health.router)
     for router in routers:
         add_routes(app, router)
-    app.add_middleware(RequestMiddleware, metrics=metrics, access_log=access)
     return app
 
 

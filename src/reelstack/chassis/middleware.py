@@ -8,6 +8,7 @@ call and a ``send`` wrapper to every request.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reelstack.chassis.logs import AccessLog
 from reelstack.chassis.metrics import UNMATCHED_ROUTE, Metrics
 from reelstack.chassis.requestid import HEADER_BYTES, accept, request_id_var
+
+log = logging.getLogger("reelstack.chassis.errors")
 
 # Methods outside this set share one label, so odd clients cannot add series.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -55,16 +58,25 @@ class RequestMiddleware:
         metrics.in_flight += 1
         start = time.perf_counter()
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 # A copy: the app may reuse its message (a prebuilt response).
                 message = {**message, "headers": [*message.get("headers", ()), id_header]}
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if not started:
+                raise  # nothing sent yet: the server answers 500 and logs it
+            # The error page went out; log here, where the request id is
+            # still set, rather than let the server log it again without.
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
         finally:
             duration = time.perf_counter() - start
             metrics.in_flight -= 1

@@ -109,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _config_error(exc)
         identity = Identity.from_config(config)
         logs.CONTEXT.instance = identity.instance
+        log.info(
+            "listening on %s:%d",
+            identity.host,
+            identity.port,
+            extra={"host": identity.host, "port": identity.port, "pid": identity.pid},
+        )
         try:
             app = factory(config)
         except ConfigError as exc:

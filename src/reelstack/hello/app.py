@@ -34,7 +34,8 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
         ports = [role for role in PORTS if adapter_installed(config, role)]
         if len(ports) < len(PORTS):
             # The greeting works without them; visits answer 503 until they exist.
-            log.warning("hello runs without %s: adapter not installed", set(PORTS) - set(ports))
+            missing = ", ".join(role for role in PORTS if role not in ports)
+            log.warning("hello runs without %s: adapter not installed", missing)
     else:
         ports = list(PORTS)
     return create_service_app(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -123,14 +122,17 @@ async def test_metrics_label_by_route_template_method_and_status(
     assert sample(text, "process_cpu_seconds_total") is not None
 
 
-async def test_unhandled_error_is_counted_as_500(
+async def test_unhandled_error_is_a_500_with_id_counted_and_logged(
     make_config: Callable[..., Config], access_log: AccessLog, lines: Lines
 ) -> None:
     app = make_app(make_config(), access_log)
     async for client in started(app):
-        # The in-process transport re-raises what the app raised.
-        with contextlib.suppress(RuntimeError):
-            await client.get("/boom")
+        response = await client.get("/boom", headers={"X-Request-Id": "req-boom"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "req-boom"
     assert chassis_of(app).metrics.count("/boom", "GET", 500) == 1
-    assert lines.by_logger(ACCESS_LOGGER)[-1]["status"] == 500
     assert chassis_of(app).metrics.in_flight == 0
+    assert lines.by_logger(ACCESS_LOGGER)[-1]["status"] == 500
+    (error,) = lines.by_logger("reelstack.chassis.errors")
+    assert error["request_id"] == "req-boom"
+    assert "RuntimeError: boom" in error["exc_info"]
