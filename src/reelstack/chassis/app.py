@@ -104,12 +104,7 @@ def create_service_app(
     """
     identity = Identity.from_config(config, service=service)
     adapters = adapters if adapters is not None else bootstrap(config)
-    chassis_ref: list[Chassis] = []
-
-    def fail(exc: BaseException) -> None:
-        chassis_ref[0].fail(exc)
-
-    dependencies = Dependencies(adapters, ports, on_open=on_open, on_fatal=fail)
+    dependencies = Dependencies(adapters, ports, on_open=on_open)
     metrics = Metrics(identity)
     access = access_log or AccessLog()
     access.enabled = config.get(settings.ACCESS_LOG)
@@ -132,7 +127,7 @@ def create_service_app(
         access_log=access,
         poller=poller,
     )
-    chassis_ref.append(chassis)
+    dependencies.on_fatal = chassis.fail
 
     def on_change(key: str, value: Any) -> None:
         if key == settings.LOG_LEVEL.key:

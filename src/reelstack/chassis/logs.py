@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -25,6 +24,8 @@ from reelstack.chassis.requestid import request_id_var
 Sink = Callable[[bytes], None]
 
 ACCESS_LOGGER = "reelstack.access"
+
+log = logging.getLogger(__name__)
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(
@@ -129,12 +130,12 @@ class JsonLogHandler(logging.Handler):
 
     def __init__(self, context: LogContext = CONTEXT, sink: Sink = stderr_sink) -> None:
         super().__init__()
-        self.formatter_ = JsonFormatter(context)
+        self.json = JsonFormatter(context)
         self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.sink(encode(self.formatter_.to_dict(record)))
+            self.sink(encode(self.json.to_dict(record)))
         except Exception:  # noqa: BLE001 - logging's contract: report via handleError
             self.handleError(record)
 
@@ -209,11 +210,12 @@ class AccessLog:
             sink = self.sink = _handler_sink()
         try:
             sink(encode(line))
-        except OSError:
-            # stderr gone (closed pipe): the request itself succeeded, so
-            # report once on the real stderr and stop writing access lines.
+        except OSError as exc:
+            # The log destination is gone (a closed pipe): the request itself
+            # succeeded, so stop writing access lines instead of failing each
+            # request; the ``logging.access`` property turns them back on.
             self.enabled = False
-            print("access log disabled: cannot write to stderr", file=sys.__stderr__)
+            log.error("access log disabled: cannot write: %s", exc)
 
 
 def _handler_sink() -> Sink:
