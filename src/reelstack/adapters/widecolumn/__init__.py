@@ -1,0 +1,1 @@
+"""WideColumnStore adapters: SQLite (embedded) and, as an extra, Cassandra."""
