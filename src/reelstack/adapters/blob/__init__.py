@@ -1,0 +1,1 @@
+"""BlobStore adapters: a local folder (embedded) and, as an extra, S3."""
