@@ -65,9 +65,10 @@ def sqlite_path(url: str) -> Path:
     if parts.netloc not in ("", "localhost"):
         raise ValueError(f"expected sqlite:///ABSOLUTE/PATH, got host {parts.netloc!r}")
     path = unquote(parts.path)
-    if not path or not path.startswith("/"):
+    if not path.startswith("/") or not path.strip("/"):
         raise ValueError("expected sqlite:///ABSOLUTE/PATH (three slashes, absolute path)")
-    return Path(path)
+    # "sqlite:///" + "/abs/path" (a path joined to the prefix) means /abs/path too.
+    return Path("/" + path.lstrip("/"))
 
 
 def check_file(path: Path) -> bool:

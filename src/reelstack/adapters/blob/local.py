@@ -448,9 +448,10 @@ def from_url(url: str, config: Config) -> LocalBlobStore:
     """Build a LocalBlobStore from ``file:///ABSOLUTE/DIR``."""
     parts = urlsplit(url)
     path = unquote(parts.path)
-    if parts.netloc not in ("", "localhost") or not path.startswith("/"):
+    if parts.netloc not in ("", "localhost") or not path.startswith("/") or not path.strip("/"):
         source = config.resolved(settings.BLOB_URL).source
         raise ConfigError(
             settings.BLOB_URL.key, url, source, "expected file:///ABSOLUTE/DIR (three slashes)"
         )
-    return LocalBlobStore(Path(path))
+    # "file:///" + "/abs/dir" (a path joined to the prefix) means /abs/dir too.
+    return LocalBlobStore(Path("/" + path.lstrip("/")))

@@ -1,0 +1,301 @@
+"""SqlAlchemyDatabase: the relational port on SQLAlchemy 2 (async) and Alembic.
+
+One adapter for SQLite (embedded), PostgreSQL and CockroachDB, chosen by the
+URL. On SQLite, every connection runs in WAL mode with a busy timeout and
+foreign keys on; ``transaction`` begins with ``BEGIN IMMEDIATE`` so two
+processes writing at once queue for the write lock instead of one failing with
+"database is locked" when it upgrades a read to a write. Reads through
+``session`` use a plain ``BEGIN`` and never block on writers.
+
+``transaction`` retries the whole unit of work when the engine aborts it for a
+serialization conflict (SQLSTATE 40001, CockroachDB's "restart transaction";
+40P01, a deadlock) or, on SQLite, when the lock stayed busy: ``work`` must
+therefore be safe to run again (no side effects outside the session).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+from reelstack import settings
+from reelstack.adapters import sqlite_common
+from reelstack.config import Config
+from reelstack.errors import (
+    ConfigError,
+    ConflictError,
+    ReelstackError,
+    StoreCorruptError,
+    UnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+MAX_ATTEMPTS = 8
+BACKOFF_FIRST_S = 0.02
+BACKOFF_MAX_S = 1.0
+# Execution option that makes the SQLite "begin" hook take the write lock at once.
+WRITE_OPTION = "reelstack_write"
+# Key of PostgreSQL's advisory lock that serializes concurrent migrations.
+MIGRATION_LOCK = 7_311_420_015
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """Return the SQLSTATE a driver attached to ``exc`` (or its cause), if any."""
+    candidates = [exc, getattr(exc, "orig", None)]
+    candidates += [getattr(c, "__cause__", None) for c in list(candidates)]
+    for candidate in candidates:
+        for attribute in ("sqlstate", "pgcode"):
+            code = getattr(candidate, attribute, None)
+            if isinstance(code, str) and code:
+                return code
+    return None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether re-running the transaction may succeed: a conflict, or a busy SQLite."""
+    if sqlstate(exc) in RETRYABLE_SQLSTATES:
+        return True
+    return sqlite_common.is_busy(getattr(exc, "orig", None) or exc)
+
+
+class SqlAlchemyDatabase:
+    """The Database port for any SQLAlchemy async URL.
+
+    ``url`` is e.g. ``sqlite+aiosqlite:////abs/sql.db`` or
+    ``postgresql+asyncpg://user@host/db``; ``busy_timeout_s`` is how long a
+    SQLite connection waits for another process's lock; ``max_attempts``
+    bounds the runs of one ``transaction``; ``echo`` logs every statement.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = sqlite_common.BUSY_TIMEOUT_S,
+        max_attempts: int = MAX_ATTEMPTS,
+        echo: bool = False,
+    ) -> None:
+        self.url = make_url(url)
+        self.busy_timeout_s = busy_timeout_s
+        self.max_attempts = max(1, max_attempts)
+        self.echo = echo
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._writes: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None (another engine, or an in-memory database)."""
+        database = self.url.database
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        return Path(database)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise UnavailableError("the relational store is not open")
+        return self._engine
+
+    async def open(self) -> None:
+        if self._engine is not None:
+            return
+        path = self.path
+        if path is not None:
+            # Refuse a damaged file before SQLAlchemy opens (and maybe writes) it.
+            checked = await asyncio.to_thread(
+                sqlite_common.connect, path, busy_timeout_s=self.busy_timeout_s
+            )
+            checked.close()
+        engine = self._create_engine()
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (DBAPIError, OSError) as exc:
+            await engine.dispose()
+            raise self._unavailable(exc, "connect") from exc
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        writes = engine.execution_options(**{WRITE_OPTION: True})
+        self._writes = async_sessionmaker(writes, expire_on_commit=False)
+
+    def _create_engine(self) -> AsyncEngine:
+        if not self.is_sqlite:
+            # SERIALIZABLE everywhere (CockroachDB's only level), so a read-modify-write
+            # in ``transaction`` is either safe or aborted with 40001 and retried.
+            return create_async_engine(
+                self.url, echo=self.echo, pool_pre_ping=True, isolation_level="SERIALIZABLE"
+            )
+        options: dict[str, Any] = {"connect_args": {"timeout": self.busy_timeout_s}}
+        if self.path is None:
+            options["poolclass"] = StaticPool
+        engine = create_async_engine(self.url, echo=self.echo, **options)
+        busy_ms = int(self.busy_timeout_s * 1000)
+        in_memory = self.path is None
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Take BEGIN away from the sqlite3 module so the hook below emits it.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                if not in_memory:
+                    cursor.execute("PRAGMA journal_mode = WAL")
+                    cursor.execute("PRAGMA synchronous = NORMAL")
+                cursor.execute("PRAGMA foreign_keys = ON")
+            finally:
+                cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    async def close(self) -> None:
+        engine, self._engine = self._engine, None
+        self._sessions = self._writes = None
+        if engine is not None:
+            await engine.dispose()
+
+    async def ping(self) -> None:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (DBAPIError, OSError) as exc:
+            raise self._unavailable(exc, "answer a ping") from exc
+
+    def session(self) -> AsyncSession:
+        """Return a session (an async context manager); commit is the caller's.
+
+        On SQLite its transactions begin deferred: use :meth:`transaction` to write.
+        """
+        if self._sessions is None:
+            raise UnavailableError("the relational store is not open")
+        return self._sessions()
+
+    async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` in a write transaction and commit, retrying on conflicts."""
+        if self._writes is None:
+            raise UnavailableError("the relational store is not open")
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with self._writes() as session, session.begin():
+                    return await work(session)
+            except DBAPIError as exc:
+                if not is_retryable(exc):
+                    raise self._translate(exc) from exc
+                if attempt == self.max_attempts:
+                    raise self._exhausted(exc) from exc
+                delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (attempt - 1))
+                log.info(
+                    "transaction attempt %d of %d hit %s; retrying",
+                    attempt,
+                    self.max_attempts,
+                    sqlstate(exc) or "a busy database",
+                )
+                await asyncio.sleep(random.uniform(0, delay))
+        raise AssertionError("unreachable")
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest revision of every Alembic branch.
+
+        Several processes may migrate at once: the migration runs in one write
+        transaction (SQLite) or under an advisory lock (PostgreSQL), so the
+        second waits and then finds nothing to do.
+        """
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        postgres = self.url.get_backend_name() == "postgresql"
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with engine.connect() as conn:
+                    await conn.begin()
+                    if postgres:
+                        await conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                        )
+                    await conn.run_sync(_upgrade, config)
+                    await conn.commit()
+                return
+            except DBAPIError as exc:
+                if not is_retryable(exc) or attempt == self.max_attempts:
+                    raise self._unavailable(exc, "migrate") from exc
+                log.info("migration attempt %d found the store busy; retrying", attempt)
+                await asyncio.sleep(random.uniform(0, BACKOFF_MAX_S))
+
+    def _translate(self, exc: DBAPIError) -> ReelstackError:
+        if isinstance(exc, IntegrityError):
+            return ConflictError(f"the write conflicts with stored data: {exc.orig}")
+        return self._unavailable(exc, "run a transaction")
+
+    def _exhausted(self, exc: DBAPIError) -> ReelstackError:
+        if sqlstate(exc) in RETRYABLE_SQLSTATES:
+            return ConflictError(
+                f"the transaction conflicted with others {self.max_attempts} times: {exc.orig}"
+            )
+        return UnavailableError(
+            f"the relational store stayed locked through {self.max_attempts} attempts"
+        )
+
+    def _unavailable(self, exc: BaseException, action: str) -> ReelstackError:
+        orig = getattr(exc, "orig", None) or exc
+        path = self.path
+        if path is not None and sqlite_common.is_corrupt(orig):
+            return StoreCorruptError(str(path), f"{action}: {orig}")
+        where = self.url.render_as_string(hide_password=True)
+        return UnavailableError(f"relational store {where}: cannot {action}: {orig}")
+
+
+def _upgrade(connection: Connection, config: AlembicConfig) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "heads")
+
+
+def from_url(url: str, config: Config) -> SqlAlchemyDatabase:
+    """Build a SqlAlchemyDatabase from an SQLAlchemy async URL."""
+    try:
+        parsed = make_url(url)
+    except ValueError as exc:
+        source = config.resolved(settings.SQL_URL).source
+        raise ConfigError(settings.SQL_URL.key, url, source, str(exc)) from None
+    database = parsed.database or ""
+    relative = database not in ("", ":memory:") and not Path(database).is_absolute()
+    if parsed.get_backend_name() == "sqlite" and relative:
+        source = config.resolved(settings.SQL_URL).source
+        raise ConfigError(
+            settings.SQL_URL.key,
+            url,
+            source,
+            "expected sqlite+aiosqlite:////ABSOLUTE/PATH (four slashes before the path)",
+        )
+    return SqlAlchemyDatabase(url)
