@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from reelstack import settings
+from reelstack.adapters.blob import local
 from reelstack.adapters.blob.local import LocalBlobStore
-from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError
+from reelstack.config import Config
+from reelstack.errors import ConfigError, ConflictError, InvalidRequestError, NotFoundError
 from reelstack.ports import BlobStore
 from tests.contract.conftest import barrier, in_processes
 
@@ -310,3 +313,11 @@ async def test_local_keys_may_not_enter_the_store_folder(tmp_path: Path) -> None
     await store.open()
     with pytest.raises(InvalidRequestError, match="reserved"):
         await store.put(".reelstack/tmp/x", b"x")
+
+
+def test_from_url_builds_the_store_from_its_setting(tmp_path: Path) -> None:
+    config = Config.load(settings.REGISTRY, environ={"REELSTACK_HOME": str(tmp_path)})
+    assert local.from_url(config.get(settings.BLOB_URL), config).root == tmp_path / "blobs"
+    assert local.from_url("file:///srv/blobs", config).root == Path("/srv/blobs")
+    with pytest.raises(ConfigError, match=r"blob\.url"):
+        local.from_url("file://host/srv/blobs", config)

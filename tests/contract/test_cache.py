@@ -13,9 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from reelstack import settings
+from reelstack.adapters.cache import memory, sqlite
 from reelstack.adapters.cache.memory import MemoryCache
 from reelstack.adapters.cache.sqlite import SqliteCache
-from reelstack.errors import InvalidRequestError, RecordTooLargeError, StoreCorruptError
+from reelstack.config import Config
+from reelstack.errors import (
+    ConfigError,
+    InvalidRequestError,
+    RecordTooLargeError,
+    StoreCorruptError,
+)
 from reelstack.ports import Cache
 from tests.contract.conftest import barrier, eventually, in_processes
 
@@ -237,3 +245,14 @@ async def test_sqlite_cache_refuses_a_truncated_database(tmp_path: Path) -> None
     with pytest.raises(StoreCorruptError) as info:
         await SqliteCache(path).open()
     assert str(path) in str(info.value)
+
+
+def test_from_url_builds_each_cache_from_its_setting(tmp_path: Path) -> None:
+    config = Config.load(settings.REGISTRY, environ={"REELSTACK_HOME": str(tmp_path)})
+    default = sqlite.from_url(config.get(settings.CACHE_URL), config)
+    assert default.path == tmp_path / "data" / "cache.db"
+    assert memory.from_url("memory://?max_items=5", config).max_items == 5
+    with pytest.raises(ConfigError, match=r"cache\.url.*colour"):
+        memory.from_url("memory://?colour=red", config)
+    with pytest.raises(ConfigError, match="ABSOLUTE"):
+        sqlite.from_url("sqlite://relative.db", config)

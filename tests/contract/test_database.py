@@ -29,8 +29,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelstack import settings
+from reelstack.adapters.sql import sqlalchemy as sql_adapter
 from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
-from reelstack.errors import ConflictError, StoreCorruptError, UnavailableError
+from reelstack.config import Config
+from reelstack.errors import ConfigError, ConflictError, StoreCorruptError, UnavailableError
 from reelstack.hello import repository
 from reelstack.ports import Database
 from tests.contract.conftest import barrier, in_processes
@@ -286,3 +289,11 @@ async def test_a_truncated_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreCorruptError) as info:
         await SqlAlchemyDatabase(f"sqlite+aiosqlite:///{path}").open()
     assert str(path) in str(info.value)
+
+
+def test_from_url_builds_the_database_from_its_setting(tmp_path: Path) -> None:
+    config = Config.load(settings.REGISTRY, environ={"REELSTACK_HOME": str(tmp_path)})
+    adapter = sql_adapter.from_url(config.get(settings.SQL_URL), config)
+    assert adapter.path == tmp_path / "data" / "sql.db"
+    with pytest.raises(ConfigError, match=r"sql\.url"):
+        sql_adapter.from_url("sqlite+aiosqlite:///relative.db", config)

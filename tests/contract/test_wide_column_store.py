@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
+from reelstack import settings
+from reelstack.adapters.widecolumn import sqlite
 from reelstack.adapters.widecolumn.sqlite import SqliteWideColumnStore
+from reelstack.config import Config
 from reelstack.errors import (
     ConflictError,
     InvalidRequestError,
@@ -221,7 +224,7 @@ async def test_cells_not_named_in_an_upsert_keep_their_values(store: WideColumnS
 async def test_the_newest_timestamp_wins_whatever_order_writes_arrive_in(
     store: WideColumnStore,
 ) -> None:
-    writes = [
+    writes: list[tuple[int, dict[str, Any]]] = [
         (100, {"n": 1, "note": "first"}),
         (300, {"n": 3}),
         (200, {"n": 2, "note": "second"}),
@@ -514,3 +517,10 @@ async def test_a_truncated_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreCorruptError) as info:
         await SqliteWideColumnStore(path).open()
     assert str(path) in str(info.value)
+
+
+def test_from_url_builds_the_store_from_its_setting(tmp_path: Path) -> None:
+    config = Config.load(settings.REGISTRY, environ={"REELSTACK_HOME": str(tmp_path)})
+    store = sqlite.from_url(config.get(settings.WIDECOLUMN_URL), config)
+    assert store.path == tmp_path / "data" / "widecolumn.db"
+    assert sqlite.from_url("sqlite:///srv/w.db", config).path == Path("/srv/w.db")

@@ -24,6 +24,7 @@ import os
 import random
 import sqlite3
 import struct
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -135,10 +136,7 @@ def translate(exc: sqlite3.Error, path: Path, action: str) -> ReelstackError:
     if is_corrupt(exc):
         return StoreCorruptError(str(path), f"{action}: {exc}")
     if is_busy(exc):
-        return UnavailableError(
-            f"store {path} stayed locked by another process for over "
-            f"{BUSY_TIMEOUT_S:.0f}s while trying to {action}"
-        )
+        return UnavailableError(f"store {path} is locked by another process: cannot {action}")
     return UnavailableError(f"store {path}: cannot {action}: {exc}")
 
 
@@ -160,20 +158,19 @@ def connect(path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> sqlite3.Co
         )
     except sqlite3.Error as exc:
         raise translate(exc, path, "open") from exc
+    deadline = time.monotonic() + busy_timeout_s
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        # Switching to WAL needs a moment of exclusive access; the busy timeout covers it.
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise UnavailableError(f"store {path}: cannot switch to WAL mode (got {mode!r})")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        # Reading the schema catches a file whose first page is damaged.
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        if suspicious:
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)").fetchall()]
-            if problems != ["ok"]:
-                raise StoreCorruptError(str(path), "; ".join(str(p) for p in problems))
+        while True:
+            try:
+                _prepare(conn, path, busy_timeout_s, suspicious)
+                break
+            except sqlite3.OperationalError as exc:
+                # Two processes creating the file at once both want the exclusive
+                # lock that switching to WAL takes; SQLite answers one of them
+                # "busy" at once, without waiting, to break the deadlock.
+                if not is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.005, 0.03))
     except sqlite3.Error as exc:
         conn.close()
         raise translate(exc, path, "open") from exc
@@ -181,6 +178,21 @@ def connect(path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> sqlite3.Co
         conn.close()
         raise
     return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, busy_timeout_s: float, suspicious: bool) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise UnavailableError(f"store {path}: cannot switch to WAL mode (got {mode!r})")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Reading the schema catches a file whose first page is damaged.
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    if suspicious:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)").fetchall()]
+        if problems != ["ok"]:
+            raise StoreCorruptError(str(path), "; ".join(str(p) for p in problems))
 
 
 def write(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:

@@ -2,10 +2,11 @@
 
 One adapter for SQLite (embedded), PostgreSQL and CockroachDB, chosen by the
 URL. On SQLite, every connection runs in WAL mode with a busy timeout and
-foreign keys on; ``transaction`` begins with ``BEGIN IMMEDIATE`` so two
-processes writing at once queue for the write lock instead of one failing with
-"database is locked" when it upgrades a read to a write. Reads through
-``session`` use a plain ``BEGIN`` and never block on writers.
+foreign keys on, and transactions begin with ``BEGIN IMMEDIATE`` (``transaction``,
+``migrate`` and anything run on ``engine``), so two processes writing at once
+queue for the write lock instead of one failing with "database is locked" when
+it upgrades a read to a write. Sessions from ``session`` are for reading: they
+begin deferred and never wait for a writer. Write through ``transaction``.
 
 ``transaction`` retries the whole unit of work when the engine aborts it for a
 serialization conflict (SQLSTATE 40001, CockroachDB's "restart transaction";
@@ -55,8 +56,8 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 MAX_ATTEMPTS = 8
 BACKOFF_FIRST_S = 0.02
 BACKOFF_MAX_S = 1.0
-# Execution option that makes the SQLite "begin" hook take the write lock at once.
-WRITE_OPTION = "reelstack_write"
+# Execution option that makes the SQLite "begin" hook begin deferred (a reader).
+READ_OPTION = "reelstack_read"
 # Key of PostgreSQL's advisory lock that serializes concurrent migrations.
 MIGRATION_LOCK = 7_311_420_015
 
@@ -102,7 +103,7 @@ class SqlAlchemyDatabase:
         self.max_attempts = max(1, max_attempts)
         self.echo = echo
         self._engine: AsyncEngine | None = None
-        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._reads: async_sessionmaker[AsyncSession] | None = None
         self._writes: async_sessionmaker[AsyncSession] | None = None
 
     @property
@@ -141,9 +142,9 @@ class SqlAlchemyDatabase:
             await engine.dispose()
             raise self._unavailable(exc, "connect") from exc
         self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        writes = engine.execution_options(**{WRITE_OPTION: True})
-        self._writes = async_sessionmaker(writes, expire_on_commit=False)
+        reads = engine.execution_options(**{READ_OPTION: True})
+        self._reads = async_sessionmaker(reads, expire_on_commit=False)
+        self._writes = async_sessionmaker(engine, expire_on_commit=False)
 
     def _create_engine(self) -> AsyncEngine:
         if not self.is_sqlite:
@@ -175,14 +176,14 @@ class SqlAlchemyDatabase:
 
         @event.listens_for(engine.sync_engine, "begin")
         def on_begin(conn: Connection) -> None:
-            write = conn.get_execution_options().get(WRITE_OPTION, False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            read = conn.get_execution_options().get(READ_OPTION, False)
+            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
         return engine
 
     async def close(self) -> None:
         engine, self._engine = self._engine, None
-        self._sessions = self._writes = None
+        self._reads = self._writes = None
         if engine is not None:
             await engine.dispose()
 
@@ -194,13 +195,15 @@ class SqlAlchemyDatabase:
             raise self._unavailable(exc, "answer a ping") from exc
 
     def session(self) -> AsyncSession:
-        """Return a session (an async context manager); commit is the caller's.
+        """Return a session (an async context manager) for reading.
 
-        On SQLite its transactions begin deferred: use :meth:`transaction` to write.
+        On SQLite its transactions begin deferred, so a write in it can fail
+        with "database is locked" if another process wrote since it read:
+        write through :meth:`transaction`, which takes the lock first and retries.
         """
-        if self._sessions is None:
+        if self._reads is None:
             raise UnavailableError("the relational store is not open")
-        return self._sessions()
+        return self._reads()
 
     async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` in a write transaction and commit, retrying on conflicts."""
@@ -234,7 +237,7 @@ class SqlAlchemyDatabase:
         """
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
-        engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        engine = self.engine
         postgres = self.url.get_backend_name() == "postgresql"
         for attempt in range(1, self.max_attempts + 1):
             try:
