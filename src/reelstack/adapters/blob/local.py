@@ -33,6 +33,7 @@ from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from reelstack import settings
+from reelstack.adapters.blob.keys import RESERVED, check_content_type, check_key, check_prefix
 from reelstack.config import Config
 from reelstack.errors import (
     ConfigError,
@@ -46,55 +47,9 @@ from reelstack.ports.blob import BlobInfo
 log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
-RESERVED = ".reelstack"
-MAX_KEY_BYTES = 1024
-# A sidecar adds ".json" to the last segment; stay under NAME_MAX (255).
-MAX_SEGMENT_BYTES = 250
 # A temp file untouched this long belongs to a put that died.
 STALE_TEMP_S = 3600.0
 DEFAULT_TYPE = "application/octet-stream"
-
-
-def check_key(key: str) -> str:
-    """Return ``key`` if it is a safe relative ``/``-separated path; else InvalidRequestError."""
-    if not isinstance(key, str) or not key:
-        raise InvalidRequestError(f"blob key must be a non-empty str, got {key!r}")
-    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise InvalidRequestError(f"blob key {key[:60]!r}... is over {MAX_KEY_BYTES} bytes")
-    bad = next((c for c in key if c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F), None)
-    if bad is not None:
-        raise InvalidRequestError(f"blob key {key!r} holds {bad!r} (backslash or control)")
-    if key.startswith("/"):
-        raise InvalidRequestError(f"blob key {key!r} is absolute; keys are relative paths")
-    segments = key.split("/")
-    for segment in segments:
-        if segment in ("", ".", ".."):
-            raise InvalidRequestError(f"blob key {key!r} has an empty, '.' or '..' segment")
-        if len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
-            raise InvalidRequestError(
-                f"blob key {key!r} has a segment over {MAX_SEGMENT_BYTES} bytes"
-            )
-    if segments[0] == RESERVED:
-        raise InvalidRequestError(f"blob key {key!r}: {RESERVED}/ is reserved for the store")
-    return key
-
-
-def check_prefix(prefix: str) -> str:
-    """Return ``prefix`` if it could begin a valid key (or is empty)."""
-    if not isinstance(prefix, str):
-        raise InvalidRequestError(f"blob prefix must be a str, got {prefix!r}")
-    if prefix:
-        # A prefix may end anywhere, e.g. mid-segment or just after a "/".
-        check_key(prefix.rstrip("/") + "/x" if prefix.endswith("/") else prefix)
-    return prefix
-
-
-def check_content_type(content_type: str) -> str:
-    if not isinstance(content_type, str) or not content_type or len(content_type) > 255:
-        raise InvalidRequestError(f"invalid content type {content_type!r}")
-    if any(ord(c) < 0x20 or ord(c) >= 0x7F for c in content_type):
-        raise InvalidRequestError(f"content type {content_type!r} holds a control character")
-    return content_type
 
 
 class LocalBlobStore:

@@ -25,7 +25,6 @@ import json
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -47,107 +46,21 @@ from reelstack.adapters.widecolumn.schema import (
     spec_document,
     spec_from_document,
 )
+from reelstack.adapters.widecolumn.sqlite_tables import (
+    Table,
+    compact_table,
+    delete_partition,
+    delete_row,
+    encode,
+    named,
+    partition_deleted_at,
+    q,
+)
 from reelstack.config import Config
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError
 from reelstack.ports.widecolumn import Row, TableSpec
 
-GC_GRACE_S = 24 * 3600
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SQL_TYPES = {
-    "text": "TEXT",
-    "int": "INTEGER",
-    "bigint": "INTEGER",
-    "double": "REAL",
-    "boolean": "INTEGER",
-    "blob": "BLOB",
-    "timestamp": "INTEGER",
-}
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS wc_tables (name TEXT PRIMARY KEY, spec TEXT NOT NULL);"
-
-
-def _encode(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "boolean":
-        return int(value)
-    if kind == "timestamp":
-        return (value - EPOCH) // timedelta(microseconds=1)
-    return value
-
-
-def _decode(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "boolean":
-        return bool(value)
-    if kind == "timestamp":
-        return EPOCH + timedelta(microseconds=value)
-    if kind == "blob":
-        return bytes(value)
-    return value
-
-
-def _q(name: str) -> str:
-    # Names are checked against [a-z][a-z0-9_]* before they reach SQL.
-    return f'"{name}"'
-
-
-class _Table:
-    """How one TableSpec maps onto SQLite: table names, columns and statements."""
-
-    def __init__(self, spec: TableSpec) -> None:
-        self.spec = spec
-        self.rows = _q(f"wc_{spec.name}")
-        self.partitions = _q(f"wc_{spec.name}__partitions")
-        self.types = {c.name: c.type for c in spec.columns}
-        self.key = list(spec.primary_key)
-        self.partition_key = list(spec.partition_key)
-        self.clustering = [name for name, _ in spec.clustering]
-        self.values = [c.name for c in spec.columns if c.name not in self.key]
-        cells = [f"{_q('v_' + n)}, {_q('t_' + n)}, {_q('x_' + n)}" for n in self.values]
-        self.select = ", ".join([_q("k_" + n) for n in self.key] + cells + ["_mt", "_mx", "_dt"])
-
-    def ddl(self) -> list[str]:
-        order = dict(self.spec.clustering)
-        columns = [f"{_q('k_' + n)} {SQL_TYPES[self.types[n]]} NOT NULL" for n in self.key]
-        for name in self.values:
-            columns += [
-                f"{_q('v_' + name)} {SQL_TYPES[self.types[name]]}",
-                f"{_q('t_' + name)} INTEGER",
-                f"{_q('x_' + name)} REAL",
-            ]
-        columns += ["_mt INTEGER", "_mx REAL", "_dt INTEGER"]
-        key = ", ".join(f"{_q('k_' + n)} {order.get(n, 'asc').upper()}" for n in self.key)
-        partition = ", ".join(_q("k_" + n) for n in self.partition_key)
-        return [
-            f"CREATE TABLE IF NOT EXISTS {self.rows} ({', '.join(columns)}, PRIMARY KEY ({key}))",
-            f"CREATE TABLE IF NOT EXISTS {self.partitions} ("
-            + ", ".join(f"{_q('k_' + n)} NOT NULL" for n in self.partition_key)
-            + f", ts INTEGER NOT NULL, PRIMARY KEY ({partition}))",
-        ]
-
-    def where(self, names: Sequence[str]) -> str:
-        """SQL matching key columns ``names`` to parameters ``:k0``, ``:k1``..."""
-        return " AND ".join(f"{_q('k_' + n)} = :k{i}" for i, n in enumerate(names))
-
-    def live(self) -> str:
-        """SQL true for a row that has a live cell at time ``:now``."""
-        terms = ["(_mt IS NOT NULL AND (_mx IS NULL OR _mx > :now))"]
-        for name in self.values:
-            v, x = _q("v_" + name), _q("x_" + name)
-            terms.append(f"({v} IS NOT NULL AND ({x} IS NULL OR {x} > :now))")
-        return "(" + " OR ".join(terms) + ")"
-
-    def row(self, record: Sequence[Any], now: float) -> Row:
-        out: Row = {}
-        for i, name in enumerate(self.key):
-            out[name] = _decode(self.types[name], record[i])
-        base = len(self.key)
-        for i, name in enumerate(self.values):
-            value, _, expires = record[base + 3 * i : base + 3 * i + 3]
-            alive = value is not None and (expires is None or expires > now)
-            out[name] = _decode(self.types[name], value) if alive else None
-        return out
 
 
 class SqliteWideColumnStore:
@@ -160,7 +73,7 @@ class SqliteWideColumnStore:
     def __init__(self, path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.path = path
         self._db = SqliteConnection(path, busy_timeout_s=busy_timeout_s)
-        self._tables: dict[str, _Table] = {}
+        self._tables: dict[str, Table] = {}
 
     async def open(self) -> None:
         await self._db.open(lambda conn: execute_script(conn, META_SCHEMA))
@@ -176,7 +89,7 @@ class SqliteWideColumnStore:
     async def create_table(self, spec: TableSpec) -> None:
         check_spec(spec)
         document = spec_document(spec)
-        table = _Table(spec)
+        table = Table(spec)
 
         def work(conn: sqlite3.Connection) -> None:
             found = conn.execute("SELECT spec FROM wc_tables WHERE name = ?", (spec.name,))
@@ -198,7 +111,7 @@ class SqliteWideColumnStore:
         await self._db.write(work, action=f"create table {spec.name}")
         self._tables[spec.name] = table
 
-    async def _table(self, name: str) -> _Table:
+    async def _table(self, name: str) -> Table:
         table = self._tables.get(name)
         if table is not None:
             return table
@@ -211,7 +124,7 @@ class SqliteWideColumnStore:
         document = await self._db.read(work, action=f"read the definition of {name}")
         if document is None:
             raise NotFoundError(f"wide-column table {name!r} does not exist")
-        table = _Table(spec_from_document(json.loads(document)))
+        table = Table(spec_from_document(json.loads(document)))
         self._tables[name] = table
         return table
 
@@ -229,21 +142,21 @@ class SqliteWideColumnStore:
         ttl = t.spec.default_ttl_s if ttl_s is None else check_ttl(ttl_s)
         now = time.time()
         expires = now + ttl if ttl else None
-        key = [_encode(t.types[n], cells[n]) for n in t.key]
+        key = [encode(t.types[n], cells[n]) for n in t.key]
         partition = key[: len(t.partition_key)]
-        written = {n: _encode(t.types[n], cells[n]) for n in t.values if n in cells}
+        written = {n: encode(t.types[n], cells[n]) for n in t.values if n in cells}
 
         def work(conn: sqlite3.Connection) -> None:
-            if ts <= _partition_deleted_at(conn, t, partition):
+            if ts <= partition_deleted_at(conn, t, partition):
                 return
             found = conn.execute(
-                f"SELECT {t.select} FROM {t.rows} WHERE {t.where(t.key)}", _named(key)
+                f"SELECT {t.select} FROM {t.rows} WHERE {t.where(t.key)}", named(key)
             ).fetchone()
             if found is None:
-                names = [_q("k_" + n) for n in t.key] + ["_mt", "_mx"]
+                names = [q("k_" + n) for n in t.key] + ["_mt", "_mx"]
                 params: list[Any] = [*key, ts, expires]
                 for name, value in written.items():
-                    names += [_q("v_" + name), _q("t_" + name), _q("x_" + name)]
+                    names += [q("v_" + name), q("t_" + name), q("x_" + name)]
                     params += [value, ts, None if value is None else expires]
                 marks = ", ".join("?" * len(params))
                 conn.execute(f"INSERT INTO {t.rows} ({', '.join(names)}) VALUES ({marks})", params)
@@ -264,14 +177,14 @@ class SqliteWideColumnStore:
                 old = found[base + 3 * i : base + 3 * i + 3]
                 new = (written[name], ts, None if written[name] is None else expires)
                 if _newer(new, old):
-                    sets += [_q("v_" + name), _q("t_" + name), _q("x_" + name)]
+                    sets += [q("v_" + name), q("t_" + name), q("x_" + name)]
                     params += list(new)
             if sets:
                 placed = {f"s{i}": value for i, value in enumerate(params)}
                 assignments = ", ".join(f"{column} = :s{i}" for i, column in enumerate(sets))
                 conn.execute(
                     f"UPDATE {t.rows} SET {assignments} WHERE {t.where(t.key)}",
-                    {**placed, **_named(key)},
+                    {**placed, **named(key)},
                 )
 
         await self._db.write(work, action=f"write to {table}")
@@ -279,7 +192,7 @@ class SqliteWideColumnStore:
     async def get(self, table: str, key: Mapping[str, Any]) -> Row | None:
         t = await self._table(table)
         values = check_key(t.spec, key, t.key)
-        params = _named([_encode(t.types[n], values[n]) for n in t.key])
+        params = named([encode(t.types[n], values[n]) for n in t.key])
         rows = await self._select(t, t.where(t.key), params, order="", limit=1)
         return rows[0] if rows else None
 
@@ -295,7 +208,7 @@ class SqliteWideColumnStore:
     ) -> list[Row]:
         t = await self._table(table)
         values = check_key(t.spec, partition, t.partition_key)
-        params = _named([_encode(t.types[n], values[n]) for n in t.partition_key])
+        params = named([encode(t.types[n], values[n]) for n in t.partition_key])
         where = [t.where(t.partition_key)]
         for bound, op, which in ((start, ">=", "start"), (end, "<", "end")):
             if bound is None:
@@ -304,21 +217,21 @@ class SqliteWideColumnStore:
             if not checked:
                 continue
             names = t.clustering[: len(checked)]
-            columns = ", ".join(_q("k_" + n) for n in names)
+            columns = ", ".join(q("k_" + n) for n in names)
             marks = ", ".join(f":{which}{i}" for i in range(len(checked)))
             where.append(f"({columns}) {op} ({marks})")
             for i, (name, value) in enumerate(zip(names, checked, strict=True)):
-                params[f"{which}{i}"] = _encode(t.types[name], value)
+                params[f"{which}{i}"] = encode(t.types[name], value)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise InvalidRequestError(f"limit must be a positive int, got {limit!r}")
         if limit is not None and limit <= 0:
             raise InvalidRequestError(f"limit must be a positive int, got {limit}")
         flip = {"asc": "DESC", "desc": "ASC"} if reverse else {"asc": "ASC", "desc": "DESC"}
-        order = ", ".join(f"{_q('k_' + n)} {flip[o]}" for n, o in t.spec.clustering)
+        order = ", ".join(f"{q('k_' + n)} {flip[o]}" for n, o in t.spec.clustering)
         return await self._select(t, " AND ".join(where), params, order=order, limit=limit)
 
     async def _select(
-        self, t: _Table, where: str, params: dict[str, Any], *, order: str, limit: int | None
+        self, t: Table, where: str, params: dict[str, Any], *, order: str, limit: int | None
     ) -> list[Row]:
         sql = f"SELECT {t.select} FROM {t.rows} WHERE {where} AND {t.live()}"
         if order:
@@ -340,14 +253,14 @@ class SqliteWideColumnStore:
         names = t.partition_key if whole_partition else t.key
         values = check_key(t.spec, key, names)
         ts = _now_us() if timestamp_us is None else check_timestamp_us(timestamp_us)
-        params = [_encode(t.types[n], values[n]) for n in names]
+        params = [encode(t.types[n], values[n]) for n in names]
         if whole_partition:
             await self._db.write(
-                lambda conn: _delete_partition(conn, t, params, ts), action=f"delete from {table}"
+                lambda conn: delete_partition(conn, t, params, ts), action=f"delete from {table}"
             )
         else:
             await self._db.write(
-                lambda conn: _delete_row(conn, t, params, ts), action=f"delete from {table}"
+                lambda conn: delete_row(conn, t, params, ts), action=f"delete from {table}"
             )
 
     async def compact(self) -> None:
@@ -357,9 +270,11 @@ class SqliteWideColumnStore:
             return [str(r[0]) for r in conn.execute("SELECT spec FROM wc_tables")]
 
         for document in await self._db.read(names, action="list tables"):
-            table = _Table(spec_from_document(json.loads(document)))
+            table = Table(spec_from_document(json.loads(document)))
             self._tables.setdefault(table.spec.name, table)
-            await self._db.write(partial(_compact, t=table), action=f"compact {table.spec.name}")
+            await self._db.write(
+                partial(compact_table, t=table), action=f"compact {table.spec.name}"
+            )
 
 
 def _now_us() -> int:
@@ -383,87 +298,6 @@ def _newer(new: Sequence[Any], old: Sequence[Any]) -> bool:
     if new_value is not None and new_value != old_value:
         return bool(new_value > old_value)
     return _expiry_rank(new_x) > _expiry_rank(old_x)
-
-
-def _partition_deleted_at(conn: sqlite3.Connection, t: _Table, partition: list[Any]) -> int:
-    found = conn.execute(
-        f"SELECT ts FROM {t.partitions} WHERE {t.where(t.partition_key)}", _named(partition)
-    ).fetchone()
-    return -(2**63) if found is None else int(found[0])
-
-
-def _clear_at_or_below(t: _Table) -> str:
-    """SET clauses that drop every cell written at or before ``:ts``."""
-    sets = []
-    for name in t.values:
-        v, ts, x = _q("v_" + name), _q("t_" + name), _q("x_" + name)
-        sets += [
-            f"{v} = CASE WHEN {ts} <= :ts THEN NULL ELSE {v} END",
-            f"{x} = CASE WHEN {ts} <= :ts THEN NULL ELSE {x} END",
-            f"{ts} = CASE WHEN {ts} <= :ts THEN NULL ELSE {ts} END",
-        ]
-    sets += [
-        "_mx = CASE WHEN _mt <= :ts THEN NULL ELSE _mx END",
-        "_mt = CASE WHEN _mt <= :ts THEN NULL ELSE _mt END",
-    ]
-    return ", ".join(sets)
-
-
-def _named(values: Sequence[Any]) -> dict[str, Any]:
-    """Key values as the parameters of :meth:`_Table.where`."""
-    return {f"k{i}": value for i, value in enumerate(values)}
-
-
-def _delete_row(conn: sqlite3.Connection, t: _Table, key: list[Any], ts: int) -> None:
-    if ts <= _partition_deleted_at(conn, t, key[: len(t.partition_key)]):
-        return
-    updated = conn.execute(
-        f"UPDATE {t.rows} SET {_clear_at_or_below(t)}, "
-        f"_dt = max(coalesce(_dt, :ts), :ts) WHERE {t.where(t.key)}",
-        {**_named(key), "ts": ts},
-    )
-    if updated.rowcount == 0:
-        names = ", ".join([_q("k_" + n) for n in t.key] + ["_dt"])
-        conn.execute(
-            f"INSERT INTO {t.rows} ({names}) VALUES ({', '.join('?' * (len(key) + 1))})",
-            [*key, ts],
-        )
-
-
-def _delete_partition(conn: sqlite3.Connection, t: _Table, key: list[Any], ts: int) -> None:
-    columns = ", ".join(_q("k_" + n) for n in t.partition_key)
-    conn.execute(
-        f"INSERT INTO {t.partitions} ({columns}, ts) VALUES ({', '.join('?' * len(key))}, ?) "
-        f"ON CONFLICT ({columns}) DO UPDATE SET ts = max(ts, excluded.ts)",
-        [*key, ts],
-    )
-    params = {**_named(key), "ts": ts}
-    where = t.where(t.partition_key)
-    conn.execute(
-        f"UPDATE {t.rows} SET {_clear_at_or_below(t)}, "
-        f"_dt = CASE WHEN _dt <= :ts THEN NULL ELSE _dt END WHERE {where}",
-        params,
-    )
-    empty = " AND ".join([f"{_q('t_' + n)} IS NULL" for n in t.values] + ["_mt IS NULL"])
-    conn.execute(f"DELETE FROM {t.rows} WHERE {where} AND _dt IS NULL AND {empty}", params)
-
-
-def _compact(conn: sqlite3.Connection, t: _Table) -> None:
-    horizon = time.time() - GC_GRACE_S
-    horizon_us = int(horizon * 1_000_000)
-    gone = ["(_mt IS NULL OR (_mx IS NOT NULL AND _mx < :h))"]
-    for name in t.values:
-        ts, x = _q("t_" + name), _q("x_" + name)
-        # A cell is collectable once expired (or a deletion) for longer than the grace.
-        v = _q("v_" + name)
-        gone.append(
-            f"({ts} IS NULL OR ({x} IS NOT NULL AND {x} < :h) OR ({v} IS NULL AND {ts} < :hus))"
-        )
-    conn.execute(
-        f"DELETE FROM {t.rows} WHERE (_dt IS NULL OR _dt < :hus) AND {' AND '.join(gone)}",
-        {"h": horizon, "hus": horizon_us},
-    )
-    conn.execute(f"DELETE FROM {t.partitions} WHERE ts < ?", (horizon_us,))
 
 
 def from_url(url: str, config: Config) -> SqliteWideColumnStore:
