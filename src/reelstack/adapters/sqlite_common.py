@@ -91,10 +91,11 @@ def check_file(path: Path) -> bool:
         raise UnavailableError(f"cannot read store file {path}: {exc}") from exc
     if not header:
         return False  # SQLite treats an empty file as an empty database.
-    if not header.startswith(SQLITE_MAGIC[: len(header)]) or len(header) < len(SQLITE_MAGIC):
+    if len(header) < HEADER_SIZE or not header.strip(b"\0"):
+        # Perhaps another process is creating it: let SQLite judge, under its locks.
+        return True
+    if not header.startswith(SQLITE_MAGIC):
         raise StoreCorruptError(str(path), "it does not start with the SQLite header")
-    if len(header) < HEADER_SIZE:
-        raise StoreCorruptError(str(path), f"only {size} bytes: the header is truncated")
     page_size = struct.unpack(">H", header[16:18])[0]
     page_size = 65536 if page_size == 1 else page_size
     if page_size < 512 or page_size & (page_size - 1):
