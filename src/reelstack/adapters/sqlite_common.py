@@ -75,9 +75,10 @@ def sqlite_path(url: str) -> Path:
 def check_file(path: Path) -> bool:
     """Raise StoreCorruptError unless ``path`` is missing, empty or looks like SQLite.
 
-    Return True when the header's page count disagrees with the file's size
-    (a truncated file, or a checkpoint in progress in another process): the
-    caller then runs an integrity check under SQLite's own locking to decide.
+    Return True when the file looks doubtful without SQLite's locks (a short or
+    blank header, or a page count that disagrees with the file's size): it may
+    be truncated, or another process may be creating or checkpointing it. The
+    caller then lets SQLite decide, under its locks, with an integrity check.
     """
     if path.is_dir():
         raise StoreCorruptError(str(path), "it is a directory, not a database file")
