@@ -11,13 +11,15 @@ Layout, little-endian::
     u8   format   (1)
     u8   flags    (bit 0: the batch has keys)
     u32  count
-    i32  key length  x count   (only with keys; -1 is "no key")
+    i32  key length   x count   (only with keys; -1 is "no key")
     u32  value length x count
-    the records' bytes, one after the other: key (if any) then value
+    the keys, one after the other (only with keys)
+    the values, one after the other
 
-The lengths come first, in two fixed-width arrays, so a reader unpacks them in
-one C call and slices out just the records it wants (a consumer often starts
-in the middle of a batch).
+Lengths first, in fixed-width arrays, and keys apart from values: a writer
+packs and joins each part in one C call, and a reader unpacks the lengths in
+one call and slices out just the records it wants (a consumer often starts in
+the middle of a batch).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from __future__ import annotations
 import functools
 import itertools
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from reelstack.adapters.log.records import make_record
 from reelstack.errors import StoreCorruptError
 from reelstack.ports.log import Record
 
@@ -40,24 +43,22 @@ def _array(code: str, count: int) -> struct.Struct:
     return struct.Struct(f"<{count}{code}")
 
 
-def encode(keys: Sequence[bytes | None], values: Sequence[bytes]) -> bytes:
-    """Return the payload of a batch of ``(keys[i], values[i])`` records."""
+def encode(values: Sequence[bytes], keys: Sequence[bytes | None] | None = None) -> bytes:
+    """Return the payload of a batch of records (``keys``: None if none has a key)."""
     count = len(values)
-    if not any(key is not None for key in keys):
-        return b"".join(
-            (_HEAD.pack(FORMAT, 0, count), _array("I", count).pack(*map(len, values)), *values)
+    value_lengths = _array("I", count).pack(*map(len, values))
+    if keys is None:
+        return b"".join((_HEAD.pack(FORMAT, 0, count), value_lengths, *values))
+    key_lengths = _array("i", count).pack(*[-1 if key is None else len(key) for key in keys])
+    return b"".join(
+        (
+            _HEAD.pack(FORMAT, _HAS_KEYS, count),
+            key_lengths,
+            value_lengths,
+            *[key for key in keys if key],
+            *values,
         )
-    key_lengths = [-1 if key is None else len(key) for key in keys]
-    parts: list[bytes] = [
-        _HEAD.pack(FORMAT, _HAS_KEYS, count),
-        _array("i", count).pack(*key_lengths),
-        _array("I", count).pack(*map(len, values)),
-    ]
-    for key, value in zip(keys, values, strict=True):
-        if key:
-            parts.append(key)
-        parts.append(value)
-    return b"".join(parts)
+    )
 
 
 def decode(
@@ -80,7 +81,7 @@ def decode(
         if fmt != FORMAT:
             raise ValueError(f"unknown batch format {fmt}")
         at = _HEAD.size
-        key_lengths: tuple[int, ...] | None = None
+        key_lengths: tuple[int, ...] = ()
         if flags & _HAS_KEYS:
             key_lengths = _array("i", count).unpack_from(payload, at)
             at += 4 * count
@@ -89,30 +90,26 @@ def decode(
     except (struct.error, ValueError) as exc:
         raise StoreCorruptError(where(), f"record batch at offset {base_offset}: {exc}") from None
     stop = min(stop, count)
-    out: list[Record] = []
-    append = out.append
-    if key_lengths is None:
-        pos = at + sum(value_lengths[:start])
-        offset = base_offset + start
-        for size in value_lengths[start:stop]:
-            end = pos + size
-            append(Record(topic, partition, offset, None, payload[pos:end], timestamp_ms))
-            pos = end
-            offset += 1
+    offsets = range(base_offset + start, base_offset + stop)
+    if key_lengths:
+        key_sizes = [size if size > 0 else 0 for size in key_lengths]
+        keys_at = at + sum(key_sizes[:start])
+        at += sum(key_sizes)
+        key_ends = itertools.accumulate(key_sizes[start:stop], initial=keys_at)
+        keys: Iterable[bytes | None] = [
+            None if size < 0 else payload[begin:end]
+            for size, (begin, end) in zip(
+                key_lengths[start:stop], itertools.pairwise(key_ends), strict=True
+            )
+        ]
     else:
-        pos = at + sum(value_lengths[:start]) + sum(n for n in key_lengths[:start] if n > 0)
-        offset = base_offset + start
-        for key_size, size in itertools.islice(
-            zip(key_lengths, value_lengths, strict=True), start, stop
-        ):
-            key: bytes | None = None
-            if key_size >= 0:
-                key = payload[pos : pos + key_size]
-                pos += key_size
-            end = pos + size
-            append(Record(topic, partition, offset, key, payload[pos:end], timestamp_ms))
-            pos = end
-            offset += 1
-    if pos > len(payload):
+        keys = itertools.repeat(None, stop - start)
+    ends = list(
+        itertools.accumulate(value_lengths[start:stop], initial=at + sum(value_lengths[:start]))
+    )
+    if ends[-1] > len(payload):
         raise StoreCorruptError(where(), f"record batch at offset {base_offset} is truncated")
-    return out
+    return [
+        make_record(topic, partition, offset, key, payload[begin:end], timestamp_ms)
+        for offset, key, (begin, end) in zip(offsets, keys, itertools.pairwise(ends), strict=True)
+    ]

@@ -31,12 +31,13 @@ import weakref
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from reelstack import settings
 from reelstack.adapters.log import DEFAULT_MAX_RECORD_BYTES, check_topic_name, codec
+from reelstack.adapters.log.batching import check_records, place
 from reelstack.adapters.log.consumer import SqliteConsumer
-from reelstack.adapters.log.partitioner import StickyPartitioner, partition_for_key
+from reelstack.adapters.log.partitioner import Partitioner
 from reelstack.adapters.log.store import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -58,13 +59,9 @@ from reelstack.errors import (
     ConflictError,
     InvalidRequestError,
     NotFoundError,
-    RecordTooLargeError,
     UnavailableError,
 )
 from reelstack.ports.log import Consumer, Record, RecordMetadata, TopicPartition, TopicSpec
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +93,7 @@ class SqliteEventLog:
         self.max_record_bytes = max_record_bytes
         self.db = SqliteConnection(path, busy_timeout_s=busy_timeout_s)
         self._topics: dict[str, Topic] = {}
-        self._sticky: dict[str, StickyPartitioner] = {}
+        self._partitioners: dict[str, Partitioner] = {}
         self._consumers: weakref.WeakSet[SqliteConsumer] = weakref.WeakSet()
 
     def __repr__(self) -> str:
@@ -242,60 +239,29 @@ class SqliteEventLog:
     async def _append(
         self,
         name: str,
-        records: Iterable[tuple[bytes | None, bytes]],
+        records: Sequence[tuple[bytes | None, bytes]],
         timestamp_ms: int | None,
     ) -> list[RecordMetadata]:
         topic = await self.topic(name)
-        count = topic.partitions
-        limit = self.max_record_bytes
-        sticky = self._sticky.get(name)
-        if sticky is None:
-            sticky = self._sticky[name] = StickyPartitioner(start=random.randrange(count))
-        choose = sticky.partition
-        placed: list[int] = []
-        keys: dict[int, list[bytes | None]] = {}
-        values: dict[int, list[bytes]] = {}
-        for key, value in records:
-            if not isinstance(value, bytes):
-                raise InvalidRequestError(f"record value must be bytes, got {type(value).__name__}")
-            size = len(value)
-            if key is None:
-                partition = choose(count, size)
-            elif isinstance(key, bytes):
-                size += len(key)
-                partition = partition_for_key(key, count)
-            else:
-                raise InvalidRequestError(f"record key must be bytes, got {type(key).__name__}")
-            if size > limit:
-                raise RecordTooLargeError(
-                    f"record of {size} bytes for topic {name!r} is over the {limit}-byte "
-                    "limit; nothing was written"
-                )
-            placed.append(partition)
-            bucket = values.get(partition)
-            if bucket is None:
-                bucket = values[partition] = []
-                keys[partition] = []
-            bucket.append(value)
-            keys[partition].append(key)
-        if not placed:
+        if not records:
             return []
-        batches = [
-            (partition, len(batch), codec.encode(keys[partition], batch))
-            for partition, batch in values.items()
+        keys, values = check_records(name, records, self.max_record_bytes)
+        partitioner = self._partitioners.get(name)
+        if partitioner is None:
+            partitioner = self._partitioners[name] = Partitioner(
+                topic.partitions, start=random.randrange(topic.partitions)
+            )
+        placement = place(partitioner, keys, values)
+        encoded = [
+            (batch.partition, len(batch.values), codec.encode(batch.values, batch.keys))
+            for batch in placement.batches
         ]
         stamp = _now_ms() if timestamp_ms is None else timestamp_ms
         bases = await self.db.write(
-            partial(append_batches, topic_id=topic.topic_id, batches=batches, timestamp_ms=stamp),
+            partial(append_batches, topic_id=topic.topic_id, batches=encoded, timestamp_ms=stamp),
             action=f"append to topic {name!r}",
         )
-        next_offset = {batch[0]: base for batch, base in zip(batches, bases, strict=True)}
-        out: list[RecordMetadata] = []
-        for partition in placed:
-            offset = next_offset[partition]
-            next_offset[partition] = offset + 1
-            out.append(RecordMetadata(name, partition, offset, stamp))
-        return out
+        return placement.metadata(name, bases, stamp)
 
     # -- reading ---------------------------------------------------------------------
 
