@@ -27,7 +27,7 @@ BATCH = 1_000
 SIZE = 200
 PARTITIONS = 4
 # Keyed records carry one of this many profile ids, as viewing events do.
-KEYS = [b"profile-%06d" % i for i in range(10_000)]
+KEYS = [b"profile-%06d" % i for i in range(10 * BATCH)]
 ROUNDS = 3
 TARGET = ">= 0.5"
 
@@ -61,7 +61,8 @@ async def through_log(path: Path, values: list[bytes], keyed: bool) -> tuple[flo
             # Built per batch, as the anchor builds its rows: a producer holds one batch.
             chunk = values[start : start + BATCH]
             if keyed:
-                records = [(KEYS[(start + i) % len(KEYS)], v) for i, v in enumerate(chunk)]
+                first = start % len(KEYS)
+                records = list(zip(KEYS[first : first + len(chunk)], chunk, strict=True))
             else:
                 records = [(None, v) for v in chunk]
             await event_log.append_many("plays", records)

@@ -9,7 +9,7 @@ per record unless the per-record work is done by C loops (``map``, ``sorted``,
 - keyed records are placed through the partitioner's memo in one ``map``, then
   grouped by a stable sort on the partition, which keeps each key's order;
 - the metadata comes back in input order, each record's offset being its
-  partition's base offset plus its rank within that partition's batch.
+  partition's base offset plus its rank among that partition's records.
 """
 
 from __future__ import annotations
@@ -83,9 +83,8 @@ class Placement:
     batches: list[Batch]
     # Keyless: the sticky runs (partition, start, stop) in input order.
     runs: list[tuple[int, int, int]] | None = None
-    # Keyed: each record's partition, and the input indexes in batch order.
+    # Keyed: each record's partition, in input order.
     placed: list[int] | None = None
-    order: list[int] | None = None
 
     def metadata(self, topic: str, bases: Sequence[int], timestamp_ms: int) -> list[RecordMetadata]:
         """Return each record's metadata in input order, given each batch's base offset."""
@@ -103,15 +102,11 @@ class Placement:
                     itertools.repeat(timestamp_ms),
                 )
             return out
-        assert self.placed is not None and self.order is not None
-        in_batch_order = [
-            offset
-            for batch in self.batches
-            for offset in range(
-                base_of[batch.partition], base_of[batch.partition] + len(batch.values)
-            )
-        ]
-        offsets = _unsort(in_batch_order, self.order)
+        assert self.placed is not None
+        following = {
+            partition: itertools.count(base).__next__ for partition, base in base_of.items()
+        }
+        offsets = [following[partition]() for partition in self.placed]
         return list(
             map(
                 make_metadata,
@@ -142,7 +137,7 @@ def place(
         placed = partitioner.for_keys(keys)  # type: ignore[arg-type]
     counts = sorted(Counter(placed).items())
     if len(counts) == 1:
-        return Placement([Batch(placed[0], keys, values)], placed=placed, order=[*range(len(keys))])
+        return Placement([Batch(placed[0], keys, values)], placed=placed)
     # A stable sort on the partition keeps each partition's records in input order.
     order = sorted(range(len(placed)), key=placed.__getitem__)
     pick = itemgetter(*order)
@@ -156,12 +151,4 @@ def place(
             Batch(partition, list(sorted_keys[start:stop]), list(sorted_values[start:stop]))
         )
         start = stop
-    return Placement(batches, placed=placed, order=order)
-
-
-def _unsort(items: list[int], order: list[int]) -> list[int]:
-    """Return ``out`` with ``out[order[j]] = items[j]`` (order is a permutation)."""
-    if len(order) == 1:
-        return items
-    inverse = sorted(range(len(order)), key=order.__getitem__)
-    return list(itemgetter(*inverse)(items))
+    return Placement(batches, placed=placed)

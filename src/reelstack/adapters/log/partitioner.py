@@ -100,6 +100,11 @@ class Partitioner:
         self._memo: dict[bytes, int] = {}
         self._memo_keys = memo_keys
 
+    @property
+    def remembered_keys(self) -> int:
+        """How many keys' partitions the memo holds now."""
+        return len(self._memo)
+
     def for_key(self, key: bytes) -> int:
         """Return the partition of a keyed record."""
         partition = self._memo.get(key)
