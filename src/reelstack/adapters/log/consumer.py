@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 MIN_WAIT_S = 0.002
 MAX_WAIT_S = 0.05
-# Heartbeat at least this often (and at least 4 times per session timeout).
-MAX_HEARTBEAT_S = 0.5
+# Heartbeat (a write) at least 4 times per session timeout, and at least every second:
+# the others notice a dead member at their heartbeat after its session ran out.
+MAX_HEARTBEAT_S = 1.0
 MIN_SESSION_TIMEOUT_MS = 10
 
 
