@@ -10,15 +10,11 @@ share one real cluster.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -35,8 +31,22 @@ from reelstack.errors import (
     RecordTooLargeError,
     StoreCorruptError,
 )
-from reelstack.ports.log import Consumer, EventLog, Record, TopicPartition, TopicSpec
-from tests.contract.conftest import barrier, eventually, in_processes
+from reelstack.ports.log import EventLog, Record, TopicPartition, TopicSpec
+from tests.contract.conftest import eventually, in_processes
+from tests.contract.event_log_support import (
+    SESSION_MS,
+    Place,
+    append_until_killed,
+    consume_and_count,
+    drain,
+    hold_then_hang,
+    lines,
+    poll_until,
+    produce,
+    read_all,
+    spawned,
+    unique,
+)
 
 
 def _sqlite(folder: Path) -> EventLog:
@@ -50,19 +60,6 @@ FACTORIES: dict[str, Callable[[Path], EventLog]] = {
 # Kafka's default message.max.bytes; every adapter refuses records over it.
 MAX_RECORD_BYTES = 1048588
 HOUR_MS = 3600 * 1000
-# Short enough for a test to wait out, long enough for a loaded 2-core machine.
-SESSION_MS = 1500
-
-
-@dataclass(frozen=True)
-class Place:
-    """Which adapter a test uses and where its files are; picklable for workers."""
-
-    adapter: str
-    folder: Path
-
-    def new_log(self) -> EventLog:
-        return FACTORIES[self.adapter](self.folder)
 
 
 @pytest.fixture(params=sorted(FACTORIES))
@@ -77,7 +74,7 @@ async def event_log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 @pytest.fixture
 def place(request: pytest.FixtureRequest, tmp_path: Path, event_log: EventLog) -> Place:
-    return Place(request.node.callspec.params["event_log"], tmp_path)
+    return Place(FACTORIES[request.node.callspec.params["event_log"]], tmp_path)
 
 
 @pytest.fixture
@@ -91,87 +88,12 @@ async def other_log(place: Place) -> AsyncIterator[EventLog]:
         await adapter.close()
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
 @pytest.fixture
 async def topic(event_log: EventLog) -> str:
     """A new four-partition topic."""
     name = unique("plays")
     await event_log.create_topic(TopicSpec(name, partitions=4))
     return name
-
-
-async def read_all(event_log: EventLog, topic: str, partitions: int) -> dict[int, list[Record]]:
-    """Every retained record of ``topic``, by partition."""
-    out: dict[int, list[Record]] = {}
-    for partition in range(partitions):
-        tp = TopicPartition(topic, partition)
-        earliest, end = await event_log.offsets(tp)
-        records: list[Record] = []
-        while earliest + len(records) < end:
-            records += await event_log.read(tp, earliest + len(records), max_records=1000)
-        out[partition] = records
-    return out
-
-
-async def poll_until(
-    consumer: Consumer, done: Callable[[], bool], *, timeout_s: float = 10.0
-) -> list[Record]:
-    """Poll ``consumer`` until ``done()``; return what it polled on the way."""
-    got: list[Record] = []
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not done within {timeout_s}s; holds {consumer.assignment()}")
-        got += await consumer.poll(timeout_s=0.05)
-    return got
-
-
-async def drain(consumer: Consumer, count: int, *, timeout_s: float = 10.0) -> list[Record]:
-    """Poll until ``count`` records came, committing after each poll."""
-    got: list[Record] = []
-    deadline = time.monotonic() + timeout_s
-    while len(got) < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"only {len(got)} of {count} records within {timeout_s}s")
-        batch = await consumer.poll(timeout_s=0.2)
-        got += batch
-        if batch:
-            await consumer.commit()
-    return got
-
-
-@contextlib.contextmanager
-def spawned(target: Callable[..., None], *args: Any) -> Iterator[multiprocessing.Process]:
-    """Run ``target(*args)`` in a fresh process; kill it on the way out, whatever happens."""
-    process = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
-    process.start()
-    try:
-        yield process
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join(10)
-
-
-def _note(path: Path, entries: list[str]) -> None:
-    """Append whole lines to ``path`` (flushed on close, so readers see them)."""
-    with path.open("a") as fh:
-        fh.writelines(entries)
-
-
-def _count_done(folder: Path) -> int:
-    return sum(len(lines(path)) for path in folder.glob("done-*.txt"))
-
-
-def lines(path: Path) -> list[str]:
-    """The complete lines of a file another process is appending to."""
-    if not path.exists():
-        return []
-    text = path.read_text()
-    return text.split("\n")[:-1]
 
 
 # -- topics ---------------------------------------------------------------------------
@@ -594,41 +516,12 @@ async def test_committing_a_partition_never_held_is_refused(
 # -- several processes ------------------------------------------------------------------
 
 
-def _produce(place: Place, topic: str, meet: str, worker: int, count: int) -> int:
-    """Append ``count`` numbered records (batches and singles) once every producer is ready."""
-
-    async def run() -> None:
-        event_log = place.new_log()
-        await event_log.open()
-        try:
-            barrier(Path(meet), "produce", 2)
-            for start in range(0, count, 50):
-                if start % 100:
-                    for i in range(start, start + 50):
-                        await event_log.append(
-                            topic, b"%d:%d" % (worker, i), key=b"w%d-%d" % (worker, i % 5)
-                        )
-                else:
-                    await event_log.append_many(
-                        topic,
-                        [
-                            (b"w%d-%d" % (worker, i % 5), b"%d:%d" % (worker, i))
-                            for i in range(start, start + 50)
-                        ],
-                    )
-        finally:
-            await event_log.close()
-
-    asyncio.run(run())
-    return os.getpid()
-
-
 async def test_two_processes_appending_at_once_lose_and_duplicate_nothing(
     place: Place, event_log: EventLog, topic: str
 ) -> None:
     count = 400
     pids = await in_processes(
-        _produce, [(place, topic, str(place.folder / "meet"), w, count) for w in (1, 2)]
+        produce, [(place, topic, str(place.folder / "meet"), w, count) for w in (1, 2)]
     )
     assert len(set(pids)) == 2
     by_partition = await read_all(event_log, topic, 4)
@@ -645,40 +538,6 @@ async def test_two_processes_appending_at_once_lose_and_duplicate_nothing(
     assert all(seq == sorted(seq) for seq in by_key.values())
 
 
-def _consume(place: Place, topic: str, group: str, folder: str, total: int) -> int:
-    """Process records exactly once per commit until the group has done ``total``."""
-
-    async def run() -> int:
-        event_log = place.new_log()
-        await event_log.open()
-        out = Path(folder) / f"done-{os.getpid()}.txt"
-        consumer = event_log.consumer(group, [topic], session_timeout_ms=3000)
-        processed = 0
-        try:
-            await consumer.start()
-            barrier(Path(folder), "joined", 2)
-            deadline = time.monotonic() + 40
-            while await asyncio.to_thread(_count_done, Path(folder)) < total:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the group did not finish in time")
-                batch = await consumer.poll(timeout_s=0.1, max_records=97)
-                if not batch:
-                    continue
-                pending = [f"{r.partition}:{r.offset}:{r.value.decode()}\n" for r in batch]
-                try:
-                    await consumer.commit()
-                except NotAssignedError:
-                    continue  # another member owns these now: they are not ours to count
-                await asyncio.to_thread(_note, out, pending)
-                processed += len(pending)
-        finally:
-            await consumer.stop()
-            await event_log.close()
-        return processed
-
-    return asyncio.run(run())
-
-
 async def test_two_processes_in_one_group_process_each_record_exactly_once(
     place: Place, event_log: EventLog, topic: str
 ) -> None:
@@ -688,7 +547,7 @@ async def test_two_processes_in_one_group_process_each_record_exactly_once(
     folder.mkdir()
     await event_log.append_many(topic, [(b"k%d" % (i % 50), b"%d" % i) for i in range(total // 2)])
     workers = asyncio.create_task(
-        in_processes(_consume, [(place, topic, group, str(folder), total)] * 2)
+        in_processes(consume_and_count, [(place, topic, group, str(folder), total)] * 2)
     )
     # More records arrive while the group consumes.
     for start in range(total // 2, total, 100):
@@ -703,26 +562,11 @@ async def test_two_processes_in_one_group_process_each_record_exactly_once(
     assert all(n > 0 for n in processed), f"one member did all the work: {processed}"
 
 
-def _append_until_killed(place: Place, topic: str, acked: str) -> None:
-    """Append forever, noting each record once its append returned."""
-
-    async def run() -> None:
-        event_log = place.new_log()
-        await event_log.open()
-        i = 0
-        while True:
-            md = await event_log.append(topic, b"%d" % i, key=b"one")
-            _note(Path(acked), [f"{md.partition}:{md.offset}:{i}\n"])
-            i += 1
-
-    asyncio.run(run())
-
-
 async def test_an_acknowledged_append_survives_the_kill_of_its_process(
     place: Place, event_log: EventLog, topic: str
 ) -> None:
     acked = place.folder / "acked.txt"
-    with spawned(_append_until_killed, place, topic, str(acked)) as process:
+    with spawned(append_until_killed, place, topic, str(acked)) as process:
         await eventually(
             lambda: asyncio.to_thread(lines, acked), lambda got: len(got) >= 100, timeout_s=20
         )
@@ -739,32 +583,13 @@ async def test_an_acknowledged_append_survives_the_kill_of_its_process(
     assert [int(r.value) for r in records] == list(range(len(records)))
 
 
-def _hold_then_hang(place: Place, topic: str, group: str, ready: str, commits: int) -> None:
-    """Join, take every partition, commit ``commits`` records of each, then stop answering."""
-
-    async def run() -> None:
-        event_log = place.new_log()
-        await event_log.open()
-        consumer = event_log.consumer(
-            group, [topic], member_id="doomed", session_timeout_ms=SESSION_MS
-        )
-        await consumer.start()
-        while len(consumer.assignment()) < 4:
-            await consumer.poll(timeout_s=0.05, max_records=1)
-        await consumer.commit({tp: commits for tp in consumer.assignment()})
-        await asyncio.to_thread(Path(ready).write_text, "ready")
-        await asyncio.sleep(3600)  # killed here, without leaving the group
-
-    asyncio.run(run())
-
-
 async def test_a_killed_member_loses_its_partitions_after_the_session_timeout(
     place: Place, event_log: EventLog, topic: str
 ) -> None:
     group = unique("g")
     await event_log.append_many(topic, [(b"k%d" % i, b"%d" % i) for i in range(80)])
     ready = place.folder / "ready"
-    with spawned(_hold_then_hang, place, topic, group, str(ready), 2) as process:
+    with spawned(hold_then_hang, place, topic, group, str(ready), 2) as process:
         await eventually(lambda: asyncio.to_thread(ready.exists), bool, timeout_s=20)
         process.kill()
         process.join(10)
