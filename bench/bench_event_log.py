@@ -60,6 +60,7 @@ async def through_log(path: Path, values: list[bytes], keyed: bool) -> tuple[flo
         for start in range(0, len(values), BATCH):
             # Built per batch, as the anchor builds its rows: a producer holds one batch.
             chunk = values[start : start + BATCH]
+            records: list[tuple[bytes | None, bytes]]
             if keyed:
                 first = start % len(KEYS)
                 records = list(zip(KEYS[first : first + len(chunk)], chunk, strict=True))

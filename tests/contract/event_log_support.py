@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ async def drain(consumer: Consumer, count: int, *, timeout_s: float = 10.0) -> l
 
 
 @contextlib.contextmanager
-def spawned(target: Callable[..., None], *args: Any) -> Iterator[multiprocessing.Process]:
+def spawned(target: Callable[..., None], *args: Any) -> Iterator[BaseProcess]:
     """Run ``target(*args)`` in a fresh process; kill it on the way out, whatever happens."""
     process = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
     process.start()
