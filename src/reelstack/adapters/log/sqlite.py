@@ -75,7 +75,8 @@ class SqliteEventLog:
     ``path`` is the file (created with its folders); ``retention_ms`` applies
     to topics created without one; ``max_record_bytes`` bounds a record's key
     plus value; ``busy_timeout_s`` is how long a write waits for another
-    process's write lock.
+    process's write lock. A topic's ``replication_factor`` is recorded and
+    listed, but the embedded log keeps one copy, on this host.
     """
 
     def __init__(
