@@ -14,9 +14,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# Run as `python bench/bench_event_log.py`, the repository root is not on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Result, header, report
 from reelstack.adapters.log.sqlite import SqliteEventLog
