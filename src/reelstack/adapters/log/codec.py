@@ -92,16 +92,19 @@ def decode(
     stop = min(stop, count)
     offsets = range(base_offset + start, base_offset + stop)
     if key_lengths:
-        key_sizes = [size if size > 0 else 0 for size in key_lengths]
+        every_key = min(key_lengths) >= 0
+        key_sizes = key_lengths if every_key else [max(size, 0) for size in key_lengths]
         keys_at = at + sum(key_sizes[:start])
         at += sum(key_sizes)
-        key_ends = itertools.accumulate(key_sizes[start:stop], initial=keys_at)
-        keys: Iterable[bytes | None] = [
-            None if size < 0 else payload[begin:end]
-            for size, (begin, end) in zip(
-                key_lengths[start:stop], itertools.pairwise(key_ends), strict=True
-            )
-        ]
+        key_ends = itertools.pairwise(itertools.accumulate(key_sizes[start:stop], initial=keys_at))
+        keys: Iterable[bytes | None]
+        if every_key:
+            keys = [payload[begin:end] for begin, end in key_ends]
+        else:
+            keys = [
+                None if size < 0 else payload[begin:end]
+                for size, (begin, end) in zip(key_lengths[start:stop], key_ends, strict=True)
+            ]
     else:
         keys = itertools.repeat(None, stop - start)
     ends = list(
