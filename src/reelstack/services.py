@@ -17,6 +17,5 @@ class ServiceSpec:
 
 
 SERVICES: dict[str, ServiceSpec] = {
-    spec.name: spec
-    for spec in (ServiceSpec("hello", "reelstack.hello.app:create_app"),)
+    spec.name: spec for spec in (ServiceSpec("hello", "reelstack.hello.app:create_app"),)
 }
