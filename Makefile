@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup web demo up down status test lint typecheck unit bench bench-tools clean
+.PHONY: setup web demo up down status test engines-up engines-down lint typecheck unit bench bench-tools clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -48,13 +48,21 @@ down: setup
 status: setup
 	$(BIN)/reelstack status
 
-## make test: install, then lint, type check and run every test
+## make test: install, then lint, type check and run every test, the contract
+## suites against every real engine too (started here, stopped after, unless
+## `make engines-up` started them before)
 test: setup lint typecheck
-	$(BIN)/pytest -q
+	REELSTACK_REQUIRE_ENGINES=1 $(BIN)/python -m tools.engines run -- $(BIN)/pytest -q
+
+engines-up: setup
+	$(BIN)/python -m tools.engines up
+
+engines-down: setup
+	$(BIN)/python -m tools.engines down
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	cd web && npm run --silent lint
 
 typecheck: setup
@@ -69,4 +77,4 @@ bench: setup bench-tools
 	@for b in bench/bench_*.py; do BENCH_NO_HEADER=1 PYTHONPATH=. $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
+	rm -rf $(VENV) $(TOOLS) .engines .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
