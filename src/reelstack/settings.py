@@ -89,7 +89,30 @@ CACHE_URL = add(
         "cache.url",
         parse_url("memory", "sqlite", "memcached"),
         _under_home("sqlite:///{home}/data/cache.db"),
-        "Cache (Cache port): memory://, sqlite:///PATH (shared by processes) or memcached://...",
+        "Cache (Cache port): memory://, sqlite:///PATH (shared by processes) or"
+        " memcached://ZONE=HOST:PORT[,HOST:PORT][;ZONE=...][?OPTIONS], one memcached pool"
+        " per zone: writes go to every zone, reads to service.zone first (options:"
+        " timeout_ms, down_ms, pool_size, max_value_bytes, item_bytes).",
+    )
+)
+
+
+def _parse_zone_set(raw: str) -> frozenset[str]:
+    zones = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    for zone in zones:
+        if not (zone.isascii() and zone.replace("_", "").isalnum()):
+            raise ValueError(f"zone {zone!r}: expected letters, digits or '_'")
+    return zones
+
+
+CACHE_WRITE_ONLY_ZONES = add(
+    Setting(
+        "cache.write_only_zones",
+        _parse_zone_set,
+        "",
+        "Comma-separated cache zones that take writes but serve no reads (a zone"
+        " warming up after it was replaced); memcached caches only.",
+        runtime=True,
     )
 )
 BLOB_URL = add(

@@ -38,9 +38,16 @@ def _sqlite(tmp_path: Path) -> Cache:
     return SqliteCache(tmp_path / "data" / "cache.db")
 
 
+def _memcached(tmp_path: Path) -> Cache:
+    from tests.contract.memcached_support import memcached_cache
+
+    return memcached_cache()
+
+
 FACTORIES: dict[str, Callable[[Path], Cache]] = {
     "memory": _memory,
     "sqlite": _sqlite,
+    "memcached": _memcached,
 }
 
 

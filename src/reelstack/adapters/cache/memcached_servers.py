@@ -1,0 +1,197 @@
+"""The memcached servers behind MemcachedCache: zones, key placement, failure marking.
+
+Each server has one aiomcache client (a small connection pool). A call that
+fails to reach its server marks the server failing for ``down_s``: calls in
+that window fail at once with UnavailableError instead of each waiting for a
+connect or a timeout, and the first call after it probes the server again.
+
+aiomcache returns a connection to its pool even when the call using it was
+cancelled halfway through a reply (aio-libs/aiomcache#489), and the next call
+on that connection would read the stale reply. So a call that times out or is
+cancelled retires the server's whole client: a fresh one takes its place at
+once, and the old one is closed once every call that may still hold one of
+its connections has run out its own timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import aiomcache
+
+from reelstack.errors import RecordTooLargeError, UnavailableError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# memcached flags saying what a stored value is.
+PLAIN = 0
+MANIFEST = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    """A stored value with non-zero memcached flags (a chunked value's manifest)."""
+
+    data: bytes
+    flags: int
+
+
+Stored = bytes | Flagged
+
+
+async def _decode(value: bytes, flags: int) -> Flagged:
+    return Flagged(value, flags)
+
+
+async def _encode(value: Flagged) -> tuple[bytes, int]:
+    return value.data, value.flags
+
+
+Client = aiomcache.FlagClient[Flagged]
+
+
+@dataclass(eq=False)
+class Server:
+    """One memcached server: its client, and until when it counts as failing."""
+
+    host: str
+    port: int
+    pool_size: int
+    client: Client = field(init=False)
+    failing_until: float = 0.0
+    last_error: str = ""
+
+    def __post_init__(self) -> None:
+        self.client = self.new_client()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def new_client(self) -> Client:
+        return aiomcache.FlagClient(
+            self.host,
+            self.port,
+            pool_size=self.pool_size,
+            get_flag_handler=_decode,
+            set_flag_handler=_encode,
+        )
+
+
+@dataclass(eq=False)
+class Zone:
+    """The servers of one zone; each key lives on one of them."""
+
+    name: str
+    servers: list[Server]
+
+    def server_for(self, key: bytes) -> Server:
+        """The server holding ``key`` (rendezvous hashing: adding one moves 1/n keys)."""
+        if len(self.servers) == 1:
+            return self.servers[0]
+        return max(self.servers, key=lambda server: _weight(server.address, key))
+
+
+def _weight(address: str, key: bytes) -> int:
+    digest = hashlib.blake2b(address.encode() + b"\0" + key, digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+class Servers:
+    """Runs calls against servers with a timeout, marking failing servers."""
+
+    def __init__(self, *, timeout_s: float, down_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.down_s = down_s
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._retired: list[Client] = []
+
+    async def call(self, server: Server, op: Callable[[Client], Awaitable[T]], what: str) -> T:
+        """Run ``op`` on ``server``'s client; raise UnavailableError if it cannot answer."""
+        if server.failing_until and server.failing_until > time.monotonic():
+            raise UnavailableError(
+                f"memcached {server.address} is failing ({server.last_error}); "
+                f"not trying again for up to {self.down_s:g}s"
+            )
+        client = server.client
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                result = await op(client)
+        except TimeoutError:
+            self._retire(server, client)
+            reason = f"no answer to {what} within {self.timeout_s * 1000:g} ms"
+            raise UnavailableError(self._failed(server, reason)) from None
+        except asyncio.CancelledError:
+            # The connection may hold half a reply: never use this client again.
+            self._retire(server, client)
+            raise
+        except aiomcache.ClientException as exc:
+            text = str(exc)
+            if "object too large" in text:
+                raise RecordTooLargeError(
+                    f"memcached {server.address} refused {what}: the value is over its item "
+                    "size limit"
+                ) from None
+            # A reply we do not understand leaves the connection's place in the
+            # stream unknown; aiomcache closes it.
+            raise UnavailableError(f"memcached {server.address}: {what} failed: {text}") from exc
+        except (OSError, EOFError, ValueError) as exc:
+            # OSError: refused, reset, unreachable; EOFError: closed mid-reply;
+            # ValueError: a reply line longer than the stream allows.
+            reason = f"{what}: {type(exc).__name__}: {exc}"
+            raise UnavailableError(self._failed(server, reason)) from exc
+        if server.failing_until:
+            log.info("memcached %s answers again", server.address)
+            server.failing_until = 0.0
+        return result
+
+    def _failed(self, server: Server, reason: str) -> str:
+        if not server.failing_until:
+            log.warning(
+                "memcached %s is failing, skipped for %gs at a time: %s",
+                server.address,
+                self.down_s,
+                reason,
+            )
+        server.failing_until = time.monotonic() + self.down_s
+        server.last_error = reason
+        return f"memcached {server.address}: {reason}"
+
+    def _retire(self, server: Server, client: Client) -> None:
+        if server.client is not client:
+            return  # another call retired it already
+        server.client = server.new_client()
+        self._retired.append(client)
+        # Every call still using the old client ends within its own timeout.
+        task = asyncio.get_running_loop().create_task(self._close_later(client))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _close_later(self, client: Client) -> None:
+        await asyncio.sleep(self.timeout_s + 0.5)
+        if client in self._retired:
+            self._retired.remove(client)
+            await _close(client)
+
+    async def close(self, servers: list[Server]) -> None:
+        """Close every client, the retired ones too."""
+        for task in list(self._retiring):
+            task.cancel()
+        retired, self._retired = self._retired, []
+        for client in [*retired, *(server.client for server in servers)]:
+            await _close(client)
+
+
+async def _close(client: Client) -> None:
+    try:
+        await client.close()
+    except (OSError, RuntimeError) as exc:
+        log.debug("closing a memcached client: %s", exc)

@@ -1,0 +1,48 @@
+"""The test memcached servers (zones a and b) and caches on them."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from reelstack.adapters.cache.memcached import MemcachedCache
+from tests.engines import require
+
+
+def address(zone: str) -> tuple[str, int]:
+    """The test server of ``zone`` ("a" or "b"); skips (fails in CI) if none runs."""
+    host, _, port = require(f"REELSTACK_TEST_MEMCACHED_{zone.upper()}").rpartition(":")
+    return host, int(port)
+
+
+def item_max() -> int:
+    """The test servers' item size limit in bytes."""
+    return int(require("REELSTACK_TEST_MEMCACHED_ITEM_MAX"))
+
+
+def command(server: tuple[str, int], line: bytes) -> bytes:
+    """Send one text-protocol command to ``server`` and return its one-line reply."""
+    with socket.create_connection(server, timeout=5) as sock:
+        sock.sendall(line + b"\r\n")
+        reply = b""
+        while not reply.endswith(b"\r\n"):
+            data = sock.recv(4096)
+            if not data:
+                break
+            reply += data
+    return reply
+
+
+def flush(*zones: str) -> None:
+    """Empty the test servers of ``zones``, so each test starts from an empty cache."""
+    for zone in zones:
+        reply = command(address(zone), b"flush_all")
+        assert reply == b"OK\r\n", reply
+
+
+def memcached_cache(
+    zone: str = "a", zones: tuple[str, ...] = ("a", "b"), **options: Any
+) -> MemcachedCache:
+    """A cache over the test servers of ``zones``, emptied, as an instance in ``zone``."""
+    flush(*zones)
+    return MemcachedCache({z: [address(z)] for z in zones}, zone=zone, **options)
