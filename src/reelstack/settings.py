@@ -76,6 +76,57 @@ WIDECOLUMN_URL = add(
         "Wide-column store (WideColumnStore port): sqlite:///PATH or cassandra://HOST:PORT/KEYSPACE.",
     )
 )
+
+
+def _parse_replication(raw: str) -> dict[str, str]:
+    """``SimpleStrategy:RF`` or ``NetworkTopologyStrategy:DC=RF[,DC=RF]`` as a CQL map."""
+    strategy, _, factors = raw.strip().partition(":")
+    if strategy == "SimpleStrategy" and factors.strip().isdigit() and int(factors) > 0:
+        return {"class": strategy, "replication_factor": str(int(factors))}
+    if strategy == "NetworkTopologyStrategy" and factors.strip():
+        out = {"class": strategy}
+        for item in factors.split(","):
+            dc, _, rf = item.strip().partition("=")
+            if not dc or not rf.isdigit():
+                raise ValueError(f"expected DC=RF, got {item.strip()!r}")
+            out[dc] = str(int(rf))
+        return out
+    raise ValueError("expected SimpleStrategy:RF or NetworkTopologyStrategy:DC=RF[,DC=RF]")
+
+
+WIDECOLUMN_REPLICATION = add(
+    Setting(
+        "widecolumn.replication",
+        _parse_replication,
+        "SimpleStrategy:1",
+        "Replication of the Cassandra keyspace when reelstack creates it: SimpleStrategy:RF "
+        "or NetworkTopologyStrategy:DC=RF[,DC=RF].",
+    )
+)
+WIDECOLUMN_CONSISTENCY = add(
+    Setting(
+        "widecolumn.consistency",
+        parse_choice("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM"),
+        "LOCAL_QUORUM",
+        "Consistency level of Cassandra reads and writes.",
+    )
+)
+WIDECOLUMN_LOCAL_DC = add(
+    Setting(
+        "widecolumn.local_dc",
+        parse_str,
+        "",
+        "Cassandra datacenter LOCAL_* consistency counts in (empty: the first contact point's).",
+    )
+)
+WIDECOLUMN_TIMEOUT_S = add(
+    Setting(
+        "widecolumn.timeout_s",
+        parse_float(0.1),
+        "10",
+        "Seconds a Cassandra request (or connecting at open) may take before it fails.",
+    )
+)
 SQL_URL = add(
     Setting(
         "sql.url",

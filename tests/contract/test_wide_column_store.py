@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,64 @@ from reelstack.errors import (
 )
 from reelstack.ports import Column, TableSpec, WideColumnStore
 from tests.contract.conftest import barrier, eventually, in_processes
+from tests.engines import require
 
 
 def _sqlite(tmp_path: Path) -> WideColumnStore:
     return SqliteWideColumnStore(tmp_path / "data" / "wide.db")
 
 
+# One keyspace for this run of the suite (creating one per test is slow on
+# Cassandra); each test starts with its tables emptied, and the keyspace is
+# dropped when the module is done.
+CASSANDRA_KEYSPACE = f"contract_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+_cassandra_admin: list[Any] = []  # a synchronous driver session, once one is needed
+
+
+def _cassandra_address() -> tuple[str, int]:
+    host, _, port = require("REELSTACK_TEST_CASSANDRA").rpartition(":")
+    return host, int(port)
+
+
+def _cassandra_session() -> Any:
+    if not _cassandra_admin:
+        from cassandra.cluster import Cluster
+
+        host, port = _cassandra_address()
+        cluster = Cluster([(host, port)])
+        _cassandra_admin.extend([cluster, cluster.connect()])
+    return _cassandra_admin[1]
+
+
+def _cassandra(tmp_path: Path) -> WideColumnStore:
+    from reelstack.adapters.widecolumn.cassandra import CassandraWideColumnStore
+
+    address = _cassandra_address()
+    session = _cassandra_session()
+    tables = session.execute(
+        "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s",
+        (CASSANDRA_KEYSPACE,),
+    )
+    for (name,) in tables:
+        session.execute(f'TRUNCATE "{CASSANDRA_KEYSPACE}"."{name}"')
+    return CassandraWideColumnStore([address], CASSANDRA_KEYSPACE)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_cassandra_keyspace() -> Iterator[None]:
+    yield
+    if _cassandra_admin:
+        cluster, session = _cassandra_admin
+        _cassandra_admin.clear()
+        try:
+            session.execute(f'DROP KEYSPACE IF EXISTS "{CASSANDRA_KEYSPACE}"')
+        finally:
+            cluster.shutdown()
+
+
 FACTORIES: dict[str, Callable[[Path], WideColumnStore]] = {
     "sqlite": _sqlite,
+    "cassandra": _cassandra,
 }
 
 HISTORY = TableSpec(

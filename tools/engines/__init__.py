@@ -36,7 +36,9 @@ from tools.engines.core import (
 
 # name -> "module:Class"; imported only when used. An engine joins here when
 # its module and its adapter's contract tests are in.
-ENGINES: dict[str, str] = {}
+ENGINES: dict[str, str] = {
+    "cassandra": "tools.engines.cassandra:Cassandra",
+}
 
 __all__ = ["ENGINES", "EngineError", "down", "engine", "load_state", "restart_process", "up"]
 
