@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from reelstack.cluster.model import parse_zones
 from reelstack.config import (
     Config,
     Setting,
@@ -247,7 +248,15 @@ CLUSTER_INSTANCES = add(
     )
 )
 CLUSTER_ZONES = add(
-    Setting("cluster.zones", parse_str, "a,b", "Comma-separated zones instances spread over.")
+    Setting("cluster.zones", parse_zones, "a,b", "Comma-separated zones instances spread over.")
+)
+CLUSTER_SPARES = add(
+    Setting(
+        "cluster.spares",
+        parse_int(0, 8),
+        "1",
+        "Warm spare processes (imports done) kept to replace a dead instance in about a second.",
+    )
 )
 
 

@@ -1,0 +1,1 @@
+"""The ``reelstack`` command line: the local cluster, its instances and configuration."""

@@ -1,0 +1,184 @@
+"""The supervisor process: ``python -m reelstack.cluster.daemon``.
+
+``reelstack up`` starts it detached (a new session, stdout and stderr to
+``<home>/logs/supervisor.log``). It takes the supervisor lock, stops what a
+previous supervisor that died left behind, serves the control API, starts
+every service's instances and keeps them running until ``POST /shutdown``,
+SIGTERM or SIGINT; then it stops them all gracefully and exits.
+
+Exit codes: 0 stopped, 1 another supervisor runs for this home, 2 an invalid
+setting, 3 the control port is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+from aiohttp import web
+
+from reelstack import settings
+from reelstack.chassis import logs
+from reelstack.chassis.server import bind
+from reelstack.cluster import procs, statefile
+from reelstack.cluster.api import create_app
+from reelstack.cluster.health import HttpHealthCheck
+from reelstack.cluster.instance import Launcher
+from reelstack.cluster.model import State
+from reelstack.cluster.spares import SparePool
+from reelstack.cluster.statefile import SupervisorLock, SupervisorRecord
+from reelstack.cluster.supervisor import ClusterPlan, Supervisor
+from reelstack.config import Config
+from reelstack.errors import ConfigError, PortInUseError
+from reelstack.services import SERVICES
+
+log = logging.getLogger("reelstack.cluster.daemon")
+
+EXIT_OK = 0
+EXIT_ALREADY_RUNNING = 1
+EXIT_CONFIG = 2
+EXIT_PORT_IN_USE = 3
+
+INSTANCE_COMMAND = (sys.executable, "-m", procs.INSTANCE_MODULE)
+# How long leftovers of a dead supervisor get to drain before SIGKILL.
+LEFTOVER_GRACE_S = 5.0
+
+
+def plan_for(config: Config) -> ClusterPlan:
+    """Return what to run: every known service, spread over the configured zones."""
+    default_count = config.get(settings.CLUSTER_INSTANCES)
+    zones: tuple[str, ...] = config.get(settings.CLUSTER_ZONES)
+    return ClusterPlan(
+        services={name: spec.instances or default_count for name, spec in SERVICES.items()},
+        zones=zones,
+        primary_version=config.get(settings.SERVICE_VERSION),
+    )
+
+
+def stop_leftovers(home: Path) -> list[int]:
+    """Stop instances a previous supervisor of ``home`` left running; return their pids."""
+    refs: set[procs.ProcessRef] = set()
+    record = statefile.read(home)
+    if record is not None:
+        refs.update(instance.ref for instance in record.instances.values())
+    refs.update(procs.find_cluster_processes(home, markers=procs.INSTANCE_MARKERS))
+    stopped = procs.terminate(refs, LEFTOVER_GRACE_S)
+    if stopped:
+        log.warning("stopped %d instances left by a previous supervisor: %s", len(stopped), stopped)
+    return stopped
+
+
+async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.socket) -> int:
+    """Run the supervisor and its control API until asked to stop."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    me = procs.ProcessRef.of(os.getpid())
+    record = SupervisorRecord(
+        pid=os.getpid(),
+        create_time=me.create_time if me else time.time(),
+        control_port=sock.getsockname()[1],
+        started_at=time.time(),
+        home=str(home),
+    )
+    async with HttpHealthCheck.new_session() as session:
+        launcher = Launcher(
+            command=INSTANCE_COMMAND,
+            # Instances inherit this process' environment (PATH, the
+            # interpreter's settings, REELSTACK_*), then get their own identity.
+            env=dict(os.environ),
+            home=home,
+            health=HttpHealthCheck(session),
+            grace_s=config.get(settings.SHUTDOWN_GRACE_S),
+        )
+        spares = SparePool(env=launcher.env, home=home, size=config.get(settings.CLUSTER_SPARES))
+        launcher.spares = spares
+        supervisor = Supervisor(plan, launcher)
+
+        def persist() -> None:
+            record.instances = supervisor.process_records()
+            statefile.write(home, record)
+
+        launcher.on_change = persist
+        runner = web.AppRunner(
+            create_app(supervisor, stop.set), access_log=None, handle_signals=False
+        )
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            # Instances are listed before the state file names the port, so the
+            # first answer `reelstack up` gets already holds all of them.
+            await supervisor.start()
+            persist()
+            log.info(
+                "supervisor %d for %s: control API on %s",
+                os.getpid(),
+                home,
+                record.control_url,
+                extra={"control_port": record.control_port, "home": str(home)},
+            )
+            warm = asyncio.create_task(_start_spares_once_up(supervisor, spares))
+            await stop.wait()
+            log.info("shutting down")
+            warm.cancel()
+        finally:
+            await spares.close()
+            stopped = await supervisor.shutdown()
+            log.info("stopped %d instances: %s", len(stopped), ", ".join(stopped))
+            await runner.cleanup()
+            statefile.remove(home)
+    return EXIT_OK
+
+
+async def _start_spares_once_up(supervisor: Supervisor, spares: SparePool) -> None:
+    # Spares import what instances import: starting them while the first
+    # instances start would only slow those down.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if all(view["state"] == State.UP for view in supervisor.views()):
+            break
+        await asyncio.sleep(0.5)
+    spares.start()
+
+
+def main() -> int:
+    """Run the supervisor; return the exit code."""
+    logs.configure(service="supervisor", instance="supervisor")
+    try:
+        config = settings.load()
+        plan = plan_for(config)
+    except ConfigError as exc:
+        log.error(str(exc), extra={"error": "ConfigError", "key": exc.key, "source": exc.source})
+        return EXIT_CONFIG
+    home = Path(config.get(settings.HOME))
+    lock = SupervisorLock(home)
+    if not lock.acquire():
+        log.error("a supervisor already runs for %s", home)
+        return EXIT_ALREADY_RUNNING
+    try:
+        try:
+            sock = bind("127.0.0.1", config.get(settings.CLUSTER_CONTROL_PORT), "supervisor")
+        except PortInUseError as exc:
+            log.error(
+                "%s: set cluster.control_port (REELSTACK_CLUSTER_CONTROL_PORT) to another "
+                "port, or 0 for any free one",
+                exc,
+                extra={"error": "PortInUseError", "port": exc.port},
+            )
+            return EXIT_PORT_IN_USE
+        stop_leftovers(home)
+        with sock:
+            return asyncio.run(serve(config, plan, home, sock))
+    finally:
+        lock.release()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

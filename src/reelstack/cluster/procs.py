@@ -1,0 +1,186 @@
+"""Operating-system helpers: free ports, process identity, stopping, log tails.
+
+A pid alone does not name a process: after one exits the kernel may give its
+pid to an unrelated process. Every pid the cluster records comes with the
+process' start time (psutil's ``create_time``), and nothing is signalled
+unless both still match.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+log = logging.getLogger(__name__)
+
+# Two processes started in the same clock tick share a create_time; the value
+# is derived from boot time and start ticks, so a tolerance this small never
+# confuses a pid's old and new owner (a pid is not reused within 10 ms).
+_CREATE_TIME_TOLERANCE_S = 0.01
+
+# Markers in the command line of the processes a cluster starts.
+INSTANCE_MODULE = "reelstack.chassis.run"
+DAEMON_MODULE = "reelstack.cluster.daemon"
+SPARE_MODULE = "reelstack.cluster.spare"
+# What an instance process' command line says: started fresh, or as a spare.
+INSTANCE_MARKERS = (INSTANCE_MODULE, SPARE_MODULE)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a port the OS says is free now (another process may take it before use)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Return whether ``port`` can be listened on now, as the chassis would bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the chassis binds: TIME_WAIT leftovers of a dead instance do not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRef:
+    """A process named by pid and start time, so a reused pid is never mistaken for it."""
+
+    pid: int
+    create_time: float
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessRef | None:
+        """Return a reference to the live process ``pid``, or None if there is none."""
+        try:
+            return cls(pid, psutil.Process(pid).create_time())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+
+    def process(self) -> psutil.Process | None:
+        """Return the process if it still runs and is the one recorded."""
+        try:
+            proc = psutil.Process(self.pid)
+            if abs(proc.create_time() - self.create_time) > _CREATE_TIME_TOLERANCE_S:
+                return None
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            return proc
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+
+    def alive(self) -> bool:
+        """Return whether the recorded process still runs."""
+        return self.process() is not None
+
+
+def terminate(refs: Iterable[ProcessRef], grace_s: float) -> list[int]:
+    """SIGTERM every live recorded process, SIGKILL those alive after ``grace_s``.
+
+    Return the pids that were running and have now stopped.
+    """
+    procs = [proc for ref in refs if (proc := ref.process()) is not None]
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.NoSuchProcess:
+            continue
+    _, alive = psutil.wait_procs(procs, timeout=grace_s)
+    for proc in alive:
+        log.warning("process %d ignored SIGTERM for %.1fs: killing it", proc.pid, grace_s)
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(alive, timeout=5)
+    return [proc.pid for proc in procs]
+
+
+def find_cluster_processes(home: Path, *, markers: tuple[str, ...]) -> list[ProcessRef]:
+    """Return this user's processes started for the cluster at ``home``.
+
+    A process qualifies when its command line contains one of ``markers`` and
+    its environment sets ``REELSTACK_HOME`` to ``home``: the cluster's
+    supervisor and instances always get that variable.
+    """
+    wanted = str(home)
+    me = os.getpid()
+    found: list[ProcessRef] = []
+    for proc in psutil.process_iter(["pid", "cmdline", "create_time"]):
+        try:
+            if proc.pid == me:
+                continue
+            cmdline = proc.info["cmdline"] or []
+            if not any(marker in part for part in cmdline for marker in markers):
+                continue
+            environ = proc.environ()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        if environ.get("REELSTACK_HOME") == wanted:
+            found.append(ProcessRef(proc.pid, proc.info["create_time"]))
+    return found
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_prctl = _load_prctl()
+
+
+def parent_death_signal(sig: signal.Signals = signal.SIGTERM) -> Callable[[], None] | None:
+    """Return a ``preexec_fn`` making the child receive ``sig`` when its parent dies.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); None elsewhere. If the supervisor
+    is killed outright its instances then drain and exit instead of living on.
+    The function runs between fork and exec, so it only calls what was
+    resolved beforehand.
+    """
+    if _prctl is None:
+        return None
+    prctl = _prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        # The parent may have died before prctl took effect.
+        if os.getppid() != parent:
+            os.kill(os.getpid(), int(sig))
+
+    return preexec
+
+
+def tail(path: Path, lines: int = 15, max_bytes: int = 16_384) -> str:
+    """Return the last ``lines`` lines of a log file ('' if it does not exist)."""
+    try:
+        with path.open("rb") as file:
+            file.seek(0, os.SEEK_END)
+            size = file.tell()
+            file.seek(max(0, size - max_bytes))
+            data = file.read()
+    except FileNotFoundError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
