@@ -46,3 +46,38 @@ def memcached_cache(
     """A cache over the test servers of ``zones``, emptied, as an instance in ``zone``."""
     flush(*zones)
     return MemcachedCache({z: [address(z)] for z in zones}, zone=zone, **options)
+
+
+def _exchange(server: tuple[str, int], request: bytes, end: bytes) -> bytes:
+    with socket.create_connection(server, timeout=5) as sock:
+        sock.sendall(request)
+        reply = b""
+        while not reply.endswith(end):
+            data = sock.recv(65536)
+            if not data:
+                break
+            reply += data
+    return reply
+
+
+def raw_get(server: tuple[str, int], key: str) -> tuple[int, bytes] | None:
+    """The flags and bytes ``server`` itself holds under ``key`` (None: nothing)."""
+    reply = _exchange(server, b"get %s\r\n" % key.encode(), b"END\r\n")
+    if reply == b"END\r\n":
+        return None
+    header, _, rest = reply.partition(b"\r\n")
+    _, _, flags, length = header.split()
+    return int(flags), rest[: int(length)]
+
+
+def raw_set(server: tuple[str, int], key: str, value: bytes, flags: int = 0) -> None:
+    """Store ``value`` under ``key`` on ``server`` alone."""
+    request = b"set %s %d 0 %d\r\n%s\r\n" % (key.encode(), flags, len(value), value)
+    reply = _exchange(server, request, b"\r\n")
+    assert reply == b"STORED\r\n", reply
+
+
+def raw_delete(server: tuple[str, int], key: str) -> None:
+    """Delete ``key`` on ``server`` alone."""
+    reply = _exchange(server, b"delete %s\r\n" % key.encode(), b"\r\n")
+    assert reply in (b"DELETED\r\n", b"NOT_FOUND\r\n"), reply

@@ -20,12 +20,10 @@ What EVCache does, this does:
   UnavailableError only when no zone answered at all.
 - Zones named in ``cache.write_only_zones`` (a runtime setting) take writes but
   serve no reads: a new or emptied zone warms up before it is read.
-- A value larger than one memcached item is stored in chunks under keys of its
-  own, then a manifest under the key naming the write's random version, the
-  length, the chunk count and a CRC-32 of the whole value. Chunk keys carry
-  the version, so a reader can never join chunks of two different writes; a
-  missing chunk or a wrong checksum is a miss in that zone. Chunks of a
-  replaced or deleted value are not deleted: they age out (TTL or LRU).
+- A value larger than one memcached item is stored in chunks under a
+  manifest (:mod:`.memcached_chunks`): a reader never joins chunks of two
+  writes, and a lost chunk is a miss in that zone, never a truncated value.
+  Chunks of a replaced or deleted value are left to age out (TTL or LRU).
 - TTLs: memcached counts whole seconds on its own clock, so a value lives at
   least ``ttl_s`` and at most about a second more. Past 30 days memcached reads
   the expiry as a Unix time, so such TTLs are sent as one (client and server
@@ -36,23 +34,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import os
-import struct
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from reelstack import settings
 from reelstack.adapters.cache import (
     DEFAULT_MAX_VALUE_BYTES,
     check_key,
     check_value,
-    expiry,
     url_options,
 )
+from reelstack.adapters.cache.memcached_chunks import Manifest, split
 from reelstack.adapters.cache.memcached_servers import (
     MANIFEST,
     Flagged,
@@ -60,6 +53,8 @@ from reelstack.adapters.cache.memcached_servers import (
     Servers,
     Stored,
     Zone,
+    memcached_expiry,
+    parse_zones,
 )
 from reelstack.config import Config
 from reelstack.errors import ConfigError, UnavailableError
@@ -72,14 +67,8 @@ DEFAULT_POOL_SIZE = 4
 DEFAULT_ITEM_BYTES = 1024 * 1024
 # Room in an item for the key (up to 250 bytes) and memcached's item header.
 ITEM_OVERHEAD = 1024
-# memcached reads an expiry over 30 days as a Unix time; it holds a signed 32-bit one.
-RELATIVE_LIMIT_S = 30 * 24 * 3600
-ABSOLUTE_LIMIT = 2**31 - 1
 # Keys per multi-key get: one command line each.
 GET_BATCH = 100
-
-_MANIFEST = struct.Struct(">4s8sQII")
-_MAGIC = b"RSC1"
 
 
 class MemcachedCache:
@@ -177,7 +166,7 @@ class MemcachedCache:
             *(self._servers.call(s, lambda c: c.version(), "version") for s in self._all_servers),
             return_exceptions=True,
         )
-        if not any(isinstance(r, bytes) for r in replies):
+        if not any(isinstance(r, bytes | bytearray) for r in replies):
             raise UnavailableError("no memcached server answers: " + "; ".join(map(str, replies)))
 
     # -- reads ---------------------------------------------------------------------
@@ -271,26 +260,20 @@ class MemcachedCache:
 
     async def _assemble(self, zone: Zone, k: bytes, stored: Flagged) -> bytes | None:
         """Join a chunked value from ``zone``; None if a chunk is gone or the sum is wrong."""
-        if stored.flags != MANIFEST or len(stored.data) != _MANIFEST.size:
+        manifest = Manifest.unpack(stored.data) if stored.flags == MANIFEST else None
+        if manifest is None:
             log.warning("cache key %r holds a value this cache did not write; a miss", k)
             return None
-        magic, version, length, count, checksum = _MANIFEST.unpack(stored.data)
-        if magic != _MAGIC:
-            log.warning("cache key %r holds an unknown manifest; a miss", k)
-            return None
-        names = [_chunk_key(k, version, i) for i in range(count)]
+        names = manifest.chunk_keys(k)
         chunks, failed = await self._get_many_in(zone, names)
         if failed:
             raise UnavailableError("; ".join(failed))
-        if len(chunks) != count:
-            return None  # a chunk was evicted or expired: the value is gone
-        parts = [chunks[name] for name in names]
+        parts = [chunks.get(name) for name in names]
         if not all(isinstance(part, bytes) for part in parts):
-            return None
-        value = b"".join(part for part in parts if isinstance(part, bytes))
-        if len(value) != length or zlib.crc32(value) != checksum:
+            return None  # a chunk was evicted or expired: the value is gone
+        value = manifest.join([part for part in parts if isinstance(part, bytes)])
+        if value is None:
             log.warning("cache key %r in zone %s: chunks fail their checksum; a miss", k, zone.name)
-            return None
         return value
 
     # -- writes --------------------------------------------------------------------
@@ -307,16 +290,8 @@ class MemcachedCache:
                 await self._servers.call(server, lambda c: c.set(k, value, exptime), "set")
 
         else:
-            version = os.urandom(8)
-            size = self._chunk_bytes
-            chunks = {
-                _chunk_key(k, version, i): value[start : start + size]
-                for i, start in enumerate(range(0, len(value), size))
-            }
-            manifest = Flagged(
-                _MANIFEST.pack(_MAGIC, version, len(value), len(chunks), zlib.crc32(value)),
-                MANIFEST,
-            )
+            written, chunks = split(k, value, self._chunk_bytes)
+            manifest = Flagged(written.pack(), MANIFEST)
 
             async def put(zone: Zone) -> None:
                 await self._put_chunked(zone, k, chunks, manifest, exptime)
@@ -378,52 +353,9 @@ async def _all(calls: Iterable[Awaitable[Any]]) -> None:
             raise result
 
 
-def _chunk_key(k: bytes, version: bytes, index: int) -> bytes:
-    # The key itself may be 250 bytes, so chunk keys carry a digest of it.
-    digest = zlib.crc32(k).to_bytes(4, "big") + len(k).to_bytes(1, "big")
-    return b"~chunk:%s:%s:%d" % (digest.hex().encode(), version.hex().encode(), index)
-
-
 def _item_limit(stats: dict[bytes, bytes | None]) -> int:
     raw = stats.get(b"item_size_max")
     return int(raw) if raw and raw.isdigit() else 0
-
-
-def memcached_expiry(ttl_s: float | None, default_ttl_s: float | None) -> int:
-    """memcached's exptime for a TTL: whole seconds, a Unix time past 30 days, 0 for never."""
-    ttl = expiry(ttl_s, default_ttl_s, 0.0)
-    if ttl is None:
-        return 0
-    # memcached's clock ticks once a second: one more keeps the value for at least ttl_s.
-    seconds = math.ceil(ttl) + 1
-    if seconds <= RELATIVE_LIMIT_S:
-        return seconds
-    absolute = int(time.time()) + seconds
-    return absolute if absolute <= ABSOLUTE_LIMIT else 0
-
-
-def parse_zones(url: str, local_zone: str) -> dict[str, list[tuple[str, int]]]:
-    """Zones and their servers from a ``memcached://`` URL; ValueError saying what is wrong."""
-    spec = urlsplit(url).netloc
-    if not spec:
-        raise ValueError("no servers: expected memcached://ZONE=HOST:PORT[,HOST:PORT][;ZONE=...]")
-    zones: dict[str, list[tuple[str, int]]] = {}
-    for part in spec.split(";"):
-        name, sep, servers = part.partition("=")
-        if not sep:
-            name, servers = local_zone, part
-        name = name.strip()
-        if not name or name in zones:
-            raise ValueError(f"zone {name!r} is unnamed or named twice")
-        zones[name] = [_address(item) for item in servers.split(",")]
-    return zones
-
-
-def _address(item: str) -> tuple[str, int]:
-    host, sep, port = item.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"server {item.strip()!r} is not HOST:PORT")
-    return host.strip("[]"), int(port)
 
 
 def from_url(url: str, config: Config) -> MemcachedCache:

@@ -18,18 +18,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import aiomcache
 
+from reelstack.adapters.cache import expiry
 from reelstack.errors import RecordTooLargeError, UnavailableError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# memcached reads an expiry over 30 days as a Unix time; it holds a signed 32-bit one.
+RELATIVE_LIMIT_S = 30 * 24 * 3600
+ABSOLUTE_LIMIT = 2**31 - 1
 
 # memcached flags saying what a stored value is.
 PLAIN = 0
@@ -195,3 +202,40 @@ async def _close(client: Client) -> None:
         await client.close()
     except (OSError, RuntimeError) as exc:
         log.debug("closing a memcached client: %s", exc)
+
+
+def memcached_expiry(ttl_s: float | None, default_ttl_s: float | None) -> int:
+    """memcached's exptime for a TTL: whole seconds, a Unix time past 30 days, 0 for never."""
+    ttl = expiry(ttl_s, default_ttl_s, 0.0)
+    if ttl is None:
+        return 0
+    # memcached's clock ticks once a second: one more keeps the value for at least ttl_s.
+    seconds = math.ceil(ttl) + 1
+    if seconds <= RELATIVE_LIMIT_S:
+        return seconds
+    absolute = int(time.time()) + seconds
+    return absolute if absolute <= ABSOLUTE_LIMIT else 0
+
+
+def parse_zones(url: str, local_zone: str) -> dict[str, list[tuple[str, int]]]:
+    """Zones and their servers from a ``memcached://`` URL; ValueError saying what is wrong."""
+    spec = urlsplit(url).netloc
+    if not spec:
+        raise ValueError("no servers: expected memcached://ZONE=HOST:PORT[,HOST:PORT][;ZONE=...]")
+    zones: dict[str, list[tuple[str, int]]] = {}
+    for part in spec.split(";"):
+        name, sep, servers = part.partition("=")
+        if not sep:
+            name, servers = local_zone, part
+        name = name.strip()
+        if not name or name in zones:
+            raise ValueError(f"zone {name!r} is unnamed or named twice")
+        zones[name] = [_address(item) for item in servers.split(",")]
+    return zones
+
+
+def _address(item: str) -> tuple[str, int]:
+    host, sep, port = item.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"server {item.strip()!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
