@@ -17,5 +17,9 @@ class ServiceSpec:
 
 
 SERVICES: dict[str, ServiceSpec] = {
-    spec.name: spec for spec in (ServiceSpec("hello", "reelstack.hello.app:create_app"),)
+    spec.name: spec
+    for spec in (
+        ServiceSpec("registry", "reelstack.registry.app:create_app"),
+        ServiceSpec("hello", "reelstack.hello.app:create_app"),
+    )
 }

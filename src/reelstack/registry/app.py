@@ -1,0 +1,180 @@
+"""The registry service's app: the lease table, its eviction, its peers, its routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from reelstack import settings
+from reelstack.chassis.app import chassis_of, create_service_app
+from reelstack.chassis.identity import Identity
+from reelstack.chassis.state import Chassis
+from reelstack.config import Config
+from reelstack.registry.api import make_router
+from reelstack.registry.leases import Registry
+from reelstack.registry.peers import Peers
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+
+
+def _same_host(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    local = LOCAL_HOSTS | {socket.gethostname()}
+    return a in local and b in local
+
+
+def other_peers(peers: Sequence[tuple[str, str]], identity: Identity) -> list[tuple[str, str]]:
+    """Return the configured peers without this registry itself."""
+    others = []
+    for zone, url in peers:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if port == identity.port and _same_host(parts.hostname or "", identity.host):
+            continue
+        others.append((zone, url))
+    return others
+
+
+class RegistryCollector(Collector):
+    """The registry's own figures for Prometheus."""
+
+    def __init__(self, registry: Registry, peers: Peers) -> None:
+        self.registry = registry
+        self.peers = peers
+
+    def collect(self) -> Iterator[Metric]:
+        registry = self.registry
+        instances = GaugeMetricFamily(
+            "registry_instances", "Registered instances, by effective status.", labels=["status"]
+        )
+        for status, count in sorted(registry.counts().items()):
+            instances.add_metric([status], count)
+        yield instances
+        preservation = registry.preservation()
+        yield GaugeMetricFamily(
+            "registry_renewals_in_window",
+            "Heartbeats counted over the self-preservation window.",
+            preservation.renewals,
+        )
+        yield GaugeMetricFamily(
+            "registry_renewals_expected",
+            "Heartbeats expected over the self-preservation window.",
+            preservation.expected,
+        )
+        yield GaugeMetricFamily(
+            "registry_self_preservation",
+            "1 while self-preservation stops evictions.",
+            1 if preservation.active else 0,
+        )
+        for name, doc, value in (
+            ("registry_registrations", "Registrations received.", registry.registrations),
+            ("registry_renewals", "Heartbeats received.", registry.renewals_total),
+            ("registry_cancels", "Cancellations received.", registry.cancels),
+            ("registry_evictions", "Leases evicted after expiring.", registry.evictions),
+        ):
+            yield CounterMetricFamily(name, doc, value)
+        sent = CounterMetricFamily(
+            "registry_replicated", "Changes delivered to a peer.", labels=["peer"]
+        )
+        dropped = CounterMetricFamily(
+            "registry_replication_dropped", "Changes a peer never got.", labels=["peer"]
+        )
+        pending = GaugeMetricFamily(
+            "registry_replication_pending", "Changes queued for a peer.", labels=["peer"]
+        )
+        for peer in self.peers.peers:
+            sent.add_metric([peer.url], peer.sent)
+            dropped.add_metric([peer.url], peer.dropped)
+            pending.add_metric([peer.url], len(peer.pending))
+        yield sent
+        yield dropped
+        yield pending
+
+
+def create_app(config: Config, **options: Any) -> FastAPI:
+    """Return the registry service's ASGI app."""
+    identity = Identity.from_config(config, service="registry")
+    registry = Registry(
+        renewal_window_s=config.get(settings.REGISTRY_RENEWAL_WINDOW_S),
+        delta_retention_s=config.get(settings.REGISTRY_DELTA_RETENTION_S),
+        renewal_threshold=config.property(settings.REGISTRY_RENEWAL_THRESHOLD),
+        self_preservation=config.property(settings.REGISTRY_SELF_PRESERVATION),
+    )
+    configured: tuple[tuple[str, str], ...] = config.get(settings.REGISTRY_PEERS)
+    peers = Peers(
+        other_peers(configured, identity),
+        registry=registry,
+        timeout_s=config.get(settings.EUREKA_TIMEOUT_S),
+        retry_s=config.get(settings.REGISTRY_REPLICATION_RETRY_S),
+    )
+    tasks: list[asyncio.Task[Any]] = []
+
+    def status() -> dict[str, Any]:
+        p = registry.preservation()
+        return {
+            "instances": sum(registry.counts().values()),
+            "byStatus": registry.counts(),
+            "version": registry.version,
+            "appsHashcode": registry.hashcode(),
+            "selfPreservation": {
+                "enabled": p.enabled,
+                "active": p.active,
+                "renewalsInWindow": p.renewals,
+                "expectedRenewals": round(p.expected, 2),
+                "threshold": p.threshold,
+                "windowSeconds": registry.renewal_window_s,
+            },
+            "evictions": registry.evictions,
+            "synced": peers.synced,
+            "peers": [peer.view() for peer in peers.peers],
+        }
+
+    async def evict_forever() -> None:
+        while True:
+            await asyncio.sleep(config.get(settings.REGISTRY_EVICTION_INTERVAL_S))
+            try:
+                registry.evict()
+            except Exception:
+                log.exception("eviction run failed")
+
+    async def start(chassis: Chassis) -> None:
+        await peers.start()
+        tasks.append(asyncio.create_task(evict_forever(), name="registry-evict"))
+        tasks.append(
+            asyncio.create_task(
+                peers.sync(config.get(settings.REGISTRY_SYNC_TIMEOUT_S)), name="registry-sync"
+            )
+        )
+        if peers.peers:
+            log.info("registry peers: %s", ", ".join(p.url for p in peers.peers))
+
+    async def stop(chassis: Chassis) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.clear()
+        await peers.stop()
+
+    app = create_service_app(
+        config,
+        routers=[make_router(registry=registry, peers=peers, status=status)],
+        on_startup=[start],
+        on_shutdown=[stop],
+        service="registry",
+        **options,
+    )
+    chassis_of(app).metrics.registry.register(RegistryCollector(registry, peers))
+    app.state.registry = registry
+    app.state.peers = peers
+    return app
