@@ -22,8 +22,6 @@ from tools.engines.core import Context, EngineError, EngineState, apt_install, p
 
 VERSION = "5.0.9"
 PROC = "cassandra-1"
-JAVA_HOME = Path("/usr/lib/jvm/java-17-openjdk-amd64")
-JAVA = JAVA_HOME / "bin" / "java"
 HEAP = "1G"
 START_TIMEOUT_S = 180
 
@@ -77,14 +75,16 @@ JPMS = (
 )
 
 JVM = (
-    f"-Xms{HEAP}",
+    # A small initial heap: as root Cassandra mlocks what is mapped at start,
+    # and locking a whole 1 GiB heap up front costs seconds.
+    "-Xms256M",
     f"-Xmx{HEAP}",
     "-Xss256k",
     "-XX:+UseG1GC",
     "-XX:+ParallelRefProcEnabled",
     "-XX:MaxTenuringThreshold=1",
     "-XX:+PerfDisableSharedMem",
-    "-XX:+HeapDumpOnOutOfMemoryError",
+    "-XX:+ExitOnOutOfMemoryError",
     "-Djava.net.preferIPv4Stack=true",
     "-Dcassandra-foreground=yes",
     # Test-only: a lone seed has no gossip to wait for, and system tables
@@ -151,18 +151,18 @@ dynamic_snitch: false
 """
 
 
-def _version_of_java(java: Path) -> bool:
-    return java.is_file() and os.access(java, os.X_OK)
-
-
 class Cassandra:
     """One Cassandra 5.0 node; offers ``REELSTACK_TEST_CASSANDRA`` (``HOST:PORT``)."""
 
     name = "cassandra"
 
     def install(self, ctx: Context) -> None:
-        if not _version_of_java(JAVA):
-            apt_install(ctx, ["openjdk-17-jre-headless"], check=[str(JAVA)])
+        java = _java()
+        if java is None:
+            arch = ctx.run(["dpkg", "--print-architecture"], what="ask dpkg the architecture")
+            expected = f"/usr/lib/jvm/java-17-openjdk-{arch.strip()}/bin/java"
+            apt_install(ctx, ["openjdk-17-jre-headless"], check=[expected])
+            java = Path(expected)
         if shutil.which("mvn") is None:
             apt_install(ctx, ["maven"], check=["/usr/bin/mvn"])
         lib = self._lib(ctx)
@@ -185,7 +185,7 @@ class Cassandra:
             ],
             what=f"download cassandra-all {VERSION} and its dependencies",
             timeout_s=900,
-            env={**os.environ, "JAVA_HOME": str(JAVA_HOME)},
+            env={**os.environ, "JAVA_HOME": str(java.parent.parent)},
         )
         (lib / ".complete").write_text(VERSION)
 
@@ -195,6 +195,9 @@ class Cassandra:
 
     def start(self, ctx: Context) -> EngineState:
         lib = self._lib(ctx)
+        java = _java()
+        if java is None:
+            raise EngineError("cassandra: no java 17 in /usr/lib/jvm (install runs first)")
         jamm = sorted(lib.glob("jamm-*.jar"))
         if not jamm:
             raise EngineError(f"cassandra: no jamm jar in {lib} (remove it to download again)")
@@ -214,7 +217,7 @@ class Cassandra:
         (conf / "logback.xml").write_text(LOGBACK)
         classpath = os.pathsep.join([str(conf), *sorted(str(j) for j in lib.glob("*.jar"))])
         argv = [
-            str(JAVA),
+            str(java),
             *JVM,
             *JPMS,
             f"-javaagent:{jamm[0]}",
@@ -226,7 +229,7 @@ class Cassandra:
             classpath,
             "org.apache.cassandra.service.CassandraDaemon",
         ]
-        process = ctx.spawn(PROC, argv, env={"JAVA_HOME": str(JAVA_HOME)}, cwd=ctx.run_dir)
+        process = ctx.spawn(PROC, argv, env={"JAVA_HOME": str(java.parent.parent)}, cwd=ctx.run_dir)
         ctx.wait_until(
             lambda: _answers(native_port),
             what="cassandra answering CQL",
@@ -243,6 +246,15 @@ class Cassandra:
 
     def ready(self, state: EngineState, proc_name: str) -> bool:
         return _answers(int(state.extra["port"]))
+
+
+def _java() -> Path | None:
+    """Debian's OpenJDK 17 ``java`` (its folder is named after the architecture)."""
+    for home in sorted(Path("/usr/lib/jvm").glob("java-17-openjdk-*")):
+        java = home / "bin" / "java"
+        if java.is_file() and os.access(java, os.X_OK):
+            return java
+    return None
 
 
 def _distinct_ports(ctx: Context, count: int) -> list[int]:

@@ -204,7 +204,8 @@ class CassandraWideColumnStore:
                 f"table {spec.name} exists in keyspace {self.keyspace} with a different "
                 f"definition: {existing} (asked for {spec})"
             )
-        self._tables[spec.name] = cql.Statements(self.keyspace, existing)
+        # Same definition: keep the caller's column order for the rows handed out.
+        self._tables[spec.name] = cql.Statements(self.keyspace, spec)
 
     async def _read_spec(self, name: str) -> TableSpec | None:
         args = (self.keyspace, name)
