@@ -137,6 +137,30 @@ SQL_URL = add(
         "Relational store (SQLAlchemy async URL).",
     )
 )
+SQL_POOL_SIZE = add(
+    Setting(
+        "sql.pool_size",
+        parse_int(1, 1000),
+        "5",
+        "Connections each process keeps to a relational server (as many again under load).",
+    )
+)
+SQL_CONNECT_TIMEOUT_S = add(
+    Setting(
+        "sql.connect_timeout_s",
+        parse_float(0.1),
+        "10",
+        "Seconds a connection attempt to a relational server may take.",
+    )
+)
+SQL_MAX_ATTEMPTS = add(
+    Setting(
+        "sql.max_attempts",
+        parse_int(1, 100),
+        "8",
+        "Runs of one transaction the relational store allows on serialization conflicts.",
+    )
+)
 CACHE_URL = add(
     Setting(
         "cache.url",

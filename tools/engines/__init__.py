@@ -38,6 +38,7 @@ from tools.engines.core import (
 # its module and its adapter's contract tests are in.
 ENGINES: dict[str, str] = {
     "cassandra": "tools.engines.cassandra:Cassandra",
+    "postgres": "tools.engines.postgres:Postgres",
 }
 
 __all__ = ["ENGINES", "EngineError", "down", "engine", "load_state", "restart_process", "up"]

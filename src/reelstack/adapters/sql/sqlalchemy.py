@@ -8,6 +8,14 @@ queue for the write lock instead of one failing with "database is locked" when
 it upgrades a read to a write. Sessions from ``session`` are for reading: they
 begin deferred and never wait for a writer. Write through ``transaction``.
 
+On PostgreSQL (``postgresql+asyncpg://``) and CockroachDB
+(``cockroachdb+asyncpg://``, the dialect of ``sqlalchemy-cockroachdb``) every
+transaction is SERIALIZABLE, CockroachDB's only level, so a read-modify-write
+in ``transaction`` either commits alone or is aborted with 40001 and run again.
+None of the SQLite set-up applies there; connections come from a pool of
+``pool_size`` (plus as many again under load), are checked with a ping before
+use, and a connection attempt gives up after ``connect_timeout_s``.
+
 ``transaction`` retries the whole unit of work when the engine aborts it for a
 serialization conflict (SQLSTATE 40001, CockroachDB's "restart transaction";
 40P01, a deadlock) or, on SQLite, when the lock stayed busy: ``work`` must
@@ -54,6 +62,8 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 MAX_ATTEMPTS = 8
+POOL_SIZE = 5
+CONNECT_TIMEOUT_S = 10.0
 BACKOFF_FIRST_S = 0.02
 BACKOFF_MAX_S = 1.0
 # Execution option that makes the SQLite "begin" hook begin deferred (a reader).
@@ -88,6 +98,8 @@ class SqlAlchemyDatabase:
     ``postgresql+asyncpg://user@host/db``; ``busy_timeout_s`` is how long a
     SQLite connection waits for another process's lock; ``max_attempts``
     bounds the runs of one ``transaction``; ``echo`` logs every statement.
+    ``pool_size`` and ``connect_timeout_s`` apply to a server (PostgreSQL,
+    CockroachDB), not to SQLite.
     """
 
     def __init__(
@@ -97,11 +109,15 @@ class SqlAlchemyDatabase:
         busy_timeout_s: float = sqlite_common.BUSY_TIMEOUT_S,
         max_attempts: int = MAX_ATTEMPTS,
         echo: bool = False,
+        pool_size: int = POOL_SIZE,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
         self.url = make_url(url)
         self.busy_timeout_s = busy_timeout_s
         self.max_attempts = max(1, max_attempts)
         self.echo = echo
+        self.pool_size = max(1, pool_size)
+        self.connect_timeout_s = connect_timeout_s
         self._engine: AsyncEngine | None = None
         self._reads: async_sessionmaker[AsyncSession] | None = None
         self._writes: async_sessionmaker[AsyncSession] | None = None
@@ -109,6 +125,11 @@ class SqlAlchemyDatabase:
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        """Whether the engine is PostgreSQL itself (not CockroachDB, which speaks its protocol)."""
+        return self.url.get_backend_name() == "postgresql"
 
     @property
     def path(self) -> Path | None:
@@ -151,7 +172,14 @@ class SqlAlchemyDatabase:
             # SERIALIZABLE everywhere (CockroachDB's only level), so a read-modify-write
             # in ``transaction`` is either safe or aborted with 40001 and retried.
             return create_async_engine(
-                self.url, echo=self.echo, pool_pre_ping=True, isolation_level="SERIALIZABLE"
+                self.url,
+                echo=self.echo,
+                pool_pre_ping=True,
+                pool_size=self.pool_size,
+                max_overflow=self.pool_size,
+                isolation_level="SERIALIZABLE",
+                # asyncpg waits 60 s for an unreachable host by default.
+                connect_args={"timeout": self.connect_timeout_s},
             )
         options: dict[str, Any] = {"connect_args": {"timeout": self.busy_timeout_s}}
         if self.path is None:
@@ -233,12 +261,18 @@ class SqlAlchemyDatabase:
 
         Several processes may migrate at once: the migration runs in one write
         transaction (SQLite) or under an advisory lock (PostgreSQL), so the
-        second waits and then finds nothing to do.
+        second waits and then finds nothing to do. On PostgreSQL it runs READ
+        COMMITTED: a SERIALIZABLE transaction would keep the snapshot it took
+        before waiting for the lock and not see the first one's migration.
+        On CockroachDB (no advisory locks) the loser of the race is aborted
+        with 40001 and retried, and then finds nothing to do.
         """
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
         engine = self.engine
-        postgres = self.url.get_backend_name() == "postgresql"
+        postgres = self.is_postgres
+        if postgres:
+            engine = engine.execution_options(isolation_level="READ COMMITTED")
         for attempt in range(1, self.max_attempts + 1):
             try:
                 async with engine.connect() as conn:
@@ -275,8 +309,16 @@ class SqlAlchemyDatabase:
         path = self.path
         if path is not None and sqlite_common.is_corrupt(orig):
             return StoreCorruptError(str(path), f"{action}: {orig}")
-        where = self.url.render_as_string(hide_password=True)
-        return UnavailableError(f"relational store {where}: cannot {action}: {orig}")
+        return UnavailableError(f"relational store {self.where}: cannot {action}: {orig}")
+
+    @property
+    def where(self) -> str:
+        """The store for messages: the file, or the engine at host:port/database."""
+        if self.is_sqlite:
+            return str(self.path or ":memory:")
+        default_port = 5432 if self.is_postgres else 26257
+        host, port = self.url.host or "localhost", self.url.port or default_port
+        return f"{self.url.get_backend_name()} at {host}:{port}/{self.url.database}"
 
 
 def _upgrade(connection: Connection, config: AlembicConfig) -> None:
@@ -301,4 +343,9 @@ def from_url(url: str, config: Config) -> SqlAlchemyDatabase:
             source,
             "expected sqlite+aiosqlite:////ABSOLUTE/PATH (four slashes before the path)",
         )
-    return SqlAlchemyDatabase(url)
+    return SqlAlchemyDatabase(
+        url,
+        max_attempts=config.get(settings.SQL_MAX_ATTEMPTS),
+        pool_size=config.get(settings.SQL_POOL_SIZE),
+        connect_timeout_s=config.get(settings.SQL_CONNECT_TIMEOUT_S),
+    )
