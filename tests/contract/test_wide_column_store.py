@@ -49,10 +49,14 @@ def _cassandra_address() -> tuple[str, int]:
 
 def _cassandra_session() -> Any:
     if not _cassandra_admin:
-        from cassandra.cluster import Cluster
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+        from cassandra.policies import RoundRobinPolicy
 
         host, port = _cassandra_address()
-        cluster = Cluster([(host, port)])
+        profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy())
+        cluster = Cluster(
+            [(host, port)], protocol_version=5, execution_profiles={EXEC_PROFILE_DEFAULT: profile}
+        )
         _cassandra_admin.extend([cluster, cluster.connect()])
     return _cassandra_admin[1]
 

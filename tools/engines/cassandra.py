@@ -270,14 +270,16 @@ def _answers(port: int) -> bool:
     """Whether the node at ``127.0.0.1:port`` answers a CQL query."""
     if not port_open("127.0.0.1", port):
         return False
-    from cassandra.cluster import Cluster
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import RoundRobinPolicy
 
+    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), request_timeout=5)
     cluster = Cluster(
-        ["127.0.0.1"],
-        port=port,
+        [("127.0.0.1", port)],
         connect_timeout=5,
         control_connection_timeout=5,
         protocol_version=5,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
     )
     try:
         session = cluster.connect()

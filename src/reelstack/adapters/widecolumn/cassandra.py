@@ -35,6 +35,7 @@ from cassandra import (
     DriverException,
     InvalidRequest,
     OperationTimedOut,
+    ProtocolVersion,
     RequestExecutionException,
     RequestValidationException,
     Unauthorized,
@@ -149,6 +150,9 @@ class CassandraWideColumnStore:
             },
             connect_timeout=self.timeout_s,
             control_connection_timeout=self.timeout_s,
+            # Cassandra 4.0 and later speak v5; left open, the driver first
+            # tries two DataStax-only versions, reconnecting after each refusal.
+            protocol_version=ProtocolVersion.V5,
         )
         try:
             return cluster, cluster.connect()
