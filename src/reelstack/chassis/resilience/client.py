@@ -32,6 +32,7 @@ import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import (
@@ -73,8 +74,10 @@ from reelstack.chassis.resilience.target import (
     SUCCESS,
     ServiceTarget,
 )
-from reelstack.chassis.state import Chassis
 from reelstack.config import Config
+
+if TYPE_CHECKING:
+    from reelstack.chassis.state import Chassis
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +229,7 @@ class ResilientClient:
                 target.counts[SUCCESS] += 1
                 return result
             self._failed(target, ticket)
+            target.counts[FAILURE] += 1
             if fallback is None:
                 return result
             return await self._fail(target, UpstreamError(service, result), fallback)

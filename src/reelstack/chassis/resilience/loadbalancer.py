@@ -80,18 +80,15 @@ class LoadBalancer:
         ``exclude`` holds instance ids already tried by this call (a retry goes
         to another instance); an excluded instance is never returned.
         """
-        count = len(instances)
-        if not count:
+        if not instances:
             return None
-        start = self._next
-        if start >= count:
-            start = 0
-        self._next = start + 1
         zone = self.zone
         health = self.health
-        other: InstanceInfo | None = None
-        for offset in range(count):
-            instance = instances[(start + offset) % count]
+        # Count the available instances in our zone and in others, then take
+        # the n-th of them in round robin: no list is built, and the turn is
+        # fair even when the list mixes zones or holds skipped instances.
+        local = other = 0
+        for instance in instances:
             if exclude and instance.instance_id in exclude:
                 continue
             if health:
@@ -99,11 +96,29 @@ class LoadBalancer:
                 if state is not None and state.skip_until > now:
                     continue
             if instance.zone == zone:
-                return instance
-            if other is None:
-                other = instance
-        if other is not None:
-            return other
+                local += 1
+            else:
+                other += 1
+        if local or other:
+            turn = self._next
+            if not exclude:
+                # A retry takes no turn, or the instance after a failing one
+                # would get the next call as well as the retry.
+                self._next = turn + 1 if turn < 1 << 30 else 0
+            in_zone = local > 0
+            turn %= local if in_zone else other
+            for instance in instances:
+                if (instance.zone == zone) is not in_zone:
+                    continue
+                if exclude and instance.instance_id in exclude:
+                    continue
+                if health:
+                    state = health.get(instance.instance_id)
+                    if state is not None and state.skip_until > now:
+                        continue
+                if not turn:
+                    return instance
+                turn -= 1
         # Everything left is skipped: take the one whose skip ends first.
         best: InstanceInfo | None = None
         best_until = 0.0
