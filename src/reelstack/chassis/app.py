@@ -23,6 +23,7 @@ from reelstack import settings
 from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.chassis import health
 from reelstack.chassis.dependencies import Dependencies, OnOpen
+from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.identity import Identity
 from reelstack.chassis.logs import AccessLog, set_level
 from reelstack.chassis.metrics import Metrics
@@ -118,6 +119,17 @@ def create_service_app(
         if poll_properties
         else None
     )
+    # With a registry configured, the instance registers itself (UP once it
+    # has started and its dependencies are open) and discovers others.
+    eureka = (
+        EurekaClient(
+            config,
+            identity,
+            status=lambda: "UP" if all(dependencies.is_open(r) for r in ports) else "STARTING",
+        )
+        if config.get(settings.EUREKA_URLS)
+        else None
+    )
     chassis = Chassis(
         config=config,
         identity=identity,
@@ -126,6 +138,7 @@ def create_service_app(
         metrics=metrics,
         access_log=access,
         poller=poller,
+        discovery=eureka,
     )
     dependencies.on_fatal = chassis.fail
 
@@ -158,6 +171,9 @@ def create_service_app(
                 await hook(chassis)
             if poller is not None:
                 poller.start()
+            if eureka is not None:
+                await eureka.start()
+                eureka.mark_started()
             log.info(
                 "%s started",
                 identity.instance,
@@ -165,6 +181,8 @@ def create_service_app(
             )
             yield
         finally:
+            if eureka is not None:
+                await eureka.stop()
             if poller is not None:
                 await poller.stop()
             for hook in reversed(on_shutdown):

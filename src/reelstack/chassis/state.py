@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from reelstack.bootstrap import Adapters
 from reelstack.chassis.dependencies import Dependencies
+from reelstack.chassis.discovery import Discovery
 from reelstack.chassis.identity import Identity
 from reelstack.chassis.logs import AccessLog
 from reelstack.chassis.metrics import Metrics
@@ -28,6 +29,9 @@ class Chassis:
     metrics: Metrics
     access_log: AccessLog
     poller: PropertyPoller | None
+    # Where other services' instances are: the registry client's local copy
+    # when eureka.urls is set (see reelstack.chassis.eureka), else None.
+    discovery: Discovery | None = None
     # Set by the process runner: how to stop the server when a fatal error
     # happens after start-up (a store found corrupt by a background retry).
     stop_server: Callable[[], None] | None = None
