@@ -41,7 +41,11 @@ from cassandra import (
     Unauthorized,
 )
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.policies import (
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    TokenAwarePolicy,
+)
 from cassandra.query import tuple_factory
 
 from reelstack import settings
@@ -153,6 +157,9 @@ class CassandraWideColumnStore:
             # Cassandra 4.0 and later speak v5; left open, the driver first
             # tries two DataStax-only versions, reconnecting after each refusal.
             protocol_version=ProtocolVersion.V5,
+            # A node back from a restart serves again within seconds, not the
+            # driver's default of up to ten minutes between attempts.
+            reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10.0),
         )
         try:
             return cluster, cluster.connect()
@@ -383,7 +390,8 @@ def _translate(exc: BaseException, action: str, where: str) -> ReelstackError:
 def _reasons(exc: Any) -> str:
     errors = getattr(exc, "errors", None) or {}
     if not errors:
-        return str(exc)
+        # The driver knows every node is down and did not try one.
+        return "no node is up"
     return "; ".join(f"{host}: {error}" for host, error in errors.items())
 
 
