@@ -10,7 +10,7 @@ import pytest
 from reelstack import settings
 from reelstack.adapters.widecolumn import cql
 from reelstack.config import Config
-from reelstack.errors import ConfigError, UnavailableError
+from reelstack.errors import ConfigError, InvalidRequestError, UnavailableError
 from reelstack.ports import Column, TableSpec
 
 cassandra_adapter = pytest.importorskip("reelstack.adapters.widecolumn.cassandra")
@@ -94,6 +94,15 @@ def test_the_table_spec_becomes_cql_and_comes_back_from_the_schema() -> None:
     flipped = [r if r[0] != "day" else ("day", "clustering", 0, "asc", "int") for r in rows]
     assert not cql.same_definition(cql.spec_from_schema("history", 60, flipped), HISTORY)
     assert not cql.same_definition(cql.spec_from_schema("history", 0, rows), HISTORY)
+
+
+def test_a_replication_map_never_carries_cql() -> None:
+    assert cql.create_keyspace("media", {"class": "NetworkTopologyStrategy", "us-east": "3"}) == (
+        'CREATE KEYSPACE IF NOT EXISTS "media" WITH replication = '
+        "{'class': 'NetworkTopologyStrategy', 'us-east': '3'}"
+    )
+    with pytest.raises(InvalidRequestError, match="replication"):
+        cql.create_keyspace("media", {"class": "SimpleStrategy", "x": "1'}; DROP KEYSPACE a; --"})
 
 
 def test_slices_and_reverse_order_in_cql() -> None:

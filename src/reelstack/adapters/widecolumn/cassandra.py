@@ -30,16 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from cassandra import (
-    ConsistencyLevel,
-    DriverException,
-    InvalidRequest,
-    OperationTimedOut,
-    ProtocolVersion,
-    RequestExecutionException,
-    RequestValidationException,
-    Unauthorized,
-)
+from cassandra import ConsistencyLevel, DriverException, ProtocolVersion
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
 from cassandra.policies import (
     DCAwareRoundRobinPolicy,
@@ -50,6 +41,7 @@ from cassandra.query import tuple_factory
 
 from reelstack import settings
 from reelstack.adapters.widecolumn import cql
+from reelstack.adapters.widecolumn.cassandra_bridge import gather_pages, reasons, translate
 from reelstack.adapters.widecolumn.schema import (
     check_bound,
     check_key,
@@ -65,8 +57,6 @@ from reelstack.errors import (
     ConflictError,
     InvalidRequestError,
     NotFoundError,
-    RecordTooLargeError,
-    ReelstackError,
     UnavailableError,
 )
 from reelstack.ports.widecolumn import Row, TableSpec
@@ -125,7 +115,7 @@ class CassandraWideColumnStore:
             self._cluster, self._session = await asyncio.to_thread(self._connect)
         except NoHostAvailable as exc:
             raise UnavailableError(
-                f"cannot reach Cassandra at {self.where}: {_reasons(exc)}"
+                f"cannot reach Cassandra at {self.where}: {reasons(exc)}"
             ) from None
         except DriverException as exc:
             raise UnavailableError(f"cannot reach Cassandra at {self.where}: {exc}") from None
@@ -328,71 +318,9 @@ class CassandraWideColumnStore:
             future = session.execute_async(
                 query, list(params), timeout=self.timeout_s, execution_profile=profile
             )
-            return await _gather_pages(future)
+            return await gather_pages(future)
         except (DriverException, NoHostAvailable) as exc:
-            raise _translate(exc, action, self.where) from exc
-
-
-async def _gather_pages(future: Any) -> list[Sequence[Any]]:
-    """Await a driver ResponseFuture from asyncio, fetching every page."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[list[Sequence[Any]]] = loop.create_future()
-    rows: list[Sequence[Any]] = []
-
-    def settle(result: list[Sequence[Any]] | None, error: BaseException | None) -> None:
-        if done.done():
-            return
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(rows if result is None else result)
-
-    def on_page(page: Any) -> None:
-        # Runs on the driver's I/O thread; an exception here would be dropped.
-        try:
-            if page:
-                rows.extend(page)
-            if future.has_more_pages:
-                future.start_fetching_next_page()
-                return
-            loop.call_soon_threadsafe(settle, rows, None)
-        except Exception as exc:  # noqa: BLE001 - handed to the awaiting task
-            loop.call_soon_threadsafe(settle, None, exc)
-
-    def on_error(exc: BaseException) -> None:
-        loop.call_soon_threadsafe(settle, None, exc)
-
-    future.add_callbacks(on_page, on_error)
-    return await done
-
-
-def _translate(exc: BaseException, action: str, where: str) -> ReelstackError:
-    """A driver exception as reelstack's own error, naming what was being done."""
-    message = str(exc)
-    if isinstance(exc, InvalidRequest):
-        lowered = message.lower()
-        if "unconfigured table" in lowered or "does not exist" in lowered:
-            return NotFoundError(f"{action}: {message}")
-        if "oversized" in lowered or "too large" in lowered:
-            return RecordTooLargeError(f"{action}: {message}")
-        return InvalidRequestError(f"{action}: {message}")
-    if isinstance(exc, Unauthorized):
-        return InvalidRequestError(f"{action}: not allowed on Cassandra at {where}: {message}")
-    if isinstance(exc, RequestValidationException):
-        return InvalidRequestError(f"{action}: {message}")
-    if isinstance(exc, NoHostAvailable):
-        return UnavailableError(f"{action}: no Cassandra node at {where} answered: {_reasons(exc)}")
-    if isinstance(exc, RequestExecutionException | OperationTimedOut):
-        return UnavailableError(f"{action} on Cassandra at {where}: {message}")
-    return UnavailableError(f"{action} on Cassandra at {where}: {message}")
-
-
-def _reasons(exc: Any) -> str:
-    errors = getattr(exc, "errors", None) or {}
-    if not errors:
-        # The driver knows every node is down and did not try one.
-        return "no node is up"
-    return "; ".join(f"{host}: {error}" for host, error in errors.items())
+            raise translate(exc, action, self.where) from exc
 
 
 def _now_us() -> int:

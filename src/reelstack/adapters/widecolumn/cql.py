@@ -13,6 +13,7 @@ Statements carry bind markers only; values never enter CQL text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -27,8 +28,16 @@ def q(name: str) -> str:
     return f'"{name}"'
 
 
+REPLICATION_WORD = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+
+
 def replication_cql(replication: Mapping[str, str]) -> str:
-    """A replication map as a CQL map literal (values checked by the setting's parser)."""
+    """A replication map as a CQL map literal; refuses anything but plain words."""
+    for word in (*replication.keys(), *replication.values()):
+        if not isinstance(word, str) or not REPLICATION_WORD.fullmatch(word):
+            raise InvalidRequestError(
+                f"invalid keyspace replication entry {word!r} in {dict(replication)}"
+            )
     items = ", ".join(f"'{key}': '{value}'" for key, value in replication.items())
     return "{" + items + "}"
 
