@@ -114,7 +114,7 @@ def get(
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("KEY", no_wrap=True)
-    table.add_column("VALUE")
+    table.add_column("VALUE", overflow="fold")
     table.add_column("SOURCE")
     for row in rows:
         source = row["source"] + (f" ({row['scope']})" if row.get("scope") else "")

@@ -16,8 +16,9 @@ from reelstack.cluster.client import ControlClient
 from reelstack.config import Config
 from reelstack.errors import UnavailableError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: a message stays one line however narrow the terminal (or a pipe) is.
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass

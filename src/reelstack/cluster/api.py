@@ -67,7 +67,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(503, "UnavailableError", str(exc))
     except web.HTTPException as exc:
         if exc.status >= 400:
-            return _error(exc.status, exc.reason, f"{request.method} {request.path}: {exc.reason}")
+            kind = "NotFoundError" if exc.status == 404 else exc.reason
+            return _error(exc.status, kind, f"{request.method} {request.path}: {exc.reason}")
         raise
 
 

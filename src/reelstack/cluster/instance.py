@@ -66,6 +66,7 @@ class Launcher:
     host: str = "127.0.0.1"
     grace_s: float = 10.0
     stable_after_s: float = 10.0
+    crash_backoff_s: float = 0.5
     health_interval_s: float = 0.2
     up_health_interval_s: float = 0.5
     on_change: Callable[[], None] = field(default=lambda: None)
@@ -109,7 +110,7 @@ class ManagedInstance:
         self.up_at: float | None = None
         self.last_exit: int | None = None
         self.reason = "not started"
-        self.backoff = Backoff()
+        self.backoff = Backoff(initial_s=launcher.crash_backoff_s)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._killed_on_purpose = False
@@ -150,6 +151,7 @@ class ManagedInstance:
         if self._task is not None and not self._task.done():
             return
         self.backoff.reset()
+        self.reason = "starting"
         self._wake.clear()
         self._task = asyncio.create_task(self._run(), name=f"instance-{self.instance_id}")
 
@@ -232,7 +234,7 @@ class ManagedInstance:
 
     async def _run(self) -> None:
         delay = 0.0
-        port_retries = 0
+        port_races = 0
         while self._should_run():
             if delay > 0:
                 self.reason = f"{self.reason}; restarting in {delay:.1f}s"
@@ -270,11 +272,18 @@ class ManagedInstance:
                 health.cancel()
                 await asyncio.gather(health, return_exceptions=True)
             uptime = time.monotonic() - spawned
+            # uvicorn also exits 3 when the app fails to start: only a port
+            # someone else now holds is a port race.
+            port_race = returncode == EXIT_PORT_IN_USE and not procs.port_is_free(
+                port, self.launcher.host
+            )
             self.process = None
             self.ref = None
             self.state = State.DOWN
             self.last_exit = returncode
             self.reason = describe_exit(returncode)
+            if returncode == EXIT_PORT_IN_USE and not port_race:
+                self.reason = f"exited with code {returncode} (start-up failed)"
             self.launcher.on_change()
             on_purpose, self._killed_on_purpose = self._killed_on_purpose, False
             log.log(
@@ -289,23 +298,24 @@ class ManagedInstance:
             if not self._should_run():
                 break
             self.restarts += 1
-            delay = self._delay_after(returncode, uptime, on_purpose, port_retries)
-            if returncode == EXIT_PORT_IN_USE:
-                port_retries += 1
+            if port_race:
+                port_races += 1
                 self.port = None
             else:
-                port_retries = 0
+                port_races = 0
+            delay = self._delay_after(uptime, on_purpose, port_races)
             if returncode == EXIT_CONFIG:
                 self.desired = Desired.STOPPED
                 last = procs.tail(self.log_path, lines=1)
-                self.reason = f"{self.reason}: {last}" if last else self.reason
+                if last:
+                    self.reason = f"{self.reason}: {procs.readable(last)}"
                 log.error(
                     "%s will not be restarted: fix the setting, then start it", self.instance_id
                 )
                 break
 
-    def _delay_after(self, returncode: int, uptime: float, on_purpose: bool, races: int) -> float:
-        if returncode == EXIT_PORT_IN_USE and races < MAX_PORT_RETRIES:
+    def _delay_after(self, uptime: float, on_purpose: bool, port_races: int) -> float:
+        if 0 < port_races <= MAX_PORT_RETRIES:
             return 0.0
         if on_purpose or uptime >= self.launcher.stable_after_s:
             self.backoff.reset()

@@ -13,7 +13,7 @@ from typing import Any
 
 from reelstack.cluster import procs, statefile
 from reelstack.cluster.client import ControlClient
-from reelstack.cluster.model import State
+from reelstack.cluster.model import State, describe_exit
 from reelstack.cluster.statefile import SupervisorRecord
 from reelstack.errors import ReelstackError, UnavailableError
 
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 POLL_S = 0.05
 # An instance that died this many times without ever answering /health will
 # not come up by waiting longer.
-CRASH_LOOP_RESTARTS = 3
+CRASH_LOOP_RESTARTS = 2
+LOG_TAIL_LINES = 8
 
 
 @dataclass
@@ -79,11 +80,15 @@ def _failed(view: dict[str, Any]) -> bool:
 def describe_failure(home: Path, view: dict[str, Any]) -> str:
     """Return why an instance is not up, with the end of its log."""
     reason = view.get("reason") or view["state"]
+    text = f"instance {view['instance']} is not up ({view['state']}: {reason}"
+    if view.get("restarts") and view.get("last_exit") is not None:
+        text += f"; restarted {view['restarts']} times, last {describe_exit(view['last_exit'])}"
+    text += ")"
     log_path = statefile.instance_log(home, view["instance"])
-    tail = procs.tail(log_path)
-    text = f"instance {view['instance']} is not up ({view['state']}: {reason})"
+    tail = procs.tail(log_path, lines=LOG_TAIL_LINES)
     if tail:
-        text += f"; last lines of {log_path}:\n{tail}"
+        lines = "\n".join(procs.readable(line) for line in tail.splitlines())
+        text += f"; last lines of {log_path}:\n{lines}"
     return text
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import logging
 import os
 import signal
@@ -184,3 +185,20 @@ def tail(path: Path, lines: int = 15, max_bytes: int = 16_384) -> str:
         return ""
     text = data.decode("utf-8", errors="replace")
     return "\n".join(text.splitlines()[-lines:])
+
+
+def readable(line: str) -> str:
+    """Return a JSON log line as ``LEVEL logger: message`` plus the exception's last line."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(entry, dict) or "message" not in entry:
+        return line
+    text = f"{entry.get('level', '')} {entry.get('logger', '')}: {entry['message']}"
+    exc_info = entry.get("exc_info")
+    if isinstance(exc_info, str) and exc_info.strip():
+        text += f" [{exc_info.strip().splitlines()[-1]}]"
+    # A traceback logged as the message itself: its last line says what happened.
+    lines = text.splitlines()
+    return lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"

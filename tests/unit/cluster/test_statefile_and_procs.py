@@ -1,0 +1,123 @@
+"""The state file, the supervisor lock, process identity and log tails."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reelstack.cluster import procs, statefile
+from reelstack.cluster.procs import ProcessRef
+from reelstack.cluster.statefile import InstanceRecord, SupervisorLock, SupervisorRecord
+
+
+def test_the_record_round_trips(tmp_path: Path) -> None:
+    assert statefile.read(tmp_path) is None
+    record = SupervisorRecord(
+        pid=10,
+        create_time=123.5,
+        control_port=7070,
+        started_at=99.0,
+        home=str(tmp_path),
+        instances={"hello-a-1": InstanceRecord(11, 124.25, 4000)},
+    )
+    statefile.write(tmp_path, record)
+    assert statefile.read(tmp_path) == record
+    assert record.control_url == "http://127.0.0.1:7070"
+    statefile.remove(tmp_path)
+    assert statefile.read(tmp_path) is None
+
+
+def test_an_unreadable_record_counts_as_none(tmp_path: Path) -> None:
+    path = statefile.record_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"pid": ')
+    assert statefile.read(tmp_path) is None
+    path.write_text(json.dumps({"pid": 1}))
+    assert statefile.read(tmp_path) is None
+
+
+def test_the_lock_says_whether_a_supervisor_runs(tmp_path: Path) -> None:
+    assert not statefile.supervisor_running(tmp_path)
+    lock = SupervisorLock(tmp_path)
+    assert lock.acquire()
+    try:
+        assert statefile.supervisor_running(tmp_path)
+        assert not SupervisorLock(tmp_path).acquire()
+    finally:
+        lock.release()
+    assert not statefile.supervisor_running(tmp_path)
+
+
+@pytest.fixture
+def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", procs.INSTANCE_MODULE],
+        env={"REELSTACK_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def test_a_pid_with_another_start_time_is_not_the_recorded_process(
+    sleeper: subprocess.Popen[bytes],
+) -> None:
+    ref = ProcessRef.of(sleeper.pid)
+    assert ref is not None and ref.alive()
+    impostor = ProcessRef(sleeper.pid, ref.create_time - 5)
+    assert not impostor.alive()
+    assert procs.terminate([impostor], grace_s=1) == []
+    assert sleeper.poll() is None, "a process with another start time was signalled"
+    assert procs.terminate([ref], grace_s=5) == [sleeper.pid]
+    assert not ref.alive()
+
+
+def test_cluster_processes_are_found_by_home_and_command_line(
+    sleeper: subprocess.Popen[bytes], tmp_path: Path
+) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        found = procs.find_cluster_processes(tmp_path, markers=procs.INSTANCE_MARKERS)
+        if found:
+            break
+        assert time.monotonic() < deadline, "the process was never found"
+        time.sleep(0.02)
+    assert [ref.pid for ref in found] == [sleeper.pid]
+    assert procs.find_cluster_processes(tmp_path / "other", markers=procs.INSTANCE_MARKERS) == []
+    assert procs.find_cluster_processes(tmp_path, markers=(procs.DAEMON_MODULE,)) == []
+
+
+def test_ports() -> None:
+    port = procs.free_port()
+    assert procs.port_is_free(port)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        assert not procs.port_is_free(port)
+
+
+def test_log_tails_are_short_and_readable(tmp_path: Path) -> None:
+    log = tmp_path / "x.log"
+    assert procs.tail(log) == ""
+    log.write_text("".join(f"line {i}\n" for i in range(100)))
+    assert procs.tail(log, lines=2) == "line 98\nline 99"
+    line = json.dumps(
+        {
+            "level": "ERROR",
+            "logger": "reelstack.chassis.run",
+            "message": "cannot open sql",
+            "exc_info": "Traceback...\n  File x\nStoreCorruptError: bad header\n",
+        }
+    )
+    assert procs.readable(line) == (
+        "ERROR reelstack.chassis.run: cannot open sql [StoreCorruptError: bad header]"
+    )
+    assert procs.readable("plain text") == "plain text"
