@@ -173,8 +173,15 @@ class EurekaClient:
         self.fetched = False
         self.last_fetch_s = 0.0
         self._preferred = 0
+        self.fetch_failures = 0
+        self.heartbeat_failures = 0
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def current_url(self) -> str:
+        """The registry URL tried first: the one that last answered."""
+        return self.urls[self._preferred]
 
     # -- Discovery ---------------------------------------------------------------------
 
@@ -282,8 +289,8 @@ class EurekaClient:
                     "name": "MyOwn",
                 },
                 "leaseInfo": {
-                    # Eureka's fields are whole seconds: never claim a longer
-                    # interval or a shorter lease than configured.
+                    # Eureka's fields are whole seconds (at least 1): round
+                    # the interval down and the lease up, never the other way.
                     "renewalIntervalInSecs": max(1, math.floor(self.renewal_interval_s)),
                     "durationInSecs": max(1, math.ceil(self.lease_duration_s)),
                 },
@@ -377,6 +384,7 @@ class EurekaClient:
                     log.info("the registry answers again")
                 failing, retry = False, RETRY_FIRST_S
             except UnavailableError as exc:
+                self.heartbeat_failures += 1
                 if not failing:
                     log.warning("cannot reach the registry, retrying: %s", exc)
                 failing = True
@@ -403,6 +411,7 @@ class EurekaClient:
                 failing, retry = False, RETRY_FIRST_S
                 wait = self.fetch_interval_s
             except UnavailableError as exc:
+                self.fetch_failures += 1
                 if not failing:
                     log.warning("cannot fetch the registry, keeping the local copy: %s", exc)
                 failing = True
