@@ -3,7 +3,8 @@
 Table and column names follow CQL's unquoted identifiers (lower case, so the
 same spec means the same table on Cassandra). Values are checked against the
 column type and normalized: ``double`` becomes a float, ``blob`` bytes,
-``timestamp`` a timezone-aware UTC datetime. Errors name the table and column.
+``timestamp`` a timezone-aware UTC datetime kept to the millisecond (as
+Cassandra keeps it). Errors name the table and column.
 """
 
 from __future__ import annotations
@@ -148,7 +149,10 @@ def check_value(table: str, column: Column, value: Any) -> Any:
             raise refuse("a datetime")
         if value.tzinfo is None or value.utcoffset() is None:
             raise refuse("a timezone-aware datetime")
-        return value.astimezone(UTC)
+        # Cassandra keeps timestamps to the millisecond; every adapter does the
+        # same so a value reads back equal whichever engine stored it.
+        utc = value.astimezone(UTC)
+        return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
     raise refuse(f"a value of a known type, not {kind!r}")
 
 
