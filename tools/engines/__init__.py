@@ -38,7 +38,9 @@ from tools.engines.core import (
 # its module and its adapter's contract tests are in.
 ENGINES: dict[str, str] = {
     "cassandra": "tools.engines.cassandra:Cassandra",
+    "memcached": "tools.engines.memcached:Memcached",
     "postgres": "tools.engines.postgres:Postgres",
+    "prometheus": "tools.engines.prometheus:Prometheus",
 }
 
 __all__ = ["ENGINES", "EngineError", "down", "engine", "load_state", "restart_process", "up"]
