@@ -200,6 +200,38 @@ BLOB_URL = add(
         "Blob store (BlobStore port): file:///PATH or s3://BUCKET.",
     )
 )
+BLOB_S3_PART_SIZE = add(
+    Setting(
+        "blob.s3_part_size",
+        parse_int(5 * 1024 * 1024, 5 * 1024 * 1024 * 1024),
+        str(8 * 1024 * 1024),
+        "S3: bytes per part of a multipart upload (>= 5 MiB); smaller objects go in one PUT.",
+    )
+)
+BLOB_S3_CREATE_BUCKET = add(
+    Setting(
+        "blob.s3_create_bucket",
+        parse_bool,
+        "true",
+        "S3: create the bucket when the store opens and it does not exist.",
+    )
+)
+BLOB_S3_ACCESS_KEY_ID = add(
+    Setting(
+        "blob.s3_access_key_id",
+        parse_str,
+        "",
+        "S3: access key id (empty: AWS_ACCESS_KEY_ID, ~/.aws or an instance role).",
+    )
+)
+BLOB_S3_SECRET_ACCESS_KEY = add(
+    Setting(
+        "blob.s3_secret_access_key",
+        parse_secret,
+        "",
+        "S3: secret access key (empty: AWS_SECRET_ACCESS_KEY, ~/.aws or an instance role).",
+    )
+)
 
 # -- this instance ----------------------------------------------------------------
 

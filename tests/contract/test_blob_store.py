@@ -1,7 +1,8 @@
 """Contract of the BlobStore port, run against every adapter.
 
 A real engine joins by adding a factory to ``FACTORIES`` (skipping itself
-where the engine is not reachable).
+where the engine is not reachable). A factory yields an adapter, not open yet,
+on a store of its own: a fresh folder, or a fresh bucket removed afterwards.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import socket
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,31 +24,100 @@ from reelstack import settings
 from reelstack.adapters.blob import local
 from reelstack.adapters.blob.local import LocalBlobStore
 from reelstack.config import Config
-from reelstack.errors import ConfigError, ConflictError, InvalidRequestError, NotFoundError
+from reelstack.errors import (
+    ConfigError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    UnavailableError,
+)
 from reelstack.ports import BlobStore
 from tests.contract.conftest import barrier, in_processes
+from tests.engines import require
 
 KIB = 1024
 MIB = 1024 * KIB
 
 
-def _local(tmp_path: Path) -> BlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
+@asynccontextmanager
+async def _local(tmp_path: Path) -> AsyncIterator[BlobStore]:
+    yield LocalBlobStore(tmp_path / "blobs")
 
 
-FACTORIES: dict[str, Callable[[Path], BlobStore]] = {
+@contextmanager
+def socket_port() -> Iterator[int]:
+    """A port nothing listens on (once the block ends)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
+def s3_admin(endpoint: str) -> Any:
+    """A plain boto3 client, to look at the bucket behind the store's back."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def s3_store(endpoint: str, bucket: str, **options: Any) -> Any:
+    from reelstack.adapters.blob.s3 import S3BlobStore
+
+    return S3BlobStore(
+        bucket,
+        endpoint=endpoint,
+        region="us-east-1",
+        access_key_id="testing",
+        secret_access_key="testing",
+        **options,
+    )
+
+
+def _empty_and_remove(endpoint: str, bucket: str) -> None:
+    admin = s3_admin(endpoint)
+    try:
+        for upload in admin.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            admin.abort_multipart_upload(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+        for page in admin.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                admin.delete_object(Bucket=bucket, Key=item["Key"])
+        admin.delete_bucket(Bucket=bucket)
+    except admin.exceptions.NoSuchBucket:
+        pass
+
+
+@asynccontextmanager
+async def _s3(tmp_path: Path) -> AsyncIterator[BlobStore]:
+    """A bucket of its own on the S3 server, emptied and removed afterwards."""
+    endpoint = require("REELSTACK_TEST_S3")
+    bucket = f"contract-{uuid.uuid4().hex[:20]}"
+    try:
+        yield s3_store(endpoint, bucket)
+    finally:
+        await asyncio.to_thread(_empty_and_remove, endpoint, bucket)
+
+
+FACTORIES: dict[str, Callable[[Path], AbstractAsyncContextManager[BlobStore]]] = {
     "local": _local,
+    "s3": _s3,
 }
 
 
 @pytest.fixture(params=sorted(FACTORIES))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
-    adapter = FACTORIES[request.param](tmp_path)
-    await adapter.open()
-    try:
-        yield adapter
-    finally:
-        await adapter.close()
+    async with FACTORIES[request.param](tmp_path) as adapter:
+        await adapter.open()
+        try:
+            yield adapter
+        finally:
+            await adapter.close()
 
 
 async def chunks(data: bytes, size: int, *, pause_s: float = 0.0) -> AsyncIterator[bytes]:
@@ -321,3 +395,167 @@ def test_from_url_builds_the_store_from_its_setting(tmp_path: Path) -> None:
     assert local.from_url("file:///srv/blobs", config).root == Path("/srv/blobs")
     with pytest.raises(ConfigError, match=r"blob\.url"):
         local.from_url("file://host/srv/blobs", config)
+
+
+# -- S3 specifics ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def bucket() -> AsyncIterator[tuple[str, str]]:
+    """The S3 endpoint and a fresh bucket name, emptied and removed afterwards."""
+    endpoint = require("REELSTACK_TEST_S3")
+    name = f"contract-{uuid.uuid4().hex[:20]}"
+    try:
+        yield endpoint, name
+    finally:
+        await asyncio.to_thread(_empty_and_remove, endpoint, name)
+
+
+def _leftovers(endpoint: str, bucket: str) -> tuple[list[str], list[str]]:
+    """Every object key in the bucket (temporary ones too) and every open upload."""
+    admin = s3_admin(endpoint)
+    keys = [i["Key"] for i in admin.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    uploads = [u["Key"] for u in admin.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+    return keys, uploads
+
+
+async def test_s3_a_multipart_put_failing_mid_stream_leaves_no_object_and_no_upload(
+    bucket: tuple[str, str],
+) -> None:
+    endpoint, name = bucket
+    store = s3_store(endpoint, name, part_size=5 * MIB)
+    await store.open()
+    try:
+        data = os.urandom(16 * MIB)
+        # 45 chunks of 256 KiB: two parts are uploaded (or on their way) when it fails.
+        with pytest.raises(ConnectionResetError):
+            await store.put("movie.mp4", failing_after(data, 256 * KIB, 45))
+        with pytest.raises(NotFoundError):
+            await store.stat("movie.mp4")
+        assert await asyncio.to_thread(_leftovers, endpoint, name) == ([], [])
+
+        started = asyncio.Event()
+
+        async def stalls() -> AsyncIterator[bytes]:
+            async for chunk in chunks(data[: 11 * MIB], 256 * KIB):
+                yield chunk
+            started.set()
+            await asyncio.sleep(30)
+            yield b"never"
+
+        task = asyncio.create_task(store.put("movie.mp4", stalls()))
+        await asyncio.wait_for(started.wait(), 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await asyncio.to_thread(_leftovers, endpoint, name) == ([], [])
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("copy_in_parts", [False, True])
+async def test_s3_a_large_put_goes_in_parts_and_publishes_with_its_metadata(
+    bucket: tuple[str, str], copy_in_parts: bool
+) -> None:
+    endpoint, name = bucket
+    options: dict[str, Any] = {"part_size": 5 * MIB}
+    if copy_in_parts:
+        # As an object over CopyObject's 5 GiB limit is published.
+        options |= {"single_copy_limit": 5 * MIB, "copy_part_size": 5 * MIB}
+    store = s3_store(endpoint, name, **options)
+    await store.open()
+    try:
+        data = os.urandom(11 * MIB + 3)
+        info = await store.put(
+            "titles/9/source.mp4", chunks(data, 300 * KIB), content_type="video/mp4"
+        )
+        assert (info.size, info.etag, info.content_type) == (len(data), sha256(data), "video/mp4")
+        assert await store.stat("titles/9/source.mp4") == info
+        assert await store.read("titles/9/source.mp4") == data
+        assert (
+            await store.read("titles/9/source.mp4", offset=6 * MIB, length=10)
+            == data[6 * MIB : 6 * MIB + 10]
+        )
+        admin = s3_admin(endpoint)
+        head = await asyncio.to_thread(admin.head_object, Bucket=name, Key="titles/9/source.mp4")
+        assert head["ContentType"] == "video/mp4"
+        assert head["Metadata"]["sha256"] == sha256(data)
+        keys, uploads = await asyncio.to_thread(_leftovers, endpoint, name)
+        assert (keys, uploads) == (["titles/9/source.mp4"], []), "temporary parts were left"
+    finally:
+        await store.close()
+
+
+async def test_s3_stores_with_a_prefix_share_a_bucket_apart(bucket: tuple[str, str]) -> None:
+    endpoint, name = bucket
+    first = s3_store(endpoint, name, prefix="tenant-a")
+    second = s3_store(endpoint, name, prefix="tenant-b/")
+    await first.open()
+    await second.open()
+    try:
+        await first.put("k", b"a")
+        await second.put("k", b"b")
+        assert (await first.read("k"), await second.read("k")) == (b"a", b"b")
+        assert [i.key for i in await first.list()] == ["k"]
+        keys, _ = await asyncio.to_thread(_leftovers, endpoint, name)
+        assert keys == ["tenant-a/k", "tenant-b/k"]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_s3_a_missing_bucket_is_refused_unless_it_may_be_created(
+    bucket: tuple[str, str],
+) -> None:
+    endpoint, name = bucket
+    with pytest.raises(UnavailableError, match=name):
+        await s3_store(endpoint, name, create_bucket=False).open()
+    store = s3_store(endpoint, name)
+    await store.open()
+    await store.ping()
+    await store.close()
+
+
+async def test_s3_an_unreachable_endpoint_is_unavailable() -> None:
+    with socket_port() as port:
+        endpoint = f"http://127.0.0.1:{port}"
+    store = s3_store(endpoint, "nowhere", connect_timeout_s=1)
+    with pytest.raises(UnavailableError, match=f"127.0.0.1:{port}"):
+        await store.open()
+    with pytest.raises(UnavailableError):
+        await store.ping()
+
+
+def test_s3_from_url_reads_the_bucket_prefix_options_and_settings(tmp_path: Path) -> None:
+    pytest.importorskip("aiobotocore")
+    from reelstack.adapters.blob import s3
+
+    environ = {
+        "REELSTACK_HOME": str(tmp_path),
+        "REELSTACK_BLOB_S3_PART_SIZE": str(16 * MIB),
+        "REELSTACK_BLOB_S3_CREATE_BUCKET": "false",
+        "REELSTACK_BLOB_S3_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "REELSTACK_BLOB_S3_SECRET_ACCESS_KEY": "very-secret",
+    }
+    config = Config.load(settings.REGISTRY, environ=environ)
+    store = s3.from_url(
+        "s3://videos/prod/origin?endpoint=http://127.0.0.1:9000&region=eu-west-1", config
+    )
+    assert (store.bucket, store.prefix, store.endpoint, store.region, store.addressing) == (
+        "videos",
+        "prod/origin/",
+        "http://127.0.0.1:9000",
+        "eu-west-1",
+        "path",
+    )
+    assert (store.part_size, store.create_bucket) == (16 * MIB, False)
+    assert "very-secret" not in repr(config.get(settings.BLOB_S3_SECRET_ACCESS_KEY))
+    aws = s3.from_url("s3://videos", Config.load(settings.REGISTRY, environ={}))
+    assert (aws.prefix, aws.endpoint, aws.addressing, aws.part_size) == ("", None, "auto", 8 * MIB)
+    for bad in ("s3://Bad_Bucket", "s3://videos?colour=red", "s3://videos/a/../b", "s3://"):
+        with pytest.raises(ConfigError, match=r"blob\.url"):
+            s3.from_url(bad, config)
+    with pytest.raises(ConfigError, match=r"blob\.s3_part_size"):
+        Config.load(settings.REGISTRY, environ={"REELSTACK_BLOB_S3_PART_SIZE": "1024"}).get(
+            settings.BLOB_S3_PART_SIZE
+        )

@@ -41,6 +41,7 @@ ENGINES: dict[str, str] = {
     "memcached": "tools.engines.memcached:Memcached",
     "postgres": "tools.engines.postgres:Postgres",
     "prometheus": "tools.engines.prometheus:Prometheus",
+    "s3": "tools.engines.s3:S3",
 }
 
 __all__ = ["ENGINES", "EngineError", "down", "engine", "load_state", "restart_process", "up"]
