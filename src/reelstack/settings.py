@@ -22,6 +22,7 @@ from reelstack.config import (
     parse_choice,
     parse_float,
     parse_int,
+    parse_secret,
     parse_str,
     parse_url,
 )
