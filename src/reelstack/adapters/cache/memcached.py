@@ -4,8 +4,9 @@ URL: ``memcached://a=HOST:PORT[,HOST:PORT];b=HOST:PORT[?OPTIONS]``: zones are
 separated by ``;``, each named before ``=`` with its servers after it (a zone's
 keys are spread over its servers by rendezvous hashing). A URL without zone
 names, ``memcached://HOST:PORT[,HOST:PORT]``, is one zone: this instance's.
-Options (integers): ``timeout_ms`` per call, connecting included (default 250);
-``down_ms``, how long a server that failed is skipped (default 1000);
+Options (integers): ``timeout_ms`` per call, connecting included (default 250;
+a call is cut within a quarter more); ``down_ms``, how long a server that
+failed is skipped, its calls failing at once (default 1000);
 ``pool_size``, connections per server (default 4); ``max_value_bytes``, the
 largest value accepted (default 1 MiB, as the other caches); ``item_bytes``,
 memcached's item size limit (default: asked of the servers at open).
@@ -28,6 +29,9 @@ What EVCache does, this does:
   least ``ttl_s`` and at most about a second more. Past 30 days memcached reads
   the expiry as a Unix time, so such TTLs are sent as one (client and server
   clocks must agree).
+
+The client is aiomcache (asyncio), chosen by measurement over pymemcache
+behind threads: see docs/adr/0003-memcached-client.md.
 """
 
 from __future__ import annotations
