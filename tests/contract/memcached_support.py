@@ -43,8 +43,13 @@ def flush(*zones: str) -> None:
 def memcached_cache(
     zone: str = "a", zones: tuple[str, ...] = ("a", "b"), **options: Any
 ) -> MemcachedCache:
-    """A cache over the test servers of ``zones``, emptied, as an instance in ``zone``."""
+    """A cache over the test servers of ``zones``, emptied, as an instance in ``zone``.
+
+    Its timeout is generous: on a busy test machine a stall past the default
+    would make a zone miss a write, which these tests are not about.
+    """
     flush(*zones)
+    options.setdefault("timeout_s", 2.0)
     return MemcachedCache({z: [address(z)] for z in zones}, zone=zone, **options)
 
 
