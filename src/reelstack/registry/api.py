@@ -131,7 +131,9 @@ def make_router(
         data = cache.get(
             "full",
             as_json,
-            registry.version,
+            # Rebuilt at most once a second while nothing changes, so lease
+            # times (renewals) stay fresh without rendering every fetch.
+            (registry.version, int(time.monotonic())),
             lambda: applications_to_wire(
                 registry.applications(), version=registry.version, hashcode=registry.hashcode()
             ),

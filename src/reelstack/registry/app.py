@@ -136,6 +136,7 @@ def create_app(config: Config, **options: Any) -> FastAPI:
                 "windowSeconds": registry.renewal_window_s,
             },
             "evictions": registry.evictions,
+            "evictionRuns": registry.eviction_runs,
             "synced": peers.synced,
             "peers": [peer.view() for peer in peers.peers],
         }

@@ -87,6 +87,7 @@ class Registry:
         self.renewals_total = 0
         self.cancels = 0
         self.evictions = 0
+        self.eviction_runs = 0
 
     # -- writes --------------------------------------------------------------------
 
@@ -259,6 +260,7 @@ class Registry:
         the renewal threshold allows, picked at random, so a burst of expiries
         is spread over several runs.
         """
+        self.eviction_runs += 1
         if self.preservation().active:
             expired_count = sum(1 for lease in self.leases() if lease.expired(self.clock()))
             if expired_count:
