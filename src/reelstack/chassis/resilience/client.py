@@ -35,24 +35,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp import (
-    ClientConnectionError,
-    ClientConnectorError,
-    ClientError,
-    ConnectionTimeoutError,
-)
+from aiohttp import ClientError
 from prometheus_client import CollectorRegistry
 
 from reelstack.chassis.client import http_session
-from reelstack.chassis.discovery import Discovery, InstanceInfo
+from reelstack.chassis.discovery import Discovery
 from reelstack.chassis.resilience.breaker import CLOSED, PASS, TRIAL
 from reelstack.chassis.resilience.errors import (
     BulkheadFullError,
     CallError,
-    CallTimeoutError,
-    ConnectionFailedError,
     NoInstancesError,
-    RequestFailedError,
     ShortCircuitedError,
     UpstreamError,
 )
@@ -64,7 +56,7 @@ from reelstack.chassis.resilience.options import (
     check_overrides,
 )
 from reelstack.chassis.resilience.response import Response
-from reelstack.chassis.resilience.retry import IDEMPOTENT_METHODS, RETRY_STATUSES
+from reelstack.chassis.resilience.retry import RETRY_STATUSES, Call, recover
 from reelstack.chassis.resilience.target import (
     BULKHEAD_REJECTED,
     FAILURE,
@@ -194,6 +186,10 @@ class ResilientClient:
         rejected, or gets a 5xx response; it may be a coroutine function.
         Without a fallback, errors raise :class:`CallError` subclasses.
         """
+        # The first attempt runs inline, in this one coroutine: every await
+        # below it resumes through each frame above, so a call that succeeds
+        # first time pays for no helper coroutine. Anything else goes to
+        # _recover.
         target = self.targets.get(service)
         if target is None:
             target = self.target(service)
@@ -210,12 +206,45 @@ class ResilientClient:
             target.counts[BULKHEAD_REJECTED] += 1
             error = BulkheadFullError(service, bulkhead.max_concurrent)
             return await self._fail(target, error, fallback)
+        instances = self.discovery.instances(service)
+        instance = target.balancer.choose(instances, now)
+        if instance is None:
+            breaker.release(ticket)  # nothing was called: no news about the service
+            target.counts[FAILURE] += 1
+            return await self._fail(target, NoInstancesError(service), fallback)
+        if timeout_s is None:
+            timeout_s = target.options.timeout_s
+            timeout = target.timeout
+        else:
+            timeout = target.client_timeout(timeout_s)
+        session = self._session
+        if session is None:
+            session = self._session = http_session()
+        target.budget.deposit(now)
         bulkhead.in_use += 1
         result: Response | CallError | None = None
         try:
-            result = await self._send(
-                target, service, method, path, headers, body, timeout_s, idempotent, now
-            )
+            try:
+                async with session.request(
+                    method,
+                    f"http://{instance.host}:{instance.port}{path}",
+                    headers=headers,
+                    data=body,
+                    timeout=timeout,
+                ) as raw:
+                    data = await raw.read()
+            except (ClientError, TimeoutError) as exc:
+                call = Call(service, method, path, headers, body, idempotent, now, timeout_s)
+                result = await recover(session, self._clock, target, call, instances, instance, exc)
+            else:
+                if target.balancer.health:
+                    target.balancer.on_success(instance)
+                result = Response(raw.status, raw.headers, data, instance)
+                if raw.status in RETRY_STATUSES:
+                    call = Call(service, method, path, headers, body, idempotent, now, timeout_s)
+                    result = await recover(
+                        session, self._clock, target, call, instances, instance, result
+                    )
         finally:
             bulkhead.in_use -= 1
             if result is None:  # cancelled: the trial, if this was it, never ran
@@ -234,113 +263,9 @@ class ResilientClient:
                 return result
             return await self._fail(target, UpstreamError(service, result), fallback)
         assert isinstance(result, CallError)
-        if isinstance(result, NoInstancesError):
-            breaker.release(ticket)  # nothing was called: no news about the service
-            target.counts[FAILURE] += 1
-        else:
-            self._failed(target, ticket)
-            target.counts[OUTCOMES.index(result.outcome)] += 1
+        self._failed(target, ticket)
+        target.counts[OUTCOMES.index(result.outcome)] += 1
         return await self._fail(target, result, fallback)
-
-    async def _send(
-        self,
-        target: ServiceTarget,
-        service: str,
-        method: str,
-        path: str,
-        headers: Mapping[str, str] | None,
-        body: bytes | None,
-        timeout_s: float | None,
-        idempotent: bool | None,
-        now: float,
-    ) -> Response | CallError:
-        """Send the request to one instance, then to others while a retry is allowed."""
-        instances = self.discovery.instances(service)
-        balancer = target.balancer
-        instance = balancer.choose(instances, now)
-        if instance is None:
-            return NoInstancesError(service)
-        target.budget.deposit(now)
-        if timeout_s is None:
-            timeout_s = target.options.timeout_s
-            timeout = target.timeout
-        else:
-            timeout = target.client_timeout(timeout_s)
-        session = self._session
-        if session is None:
-            session = self._session = http_session()
-        attempts = 1
-        tried: list[str] | None = None
-        while True:
-            connected = True
-            error: ClientError | None = None
-            try:
-                async with session.request(
-                    method,
-                    f"http://{instance.host}:{instance.port}{path}",
-                    headers=headers,
-                    data=body,
-                    timeout=timeout,
-                ) as raw:
-                    data = await raw.read()
-            except (ClientConnectorError, ConnectionTimeoutError) as exc:
-                connected = False  # nothing was sent
-                error = exc
-            except ClientConnectionError as exc:
-                error = exc
-            except TimeoutError:
-                return CallTimeoutError(service, timeout_s)
-            except ClientError as exc:
-                return RequestFailedError(service, exc)
-            if error is None:
-                if balancer.health:
-                    balancer.on_success(instance)
-                response = Response(raw.status, raw.headers, data, instance)
-                if raw.status not in RETRY_STATUSES:
-                    return response
-            # A failed attempt: the slow path from here on.
-            at = self._clock()
-            if error is not None:
-                target.connection_failures += 1
-                self._connect_failed(target, instance, at)
-            if at >= now + timeout_s:
-                return CallTimeoutError(service, timeout_s)
-            retry = attempts <= target.options.retries and (
-                not connected
-                or (idempotent if idempotent is not None else method in IDEMPOTENT_METHODS)
-            )
-            if retry:
-                tried = [instance.instance_id] if tried is None else [*tried, instance.instance_id]
-                following = balancer.choose(instances, at, tried)
-                if following is not None:
-                    if target.budget.try_withdraw(at):
-                        target.retries += 1
-                        attempts += 1
-                        instance = following
-                        timeout = target.remaining_timeout(now + timeout_s - at)
-                        continue
-                    target.retries_denied += 1
-            if error is None:
-                return response
-            result = ConnectionFailedError(service, attempts, error)
-            result.__cause__ = error
-            return result
-
-    @staticmethod
-    def _connect_failed(target: ServiceTarget, instance: InstanceInfo, at: float) -> None:
-        balancer = target.balancer
-        tripped = balancer.tripped
-        balancer.on_connect_failure(instance, at)
-        if balancer.tripped != tripped:
-            state = balancer.health[instance.instance_id]
-            log.warning(
-                "skipping instance %s of %s for %.0f s after %d connection failures",
-                instance.instance_id,
-                target.service,
-                state.skip_until - at,
-                state.failures,
-                extra={"service": target.service, "instance_id": instance.instance_id},
-            )
 
     def _failed(self, target: ServiceTarget, ticket: int) -> None:
         breaker = target.breaker

@@ -21,7 +21,32 @@ exactly when it can least take it.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import aiohttp
+from aiohttp import (
+    ClientConnectionError,
+    ClientConnectorError,
+    ClientError,
+    ConnectionTimeoutError,
+)
+
+from reelstack.chassis.discovery import InstanceInfo
+from reelstack.chassis.resilience.errors import (
+    CallError,
+    CallTimeoutError,
+    ConnectionFailedError,
+    RequestFailedError,
+)
+from reelstack.chassis.resilience.response import Response
 from reelstack.chassis.resilience.window import RollingWindow
+
+if TYPE_CHECKING:
+    from reelstack.chassis.resilience.target import ServiceTarget
+
+log = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -64,3 +89,117 @@ class RetryBudget:
             return False
         window.add(now, True)
         return True
+
+
+class Call(NamedTuple):
+    """What a retry needs to send a request again (built only when one may happen)."""
+
+    service: str
+    method: str
+    path: str
+    headers: Mapping[str, str] | None
+    body: bytes | None
+    idempotent: bool | None
+    started: float
+    timeout_s: float
+
+
+async def recover(
+    session: aiohttp.ClientSession,
+    clock: Callable[[], float],
+    target: ServiceTarget,
+    call: Call,
+    instances: Sequence[InstanceInfo],
+    instance: InstanceInfo,
+    failed: BaseException | Response,
+) -> Response | CallError:
+    """Handle a failed first attempt: retry on other instances while allowed, else say why.
+
+    ``failed`` is the attempt's error, or its 502/503/504 response. Returns
+    the response to give the caller (a success, or the last 5xx) or the error
+    the call ends with.
+    """
+    balancer = target.balancer
+    deadline = call.started + call.timeout_s
+    idempotent = call.idempotent
+    if idempotent is None:
+        idempotent = call.method in IDEMPOTENT_METHODS
+    attempts = 1
+    tried: list[str] = []
+    while True:
+        connected = True
+        if not isinstance(failed, Response):
+            if isinstance(failed, ClientConnectorError | ConnectionTimeoutError):
+                connected = False  # nothing was sent
+            elif isinstance(failed, TimeoutError):
+                return CallTimeoutError(call.service, call.timeout_s)
+            elif not isinstance(failed, ClientConnectionError):
+                other = RequestFailedError(call.service, failed)
+                other.__cause__ = failed
+                return other
+        at = clock()
+        if not isinstance(failed, Response):
+            target.connection_failures += 1
+            _connect_failed(target, instance, at)
+        if at >= deadline:
+            return CallTimeoutError(call.service, call.timeout_s)
+        if attempts > target.options.retries or not (idempotent or not connected):
+            break
+        tried.append(instance.instance_id)
+        following = balancer.choose(instances, at, tried)
+        if following is None:
+            break
+        if not target.budget.try_withdraw(at):
+            target.retries_denied += 1
+            break
+        target.retries += 1
+        attempts += 1
+        instance = following
+        failed = await _attempt(session, call, instance, target.remaining_timeout(deadline - at))
+        if isinstance(failed, Response):
+            if balancer.health:
+                balancer.on_success(instance)
+            if failed.status not in RETRY_STATUSES:
+                return failed
+    if isinstance(failed, Response):
+        return failed
+    error = ConnectionFailedError(call.service, attempts, failed)
+    error.__cause__ = failed
+    return error
+
+
+async def _attempt(
+    session: aiohttp.ClientSession,
+    call: Call,
+    instance: InstanceInfo,
+    client_timeout: aiohttp.ClientTimeout,
+) -> Response | BaseException:
+    """Send the request once more; return its response or the error it ended with."""
+    try:
+        async with session.request(
+            call.method,
+            f"http://{instance.host}:{instance.port}{call.path}",
+            headers=call.headers,
+            data=call.body,
+            timeout=client_timeout,
+        ) as raw:
+            data = await raw.read()
+    except (ClientError, TimeoutError) as exc:
+        return exc
+    return Response(raw.status, raw.headers, data, instance)
+
+
+def _connect_failed(target: ServiceTarget, instance: InstanceInfo, at: float) -> None:
+    balancer = target.balancer
+    tripped = balancer.tripped
+    balancer.on_connect_failure(instance, at)
+    if balancer.tripped != tripped:
+        state = balancer.health[instance.instance_id]
+        log.warning(
+            "skipping instance %s of %s for %.0f s after %d connection failures",
+            instance.instance_id,
+            target.service,
+            state.skip_until - at,
+            state.failures,
+            extra={"service": target.service, "instance_id": instance.instance_id},
+        )
