@@ -1,0 +1,111 @@
+"""The chassis' registry client with real processes: registration, restarts, a dead registry."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelstack import settings
+from reelstack.chassis.app import chassis_of, create_service_app
+from reelstack.chassis.eureka import EurekaClient
+from reelstack.config import Config
+from tests.integration.registry_processes import Processes, free_port, instances
+
+pytestmark = pytest.mark.slow
+
+DEADLINE_S = 30.0
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Processes]:
+    processes = Processes(tmp_path)
+    yield processes
+    processes.close()
+
+
+async def until_async(check: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+def registered(registry: str, instance_id: str) -> dict[str, Any] | None:
+    try:
+        return instances(registry).get(instance_id)
+    except OSError:
+        return None
+
+
+async def test_hello_registers_and_discovery_outlives_the_registry(
+    spawn: Processes, tmp_path: Path
+) -> None:
+    registry = spawn()
+    client_settings = {
+        "REELSTACK_EUREKA_URLS": registry.eureka,
+        "REELSTACK_EUREKA_RENEWAL_INTERVAL_S": "0.5",
+        "REELSTACK_EUREKA_FETCH_INTERVAL_S": "0.2",
+    }
+    hello = spawn(
+        "hello",
+        REELSTACK_INSTANCE_ID="hello-1",
+        REELSTACK_SERVICE_ZONE="b",
+        REELSTACK_SERVICE_VERSION="v7",
+        **client_settings,
+    )
+    mine = await until_async(
+        lambda: (
+            (registered(registry.eureka, "hello-1") or {}).get("status") == "UP"
+            and registered(registry.eureka, "hello-1")
+        ),
+        "hello to register UP",
+    )
+    assert mine["app"] == "HELLO" and mine["port"]["$"] == hello.port
+    assert mine["metadata"]["zone"] == "b" and mine["metadata"]["version"] == "v7"
+
+    # Another app in this process discovers hello through its local copy.
+    config = Config.load(
+        settings.REGISTRY,
+        environ={
+            "REELSTACK_HOME": str(tmp_path / "probe"),
+            "REELSTACK_SERVICE_PORT": str(free_port()),
+            "REELSTACK_EUREKA_REGISTER": "false",
+            **client_settings,
+        },
+    )
+    app = create_service_app(config, service="probe", poll_properties=False)
+    async with app.router.lifespan_context(app):
+        discovery = chassis_of(app).discovery
+        assert isinstance(discovery, EurekaClient)
+        await until_async(lambda: discovery.instances("hello"), "discovering hello")
+        (found,) = discovery.instances("hello")
+        assert (found.instance_id, found.port, found.zone) == ("hello-1", hello.port, "b")
+
+        registry.kill()
+        failures = discovery.fetch_failures
+        await until_async(lambda: discovery.fetch_failures >= failures + 3, "failed fetches")
+        assert [i.instance_id for i in discovery.instances("hello")] == ["hello-1"]
+
+        # The restarted registry is empty; hello's next heartbeat gets 404
+        # and it registers again.
+        restarted = time.time()
+        await asyncio.to_thread(registry.restart)
+        await asyncio.to_thread(registry.wait_healthy)
+        await until_async(
+            lambda: registered(registry.eureka, "hello-1"), "hello's registration after a restart"
+        )
+        # The local copy follows the restarted registry again.
+        await until_async(lambda: discovery.last_fetch_s > restarted, "a fetch after the restart")
+        await until_async(lambda: discovery.instances("hello"), "hello in the refreshed copy")
+
+    # A graceful stop cancels the registration.
+    assert await asyncio.to_thread(hello.terminate) == 0
+    assert registered(registry.eureka, "hello-1") is None
