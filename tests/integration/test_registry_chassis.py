@@ -102,6 +102,7 @@ async def test_hello_registers_and_discovery_outlives_the_registry(
         await until_async(
             lambda: registered(registry.eureka, "hello-1"), "hello's registration after a restart"
         )
+        assert "registering again" in hello.log.read_text(), "re-registered after a 404"
         # The local copy follows the restarted registry again.
         await until_async(lambda: discovery.last_fetch_s > restarted, "a fetch after the restart")
         await until_async(lambda: discovery.instances("hello"), "hello in the refreshed copy")

@@ -219,10 +219,14 @@ class EurekaClient:
         self._tasks.clear()
         if self.registered_status is not None:
             try:
-                await self._call("DELETE", f"/apps/{self.app}/{self.identity.instance}")
+                # Bounded: a shutdown must not wait on registries that hang.
+                await asyncio.wait_for(
+                    self._call("DELETE", f"/apps/{self.app}/{self.identity.instance}"),
+                    self.timeout_s,
+                )
                 log.info("cancelled the registration of %s", self.identity.instance)
-            except UnavailableError as exc:
-                log.warning("cannot cancel the registration: %s", exc)
+            except (UnavailableError, TimeoutError) as exc:
+                log.warning("cannot cancel the registration: %s", exc or "timed out")
             self.registered_status = None
         if self._owns_session and self._session is not None:
             await self._session.close()
