@@ -450,9 +450,7 @@ EUREKA_REGISTER = add(
     Setting("eureka.register", parse_bool, "true", "Register this instance with the registry.")
 )
 EUREKA_FETCH = add(
-    Setting(
-        "eureka.fetch", parse_bool, "true", "Keep a local copy of the registry for discovery."
-    )
+    Setting("eureka.fetch", parse_bool, "true", "Keep a local copy of the registry for discovery.")
 )
 EUREKA_RENEWAL_INTERVAL_S = add(
     Setting(
@@ -479,9 +477,7 @@ EUREKA_FETCH_INTERVAL_S = add(
     )
 )
 EUREKA_TIMEOUT_S = add(
-    Setting(
-        "eureka.timeout_s", parse_float(0.1), "5", "Seconds one call to a registry may take."
-    )
+    Setting("eureka.timeout_s", parse_float(0.1), "5", "Seconds one call to a registry may take.")
 )
 REGISTRY_PEERS = add(
     Setting(
