@@ -86,30 +86,34 @@ def _port_enabled(wire: Mapping[str, Any]) -> bool:
 
 
 class LocalRegistry:
-    """The local copy of the registry: every instance of every app, by id."""
+    """The local copy of the registry: every instance of every app, by id.
+
+    A fetch builds the new copy aside and swaps it in whole, so a document
+    that turns out unreadable halfway leaves the last good copy untouched.
+    """
 
     def __init__(self) -> None:
-        self._apps: dict[str, dict[str, InstanceInfo]] = {}
+        # app -> instance id -> (instance, whether its plain-HTTP port is enabled)
+        self._apps: dict[str, dict[str, tuple[InstanceInfo, bool]]] = {}
         self._up: dict[str, tuple[InstanceInfo, ...]] = {}
 
     def _apply(self, document: Any, *, delta: bool) -> str:
         apps = document["applications"]
-        if not delta:
-            self._apps = {}
+        copy = {name: dict(found) for name, found in self._apps.items()} if delta else {}
         for app in _as_list(apps.get("application")):
             name = str(app["name"]).lower()
             for wire in _as_list(app.get("instance")):
                 info = instance_from_wire(name, wire)
-                instances = self._apps.setdefault(info.service, {})
-                if wire.get("actionType") == "DELETED" and delta:
+                instances = copy.setdefault(info.service, {})
+                if delta and wire.get("actionType") == "DELETED":
                     instances.pop(info.instance_id, None)
-                elif _port_enabled(wire):
-                    instances[info.instance_id] = info
                 else:
-                    instances.pop(info.instance_id, None)
-        self._apps = {name: found for name, found in self._apps.items() if found}
+                    instances[info.instance_id] = (info, _port_enabled(wire))
+        self._apps = {name: found for name, found in copy.items() if found}
+        # Callers reach instances over plain HTTP: one whose port is disabled
+        # is kept (it counts in the hashcode) but never offered.
         self._up = {
-            name: tuple(i for i in found.values() if i.status == "UP")
+            name: tuple(i for i, enabled in found.values() if enabled and i.status == "UP")
             for name, found in self._apps.items()
         }
         return str(apps.get("apps__hashcode", ""))
@@ -126,7 +130,7 @@ class LocalRegistry:
     def hashcode(self) -> str:
         """The reconcile hashcode of the copy."""
         return reconcile_hashcode(
-            [i.status for found in self._apps.values() for i in found.values()]
+            [i.status for found in self._apps.values() for i, _ in found.values()]
         )
 
     def instances(self, service: str) -> Sequence[InstanceInfo]:
@@ -135,7 +139,7 @@ class LocalRegistry:
 
     def all(self) -> list[InstanceInfo]:
         """Every instance in the copy, whatever its status."""
-        return [i for found in self._apps.values() for i in found.values()]
+        return [i for found in self._apps.values() for i, _ in found.values()]
 
 
 class EurekaClient:

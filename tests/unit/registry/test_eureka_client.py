@@ -266,6 +266,10 @@ def test_local_copy_ignores_disabled_ports_and_reads_old_shapes() -> None:
     }
     local.replace(single)
     assert local.instances("catalog") == ()
+    assert local.hashcode() == "UP_1_", "kept, so the hashcode matches the registry's"
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        local.replace({"applications": {"application": [{"name": "X", "instance": [{}]}]}})
+    assert [i.instance_id for i in local.all()] == ["one"], "a bad document changes nothing"
     local.replace(document([wire("two", metadata={"@class": "java.util.Collections$EmptyMap"})]))
     (two,) = local.instances("CATALOG")
     assert two.metadata == {} and two.zone == "" and two.service == "catalog"
