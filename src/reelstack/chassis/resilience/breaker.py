@@ -118,6 +118,11 @@ class CircuitBreaker:
             ):
                 self._open(now)
 
+    def calls(self, now: float) -> int:
+        """Return the calls counted over the window at ``now`` (the retry budget's base)."""
+        self.window.roll(now)
+        return self.window.total
+
     def release(self, ticket: int) -> None:
         """Give back a ticket whose call never ran (bulkhead full, cancelled, no instance).
 

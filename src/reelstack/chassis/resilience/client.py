@@ -220,7 +220,6 @@ class ResilientClient:
         session = self._session
         if session is None:
             session = self._session = http_session()
-        target.budget.deposit(now)
         bulkhead.in_use += 1
         result: Response | CallError | None = None
         try:

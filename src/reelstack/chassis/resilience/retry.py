@@ -60,15 +60,28 @@ def is_idempotent(method: str, idempotent: bool | None = None) -> bool:
 
 
 class RetryBudget:
-    """Retries allowed over a rolling window: ``ratio`` of calls plus a reserve."""
+    """Retries allowed over a rolling window: ``ratio`` of calls plus a reserve.
 
-    __slots__ = ("min_per_s", "ratio", "window")
+    The calls come from ``calls(now)``, a count over the last window that
+    something else keeps already (the client passes its circuit breaker's,
+    so a call costs the budget nothing; only a retry touches it). Without
+    ``calls`` the budget counts the calls given to :meth:`deposit` itself.
+    """
 
-    def __init__(self, ratio: float = 0.2, min_per_s: float = 10.0, window_s: float = 10.0) -> None:
+    __slots__ = ("_calls", "_own", "min_per_s", "ratio", "retries")
+
+    def __init__(
+        self,
+        ratio: float = 0.2,
+        min_per_s: float = 10.0,
+        window_s: float = 10.0,
+        calls: Callable[[float], int] | None = None,
+    ) -> None:
         self.ratio = ratio
         self.min_per_s = min_per_s
-        # total: calls (first attempts) and retries; marked: retries.
-        self.window = RollingWindow(window_s)
+        self.retries = RollingWindow(window_s)
+        self._own = RollingWindow(window_s) if calls is None else None
+        self._calls = calls
 
     def configure(self, *, ratio: float, min_per_s: float) -> None:
         """Apply new settings."""
@@ -76,18 +89,27 @@ class RetryBudget:
         self.min_per_s = min_per_s
 
     def deposit(self, now: float) -> None:
-        """Count a call's first attempt."""
-        self.window.add(now, False)
+        """Count a call (only for a budget that counts its own calls)."""
+        if self._own is None:
+            raise TypeError("this budget reads its calls from elsewhere")
+        self._own.add(now, False)
+
+    def calls(self, now: float) -> int:
+        """Return the calls over the window at ``now``."""
+        if self._calls is not None:
+            return self._calls(now)
+        assert self._own is not None
+        self._own.roll(now)
+        return self._own.total
 
     def try_withdraw(self, now: float) -> bool:
         """Count a retry and return True if the budget allows one now, else return False."""
-        window = self.window
-        window.roll(now)
-        calls = window.total - window.marked
-        allowed = self.ratio * calls + self.min_per_s * window.window_s
-        if window.marked + 1 > allowed:
+        retries = self.retries
+        retries.roll(now)
+        allowed = self.ratio * self.calls(now) + self.min_per_s * retries.window_s
+        if retries.total + 1 > allowed:
             return False
-        window.add(now, True)
+        retries.add(now, False)
         return True
 
 

@@ -67,7 +67,14 @@ class ServiceTarget:
             sleep_window_s=options.sleep_window_s,
         )
         self.bulkhead = Bulkhead(options.max_concurrent)
-        self.budget = RetryBudget(options.retry_budget_ratio, options.retry_budget_min_per_s)
+        # The budget allows retries in proportion to the calls the breaker
+        # counted over its window, so a call needs no separate deposit.
+        self.budget = RetryBudget(
+            options.retry_budget_ratio,
+            options.retry_budget_min_per_s,
+            options.window_s,
+            calls=self.breaker.calls,
+        )
         self.counts = [0] * len(OUTCOMES)
         self.retries = 0
         self.retries_denied = 0

@@ -30,7 +30,7 @@ class RollingWindow:
         self.total = 0
         self.marked = 0
         # Serial number of the bucket now being filled (time // width) and its slot.
-        self._index = 0
+        self._index = 0.0
         self._slot = 0
 
     @property
@@ -48,13 +48,14 @@ class RollingWindow:
 
     def roll(self, now: float) -> None:
         """Drop the buckets that have left the window at ``now``."""
-        index = int(now / self.width)
+        index = now // self.width
         if index > self._index:
             self._advance(index)
 
     def add(self, now: float, marked: bool) -> None:
         """Count one event at ``now``; ``marked`` counts it in ``marked`` too."""
-        index = int(now / self.width)
+        # A float floor division: no int() call on every event.
+        index = now // self.width
         if index > self._index:
             self._advance(index)
         slot = self._slot
@@ -64,17 +65,17 @@ class RollingWindow:
             self._marked[slot] += 1
             self.marked += 1
 
-    def _advance(self, index: int) -> None:
-        steps = index - self._index
+    def _advance(self, index: float) -> None:
+        steps = int(index - self._index)
         if steps >= self.buckets:
             self.reset()
         else:
             totals, marks = self._total, self._marked
             for step in range(1, steps + 1):
-                slot = (self._index + step) % self.buckets
+                slot = (int(self._index) + step) % self.buckets
                 self.total -= totals[slot]
                 self.marked -= marks[slot]
                 totals[slot] = 0
                 marks[slot] = 0
         self._index = index
-        self._slot = index % self.buckets
+        self._slot = int(index) % self.buckets

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reelstack.chassis.resilience.retry import RetryBudget, is_idempotent
 
 
@@ -57,3 +59,17 @@ def test_configure_applies_live() -> None:
     assert not budget.try_withdraw(0.0)
     budget.configure(ratio=1.0, min_per_s=0)
     assert budget.try_withdraw(0.0)
+
+
+def test_budget_can_read_its_calls_from_another_counter() -> None:
+    calls = {"n": 10}
+    budget = RetryBudget(ratio=0.2, min_per_s=0, window_s=10, calls=lambda now: calls["n"])
+    assert budget.try_withdraw(0.0)
+    assert budget.try_withdraw(0.0)
+    assert not budget.try_withdraw(0.0)
+    calls["n"] = 20
+    assert budget.try_withdraw(0.0)
+    assert budget.try_withdraw(0.0)
+    assert not budget.try_withdraw(0.0)
+    with pytest.raises(TypeError):
+        budget.deposit(0.0)
