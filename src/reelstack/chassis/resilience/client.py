@@ -107,9 +107,9 @@ class ResilientClient:
         self.zone = zone
         self.overrides: dict[str, Overrides] = dict(overrides or {})
         check_overrides(self.overrides)
-        self.options = ClientOptions.from_config(config) if config is not None else options
-        if self.options is None:
-            self.options = ClientOptions()
+        self.options = (
+            ClientOptions.from_config(config) if config is not None else options or ClientOptions()
+        )
         self.targets: dict[str, ServiceTarget] = {}
         self._session = session
         self._owns_session = session is None
@@ -142,7 +142,6 @@ class ResilientClient:
         """Return the layers and counters for calls to ``service`` (made on first use)."""
         target = self.targets.get(service)
         if target is None:
-            assert self.options is not None
             options = self.options.with_overrides(self.overrides.get(service))
             target = self.targets[service] = ServiceTarget(service, self.zone, options)
         return target
@@ -291,11 +290,14 @@ class ResilientClient:
     async def _fail(target: ServiceTarget, error: CallError, fallback: Fallback | None) -> Response:
         if fallback is None:
             raise error
+        # Counted in the metrics; a line per call would flood the log in an outage.
+        log.debug("fallback answers for %s: %s", target.service, error)
         target.counts[FALLBACK] += 1
         answer = fallback(error)
         if inspect.isawaitable(answer):
             answer = await answer
-        assert isinstance(answer, Response), "a fallback must return a Response"
+        if not isinstance(answer, Response):
+            raise TypeError(f"a fallback must return a Response, not {type(answer).__name__}")
         return answer
 
 

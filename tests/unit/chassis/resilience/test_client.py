@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
+from fastapi import APIRouter
 from prometheus_client import CollectorRegistry, generate_latest
 
+from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.discovery import InstanceInfo, StaticDiscovery
+from reelstack.chassis.logs import AccessLog
 from reelstack.chassis.resilience import (
     BulkheadFullError,
     CallError,
@@ -25,6 +28,7 @@ from reelstack.chassis.resilience import (
     UpstreamError,
 )
 from reelstack.config import Config
+from tests.unit.chassis.conftest import started
 
 
 class FakeClock:
@@ -44,6 +48,7 @@ class Upstream:
     port: int = 0
     status: int = 200
     hits: list[str] = field(default_factory=list)
+    request_ids: list[str | None] = field(default_factory=list)
     runner: web.AppRunner | None = None
 
     @property
@@ -52,6 +57,7 @@ class Upstream:
 
     async def handle(self, request: web.Request) -> web.Response:
         self.hits.append(f"{request.method} {request.path}")
+        self.request_ids.append(request.headers.get("X-Request-Id"))
         if request.path == "/slow":
             await asyncio.sleep(float(request.query["s"]))
         return web.json_response({"instance": self.name}, status=self.status)
@@ -310,3 +316,39 @@ async def test_metrics_are_exposed_in_the_registry(
     assert 'client_instances_filtered{service="svc"} 1.0' in text
     assert 'client_breaker_state{service="svc"} 1.0' in text
     assert 'client_bulkhead_in_use{service="svc"} 0.0' in text
+
+
+async def test_a_chassis_client_reports_in_the_apps_metrics_and_carries_the_request_id(
+    upstream: Callable[..., Awaitable[Upstream]],
+    make_config: Callable[..., Config],
+    access_log: AccessLog,
+) -> None:
+    up = await upstream("up")
+    router = APIRouter()
+    clients: list[ResilientClient] = []
+
+    @router.get("/relay")
+    async def relay() -> object:
+        return (await clients[0].request("svc", "GET", "/x")).json()
+
+    app = create_service_app(
+        make_config(), routers=[router], access_log=access_log, poll_properties=False
+    )
+    clients.append(ResilientClient.for_chassis(chassis_of(app), StaticDiscovery([up.info])))
+    try:
+        async for http in started(app):
+            relayed = await http.get("/relay", headers={"X-Request-Id": "trace-7"})
+            metrics = await http.get("/metrics")
+    finally:
+        await clients[0].close()
+    assert relayed.json() == {"instance": "up"}
+    assert up.request_ids == ["trace-7"]
+    assert 'client_calls_total{outcome="success",service="svc"} 1.0' in metrics.text
+
+
+async def test_a_fallback_must_answer_with_a_response(
+    make_client: Callable[..., ResilientClient],
+) -> None:
+    client = make_client([])
+    with pytest.raises(TypeError, match="Response"):
+        await client.request("svc", "GET", "/x", fallback=lambda error: [])  # type: ignore[arg-type,return-value]
