@@ -403,6 +403,38 @@ async def test_conflicting_serializable_transactions_both_commit_once_through_a_
     assert names == ["a", "b"], "each transaction committed exactly once"
 
 
+# The engine and process behind each server factory, to stop and restart it.
+PROCESSES = {"postgres": ("postgres", "postgres")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fresh", SERVERS, indirect=True)
+async def test_a_stopped_server_is_unavailable_and_the_store_recovers(
+    request: pytest.FixtureRequest, db: Database
+) -> None:
+    from tools.engines import restart_process, stop_one
+
+    name, process = PROCESSES[request.node.callspec.params["fresh"]]
+    at = datetime.now(UTC)
+
+    async def add(session: AsyncSession) -> None:
+        await repository.add(session, name="kept", at=at)
+
+    await db.transaction(add)
+    await asyncio.to_thread(stop_one, name, process)
+    try:
+        with pytest.raises(UnavailableError):
+            await db.transaction(add)
+        with pytest.raises(UnavailableError):
+            await count_visits(db)
+        with pytest.raises(UnavailableError):
+            await db.ping()
+    finally:
+        await asyncio.to_thread(restart_process, name, process)
+    await db.transaction(add)
+    assert await count_visits(db) == 2
+
+
 def _unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -27,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -222,16 +223,23 @@ class SqlAlchemyDatabase:
         except (DBAPIError, OSError) as exc:
             raise self._unavailable(exc, "answer a ping") from exc
 
-    def session(self) -> AsyncSession:
-        """Return a session (an async context manager) for reading.
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Open a session for reading (``async with db.session() as session``).
 
         On SQLite its transactions begin deferred, so a write in it can fail
         with "database is locked" if another process wrote since it read:
         write through :meth:`transaction`, which takes the lock first and retries.
+        A server that cannot be reached is an UnavailableError here.
         """
         if self._reads is None:
             raise UnavailableError("the relational store is not open")
-        return self._reads()
+        async with self._reads() as session:
+            try:
+                await session.connection()
+            except (DBAPIError, OSError) as exc:
+                raise self._unavailable(exc, "connect") from exc
+            yield session
 
     async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` in a write transaction and commit, retrying on conflicts."""
@@ -240,6 +248,12 @@ class SqlAlchemyDatabase:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 async with self._writes() as session, session.begin():
+                    # Connect before the work, so a server that cannot be reached
+                    # is told apart from an OSError of the work's own.
+                    try:
+                        await session.connection()
+                    except OSError as exc:
+                        raise self._unavailable(exc, "connect") from exc
                     return await work(session)
             except DBAPIError as exc:
                 if not is_retryable(exc):
