@@ -337,7 +337,13 @@ class ManagedInstance:
                     log.info("%s is up", self.instance_id, extra={"instance_id": self.instance_id})
             else:
                 failures += 1
-                if self.state is State.UP and failures >= HEALTH_FAILURES_TO_DEMOTE:
+                # A stopping instance stops answering on purpose while it drains.
+                stopping = not self._should_run()
+                if (
+                    self.state is State.UP
+                    and failures >= HEALTH_FAILURES_TO_DEMOTE
+                    and not stopping
+                ):
                     self.state = State.STARTING
                     self.reason = "/health stopped answering"
                     log.warning("%s: /health stopped answering", self.instance_id)

@@ -1,0 +1,209 @@
+"""The local cluster end to end: up, chaos, runtime config, control API, discovery, down."""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from reelstack.cluster.model import spec_for
+from reelstack.services import SERVICES
+from tests.e2e.conftest import Cluster, wait_for
+
+pytestmark = pytest.mark.slow
+
+UP_WITHIN_S = 15.0
+REPLACED_WITHIN_S = 5.0
+
+
+def test_up_runs_every_instance_in_both_zones(cluster: Cluster) -> None:
+    # `up` returns once every instance is up; this is the spec's deadline for it.
+    assert cluster.up_elapsed_s <= UP_WITHIN_S, f"up took {cluster.up_elapsed_s:.1f}s"
+    views = cluster.status()
+    assert all(view["state"] == "up" for view in views), views
+    expected = sorted(
+        spec_for(name, "v1", slot, ("a", "b"), "v1").instance_id
+        for name, service in SERVICES.items()
+        for slot in range(service.instances or 2)
+    )
+    assert sorted(view["instance"] for view in views) == expected
+    for name in SERVICES:
+        assert {v["zone"] for v in views if v["service"] == name} == {"a", "b"}
+    assert len({view["port"] for view in views}) == len(views)
+    for view in views:
+        for key in ("service", "instance", "zone", "port", "pid", "state", "version"):
+            assert key in view
+        health = httpx.get(f"http://127.0.0.1:{view['port']}/health", timeout=5).json()
+        assert (health["instance"], health["pid"], health["zone"]) == (
+            view["instance"],
+            view["pid"],
+            view["zone"],
+        )
+    # Asked again, `up` says it runs and changes nothing.
+    again = cluster.cli("up")
+    assert again.returncode == 0 and "already running" in again.stdout
+    assert [v["pid"] for v in cluster.status()] == [v["pid"] for v in views]
+
+
+def test_kill_9_is_replaced_with_the_same_id_within_5s(cluster: Cluster) -> None:
+    before = cluster.wait_all_up()
+    victim = next(view for view in before if view["instance"] == "hello-a-1")
+    os.kill(victim["pid"], signal.SIGKILL)
+    after = wait_for(
+        lambda: (
+            (v := cluster.by_id().get(victim["instance"]))
+            and v["state"] == "up"
+            and v["pid"] != victim["pid"]
+            and v
+        ),
+        f"{victim['instance']} replaced and up",
+        within_s=REPLACED_WITHIN_S,
+    )
+    assert (after["zone"], after["version"]) == (victim["zone"], victim["version"])
+    assert after["restarts"] == victim["restarts"] + 1
+    assert not psutil.pid_exists(victim["pid"]) or (
+        psutil.Process(victim["pid"]).status() == psutil.STATUS_ZOMBIE
+    )
+
+
+def test_config_set_reaches_running_instances(cluster: Cluster) -> None:
+    views = [view for view in cluster.wait_all_up() if view["service"] == "hello"]
+    greeting = f"hey-{uuid.uuid4().hex[:8]}"
+    cluster.ok("config", "set", "hello.greeting", greeting)
+
+    def everyone_greets() -> bool:
+        for view in views:
+            answer = httpx.get(f"http://127.0.0.1:{view['port']}/hello?name=ann", timeout=5)
+            if answer.json()["greeting"] != f"{greeting} ann":
+                return False
+        return True
+
+    wait_for(everyone_greets, "the new greeting on every instance", within_s=10)
+    got = cluster.ok("config", "get", "hello.greeting", "--json")
+    assert '"source": "runtime"' in got and greeting in got
+
+    bad = cluster.cli("config", "set", "logging.level", "LOUD")
+    assert bad.returncode == 2
+    assert "logging.level" in bad.stderr and "LOUD" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    cluster.ok("config", "unset", "hello.greeting")
+
+
+def hello_ids(views: list[dict[str, Any]]) -> list[str]:
+    return [view["instance"] for view in views if view["service"] == "hello"]
+
+
+def test_control_commands(cluster: Cluster) -> None:
+    before = {v["instance"]: v for v in cluster.wait_all_up()}
+
+    out = cluster.ok("instances", "kill", "hello-b-1")
+    assert "killed hello-b-1" in out
+    cluster.ok("instances", "restart", "hello-a-1")
+    after = cluster.wait_all_up()
+    pids = {v["instance"]: v["pid"] for v in after}
+    assert pids["hello-a-1"] != before["hello-a-1"]["pid"]
+    assert pids["hello-b-1"] != before["hello-b-1"]["pid"]
+
+    cluster.ok("scale", "hello", "3")
+    assert hello_ids(cluster.wait_all_up()) == ["hello-a-1", "hello-b-1", "hello-a-2"]
+
+    cluster.ok("deploy", "start-version", "hello", "v2")
+    views = cluster.wait_all_up()
+    canary = next(v for v in views if v["version"] == "v2")
+    assert canary["instance"] == "hello-a-v2-1"
+    health = httpx.get(f"http://127.0.0.1:{canary['port']}/health", timeout=5).json()
+    assert health["version"] == "v2"
+
+    cluster.ok("deploy", "remove-version", "hello", "v2")
+    cluster.ok("scale", "hello", "2")
+    assert hello_ids(cluster.wait_all_up()) == ["hello-a-1", "hello-b-1"]
+
+    cluster.ok("instances", "stop", "hello-b-1")
+    assert cluster.by_id()["hello-b-1"]["state"] == "down"
+    cluster.ok("instances", "start", "hello-b-1")
+    cluster.wait_all_up()
+
+    unknown = cluster.cli("instances", "kill", "hello-z-9")
+    assert unknown.returncode == 1 and "hello-z-9" in unknown.stderr
+
+
+def test_control_api_refuses_bad_input(cluster: Cluster) -> None:
+    status, body = cluster.api("POST", "/services/hello/scale", {"count": "many"})
+    assert (status, body["field"]) == (400, "count")
+    status, body = cluster.api("POST", "/services/hello/versions", {"count": 1})
+    assert (status, body["field"]) == (400, "version")
+    status, body = cluster.api("POST", "/services/nope/scale", {"count": 1})
+    assert status == 404 and "nope" in body["detail"]
+    status, body = cluster.api("POST", "/instances/hello-z-9/restart")
+    assert status == 404 and "hello-z-9" in body["detail"]
+
+
+def test_prometheus_finds_every_instance_that_is_up(cluster: Cluster) -> None:
+    views = cluster.wait_all_up()
+    status, groups = cluster.api("GET", "/prometheus/targets")
+    assert status == 200
+    assert sorted(groups, key=lambda g: g["labels"]["instance_id"]) == [
+        {
+            "targets": [f"127.0.0.1:{view['port']}"],
+            "labels": {
+                "service": view["service"],
+                "instance_id": view["instance"],
+                "zone": view["zone"],
+                "version": view["version"],
+            },
+        }
+        for view in views
+    ]
+    for group in groups:
+        metrics = httpx.get(f"http://{group['targets'][0]}/metrics", timeout=5)
+        assert metrics.status_code == 200
+        assert f'instance="{group["labels"]["instance_id"]}"' in metrics.text
+
+
+def test_down_leaves_no_process_behind(new_cluster: Cluster) -> None:
+    new_cluster.ok("up", "--timeout", "60")
+    supervisor_pid = new_cluster.supervisor()["pid"]
+    views = new_cluster.status()
+    pids = {supervisor_pid} | {v["pid"] for v in views}
+    assert "hello-a-1" in {v["instance"] for v in views}
+    # Spares too: everything started for this home.
+    wait_for(lambda: len(new_cluster.processes()) > len(pids), "a warm spare", within_s=30)
+    pids |= {proc.pid for proc in new_cluster.processes()}
+
+    out = new_cluster.ok("down")
+    assert f"pid {supervisor_pid}" in out and "hello-a-1" in out
+    for pid in pids:
+        assert not psutil.pid_exists(pid) or (
+            psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        ), f"pid {pid} still runs"
+    assert new_cluster.processes() == []
+    assert new_cluster.status() == []
+    assert "not running" in new_cluster.ok("down")
+
+
+def test_a_killed_supervisor_leaves_nothing_running_for_long(new_cluster: Cluster) -> None:
+    new_cluster.ok("up", "--timeout", "60")
+    supervisor_pid = new_cluster.supervisor()["pid"]
+    instance_pids = [v["pid"] for v in new_cluster.status()]
+    os.kill(supervisor_pid, signal.SIGKILL)
+    # Instances get SIGTERM when their parent dies, and drain.
+    wait_for(
+        lambda: (
+            not any(
+                psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                for pid in instance_pids
+            )
+        ),
+        "the instances of a killed supervisor stopped",
+        within_s=30,
+    )
+    # The stale state file does not stop a new cluster from starting, or stopping.
+    new_cluster.ok("up", "--timeout", "60")
+    assert {v["state"] for v in new_cluster.status()} == {"up"}
+    new_cluster.ok("down")
+    assert new_cluster.processes() == []
