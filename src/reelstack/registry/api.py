@@ -118,7 +118,7 @@ def make_router(
     router = APIRouter(tags=["registry"])
     cache = PayloadCache()
 
-    def payload(request: Request, data: bytes, as_json: bool) -> Response:
+    def payload(data: bytes, as_json: bool) -> Response:
         return Response(data, media_type="application/json" if as_json else XML)
 
     # -- reads (delta before {app}, so "delta" is not taken for an app name) --------
@@ -138,7 +138,7 @@ def make_router(
                 registry.applications(), version=registry.version, hashcode=registry.hashcode()
             ),
         )
-        return payload(request, data, as_json)
+        return payload(data, as_json)
 
     @router.get("/eureka/apps/delta")
     async def delta(request: Request) -> Response:
@@ -153,7 +153,7 @@ def make_router(
             )
 
         data = cache.get("delta", as_json, (registry.version, len(changes)), build)
-        return payload(request, data, as_json)
+        return payload(data, as_json)
 
     @router.get("/eureka/apps/{app}")
     async def application(request: Request, app: str) -> Response:

@@ -149,14 +149,19 @@ def create_app(config: Config, **options: Any) -> FastAPI:
             except Exception:
                 log.exception("eviction run failed")
 
+    async def sync() -> None:
+        try:
+            await peers.sync(config.get(settings.REGISTRY_SYNC_TIMEOUT_S))
+        except Exception:
+            peers.synced = True
+            log.exception("copying the registry from a peer failed")
+
     async def start(chassis: Chassis) -> None:
         await peers.start()
         tasks.append(asyncio.create_task(evict_forever(), name="registry-evict"))
-        tasks.append(
-            asyncio.create_task(
-                peers.sync(config.get(settings.REGISTRY_SYNC_TIMEOUT_S)), name="registry-sync"
-            )
-        )
+        # In the background: the registry serves (and takes registrations)
+        # while it copies, and newer data wins over the copy.
+        tasks.append(asyncio.create_task(sync(), name="registry-sync"))
         if peers.peers:
             log.info("registry peers: %s", ", ".join(p.url for p in peers.peers))
 

@@ -143,7 +143,11 @@ class Peers:
                     batch.append(peer.pending.popitem(last=False)[1])
                 responses = await self._deliver(peer, batch)
                 for task, response in zip(batch, responses, strict=False):
-                    self._handle(peer, task, response)
+                    try:
+                        self._handle(peer, task, response)
+                    except Exception:
+                        # One odd answer must not stop replication to this peer.
+                        log.exception("cannot handle %s's answer to %s", peer.url, task.key)
 
     async def _deliver(self, peer: Peer, batch: list[Replication]) -> list[Mapping[str, Any]]:
         """Send ``batch``, retrying for ``retry_s``; return the per-task answers ([] if dropped)."""
