@@ -78,7 +78,8 @@ async def upstream() -> AsyncIterator[Callable[..., Awaitable[Upstream]]]:
         server = Upstream(name, zone)
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", server.handle)
-        server.runner = web.AppRunner(app)
+        # Handlers still sleeping at the end are cut short, not waited for.
+        server.runner = web.AppRunner(app, shutdown_timeout=0.2)
         await server.runner.setup()
         site = web.TCPSite(server.runner, "127.0.0.1", 0)
         await site.start()
@@ -352,3 +353,28 @@ async def test_a_fallback_must_answer_with_a_response(
     client = make_client([])
     with pytest.raises(TypeError, match="Response"):
         await client.request("svc", "GET", "/x", fallback=lambda error: [])  # type: ignore[arg-type,return-value]
+
+
+async def test_a_cancelled_trial_frees_its_slot_and_lets_the_next_call_try(
+    upstream: Callable[..., Awaitable[Upstream]], make_client: Callable[..., ResilientClient]
+) -> None:
+    clock = FakeClock()
+    slow = await upstream("slow")
+    client = make_client([slow.info], clock=clock)
+    breaker = client.target("svc").breaker
+    breaker.on_failure(1, clock.now)
+    breaker.state, breaker.opened_at = 1, clock.now - 60  # open, sleep window over
+    trial = asyncio.create_task(client.request("svc", "GET", "/slow?s=5"))
+    deadline = asyncio.get_running_loop().time() + 5
+    while not slow.hits:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    assert breaker.state_name == "half_open"
+    with pytest.raises(ShortCircuitedError):
+        await client.request("svc", "GET", "/x")
+    trial.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+    assert client.target("svc").bulkhead.in_use == 0
+    assert (await client.request("svc", "GET", "/x")).status == 200
+    assert breaker.state_name == "closed"
