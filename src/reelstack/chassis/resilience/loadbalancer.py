@@ -13,9 +13,10 @@ between, it is skipped twice as long, and so on up to ``max_skip_s``. A
 success forgets its failures. Failures reported while an instance is already
 skipped (calls that started before it was) do not lengthen the skip, so a
 burst of in-flight calls to a dead instance trips it once, not many times.
-When every instance is skipped, the balancer still picks one rather than none
-(Ribbon does the same): a skip is a guess, and a failed call costs little next
-to refusing every call.
+When every instance is skipped, a call's first attempt still goes to one (the
+one back soonest) rather than none, as Ribbon does: a skip is a guess, and a
+failed call costs little next to refusing every call. A retry never goes to a
+skipped instance.
 
 Per-instance state exists only for instances that have failed, so the usual
 call is a scan of the list with one empty-dict lookup per instance looked at.
@@ -78,7 +79,8 @@ class LoadBalancer:
         """Return the instance for the next call, or None if there is none.
 
         ``exclude`` holds instance ids already tried by this call (a retry goes
-        to another instance); an excluded instance is never returned.
+        to another instance); an excluded instance is never returned, nor, for
+        a retry, a skipped one.
         """
         if not instances:
             return None
@@ -119,12 +121,13 @@ class LoadBalancer:
                 if not turn:
                     return instance
                 turn -= 1
-        # Everything left is skipped: take the one whose skip ends first.
+        if exclude:
+            # A retry is an extra; it is not worth sending to a skipped instance.
+            return None
+        # Everything is skipped: take the one whose skip ends first.
         best: InstanceInfo | None = None
         best_until = 0.0
         for instance in instances:
-            if exclude and instance.instance_id in exclude:
-                continue
             state = health.get(instance.instance_id)
             until = state.skip_until if state is not None else 0.0
             if best is None or until < best_until:

@@ -127,3 +127,10 @@ def test_turns_stay_even_with_skipped_instances_between() -> None:
     lb_c = LoadBalancer("c", failures=1)
     fail(lb_c, A2, 0.0, 1)
     assert picks(lb_c, [A1, B1, A2, a3], 1.0, 999) == {"a1": 333, "b1": 333, "a3": 333}
+
+
+def test_a_retry_never_goes_to_a_skipped_instance() -> None:
+    lb = LoadBalancer("a", failures=1)
+    fail(lb, A2, 0.0, 1)
+    assert lb.choose([A1, A2], 1.0, ["a1"]) is None
+    assert lb.choose([A1, A2], 1.0) is A1
