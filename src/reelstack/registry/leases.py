@@ -11,14 +11,16 @@ Self-preservation: each lease is expected to renew every
 last ``renewal_window_s`` fall below ``renewal_threshold`` of those expected,
 the registry assumes a network problem rather than mass death and stops
 evicting, as Eureka does. Unlike Eureka, the expectation is taken from each
-lease's own declared interval, and a lease younger than the window is
-expected to have renewed only for its age (so a registry that just started
-or just synced does not enter self-preservation at once).
+lease's own declared interval, in whole renewals, and a lease younger than
+the window is expected to have renewed only for its age, less half an
+interval for the client's own delay (so a registry that just started or
+synced does not enter self-preservation while its leases are young).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections import OrderedDict, deque
@@ -54,7 +56,7 @@ class Preservation:
     enabled: bool  # the setting
     active: bool  # evictions are stopped now
     renewals: int  # counted over the window
-    expected: float  # renewals expected over the window
+    expected: int  # renewals expected over the window
     threshold: float  # share of expected below which evictions stop
 
 
@@ -241,16 +243,18 @@ class Registry:
         renewals = self._renewals
         while renewals and renewals[0] <= now - window:
             renewals.popleft()
-        expected = 0.0
+        expected = 0
         for leases in self._apps.values():
             for lease in leases.values():
-                span = min(window, max(0.0, now - lease.registered_s))
-                expected += span / lease.instance.renewal_interval_s
+                interval = lease.instance.renewal_interval_s
+                span = min(window, max(0.0, now - lease.registered_s - interval / 2))
+                # Whole renewals: a client renewing every 30 s makes 2 in a
+                # 60 s window, and 1 in its first 45 s.
+                expected += math.floor(span / interval)
         threshold = self.renewal_threshold()
         enabled = self.self_preservation()
-        # A lease younger than its interval is not expected to have renewed
-        # yet; under one expected renewal in all, there is nothing to judge.
-        active = enabled and expected >= 1.0 and len(renewals) < threshold * expected
+        # With no renewal expected yet there is nothing to judge.
+        active = enabled and expected >= 1 and len(renewals) < threshold * expected
         return Preservation(enabled, active, len(renewals), expected, threshold)
 
     def evict(self) -> list[Lease]:

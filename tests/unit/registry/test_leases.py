@@ -172,3 +172,20 @@ def test_vips_and_lookups(registry: Registry) -> None:
     assert registry.find("zzz") is None
     assert registry.update_metadata("catalog", "b", {"zone": "b"}) is not None
     assert registry.application("catalog")[0].instance.metadata == {"zone": "b"}
+
+
+def test_young_leases_are_expected_to_have_renewed_only_for_their_age(clock: Clock) -> None:
+    registry = Registry(renewal_window_s=60, clock=clock)
+    for n in range(10):
+        registry.register(make_instance(f"i{n}", renewal_s=30))
+    clock.advance(30)
+    for n in range(5):
+        registry.renew("HELLO", f"i{n}")
+    clock.advance(10)  # 40 s old: the first renewals may still be on their way
+    assert registry.preservation().expected == 0
+    clock.advance(6)  # 46 s old: one renewal each is due, and half of them came
+    figures = registry.preservation()
+    assert (figures.expected, figures.renewals, figures.active) == (10, 5, True)
+    for n in range(5, 10):
+        registry.renew("HELLO", f"i{n}")
+    assert not registry.preservation().active
