@@ -207,3 +207,20 @@ def test_a_killed_supervisor_leaves_nothing_running_for_long(new_cluster: Cluste
     assert {v["state"] for v in new_cluster.status()} == {"up"}
     new_cluster.ok("down")
     assert new_cluster.processes() == []
+
+
+def test_up_names_the_instance_that_does_not_start_and_stops_the_rest(
+    new_cluster: Cluster,
+) -> None:
+    # hello's relational store is not a SQLite file: hello cannot start.
+    data = new_cluster.home / "data"
+    data.mkdir(parents=True)
+    (data / "sql.db").write_bytes(b"this is not a database" * 100)
+    result = new_cluster.cli("up", "--timeout", "60")
+    assert result.returncode == 1
+    first_line = result.stderr.splitlines()[0]
+    assert "hello-a-1" in first_line and "hello-a-1.log" in first_line
+    assert "corrupt" in result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr
+    assert new_cluster.processes() == []
+    assert new_cluster.status() == []

@@ -50,14 +50,14 @@ class DownResult:
 
 
 def _wait_for_record(
-    home: Path, deadline: float, daemon: subprocess.Popen[bytes] | None
+    home: Path, deadline: float, daemon: subprocess.Popen[bytes] | None, log_start: int = 0
 ) -> SupervisorRecord:
     while True:
         record = statefile.read(home)
         if record is not None and (daemon is None or record.pid == daemon.pid):
             return record
         if daemon is not None and daemon.poll() is not None:
-            tail = procs.tail(statefile.supervisor_log(home))
+            tail = readable_tail(statefile.supervisor_log(home), log_start)
             raise UnavailableError(
                 f"the supervisor exited with code {daemon.returncode} before it started; "
                 f"last lines of {statefile.supervisor_log(home)}:\n{tail}"
@@ -85,11 +85,16 @@ def describe_failure(home: Path, view: dict[str, Any]) -> str:
         text += f"; restarted {view['restarts']} times, last {describe_exit(view['last_exit'])}"
     text += ")"
     log_path = statefile.instance_log(home, view["instance"])
-    tail = procs.tail(log_path, lines=LOG_TAIL_LINES)
+    tail = readable_tail(log_path)
     if tail:
-        lines = "\n".join(procs.readable(line) for line in tail.splitlines())
-        text += f"; last lines of {log_path}:\n{lines}"
+        text += f"; last lines of {log_path}:\n{tail}"
     return text
+
+
+def readable_tail(path: Path, start: int = 0) -> str:
+    """Return the last lines of a JSON log after byte ``start``, as ``LEVEL logger: message``."""
+    tail = procs.tail(path, lines=LOG_TAIL_LINES, start=start)
+    return "\n".join(procs.readable(line) for line in tail.splitlines())
 
 
 def up(home: Path, env: Mapping[str, str], timeout_s: float = 30.0) -> UpResult:
@@ -110,6 +115,8 @@ def up(home: Path, env: Mapping[str, str], timeout_s: float = 30.0) -> UpResult:
     log_path = statefile.supervisor_log(home)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as out:
+        # What this supervisor writes starts here; earlier runs are not its story.
+        log_start = out.tell()
         daemon = subprocess.Popen(
             [sys.executable, "-m", procs.DAEMON_MODULE],
             env=dict(env),
@@ -120,8 +127,8 @@ def up(home: Path, env: Mapping[str, str], timeout_s: float = 30.0) -> UpResult:
             start_new_session=True,
         )
     try:
-        record = _wait_for_record(home, deadline, daemon)
-        views = _wait_until_up(home, record, deadline, daemon)
+        record = _wait_for_record(home, deadline, daemon, log_start)
+        views = _wait_until_up(home, record, deadline, daemon, log_start)
     except ReelstackError:
         if daemon.poll() is None:
             down(home)
@@ -130,7 +137,11 @@ def up(home: Path, env: Mapping[str, str], timeout_s: float = 30.0) -> UpResult:
 
 
 def _wait_until_up(
-    home: Path, record: SupervisorRecord, deadline: float, daemon: subprocess.Popen[bytes]
+    home: Path,
+    record: SupervisorRecord,
+    deadline: float,
+    daemon: subprocess.Popen[bytes],
+    log_start: int,
 ) -> list[dict[str, Any]]:
     with ControlClient(record.control_url) as client:
         while True:
@@ -138,7 +149,7 @@ def _wait_until_up(
                 views = client.instances()
             except UnavailableError:
                 if daemon.poll() is not None:
-                    tail = procs.tail(statefile.supervisor_log(home))
+                    tail = readable_tail(statefile.supervisor_log(home), log_start)
                     raise UnavailableError(
                         f"the supervisor exited with code {daemon.returncode}; "
                         f"last lines of {statefile.supervisor_log(home)}:\n{tail}"

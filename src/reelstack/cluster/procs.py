@@ -173,13 +173,13 @@ def parent_death_signal(sig: signal.Signals = signal.SIGTERM) -> Callable[[], No
     return preexec
 
 
-def tail(path: Path, lines: int = 15, max_bytes: int = 16_384) -> str:
-    """Return the last ``lines`` lines of a log file ('' if it does not exist)."""
+def tail(path: Path, lines: int = 15, max_bytes: int = 16_384, start: int = 0) -> str:
+    """Return the last ``lines`` lines of a log file after byte ``start`` ('' if none)."""
     try:
         with path.open("rb") as file:
             file.seek(0, os.SEEK_END)
             size = file.tell()
-            file.seek(max(0, size - max_bytes))
+            file.seek(max(start, size - max_bytes))
             data = file.read()
     except FileNotFoundError:
         return ""
@@ -199,6 +199,9 @@ def readable(line: str) -> str:
     exc_info = entry.get("exc_info")
     if isinstance(exc_info, str) and exc_info.strip():
         text += f" [{exc_info.strip().splitlines()[-1]}]"
-    # A traceback logged as the message itself: its last line says what happened.
     lines = text.splitlines()
-    return lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+    if len(lines) == 1:
+        return text
+    # A traceback logged as the message itself: its last line says what happened.
+    head = lines[0].removesuffix("Traceback (most recent call last):").rstrip()
+    return f"{head} {lines[-1].strip()}"

@@ -109,6 +109,10 @@ def test_log_tails_are_short_and_readable(tmp_path: Path) -> None:
     assert procs.tail(log) == ""
     log.write_text("".join(f"line {i}\n" for i in range(100)))
     assert procs.tail(log, lines=2) == "line 98\nline 99"
+    size = log.stat().st_size
+    with log.open("a") as file:
+        file.write("new 1\n")
+    assert procs.tail(log, start=size) == "new 1"
     line = json.dumps(
         {
             "level": "ERROR",
@@ -121,3 +125,11 @@ def test_log_tails_are_short_and_readable(tmp_path: Path) -> None:
         "ERROR reelstack.chassis.run: cannot open sql [StoreCorruptError: bad header]"
     )
     assert procs.readable("plain text") == "plain text"
+    traceback_message = json.dumps(
+        {
+            "level": "ERROR",
+            "logger": "uvicorn.error",
+            "message": "Traceback (most recent call last):\n  File x\nValueError: nope",
+        }
+    )
+    assert procs.readable(traceback_message) == "ERROR uvicorn.error: ValueError: nope"
