@@ -149,6 +149,9 @@ class ManagedInstance:
         """Run the instance (again); nothing happens if it already runs."""
         self.desired = Desired.RUNNING
         if self._task is not None and not self._task.done():
+            # Waiting out a crash-loop delay: asked to start, so start now.
+            self.backoff.reset()
+            self._wake.set()
             return
         self.backoff.reset()
         self.reason = "starting"
@@ -173,19 +176,24 @@ class ManagedInstance:
         task = self._task
         if task is None:
             return
-        proc = self.process
-        if proc is not None and proc.returncode is None:
+        if self._signal(signal.SIGTERM):
             self.reason = "stopping"
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            # The chassis drains for shutdown_grace_s; allow for its lifespan too.
-            done, _ = await asyncio.wait({task}, timeout=self.launcher.grace_s + 5)
-            if not done:
-                log.warning("%s ignored SIGTERM: killing it", self.instance_id)
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
+        # The chassis drains for shutdown_grace_s; allow for its lifespan too.
+        done, _ = await asyncio.wait({task}, timeout=self.launcher.grace_s + 5)
+        if not done:
+            log.warning("%s did not stop on SIGTERM: killing it", self.instance_id)
+            self._signal(signal.SIGKILL)
         await asyncio.gather(task, return_exceptions=True)
         self.reason = "stopped"
+
+    def _signal(self, sig: signal.Signals) -> bool:
+        """Send ``sig`` to the running process; return whether there was one."""
+        proc = self.process
+        if proc is None or proc.returncode is not None:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
+        return True
 
     async def restart(self) -> None:
         """Stop gracefully, then start again (same id, zone and version)."""
@@ -265,6 +273,9 @@ class ManagedInstance:
                 port,
                 extra={"instance_id": self.instance_id, "pid": proc.pid, "port": port},
             )
+            if not self._should_run():
+                # Stopped while the process was being started.
+                self._signal(signal.SIGTERM)
             health = asyncio.create_task(self._watch_health(proc, port))
             try:
                 returncode = await proc.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -179,3 +180,27 @@ async def test_a_replacement_comes_from_a_warm_spare(make_supervisor: MakeSuperv
         "the spare became hello-a-1",
     )
     await eventually(lambda: len(pool.pids) == 1 and pool.pids[0] != spare_pid, "a new spare")
+
+
+async def test_start_cuts_a_crash_loop_delay_short(make_supervisor: MakeSupervisor) -> None:
+    supervisor = await make_supervisor(count=1, crash_backoff_s=60)
+    await eventually(lambda: all_up(supervisor), "up")
+    instance = supervisor.get("hello-a-1")
+    os.kill(instance.view()["pid"], signal.SIGKILL)
+    await eventually(lambda: "restarting in 60.0s" in instance.reason, "the crash-loop delay")
+    instance.start()
+    await eventually(lambda: instance.state is State.UP, "up without waiting 60s")
+
+
+@pytest.mark.parametrize("yields", [0, 1, 2, 5, 20])
+async def test_stop_while_starting_never_hangs_or_leaks(
+    make_supervisor: MakeSupervisor, yields: int
+) -> None:
+    supervisor = await make_supervisor(count=1)
+    instance = supervisor.get("hello-a-1")
+    for _ in range(yields):
+        await asyncio.sleep(0)
+    await asyncio.wait_for(instance.stop(), 10)
+    view = instance.view()
+    assert (view["state"], view["pid"], view["desired"]) == ("down", None, "stopped")
+    assert supervisor.process_records() == {}
