@@ -238,6 +238,15 @@ BLOB_S3_SECRET_ACCESS_KEY = add(
 
 SERVICE_NAME = add(Setting("service.name", parse_str, "hello", "Service this process runs."))
 SERVICE_HOST = add(Setting("service.host", parse_str, "127.0.0.1", "Address to listen on."))
+SERVICE_ADVERTISE_HOST = add(
+    Setting(
+        "service.advertise_host",
+        parse_str,
+        "",
+        "Address other processes reach this instance at, as registered (default:"
+        " service.host, or this host's name when that is a wildcard such as 0.0.0.0).",
+    )
+)
 SERVICE_PORT = add(
     Setting("service.port", parse_int(0, 65535), "0", "Port to listen on (0: any free port).")
 )

@@ -279,14 +279,15 @@ class EurekaClient:
     def instance_payload(self, status: str) -> dict[str, Any]:
         """This instance's registration, in Eureka's JSON shape."""
         i = self.identity
-        base = f"http://{i.host}:{i.port}"
+        host = i.reachable_host
+        base = f"http://{host}:{i.port}"
         now = str(int(time.time() * 1000))
         return {
             "instance": {
                 "instanceId": i.instance,
-                "hostName": i.host,
+                "hostName": host,
                 "app": self.app,
-                "ipAddr": i.host,
+                "ipAddr": host,
                 "status": status,
                 "overriddenStatus": "UNKNOWN",
                 "port": {"$": i.port, "@enabled": "true"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 
 from reelstack import settings
@@ -20,6 +21,12 @@ class Identity:
     host: str
     port: int
     pid: int
+    advertise_host: str = ""
+
+    @property
+    def reachable_host(self) -> str:
+        """The address to register: where other processes reach this instance."""
+        return self.advertise_host or self.host
 
     @classmethod
     def from_config(cls, config: Config, *, service: str | None = None) -> Identity:
@@ -36,4 +43,17 @@ class Identity:
             host=config.get(settings.SERVICE_HOST),
             port=port,
             pid=os.getpid(),
+            advertise_host=advertise_host(config),
         )
+
+
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+
+
+def advertise_host(config: Config) -> str:
+    """Return the address this instance registers under."""
+    explicit = config.get(settings.SERVICE_ADVERTISE_HOST)
+    if explicit:
+        return explicit
+    host = config.get(settings.SERVICE_HOST)
+    return socket.gethostname() if host in WILDCARDS else host
