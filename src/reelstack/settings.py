@@ -71,6 +71,24 @@ LOG_RETENTION_MS = add(
         "Default retention of a topic's records, in milliseconds (Kafka's 7 days).",
     )
 )
+LOG_REPLICATION_FACTOR = add(
+    Setting(
+        "log.replication_factor",
+        parse_int(0, 100),
+        "0",
+        "Kafka: at least this many replicas for each topic reelstack creates "
+        "(0: the brokers' default.replication.factor). The embedded log keeps one copy.",
+    )
+)
+LOG_REQUEST_TIMEOUT_S = add(
+    Setting(
+        "log.request_timeout_s",
+        parse_float(0.1),
+        "30",
+        "Kafka: seconds an append may wait for its acknowledgement (and a metadata or "
+        "offset request for its answer) before UnavailableError.",
+    )
+)
 WIDECOLUMN_URL = add(
     Setting(
         "widecolumn.url",

@@ -47,13 +47,22 @@ from tests.contract.event_log_support import (
     spawned,
     unique,
 )
+from tests.engines import require
 
 
 def _sqlite(folder: Path) -> EventLog:
     return SqliteEventLog(folder / "data" / "log.db")
 
 
+def _kafka(folder: Path) -> EventLog:
+    """The three-broker cluster of ``make test`` (every topic and group name is unique)."""
+    from reelstack.adapters.log.kafka import KafkaEventLog
+
+    return KafkaEventLog(require("REELSTACK_TEST_KAFKA").split(","))
+
+
 FACTORIES: dict[str, Callable[[Path], EventLog]] = {
+    "kafka": _kafka,
     "sqlite": _sqlite,
 }
 

@@ -38,6 +38,7 @@ from tools.engines.core import (
 # its module and its adapter's contract tests are in.
 ENGINES: dict[str, str] = {
     "cassandra": "tools.engines.cassandra:Cassandra",
+    "kafka": "tools.engines.kafka:Kafka",
     "memcached": "tools.engines.memcached:Memcached",
     "postgres": "tools.engines.postgres:Postgres",
     "prometheus": "tools.engines.prometheus:Prometheus",

@@ -1,0 +1,484 @@
+"""KafkaConsumer: one member of a Kafka consumer group, behind the port's Consumer.
+
+Kafka's classic group protocol with eager range assignment: at a rebalance
+every member gives up all its partitions before any is handed out again, so
+no partition ever has two holders, and a member that gets a partition back
+resumes at the group's committed offset. The port's ``session_timeout_ms``
+is Kafka's session timeout (a dead process) and its maximum poll interval
+(a live member that stopped polling is out of the group as well). Brokers
+refuse sessions shorter than their ``group.min.session.timeout.ms`` (6 s by
+default): that is an InvalidRequestError at the next poll.
+
+librdkafka only rebalances while someone polls it, so each member has a
+fetch thread that polls all the time, buffers the records (pausing the
+partitions when the buffer is full) and runs the rebalance callbacks: a
+member busy elsewhere, or a process whose event loop is blocked, still
+hands its partitions over at once when another member joins. ``poll`` takes
+records from the buffer; once the application has not polled for a whole
+session, the fetch thread stops polling too, and librdkafka leaves the group.
+
+Every librdkafka call of a member runs on its fetch thread, between two polls
+(a call made from another thread while a poll waits would stall behind it):
+``seek`` and ``commit`` are queued there and wait at most one poll's wait.
+Offsets are committed only by ``commit``, synchronously, never in the middle
+of a rebalance callback: a commit is sent while this member holds its
+partitions, or refused here; the broker checks the member's generation too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from confluent_kafka import Consumer as KafkaClient
+from confluent_kafka import KafkaError, KafkaException, Message
+from confluent_kafka import TopicPartition as KafkaPartition
+
+from reelstack.adapters.log import check_group_name, check_topic_name
+from reelstack.adapters.log.kafka_client import CallThread, kafka_error, translate
+from reelstack.adapters.log.records import make_record
+from reelstack.errors import (
+    InvalidRequestError,
+    NotAssignedError,
+    ReelstackError,
+    UnavailableError,
+)
+from reelstack.ports.log import Record, TopicPartition
+
+if TYPE_CHECKING:
+    from reelstack.adapters.log.kafka import KafkaEventLog
+
+log = logging.getLogger(__name__)
+
+MIN_SESSION_TIMEOUT_MS = 10
+# The fetch thread's wait per librdkafka poll; a queued seek or commit waits at most this.
+FETCH_WAIT_S = 0.02
+FETCH_BATCH = 1000
+# Records buffered before the fetch thread pauses its partitions.
+MAX_BUFFERED = 5000
+# How much longer than a session ``start`` waits for the group's first assignment.
+JOIN_MARGIN_S = 2.0
+_QUIET = {KafkaError._PARTITION_EOF, KafkaError._NO_OFFSET}
+_FAILING = {
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError.GROUP_AUTHORIZATION_FAILED,
+}
+
+
+class KafkaConsumer:
+    """A consumer-group member reading topics of a :class:`KafkaEventLog`."""
+
+    def __init__(
+        self,
+        owner: KafkaEventLog,
+        group_id: str,
+        topics: Sequence[str],
+        *,
+        member_id: str | None,
+        session_timeout_ms: int,
+        auto_offset_reset: Literal["earliest", "latest"],
+    ) -> None:
+        if isinstance(topics, str) or not topics:
+            raise InvalidRequestError("a consumer needs a non-empty list of topic names")
+        if session_timeout_ms < MIN_SESSION_TIMEOUT_MS:
+            raise InvalidRequestError(
+                f"session_timeout_ms must be >= {MIN_SESSION_TIMEOUT_MS}, got {session_timeout_ms}"
+            )
+        if auto_offset_reset not in ("earliest", "latest"):
+            raise InvalidRequestError(
+                f"auto_offset_reset must be 'earliest' or 'latest', got {auto_offset_reset!r}"
+            )
+        if member_id is not None and (not isinstance(member_id, str) or not member_id):
+            raise InvalidRequestError("member_id must be a non-empty str")
+        self._log = owner
+        self.group_id = check_group_name(group_id)
+        self.topics = sorted({check_topic_name(topic) for topic in topics})
+        self._member_id = member_id or (
+            f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        )
+        self.session_timeout_ms = session_timeout_ms
+        self.auto_offset_reset = auto_offset_reset
+        self._client: KafkaClient | None = None
+        self._thread: CallThread | None = None
+        self._fetcher: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._joined = threading.Event()
+        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        # Guards the buffer and the state below (held briefly, never across a request).
+        self._lock = threading.Lock()
+        self._buffer: deque[Record] = deque()
+        self._held: frozenset[TopicPartition] = frozenset()
+        self._positions: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        self._failure: ReelstackError | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._arrived: asyncio.Event | None = None
+        self._last_poll = time.monotonic()
+
+    @property
+    def member_id(self) -> str:
+        return self._member_id
+
+    def __repr__(self) -> str:
+        return f"KafkaConsumer(group={self.group_id!r}, member={self._member_id!r})"
+
+    def _config(self) -> dict[str, Any]:
+        session = self.session_timeout_ms
+        return {
+            **self._log.consumer_config(self.group_id, f"reelstack-{self._member_id}"),
+            "auto.offset.reset": self.auto_offset_reset,
+            "session.timeout.ms": session,
+            "max.poll.interval.ms": session,
+            # A member learns at its next heartbeat that another joined or left.
+            "heartbeat.interval.ms": max(1, min(3000, session // 10)),
+            "partition.assignment.strategy": "range",
+            "enable.partition.eof": False,
+        }
+
+    # -- joining and leaving -----------------------------------------------------------
+
+    async def start(self) -> None:
+        """Join the group: return once it gave this member its partitions (maybe none).
+
+        NotFoundError if a topic does not exist. If the group takes longer than
+        a session to admit this member, ``start`` returns and it joins later.
+        """
+        if self._client is not None:
+            return
+        for name in self.topics:
+            await self._log.topic(name)
+        thread = CallThread(f"kafka-member-{self._member_id}")
+        client = await thread.run(f"start {self!r}", KafkaClient, self._config())
+        await thread.run(
+            f"subscribe {self!r} to {', '.join(self.topics)}",
+            lambda: client.subscribe(
+                list(self.topics),
+                on_assign=self._on_assign,
+                on_revoke=self._on_revoke,
+                on_lost=self._on_revoke,
+            ),
+        )
+        self._client, self._thread = client, thread
+        self._loop, self._arrived = asyncio.get_running_loop(), asyncio.Event()
+        self._stopping.clear()
+        self._joined.clear()
+        self._last_poll = time.monotonic() + self.session_timeout_ms / 1000 + JOIN_MARGIN_S
+        self._fetcher = threading.Thread(
+            target=self._fetch, args=(client,), name=f"kafka-fetch-{self._member_id}", daemon=True
+        )
+        self._fetcher.start()
+        self._log.track(self)
+        await asyncio.to_thread(self._joined.wait, self.session_timeout_ms / 1000 + JOIN_MARGIN_S)
+        self._last_poll = time.monotonic()
+
+    async def stop(self) -> None:
+        """Leave the group: its partitions go to the other members at once."""
+        client, thread, fetcher = self._client, self._thread, self._fetcher
+        if client is None or thread is None:
+            return
+        self._client = self._thread = self._fetcher = None
+        self._log.untrack(self)
+        self._stopping.set()
+        try:
+            if fetcher is not None:
+                await asyncio.to_thread(fetcher.join)
+            # Calls queued while the fetch thread ended: made on the still open client.
+            await thread.run(f"finish the calls of {self!r}", self._run_commands)
+            await thread.run(f"leave consumer group {self.group_id!r}", client.close)
+        finally:
+            with self._lock:
+                self._held = frozenset()
+                self._positions.clear()
+                self._buffer.clear()
+            thread.shutdown()
+
+    def assignment(self) -> frozenset[TopicPartition]:
+        """The partitions this member holds now."""
+        return self._held
+
+    # -- the fetch thread --------------------------------------------------------------
+
+    def _fetch(self, client: KafkaClient) -> None:
+        """Poll librdkafka until stopped: records into the buffer, rebalances served."""
+        session_s = self.session_timeout_ms / 1000
+        paused = False
+        while not self._stopping.is_set():
+            self._run_commands()
+            if time.monotonic() - self._last_poll > session_s:
+                # The application stopped polling: so does this thread, and librdkafka
+                # leaves the group once its maximum poll interval has passed.
+                self._stopping.wait(FETCH_WAIT_S)
+                continue
+            try:
+                full = len(self._buffer) >= MAX_BUFFERED
+                if full != paused:
+                    (client.pause if full else client.resume)(client.assignment())
+                    paused = full
+                messages = client.consume(FETCH_BATCH, FETCH_WAIT_S)
+            except (KafkaException, RuntimeError) as exc:
+                if self._stopping.is_set():
+                    return
+                self._fail(UnavailableError(f"{self!r} failed polling: {exc}"))
+                return
+            if messages:
+                self._take_in(messages)
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            command()
+
+    def _take_in(self, messages: list[Message]) -> None:
+        records: list[Record] = []
+        for message in messages:
+            error = message.error()
+            if error is None:
+                records.append(_record(message))
+            elif error.code() not in _QUIET:
+                self._on_error(error)
+        if not records:
+            return
+        with self._lock:
+            held = self._held
+            # A record fetched before a rebalance took its partition away is not ours.
+            self._buffer.extend(r for r in records if TopicPartition(r.topic, r.partition) in held)
+        self._notify()
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.code() == KafkaError.INVALID_SESSION_TIMEOUT:
+            self._fail(
+                InvalidRequestError(
+                    f"{self!r}: the brokers refuse session_timeout_ms={self.session_timeout_ms} "
+                    "(below their group.min.session.timeout.ms)"
+                )
+            )
+        elif error.fatal() or error.code() in _FAILING:
+            self._fail(translate(error, f"poll consumer group {self.group_id!r}"))
+        else:
+            # Transient (a broker down, a leader moving): librdkafka retries by itself.
+            log.info("%r: %s", self, error.str())
+
+    def _fail(self, failure: ReelstackError) -> None:
+        self._failure = failure
+        self._notify()
+
+    def _notify(self) -> None:
+        loop, arrived = self._loop, self._arrived
+        if loop is not None and arrived is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(arrived.set)
+
+    # -- rebalance callbacks (on the fetch thread, or in close) --------------------------
+
+    def _on_assign(self, client: KafkaClient, partitions: list[KafkaPartition]) -> None:
+        if self.auto_offset_reset == "latest":
+            # Fix "latest" now, not when the first fetch resolves it: a record appended
+            # once this member shows the partition as its own must be read.
+            partitions = self._pin_latest(client, partitions)
+            client.assign(partitions)
+        gained = {TopicPartition(p.topic, p.partition) for p in partitions}
+        with self._lock:
+            for tp in gained:
+                self._positions.pop(tp, None)
+                self._committed.pop(tp, None)
+            self._held = self._held | gained
+        self._joined.set()
+        log.debug("%r now holds %s", self, _names(self._held))
+
+    def _pin_latest(
+        self, client: KafkaClient, partitions: list[KafkaPartition]
+    ) -> list[KafkaPartition]:
+        timeout = self._log.options.request_timeout_s
+        pinned = []
+        for tp in client.committed(partitions, timeout=timeout):
+            offset = tp.offset
+            if offset < 0:
+                _, offset = client.get_watermark_offsets(
+                    KafkaPartition(tp.topic, tp.partition), timeout=timeout, cached=False
+                )
+            pinned.append(KafkaPartition(tp.topic, tp.partition, offset))
+        return pinned
+
+    def _on_revoke(self, client: KafkaClient, partitions: list[KafkaPartition]) -> None:
+        lost = {TopicPartition(p.topic, p.partition) for p in partitions}
+        with self._lock:
+            self._held = self._held - lost
+            for tp in lost:
+                self._positions.pop(tp, None)
+            self._buffer = deque(
+                r for r in self._buffer if TopicPartition(r.topic, r.partition) not in lost
+            )
+        log.debug("%r gave up %s", self, _names(lost))
+
+    # -- the application's side ---------------------------------------------------------
+
+    def _running(self) -> tuple[KafkaClient, CallThread]:
+        if self._client is None or self._thread is None:
+            raise InvalidRequestError(f"{self!r} is not started: call start() first")
+        if self._failure is not None:
+            raise self._failure
+        return self._client, self._thread
+
+    async def poll(self, *, max_records: int = 500, timeout_s: float = 1.0) -> list[Record]:
+        """Heartbeat, rebalance if membership changed, and return the next records."""
+        client, _ = self._running()
+        if max_records < 1:
+            raise InvalidRequestError(f"max_records must be >= 1, got {max_records}")
+        arrived = self._arrived
+        assert arrived is not None
+        deadline = time.monotonic() + max(timeout_s, 0.0)
+        while True:
+            self._last_poll = time.monotonic()
+            arrived.clear()
+            records = self._take(max_records)
+            if self._failure is not None:
+                raise self._failure
+            remaining = deadline - time.monotonic()
+            if records or remaining <= 0 or self._client is not client:
+                return records
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), min(remaining, 1.0))
+
+    def _take(self, max_records: int) -> list[Record]:
+        with self._lock:
+            buffer = self._buffer
+            count = min(max_records, len(buffer))
+            if not count:
+                return []
+            records = [buffer.popleft() for _ in range(count)]
+            positions = self._positions
+            for record in records:
+                positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        return records
+
+    async def seek(self, tp: TopicPartition, offset: int) -> None:
+        """Read ``tp`` from ``offset`` at the next poll."""
+        if not isinstance(offset, int) or offset < 0:
+            raise InvalidRequestError(f"offset must be an int >= 0, got {offset!r}")
+        if tp not in self._held:
+            raise NotAssignedError(f"{self!r} does not hold {tp.topic}[{tp.partition}]")
+        client, _ = self._running()
+
+        def work() -> None:
+            client.seek(KafkaPartition(tp.topic, tp.partition, offset))
+            # Between two polls: no record of the old position is buffered after this.
+            with self._lock:
+                self._buffer = deque(
+                    r for r in self._buffer if TopicPartition(r.topic, r.partition) != tp
+                )
+                self._positions[tp] = offset
+
+        await self._on_fetch_thread(f"seek {tp.topic}[{tp.partition}] to {offset}", work)
+
+    async def _on_fetch_thread(self, doing: str, work: Callable[[], None]) -> None:
+        """Run ``work`` on the fetch thread between two polls; translate Kafka errors."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def command() -> None:
+            failure: Exception | None = None
+            try:
+                work()
+            except KafkaException as exc:
+                error = kafka_error(exc)
+                failure = translate(error, doing) if error is not None else exc
+            except ReelstackError as exc:
+                failure = exc
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle, done, failure)
+
+        self._commands.put(command)
+        await done
+
+    async def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        """Commit next-offsets (default: the position after the last polled records).
+
+        All or none: if the group no longer counts this member as the holder of
+        its partitions, nothing is committed, NotAssignedError is raised and the
+        partitions are dropped from ``assignment()`` until the group hands them
+        out again (from the committed offset).
+        """
+        client, _ = self._running()
+        todo: dict[TopicPartition, int] | None = None
+        if offsets is not None:
+            todo = dict(offsets)
+            for offset in todo.values():
+                if not isinstance(offset, int) or offset < 0:
+                    raise InvalidRequestError(f"offset must be an int >= 0, got {offset!r}")
+        await self._on_fetch_thread(
+            f"commit offsets of group {self.group_id!r}", lambda: self._commit(client, todo)
+        )
+
+    def _commit(self, client: KafkaClient, todo: dict[TopicPartition, int] | None) -> None:
+        with self._lock:
+            if todo is None:
+                todo = {
+                    tp: offset
+                    for tp, offset in self._positions.items()
+                    if tp in self._held and self._committed.get(tp) != offset
+                }
+            missing = [tp for tp in todo if tp not in self._held]
+        if missing:
+            raise NotAssignedError(f"{self!r} does not hold {_names(missing)}")
+        if not todo:
+            return
+        try:
+            client.commit(
+                offsets=[KafkaPartition(tp.topic, tp.partition, n) for tp, n in todo.items()],
+                asynchronous=False,
+            )
+        except KafkaException as exc:
+            self._refused(exc, todo)
+        with self._lock:
+            self._committed.update(todo)
+
+    def _refused(self, exc: KafkaException, todo: dict[TopicPartition, int]) -> None:
+        error = kafka_error(exc)
+        if error is None:
+            raise UnavailableError(f"{self!r} could not commit: {exc}") from exc
+        mapped = translate(error, f"{self!r} could not commit")
+        if not isinstance(mapped, NotAssignedError):
+            raise mapped from exc
+        with self._lock:
+            self._held = self._held - set(todo)
+            for tp in todo:
+                self._positions.pop(tp, None)
+        raise NotAssignedError(
+            f"{self!r} no longer holds {_names(list(todo))} ({error.name()}): another member "
+            "may be reading them; nothing was committed"
+        ) from exc
+
+
+def _settle(future: asyncio.Future[None], failure: Exception | None) -> None:
+    if future.done():
+        return
+    if failure is None:
+        future.set_result(None)
+    else:
+        future.set_exception(failure)
+
+
+def _record(message: Message) -> Record:
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    assert topic is not None and partition is not None and offset is not None
+    return make_record(
+        topic, partition, offset, message.key(), message.value() or b"", message.timestamp()[1]
+    )
+
+
+def _names(tps: Sequence[TopicPartition] | frozenset[TopicPartition] | set[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(tps)) or "nothing"
