@@ -187,8 +187,8 @@ class ResilientClient:
         """
         # The first attempt runs inline, in this one coroutine: every await
         # below it resumes through each frame above, so a call that succeeds
-        # first time pays for no helper coroutine. Anything else goes to
-        # _recover.
+        # first time pays for no second coroutine. Anything else goes to
+        # retry.recover.
         target = self.targets.get(service)
         if target is None:
             target = self.target(service)
