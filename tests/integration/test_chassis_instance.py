@@ -194,3 +194,17 @@ def test_sigterm_lets_the_in_flight_request_finish(spawn: Callable[..., Instance
     assert result.get("status") == 200, result
     assert json.loads(result["body"]) == {"slept_ms": 1500}
     assert "hello-test-1 stopped" in instance.output()
+
+
+def test_corrupt_store_file_exits_4_naming_the_file_and_keeps_it(
+    spawn: Callable[..., Instance], tmp_path: Path
+) -> None:
+    data = tmp_path / "home" / "data"
+    data.mkdir(parents=True)
+    garbage = b"this is not a database\x00" * 200
+    (data / "cache.db").write_bytes(garbage)
+    instance = spawn()
+    assert instance.process.wait(timeout=START_TIMEOUT_S) == 4
+    output = instance.output()
+    assert "cache.db" in output
+    assert (data / "cache.db").read_bytes() == garbage  # not silently recreated

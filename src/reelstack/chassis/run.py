@@ -129,7 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             chassis.stop_server = stop
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _ignore_signal)
-        uvicorn_server.run(sockets=[sock])
+        try:
+            uvicorn_server.run(sockets=[sock])
+        except SystemExit as exc:
+            # uvicorn exits 3 when the app's start-up fails; that is not a
+            # port in use (the socket is already ours), so report it by
+            # what went wrong instead.
+            log.error("%s stopped during start-up (uvicorn exit %s)", identity.instance, exc.code)
+            if chassis is not None and isinstance(chassis.fatal, ConfigError):
+                return _config_error(chassis.fatal)
+            return EXIT_FAILED
 
     if chassis is not None and chassis.fatal is not None:
         if isinstance(chassis.fatal, ConfigError):
