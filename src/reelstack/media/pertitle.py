@@ -1,0 +1,399 @@
+"""Per-title planning: trial encodes on sampled scenes, VMAF against the source, then a ladder.
+
+For a title, a few short scenes spread over it are cut into one lossless
+reference clip (at the source's size, at most ``vmaf_reference_height``).
+That clip is encoded with x264 at every trial height and CRF, each encode is
+scaled back to the reference size (bicubic) and scored with libvmaf, and the
+measured (size, bitrate, VMAF) points go to :func:`ladder.select_rungs`.
+
+The cost is (heights x CRFs) encodes and VMAF runs over ``samples x
+sample_s`` seconds of video; the ``media.trial_*`` and ``media.vmaf_*``
+settings trade accuracy for time. Savings against the fixed ladder at equal
+VMAF are estimated from the trials (:func:`estimate_savings`) or measured
+with real bitrate-targeted encodes of both ladders (:func:`measure_savings`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+
+from reelstack import settings as S
+from reelstack.config import Config
+from reelstack.media.ffmpeg.binaries import Binaries
+from reelstack.media.ffmpeg.commands import reference_argv, trial_encode_argv, vmaf_argv
+from reelstack.media.ffmpeg.options import (
+    Container,
+    SafeInput,
+    SampleSpan,
+    VideoEncode,
+    VmafOptions,
+)
+from reelstack.media.ffmpeg.runner import Limits, run
+from reelstack.media.ffmpeg.vmaf import read_vmaf_log
+from reelstack.media.ladder import (
+    LadderBounds,
+    LadderPlan,
+    Rung,
+    Savings,
+    TrialPoint,
+    fit_size,
+    fixed_plan,
+    monotone_curve,
+    savings_at_equal_vmaf,
+    select_rungs,
+    upper_hull,
+    vmaf_at_bitrate,
+)
+from reelstack.media.validate import ValidatedMedia
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float], None]
+_MAX_FPS = Fraction(60)
+_ESTIMATE_REACH = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class TrialConfig:
+    """How much trial work a title gets (the ``media.trial_*`` and ``media.vmaf_*`` settings)."""
+
+    heights: tuple[int, ...] = (240, 384, 480, 720, 1080)
+    crfs: tuple[int, ...] = (23, 29, 35)
+    samples: int = 3
+    sample_s: float = 2.0
+    preset: str = "veryfast"
+    vmaf_subsample: int = 2
+    reference_height: int = 1080
+    threads: int = 2
+    top_max_height: int = 1080
+
+    @classmethod
+    def from_config(cls, config: Config) -> TrialConfig:
+        """Read the trial settings."""
+        return cls(
+            heights=config.get(S.MEDIA_TRIAL_HEIGHTS),
+            crfs=config.get(S.MEDIA_TRIAL_CRFS),
+            samples=config.get(S.MEDIA_TRIAL_SAMPLES),
+            sample_s=config.get(S.MEDIA_TRIAL_SAMPLE_S),
+            preset=config.get(S.MEDIA_TRIAL_PRESET),
+            vmaf_subsample=config.get(S.MEDIA_VMAF_SUBSAMPLE),
+            reference_height=config.get(S.MEDIA_VMAF_REFERENCE_HEIGHT),
+            threads=config.get(S.MEDIA_THREADS),
+            top_max_height=config.get(S.MEDIA_TOP_MAX_HEIGHT),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TrialTiming:
+    """Wall-clock seconds one trial point took: its encode and its VMAF run."""
+
+    width: int
+    height: int
+    crf: float
+    encode_s: float
+    vmaf_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRun:
+    """What the trials of one title measured."""
+
+    points: tuple[TrialPoint, ...]
+    reference_size: tuple[int, int]
+    spans: tuple[SampleSpan, ...]
+    reference_s: float
+    """Seconds spent cutting the lossless reference clip."""
+    timings: tuple[TrialTiming, ...]
+
+
+def sample_spans(duration_s: float, samples: int, sample_s: float) -> tuple[SampleSpan, ...]:
+    """Spans of ``sample_s`` seconds spread evenly over the title (all of it when short)."""
+    if duration_s <= 0:
+        raise ValueError("duration must be positive")
+    if duration_s <= sample_s * (samples + 1):
+        return (SampleSpan(0.0, duration_s),)
+    spans = []
+    for i in range(samples):
+        centre = duration_s * (i + 1) / (samples + 1)
+        start = min(max(0.0, centre - sample_s / 2), duration_s - sample_s)
+        spans.append(SampleSpan(round(start, 3), sample_s))
+    return tuple(spans)
+
+
+def reference_size(width: int, height: int, reference_height: int) -> tuple[int, int]:
+    """Size VMAF is measured at: the source's, scaled down to ``reference_height`` if taller."""
+    return fit_size(width, height, reference_height)
+
+
+def trial_sizes(
+    width: int, height: int, heights: tuple[int, ...], top_max_height: int
+) -> list[tuple[int, int]]:
+    """Distinct trial sizes: each trial height fitted to the source, none above the top bound."""
+    sizes: list[tuple[int, int]] = []
+    for box in sorted(set(heights)):
+        if box > top_max_height:
+            continue
+        size = fit_size(width, height, box)
+        if size not in sizes:
+            sizes.append(size)
+    # A source between two trial heights (540p, say) is also tried at its own size.
+    own = fit_size(width, height, top_max_height)
+    if own not in sizes:
+        sizes.append(own)
+    return sizes
+
+
+def _reference_fps(media: ValidatedMedia) -> Fraction:
+    fps = media.video.fps or Fraction(30)
+    return min(fps, _MAX_FPS).limit_denominator(1001)
+
+
+class _Bench:
+    """The lossless reference clip of one title, and encodes measured against it."""
+
+    def __init__(
+        self,
+        media: ValidatedMedia,
+        *,
+        job_dir: Path,
+        binaries: Binaries,
+        config: TrialConfig,
+        limits: Limits,
+    ) -> None:
+        binaries.require_vmaf()
+        self.binaries, self.config, self.limits, self.job_dir = binaries, config, limits, job_dir
+        width, height = media.display_size
+        self.size = reference_size(width, height, config.reference_height)
+        self.spans = sample_spans(media.duration_s, config.samples, config.sample_s)
+        self.clip_s = sum(span.duration_s for span in self.spans)
+        self.fps = _reference_fps(media)
+        self.media = media
+        self.path = job_dir / "trial-reference.mkv"
+        self.reference = SafeInput(
+            self.path,
+            Container.MATROSKA,
+            ("h264",),
+            max_pixels=max(self.size[0] * self.size[1], 64),
+        )
+        self.vmaf_options = VmafOptions(n_threads=config.threads, n_subsample=config.vmaf_subsample)
+
+    def cut_reference(self, on_progress: Progress | None) -> float:
+        """Write the reference clip; return the seconds it took."""
+        started = time.monotonic()
+        argv = reference_argv(
+            self.binaries.ffmpeg,
+            self.media.source,
+            spans=self.spans,
+            width=self.size[0],
+            height=self.size[1],
+            fps=self.fps,
+            out=self.path,
+            threads=self.config.threads,
+        )
+        self._run(argv, on_progress)
+        return time.monotonic() - started
+
+    def _run(self, argv: list[str], on_progress: Progress | None) -> None:
+        run(
+            argv,
+            cwd=self.job_dir,
+            limits=self.limits,
+            progress=True,
+            duration_s=self.clip_s,
+            on_progress=on_progress,
+            threads=self.config.threads,
+        )
+
+    def measure(
+        self, enc: VideoEncode, name: str, on_progress: Progress | None = None
+    ) -> tuple[float, float, float, float]:
+        """Encode the reference with ``enc``; return kb/s, VMAF, encode and VMAF seconds."""
+        encoded = self.job_dir / f"{name}.mkv"
+        log_name = f"{name}.vmaf.json"
+        t0 = time.monotonic()
+        self._run(trial_encode_argv(self.binaries.ffmpeg, self.reference, enc, encoded), None)
+        t1 = time.monotonic()
+        distorted = SafeInput(
+            encoded, Container.MATROSKA, ("h264",), max_pixels=self.reference.max_pixels
+        )
+        argv = vmaf_argv(
+            self.binaries.ffmpeg,
+            distorted,
+            self.reference,
+            width=self.size[0],
+            height=self.size[1],
+            log_name=log_name,
+            options=self.vmaf_options,
+        )
+        self._run(argv, on_progress)
+        t2 = time.monotonic()
+        # Container overhead is counted too: about 1 % at the lowest trial bitrates.
+        kbps = encoded.stat().st_size * 8 / self.clip_s / 1000
+        score = read_vmaf_log(self.job_dir / log_name)
+        encoded.unlink()
+        (self.job_dir / log_name).unlink()
+        return kbps, score.mean, t1 - t0, t2 - t1
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def run_trials(
+    media: ValidatedMedia,
+    *,
+    job_dir: Path,
+    binaries: Binaries,
+    config: TrialConfig,
+    limits: Limits,
+    on_progress: Progress | None = None,
+) -> TrialRun:
+    """Run every trial encode of one title and measure its VMAF."""
+    bench = _Bench(media, job_dir=job_dir, binaries=binaries, config=config, limits=limits)
+    width, height = media.display_size
+    sizes = trial_sizes(width, height, config.heights, config.top_max_height)
+    steps = 1 + len(sizes) * len(config.crfs)
+    done = 0
+
+    def step(fraction: float) -> None:
+        if on_progress is not None:
+            on_progress(min(1.0, (done + fraction) / steps))
+
+    points: list[TrialPoint] = []
+    timings: list[TrialTiming] = []
+    try:
+        reference_s = bench.cut_reference(step)
+        done += 1
+        for trial_w, trial_h in sizes:
+            for crf in config.crfs:
+                enc = VideoEncode(
+                    width=trial_w,
+                    height=trial_h,
+                    crf=float(crf),
+                    preset=config.preset,
+                    threads=config.threads,
+                )
+                kbps, vmaf, encode_s, vmaf_s = bench.measure(
+                    enc, f"trial-{trial_w}x{trial_h}-crf{crf}", step
+                )
+                done += 1
+                points.append(TrialPoint(trial_w, trial_h, round(kbps, 1), round(vmaf, 3), crf))
+                timings.append(TrialTiming(trial_w, trial_h, crf, encode_s, vmaf_s))
+    finally:
+        bench.close()
+    return TrialRun(tuple(points), bench.size, bench.spans, reference_s, tuple(timings))
+
+
+def plan_ladder(
+    media: ValidatedMedia,
+    *,
+    mode: str,
+    job_dir: Path,
+    binaries: Binaries,
+    trial_config: TrialConfig,
+    bounds: LadderBounds,
+    limits: Limits,
+    on_progress: Progress | None = None,
+) -> LadderPlan:
+    """Plan the ladder of a validated title: ``fixed``, or ``pertitle`` from trial encodes.
+
+    Without libvmaf (the system ffmpeg) a per-title request falls back to the
+    fixed ladder, and the plan's note says why.
+    """
+    width, height = media.display_size
+    if mode == "fixed":
+        return fixed_plan(width, height, top_max_height=bounds.top_max_height)
+    if mode != "pertitle":
+        raise ValueError(f"unknown ladder mode {mode!r}")
+    if not binaries.has_vmaf:
+        log.warning("ffmpeg %s has no libvmaf: using the fixed ladder", binaries.ffmpeg)
+        plan = fixed_plan(width, height, top_max_height=bounds.top_max_height)
+        return LadderPlan(
+            plan.mode, plan.rungs, width, height, note="per-title asked, but ffmpeg lacks libvmaf"
+        )
+    trials = run_trials(
+        media,
+        job_dir=job_dir,
+        binaries=binaries,
+        config=trial_config,
+        limits=limits,
+        on_progress=on_progress,
+    )
+    return select_rungs(trials.points, bounds, source_width=width, source_height=height)
+
+
+def estimate_savings(plan: LadderPlan, fixed: LadderPlan) -> Savings:
+    """Savings of a per-title plan over the fixed ladder, estimated from its trial points.
+
+    Each fixed rung's VMAF is read off the trial curve of its own size (so only
+    sizes that were trialled count), extended up to twice past its measured
+    bitrates (which overstates the fixed rung's VMAF, so understates savings);
+    the per-title side is the upper hull of all trials. Trials are CRF encodes,
+    more efficient than the bitrate-targeted encodes the fixed ladder implies:
+    :func:`measure_savings` encodes both ladders the same way and is the
+    figure to report.
+    """
+    by_size: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for point in plan.trials:
+        by_size.setdefault((point.width, point.height), []).append((point.bitrate_kbps, point.vmaf))
+    fixed_points: list[tuple[float, float]] = []
+    unknown = 0
+    for rung in fixed.rungs:
+        curve = monotone_curve(by_size.get((rung.width, rung.height), []))
+        vmaf = vmaf_at_bitrate(curve, rung.bitrate_kbps, reach=_ESTIMATE_REACH)
+        if vmaf is None:
+            unknown += 1
+        else:
+            fixed_points.append((rung.bitrate_kbps, vmaf))
+    hull = [(p.bitrate_kbps, p.vmaf) for p in upper_hull(plan.trials)]
+    result = savings_at_equal_vmaf(fixed_points, hull)
+    return Savings(result.rungs, result.skipped + unknown, result.bd_saving)
+
+
+def measure_savings(
+    media: ValidatedMedia,
+    plan: LadderPlan,
+    fixed: LadderPlan,
+    *,
+    job_dir: Path,
+    binaries: Binaries,
+    config: TrialConfig,
+    limits: Limits,
+) -> tuple[Savings, LadderPlan, LadderPlan]:
+    """Encode both ladders' rungs on the sampled scenes at their bitrates and compare.
+
+    Both sides are single-pass bitrate-targeted x264 encodes with the trial
+    preset, scored with the same VMAF setup. Returns the savings and both
+    plans with each rung's measured VMAF filled in.
+    """
+    bench = _Bench(media, job_dir=job_dir, binaries=binaries, config=config, limits=limits)
+    measured: list[LadderPlan] = []
+    try:
+        bench.cut_reference(None)
+        for ladder in (fixed, plan):
+            rungs = []
+            for i, rung in enumerate(ladder.rungs):
+                enc = VideoEncode(
+                    width=rung.width,
+                    height=rung.height,
+                    bitrate_kbps=rung.bitrate_kbps,
+                    maxrate_kbps=round(rung.bitrate_kbps * 1.5),
+                    bufsize_kbps=rung.bitrate_kbps * 2,
+                    preset=config.preset,
+                    threads=config.threads,
+                )
+                kbps, vmaf, _, _ = bench.measure(enc, f"{ladder.mode}-{i}")
+                rungs.append(Rung(rung.width, rung.height, round(kbps), round(vmaf, 2)))
+            measured.append(replace(ladder, rungs=tuple(rungs)))
+    finally:
+        bench.close()
+    fixed_m, plan_m = measured
+    savings = savings_at_equal_vmaf(
+        [(r.bitrate_kbps, r.vmaf or 0.0) for r in fixed_m.rungs],
+        [(r.bitrate_kbps, r.vmaf or 0.0) for r in plan_m.rungs],
+    )
+    return savings, plan_m, fixed_m
