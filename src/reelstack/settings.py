@@ -605,6 +605,24 @@ CLUSTER_SPARES = add(
     )
 )
 
+
+def _parse_ports(raw: str) -> tuple[int, ...]:
+    ports = tuple(parse_int(0, 65535)(part.strip()) for part in raw.split(",") if part.strip())
+    if not ports:
+        raise ValueError("expected at least one port")
+    return ports
+
+
+CLUSTER_REGISTRY_PORTS = add(
+    Setting(
+        "cluster.registry_ports",
+        _parse_ports,
+        "8761,8762",
+        "Fixed ports of the registry's instances, one per instance in order (0: a free port"
+        " chosen when the cluster starts); every instance is told these addresses.",
+    )
+)
+
 # -- media pipeline (issue [4]) ---------------------------------------------------
 # Limits and allow-lists every upload is validated against before any work,
 # resource limits of each ffmpeg run, and how the encoding ladder is planned.

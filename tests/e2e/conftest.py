@@ -27,6 +27,8 @@ class Cluster:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("REELSTACK_")}
         # The control API on a free port chosen by the OS: never a fixed port in tests.
         self.env["REELSTACK_CLUSTER_CONTROL_PORT"] = "0"
+        self.env["REELSTACK_CLUSTER_REGISTRY_PORTS"] = "0,0"
+        self.env["REELSTACK_GATEWAY_PORT"] = "0"
         self.up_elapsed_s = 0.0
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -30,7 +30,7 @@ from reelstack.cluster import procs, statefile
 from reelstack.cluster.api import create_app
 from reelstack.cluster.health import HttpHealthCheck
 from reelstack.cluster.instance import Launcher
-from reelstack.cluster.model import State
+from reelstack.cluster.model import State, zone_of
 from reelstack.cluster.spares import SparePool
 from reelstack.cluster.statefile import SupervisorLock, SupervisorRecord
 from reelstack.cluster.supervisor import ClusterPlan, Supervisor
@@ -46,6 +46,13 @@ EXIT_CONFIG = 2
 EXIT_PORT_IN_USE = 3
 
 INSTANCE_COMMAND = (sys.executable, "-m", procs.INSTANCE_MODULE)
+REGISTRY = "registry"
+LOCAL_INTERVALS = {
+    settings.EUREKA_RENEWAL_INTERVAL_S: "5",
+    settings.EUREKA_LEASE_DURATION_S: "15",
+    settings.EUREKA_FETCH_INTERVAL_S: "2",
+    settings.REGISTRY_EVICTION_INTERVAL_S: "5",
+}
 # How long leftovers of a dead supervisor get to drain before SIGKILL.
 LEFTOVER_GRACE_S = 5.0
 
@@ -74,6 +81,41 @@ def stop_leftovers(home: Path) -> list[int]:
     return stopped
 
 
+def registry_ports(config: Config, plan: ClusterPlan) -> dict[tuple[str, int], int]:
+    """Return the fixed port of each registry instance; a 0 becomes a free port now."""
+    count = plan.services.get(REGISTRY, 0)
+    if count == 0:
+        return {}
+    configured: tuple[int, ...] = config.get(settings.CLUSTER_REGISTRY_PORTS)
+    ports: dict[tuple[str, int], int] = {}
+    for slot in range(count):
+        port = configured[slot] if slot < len(configured) else 0
+        ports[(REGISTRY, slot)] = port or procs.free_port("127.0.0.1")
+    return ports
+
+
+def mesh_env(
+    config: Config, plan: ClusterPlan, fixed: dict[tuple[str, int], int]
+) -> dict[str, str]:
+    """Return what every instance needs to find the registry (Eureka's service URLs).
+
+    Intervals shorter than Eureka's 30 s make a laptop cluster notice a
+    new or gone instance in seconds; a value set by the user wins.
+    """
+    registries = sorted((slot, port) for (service, slot), port in fixed.items())
+    if not registries:
+        return {}
+    urls = ",".join(
+        f"{zone_of(slot, plan.zones)[0]}=http://127.0.0.1:{port}/eureka"
+        for slot, port in registries
+    )
+    env = {settings.EUREKA_URLS.env: urls}
+    for setting, value in LOCAL_INTERVALS.items():
+        if config.resolved(setting).source == "default":
+            env[setting.env] = value
+    return env
+
+
 async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.socket) -> int:
     """Run the supervisor and its control API until asked to stop."""
     loop = asyncio.get_running_loop()
@@ -86,15 +128,19 @@ async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.sock
         started_at=time.time(),
         home=str(home),
     )
+    fixed = registry_ports(config, plan)
     async with HttpHealthCheck.new_session() as session:
         launcher = Launcher(
             command=INSTANCE_COMMAND,
             # Instances inherit this process' environment (PATH, the
-            # interpreter's settings, REELSTACK_*), then get their own identity.
-            env=dict(os.environ),
+            # interpreter's settings, REELSTACK_*), then get their own
+            # identity and the registry's address.
+            env={**os.environ, **mesh_env(config, plan, fixed)},
             home=home,
             health=HttpHealthCheck(session),
             grace_s=config.get(settings.SHUTDOWN_GRACE_S),
+            fixed_ports=fixed,
+            primary_version=plan.primary_version,
         )
         spares = SparePool(env=launcher.env, home=home, size=config.get(settings.CLUSTER_SPARES))
         launcher.spares = spares

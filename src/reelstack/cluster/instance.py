@@ -71,6 +71,16 @@ class Launcher:
     up_health_interval_s: float = 0.5
     on_change: Callable[[], None] = field(default=lambda: None)
     spares: SparePool | None = None
+    # (service, slot) -> the port that instance always listens on: services
+    # others find by address rather than through the registry (the registry).
+    fixed_ports: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    primary_version: str = ""
+
+    def fixed_port(self, spec: InstanceSpec) -> int | None:
+        """Return the port ``spec``'s instance must use, if it has one."""
+        if spec.version != self.primary_version:
+            return None
+        return self.fixed_ports.get((spec.service, spec.slot))
 
     def instance_env(self, spec: InstanceSpec, port: int) -> dict[str, str]:
         """Return the environment of an instance: it is configured by nothing else."""
@@ -204,6 +214,9 @@ class ManagedInstance:
     # -- the run loop ------------------------------------------------------------
 
     def _choose_port(self) -> int:
+        fixed = self.launcher.fixed_port(self.spec)
+        if fixed is not None:
+            return fixed
         # The same port as before when it is free: clients that remember the
         # address find the replacement.
         if self.port is not None and procs.port_is_free(self.port, self.launcher.host):
@@ -285,15 +298,19 @@ class ManagedInstance:
             uptime = time.monotonic() - spawned
             # uvicorn also exits 3 when the app fails to start: only a port
             # someone else now holds is a port race.
-            port_race = returncode == EXIT_PORT_IN_USE and not procs.port_is_free(
+            taken = returncode == EXIT_PORT_IN_USE and not procs.port_is_free(
                 port, self.launcher.host
             )
+            # A fixed port is never swapped for another: wait (backoff) for it.
+            port_race = taken and self.launcher.fixed_port(self.spec) is None
             self.process = None
             self.ref = None
             self.state = State.DOWN
             self.last_exit = returncode
             self.reason = describe_exit(returncode)
-            if returncode == EXIT_PORT_IN_USE and not port_race:
+            if taken and not port_race:
+                self.reason = f"its fixed port {port} is taken by another process"
+            elif returncode == EXIT_PORT_IN_USE and not port_race:
                 self.reason = f"exited with code {returncode} (start-up failed)"
             self.launcher.on_change()
             on_purpose, self._killed_on_purpose = self._killed_on_purpose, False
