@@ -142,51 +142,49 @@ class Servers:
         The timeout counts from when a connection is free, so a queue of calls
         in this process does not make a healthy server look failing.
         """
+        if server.failing_until and server.failing_until > time.monotonic():
+            raise self._skipped(server)
         async with server.gate:
-            return await self._call(server, op, what)
-
-    async def _call(self, server: Server, op: Callable[[Client], Awaitable[T]], what: str) -> T:
-        started = time.monotonic()
-        if server.failing_until and server.failing_until > started:
-            raise UnavailableError(
-                f"memcached {server.address} is failing ({server.last_error}); "
-                f"not trying again for up to {self.down_s:g}s"
-            )
-        client = server.client
-        task = asyncio.current_task()
-        if task is None or task in self._deadlines:
-            raise RuntimeError("memcached calls run one at a time in a task")
-        cancelling = task.cancelling()
-        self._deadlines[task] = started + self.timeout_s
-        if self._watchdog is None:
-            self._watchdog = asyncio.get_running_loop().create_task(self._watch())
-        try:
-            result = await op(client)
-        except asyncio.CancelledError:
-            # The connection may hold half a reply: never use this client again.
-            self._retire(server, client)
-            if task in self._cut and task.uncancel() <= cancelling:
-                reason = f"no answer to {what} within {self.timeout_s * 1000:g} ms"
-                raise UnavailableError(self._failed(server, reason)) from None
-            raise
-        except aiomcache.ClientException as exc:
-            text = str(exc)
-            if "object too large" in text:
-                raise RecordTooLargeError(
-                    f"memcached {server.address} refused {what}: the value is over its item "
-                    "size limit"
-                ) from None
-            # A reply we do not understand leaves the connection's place in the
-            # stream unknown; aiomcache closes it.
-            raise UnavailableError(f"memcached {server.address}: {what} failed: {text}") from exc
-        except (OSError, EOFError, ValueError) as exc:
-            # OSError: refused, reset, unreachable; EOFError: closed mid-reply;
-            # ValueError: a reply line longer than the stream allows.
-            reason = f"{what}: {type(exc).__name__}: {exc}"
-            raise UnavailableError(self._failed(server, reason)) from exc
-        finally:
-            del self._deadlines[task]
-            self._cut.discard(task)
+            started = time.monotonic()
+            if server.failing_until and server.failing_until > started:
+                raise self._skipped(server)
+            client = server.client
+            task = asyncio.current_task()
+            if task is None or task in self._deadlines:
+                raise RuntimeError("memcached calls run one at a time in a task")
+            cancelling = task.cancelling()
+            self._deadlines[task] = started + self.timeout_s
+            if self._watchdog is None:
+                self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+            try:
+                result = await op(client)
+            except asyncio.CancelledError:
+                # The connection may hold half a reply: never use this client again.
+                self._retire(server, client)
+                if task in self._cut and task.uncancel() <= cancelling:
+                    reason = f"no answer to {what} within {self.timeout_s * 1000:g} ms"
+                    raise UnavailableError(self._failed(server, reason)) from None
+                raise
+            except aiomcache.ClientException as exc:
+                text = str(exc)
+                if "object too large" in text:
+                    raise RecordTooLargeError(
+                        f"memcached {server.address} refused {what}: the value is over its item "
+                        "size limit"
+                    ) from None
+                # A reply we do not understand leaves the connection's place in the
+                # stream unknown; aiomcache closes it.
+                raise UnavailableError(
+                    f"memcached {server.address}: {what} failed: {text}"
+                ) from exc
+            except (OSError, EOFError, ValueError) as exc:
+                # OSError: refused, reset, unreachable; EOFError: closed mid-reply;
+                # ValueError: a reply line longer than the stream allows.
+                reason = f"{what}: {type(exc).__name__}: {exc}"
+                raise UnavailableError(self._failed(server, reason)) from exc
+            finally:
+                del self._deadlines[task]
+                self._cut.discard(task)
         # Only a call begun after the last failure proves the server is back.
         if server.failing_until and started > server.failed_at:
             log.info("memcached %s answers again", server.address)
@@ -205,6 +203,12 @@ class Servers:
                         task.cancel()
         finally:
             self._watchdog = None
+
+    def _skipped(self, server: Server) -> UnavailableError:
+        return UnavailableError(
+            f"memcached {server.address} is failing ({server.last_error}); "
+            f"not trying again for up to {self.down_s:g}s"
+        )
 
     def _failed(self, server: Server, reason: str) -> str:
         if not server.failing_until:
