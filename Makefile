@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup web demo up down status test engines-up engines-down lint typecheck unit bench bench-tools clean
+.PHONY: setup system-packages web demo up down status test engines-up engines-down lint typecheck unit bench bench-tools clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -33,7 +33,12 @@ web/dist/index.html: web/node_modules/.installed $(shell find web/src web/index.
 
 web: web/dist/index.html
 
-setup: $(VENV)/.installed web
+# ffprobe (Debian's ffmpeg package): the bundled ffmpeg in imageio-ffmpeg has
+# no ffprobe next to it.
+system-packages:
+	@command -v ffprobe >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null; }
+
+setup: $(VENV)/.installed web system-packages
 
 ## make demo: install, start the local cluster with demo content, print where it is
 demo: setup
