@@ -216,6 +216,7 @@ def test_from_url_names_what_is_wrong(tmp_path: Path) -> None:
         ("memcached://a=h:1;a=h:2", "named twice"),
         ("memcached://a=h:1?colour=red", "colour"),
         ("memcached://", "no servers"),
+        ("memcached://a=h:1?item_bytes=100", "1024"),
     ]:
         with pytest.raises(ConfigError, match=reason):
             memcached.from_url(url, config)

@@ -102,6 +102,8 @@ class MemcachedCache:
             raise ValueError("every zone needs at least one server")
         if timeout_s <= 0 or down_s < 0 or pool_size <= 0 or max_value_bytes <= 0:
             raise ValueError("timeout_s, pool_size and max_value_bytes must be > 0, down_s >= 0")
+        if item_bytes is not None and item_bytes < 1024:
+            raise ValueError(f"item_bytes is {item_bytes}; memcached items hold at least 1024")
         self.zone = zone
         self.max_value_bytes = max_value_bytes
         self.default_ttl_s = default_ttl_s
@@ -114,7 +116,7 @@ class MemcachedCache:
         local = [z for z in self._zones if z.name == zone]
         self._read_order = local + [z for z in self._zones if z.name != zone]
         self._write_only: frozenset[str] = frozenset(write_only_zones)
-        self._chunk_bytes = (item_bytes or DEFAULT_ITEM_BYTES) - ITEM_OVERHEAD
+        self._chunk_bytes = _chunk_size(item_bytes or DEFAULT_ITEM_BYTES)
 
     @property
     def write_only_zones(self) -> frozenset[str]:
@@ -159,7 +161,7 @@ class MemcachedCache:
             # The smallest limit, so every chunk fits on every server.
             limits = [limit for limit in map(_item_limit, answers) if limit]
             self.item_bytes = min(limits) if limits else DEFAULT_ITEM_BYTES
-        self._chunk_bytes = self.item_bytes - ITEM_OVERHEAD
+        self._chunk_bytes = _chunk_size(self.item_bytes)
 
     async def close(self) -> None:
         await self._servers.close(self._all_servers)
@@ -357,6 +359,11 @@ async def _all(calls: Iterable[Awaitable[Any]]) -> None:
             raise result
 
 
+def _chunk_size(item_bytes: int) -> int:
+    """The most bytes of a value one item holds beside its key and header."""
+    return max(item_bytes - ITEM_OVERHEAD, item_bytes // 2)
+
+
 def _item_limit(stats: dict[bytes, bytes | None]) -> int:
     raw = stats.get(b"item_size_max")
     return int(raw) if raw and raw.isdigit() else 0
@@ -373,16 +380,19 @@ def from_url(url: str, config: Config) -> MemcachedCache:
     known = {"timeout_ms", "down_ms", "pool_size", "max_value_bytes", "item_bytes"}
     options = url_options(url, config, settings.CACHE_URL, known)
     write_only: frozenset[str] = config.get(settings.CACHE_WRITE_ONLY_ZONES)
-    cache = MemcachedCache(
-        zones,
-        zone=zone,
-        write_only_zones=write_only,
-        timeout_s=options.get("timeout_ms", DEFAULT_TIMEOUT_S * 1000) / 1000,
-        down_s=options.get("down_ms", DEFAULT_DOWN_S * 1000) / 1000,
-        pool_size=options.get("pool_size", DEFAULT_POOL_SIZE),
-        max_value_bytes=options.get("max_value_bytes", DEFAULT_MAX_VALUE_BYTES),
-        item_bytes=options.get("item_bytes"),
-    )
+    try:
+        cache = MemcachedCache(
+            zones,
+            zone=zone,
+            write_only_zones=write_only,
+            timeout_s=options.get("timeout_ms", DEFAULT_TIMEOUT_S * 1000) / 1000,
+            down_s=options.get("down_ms", DEFAULT_DOWN_S * 1000) / 1000,
+            pool_size=options.get("pool_size", DEFAULT_POOL_SIZE),
+            max_value_bytes=options.get("max_value_bytes", DEFAULT_MAX_VALUE_BYTES),
+            item_bytes=options.get("item_bytes"),
+        )
+    except ValueError as exc:
+        raise ConfigError(settings.CACHE_URL.key, url, source, str(exc)) from None
 
     def follow(key: str, value: Any) -> None:
         if key == settings.CACHE_WRITE_ONLY_ZONES.key:
