@@ -21,5 +21,6 @@ SERVICES: dict[str, ServiceSpec] = {
     for spec in (
         ServiceSpec("registry", "reelstack.registry.app:create_app"),
         ServiceSpec("hello", "reelstack.hello.app:create_app"),
+        ServiceSpec("gateway", "reelstack.gateway.app:create_app"),
     )
 }

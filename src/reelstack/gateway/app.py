@@ -1,0 +1,259 @@
+"""The gateway service's app: ``create_app(config)``.
+
+It builds the chassis app (``/health``, ``/ready``, ``/metrics``, runtime
+properties, the lifespan), the filter chain and its endpoints, and returns
+the :class:`~reelstack.gateway.asgi.GatewayApp` wrapping both. Where the
+instances of a service are comes from ``gateway.instances`` when set, else
+from the chassis' registry client (``eureka.urls``).
+
+Filters, in order: inbound ``debug`` (1), ``route`` (0 — first of all, it
+picks the endpoint), ``strip_identity`` (5), ``body_limit`` (10),
+``ratelimit_address`` (30), ``auth`` (40), ``ratelimit_account`` (50),
+``fault`` (60); outbound ``request_id`` (0), ``passport_header`` (90).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reelstack import settings
+from reelstack.chassis.app import chassis_of, create_service_app
+from reelstack.chassis.discovery import Discovery, InstanceInfo
+from reelstack.chassis.resilience import ResilientClient
+from reelstack.chassis.resilience.options import Overrides
+from reelstack.chassis.state import Chassis
+from reelstack.config import Config
+from reelstack.errors import ConfigError
+from reelstack.gateway.asgi import GatewayApp
+from reelstack.gateway.auth import TokenVerifier, load_configured_jwks
+from reelstack.gateway.chain import Gateway
+from reelstack.gateway.faults import FaultInjector
+from reelstack.gateway.filters import Filter
+from reelstack.gateway.filters.auth import AuthFilter
+from reelstack.gateway.filters.debug import DebugRequestFilter, PassportHeaderFilter
+from reelstack.gateway.filters.faults import FaultFilter
+from reelstack.gateway.filters.identity import StripIdentityHeadersFilter
+from reelstack.gateway.filters.limits import BodyLimitFilter
+from reelstack.gateway.filters.ratelimit import RateLimitFilter
+from reelstack.gateway.filters.request_id import RequestIdFilter
+from reelstack.gateway.filters.routing import RoutingFilter
+from reelstack.gateway.instances import StaticInstance
+from reelstack.gateway.jwks import JwksFetcher
+from reelstack.gateway.metrics import GatewayCollector, GatewayStats
+from reelstack.gateway.models import Route
+from reelstack.gateway.passport import PassportLog
+from reelstack.gateway.proxy import ProxyEndpoint
+from reelstack.gateway.ratelimit import TokenBuckets
+from reelstack.gateway.routes import RouteTable
+from reelstack.gateway.static import StaticEndpoint
+from reelstack.gateway.upstream import Pools
+
+log = logging.getLogger(__name__)
+
+SWEEP_S = 1.0
+
+
+class _LateDiscovery:
+    """Discovery that asks the chassis' registry client, which exists once the app is built."""
+
+    def __init__(self) -> None:
+        self.chassis: Chassis | None = None
+
+    def instances(self, service: str) -> Sequence[InstanceInfo]:
+        discovery: Discovery | None = getattr(self.chassis, "discovery", None)
+        return discovery.instances(service) if discovery is not None else ()
+
+
+class FixedDiscovery:
+    """The instances of ``gateway.instances``, answered without building a list per call."""
+
+    def __init__(self, entries: tuple[StaticInstance, ...]) -> None:
+        by_service: dict[str, list[InstanceInfo]] = {}
+        for e in entries:
+            instance = InstanceInfo(
+                service=e.service,
+                instance_id=f"{e.service}-{e.zone}-{e.port}",
+                host=e.host,
+                port=e.port,
+                zone=e.zone,
+            )
+            by_service.setdefault(e.service, []).append(instance)
+        self.by_service = {name: tuple(found) for name, found in by_service.items()}
+
+    def instances(self, service: str) -> Sequence[InstanceInfo]:
+        return self.by_service.get(service, ())
+
+
+def create_app(config: Config, *, discovery: Discovery | None = None) -> GatewayApp:
+    """Return the gateway's ASGI app (``discovery`` replaces the configured one, for tests)."""
+    routes: tuple[Route, ...] = config.get(settings.GATEWAY_ROUTES)
+    table = RouteTable(routes)
+    static_instances: tuple[StaticInstance, ...] = config.get(settings.GATEWAY_INSTANCES)
+    late: _LateDiscovery | None = None
+    if discovery is None:
+        if static_instances:
+            discovery = FixedDiscovery(static_instances)
+        else:
+            discovery = late = _LateDiscovery()
+    try:
+        configured_keys = load_configured_jwks(config.get(settings.GATEWAY_AUTH_JWKS))
+    except ValueError as exc:
+        resolved = config.resolved(settings.GATEWAY_AUTH_JWKS)
+        raise ConfigError(resolved.key, "(key set)", resolved.source, str(exc)) from None
+    verifier = TokenVerifier(
+        configured=configured_keys,
+        issuer=config.get(settings.GATEWAY_AUTH_ISSUER),
+        audience=config.get(settings.GATEWAY_AUTH_AUDIENCE),
+        leeway_s=config.get(settings.GATEWAY_AUTH_LEEWAY_S),
+    )
+    pools = Pools(idle_s=config.get(settings.GATEWAY_UPSTREAM_IDLE_S))
+    background: list[asyncio.Task[None]] = []
+    fetcher: JwksFetcher | None = None
+
+    async def start(chassis: Chassis) -> None:
+        background.append(asyncio.get_running_loop().create_task(_sweep(pools, buckets)))
+        if fetcher is not None:
+            fetcher.start()
+
+    async def stop(chassis: Chassis) -> None:
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if fetcher is not None:
+            await fetcher.stop()
+        pools.close()
+        access_log.flush()
+
+    access_log = PassportLog()
+    chassis_app = create_service_app(
+        config,
+        service="gateway",
+        access_log=access_log,
+        on_startup=[start],
+        on_shutdown=[stop],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    chassis = chassis_of(chassis_app)
+    if late is not None:
+        late.chassis = chassis
+        if getattr(chassis, "discovery", None) is None:
+            log.warning(
+                "the gateway has no way to find services: set gateway.instances or eureka.urls"
+            )
+    jwks_url = config.get(settings.GATEWAY_AUTH_JWKS_URL)
+    if jwks_url:
+        fetcher = JwksFetcher(
+            verifier,
+            jwks_url,
+            discovery=discovery,
+            zone=chassis.identity.zone,
+            refresh_s=config.get(settings.GATEWAY_AUTH_JWKS_REFRESH_S),
+        )
+    # The gateway's calls go through the same per-service layers as the
+    # resilient client (client.* settings, followed live), with two of them
+    # set for the front door: its own bulkhead size and a quicker skip.
+    overrides: dict[str, Overrides] = {
+        service: {
+            "max_concurrent": config.get(settings.GATEWAY_MAX_CONCURRENT),
+            "availability_failures": config.get(settings.GATEWAY_SKIP_AFTER_FAILURES),
+        }
+        for service in table.services()
+    }
+    client = ResilientClient.for_chassis(chassis, discovery, overrides=overrides)
+    proxy = ProxyEndpoint(
+        discovery=discovery,
+        client=client,
+        pools=pools,
+        timeout_s=config.get(settings.GATEWAY_TIMEOUT_S),
+    )
+    static_root = Path(config.get(settings.GATEWAY_STATIC_DIR))
+    static: StaticEndpoint | None = StaticEndpoint(static_root)
+    if static is not None and not static.available():
+        log.info("no web app in %s: only API routes are served", static_root)
+        static = None
+    buckets = {
+        "address": TokenBuckets(
+            config.get(settings.GATEWAY_RATELIMIT_ADDRESS_RPS),
+            config.get(settings.GATEWAY_RATELIMIT_ADDRESS_BURST),
+        ),
+        "account": TokenBuckets(
+            config.get(settings.GATEWAY_RATELIMIT_ACCOUNT_RPS),
+            config.get(settings.GATEWAY_RATELIMIT_ACCOUNT_BURST),
+        ),
+    }
+    injector = FaultInjector(
+        header_enabled=config.get(settings.GATEWAY_FAULTS_HEADER),
+        rules=config.get(settings.GATEWAY_FAULTS_ROUTES),
+    )
+    limit_address = RateLimitFilter(buckets["address"], scope="address", order=30)
+    limit_account = RateLimitFilter(buckets["account"], scope="account", order=50)
+    auth = AuthFilter(verifier, fetcher)
+    faults = FaultFilter(injector)
+    filters: list[Filter] = [
+        RoutingFilter(
+            table,
+            proxy=proxy,
+            static=static,
+            api_prefix=config.get(settings.GATEWAY_API_PREFIX),
+        ),
+        DebugRequestFilter(config.property(settings.GATEWAY_DEBUG_HEADER)),
+        StripIdentityHeadersFilter(),
+        BodyLimitFilter(config.property(settings.GATEWAY_MAX_BODY_BYTES)),
+        limit_address,
+        auth,
+        limit_account,
+        faults,
+        RequestIdFilter(),
+        PassportHeaderFilter(),
+    ]
+    stats = GatewayStats()
+    gateway = Gateway(filters, metrics=chassis.metrics, access_log=access_log, stats=stats)
+    chassis.metrics.registry.register(
+        GatewayCollector(
+            stats,
+            rate_limited=lambda: {
+                "address": limit_address.limited,
+                "account": limit_account.limited,
+            },
+            auth_failures=lambda: auth.failures,
+            faults_injected=lambda: faults.injected,
+        )
+    )
+
+    def on_change(key: str, value: Any) -> None:
+        if key == settings.GATEWAY_TIMEOUT_S.key:
+            proxy.timeout_s = value
+        elif key.startswith("gateway.ratelimit."):
+            for scope, limiter in buckets.items():
+                limiter.configure(
+                    config.get(f"gateway.ratelimit.{scope}_rps"),
+                    config.get(f"gateway.ratelimit.{scope}_burst"),
+                )
+        elif key == settings.GATEWAY_FAULTS_HEADER.key:
+            injector.header_enabled = value
+        elif key == settings.GATEWAY_FAULTS_ROUTES.key:
+            injector.rules = dict(value)
+
+    config.on_change(on_change)
+    return GatewayApp(
+        chassis_app, gateway, max_header_bytes=config.property(settings.GATEWAY_MAX_HEADER_BYTES)
+    )
+
+
+async def _sweep(pools: Pools, buckets: dict[str, TokenBuckets]) -> None:
+    """Close idle connections past their time and forget full rate-limit buckets."""
+    while True:
+        await asyncio.sleep(SWEEP_S)
+        pools.sweep()
+        now = time.monotonic()  # the clock the rate-limit filters use
+        for limiter in buckets.values():
+            limiter.sweep(now)

@@ -1,0 +1,93 @@
+"""Authentication (inbound): a bearer token on every route that is not public.
+
+A valid token's account and profile go to the service as ``X-Account-Id``
+and ``X-Profile-Id`` (the client's own copies were already removed), and the
+token itself is not forwarded: services trust the gateway's headers, and a
+token that never reaches them cannot leak from them. A missing, expired,
+malformed or forged token is answered with 401 and a ``WWW-Authenticate``
+challenge (RFC 6750).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from reelstack.gateway.auth import AuthError, TokenVerifier
+from reelstack.gateway.filters import Kind
+from reelstack.gateway.jwks import JwksFetcher
+from reelstack.gateway.models import ACCOUNT_HEADER, PROFILE_HEADER, Principal, RequestContext
+from reelstack.gateway.responses import error_response
+
+AUTHORIZATION = b"authorization"
+
+
+class AuthFilter:
+    """Checks the bearer token of requests to non-public routes."""
+
+    name = "auth"
+    kind: Kind = "inbound"
+    order = 40
+
+    def __init__(self, verifier: TokenVerifier, fetcher: JwksFetcher | None = None) -> None:
+        self.verifier = verifier
+        self.fetcher = fetcher
+        self.failures: dict[str, int] = {}  # refusals by reason, for metrics
+
+    def should_apply(self, ctx: RequestContext) -> bool:
+        route = ctx.route
+        return route is not None and not route.public
+
+    def apply(self, ctx: RequestContext) -> Awaitable[None] | None:
+        token = _bearer(ctx)
+        if token is None:
+            self._refuse(ctx, AuthError("a bearer token is required", code=None), "missing")
+            return None
+        try:
+            principal = self.verifier.verify(token)
+        except AuthError as exc:
+            if self.fetcher is not None and self.verifier.needs_key(token) is not None:
+                # Signed with a key we have not seen: the identity service may
+                # have rotated its keys. Fetch them (rate-limited) and retry.
+                return self._verify_after_fetch(ctx, token, exc)
+            self._refuse(ctx, exc, "invalid")
+            return None
+        self._accept(ctx, principal)
+        return None
+
+    async def _verify_after_fetch(
+        self, ctx: RequestContext, token: bytes, first: AuthError
+    ) -> None:
+        assert self.fetcher is not None
+        if await self.fetcher.refresh_for_unknown_key():
+            try:
+                principal = self.verifier.verify(token)
+            except AuthError as exc:
+                self._refuse(ctx, exc, "invalid")
+                return
+            self._accept(ctx, principal)
+            return
+        self._refuse(ctx, first, "invalid")
+
+    def _accept(self, ctx: RequestContext, principal: Principal) -> None:
+        ctx.principal = principal
+        ctx.upstream_headers.append((ACCOUNT_HEADER, principal.account.encode("ascii")))
+        if principal.profile is not None:
+            ctx.upstream_headers.append((PROFILE_HEADER, principal.profile.encode("ascii")))
+        ctx.headers = [(n, v) for n, v in ctx.headers if n != AUTHORIZATION]
+
+    def _refuse(self, ctx: RequestContext, error: AuthError, reason: str) -> None:
+        self.failures[reason] = self.failures.get(reason, 0) + 1
+        response = error_response(401, "Unauthorized", error.description)
+        response.headers.append((b"www-authenticate", error.challenge()))
+        ctx.response = response
+
+
+def _bearer(ctx: RequestContext) -> bytes | None:
+    for name, value in ctx.headers:
+        if name == AUTHORIZATION:
+            scheme, _, token = value.partition(b" ")
+            token = token.strip()
+            if scheme.lower() == b"bearer" and token:
+                return token
+            return None
+    return None

@@ -1,0 +1,428 @@
+"""The proxy endpoint: a request to an instance of the route's service, and back.
+
+It runs the call through the same per-service layers as the resilient client
+(:class:`~reelstack.chassis.resilience.ServiceTarget`: circuit breaker,
+bulkhead, zone-preferring load balancer with availability filtering, retry
+budget), sharing their state and metrics, over its own pooled keep-alive
+connections (:mod:`reelstack.gateway.upstream`) instead of aiohttp: the
+gateway forwards bytes it already has, and aiohttp's request and response
+objects cost several times the rest of the request.
+
+Retries go to another instance:
+
+- a connection that could not be made: any method (nothing was sent);
+- a pooled connection the service closed before answering: an idempotent
+  request (the service may have acted on the first one);
+- a 502, 503 or 504 answer: an idempotent request;
+
+each within ``client.retries`` per request and the service's retry budget,
+and only while the request body can be sent again (no body, or a small one
+kept in memory). The route's timeout bounds the wait for the response head,
+retries included; it answers 504.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from time import monotonic, perf_counter
+
+from reelstack.chassis.discovery import Discovery, InstanceInfo
+from reelstack.chassis.resilience import ResilientClient, ServiceTarget
+from reelstack.chassis.resilience.breaker import CLOSED, PASS, TRIAL
+from reelstack.chassis.resilience.retry import RETRY_STATUSES
+from reelstack.chassis.resilience.target import (
+    BULKHEAD_REJECTED,
+    FAILURE,
+    SHORT_CIRCUITED,
+    SUCCESS,
+    TIMEOUT,
+)
+from reelstack.gateway.models import (
+    DEBUG_HEADER,
+    FAULT_HEADER,
+    HOP_BY_HOP,
+    IDEMPOTENT,
+    BodySource,
+    GatewayResponse,
+    Headers,
+    RequestContext,
+)
+from reelstack.gateway.responses import error_response
+from reelstack.gateway.upstream import (
+    Pools,
+    UpstreamClosedError,
+    UpstreamConnection,
+    UpstreamTimeoutError,
+)
+
+log = logging.getLogger(__name__)
+
+# A request body up to this size is read into memory before the first
+# attempt, so a retry can send it again; a larger one is streamed once.
+REPLAY_MAX_BYTES = 64 * 1024
+
+# Request headers the proxy writes itself or never forwards.
+_SKIP_REQUEST = HOP_BY_HOP | {
+    b"host",
+    b"content-length",
+    b"expect",
+    b"x-request-id",
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    FAULT_HEADER,  # the gateway acts on it; services never see a client's copy
+    DEBUG_HEADER,
+}
+_SKIP_RESPONSE = HOP_BY_HOP | {b"content-length"}
+# Connection header values that name no other header (the usual ones).
+_PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"Keep-Alive", b"Close"})
+_NO_TOKENS: frozenset[bytes] = frozenset()
+
+
+class UpstreamBody:
+    """A response body streamed from a service; closing it frees the call's resources."""
+
+    __slots__ = ("conn", "read_idle_s", "target")
+
+    def __init__(self, conn: UpstreamConnection, target: ServiceTarget, read_idle_s: float):
+        self.conn = conn
+        self.target = target
+        self.read_idle_s = read_idle_s
+
+    async def read(self) -> bytes:
+        conn = self.conn
+        if conn.chunks:
+            return conn.take_body()
+        if conn.done:
+            return b""
+        # A service that stops sending mid-body must not hold the client forever.
+        conn.set_deadline(conn.loop.time() + self.read_idle_s)
+        try:
+            return await conn.read()
+        finally:
+            conn.clear_deadline()
+
+    def close(self, complete: bool) -> None:
+        conn = self.conn
+        if complete and conn.done:
+            conn.pool.put(conn)
+        else:
+            conn.abort()
+        self.target.bulkhead.in_use -= 1
+
+
+def _reject(status: int, error: str, detail: str, retry_after: int | None) -> GatewayResponse:
+    response = error_response(status, error, detail)
+    if retry_after is not None:
+        response.headers.append((b"retry-after", b"%d" % retry_after))
+    return response
+
+
+# What one proxied call was, for the breaker and the call counters.
+NOT_CALLED = 0  # no instance to call: the breaker learns nothing
+CALL_OK = 1
+CALL_FAILED = 2
+CALL_TIMED_OUT = 3
+
+
+class ProxyEndpoint:
+    """Sends a routed request to an instance of its service."""
+
+    name = "proxy"
+
+    def __init__(
+        self,
+        *,
+        discovery: Discovery,
+        client: ResilientClient,
+        pools: Pools,
+        timeout_s: float,
+        read_idle_s: float = 60.0,
+    ) -> None:
+        self.discovery = discovery
+        self.client = client
+        self.pools = pools
+        self.timeout_s = timeout_s
+        self.read_idle_s = read_idle_s
+
+    async def handle(self, ctx: RequestContext) -> GatewayResponse:
+        route = ctx.route
+        assert route is not None
+        service = route.service
+        target = self.client.targets.get(service) or self.client.target(service)
+        now = monotonic()
+        breaker = target.breaker
+        ticket = PASS if breaker.state == CLOSED else breaker.allow(now)
+        if not ticket:
+            target.counts[SHORT_CIRCUITED] += 1
+            wait = breaker.sleep_window_s - (now - breaker.opened_at)
+            return _reject(503, "ServiceUnavailable", f"{service}: circuit open", round(wait + 1))
+        bulkhead = target.bulkhead
+        if bulkhead.in_use >= bulkhead.max_concurrent:
+            # Load shedding: the service already has its share of requests in
+            # flight; queueing more in front of it would only add waiting.
+            bulkhead.rejected += 1
+            breaker.release(ticket)
+            target.counts[BULKHEAD_REJECTED] += 1
+            ctx.passport.mark("shed")
+            return _reject(503, "ServiceOverloaded", f"{service}: too many requests in flight", 1)
+        bulkhead.in_use += 1
+        streaming = False
+        verdict = NOT_CALLED
+        try:
+            response, verdict = await self._call(ctx, target, now)
+            # A streamed body holds its bulkhead slot until the stream closes.
+            streaming = response.stream is not None
+            return response
+        finally:
+            if not streaming:
+                bulkhead.in_use -= 1
+            if verdict == CALL_OK:
+                target.counts[SUCCESS] += 1
+                breaker.on_success(ticket, now)
+                if ticket == TRIAL:
+                    log.info("circuit breaker for %s closed: the trial call succeeded", service)
+            elif verdict == NOT_CALLED:
+                breaker.release(ticket)
+            else:
+                target.counts[TIMEOUT if verdict == CALL_TIMED_OUT else FAILURE] += 1
+                state = breaker.state
+                breaker.on_failure(ticket, monotonic())
+                if breaker.state != state:
+                    log.warning("circuit breaker for %s opened", service)
+
+    async def _call(
+        self, ctx: RequestContext, target: ServiceTarget, now: float
+    ) -> tuple[GatewayResponse, int]:
+        """Return the response and what the call was (NOT_CALLED, CALL_OK, ...)."""
+        route = ctx.route
+        assert route is not None
+        service = route.service
+        instances = self.discovery.instances(service)
+        balancer = target.balancer
+        instance = balancer.choose(instances, now)
+        if instance is None:
+            target.counts[FAILURE] += 1
+            return _reject(
+                503, "ServiceUnavailable", f"{service}: no instance is up", 1
+            ), NOT_CALLED
+        timeout_s = route.timeout_s or self.timeout_s
+        deadline = now + timeout_s
+        loop_deadline = self.pools.loop_time() + timeout_s
+        idempotent = ctx.method in IDEMPOTENT
+        body = ctx.body
+        payload = b""
+        length = ctx.content_length
+        if body is not None and length is not None and length <= REPLAY_MAX_BYTES:
+            payload = await _read_all(body)
+            body = None
+        # A body streamed from the client can be sent only once.
+        replayable = body is None
+        head = _request_head(
+            ctx, route.upstream_path(ctx.path), payload, body is not None, instance.address
+        )
+        request = head + payload if payload else head
+        is_head = ctx.method == "HEAD"
+        passport = ctx.passport
+        attempts = 0
+        tried: list[str] = []
+        while True:
+            attempts += 1
+            began = perf_counter()
+            pool = self.pools.get(instance.host, instance.port)
+            conn = pool.take()
+            reused = conn is not None
+            error: BaseException | None = None
+            if conn is None:
+                try:
+                    conn = await pool.connect(
+                        min(target.options.connect_timeout_s, max(deadline - monotonic(), 0.001))
+                    )
+                except (OSError, TimeoutError) as exc:
+                    error = exc
+            if conn is not None:
+                conn.set_deadline(loop_deadline)
+                answered = False
+                try:
+                    waiter = conn.send(request, is_head=is_head)
+                    if body is not None:
+                        await _stream_body(conn, body, ctx.content_length is None)
+                    await waiter
+                    answered = True
+                except UpstreamTimeoutError:
+                    passport.attempt(instance.instance_id, "timeout", 0, began)
+                    return (
+                        _reject(504, "GatewayTimeout", f"{service}: no answer in time", None),
+                        CALL_TIMED_OUT,
+                    )
+                except UpstreamClosedError as exc:
+                    error = exc
+                finally:
+                    conn.clear_deadline()
+                    if not answered:
+                        # Timed out, failed, cancelled (the client left) or the
+                        # body went over its limit: this connection is done.
+                        conn.abort()
+            at = monotonic()
+            if error is not None:
+                connected = conn is not None
+                passport.attempt(
+                    instance.instance_id, "reset" if connected else "connect_error", 0, began
+                )
+                target.connection_failures += 1
+                if not reused:
+                    # A pooled connection closed under us says little about the
+                    # instance (it may have closed it as idle); a new one does.
+                    _connect_failed(target, instance, at)
+                # Nothing was sent on a failed connect: any method may go again.
+                allowed = not connected or (idempotent and replayable)
+                following = self._next(target, instances, instance, at, tried, attempts, allowed)
+                if following is not None and at < deadline:
+                    tried.append(instance.instance_id)
+                    instance = following
+                    continue
+                detail = f"{service}: {type(error).__name__}: {error}"
+                return _reject(502, "BadGateway", detail, None), CALL_FAILED
+            assert conn is not None
+            status = conn.status
+            if balancer.health:
+                balancer.on_success(instance)
+            if status in RETRY_STATUSES and idempotent and replayable and at < deadline:
+                following = self._next(target, instances, instance, at, tried, attempts, True)
+                if following is not None:
+                    passport.attempt(instance.instance_id, "retried_status", status, began)
+                    if conn.done:
+                        conn.pool.put(conn)
+                    else:
+                        conn.abort()
+                    tried.append(instance.instance_id)
+                    instance = following
+                    continue
+            passport.attempt(instance.instance_id, "ok", status, began)
+            return self._respond(conn, target), CALL_OK if status < 500 else CALL_FAILED
+
+    def _next(
+        self,
+        target: ServiceTarget,
+        instances: Sequence[InstanceInfo],
+        failed: InstanceInfo,
+        at: float,
+        tried: list[str],
+        attempts: int,
+        allowed: bool,
+    ) -> InstanceInfo | None:
+        """Return the instance for a retry, or None if no retry may be sent."""
+        if not allowed or attempts > target.options.retries:
+            return None
+        following = target.balancer.choose(instances, at, [*tried, failed.instance_id])
+        if following is None:
+            return None
+        if not target.budget.try_withdraw(at):
+            target.retries_denied += 1
+            return None
+        target.retries += 1
+        return following
+
+    def _respond(self, conn: UpstreamConnection, target: ServiceTarget) -> GatewayResponse:
+        headers: Headers = []
+        length: int | None = None
+        dropped = _SKIP_RESPONSE
+        for name, value in conn.headers:
+            if name in dropped:
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection":
+                    dropped = dropped | _connection_tokens(value)
+                continue
+            headers.append((name, value))
+        if conn.done:
+            body = conn.take_body() if conn.chunks else b""
+            conn.pool.put(conn)
+            response = GatewayResponse(conn.status, headers, body)
+            if conn.is_head:
+                response.length = length  # HEAD: the length a GET would have
+            return response
+        stream = UpstreamBody(conn, target, self.read_idle_s)
+        return GatewayResponse(conn.status, headers, stream=stream, length=length)
+
+
+def _connect_failed(target: ServiceTarget, instance: InstanceInfo, at: float) -> None:
+    balancer = target.balancer
+    tripped = balancer.tripped
+    balancer.on_connect_failure(instance, at)
+    if balancer.tripped != tripped:
+        state = balancer.health[instance.instance_id]
+        log.warning(
+            "skipping instance %s of %s for %.0f s after %d connection failure(s)",
+            instance.instance_id,
+            target.service,
+            state.skip_until - at,
+            state.failures,
+            extra={"service": target.service, "instance_id": instance.instance_id},
+        )
+
+
+def _connection_tokens(value: bytes) -> frozenset[bytes]:
+    if value in _PLAIN_CONNECTION:
+        return _NO_TOKENS
+    return frozenset(token.strip().lower() for token in value.split(b",") if token.strip())
+
+
+async def _read_all(body: BodySource) -> bytes:
+    parts: list[bytes] = []
+    read = body.read
+    while chunk := await read():
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def _stream_body(conn: UpstreamConnection, body: BodySource, chunked: bool) -> None:
+    read = body.read
+    while chunk := await read():
+        conn.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+        await conn.drain()
+    if chunked:
+        conn.write(b"0\r\n\r\n")
+
+
+def _request_head(
+    ctx: RequestContext, path: str, payload: bytes, streamed: bool, address: str
+) -> bytes:
+    """Return the request line and headers to send to the service."""
+    target = path.encode("latin-1")
+    if ctx.query:
+        target += b"?" + ctx.query
+    parts = [ctx.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+    skip = _SKIP_REQUEST
+    for name, value in ctx.headers:
+        if name in skip:
+            if name == b"connection":
+                skip = skip | _connection_tokens(value)
+            continue
+        parts += (name, b": ", value, b"\r\n")
+    # The gateway is the front door: a client's own X-Forwarded-* are
+    # replaced, never trusted. The client's Host goes on, so a service
+    # builds links that point at the gateway.
+    parts += (
+        b"host: ",
+        ctx.host or address.encode("ascii"),
+        b"\r\nx-request-id: ",
+        ctx.request_id.encode("ascii"),
+        b"\r\nx-forwarded-for: ",
+        ctx.client.encode("ascii"),
+        b"\r\nx-forwarded-proto: http\r\n",
+    )
+    if ctx.host:
+        parts += (b"x-forwarded-host: ", ctx.host, b"\r\n")
+    for name, value in ctx.upstream_headers:
+        parts += (name, b": ", value, b"\r\n")
+    if streamed:
+        if ctx.content_length is None:
+            parts.append(b"transfer-encoding: chunked\r\n")
+        else:
+            parts.append(b"content-length: %d\r\n" % ctx.content_length)
+    elif payload or ctx.body is not None:
+        parts.append(b"content-length: %d\r\n" % len(payload))
+    parts.append(b"\r\n")
+    return b"".join(parts)

@@ -1,0 +1,111 @@
+"""Routes from configuration: path prefixes mapped to service names.
+
+The ``gateway.routes`` setting lists them comma-separated, each
+``PREFIX=SERVICE`` followed by ``;``-separated options::
+
+    /api/hello=hello;public;rewrite=/hello,/api/catalog=catalog;timeout=2
+
+Options: ``public`` (no token needed), ``keep`` (send the path unchanged),
+``rewrite=/x`` (the prefix becomes ``/x``; by default it is stripped, as
+Zuul's ``stripPrefix`` does), ``timeout=SECONDS`` (wait for the response
+head), ``max_body=BYTES`` (request body limit for this route).
+
+A prefix matches whole path segments: ``/api/hello`` matches ``/api/hello``
+and ``/api/hello/x`` but not ``/api/helloworld``. The longest match wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reelstack.gateway.models import Route
+
+
+def _parse_number(option: str, raw: str, kind: type[float] | type[int]) -> float:
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"route option {option}={raw!r}: expected a number") from None
+    if value <= 0:
+        raise ValueError(f"route option {option}={raw!r}: must be > 0")
+    return value
+
+
+def _check_path(what: str, path: str) -> None:
+    if not path.startswith("/"):
+        raise ValueError(f"{what} {path!r} must start with /")
+    if any(c in path for c in "?#% ") or ".." in path.split("/"):
+        raise ValueError(f"{what} {path!r} must be a plain path")
+
+
+def parse_route(entry: str) -> Route:
+    """Parse one ``PREFIX=SERVICE[;option...]`` entry."""
+    head, *options = (part.strip() for part in entry.split(";"))
+    prefix, sep, service = head.partition("=")
+    prefix, service = prefix.strip(), service.strip()
+    if not sep or not prefix or not service:
+        raise ValueError(f"route {entry!r}: expected PREFIX=SERVICE[;option...]")
+    _check_path("route prefix", prefix)
+    if prefix != "/":
+        prefix = prefix.rstrip("/")
+    if not service.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"route {entry!r}: service name {service!r} is not a name")
+    rewrite = ""
+    public = False
+    timeout_s: float | None = None
+    max_body: int | None = None
+    for option in options:
+        name, _, value = option.partition("=")
+        name, value = name.strip(), value.strip()
+        if name == "public" and not value:
+            public = True
+        elif name == "keep" and not value:
+            rewrite = prefix
+        elif name == "rewrite":
+            _check_path("route rewrite", value)
+            rewrite = value.rstrip("/")
+        elif name == "timeout":
+            timeout_s = _parse_number(name, value, float)
+        elif name == "max_body":
+            max_body = int(_parse_number(name, value, int))
+        elif name:
+            raise ValueError(
+                f"route {entry!r}: unknown option {name!r} "
+                "(known: public, keep, rewrite=, timeout=, max_body=)"
+            )
+    return Route(prefix, service, rewrite, public, timeout_s, max_body)
+
+
+def parse_routes(raw: str) -> tuple[Route, ...]:
+    """Parse the ``gateway.routes`` setting; raise ValueError naming a bad entry."""
+    routes = tuple(parse_route(entry) for entry in raw.split(",") if entry.strip())
+    seen: set[str] = set()
+    for route in routes:
+        if route.prefix in seen:
+            raise ValueError(f"route prefix {route.prefix!r} is given twice")
+        seen.add(route.prefix)
+    return routes
+
+
+class RouteTable:
+    """Finds the route of a path: the longest prefix matching whole segments."""
+
+    __slots__ = ("routes",)
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        # Longest first, so the first match is the most specific.
+        self.routes = tuple(sorted(routes, key=lambda r: len(r.prefix), reverse=True))
+
+    def match(self, path: str) -> Route | None:
+        """Return the route serving ``path``, or None."""
+        for route in self.routes:
+            prefix = route.prefix
+            if path.startswith(prefix):
+                end = len(prefix)
+                if len(path) == end or path[end] == "/" or prefix == "/":
+                    return route
+        return None
+
+    def services(self) -> list[str]:
+        """Return the services the routes name, each once."""
+        return sorted({route.service for route in self.routes})

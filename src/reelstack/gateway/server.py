@@ -1,0 +1,528 @@
+"""The gateway's HTTP/1.1 server: an asyncio protocol on httptools' parser.
+
+The gateway's hot path is forwarding bytes; an ASGI server turns each request
+into a scope dict, message dicts and header lists in both directions, which
+on this path cost as much as everything the gateway does. This protocol
+parses with httptools (llhttp, the parser uvicorn and Node.js use) and hands
+the gateway a :class:`RequestContext` directly. It plugs into uvicorn as its
+``http`` protocol class, so uvicorn still owns the socket, the lifespan
+(the chassis' start-up and shutdown), signals and graceful draining; the
+chassis' own endpoints (``/health``, ``/ready``, ``/metrics``) are served by
+the chassis app through :class:`~reelstack.gateway.bridge.AsgiBridge`.
+
+Per connection: one request is handled at a time (pipelined requests wait
+in order, with reading paused); a request body streams to the endpoint with
+reading paused while it is not consumed; the response is written with
+flow control; a connection idle for the keep-alive timeout is closed.
+Header bytes over ``gateway.max_header_bytes`` are refused with 431 while
+parsing, before the request exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from http import HTTPStatus
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, cast
+
+import httptools
+
+from reelstack.chassis.requestid import accept, request_id_var
+from reelstack.gateway.chain import BodyTooLargeError, ClientGoneError, new_request_id
+from reelstack.gateway.models import GatewayResponse, Headers, RequestContext
+from reelstack.gateway.passport import Passport
+
+if TYPE_CHECKING:
+    from reelstack.gateway.asgi import GatewayApp
+
+log = logging.getLogger(__name__)
+
+BODY_HIGH_WATER = 256 * 1024
+DEFAULT_KEEP_ALIVE_S = 5.0
+CLIENT_CLOSED = 499  # nginx's status for a request the client gave up on
+
+_STATUS_LINES = {
+    int(status): b"HTTP/1.1 %d %s\r\n" % (status, status.phrase.encode("ascii"))
+    for status in HTTPStatus
+}
+
+
+def status_line(status: int) -> bytes:
+    """Return the status line for ``status``."""
+    line = _STATUS_LINES.get(status)
+    return line if line is not None else b"HTTP/1.1 %d Unknown\r\n" % status
+
+
+def _error_bytes(status: int, text: bytes) -> bytes:
+    body = b'{"error":"%s","detail":"%s"}' % (HTTPStatus(status).phrase.encode(), text)
+    return (
+        b"%scontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s"
+        % (
+            status_line(status),
+            len(body),
+            body,
+        )
+    )
+
+
+class _HeadersTooLargeError(Exception):
+    pass
+
+
+class ClientBody:
+    """A request body as it arrives from the client (a BodySource)."""
+
+    __slots__ = (
+        "chunks",
+        "ctx",
+        "done",
+        "error",
+        "expect_continue",
+        "length",
+        "protocol",
+        "received",
+        "waiter",
+    )
+
+    def __init__(self, protocol: GatewayProtocol, length: int | None, expect: bool) -> None:
+        self.protocol = protocol
+        self.length = length
+        self.expect_continue = expect
+        self.chunks: list[bytes] = []
+        self.received = 0
+        self.done = False
+        self.error: Exception | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.ctx: RequestContext | None = None
+
+    def expected(self) -> int | None:
+        return self.length
+
+    async def read(self) -> bytes:
+        if self.expect_continue:
+            # The client waits for this before sending the body (RFC 9110 10.1.1).
+            self.expect_continue = False
+            self.protocol.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        while True:
+            if self.error is not None:
+                raise self.error
+            if self.chunks:
+                chunks = self.chunks
+                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                self.chunks = []
+                self.protocol.resume_reading_for_body()
+                return data
+            if self.done:
+                return b""
+            waiter = self.waiter = self.protocol.loop.create_future()
+            await waiter
+
+    def feed(self, data: bytes) -> None:
+        self.received += len(data)
+        ctx = self.ctx
+        if ctx is not None and ctx.max_body_bytes and self.received > ctx.max_body_bytes:
+            self.fail(BodyTooLargeError())
+            return
+        self.chunks.append(data)
+        if sum(len(c) for c in self.chunks) > BODY_HIGH_WATER:
+            self.protocol.pause_reading_for_body()
+        self._wake()
+
+    def end(self) -> None:
+        self.done = True
+        self._wake()
+
+    def fail(self, error: Exception) -> None:
+        if self.error is None:
+            self.error = error
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class GatewayProtocol(asyncio.Protocol):
+    """One client connection to the gateway.
+
+    The constructor takes uvicorn's protocol arguments (``config``,
+    ``server_state``, ``app_state``, ``_loop``), so uvicorn can run it as
+    its ``http`` protocol; ``config.app`` is the :class:`GatewayApp`.
+
+    One task per connection (not per request) answers the requests in turn:
+    a task costs more to make than the gateway spends on most requests.
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        server_state: Any = None,
+        app_state: dict[str, Any] | None = None,
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.app: GatewayApp = config.app
+        self.gateway = self.app.gateway
+        self.loop = _loop or asyncio.get_event_loop()
+        self.server_state = server_state
+        self.app_state = app_state if app_state is not None else {}
+        self.keep_alive_s: float = getattr(config, "timeout_keep_alive", DEFAULT_KEEP_ALIVE_S)
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.client = ""
+        self.server: tuple[str, int] | None = None
+        # The request being parsed.
+        self.url = b""
+        self.headers: Headers = []
+        self.header_bytes = 0
+        self.max_header_bytes = 0
+        self.request_id: bytes | None = None
+        self.host = b""
+        self.content_length: int | None = None
+        self.chunked = False
+        self.expect = False
+        self.parsing_body: ClientBody | None = None
+        # Requests parsed and not yet answered, and the task answering them.
+        self.pipeline: deque[tuple[RequestContext, bool]] = deque()
+        self.worker: asyncio.Task[None] | None = None
+        self.ready: asyncio.Future[None] | None = None
+        self.busy = False
+        self.closing = False
+        self.reading_paused = False
+        self.body_paused = False
+        self.drain_waiter: asyncio.Future[None] | None = None
+        self.last_active = 0.0
+
+    # -- connection ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        self.client = peer[0] if isinstance(peer, tuple) else ""
+        sock = transport.get_extra_info("sockname")
+        self.server = (sock[0], sock[1]) if isinstance(sock, tuple) else None
+        self.last_active = self.loop.time()
+        worker = self.worker = self.loop.create_task(self._serve())
+        if self.server_state is not None:
+            self.server_state.connections.add(self)
+            tasks = self.server_state.tasks
+            tasks.add(worker)
+            worker.add_done_callback(tasks.discard)
+        if self.keep_alive_s > 0:
+            self.loop.call_later(self.keep_alive_s, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self.transport = None
+        if self.server_state is not None:
+            self.server_state.connections.discard(self)
+        if self.parsing_body is not None:
+            self.parsing_body.fail(ClientGoneError())
+        for ctx, _ in self.pipeline:
+            if isinstance(ctx.body, ClientBody):
+                ctx.body.fail(ClientGoneError())
+        self.pipeline.clear()
+        if self.worker is not None and not self.worker.done():
+            # Nobody will read an answer: stop the work (the proxy closes its
+            # connection to the service and gives back its bulkhead slot).
+            self.worker.cancel()
+        drain = self.drain_waiter
+        if drain is not None and not drain.done():
+            drain.set_exception(ClientGoneError())
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError:
+            if self.header_bytes > self.max_header_bytes:
+                self._refuse(431, b"request headers too large")
+            else:
+                log.exception("gateway request parsing failed")
+                self._refuse(500, b"request parsing failed")
+        except httptools.HttpParserUpgrade:
+            self._refuse(501, b"protocol upgrades are not supported")
+        except httptools.HttpParserError as exc:
+            self._refuse(400, str(exc).encode("ascii", "replace").replace(b'"', b"'"))
+
+    def eof_received(self) -> bool | None:
+        return None  # close our side too
+
+    def pause_writing(self) -> None:
+        self.drain_waiter = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        drain = self.drain_waiter
+        self.drain_waiter = None
+        if drain is not None and not drain.done():
+            drain.set_result(None)
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown: close when the request in hand is answered."""
+        self.closing = True
+        if not self.busy and not self.pipeline and self.transport is not None:
+            self.transport.close()
+
+    # -- parser callbacks ---------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.headers = []
+        self.header_bytes = 0
+        self.max_header_bytes = self.app.max_header_bytes()
+        self.request_id = None
+        self.host = b""
+        self.content_length = None
+        self.chunked = False
+        self.expect = False
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.header_bytes += len(url)
+        if self.header_bytes > self.max_header_bytes:
+            raise _HeadersTooLargeError
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_bytes += len(name) + len(value) + 4
+        if self.header_bytes > self.max_header_bytes:
+            raise _HeadersTooLargeError
+        name = name.lower()
+        self.headers.append((name, value))
+        if name == b"host":
+            self.host = value
+        elif name == b"x-request-id":
+            self.request_id = value
+        elif name == b"content-length":
+            self.content_length = int(value)  # the parser has checked it is a number
+        elif name == b"transfer-encoding":
+            self.chunked = b"chunked" in value.lower()
+        elif name == b"expect":
+            self.expect = value.lower() == b"100-continue"
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        if parser.should_upgrade():
+            raise httptools.HttpParserUpgrade("upgrade")
+        url = self.url
+        if url[:1] != b"/":
+            # Absolute form (a client talking to us as a proxy) or "*".
+            parsed = httptools.parse_url(url)
+            raw_path = parsed.path or b"/"
+            query = parsed.query or b""
+        else:
+            raw_path, _, query = url.partition(b"?")
+        has_body = self.chunked or bool(self.content_length)
+        body = ClientBody(self, self.content_length, self.expect) if has_body else None
+        request_id = self.request_id
+        ctx = RequestContext(
+            method=parser.get_method().decode("ascii"),
+            path=raw_path.decode("latin-1"),
+            query=query,
+            headers=self.headers,
+            client=self.client,
+            http_version=parser.get_http_version(),
+            request_id=new_request_id() if request_id is None else accept(request_id),
+            passport=Passport(perf_counter()),
+            body=body,
+            content_length=self.content_length if not self.chunked else None,
+            host=self.host,
+        )
+        if body is not None:
+            body.ctx = ctx
+        self.parsing_body = body
+        self.pipeline.append((ctx, parser.should_keep_alive() and not self.closing))
+        ready = self.ready
+        if ready is not None:
+            self.ready = None
+            ready.set_result(None)
+        if len(self.pipeline) > 1:
+            self._pause_reading()  # pipelined: parse no further until answered
+
+    def on_body(self, body: bytes) -> None:
+        if self.parsing_body is not None:
+            self.parsing_body.feed(body)
+
+    def on_message_complete(self) -> None:
+        if self.parsing_body is not None:
+            self.parsing_body.end()
+            self.parsing_body = None
+
+    # -- handling -----------------------------------------------------------------
+
+    async def _serve(self) -> None:
+        """Answer this connection's requests in order until it closes."""
+        pipeline = self.pipeline
+        while True:
+            if not pipeline:
+                if self.closing:
+                    break
+                ready = self.ready = self.loop.create_future()
+                await ready
+                continue
+            ctx, keep_alive = pipeline.popleft()
+            if self.reading_paused and not pipeline:
+                self._resume_reading()
+            self.busy = True
+            keep_alive = await self._answer(ctx, keep_alive)
+            self.busy = False
+            self.last_active = self.loop.time()
+            if not keep_alive or self.closing:
+                break
+        if self.transport is not None:
+            self.transport.close()
+
+    async def _answer(self, ctx: RequestContext, keep_alive: bool) -> bool:
+        """Answer one request; return whether the connection may stay open."""
+        request_id_var.set(ctx.request_id)
+        if ctx.path in self.app.chassis_paths:
+            # The chassis app counts and logs these itself.
+            try:
+                response = await self.app.bridge.handle(ctx, self.server, self.app_state)
+                await self._write(ctx, response, keep_alive)
+            except ClientGoneError:
+                return False
+            return keep_alive
+        status = CLIENT_CLOSED
+        sent = 0
+        try:
+            response = await self.gateway.handle(ctx)
+            status = response.status
+            body = ctx.body
+            if body is not None and not (isinstance(body, ClientBody) and body.done):
+                keep_alive = False  # unread body bytes would be taken for the next request
+            sent = await self._write(ctx, response, keep_alive)
+        except ClientGoneError:
+            keep_alive = False
+        finally:
+            self.gateway.finish(ctx, status, sent)
+        return keep_alive
+
+    async def _write(self, ctx: RequestContext, response: GatewayResponse, keep_alive: bool) -> int:
+        """Write the response; return the body bytes sent."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            if response.stream is not None:
+                response.stream.close(False)
+            raise ClientGoneError
+        status = response.status
+        parts = [status_line(status)]
+        for name, value in response.headers:
+            parts += (name, b": ", value, b"\r\n")
+        stream = response.stream
+        no_body = ctx.method == "HEAD" or status in (204, 304) or status < 200
+        chunked = False
+        length: int | None = response.length
+        if stream is None and length is None:
+            length = len(response.body)
+        if status not in (204, 304) and status >= 200:
+            if length is not None:
+                parts.append(b"content-length: %d\r\n" % length)
+            elif not no_body:
+                if ctx.http_version == "1.1":
+                    chunked = True
+                    parts.append(b"transfer-encoding: chunked\r\n")
+                else:
+                    keep_alive = False  # HTTP/1.0: the close ends the body
+        if not keep_alive:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        if stream is None:
+            if not no_body and response.body:
+                parts.append(response.body)
+            transport.write(b"".join(parts))
+            if not keep_alive:
+                self.closing = True
+            return 0 if no_body else len(response.body)
+        if no_body:
+            transport.write(b"".join(parts))
+            stream.close(False)
+            return 0
+        transport.write(b"".join(parts))
+        sent = 0
+        complete = False
+        try:
+            while True:
+                chunk = await stream.read()
+                if not chunk:
+                    break
+                sent += len(chunk)
+                if chunked:
+                    transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                else:
+                    transport.write(chunk)
+                if self.drain_waiter is not None:
+                    await self.drain_waiter
+            if chunked:
+                transport.write(b"0\r\n\r\n")
+            complete = True
+        finally:
+            stream.close(complete)
+            if not complete:
+                # The head is out: the only way left to say "broken" is to close.
+                self.closing = True
+                transport.close()
+        if not keep_alive:
+            self.closing = True
+        return sent
+
+    # -- flow control and small helpers -------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Write raw bytes to the client (the 100 Continue line)."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self.reading_paused and not self.body_paused and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def pause_reading_for_body(self) -> None:
+        """Stop reading while a request body is buffered and not consumed."""
+        self.body_paused = True
+        self._pause_reading()
+
+    def resume_reading_for_body(self) -> None:
+        """Read again once the endpoint has taken the buffered body."""
+        if self.body_paused:
+            self.body_paused = False
+            if not self.pipeline:
+                self._resume_reading()
+
+    def _check_idle(self) -> None:
+        # One timer per connection, re-armed lazily: cheaper than arming and
+        # cancelling one around every request.
+        if self.transport is None:
+            return
+        idle_s = self.loop.time() - self.last_active
+        if not self.busy and not self.pipeline and idle_s >= self.keep_alive_s:
+            self.closing = True
+            self.transport.close()
+            return
+        wait = self.keep_alive_s if self.busy or self.pipeline else self.keep_alive_s - idle_s
+        self.loop.call_later(max(wait, 0.05), self._check_idle)
+
+    def _refuse(self, status: int, text: bytes) -> None:
+        """Answer a request that cannot be parsed or accepted, and close."""
+        self.closing = True
+        if self.parsing_body is not None:
+            self.parsing_body.fail(ClientGoneError())
+            self.parsing_body = None
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            if not self.busy and not self.pipeline:
+                transport.write(_error_bytes(status, text))
+                transport.close()
+            else:
+                # A request is being answered on this connection: let it
+                # finish, then close; the refused one gets no answer.
+                self._pause_reading()
