@@ -37,6 +37,7 @@ _COVER_CODECS = ("mjpeg", "png")
 # How much of the file's end must decode: enough to span a keyframe interval.
 _TAIL_CHECK_S = 5.0
 _HEAD_CHECK_S = 1.0
+_HEADER_MAX_PIXELS = 16384 * 16384
 
 
 class MediaRefused(InvalidRequestError):
@@ -242,16 +243,28 @@ def _decoded_frames(
     limits: MediaLimits,
     start_s: float,
     duration_s: float,
-) -> int:
+) -> tuple[int, str]:
+    """Video frames that decode in the stretch, and ffmpeg's last complaint if any."""
     argv = decode_check_argv(
         binaries.ffmpeg, src, start_s=start_s, duration_s=duration_s, threads=limits.threads
     )
     check_limits = replace(limits.run, wall_s=min(limits.run.wall_s, 300.0))
-    result = run(argv, cwd=job_dir, limits=check_limits, progress=True, threads=limits.threads)
     try:
-        return int(result.progress.get("frame", "0"))
+        result = run(argv, cwd=job_dir, limits=check_limits, progress=True, threads=limits.threads)
+    except (FfmpegTimeoutError, FfmpegLimitError):
+        raise
+    except FfmpegError as exc:
+        # ffmpeg fails outright when nothing at all decodes ("nothing was written").
+        lines = exc.stderr_tail.strip().splitlines()
+        return 0, lines[-1] if lines else exc.reason
+    try:
+        return int(result.progress.get("frame", "0")), ""
     except ValueError:
-        return 0
+        return 0, ""
+
+
+def _detail(message: str) -> str:
+    return f" ({message})" if message else ""
 
 
 def validate(
@@ -280,7 +293,12 @@ def validate(
     # ffprobe opens (but does not feed) a decoder per stream even when reading
     # headers only; cover-picture decoders are allowed so their streams can be
     # told apart from a programme in a picture codec, which is refused below.
-    header_src = limits.safe_input(path, container, (*limits.allowed_codecs, *_COVER_CODECS))
+    # The picture-size cap waits for the check that can name the size: headers
+    # decode nothing, but ffprobe's decoder set-up already applies the cap.
+    header_src = replace(
+        limits.safe_input(path, container, (*limits.allowed_codecs, *_COVER_CODECS)),
+        max_pixels=_HEADER_MAX_PIXELS,
+    )
     try:
         header = probe(binaries.ffprobe, header_src, cwd=job_dir, limits=limits.run, decode=False)
         _check_header(header, container, limits)
@@ -290,22 +308,28 @@ def validate(
         src = limits.safe_input(path, container, tuple(sorted(codecs)))
         full = probe(binaries.ffprobe, src, cwd=job_dir, limits=limits.run, decode=True)
         _check_header(full, container, limits)
-        if _decoded_frames(binaries, src, job_dir, limits, 0.0, _HEAD_CHECK_S) == 0:
-            raise MediaRefused("undecodable", "no video frame decodes at the start of the file")
+        frames, complaint = _decoded_frames(binaries, src, job_dir, limits, 0.0, _HEAD_CHECK_S)
+        if frames == 0:
+            raise MediaRefused(
+                "undecodable",
+                f"no video frame decodes at the start of the file{_detail(complaint)}",
+            )
         video = full.video
         assert video is not None
         # A file cut short keeps its header (and stated duration) but not its
         # end: the last stretch it claims must decode.
         end = video.duration_s or full.duration_s or 0.0
         window = min(_TAIL_CHECK_S, end / 3)
-        if end > _HEAD_CHECK_S and (
-            _decoded_frames(binaries, src, job_dir, limits, end - window, window) == 0
-        ):
-            raise MediaRefused(
-                "truncated",
-                f"the file is cut short: no video decodes in its last {window:.1f} s "
-                f"(it claims {end:.1f} s)",
+        if end > _HEAD_CHECK_S:
+            frames, complaint = _decoded_frames(
+                binaries, src, job_dir, limits, end - window, window
             )
+            if frames == 0:
+                raise MediaRefused(
+                    "truncated",
+                    f"the file is cut short: no video decodes in its last {window:.1f} s "
+                    f"of the {end:.1f} s it claims{_detail(complaint)}",
+                )
     except (FfmpegTimeoutError, FfmpegLimitError) as exc:
         raise MediaRefused("resources", f"reading it took more than allowed: {exc.reason}") from exc
     except FfmpegError as exc:
