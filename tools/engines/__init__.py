@@ -10,6 +10,7 @@ them running for repeated test runs.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import json
 import shutil
@@ -77,8 +78,18 @@ def load_state() -> dict[str, EngineState]:
     return {name: EngineState.from_json(item) for name, item in data.items()}
 
 
-def _save(states: dict[str, EngineState]) -> None:
-    write_json(state_path(), {name: s.to_json() for name, s in states.items()})
+def _record(name: str, state: EngineState | None) -> None:
+    """Record (or forget) one engine's state, keeping what other runs recorded meanwhile."""
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        states = load_state()
+        if state is None:
+            states.pop(name, None)
+        else:
+            states[name] = state
+        write_json(path, {n: s.to_json() for n, s in states.items()})
 
 
 def _running(state: EngineState) -> bool:
@@ -114,7 +125,7 @@ def up(names: Sequence[str] = ()) -> dict[str, EngineState]:
             raise
         state.started_s = round(time.monotonic() - installed, 1)
         states[name] = state
-        _save(states)
+        _record(name, state)
         print(
             f"engines: {name} ready in {state.started_s}s"
             f" (install {installed - began:.1f}s): {state.env}",
@@ -136,9 +147,9 @@ def down(names: Sequence[str] = ()) -> None:
         if state is None:
             continue
         _stop(state)
+        _record(name, None)
         shutil.rmtree(context(name).run_dir, ignore_errors=True)
         print(f"engines: {name} stopped", flush=True)
-    _save(states)
 
 
 def stop_one(name: str, proc_name: str, *, hard: bool = False) -> None:
@@ -154,7 +165,7 @@ def restart_process(name: str, proc_name: str, *, timeout_s: float = 120) -> Non
     process = state.processes[proc_name]
     if not alive(process):
         spawn_process(process)
-        _save(states)
+        _record(name, state)
     eng = engine(name)
     wait_until(
         lambda: eng.ready(state, proc_name),
@@ -176,9 +187,43 @@ def run(command: Sequence[str]) -> int:
             down(started)
 
 
+def scale_profile(states: dict[str, EngineState]) -> str:
+    """Return a ``reelstack.scale.toml`` naming every running engine behind its port."""
+    env: dict[str, str] = {}
+    for state in states.values():
+        env.update(state.env)
+    needed = {
+        "REELSTACK_TEST_KAFKA": "kafka",
+        "REELSTACK_TEST_CASSANDRA": "cassandra",
+        "REELSTACK_TEST_POSTGRES": "postgres",
+        "REELSTACK_TEST_MEMCACHED_A": "memcached",
+        "REELSTACK_TEST_S3": "s3",
+    }
+    missing = sorted({name for variable, name in needed.items() if variable not in env})
+    if missing:
+        raise EngineError(f"start these engines first: {', '.join(missing)}")
+    urls = {
+        "log": f"kafka://{env['REELSTACK_TEST_KAFKA']}",
+        "widecolumn": f"cassandra://{env['REELSTACK_TEST_CASSANDRA']}/reelstack",
+        "sql": env["REELSTACK_TEST_POSTGRES"],
+        "cache": (
+            f"memcached://a={env['REELSTACK_TEST_MEMCACHED_A']}"
+            f";b={env.get('REELSTACK_TEST_MEMCACHED_B', env['REELSTACK_TEST_MEMCACHED_A'])}"
+        ),
+        "blob": f"s3://reelstack?endpoint={env['REELSTACK_TEST_S3']}&region=us-east-1",
+    }
+    lines = ["# Written by `python -m tools.engines profile`: the engines of `make engines-up`."]
+    for section, url in urls.items():
+        lines += ["", f"[{section}]", f'url = "{url}"']
+        if section == "log":
+            lines += ["replication_factor = 3"]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str]) -> int:
     usage = (
         "usage: python -m tools.engines up|down|status|env [ENGINE ...]\n"
+        "       python -m tools.engines profile [HOME]\n"
         "       python -m tools.engines run -- COMMAND ..."
     )
     if not argv:
@@ -188,6 +233,13 @@ def main(argv: Sequence[str]) -> int:
     try:
         if command == "run":
             return run(names[1:] if names[:1] == ["--"] else names)
+        if command == "profile":
+            home = Path(names[0]) if names else Path(".reelstack")
+            home.mkdir(parents=True, exist_ok=True)
+            target = home / "reelstack.scale.toml"
+            target.write_text(scale_profile(load_state()))
+            print(f"wrote {target}; start with: reelstack --home {home} up --profile scale")
+            return 0
         if command == "up":
             up(names)
         elif command == "down":

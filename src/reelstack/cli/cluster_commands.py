@@ -22,6 +22,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 TimeoutOption = Annotated[
     float, typer.Option("--timeout", min=1, help="Seconds to wait for every instance to be up.")
 ]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Read settings from <home>/reelstack.PROFILE.toml; 'scale' runs every port"
+        " on the real engines named there.",
+    ),
+]
 
 # Where to look first on each service, for `demo` (the instance's own URL is the base).
 DEMO_PATHS: dict[str, str] = {"hello": "/hello?name=you"}
@@ -48,9 +56,11 @@ def start_cluster(cli: Cli, timeout: float) -> UpResult:
 def up(
     ctx: typer.Context,
     timeout: TimeoutOption = 30.0,
+    profile: ProfileOption = None,
 ) -> None:
     """Start the local cluster and wait until every instance is up."""
     cli = cli_of(ctx)
+    cli.use_profile(profile)
     result = start_cluster(cli, timeout)
     console.print(instance_table(result.instances))
 
@@ -91,9 +101,10 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     _print_instances(cli_of(ctx), as_json)
 
 
-def demo(ctx: typer.Context, timeout: TimeoutOption = 30.0) -> None:
+def demo(ctx: typer.Context, timeout: TimeoutOption = 30.0, profile: ProfileOption = None) -> None:
     """Start the cluster and print where everything is."""
     cli = cli_of(ctx)
+    cli.use_profile(profile)
     result = start_cluster(cli, timeout)
     print_where(cli, result)
 

@@ -26,7 +26,19 @@ class Cli:
     """The state of one ``reelstack`` run, kept on the Typer context."""
 
     home_option: Path | None = None
+    profile: str | None = None
     _config: Config | None = field(default=None, repr=False)
+
+    def use_profile(self, name: str | None) -> None:
+        """Read settings from the profile's file from now on (``up --profile NAME``)."""
+        if name is None:
+            return
+        from reelstack.cli import profiles
+
+        file = profiles.profile_file(self.home, name)
+        self.profile = name
+        self._config = None
+        profiles.check(self.config, name, file)
 
     def environ(self) -> dict[str, str]:
         """Return the environment settings are read from (and children get).
@@ -41,6 +53,9 @@ class Cli:
         env = dict(os.environ)
         if self.home_option is not None:
             env[settings.HOME.env] = str(self.home_option.expanduser().resolve())
+        if self.profile is not None:
+            home = Path(settings.load(environ=env).get(settings.HOME))
+            env[settings.CONFIG_ENV] = str(home / f"reelstack.{self.profile}.toml")
         return env
 
     @property
