@@ -97,7 +97,8 @@ class MediaLimits:
             decoders=decoders_for(codecs),
             # ffmpeg's own stream cap sits above ours so the count can be reported.
             max_streams=self.max_streams * 2 + 8,
-            max_pixels=long_side * short_side,
+            # Decoders allocate whole coding blocks (up to 128 pixels): leave room.
+            max_pixels=(long_side + 128) * (short_side + 128),
             probe_size=self.probe_size,
             analyze_duration_us=int(self.analyze_duration_s * 1e6),
         )
