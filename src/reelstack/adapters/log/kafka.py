@@ -33,19 +33,15 @@ acknowledged. Blocking calls (metadata, reads, commits) run on call threads.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import threading
 import time
 import uuid
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
-from confluent_kafka import KafkaError, Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from reelstack import settings
@@ -56,13 +52,11 @@ from reelstack.adapters.log.kafka_client import (
     RECORD_OVERHEAD,
     base_config,
     servers_of,
-    translate,
-    translated,
 )
 from reelstack.adapters.log.kafka_consumer import KafkaConsumer
+from reelstack.adapters.log.kafka_producer import KafkaProducer
 from reelstack.adapters.log.kafka_reader import KafkaReader
 from reelstack.adapters.log.partitioner import Partitioner
-from reelstack.adapters.log.records import make_metadata
 from reelstack.config import Config
 from reelstack.errors import InvalidRequestError, NotFoundError, UnavailableError
 from reelstack.ports.log import Consumer, Record, RecordMetadata, TopicPartition, TopicSpec
@@ -89,38 +83,6 @@ class KafkaOptions:
     linger_ms: int = 5
 
 
-_NOT_YET = (-1, -1, -1)
-
-
-class _Delivery:
-    """One append's records in flight: resolved on the loop once all are reported."""
-
-    __slots__ = ("errors", "future", "loop", "pending", "results")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
-        self.loop = loop
-        self.future: asyncio.Future[None] = loop.create_future()
-        self.results: list[tuple[int, int, int]] = [_NOT_YET] * count
-        self.pending = count
-        self.errors: list[KafkaError] = []
-
-    def report(self, index: int, err: KafkaError | None, msg: Message) -> None:
-        """A delivery report (called on the polling thread)."""
-        if err is None:
-            partition, offset = msg.partition(), msg.offset()
-            assert partition is not None and offset is not None
-            self.results[index] = (partition, offset, msg.timestamp()[1])
-        else:
-            self.errors.append(err)
-        self.pending -= 1
-        if self.pending == 0:
-            self.loop.call_soon_threadsafe(self._finish)
-
-    def _finish(self) -> None:
-        if not self.future.done():
-            self.future.set_result(None)
-
-
 class KafkaEventLog:
     """The EventLog port on a Kafka cluster reached at ``bootstrap`` (``host:port`` each)."""
 
@@ -133,9 +95,7 @@ class KafkaEventLog:
             raise ValueError("retention_ms and max_record_bytes must be > 0")
         self.servers = servers_of(self.bootstrap)
         self._client_id = f"reelstack-{uuid.uuid4().hex[:8]}"
-        self._producer: Producer | None = None
-        self._poller: threading.Thread | None = None
-        self._closing = threading.Event()
+        self._producer: KafkaProducer | None = None
         self._admin: KafkaAdmin | None = None
         self._reader: KafkaReader | None = None
         self._partitioners: dict[str, Partitioner] = {}
@@ -161,12 +121,7 @@ class KafkaEventLog:
             self.consumer_config(f"{self._client_id}-reader", f"{self._client_id}-reader"),
             self.options.request_timeout_s,
         )
-        self._producer = Producer(self._producer_config())
-        self._closing.clear()
-        self._poller = threading.Thread(
-            target=self._serve_deliveries, name=f"{self._client_id}-deliveries", daemon=True
-        )
-        self._poller.start()
+        self._producer = KafkaProducer(self._producer_config())
 
     def _producer_config(self) -> dict[str, Any]:
         return {
@@ -192,12 +147,6 @@ class KafkaEventLog:
             "fetch.wait.max.ms": 100,
         }
 
-    def _serve_deliveries(self) -> None:
-        producer = self._producer
-        assert producer is not None
-        while not self._closing.is_set():
-            producer.poll(0.1)
-
     async def close(self) -> None:
         """Stop this instance's consumers, deliver what is queued, close the clients."""
         for consumer in list(self._consumers):
@@ -207,12 +156,7 @@ class KafkaEventLog:
                 log.warning("%r could not leave its group on close: %s", consumer, exc)
         producer, self._producer = self._producer, None
         if producer is not None:
-            self._closing.set()
-            if self._poller is not None:
-                await asyncio.to_thread(self._poller.join)
-            left = await asyncio.to_thread(producer.flush, self.options.request_timeout_s)
-            if left:
-                log.warning("%r closed with %d records not acknowledged", self, left)
+            await producer.close(self.options.request_timeout_s)
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
@@ -305,47 +249,7 @@ class KafkaEventLog:
             return []
         keys, values = check_records(name, records, info.record_limit)
         placed = self._place(name, info.partitions, keys, values)
-        delivery = _Delivery(asyncio.get_running_loop(), len(values))
-        report = delivery.report
-        stamp = timestamp_ms or 0
-        if keys is None:
-            keys = [None] * len(values)
-        produce = producer.produce
-        index = 0
-        count = len(values)
-        while index < count:
-            try:
-                # produce() only queues the record: cheap enough for the loop.
-                for index in range(index, count):  # noqa: B020 - resumed after BufferError
-                    produce(
-                        name,
-                        values[index],
-                        keys[index],
-                        placed[index],
-                        on_delivery=partial(report, index),
-                        timestamp=stamp,
-                    )
-                index = count
-            except BufferError:
-                # The producer's queue is full: wait for deliveries to make room.
-                await asyncio.sleep(0.005)
-            except Exception as exc:
-                delivery.pending -= count - index
-                raise translated(
-                    exc, f"append to topic {name!r} (record {index + 1} of {count} refused)"
-                ) from exc
-        await delivery.future
-        if delivery.errors:
-            failed = len(delivery.errors)
-            what = (
-                f"append to topic {name!r}"
-                if count == 1
-                else f"append to topic {name!r}: {failed} of {count} records not acknowledged"
-            )
-            raise translate(delivery.errors[0], what)
-        return [
-            make_metadata(name, partition, offset, ts) for partition, offset, ts in delivery.results
-        ]
+        return await producer.send(name, keys, values, placed, timestamp_ms)
 
     def _place(
         self, name: str, partitions: int, keys: list[bytes | None] | None, values: list[bytes]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -100,6 +101,36 @@ def translated(exc: Exception, doing: str) -> ReelstackError:
     if error is not None:
         return translate(error, doing)
     return UnavailableError(f"{doing}: {exc}")
+
+
+# Errors that pass once metadata catches up (a new topic's leaders, a moved leader).
+_TRANSIENT = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._UNKNOWN_PARTITION,
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.REQUEST_TIMED_OUT,
+    KafkaError._TRANSPORT,
+    KafkaError._TIMED_OUT,
+}
+RETRY_PAUSE_S = 0.02
+
+
+def retrying(call: Callable[[], T], timeout_s: float) -> T:
+    """Call ``call`` (blocking) until it stops failing with a transient error or time is up."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return call()
+        except KafkaException as exc:
+            error = kafka_error(exc)
+            transient = error is not None and (error.retriable() or error.code() in _TRANSIENT)
+            if not transient or time.monotonic() > deadline:
+                raise
+        time.sleep(RETRY_PAUSE_S)
 
 
 def servers_of(bootstrap: Sequence[str]) -> str:

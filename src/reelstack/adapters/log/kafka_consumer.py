@@ -38,6 +38,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from confluent_kafka import Consumer as KafkaClient
@@ -45,7 +46,7 @@ from confluent_kafka import KafkaError, KafkaException, Message
 from confluent_kafka import TopicPartition as KafkaPartition
 
 from reelstack.adapters.log import check_group_name, check_topic_name
-from reelstack.adapters.log.kafka_client import CallThread, kafka_error, translate
+from reelstack.adapters.log.kafka_client import CallThread, kafka_error, retrying, translate
 from reelstack.adapters.log.records import make_record
 from reelstack.errors import (
     InvalidRequestError,
@@ -304,11 +305,17 @@ class KafkaConsumer:
     ) -> list[KafkaPartition]:
         timeout = self._log.options.request_timeout_s
         pinned = []
-        for tp in client.committed(partitions, timeout=timeout):
+        for tp in retrying(lambda: client.committed(partitions, timeout=timeout), timeout):
             offset = tp.offset
             if offset < 0:
-                _, offset = client.get_watermark_offsets(
-                    KafkaPartition(tp.topic, tp.partition), timeout=timeout, cached=False
+                _, offset = retrying(
+                    partial(
+                        client.get_watermark_offsets,
+                        KafkaPartition(tp.topic, tp.partition),
+                        timeout=timeout,
+                        cached=False,
+                    ),
+                    timeout,
                 )
             pinned.append(KafkaPartition(tp.topic, tp.partition, offset))
         return pinned

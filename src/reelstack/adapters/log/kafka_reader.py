@@ -13,7 +13,7 @@ import time
 from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaPartition
 
-from reelstack.adapters.log.kafka_client import CallThread
+from reelstack.adapters.log.kafka_client import CallThread, retrying
 from reelstack.adapters.log.records import make_record
 from reelstack.errors import UnavailableError
 from reelstack.ports.log import Record, TopicPartition
@@ -45,8 +45,12 @@ class KafkaReader:
         )
 
     def _watermarks(self, tp: TopicPartition) -> tuple[int, int]:
-        low, high = self._client().get_watermark_offsets(
-            KafkaPartition(tp.topic, tp.partition), timeout=self._timeout_s, cached=False
+        client = self._client()
+        low, high = retrying(
+            lambda: client.get_watermark_offsets(
+                KafkaPartition(tp.topic, tp.partition), timeout=self._timeout_s, cached=False
+            ),
+            self._timeout_s,
         )
         return int(low), int(high)
 
