@@ -20,10 +20,12 @@ from reelstack.media.ffmpeg import (
     Binaries,
     Container,
     FfmpegError,
+    FfmpegLimitError,
     Limits,
     SafeInput,
     decoders_for,
     probe,
+    run,
 )
 from reelstack.media.ffmpeg.runner import make_job_folder
 from reelstack.media.validate import MediaLimits, MediaRefused, stage_upload
@@ -379,3 +381,14 @@ def test_a_fifo_or_symlink_upload_is_not_staged(tmp_path: Path) -> None:
             stage_upload(upload, job)
         assert caught.value.code == "not_a_file"
     assert list(job.iterdir()) == []
+
+
+def test_ffmpeg_writing_past_the_output_limit_is_stopped(
+    tmp_path: Path, binaries: Binaries
+) -> None:
+    job = make_job_folder(tmp_path / "job")
+    argv = [str(binaries.ffmpeg), "-nostdin", "-loglevel", "error", "-f", "lavfi"]
+    argv += ["-i", "testsrc2=size=640x360:duration=10", "-c:v", "libx264", "-crf", "5"]
+    with pytest.raises(FfmpegLimitError, match="output size"):
+        run([*argv, f"file:{job}/out.mkv"], cwd=job, limits=Limits(output_bytes=200_000))
+    assert (job / "out.mkv").stat().st_size <= 200_000

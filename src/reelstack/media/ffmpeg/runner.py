@@ -224,7 +224,9 @@ def run(
         raise FfmpegLimitError(
             tool, returncode, stderr_tail, "killed (CPU time hard limit, or out of memory)"
         )
-    if returncode == -signal.SIGXFSZ:
+    # SIGXFSZ kills ffmpeg at the size limit; a tool that ignores the signal
+    # sees EFBIG ("File too large") instead.
+    if returncode == -signal.SIGXFSZ or (returncode != 0 and "File too large" in stderr_tail):
         raise FfmpegLimitError(
             tool, returncode, stderr_tail, f"output size limit of {limits.output_bytes} bytes"
         )

@@ -1,0 +1,253 @@
+"""Cut a title into chunks that workers encode independently, and join them back.
+
+Every rung shares one timeline of output frames at the title's frame rate.
+Segment ``k`` starts at output frame ``ceil(k * segment_s * fps)``, the first
+frame at or after ``k * segment_s`` seconds, and every rung gets a keyframe
+there, so the renditions' segments align and a player can switch between
+them at any boundary.
+
+A chunk is a run of whole segments. It is encoded straight from the source:
+an accurate input seek to half a frame before its first frame (ffmpeg decodes
+from the source keyframe before that point and drops what comes earlier),
+timestamps restarted at zero, a constant frame rate, and exactly the chunk's
+frame count. Chunks therefore need nothing from each other, and the encoded
+chunks of one rung join end to end without re-encoding.
+
+Chunk ends are chosen among segment boundaries near ``chunk_s`` after the
+previous end, preferring one just after a source keyframe: the decoding an
+accurate seek throws away is the stretch from that keyframe to the boundary.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from reelstack.media.ffmpeg.binaries import Binaries
+from reelstack.media.ffmpeg.commands import input_args
+from reelstack.media.ffmpeg.options import SafeInput
+from reelstack.media.ffmpeg.runner import Limits, run
+
+# A chunk end may move this far from its target (as a share of chunk_s) to sit
+# after a source keyframe.
+_SLACK = 0.5
+# Output file names of encoded chunks and concat lists are chosen here; the
+# concat demuxer's safe mode only accepts plain relative names like these.
+_SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of whole segments of the output timeline, encoded as one task."""
+
+    index: int
+    first_segment: int
+    segments: int
+    start_frame: int
+    frames: int | None
+    """Output frames in the chunk; None for the last chunk, which runs to the source's end."""
+    fps: Fraction
+
+    @property
+    def start_s(self) -> float:
+        """Source time of the chunk's first frame."""
+        return float(self.start_frame / self.fps)
+
+    @property
+    def duration_s(self) -> float | None:
+        """Exact length of the chunk's frames, None for the last chunk."""
+        return None if self.frames is None else float(self.frames / self.fps)
+
+    @property
+    def name(self) -> str:
+        """The chunk's task and file name, e.g. ``c0003``."""
+        return f"c{self.index:04d}"
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready form, kept in the job's plan."""
+        return {
+            "index": self.index,
+            "first_segment": self.first_segment,
+            "segments": self.segments,
+            "start_frame": self.start_frame,
+            "frames": self.frames,
+            "fps": f"{self.fps.numerator}/{self.fps.denominator}",
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Chunk:
+        """Rebuild from :meth:`to_json`."""
+        frames = data["frames"]
+        return cls(
+            index=int(str(data["index"])),
+            first_segment=int(str(data["first_segment"])),
+            segments=int(str(data["segments"])),
+            start_frame=int(str(data["start_frame"])),
+            frames=None if frames is None else int(str(frames)),
+            fps=Fraction(str(data["fps"])),
+        )
+
+
+def segment_frame(k: int, segment_s: float, fps: Fraction) -> int:
+    """Output frame where segment ``k`` starts: the first at or after ``k * segment_s``."""
+    return math.ceil(Fraction(k) * Fraction(segment_s).limit_denominator(1000) * fps)
+
+
+def segment_count(duration_s: float, segment_s: float) -> int:
+    """Segments of a title ``duration_s`` long (the last may be short)."""
+    if duration_s <= 0 or segment_s <= 0:
+        raise ValueError("duration and segment length must be positive")
+    # A last stretch shorter than a frame or so is rounding, not a segment.
+    return max(1, math.ceil(duration_s / segment_s - 1e-3))
+
+
+def _waste(boundary_s: float, keyframes: Sequence[float]) -> float:
+    """Seconds decoded and dropped when a chunk starts at ``boundary_s``."""
+    at = bisect.bisect_right(keyframes, boundary_s + 1e-6)
+    return boundary_s - keyframes[at - 1] if at else boundary_s
+
+
+def plan_chunks(
+    duration_s: float,
+    fps: Fraction,
+    *,
+    segment_s: float,
+    chunk_s: float,
+    keyframes: Sequence[float] = (),
+) -> tuple[Chunk, ...]:
+    """Cut a title into chunks of whole segments, about ``chunk_s`` seconds each.
+
+    ``keyframes`` are the source's keyframe times (sorted); when given, each
+    chunk end moves by up to half a chunk to the boundary with the least
+    decoding before it. A last chunk shorter than half a chunk joins the one
+    before it.
+    """
+    if fps <= 0:
+        raise ValueError("frame rate must be positive")
+    total = segment_count(duration_s, segment_s)
+    per_chunk = max(1, round(chunk_s / segment_s))
+    slack = int(per_chunk * _SLACK)
+    ordered = sorted(keyframes)
+    bounds = [0]
+    while True:
+        start = bounds[-1]
+        remaining = total - start
+        if remaining <= per_chunk + slack:
+            break
+        candidates = range(start + per_chunk - slack, start + per_chunk + slack + 1)
+        if ordered:
+            best = min(
+                candidates,
+                key=lambda k: (
+                    _waste(float(segment_frame(k, segment_s, fps) / fps), ordered),
+                    abs(k - start - per_chunk),
+                ),
+            )
+        else:
+            best = start + per_chunk
+        bounds.append(max(start + 1, best))
+    chunks = []
+    for index, first in enumerate(bounds):
+        last = bounds[index + 1] if index + 1 < len(bounds) else total
+        start_frame = segment_frame(first, segment_s, fps)
+        frames = (
+            segment_frame(last, segment_s, fps) - start_frame if index + 1 < len(bounds) else None
+        )
+        chunks.append(Chunk(index, first, last - first, start_frame, frames, fps))
+    return tuple(chunks)
+
+
+def keyframe_boundaries(chunk: Chunk, segment_s: float) -> tuple[int, ...]:
+    """Frame numbers, counted from the chunk's first frame, where its segments start."""
+    return tuple(
+        segment_frame(chunk.first_segment + i, segment_s, chunk.fps) - chunk.start_frame
+        for i in range(chunk.segments)
+    )
+
+
+def force_keyframes_expr(boundaries: Sequence[int]) -> str:
+    """ffmpeg's ``-force_key_frames`` value that makes exactly these frames keyframes."""
+    if not boundaries:
+        raise ValueError("at least one boundary")
+    return "expr:" + "+".join(f"eq(n,{int(n)})" for n in boundaries)
+
+
+def chunk_input_args(src: SafeInput, chunk: Chunk) -> list[str]:
+    """Open the source at the chunk: an accurate seek to half a frame before its first frame.
+
+    Decoding stops a couple of frames after the chunk's end; the exact frame
+    count is cut by :func:`chunk_filter` after the frame rate is made constant.
+    """
+    half = 1 / (2 * chunk.fps)
+    seek = float(chunk.start_frame / chunk.fps - half) if chunk.start_frame else None
+    duration = None if chunk.frames is None else float((chunk.frames + 2) / chunk.fps + half)
+    return input_args(src, seek_s=seek, duration_s=duration)
+
+
+def chunk_filter(chunk: Chunk) -> str:
+    """Filter chain restarting the chunk's clock at zero, at a constant rate, cut to size."""
+    rate = f"{chunk.fps.numerator}/{chunk.fps.denominator}"
+    chain = f"setpts=PTS-STARTPTS,fps={rate}"
+    if chunk.frames is not None:
+        chain += f",trim=end_frame={int(chunk.frames)}"
+    return chain
+
+
+def keyframe_times_argv(ffprobe: Path, src: SafeInput) -> list[str]:
+    """ffprobe listing the first video stream's packets (time and flags), decoding nothing."""
+    return [
+        str(ffprobe),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        *input_args(src),
+        "-select_streams",
+        "V:0",
+        "-show_entries",
+        "packet=pts_time,flags",
+        "-of",
+        "csv=p=0",
+    ]
+
+
+def parse_keyframe_times(output: str) -> list[float]:
+    """Keyframe times from :func:`keyframe_times_argv`'s output, sorted."""
+    times = []
+    for line in output.splitlines():
+        pts, _, flags = line.strip().partition(",")
+        if "K" not in flags:
+            continue
+        try:
+            times.append(float(pts))
+        except ValueError:  # "N/A" for packets without a timestamp
+            continue
+    return sorted(times)
+
+
+def keyframe_times(binaries: Binaries, src: SafeInput, *, cwd: Path, limits: Limits) -> list[float]:
+    """The source's video keyframe times, from its packet index (no decoding)."""
+    result = run(keyframe_times_argv(binaries.ffprobe, src), cwd=cwd, limits=limits)
+    return parse_keyframe_times(result.stdout.decode("ascii", "replace"))
+
+
+def concat_list(entries: Sequence[tuple[str, float | None]]) -> str:
+    """An ffconcat list joining our own encoded chunk files end to end.
+
+    Each entry is a plain file name in the list's folder and the chunk's exact
+    duration (None for the last), so every chunk starts exactly where the one
+    before it ends. Only names this module chose are accepted.
+    """
+    if not entries:
+        raise ValueError("nothing to join")
+    lines = ["ffconcat version 1.0"]
+    for name, duration in entries:
+        if not name or name[0] in ".-" or not set(name) <= _SAFE_NAME:
+            raise ValueError(f"not a plain chunk file name: {name!r}")
+        lines.append(f"file {name}")
+        if duration is not None:
+            lines.append(f"duration {duration:.6f}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,291 @@
+"""Ladder planning: the fixed ladder, the convex hull, rung selection, savings arithmetic."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+
+from reelstack import settings
+from reelstack.media.ladder import (
+    FIXED_LADDER,
+    LadderBounds,
+    LadderPlan,
+    Rung,
+    TrialPoint,
+    bd_saving,
+    bitrate_at_vmaf,
+    fit_size,
+    fixed_plan,
+    monotone_curve,
+    savings_at_equal_vmaf,
+    select_rungs,
+    upper_hull,
+    vmaf_at_bitrate,
+)
+
+
+def pt(height: int, kbps: float, vmaf: float) -> TrialPoint:
+    width = {240: 426, 360: 640, 480: 852, 720: 1280, 1080: 1920}[height]
+    return TrialPoint(width, height, kbps, vmaf)
+
+
+# The classic crossover: 240p beats 720p below about 300 kb/s (720p starved of
+# bits), 720p beats 1080p below about 1200 kb/s, 1080p wins above.
+CROSSOVER = [
+    pt(240, 100, 40),
+    pt(240, 200, 55),
+    pt(240, 400, 65),
+    pt(240, 800, 70),
+    pt(720, 100, 25),
+    pt(720, 200, 45),
+    pt(720, 400, 70),
+    pt(720, 800, 85),
+    pt(720, 1600, 91),
+    pt(1080, 400, 62),
+    pt(1080, 800, 82),
+    pt(1080, 1600, 94),
+    pt(1080, 3200, 97),
+    pt(1080, 6400, 97.5),
+]
+
+
+# -- sizes and the fixed ladder ---------------------------------------------------
+
+
+def test_fixed_ladder_is_netflixs_pre_2015_ladder() -> None:
+    assert [r.bitrate_kbps for r in FIXED_LADDER] == [
+        235, 375, 560, 750, 1050, 1750, 2350, 3000, 4300, 5800
+    ]  # fmt: skip
+    assert [r.height for r in FIXED_LADDER] == [240, 288, 384, 384, 480, 480, 720, 720, 1080, 1080]
+
+
+@pytest.mark.parametrize(
+    ("source", "box", "expected"),
+    [
+        ((1920, 1080), 720, (1280, 720)),
+        ((1920, 1080), 240, (426, 240)),
+        ((1440, 1080), 240, (320, 240)),  # 4:3 fills the nominal 4:3 box
+        ((1920, 800), 720, (1280, 534)),  # scope: width-bound, even height
+        ((1080, 1920), 720, (720, 1280)),  # portrait: the box turns
+        ((640, 360), 1080, (640, 360)),  # never upscaled
+        ((853, 480), 480, (852, 480)),  # odd sides rounded to even
+    ],
+)
+def test_fit_size(source: tuple[int, int], box: int, expected: tuple[int, int]) -> None:
+    assert fit_size(*source, box) == expected
+
+
+def test_fit_size_refuses_an_empty_source() -> None:
+    with pytest.raises(ValueError):
+        fit_size(0, 1080, 720)
+
+
+def test_fixed_plan_for_1080p_is_the_whole_ladder() -> None:
+    plan = fixed_plan(1920, 1080)
+    assert plan.mode == "fixed"
+    assert [(r.height, r.bitrate_kbps) for r in plan.rungs] == [
+        (240, 235), (288, 375), (384, 560), (384, 750), (480, 1050),
+        (480, 1750), (720, 2350), (720, 3000), (1080, 4300), (1080, 5800),
+    ]  # fmt: skip
+    assert all(r.vmaf is None for r in plan.rungs)
+
+
+def test_fixed_plan_is_capped_at_the_source() -> None:
+    assert [(r.height, r.bitrate_kbps) for r in fixed_plan(1280, 720).rungs][-2:] == [
+        (720, 2350),
+        (720, 3000),
+    ]
+    # A 360p source sits between the 288 and 384 rungs: the 560 rung is kept at 360p.
+    assert [(r.width, r.height, r.bitrate_kbps) for r in fixed_plan(640, 360).rungs] == [
+        (426, 240, 235),
+        (512, 288, 375),
+        (640, 360, 560),
+    ]
+    # Smaller than the smallest rung: one rung at the source's own size.
+    assert fixed_plan(160, 120).rungs == (Rung(160, 120, 235),)
+
+
+def test_fixed_plan_respects_the_top_bound() -> None:
+    plan = fixed_plan(3840, 2160, top_max_height=720)
+    assert max(r.height for r in plan.rungs) == 720
+    assert plan.rungs[-1].bitrate_kbps == 3000
+
+
+# -- the hull ---------------------------------------------------------------------
+
+
+def test_upper_hull_follows_the_crossover() -> None:
+    hull = upper_hull(CROSSOVER)
+    assert [(p.height, p.bitrate_kbps) for p in hull] == [
+        (240, 100), (240, 200), (720, 400), (720, 800), (1080, 1600), (1080, 3200), (1080, 6400),
+    ]  # fmt: skip
+    # Concave: each segment's slope is below the one before it.
+    slopes = [
+        (b.vmaf - a.vmaf) / (b.bitrate_kbps - a.bitrate_kbps) for a, b in itertools.pairwise(hull)
+    ]
+    assert slopes == sorted(slopes, reverse=True)
+
+
+def test_upper_hull_drops_points_under_a_chord_and_past_the_peak() -> None:
+    points = [pt(720, 100, 50), pt(720, 200, 55), pt(720, 300, 80), pt(720, 400, 79)]
+    # (200, 55) lies under the chord from (100, 50) to (300, 80); (400, 79) is past the peak.
+    assert [p.bitrate_kbps for p in upper_hull(points)] == [100, 300]
+
+
+def test_upper_hull_keeps_the_best_of_equal_bitrates_and_ignores_zero() -> None:
+    points = [pt(240, 100, 40), pt(720, 100, 30), pt(720, 0, 99), pt(720, 300, 60)]
+    assert [(p.height, p.vmaf) for p in upper_hull(points)] == [(240, 40), (720, 60)]
+    assert upper_hull([]) == []
+
+
+# -- choosing rungs ----------------------------------------------------------------
+
+
+def test_select_rungs_walks_down_the_hull() -> None:
+    bounds = LadderBounds(vmaf_target=95, min_step_ratio=1.5, min_vmaf_step=2, min_bitrate_kbps=50)
+    plan = select_rungs(CROSSOVER, bounds, source_width=1920, source_height=1080)
+    assert plan.mode == "pertitle"
+    heights = [r.height for r in plan.rungs]
+    rates = [r.bitrate_kbps for r in plan.rungs]
+    # Low rungs at 240p, the middle at 720p, the top at 1080p: the crossover.
+    assert heights == [240, 240, 720, 720, 1080]
+    assert rates[:4] == [100, 200, 400, 800]
+    # The top rung slides down 1080p's own curve (log-linear) to exactly VMAF 95.
+    share = (95 - 94) / (97 - 94)
+    expected_top = math.exp(math.log(1600) + share * math.log(3200 / 1600))
+    assert rates[-1] == round(expected_top)
+    assert plan.rungs[-1].vmaf == 95
+    assert "target" in plan.note
+    for low, high in zip(plan.rungs, plan.rungs[1:], strict=False):
+        assert high.bitrate_kbps >= 1.5 * low.bitrate_kbps - 1
+        assert high.vmaf is not None and low.vmaf is not None
+        assert high.vmaf - low.vmaf >= 2
+
+
+def test_select_rungs_never_spends_past_the_target() -> None:
+    plan = select_rungs(
+        CROSSOVER, LadderBounds(vmaf_target=80), source_width=1920, source_height=1080
+    )
+    top = plan.rungs[-1]
+    assert top.height == 720 and top.vmaf == 80
+    assert 400 < top.bitrate_kbps < 800
+
+
+def test_select_rungs_without_reaching_the_target_tops_out_at_the_best() -> None:
+    plan = select_rungs(
+        CROSSOVER, LadderBounds(vmaf_target=99.5), source_width=1920, source_height=1080
+    )
+    assert plan.rungs[-1] == Rung(1920, 1080, 6400, 97.5)
+    assert "no trial reached" in plan.note
+
+
+def test_select_rungs_bounds() -> None:
+    base = {"source_width": 1920, "source_height": 1080}
+    capped = select_rungs(CROSSOVER, LadderBounds(top_max_height=720), **base)
+    assert max(r.height for r in capped.rungs) == 720
+    few = select_rungs(CROSSOVER, LadderBounds(max_rungs=2), **base)
+    assert len(few.rungs) == 2
+    floor = select_rungs(CROSSOVER, LadderBounds(vmaf_floor=60, min_bitrate_kbps=50), **base)
+    assert min(r.vmaf or 0 for r in floor.rungs) >= 60
+    wide = select_rungs(CROSSOVER, LadderBounds(min_step_ratio=3, min_bitrate_kbps=50), **base)
+    rates = [r.bitrate_kbps for r in wide.rungs]
+    assert all(b >= 3 * a for a, b in itertools.pairwise(rates))
+    minimum = select_rungs(CROSSOVER, LadderBounds(min_bitrate_kbps=300), **base)
+    assert min(r.bitrate_kbps for r in minimum.rungs) >= 300
+
+
+def test_select_rungs_keeps_sizes_rising_with_bitrate() -> None:
+    # A noisy 1080p point below a 720p one must not become a lower rung.
+    points = [pt(720, 300, 60), pt(1080, 500, 72), pt(720, 900, 85), pt(1080, 2000, 96)]
+    plan = select_rungs(
+        points, LadderBounds(min_bitrate_kbps=50), source_width=1920, source_height=1080
+    )
+    heights = [r.height for r in plan.rungs]
+    assert heights == sorted(heights)
+
+
+def test_select_rungs_needs_points() -> None:
+    with pytest.raises(ValueError):
+        select_rungs([], LadderBounds(), source_width=640, source_height=360)
+
+
+def test_plan_metadata_round_trips() -> None:
+    plan = select_rungs(CROSSOVER, LadderBounds(), source_width=1920, source_height=1080)
+    data = plan.to_metadata(with_trials=True)
+    assert data["rungs"][0] == {
+        "width": 426,
+        "height": 240,
+        "bitrate_kbps": plan.rungs[0].bitrate_kbps,
+        "vmaf": plan.rungs[0].vmaf,
+    }
+    assert LadderPlan.from_metadata(data) == plan
+    assert "trials" not in plan.to_metadata()
+
+
+def test_bounds_from_settings() -> None:
+    config = settings.load(
+        environ={"REELSTACK_MEDIA_VMAF_TARGET": "93", "REELSTACK_MEDIA_MAX_RUNGS": "5"}
+    )
+    bounds = LadderBounds.from_config(config)
+    assert bounds.vmaf_target == 93 and bounds.max_rungs == 5
+    assert bounds.top_max_height == 1080
+
+
+# -- curves and savings --------------------------------------------------------------
+
+
+def test_monotone_curve_sorts_and_drops_points_that_do_not_improve() -> None:
+    assert monotone_curve([(800, 80), (200, 50), (400, 49), (100, 40), (0, 10)]) == [
+        (100, 40),
+        (200, 50),
+        (800, 80),
+    ]
+
+
+def test_curve_interpolation_is_linear_in_log_bitrate() -> None:
+    curve = [(100.0, 40.0), (400.0, 60.0)]
+    assert vmaf_at_bitrate(curve, 200) == pytest.approx(50.0)
+    assert bitrate_at_vmaf(curve, 50) == pytest.approx(200.0)
+    assert vmaf_at_bitrate(curve, 800) is None
+    assert bitrate_at_vmaf(curve, 70) is None
+    # Reach extends the end segments, capped at 100.
+    assert vmaf_at_bitrate(curve, 800, reach=2) == pytest.approx(70.0)
+    assert vmaf_at_bitrate(curve, 50, reach=2) == pytest.approx(30.0)
+    assert vmaf_at_bitrate(curve, 801, reach=2) is None
+    assert vmaf_at_bitrate([(100.0, 90.0), (200.0, 99.0)], 400, reach=4) == 100.0
+
+
+def test_savings_at_equal_vmaf_per_rung() -> None:
+    # Per-title needs 20 % fewer bits than fixed everywhere.
+    fixed = [(1000.0, 70.0), (2000.0, 80.0), (4000.0, 90.0)]
+    pertitle = [(800.0, 70.0), (1600.0, 80.0), (3200.0, 90.0)]
+    result = savings_at_equal_vmaf(fixed, pertitle)
+    assert [r.saving for r in result.rungs] == pytest.approx([0.2, 0.2, 0.2])
+    assert result.mean_saving == pytest.approx(0.2)
+    assert result.bd_saving == pytest.approx(0.2)
+    assert result.skipped == 0
+
+
+def test_savings_skip_rungs_outside_the_per_title_curve() -> None:
+    # The fixed top rung reaches VMAF 97; the per-title ladder stops at 95.
+    fixed = [(1000.0, 70.0), (4000.0, 90.0), (6000.0, 97.0)]
+    pertitle = [(500.0, 70.0), (2000.0, 95.0)]
+    result = savings_at_equal_vmaf(fixed, pertitle)
+    assert result.skipped == 1
+    at_90 = bitrate_at_vmaf(pertitle, 90)
+    assert at_90 is not None
+    assert [r.pertitle_kbps for r in result.rungs] == pytest.approx([500.0, at_90])
+    assert result.mean_saving == pytest.approx((0.5 + (1 - at_90 / 4000)) / 2)
+
+
+def test_savings_can_be_negative_and_need_overlap() -> None:
+    worse = savings_at_equal_vmaf(
+        [(1000.0, 70.0), (2000.0, 80.0)], [(1500.0, 70.0), (3000.0, 80.0)]
+    )
+    assert worse.mean_saving == pytest.approx(-0.5)
+    assert worse.bd_saving == pytest.approx(-0.5)
+    apart = savings_at_equal_vmaf([(1000.0, 30.0), (2000.0, 40.0)], [(500.0, 70.0), (900.0, 80.0)])
+    assert apart.rungs == () and apart.mean_saving is None and apart.bd_saving is None
+    assert bd_saving([(1.0, 1.0)], [(1.0, 1.0), (2.0, 2.0)]) is None

@@ -1,0 +1,91 @@
+"""Per-title planning without ffmpeg: sampling, trial sizes, settings, estimated savings."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from reelstack import settings
+from reelstack.errors import ConfigError
+from reelstack.media.ladder import LadderBounds, TrialPoint, fixed_plan, select_rungs
+from reelstack.media.pertitle import (
+    TrialConfig,
+    estimate_savings,
+    reference_size,
+    sample_spans,
+    trial_sizes,
+)
+
+
+def test_samples_spread_over_the_title() -> None:
+    spans = sample_spans(100.0, 3, 2.0)
+    assert [(s.start_s, s.duration_s) for s in spans] == [(24.0, 2.0), (49.0, 2.0), (74.0, 2.0)]
+
+
+def test_a_short_title_is_sampled_whole() -> None:
+    assert [(s.start_s, s.duration_s) for s in sample_spans(7.5, 3, 2.0)] == [(0.0, 7.5)]
+    with pytest.raises(ValueError):
+        sample_spans(0, 3, 2.0)
+
+
+def test_samples_never_run_past_the_end() -> None:
+    for duration in (8.1, 9.0, 13.0, 3600.0):
+        for span in sample_spans(duration, 3, 2.0):
+            assert span.start_s >= 0 and span.start_s + span.duration_s <= duration
+
+
+def test_trial_sizes_fit_the_source_and_the_top_bound() -> None:
+    heights = (240, 384, 480, 720, 1080)
+    assert trial_sizes(1920, 1080, heights, 1080) == [
+        (426, 240), (682, 384), (852, 480), (1280, 720), (1920, 1080),
+    ]  # fmt: skip
+    # A 540p source: sizes above it collapse onto its own size.
+    assert trial_sizes(960, 540, heights, 1080) == [(426, 240), (682, 384), (852, 480), (960, 540)]
+    # A 4K source is tried up to the top bound only.
+    assert trial_sizes(3840, 2160, heights, 720)[-1] == (1280, 720)
+    assert trial_sizes(1080, 1920, (720,), 1080) == [(720, 1280), (1080, 1920)]
+
+
+def test_reference_size_is_capped() -> None:
+    assert reference_size(3840, 2160, 1080) == (1920, 1080)
+    assert reference_size(640, 360, 1080) == (640, 360)
+
+
+def test_trial_config_from_settings() -> None:
+    config = settings.load(
+        environ={"REELSTACK_MEDIA_TRIAL_CRFS": "30, 20,25", "REELSTACK_MEDIA_THREADS": "4"}
+    )
+    trial = TrialConfig.from_config(config)
+    assert trial.crfs == (20, 25, 30)
+    assert trial.threads == 4
+    assert trial.heights == (240, 384, 480, 720, 1080)
+    with pytest.raises(ConfigError, match=r"media\.trial_crfs"):
+        settings.load(environ={"REELSTACK_MEDIA_TRIAL_CRFS": "20,x"})
+
+
+def curve(width: int, height: int, *pairs: tuple[float, float]) -> list[TrialPoint]:
+    return [TrialPoint(width, height, rate, vmaf) for rate, vmaf in pairs]
+
+
+def test_estimated_savings_read_fixed_rungs_off_their_own_size() -> None:
+    trials = [
+        *curve(426, 240, (100, 50), (200, 60)),
+        *curve(1280, 720, (500, 70), (1000, 80), (2000, 90), (4000, 96)),
+    ]
+    plan = select_rungs(
+        trials, LadderBounds(min_bitrate_kbps=50), source_width=1280, source_height=720
+    )
+    fixed = fixed_plan(1280, 720)
+    savings = estimate_savings(plan, fixed)
+    # 240p @ 235 kb/s: past the 240p curve's end, within reach (x2), extended.
+    first = savings.rungs[0]
+    assert first.fixed_kbps == 235
+    assert first.vmaf == pytest.approx(60 + 10 * math.log2(235 / 200))
+    # 720p @ 2350 and 3000 kb/s sit on the 720p curve; sizes never trialled are skipped.
+    compared = {r.fixed_kbps for r in savings.rungs}
+    assert {2350, 3000} <= compared
+    assert 375 not in compared and 1050 not in compared
+    assert len(savings.rungs) + savings.skipped == len(fixed.rungs)
+    for rung in savings.rungs:
+        assert rung.saving == pytest.approx(1 - rung.pertitle_kbps / rung.fixed_kbps)
