@@ -198,6 +198,8 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     limit_account = RateLimitFilter(buckets["account"], scope="account", order=50)
     auth = AuthFilter(verifier, fetcher)
     faults = FaultFilter(injector)
+    debug = DebugRequestFilter(config.get(settings.GATEWAY_DEBUG_HEADER))
+    body_limit = BodyLimitFilter(config.get(settings.GATEWAY_MAX_BODY_BYTES))
     filters: list[Filter] = [
         RoutingFilter(
             table,
@@ -205,9 +207,9 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
             static=static,
             api_prefix=config.get(settings.GATEWAY_API_PREFIX),
         ),
-        DebugRequestFilter(config.property(settings.GATEWAY_DEBUG_HEADER)),
+        debug,
         StripIdentityHeadersFilter(),
-        BodyLimitFilter(config.property(settings.GATEWAY_MAX_BODY_BYTES)),
+        body_limit,
         limit_address,
         auth,
         limit_account,
@@ -229,6 +231,12 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         )
     )
 
+    app = GatewayApp(
+        chassis_app, gateway, max_header_bytes=config.get(settings.GATEWAY_MAX_HEADER_BYTES)
+    )
+
+    # Runtime properties are pushed into plain attributes, so the request
+    # path reads an attribute and never looks a setting up.
     def on_change(key: str, value: Any) -> None:
         if key == settings.GATEWAY_TIMEOUT_S.key:
             proxy.timeout_s = value
@@ -242,11 +250,15 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
             injector.header_enabled = value
         elif key == settings.GATEWAY_FAULTS_ROUTES.key:
             injector.rules = dict(value)
+        elif key == settings.GATEWAY_DEBUG_HEADER.key:
+            debug.enabled = value
+        elif key == settings.GATEWAY_MAX_BODY_BYTES.key:
+            body_limit.max_body_bytes = value
+        elif key == settings.GATEWAY_MAX_HEADER_BYTES.key:
+            app.max_header_bytes = value
 
     config.on_change(on_change)
-    return GatewayApp(
-        chassis_app, gateway, max_header_bytes=config.property(settings.GATEWAY_MAX_HEADER_BYTES)
-    )
+    return app
 
 
 async def _sweep(pools: Pools, buckets: dict[str, TokenBuckets]) -> None:

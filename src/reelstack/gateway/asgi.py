@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from reelstack.chassis.requestid import HEADER_BYTES, accept, request_id_var
-from reelstack.config import Property
 from reelstack.gateway.bridge import AsgiBridge
 from reelstack.gateway.chain import BodyTooLargeError, ClientGoneError, Gateway, new_request_id
 from reelstack.gateway.models import BodySource, GatewayResponse, RequestContext
@@ -68,13 +67,13 @@ class GatewayApp:
         chassis_app: FastAPI,
         gateway: Gateway,
         *,
-        max_header_bytes: Property[int],
+        max_header_bytes: int,
     ) -> None:
         self.chassis_app = chassis_app
         # The process runner reads ``app.state.chassis`` (identity, fatal errors).
         self.state = chassis_app.state
         self.gateway = gateway
-        self.max_header_bytes = max_header_bytes
+        self.max_header_bytes = max_header_bytes  # gateway.max_header_bytes, kept current
         self.chassis_paths = CHASSIS_PATHS
         self.bridge = AsgiBridge(chassis_app)
         # Extra uvicorn options for the runner: serve with the gateway's protocol.
@@ -101,7 +100,7 @@ class GatewayApp:
                 content_length = int(value)
             elif name == b"transfer-encoding":
                 chunked = b"chunked" in value.lower()
-        if size > self.max_header_bytes():
+        if size > self.max_header_bytes:
             await _send(send, error_response(431, "HeadersTooLarge", "request headers too large"))
             return
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")

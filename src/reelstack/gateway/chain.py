@@ -106,8 +106,10 @@ class Gateway:
         route = ctx.route_label
         self.metrics.observe(route, method, status, duration)
         if passport.attempts:
+            counts = self.stats.attempts
             for attempt in passport.attempts:
-                self.stats.count_attempt(route, attempt[1])
+                key = (route, attempt[1])
+                counts[key] = counts.get(key, 0) + 1
         principal = ctx.principal
         self.access_log.write_request(
             method=method,

@@ -209,7 +209,6 @@ class ProxyEndpoint:
             ), NOT_CALLED
         timeout_s = route.timeout_s or self.timeout_s
         deadline = now + timeout_s
-        loop_deadline = self.pools.loop_time() + timeout_s
         idempotent = ctx.method in IDEMPOTENT
         body = ctx.body
         payload = b""
@@ -242,7 +241,8 @@ class ProxyEndpoint:
                 except (OSError, TimeoutError) as exc:
                     error = exc
             if conn is not None:
-                conn.set_deadline(loop_deadline)
+                # The connection's deadline is on the loop's clock.
+                conn.set_deadline(conn.loop.time() + deadline - monotonic())
                 answered = False
                 try:
                     waiter = conn.send(request, is_head=is_head)

@@ -108,6 +108,11 @@ class ClientBody:
         while True:
             if self.error is not None:
                 raise self.error
+            ctx = self.ctx
+            # Bytes may have arrived before the limit was known (the filters
+            # run after the head is parsed): the count is checked here too.
+            if ctx is not None and ctx.max_body_bytes and self.received > ctx.max_body_bytes:
+                raise BodyTooLargeError
             if self.chunks:
                 chunks = self.chunks
                 data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -273,7 +278,7 @@ class GatewayProtocol(asyncio.Protocol):
         self.url = b""
         self.headers = []
         self.header_bytes = 0
-        self.max_header_bytes = self.app.max_header_bytes()
+        self.max_header_bytes = self.app.max_header_bytes
         self.request_id = None
         self.host = b""
         self.content_length = None

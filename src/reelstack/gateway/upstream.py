@@ -266,6 +266,7 @@ class UpstreamConnection(asyncio.Protocol):
     def close(self) -> None:
         """Close the connection (it is not reused)."""
         self._cancel_timer()
+        self._drop_waiters()
         self.closed = True
         self.pool.forget(self)
         if self.transport is not None:
@@ -273,6 +274,10 @@ class UpstreamConnection(asyncio.Protocol):
 
     def abort(self) -> None:
         """Close the connection at once, discarding anything unsent."""
+        self._drop_waiters()
+        self._abort()
+
+    def _abort(self) -> None:
         self._cancel_timer()
         self.closed = True
         self.pool.forget(self)
@@ -286,10 +291,18 @@ class UpstreamConnection(asyncio.Protocol):
             self.timer.cancel()
             self.timer = None
 
+    def _drop_waiters(self) -> None:
+        # Closed by the proxy: whoever waited has gone (or raises its own
+        # error), so a waiter left must not carry an error nobody retrieves.
+        for waiter in (self._waiter, self._reader):
+            if waiter is not None and not waiter.done():
+                waiter.cancel()
+        self._waiter = self._reader = None
+
     def _fail(self, error: BaseException) -> None:
         if self.error is None and not self.done:
             self.error = error
-        self.abort()
+        self._abort()
         self._wake()
 
     def _wake(self) -> None:
@@ -386,11 +399,6 @@ class Pools:
     def __init__(self, *, idle_s: float) -> None:
         self.idle_s = idle_s
         self.pools: dict[tuple[str, int], InstancePool] = {}
-
-    @staticmethod
-    def loop_time() -> float:
-        """Return the running loop's clock, the one connection deadlines are in."""
-        return asyncio.get_running_loop().time()
 
     def get(self, host: str, port: int) -> InstancePool:
         """Return the pool of ``host:port`` (made on first use)."""

@@ -9,7 +9,6 @@ front door does not hand to strangers.
 
 from __future__ import annotations
 
-from reelstack.config import Property
 from reelstack.gateway.filters import Kind
 from reelstack.gateway.models import DEBUG_HEADER, PASSPORT_HEADER, RequestContext
 
@@ -21,11 +20,11 @@ class DebugRequestFilter:
     kind: Kind = "inbound"
     order = 1
 
-    def __init__(self, enabled: Property[bool]) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled  # the gateway.debug_header property, kept current by the app
 
     def should_apply(self, ctx: RequestContext) -> bool:
-        return self.enabled()
+        return self.enabled
 
     def apply(self, ctx: RequestContext) -> None:
         ctx.debug = ctx.header(DEBUG_HEADER) in (b"1", b"true")

@@ -8,7 +8,6 @@ checked by the server while it parses, before a request exists: 431.)
 
 from __future__ import annotations
 
-from reelstack.config import Property
 from reelstack.gateway.filters import Kind
 from reelstack.gateway.models import RequestContext
 from reelstack.gateway.responses import error_response
@@ -21,15 +20,15 @@ class BodyLimitFilter:
     kind: Kind = "inbound"
     order = 10
 
-    def __init__(self, max_body_bytes: Property[int]) -> None:
-        self.max_body_bytes = max_body_bytes
+    def __init__(self, max_body_bytes: int) -> None:
+        self.max_body_bytes = max_body_bytes  # gateway.max_body_bytes, kept current by the app
 
     def should_apply(self, ctx: RequestContext) -> bool:
         return ctx.body is not None
 
     def apply(self, ctx: RequestContext) -> None:
         route = ctx.route
-        limit = self.max_body_bytes()
+        limit = self.max_body_bytes
         if route is not None and route.max_body_bytes is not None:
             limit = route.max_body_bytes
         ctx.max_body_bytes = limit
