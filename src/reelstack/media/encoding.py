@@ -1,0 +1,135 @@
+"""The media service's seam to the encoding pipeline (:mod:`reelstack.media.jobs`).
+
+The service submits one job per validated title and later asks how it went;
+workers in other processes do the work. :class:`Encoder` is all the service
+needs, so tests run it with a fake and the pipeline can change behind it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from reelstack.bootstrap import Adapters
+from reelstack.errors import UnavailableError
+
+FINAL_STATES = frozenset({"done", "failed", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """An encoding job as the media service sees it."""
+
+    id: str
+    title_id: str
+    state: str
+    """queued, running, done, failed (or cancelled)."""
+    progress: float = 0.0
+    reason: str | None = None
+    master_key: str | None = None
+    """Blob key of the HLS master playlist, once published."""
+    dash_key: str | None = None
+    rungs: list[dict[str, Any]] = field(default_factory=list)
+    """Each rung's bitrate_kbps, width, height, vmaf (and codec)."""
+
+    @property
+    def final(self) -> bool:
+        """Whether the job will not change any more."""
+        return self.state in FINAL_STATES
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the view as JSON-ready data."""
+        return {
+            "id": self.id,
+            "title_id": self.title_id,
+            "state": self.state,
+            "progress": self.progress,
+            "reason": self.reason,
+            "master_key": self.master_key,
+            "dash_key": self.dash_key,
+            "rungs": self.rungs,
+        }
+
+
+class Encoder(Protocol):
+    """Submit encoding jobs and read their state."""
+
+    async def submit(
+        self, *, title_id: str, source_key: str, options: Mapping[str, Any]
+    ) -> JobView:
+        """Start encoding the source at ``source_key`` into ``title_id``'s ladder."""
+        ...
+
+    async def get(self, job_id: str) -> JobView:
+        """Return a job's state; NotFoundError if unknown."""
+        ...
+
+
+def _value(obj: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+        if value is not None:
+            return value.value if isinstance(value, Enum) else value
+    return default
+
+
+def _rung(rung: Any) -> dict[str, Any]:
+    if isinstance(rung, Mapping):
+        data = dict(rung)
+    elif hasattr(rung, "as_dict"):
+        data = dict(rung.as_dict())
+    else:
+        data = {
+            k: getattr(rung, k)
+            for k in ("bitrate_kbps", "width", "height", "vmaf", "codec")
+            if hasattr(rung, k)
+        }
+    return {
+        "bitrate_kbps": _value(data, "bitrate_kbps", "kbps"),
+        "width": _value(data, "width"),
+        "height": _value(data, "height"),
+        "vmaf": _value(data, "vmaf"),
+        "codec": _value(data, "codec", default="h264"),
+    }
+
+
+def job_view(job: Any) -> JobView:
+    """Read a pipeline job (dataclass or mapping) as a :class:`JobView`."""
+    return JobView(
+        id=str(_value(job, "id", "job_id")),
+        title_id=str(_value(job, "title_id", default="")),
+        state=str(_value(job, "state", "status", default="queued")).lower(),
+        progress=float(_value(job, "progress", default=0.0)),
+        reason=_value(job, "reason", "error"),
+        master_key=_value(job, "master_key", "hls_key", "master"),
+        dash_key=_value(job, "dash_key", "mpd_key", "dash"),
+        rungs=[_rung(r) for r in _value(job, "rungs", "ladder", default=[]) or []],
+    )
+
+
+class PipelineEncoder:
+    """The encoder backed by :mod:`reelstack.media.jobs` on the process's adapters."""
+
+    def __init__(self, adapters: Adapters) -> None:
+        self.adapters = adapters
+
+    @staticmethod
+    def _jobs() -> Any:
+        try:
+            return importlib.import_module("reelstack.media.jobs")
+        except ImportError as exc:
+            raise UnavailableError(f"the encoding pipeline is not available: {exc}") from exc
+
+    async def submit(
+        self, *, title_id: str, source_key: str, options: Mapping[str, Any]
+    ) -> JobView:
+        job = await self._jobs().submit(
+            adapters=self.adapters, title_id=title_id, source_key=source_key, options=options
+        )
+        return job_view(job)
+
+    async def get(self, job_id: str) -> JobView:
+        return job_view(await self._jobs().get(adapters=self.adapters, job_id=job_id))

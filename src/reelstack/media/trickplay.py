@@ -1,0 +1,164 @@
+"""Trickplay: seek-preview thumbnails as JPEG sprite sheets and a WebVTT track.
+
+One ffmpeg run samples a frame every ``interval_s`` (the fps filter), scales
+it to a thumbnail and tiles ``grid x grid`` thumbnails into each sheet. The
+WebVTT track has one cue per thumbnail whose text is the sheet's name with a
+``#xywh=x,y,w,h`` media fragment, which players (Video.js, Shaka, JW, Roku's
+BIF converters) read as "show this rectangle while seeking here".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelstack.media.ffmpeg.binaries import Binaries
+from reelstack.media.ffmpeg.commands import input_args
+from reelstack.media.ffmpeg.options import SafeInput
+from reelstack.media.ffmpeg.runner import Limits, run
+from reelstack.media.stills import even, ffmpeg, output
+
+SPRITE_PATTERN = "sprite-%03d.jpg"
+VTT_NAME = "thumbnails.vtt"
+
+
+@dataclass(frozen=True, slots=True)
+class TrickplayOptions:
+    """How dense and how large the thumbnails are."""
+
+    interval_s: float = 5.0
+    width: int = 240
+    grid: int = 5
+    jpeg_quality: int = 5
+    """ffmpeg's -q:v for JPEG: 2 (best) to 31."""
+
+
+@dataclass(frozen=True, slots=True)
+class Trickplay:
+    """The files one trickplay run made, in its output folder."""
+
+    vtt: Path
+    sprites: tuple[Path, ...]
+    thumbnails: int
+    thumb_width: int
+    thumb_height: int
+
+
+def thumb_size(display: tuple[int, int], width: int) -> tuple[int, int]:
+    """Thumbnail size for a picture shown at ``display``: ``width`` wide (at most the source's)."""
+    src_w, src_h = display
+    w = even(min(width, src_w))
+    return w, even(w * src_h / src_w)
+
+
+def thumbnail_count(duration_s: float, interval_s: float) -> int:
+    """Thumbnails at 0, interval, 2*interval, ... before the end."""
+    return max(1, math.ceil(duration_s / interval_s - 1e-6))
+
+
+def trickplay_argv(
+    binaries: Binaries,
+    src: SafeInput,
+    *,
+    size: tuple[int, int],
+    options: TrickplayOptions,
+    out_dir: Path,
+    threads: int,
+) -> list[str]:
+    """The ffmpeg run that writes the sprite sheets into ``out_dir``."""
+    w, h = size
+    graph = (
+        f"fps=1/{options.interval_s:g}:round=down,scale={w}:{h}:flags=bicubic,setsar=1,"
+        f"tile={options.grid}x{options.grid}"
+    )
+    return ffmpeg(
+        binaries,
+        "-threads",
+        str(threads),
+        *input_args(src),
+        "-map",
+        "0:V:0",
+        "-vf",
+        graph,
+        "-q:v",
+        str(options.jpeg_quality),
+        "-f",
+        "image2",
+        output(out_dir / SPRITE_PATTERN),
+    )
+
+
+def _timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, ms = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
+
+
+def build_vtt(
+    *,
+    count: int,
+    interval_s: float,
+    duration_s: float,
+    size: tuple[int, int],
+    grid: int,
+    sprite_pattern: str = SPRITE_PATTERN,
+) -> str:
+    """The WebVTT thumbnails track: one cue per thumbnail, pointing into its sheet."""
+    w, h = size
+    per_sheet = grid * grid
+    lines = ["WEBVTT", ""]
+    for index in range(count):
+        start = index * interval_s
+        end = min(duration_s, start + interval_s)
+        if end <= start:
+            break
+        sheet, cell = divmod(index, per_sheet)
+        row, column = divmod(cell, grid)
+        name = sprite_pattern % (sheet + 1)
+        lines += [
+            f"{_timestamp(start)} --> {_timestamp(end)}",
+            f"{name}#xywh={column * w},{row * h},{w},{h}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def make_trickplay(
+    binaries: Binaries,
+    src: SafeInput,
+    *,
+    display: tuple[int, int],
+    duration_s: float,
+    out_dir: Path,
+    options: TrickplayOptions,
+    limits: Limits,
+    threads: int = 2,
+) -> Trickplay:
+    """Write the sprite sheets and the WebVTT track into ``out_dir`` (inside the job folder)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    size = thumb_size(display, options.width)
+    argv = trickplay_argv(
+        binaries, src, size=size, options=options, out_dir=out_dir, threads=threads
+    )
+    run(argv, cwd=out_dir.parent, limits=limits, threads=threads)
+    sprites = tuple(sorted(out_dir.glob("sprite-*.jpg")))
+    if not sprites:
+        raise ValueError("ffmpeg wrote no trickplay sprite sheet")
+    per_sheet = options.grid * options.grid
+    # The fps filter may stop one frame short of the arithmetic at the very
+    # end; never point a cue past the sheets that exist.
+    count = min(thumbnail_count(duration_s, options.interval_s), len(sprites) * per_sheet)
+    vtt = out_dir / VTT_NAME
+    vtt.write_text(
+        build_vtt(
+            count=count,
+            interval_s=options.interval_s,
+            duration_s=duration_s,
+            size=size,
+            grid=options.grid,
+        )
+    )
+    return Trickplay(vtt, sprites, count, size[0], size[1])
