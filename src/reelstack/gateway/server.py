@@ -361,36 +361,32 @@ class GatewayProtocol(asyncio.Protocol):
     async def _serve(self) -> None:
         """Answer this connection's requests in order until it closes."""
         pipeline = self.pipeline
-        while True:
-            if not pipeline:
-                if self.closing:
+        try:
+            while True:
+                if not pipeline:
+                    if self.closing:
+                        break
+                    ready = self.ready = self.loop.create_future()
+                    await ready
+                    continue
+                ctx, keep_alive = pipeline.popleft()
+                if self.reading_paused and not pipeline:
+                    self._resume_reading()
+                self.busy = True
+                keep_alive = await self._answer(ctx, keep_alive)
+                self.busy = False
+                self.last_active = self.loop.time()
+                if not keep_alive or self.closing:
                     break
-                ready = self.ready = self.loop.create_future()
-                await ready
-                continue
-            ctx, keep_alive = pipeline.popleft()
-            if self.reading_paused and not pipeline:
-                self._resume_reading()
-            self.busy = True
-            keep_alive = await self._answer(ctx, keep_alive)
-            self.busy = False
-            self.last_active = self.loop.time()
-            if not keep_alive or self.closing:
-                break
-        if self.transport is not None:
-            self.transport.close()
+        finally:
+            if self.transport is not None:
+                self.transport.close()
 
     async def _answer(self, ctx: RequestContext, keep_alive: bool) -> bool:
         """Answer one request; return whether the connection may stay open."""
         request_id_var.set(ctx.request_id)
         if ctx.path in self.app.chassis_paths:
-            # The chassis app counts and logs these itself.
-            try:
-                response = await self.app.bridge.handle(ctx, self.server, self.app_state)
-                await self._write(ctx, response, keep_alive)
-            except ClientGoneError:
-                return False
-            return keep_alive
+            return await self._answer_chassis(ctx, keep_alive)
         status = CLIENT_CLOSED
         sent = 0
         try:
@@ -402,8 +398,28 @@ class GatewayProtocol(asyncio.Protocol):
             sent = await self._write(ctx, response, keep_alive)
         except ClientGoneError:
             keep_alive = False
+        except (ConnectionError, TimeoutError) as exc:
+            # The service's body broke off after the head went out: the close
+            # is the only way left to tell the client.
+            log.warning("response to %s %s broke off: %s", ctx.method, ctx.path, exc)
+            keep_alive = False
+        except Exception:
+            log.exception("error answering %s %s", ctx.method, ctx.path)
+            keep_alive = False
         finally:
             self.gateway.finish(ctx, status, sent)
+        return keep_alive
+
+    async def _answer_chassis(self, ctx: RequestContext, keep_alive: bool) -> bool:
+        # The chassis app counts and logs these requests itself.
+        try:
+            response = await self.app.bridge.handle(ctx, self.server, self.app_state)
+            await self._write(ctx, response, keep_alive)
+        except ClientGoneError:
+            return False
+        except Exception:
+            log.exception("error answering %s %s", ctx.method, ctx.path)
+            return False
         return keep_alive
 
     async def _write(self, ctx: RequestContext, response: GatewayResponse, keep_alive: bool) -> int:

@@ -56,7 +56,7 @@ REFUSE = "refuse"  # the connection is refused
 CLOSE = "close"  # the request is read, then the connection closed without an answer
 HANG = "hang"  # the request is read and never answered
 
-Reply = bytes | list[bytes] | str
+Reply = bytes | list[bytes | str] | str
 
 
 def response(status: int = 200, body: bytes = b"ok", *headers: tuple[bytes, bytes]) -> bytes:
@@ -139,7 +139,10 @@ class _FakeTransport:
             loop.call_soon(self._deliver, reply)
         elif isinstance(reply, list):
             for index, chunk in enumerate(reply):
-                loop.call_later(0.001 * index, self._deliver, chunk)
+                if chunk == CLOSE:
+                    loop.call_later(0.001 * index, self._lost)
+                else:
+                    loop.call_later(0.001 * index, self._deliver, chunk)
 
     def _deliver(self, data: bytes) -> None:
         if not self.closed:

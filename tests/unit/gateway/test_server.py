@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from reelstack.gateway.models import PASSPORT_HEADER
-from tests.unit.gateway.fakes import HANG, FakeUpstreams, response
+from tests.unit.gateway.fakes import CLOSE, HANG, FakeUpstreams, response
 from tests.unit.gateway.harness import Connection, gateway_config, make_app
 from tests.unit.gateway.keys import jwks, make_key
 
@@ -319,3 +319,28 @@ async def test_the_passport_header_only_when_enabled_and_asked(
     passport = orjson.loads((await conn.get("/api/open/x", ask)).headers[PASSPORT_HEADER])
     assert passport["attempts"][0]["instance"] == "svc-9001"
     assert [event for event, _ in passport["timeline"]][:2] == ["route", "debug"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/open/../svc/x", "/api/open/%2e%2e/svc", "/api/open/./x", "/api/open/%2E%2E"]
+)
+async def test_dot_segments_are_refused(tmp_path: Path, fakes: FakeUpstreams, path: str) -> None:
+    app, _ = make_app(config(tmp_path), 9001)
+    answer = await Connection(app).get(path)
+    assert answer.status == 400
+    assert not fakes.requests
+
+
+async def test_a_body_that_breaks_off_closes_the_client_connection(
+    tmp_path: Path, fakes: FakeUpstreams
+) -> None:
+    head = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n"
+    fakes.replies[9001] = [[head + b"partial", CLOSE]]
+    app, _ = make_app(config(tmp_path), 9001)
+    conn = Connection(app)
+    conn.send(b"GET /api/open/x HTTP/1.1\r\nhost: gw\r\n\r\n")
+    deadline = asyncio.get_running_loop().time() + 5
+    while not conn.transport.closed:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.001)
+    assert bytes(conn.transport.written).endswith(b"partial")

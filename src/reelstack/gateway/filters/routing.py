@@ -8,6 +8,8 @@ served, else it is unknown too.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from reelstack.gateway.filters import Kind
 from reelstack.gateway.models import Endpoint, GatewayResponse, RequestContext
 from reelstack.gateway.responses import error_response
@@ -25,6 +27,23 @@ class NotFoundEndpoint:
 
 
 NOT_FOUND = NotFoundEndpoint()
+
+
+class BadPathEndpoint:
+    """Answers 400 JSON: the path has dot segments."""
+
+    name = "<bad path>"
+    kind = "endpoint"
+
+    async def handle(self, ctx: RequestContext) -> GatewayResponse:
+        return error_response(400, "BadPath", "the path has . or .. segments")
+
+
+BAD_PATH = BadPathEndpoint()
+
+
+def _has_dot_segment(path: str) -> bool:
+    return any(segment in (".", "..") for segment in unquote(path).split("/"))
 
 
 class RoutingFilter:
@@ -52,6 +71,11 @@ class RoutingFilter:
 
     def apply(self, ctx: RequestContext) -> None:
         path = ctx.path
+        if ("/." in path or "%2" in path) and _has_dot_segment(path):
+            # "/api/hello/../admin" must not reach another path of the
+            # service (or, once decoded, another route) than it names.
+            ctx.endpoint = BAD_PATH
+            return
         route = self.table.match(path)
         if route is not None:
             ctx.route = route
