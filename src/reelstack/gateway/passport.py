@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
@@ -30,6 +32,29 @@ log = logging.getLogger(__name__)
 
 FLUSH_BYTES = 64 * 1024
 FLUSH_S = 0.1
+
+
+class _Clock:
+    """The time field of a line: UTC, milliseconds, the seconds formatted once a second."""
+
+    __slots__ = ("prefix", "second")
+
+    _MILLIS = tuple(f".{ms:03d}+00:00" for ms in range(1000))
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.prefix = ""
+
+    def now(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self.second:
+            self.prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self.second = second
+        return self.prefix + self._MILLIS[int((now - second) * 1000.0)]
+
+
+_clock = _Clock()
 
 
 class Passport:
@@ -111,7 +136,7 @@ class PassportLog(AccessLog):
             return
         line = logs.encode(
             {
-                "time": logs._clock.now(),
+                "time": _clock.now(),
                 "level": "INFO",
                 "logger": ACCESS_LOGGER,
                 "message": f"{method} {path} {status}",

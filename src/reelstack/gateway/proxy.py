@@ -74,6 +74,7 @@ _SKIP_REQUEST = HOP_BY_HOP | {
     FAULT_HEADER,  # the gateway acts on it; services never see a client's copy
     DEBUG_HEADER,
 }
+_SKIP_AUTHENTICATED = _SKIP_REQUEST | {b"authorization"}
 _SKIP_RESPONSE = HOP_BY_HOP | {b"content-length"}
 # Connection header values that name no other header (the usual ones).
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"Keep-Alive", b"Close"})
@@ -390,39 +391,39 @@ def _request_head(
     ctx: RequestContext, path: str, payload: bytes, streamed: bool, address: str
 ) -> bytes:
     """Return the request line and headers to send to the service."""
-    target = path.encode("latin-1")
-    if ctx.query:
-        target += b"?" + ctx.query
-    parts = [ctx.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
-    skip = _SKIP_REQUEST
+    query = ctx.query
+    parts = [
+        b"%s %s%s%s HTTP/1.1\r\n"
+        % (ctx.method.encode("ascii"), path.encode("latin-1"), b"?" if query else b"", query)
+    ]
+    # A verified token stays at the gateway: the service gets the identity
+    # headers instead, and a token it never sees cannot leak from it.
+    skip = _SKIP_AUTHENTICATED if ctx.principal is not None else _SKIP_REQUEST
+    append = parts.append
     for name, value in ctx.headers:
         if name in skip:
             if name == b"connection":
                 skip = skip | _connection_tokens(value)
             continue
-        parts += (name, b": ", value, b"\r\n")
+        append(b"%s: %s\r\n" % (name, value))
     # The gateway is the front door: a client's own X-Forwarded-* are
     # replaced, never trusted. The client's Host goes on, so a service
     # builds links that point at the gateway.
-    parts += (
-        b"host: ",
-        ctx.host or address.encode("ascii"),
-        b"\r\nx-request-id: ",
-        ctx.request_id.encode("ascii"),
-        b"\r\nx-forwarded-for: ",
-        ctx.client.encode("ascii"),
-        b"\r\nx-forwarded-proto: http\r\n",
+    host = ctx.host
+    append(
+        b"host: %s\r\nx-request-id: %s\r\nx-forwarded-for: %s\r\nx-forwarded-proto: http\r\n"
+        % (host or address.encode("ascii"), ctx.request_id.encode("ascii"), ctx.client.encode())
     )
-    if ctx.host:
-        parts += (b"x-forwarded-host: ", ctx.host, b"\r\n")
+    if host:
+        append(b"x-forwarded-host: %s\r\n" % host)
     for name, value in ctx.upstream_headers:
-        parts += (name, b": ", value, b"\r\n")
+        append(b"%s: %s\r\n" % (name, value))
     if streamed:
         if ctx.content_length is None:
-            parts.append(b"transfer-encoding: chunked\r\n")
+            append(b"transfer-encoding: chunked\r\n")
         else:
-            parts.append(b"content-length: %d\r\n" % ctx.content_length)
+            append(b"content-length: %d\r\n" % ctx.content_length)
     elif payload or ctx.body is not None:
-        parts.append(b"content-length: %d\r\n" % len(payload))
-    parts.append(b"\r\n")
+        append(b"content-length: %d\r\n" % len(payload))
+    append(b"\r\n")
     return b"".join(parts)

@@ -2,7 +2,8 @@
 
 A valid token's account and profile go to the service as ``X-Account-Id``
 and ``X-Profile-Id`` (the client's own copies were already removed), and the
-token itself is not forwarded: services trust the gateway's headers, and a
+token itself is not forwarded (the proxy leaves out the Authorization header
+of an authenticated request): services trust the gateway's headers, and a
 token that never reaches them cannot leak from them. A missing, expired,
 malformed or forged token is answered with 401 and a ``WWW-Authenticate``
 challenge (RFC 6750).
@@ -73,7 +74,6 @@ class AuthFilter:
         ctx.upstream_headers.append((ACCOUNT_HEADER, principal.account.encode("ascii")))
         if principal.profile is not None:
             ctx.upstream_headers.append((PROFILE_HEADER, principal.profile.encode("ascii")))
-        ctx.headers = [(n, v) for n, v in ctx.headers if n != AUTHORIZATION]
 
     def _refuse(self, ctx: RequestContext, error: AuthError, reason: str) -> None:
         self.failures[reason] = self.failures.get(reason, 0) + 1
