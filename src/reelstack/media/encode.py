@@ -1,0 +1,308 @@
+"""Encode one chunk of a title into every rendition of its ladder, and its audio once.
+
+A chunk is decoded once and split to every rendition: each is scaled to its
+size and encoded with H.264 (libx264) or AV1 (libsvtav1) into its own MP4.
+Rate control is an average bitrate with a VBV cap (``maxrate`` and
+``bufsize`` derived from the rung's bitrate), so a rung's peak stays within
+what a player at that bandwidth can fetch. Keyframes are placed exactly at
+the chunk's segment boundaries (see :mod:`.chunks`) with scene-cut keyframes
+off and a keyframe interval of one segment, so every rendition's GOPs line up.
+
+HEVC is never produced: the browsers the platform targets do not play it. AV1
+renditions are optional and always sit beside H.264 ones, never alone.
+
+Audio is encoded once for the whole title (AAC-LC stereo), not per chunk:
+AAC frames do not fall on video frame boundaries, and encoder priming at every
+chunk start would leave gaps at the joins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from reelstack.media.chunks import Chunk, chunk_filter, chunk_input_args, force_keyframes_expr
+from reelstack.media.chunks import keyframe_boundaries as _boundaries
+from reelstack.media.ffmpeg.binaries import Binaries
+from reelstack.media.ffmpeg.commands import input_args, scale_filter, video_encode_args
+from reelstack.media.ffmpeg.options import AudioEncode, SafeInput, VideoEncode
+from reelstack.media.ffmpeg.runner import Limits, RunResult, run
+from reelstack.media.ladder import LadderPlan
+
+Codec = Literal["h264", "av1"]
+Progress = Callable[[float], None]
+
+# VBV: the peak rate a rung may reach and the buffer it is measured over, as
+# multiples of its average bitrate (a 2 s buffer at 1.5x: common for VOD ABR).
+MAXRATE_RATIO = 1.5
+BUFSIZE_RATIO = 2.0
+_ENCODERS: dict[str, str] = {"h264": "libx264", "av1": "libsvtav1"}
+_GLOBAL = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y")
+# Frame rates above this are halved-ish to it: 120 fps phone clips stream at 60.
+MAX_FPS = Fraction(60)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    """One video rendition of the ladder: codec, size and bitrates."""
+
+    name: str
+    """File-safe id, e.g. ``v0`` (H.264) or ``av1-0`` (AV1); its folder in the output."""
+    codec: Codec
+    width: int
+    height: int
+    bitrate_kbps: int
+
+    @property
+    def maxrate_kbps(self) -> int:
+        """VBV peak rate."""
+        return math.ceil(self.bitrate_kbps * MAXRATE_RATIO)
+
+    @property
+    def bufsize_kbps(self) -> int:
+        """VBV buffer size."""
+        return math.ceil(self.bitrate_kbps * BUFSIZE_RATIO)
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready form, kept in the job's plan."""
+        return {
+            "name": self.name,
+            "codec": self.codec,
+            "width": self.width,
+            "height": self.height,
+            "bitrate_kbps": self.bitrate_kbps,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Rendition:
+        """Rebuild from :meth:`to_json`."""
+        codec = str(data["codec"])
+        if codec not in _ENCODERS:
+            raise ValueError(f"unknown codec {codec!r}")
+        return cls(
+            name=str(data["name"]),
+            codec="h264" if codec == "h264" else "av1",
+            width=int(str(data["width"])),
+            height=int(str(data["height"])),
+            bitrate_kbps=int(str(data["bitrate_kbps"])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeSettings:
+    """How renditions are encoded (the ``media.*`` settings of the pipeline)."""
+
+    segment_s: float = 4.0
+    preset: str = "veryfast"
+    av1_preset: int = 10
+    threads: int = 2
+    audio: AudioEncode = field(default_factory=AudioEncode)
+
+
+def renditions_for(
+    plan: LadderPlan, *, av1: bool = False, av1_ratio: float = 0.7
+) -> tuple[Rendition, ...]:
+    """Renditions of a ladder plan: H.264 for every rung, and AV1 beside each if asked."""
+    out = [
+        Rendition(f"v{i}", "h264", r.width, r.height, r.bitrate_kbps)
+        for i, r in enumerate(plan.rungs)
+    ]
+    if av1:
+        out += [
+            Rendition(
+                f"av1-{i}", "av1", r.width, r.height, max(1, round(r.bitrate_kbps * av1_ratio))
+            )
+            for i, r in enumerate(plan.rungs)
+        ]
+    return tuple(out)
+
+
+def output_fps(source_fps: Fraction | None) -> Fraction:
+    """The constant frame rate renditions are encoded at: the source's, at most 60."""
+    if source_fps is None or source_fps <= 0 or source_fps > 1000:
+        return Fraction(25)
+    fps = source_fps
+    while fps > MAX_FPS:
+        fps /= 2
+    return fps
+
+
+def gop_frames(fps: Fraction, segment_s: float) -> int:
+    """Keyframe interval: one segment's frames, rounded up, so the forced keyframes come first."""
+    return math.ceil(Fraction(segment_s).limit_denominator(1000) * fps)
+
+
+def video_encode(rendition: Rendition, settings: EncodeSettings, fps: Fraction) -> VideoEncode:
+    """The encoder options of one rendition."""
+    av1 = rendition.codec == "av1"
+    return VideoEncode(
+        width=rendition.width,
+        height=rendition.height,
+        codec=_ENCODERS[rendition.codec],
+        bitrate_kbps=rendition.bitrate_kbps,
+        # SVT-AV1 accepts a peak rate only in capped-CRF mode: VBR with a buffer.
+        maxrate_kbps=None if av1 else rendition.maxrate_kbps,
+        bufsize_kbps=rendition.bufsize_kbps,
+        gop_frames=gop_frames(fps, settings.segment_s),
+        preset=str(settings.av1_preset) if av1 else settings.preset,
+        threads=settings.threads,
+        profile=None if av1 else "high",
+    )
+
+
+def _encoder_extra(rendition: Rendition, settings: EncodeSettings) -> list[str]:
+    if rendition.codec == "av1":
+        # One SVT-AV1 thread pool level per encoder thread asked for.
+        return ["-svtav1-params", f"lp={max(1, settings.threads)}"]
+    return []
+
+
+def chunk_encode_argv(
+    ffmpeg: Path,
+    src: SafeInput,
+    chunk: Chunk,
+    renditions: Sequence[Rendition],
+    settings: EncodeSettings,
+    out_dir: Path,
+) -> list[str]:
+    """One ffmpeg run: the chunk decoded once, encoded into every rendition's MP4.
+
+    Outputs are ``out_dir/<rendition>.mp4``, video only, timestamps from zero.
+    """
+    if not renditions:
+        raise ValueError("at least one rendition")
+    if not out_dir.is_absolute():
+        raise ValueError(f"output folder must be absolute, got {out_dir}")
+    threads = str(settings.threads)
+    keyframes = force_keyframes_expr(_boundaries(chunk, settings.segment_s))
+    labels = [f"[o{i}]" for i in range(len(renditions))]
+    split = f"split={len(renditions)}" + "".join(f"[s{i}]" for i in range(len(renditions)))
+    scales = [
+        f"[s{i}]{scale_filter(r.width, r.height, 'bicubic')},format=yuv420p{labels[i]}"
+        for i, r in enumerate(renditions)
+    ]
+    graph = ";".join([f"[0:V:0]{chunk_filter(chunk)},{split}", *scales])
+    argv = [
+        str(ffmpeg),
+        *_GLOBAL,
+        "-progress",
+        "pipe:1",
+        "-threads",
+        threads,
+        *chunk_input_args(src, chunk),
+        "-filter_complex_threads",
+        threads,
+        "-filter_complex",
+        graph,
+    ]
+    for label, rendition in zip(labels, renditions, strict=True):
+        enc = video_encode(rendition, settings, chunk.fps)
+        argv += [
+            "-map",
+            label,
+            *video_encode_args(enc),
+            *_encoder_extra(rendition, settings),
+            "-force_key_frames",
+            keyframes,
+            "-an",
+            "-sn",
+            "-dn",
+            "-map_metadata",
+            "-1",
+            "-f",
+            "mp4",
+            f"file:{out_dir / (rendition.name + '.mp4')}",
+        ]
+    return argv
+
+
+def audio_encode_argv(
+    ffmpeg: Path, src: SafeInput, audio: AudioEncode, out: Path, *, threads: int
+) -> list[str]:
+    """The title's first audio stream as AAC in an MP4, from the start to the end."""
+    if not out.is_absolute():
+        raise ValueError(f"output path must be absolute, got {out}")
+    return [
+        str(ffmpeg),
+        *_GLOBAL,
+        "-progress",
+        "pipe:1",
+        "-threads",
+        str(threads),
+        *input_args(src),
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-c:a",
+        audio.codec,
+        "-b:a",
+        f"{audio.bitrate_kbps}k",
+        "-ac",
+        str(audio.channels),
+        "-ar",
+        str(audio.sample_rate),
+        "-map_metadata",
+        "-1",
+        "-f",
+        "mp4",
+        f"file:{out}",
+    ]
+
+
+def encode_chunk(
+    binaries: Binaries,
+    src: SafeInput,
+    chunk: Chunk,
+    renditions: Sequence[Rendition],
+    settings: EncodeSettings,
+    *,
+    out_dir: Path,
+    limits: Limits,
+    expected_s: float,
+    on_progress: Progress | None = None,
+) -> dict[str, Path]:
+    """Encode ``chunk`` into every rendition; return each rendition's file.
+
+    ``expected_s`` is the chunk's length, for progress (the last chunk's
+    length is only known from the title's duration).
+    """
+    argv = chunk_encode_argv(binaries.ffmpeg, src, chunk, renditions, settings, out_dir)
+    run(
+        argv,
+        cwd=out_dir,
+        limits=limits,
+        progress=True,
+        duration_s=expected_s,
+        on_progress=on_progress,
+        threads=settings.threads,
+    )
+    return {r.name: out_dir / f"{r.name}.mp4" for r in renditions}
+
+
+def encode_audio(
+    binaries: Binaries,
+    src: SafeInput,
+    settings: EncodeSettings,
+    *,
+    out: Path,
+    limits: Limits,
+    duration_s: float,
+    on_progress: Progress | None = None,
+) -> RunResult:
+    """Encode the title's audio once, whole."""
+    argv = audio_encode_argv(binaries.ffmpeg, src, settings.audio, out, threads=settings.threads)
+    return run(
+        argv,
+        cwd=out.parent,
+        limits=limits,
+        progress=True,
+        duration_s=duration_s,
+        on_progress=on_progress,
+        threads=settings.threads,
+    )

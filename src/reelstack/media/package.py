@@ -1,0 +1,375 @@
+"""Join encoded chunks and package a title as CMAF segments with HLS and DASH manifests.
+
+One ffmpeg run joins each rendition's chunks end to end without re-encoding
+(ffmpeg's concat demuxer over a list of our own chunk files, each with its
+exact duration) and cuts every rendition, and the audio, into fragmented-MP4
+segments of ``segment_s`` seconds (the HLS muxer in fMP4 mode; its own
+playlists are discarded). The segments' real times and sizes are then read
+back, checked to align across renditions, and the playlists written from
+them (:mod:`.playlists`): a media playlist per rendition, a WebVTT rendition
+per subtitle file, a DASH MPD over the same segments, and the master
+playlist.
+
+With a content key, every media segment is encrypted with AES-128-CBC (PKCS#7
+padding, the segment's sequence number as IV), as HLS's ``METHOD=AES-128``
+defines; init segments stay in the clear. DASH has no such scheme (it uses
+Common Encryption with a DRM), so an encrypted title gets no MPD.
+
+:attr:`Packaged.files` lists the outputs in the order to publish them:
+segments first, then playlists, the master playlist last, so a player that
+finds the master finds everything it names.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from reelstack.errors import ReelstackError
+from reelstack.media.chunks import concat_list
+from reelstack.media.ffmpeg.binaries import Binaries
+from reelstack.media.ffmpeg.runner import Limits, run
+from reelstack.media.mp4info import Mp4Error, SegmentInfo, read_init, read_segment
+from reelstack.media.playlists import (
+    INIT_NAME,
+    SEGMENT_PATTERN,
+    KeyInfo,
+    Presentation,
+    SubtitleTrack,
+    Track,
+    dash_manifest,
+    master_playlist,
+    media_playlist,
+    subtitle_playlist,
+)
+
+MASTER = "master.m3u8"
+MANIFEST = "manifest.mpd"
+AUDIO_NAME = "a0"
+_GLOBAL = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y")
+_MUXER_PLAYLIST = "muxer.m3u8"
+
+Progress = Callable[[float], None]
+
+
+class PackagingError(ReelstackError):
+    """The packaged renditions are not what a player needs (misaligned, missing, damaged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContentKey:
+    """A title's AES-128 key and the URI players fetch it from."""
+
+    key: bytes
+    uri: str
+
+    def __post_init__(self) -> None:
+        if len(self.key) != 16:
+            raise ValueError("an AES-128 key is 16 bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInput:
+    """One video rendition to package: its encoded chunks, in order, with their exact lengths."""
+
+    name: str
+    chunks: tuple[Path, ...]
+    durations: tuple[float | None, ...]
+    """Each chunk's length in seconds; None for the last."""
+    fps: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class SubtitleInput:
+    """A WebVTT document to publish as a subtitle rendition."""
+
+    language: str
+    label: str
+    webvtt: str
+    default: bool = False
+    forced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Packaged:
+    """What packaging wrote under ``root``."""
+
+    root: Path
+    presentation: Presentation
+    files: tuple[str, ...]
+    """Paths relative to ``root``, in publish order (the master playlist last)."""
+    master: str = MASTER
+    manifest: str | None = MANIFEST
+    encrypted: bool = False
+    sizes: Mapping[str, int] = field(default_factory=dict)
+
+
+def _hls_output(out: Path, segment_s: float) -> list[str]:
+    return [
+        "-c",
+        "copy",
+        "-f",
+        "hls",
+        "-hls_time",
+        f"{segment_s:g}",
+        "-hls_playlist_type",
+        "vod",
+        "-hls_segment_type",
+        "fmp4",
+        "-hls_fmp4_init_filename",
+        INIT_NAME,
+        "-hls_flags",
+        "independent_segments",
+        "-hls_segment_filename",
+        str(out / SEGMENT_PATTERN),
+        str(out / _MUXER_PLAYLIST),
+    ]
+
+
+def package_argv(
+    ffmpeg: Path,
+    *,
+    lists: Sequence[tuple[str, Path]],
+    audio: Path | None,
+    out_dir: Path,
+    segment_s: float,
+) -> list[str]:
+    """Join each rendition's chunk list and cut it, and the audio, into fMP4 segments.
+
+    ``lists`` are ``(rendition name, ffconcat list)``; outputs go to
+    ``out_dir/<name>/``. The lists name only our own chunk files (the concat
+    demuxer's safe mode refuses anything but plain relative names).
+    """
+    argv = [str(ffmpeg), *_GLOBAL, "-progress", "pipe:1"]
+    for _, listing in lists:
+        argv += [
+            "-protocol_whitelist",
+            "file",
+            "-f",
+            "concat",
+            "-safe",
+            "1",
+            "-i",
+            f"file:{listing}",
+        ]
+    if audio is not None:
+        argv += ["-protocol_whitelist", "file", "-f", "mov", "-i", f"file:{audio}"]
+    for index, (name, _) in enumerate(lists):
+        argv += ["-map", f"{index}:v:0", *_hls_output(out_dir / name, segment_s)]
+    if audio is not None:
+        argv += ["-map", f"{len(lists)}:a:0", *_hls_output(out_dir / AUDIO_NAME, segment_s)]
+    return argv
+
+
+def _read_track(folder: Path, name: str, fps: Fraction | None) -> Track:
+    try:
+        tracks = read_init((folder / INIT_NAME).read_bytes())
+        info = tracks[0]
+        segments: list[SegmentInfo] = []
+        number = 0
+        while (path := folder / (SEGMENT_PATTERN % number)).exists():
+            segments.append(read_segment(path.read_bytes(), info))
+            number += 1
+    except (OSError, Mp4Error) as exc:
+        raise PackagingError(f"rendition {name} is unreadable: {exc}") from exc
+    if not segments:
+        raise PackagingError(f"rendition {name} has no segments")
+    return Track(
+        name=name,
+        kind=info.kind,
+        codec=info.codec,
+        timescale=info.timescale,
+        segments=tuple(segments),
+        width=info.width,
+        height=info.height,
+        fps=fps,
+        channels=info.channels,
+    )
+
+
+def check_alignment(videos: Sequence[Track], fps: Fraction) -> None:
+    """Raise PackagingError unless every rendition's segments start at the same times."""
+    if not videos:
+        raise PackagingError("no video renditions")
+    reference = videos[0]
+    half_frame = 1 / (2 * float(fps))
+    for video in videos[1:]:
+        if len(video.segments) != len(reference.segments):
+            raise PackagingError(
+                f"{video.name} has {len(video.segments)} segments, "
+                f"{reference.name} has {len(reference.segments)}"
+            )
+        for number, (a, b) in enumerate(zip(reference.segments, video.segments, strict=True)):
+            if abs(a.start / reference.timescale - b.start / video.timescale) > half_frame:
+                at_a, at_b = a.start / reference.timescale, b.start / video.timescale
+                raise PackagingError(
+                    f"segment {number} of {video.name} starts at {at_b:.3f} s, "
+                    f"of {reference.name} at {at_a:.3f} s"
+                )
+
+
+def encrypt_segment(data: bytes, key: bytes, sequence: int) -> bytes:
+    """AES-128-CBC with PKCS#7 padding and the sequence number as IV (HLS METHOD=AES-128)."""
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(data) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(sequence.to_bytes(16, "big"))).encryptor()
+    return encryptor.update(padded) + encryptor.finalize()
+
+
+def decrypt_segment(data: bytes, key: bytes, sequence: int) -> bytes:
+    """The inverse of :func:`encrypt_segment`, as a player does it."""
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(sequence.to_bytes(16, "big"))).decryptor()
+    padded = decryptor.update(data) + decryptor.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
+
+
+def _write(root: Path, relative: str, data: str | bytes) -> str:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return relative
+
+
+def package(
+    binaries: Binaries,
+    *,
+    videos: Sequence[VideoInput],
+    audio: Path | None,
+    out_dir: Path,
+    work_dir: Path,
+    segment_s: float,
+    limits: Limits,
+    audio_language: str = "",
+    subtitles: Sequence[SubtitleInput] = (),
+    key: ContentKey | None = None,
+    expected_s: float | None = None,
+    on_progress: Progress | None = None,
+) -> Packaged:
+    """Package the renditions into ``out_dir``; ``work_dir`` holds the chunks and lists."""
+    if not videos:
+        raise PackagingError("nothing to package")
+    fps = videos[0].fps
+    lists = []
+    for video in videos:
+        folder = video.chunks[0].parent
+        if any(chunk.parent != folder for chunk in video.chunks):
+            raise ValueError(f"the chunks of {video.name} must share one folder")
+        listing = folder / "chunks.ffconcat"
+        listing.write_text(
+            concat_list([(c.name, d) for c, d in zip(video.chunks, video.durations, strict=True)])
+        )
+        lists.append((video.name, listing))
+        (out_dir / video.name).mkdir(parents=True, exist_ok=True)
+    if audio is not None:
+        (out_dir / AUDIO_NAME).mkdir(parents=True, exist_ok=True)
+    argv = package_argv(
+        binaries.ffmpeg, lists=lists, audio=audio, out_dir=out_dir, segment_s=segment_s
+    )
+    run(
+        argv,
+        cwd=work_dir,
+        limits=limits,
+        progress=True,
+        duration_s=expected_s,
+        on_progress=on_progress,
+    )
+    tracks = [_read_track(out_dir / v.name, v.name, v.fps) for v in videos]
+    check_alignment(tracks, fps)
+    audio_track = None
+    if audio is not None:
+        read = _read_track(out_dir / AUDIO_NAME, AUDIO_NAME, None)
+        audio_track = Track(
+            name=read.name,
+            kind=read.kind,
+            codec=read.codec,
+            timescale=read.timescale,
+            segments=read.segments,
+            channels=read.channels,
+            language=audio_language,
+            label=_language_label(audio_language) if audio_language else "Audio",
+        )
+    media = [*tracks, *([audio_track] if audio_track is not None else [])]
+    files: list[str] = []
+    for track in media:
+        os.unlink(out_dir / track.name / _MUXER_PLAYLIST)
+        files.append(f"{track.name}/{INIT_NAME}")
+        for number in range(len(track.segments)):
+            relative = f"{track.name}/{SEGMENT_PATTERN % number}"
+            if key is not None:
+                path = out_dir / relative
+                path.write_bytes(encrypt_segment(path.read_bytes(), key.key, number))
+            files.append(relative)
+    duration = max(t.duration_s for t in media)
+    subtitle_tracks: list[SubtitleTrack] = []
+    for sub in subtitles:
+        sub_track = SubtitleTrack(
+            name=_subtitle_folder(sub.language, subtitle_tracks),
+            language=sub.language,
+            label=sub.label or _language_label(sub.language),
+            default=sub.default,
+            forced=sub.forced,
+        )
+        subtitle_tracks.append(sub_track)
+        files.append(_write(out_dir, f"{sub_track.name}/{sub_track.file}", sub.webvtt))
+    presentation = Presentation(tuple(tracks), audio_track, tuple(subtitle_tracks))
+    key_info = KeyInfo(key.uri) if key is not None else None
+    for track in media:
+        files.append(
+            _write(out_dir, f"{track.name}/index.m3u8", media_playlist(track, key=key_info))
+        )
+    for sub_track in subtitle_tracks:
+        files.append(
+            _write(out_dir, f"{sub_track.name}/index.m3u8", subtitle_playlist(sub_track, duration))
+        )
+    manifest = None
+    if key is None:
+        manifest = _write(out_dir, MANIFEST, dash_manifest(presentation, segment_s=segment_s))
+        files.append(manifest)
+    files.append(_write(out_dir, MASTER, master_playlist(presentation)))
+    sizes = {f: (out_dir / f).stat().st_size for f in files}
+    return Packaged(
+        root=out_dir,
+        presentation=presentation,
+        files=tuple(files),
+        manifest=manifest,
+        encrypted=key is not None,
+        sizes=sizes,
+    )
+
+
+def _subtitle_folder(language: str, existing: Sequence[SubtitleTrack]) -> str:
+    base = f"subs/{language.lower()}"
+    taken = {t.name for t in existing}
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in itertools.count(2) if f"{base}-{n}" not in taken)
+
+
+_LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "de": "Deutsch",
+    "es": "Español",
+    "it": "Italiano",
+    "pt": "Português",
+    "nl": "Nederlands",
+    "ja": "日本語",
+    "ko": "한국어",
+    "zh": "中文",
+    "und": "Audio",
+}
+
+
+def _language_label(language: str) -> str:
+    return _LANGUAGE_NAMES.get(language.split("-")[0].lower(), language)
