@@ -48,11 +48,11 @@ from reelstack.gateway.jwks import JwksFetcher
 from reelstack.gateway.metrics import GatewayCollector, GatewayStats
 from reelstack.gateway.models import Route
 from reelstack.gateway.passport import PassportLog
+from reelstack.gateway.pools import Pools
 from reelstack.gateway.proxy import ProxyEndpoint
 from reelstack.gateway.ratelimit import TokenBuckets
 from reelstack.gateway.routes import RouteTable
 from reelstack.gateway.static import StaticEndpoint
-from reelstack.gateway.upstream import Pools
 
 log = logging.getLogger(__name__)
 

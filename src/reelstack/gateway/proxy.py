@@ -38,47 +38,23 @@ from reelstack.chassis.resilience.target import (
     SUCCESS,
     TIMEOUT,
 )
-from reelstack.gateway.models import (
-    DEBUG_HEADER,
-    FAULT_HEADER,
-    HOP_BY_HOP,
-    IDEMPOTENT,
-    BodySource,
-    GatewayResponse,
-    Headers,
-    RequestContext,
+from reelstack.gateway.forwarding import (
+    SKIP_RESPONSE,
+    connection_tokens,
+    read_all,
+    request_head,
+    stream_body,
 )
+from reelstack.gateway.models import IDEMPOTENT, GatewayResponse, Headers, RequestContext
+from reelstack.gateway.pools import Pools
 from reelstack.gateway.responses import error_response
-from reelstack.gateway.upstream import (
-    Pools,
-    UpstreamClosedError,
-    UpstreamConnection,
-    UpstreamTimeoutError,
-)
+from reelstack.gateway.upstream import UpstreamClosedError, UpstreamConnection, UpstreamTimeoutError
 
 log = logging.getLogger(__name__)
 
 # A request body up to this size is read into memory before the first
 # attempt, so a retry can send it again; a larger one is streamed once.
 REPLAY_MAX_BYTES = 64 * 1024
-
-# Request headers the proxy writes itself or never forwards.
-_SKIP_REQUEST = HOP_BY_HOP | {
-    b"host",
-    b"content-length",
-    b"expect",
-    b"x-request-id",
-    b"x-forwarded-for",
-    b"x-forwarded-proto",
-    b"x-forwarded-host",
-    FAULT_HEADER,  # the gateway acts on it; services never see a client's copy
-    DEBUG_HEADER,
-}
-_SKIP_AUTHENTICATED = _SKIP_REQUEST | {b"authorization"}
-_SKIP_RESPONSE = HOP_BY_HOP | {b"content-length"}
-# Connection header values that name no other header (the usual ones).
-_PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"Keep-Alive", b"Close"})
-_NO_TOKENS: frozenset[bytes] = frozenset()
 
 
 class UpstreamBody:
@@ -215,11 +191,11 @@ class ProxyEndpoint:
         payload = b""
         length = ctx.content_length
         if body is not None and length is not None and length <= REPLAY_MAX_BYTES:
-            payload = await _read_all(body)
+            payload = await read_all(body)
             body = None
         # A body streamed from the client can be sent only once.
         replayable = body is None
-        head = _request_head(
+        head = request_head(
             ctx, route.upstream_path(ctx.path), payload, body is not None, instance.address
         )
         request = head + payload if payload else head
@@ -248,7 +224,7 @@ class ProxyEndpoint:
                 try:
                     waiter = conn.send(request, is_head=is_head)
                     if body is not None:
-                        await _stream_body(conn, body, ctx.content_length is None)
+                        await stream_body(conn, body, ctx.content_length is None)
                     await waiter
                     answered = True
                 except UpstreamTimeoutError:
@@ -328,13 +304,13 @@ class ProxyEndpoint:
     def _respond(self, conn: UpstreamConnection, target: ServiceTarget) -> GatewayResponse:
         headers: Headers = []
         length: int | None = None
-        dropped = _SKIP_RESPONSE
+        dropped = SKIP_RESPONSE
         for name, value in conn.headers:
             if name in dropped:
                 if name == b"content-length":
                     length = int(value)
                 elif name == b"connection":
-                    dropped = dropped | _connection_tokens(value)
+                    dropped = dropped | connection_tokens(value)
                 continue
             headers.append((name, value))
         if conn.done:
@@ -362,68 +338,3 @@ def _connect_failed(target: ServiceTarget, instance: InstanceInfo, at: float) ->
             state.failures,
             extra={"service": target.service, "instance_id": instance.instance_id},
         )
-
-
-def _connection_tokens(value: bytes) -> frozenset[bytes]:
-    if value in _PLAIN_CONNECTION:
-        return _NO_TOKENS
-    return frozenset(token.strip().lower() for token in value.split(b",") if token.strip())
-
-
-async def _read_all(body: BodySource) -> bytes:
-    parts: list[bytes] = []
-    read = body.read
-    while chunk := await read():
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-async def _stream_body(conn: UpstreamConnection, body: BodySource, chunked: bool) -> None:
-    read = body.read
-    while chunk := await read():
-        conn.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
-        await conn.drain()
-    if chunked:
-        conn.write(b"0\r\n\r\n")
-
-
-def _request_head(
-    ctx: RequestContext, path: str, payload: bytes, streamed: bool, address: str
-) -> bytes:
-    """Return the request line and headers to send to the service."""
-    query = ctx.query
-    parts = [
-        b"%s %s%s%s HTTP/1.1\r\n"
-        % (ctx.method.encode("ascii"), path.encode("latin-1"), b"?" if query else b"", query)
-    ]
-    # A verified token stays at the gateway: the service gets the identity
-    # headers instead, and a token it never sees cannot leak from it.
-    skip = _SKIP_AUTHENTICATED if ctx.principal is not None else _SKIP_REQUEST
-    append = parts.append
-    for name, value in ctx.headers:
-        if name in skip:
-            if name == b"connection":
-                skip = skip | _connection_tokens(value)
-            continue
-        append(b"%s: %s\r\n" % (name, value))
-    # The gateway is the front door: a client's own X-Forwarded-* are
-    # replaced, never trusted. The client's Host goes on, so a service
-    # builds links that point at the gateway.
-    host = ctx.host
-    append(
-        b"host: %s\r\nx-request-id: %s\r\nx-forwarded-for: %s\r\nx-forwarded-proto: http\r\n"
-        % (host or address.encode("ascii"), ctx.request_id.encode("ascii"), ctx.client.encode())
-    )
-    if host:
-        append(b"x-forwarded-host: %s\r\n" % host)
-    for name, value in ctx.upstream_headers:
-        append(b"%s: %s\r\n" % (name, value))
-    if streamed:
-        if ctx.content_length is None:
-            append(b"transfer-encoding: chunked\r\n")
-        else:
-            append(b"content-length: %d\r\n" % ctx.content_length)
-    elif payload or ctx.body is not None:
-        append(b"content-length: %d\r\n" % len(payload))
-    append(b"\r\n")
-    return b"".join(parts)

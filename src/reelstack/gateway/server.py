@@ -23,133 +23,35 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from http import HTTPStatus
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, cast
 
 import httptools
 
 from reelstack.chassis.requestid import accept, request_id_var
-from reelstack.gateway.chain import BodyTooLargeError, ClientGoneError, new_request_id
+from reelstack.gateway.chain import ClientGoneError, new_request_id
 from reelstack.gateway.models import GatewayResponse, Headers, RequestContext
 from reelstack.gateway.passport import Passport
+from reelstack.gateway.wire import (
+    CHUNKED,
+    CLOSE_DELIMITED,
+    NO_BODY,
+    ClientBody,
+    error_bytes,
+    response_head,
+)
 
 if TYPE_CHECKING:
     from reelstack.gateway.asgi import GatewayApp
 
 log = logging.getLogger(__name__)
 
-BODY_HIGH_WATER = 256 * 1024
 DEFAULT_KEEP_ALIVE_S = 5.0
 CLIENT_CLOSED = 499  # nginx's status for a request the client gave up on
-
-_STATUS_LINES = {
-    int(status): b"HTTP/1.1 %d %s\r\n" % (status, status.phrase.encode("ascii"))
-    for status in HTTPStatus
-}
-
-
-def status_line(status: int) -> bytes:
-    """Return the status line for ``status``."""
-    line = _STATUS_LINES.get(status)
-    return line if line is not None else b"HTTP/1.1 %d Unknown\r\n" % status
-
-
-def _error_bytes(status: int, text: bytes) -> bytes:
-    body = b'{"error":"%s","detail":"%s"}' % (HTTPStatus(status).phrase.encode(), text)
-    return (
-        b"%scontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s"
-        % (
-            status_line(status),
-            len(body),
-            body,
-        )
-    )
 
 
 class _HeadersTooLargeError(Exception):
     pass
-
-
-class ClientBody:
-    """A request body as it arrives from the client (a BodySource)."""
-
-    __slots__ = (
-        "chunks",
-        "ctx",
-        "done",
-        "error",
-        "expect_continue",
-        "length",
-        "protocol",
-        "received",
-        "waiter",
-    )
-
-    def __init__(self, protocol: GatewayProtocol, length: int | None, expect: bool) -> None:
-        self.protocol = protocol
-        self.length = length
-        self.expect_continue = expect
-        self.chunks: list[bytes] = []
-        self.received = 0
-        self.done = False
-        self.error: Exception | None = None
-        self.waiter: asyncio.Future[None] | None = None
-        self.ctx: RequestContext | None = None
-
-    def expected(self) -> int | None:
-        return self.length
-
-    async def read(self) -> bytes:
-        if self.expect_continue:
-            # The client waits for this before sending the body (RFC 9110 10.1.1).
-            self.expect_continue = False
-            self.protocol.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        while True:
-            if self.error is not None:
-                raise self.error
-            ctx = self.ctx
-            # Bytes may have arrived before the limit was known (the filters
-            # run after the head is parsed): the count is checked here too.
-            if ctx is not None and ctx.max_body_bytes and self.received > ctx.max_body_bytes:
-                raise BodyTooLargeError
-            if self.chunks:
-                chunks = self.chunks
-                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                self.chunks = []
-                self.protocol.resume_reading_for_body()
-                return data
-            if self.done:
-                return b""
-            waiter = self.waiter = self.protocol.loop.create_future()
-            await waiter
-
-    def feed(self, data: bytes) -> None:
-        self.received += len(data)
-        ctx = self.ctx
-        if ctx is not None and ctx.max_body_bytes and self.received > ctx.max_body_bytes:
-            self.fail(BodyTooLargeError())
-            return
-        self.chunks.append(data)
-        if sum(len(c) for c in self.chunks) > BODY_HIGH_WATER:
-            self.protocol.pause_reading_for_body()
-        self._wake()
-
-    def end(self) -> None:
-        self.done = True
-        self._wake()
-
-    def fail(self, error: Exception) -> None:
-        if self.error is None:
-            self.error = error
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
 
 
 class GatewayProtocol(asyncio.Protocol):
@@ -425,56 +327,31 @@ class GatewayProtocol(asyncio.Protocol):
     async def _write(self, ctx: RequestContext, response: GatewayResponse, keep_alive: bool) -> int:
         """Write the response; return the body bytes sent."""
         transport = self.transport
-        if transport is None or transport.is_closing():
-            if response.stream is not None:
-                response.stream.close(False)
-            raise ClientGoneError
-        status = response.status
-        parts = [status_line(status)]
-        for name, value in response.headers:
-            parts += (name, b": ", value, b"\r\n")
         stream = response.stream
-        no_body = ctx.method == "HEAD" or status in (204, 304) or status < 200
-        chunked = False
-        length: int | None = response.length
-        if stream is None and length is None:
-            length = len(response.body)
-        if status not in (204, 304) and status >= 200:
-            if length is not None:
-                parts.append(b"content-length: %d\r\n" % length)
-            elif not no_body:
-                if ctx.http_version == "1.1":
-                    chunked = True
-                    parts.append(b"transfer-encoding: chunked\r\n")
-                else:
-                    keep_alive = False  # HTTP/1.0: the close ends the body
-        if not keep_alive:
-            parts.append(b"connection: close\r\n")
-        parts.append(b"\r\n")
+        if transport is None or transport.is_closing():
+            if stream is not None:
+                stream.close(False)
+            raise ClientGoneError
+        head, framing = response_head(ctx, response, keep_alive)
+        if framing == CLOSE_DELIMITED or not keep_alive:
+            self.closing = True  # the worker closes the connection after this response
         if stream is None:
-            if not no_body and response.body:
-                parts.append(response.body)
-            transport.write(b"".join(parts))
-            if not keep_alive:
-                self.closing = True
-            return 0 if no_body else len(response.body)
-        if no_body:
-            transport.write(b"".join(parts))
+            if framing == NO_BODY or not response.body:
+                transport.write(head)
+                return 0
+            transport.write(head + response.body)
+            return len(response.body)
+        transport.write(head)
+        if framing == NO_BODY:
             stream.close(False)
             return 0
-        transport.write(b"".join(parts))
+        chunked = framing == CHUNKED
         sent = 0
         complete = False
         try:
-            while True:
-                chunk = await stream.read()
-                if not chunk:
-                    break
+            while chunk := await stream.read():
                 sent += len(chunk)
-                if chunked:
-                    transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                else:
-                    transport.write(chunk)
+                transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
                 if self.drain_waiter is not None:
                     await self.drain_waiter
             if chunked:
@@ -486,8 +363,6 @@ class GatewayProtocol(asyncio.Protocol):
                 # The head is out: the only way left to say "broken" is to close.
                 self.closing = True
                 transport.close()
-        if not keep_alive:
-            self.closing = True
         return sent
 
     # -- flow control and small helpers -------------------------------------------
@@ -541,7 +416,7 @@ class GatewayProtocol(asyncio.Protocol):
         transport = self.transport
         if transport is not None and not transport.is_closing():
             if not self.busy and not self.pipeline:
-                transport.write(_error_bytes(status, text))
+                transport.write(error_bytes(status, text))
                 transport.close()
             else:
                 # A request is being answered on this connection: let it

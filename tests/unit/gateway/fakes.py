@@ -8,7 +8,8 @@ from typing import Any
 
 from reelstack.gateway.models import Headers, RequestContext
 from reelstack.gateway.passport import Passport
-from reelstack.gateway.upstream import InstancePool, UpstreamConnection
+from reelstack.gateway.pools import InstancePool
+from reelstack.gateway.upstream import UpstreamConnection
 
 
 class BytesBody:

@@ -7,8 +7,8 @@ import pytest
 from reelstack.chassis.discovery import InstanceInfo, StaticDiscovery
 from reelstack.chassis.resilience import ClientOptions, ResilientClient
 from reelstack.gateway.models import ACCOUNT_HEADER, Route
+from reelstack.gateway.pools import Pools
 from reelstack.gateway.proxy import ProxyEndpoint
-from reelstack.gateway.upstream import Pools
 from tests.unit.gateway.fakes import (
     CLOSE,
     HANG,
