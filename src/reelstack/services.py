@@ -22,5 +22,6 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("registry", "reelstack.registry.app:create_app"),
         ServiceSpec("hello", "reelstack.hello.app:create_app"),
         ServiceSpec("gateway", "reelstack.gateway.app:create_app"),
+        ServiceSpec("media", "reelstack.media.app:create_app"),
     )
 }

@@ -68,6 +68,10 @@ class Encoder(Protocol):
         ...
 
 
+# The pipeline's job states, as the service's: published is done.
+_STATES = {"published": "done"}
+
+
 def _value(obj: Any, *names: str, default: Any = None) -> Any:
     for name in names:
         value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
@@ -77,36 +81,35 @@ def _value(obj: Any, *names: str, default: Any = None) -> Any:
 
 
 def _rung(rung: Any) -> dict[str, Any]:
-    if isinstance(rung, Mapping):
-        data = dict(rung)
-    elif hasattr(rung, "as_dict"):
-        data = dict(rung.as_dict())
-    else:
-        data = {
-            k: getattr(rung, k)
-            for k in ("bitrate_kbps", "width", "height", "vmaf", "codec")
-            if hasattr(rung, k)
-        }
     return {
-        "bitrate_kbps": _value(data, "bitrate_kbps", "kbps"),
-        "width": _value(data, "width"),
-        "height": _value(data, "height"),
-        "vmaf": _value(data, "vmaf"),
-        "codec": _value(data, "codec", default="h264"),
+        "bitrate_kbps": _value(rung, "bitrate_kbps", "kbps"),
+        "width": _value(rung, "width"),
+        "height": _value(rung, "height"),
+        "vmaf": _value(rung, "vmaf"),
+        "codec": _value(rung, "codec", default="h264"),
     }
+
+
+def _rungs(job: Any) -> list[dict[str, Any]]:
+    plan = _value(job, "plan") or {}
+    found = _value(job, "rungs") or _value(plan, "rungs", "ladder", "renditions") or []
+    if isinstance(found, Mapping):
+        found = _value(found, "rungs", default=[])
+    return [_rung(r) for r in found if isinstance(r, Mapping) or hasattr(r, "width")]
 
 
 def job_view(job: Any) -> JobView:
     """Read a pipeline job (dataclass or mapping) as a :class:`JobView`."""
+    state = str(_value(job, "state", "status", default="queued")).lower()
     return JobView(
         id=str(_value(job, "id", "job_id")),
         title_id=str(_value(job, "title_id", default="")),
-        state=str(_value(job, "state", "status", default="queued")).lower(),
+        state=_STATES.get(state, state),
         progress=float(_value(job, "progress", default=0.0)),
         reason=_value(job, "reason", "error"),
-        master_key=_value(job, "master_key", "hls_key", "master"),
-        dash_key=_value(job, "dash_key", "mpd_key", "dash"),
-        rungs=[_rung(r) for r in _value(job, "rungs", "ladder", default=[]) or []],
+        master_key=_value(job, "master_key"),
+        dash_key=_value(job, "manifest_key", "dash_key"),
+        rungs=_rungs(job),
     )
 
 
@@ -117,19 +120,31 @@ class PipelineEncoder:
         self.adapters = adapters
 
     @staticmethod
-    def _jobs() -> Any:
+    def _module(name: str) -> Any:
         try:
-            return importlib.import_module("reelstack.media.jobs")
+            return importlib.import_module(f"reelstack.media.{name}")
         except ImportError as exc:
             raise UnavailableError(f"the encoding pipeline is not available: {exc}") from exc
+
+    async def prepare(self) -> None:
+        """Create the pipeline's tables and topics (safe to repeat)."""
+        await self._module("jobs").prepare(adapters=self.adapters)
 
     async def submit(
         self, *, title_id: str, source_key: str, options: Mapping[str, Any]
     ) -> JobView:
-        job = await self._jobs().submit(
-            adapters=self.adapters, title_id=title_id, source_key=source_key, options=options
+        types = self._module("jobtypes")
+        request = types.EncodeRequest(
+            subtitles=tuple(
+                types.SubtitleSource(key=s["key"], language=s["language"])
+                for s in options.get("subtitles", ())
+            )
+        )
+        job = await self._module("jobs").submit(
+            adapters=self.adapters, title_id=title_id, source_key=source_key, options=request
         )
         return job_view(job)
 
     async def get(self, job_id: str) -> JobView:
-        return job_view(await self._jobs().get(adapters=self.adapters, job_id=job_id))
+        job = await self._module("jobs").get(adapters=self.adapters, job_id=job_id)
+        return job_view(job)

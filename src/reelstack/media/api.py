@@ -1,0 +1,211 @@
+"""Routes of the media service: titles, jobs and their progress, published files.
+
+The tus upload routes are in :mod:`reelstack.media.tus`. Published files
+(HLS and DASH renditions, trickplay, artwork) are served from the blob store
+at ``/media/...`` with byte ranges, so a player can play through the gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from reelstack.adapters.blob.keys import check_key
+from reelstack.errors import InvalidRequestError, NotFoundError
+from reelstack.media import service
+from reelstack.media.context import URL_PREFIX
+from reelstack.media.models import TitleState
+from reelstack.media.schemas import JobOut, TitleOut, TitlesOut
+from reelstack.media.tus import MediaDep
+
+MAX_SIDE_BYTES = 10 * 1024 * 1024
+EVENT_POLL_S = 0.5
+EVENT_KEEPALIVE_S = 15.0
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".m4a": "audio/mp4",
+    ".ts": "video/mp2t",
+    ".vtt": "text/vtt",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
+# Playlists change when a title is re-encoded; segments and pictures do not.
+_SHORT_LIVED = (".m3u8", ".mpd", ".vtt")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidRequestError(f"the body is larger than {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def make_router() -> APIRouter:
+    """Titles and jobs under ``/api/media``."""
+    router = APIRouter(prefix="/api/media", tags=["media"])
+
+    @router.get("/titles")
+    async def list_titles(
+        ctx: MediaDep,
+        state: Annotated[TitleState | None, Query()] = None,
+        series: Annotated[str | None, Query(max_length=300)] = None,
+        name: Annotated[str | None, Query(max_length=300)] = None,
+    ) -> TitlesOut:
+        """List titles; filter by state, series or exact name."""
+        found = await service.list_titles(ctx=ctx, state=state, series=series, name=name)
+        return TitlesOut(count=len(found), titles=[TitleOut.of(t, ctx) for t in found])
+
+    @router.get("/titles/{title_id}")
+    async def get_title(title_id: str, ctx: MediaDep) -> TitleOut:
+        """One title: metadata, state, ladder, artwork, markers."""
+        return TitleOut.of(await service.get_title(ctx=ctx, title_id=title_id), ctx)
+
+    @router.delete("/titles/{title_id}", status_code=204)
+    async def delete_title(title_id: str, ctx: MediaDep) -> None:
+        """Delete a title, its kept source and its published files."""
+        await service.delete_title(ctx=ctx, title_id=title_id)
+
+    @router.put("/titles/{title_id}/subtitles/{language}")
+    async def put_subtitles(
+        title_id: str, language: str, request: Request, ctx: MediaDep
+    ) -> TitleOut:
+        """Add subtitles (SubRip or WebVTT body) in ``language``, before the upload completes."""
+        data = await _read_body(request, MAX_SIDE_BYTES)
+        title = await service.add_subtitles(
+            ctx=ctx, title_id=title_id, language=language, data=data
+        )
+        return TitleOut.of(title, ctx)
+
+    @router.put("/titles/{title_id}/artwork/{kind}")
+    async def put_artwork(title_id: str, kind: str, request: Request, ctx: MediaDep) -> TitleOut:
+        """Upload a poster or backdrop (JPEG or PNG body) instead of an extracted one."""
+        data = await _read_body(request, MAX_SIDE_BYTES)
+        title = await service.put_artwork(ctx=ctx, title_id=title_id, kind=kind, data=data)
+        return TitleOut.of(title, ctx)
+
+    @router.get("/jobs/{job_id}")
+    async def get_job(job_id: str, ctx: MediaDep) -> JobOut:
+        """An encoding job's state and progress."""
+        return JobOut.of(await service.get_job(ctx=ctx, job_id=job_id), ctx)
+
+    @router.get("/jobs/{job_id}/events")
+    async def job_events(job_id: str, ctx: MediaDep) -> StreamingResponse:
+        """Server-sent events: the job's state each time it changes, until it ends."""
+        first = await service.get_job(ctx=ctx, job_id=job_id)
+
+        async def events() -> AsyncIterator[bytes]:
+            job, last, quiet = first, "", 0.0
+            while True:
+                data = JobOut.of(job, ctx).model_dump_json()
+                if data != last:
+                    yield f"event: job\ndata: {data}\n\n".encode()
+                    last, quiet = data, 0.0
+                elif quiet >= EVENT_KEEPALIVE_S:
+                    yield b": keep-alive\n\n"
+                    quiet = 0.0
+                if job.final:
+                    title = await service.title_of_job(ctx=ctx, job=job)
+                    if title is None or title.state.final:
+                        state = title.state.value if title else None
+                        yield f"event: end\ndata: {json.dumps({'title_state': state})}\n\n".encode()
+                        return
+                await asyncio.sleep(EVENT_POLL_S)
+                quiet += EVENT_POLL_S
+                job = await service.get_job(ctx=ctx, job_id=job_id)
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    return router
+
+
+def _range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The single byte range asked for, as (first, last); None for the whole file."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None or (not match.group(1) and not match.group(2)):
+        return None  # not a form we serve: the whole file (allowed by RFC 9110)
+    first_raw, last_raw = match.groups()
+    if not first_raw:
+        length = int(last_raw)
+        if length == 0:
+            raise InvalidRequestError("empty suffix range")
+        return max(0, size - length), size - 1
+    first = int(first_raw)
+    last = min(int(last_raw), size - 1) if last_raw else size - 1
+    if first >= size or last < first:
+        raise InvalidRequestError("range not satisfiable")
+    return first, last
+
+
+def make_files_router() -> APIRouter:
+    """Published files at ``/media/{title_id}/...`` from the blob store."""
+    router = APIRouter(tags=["published"])
+
+    @router.api_route(f"{URL_PREFIX}/{{path:path}}", methods=["GET", "HEAD"])
+    async def published(path: str, request: Request, ctx: MediaDep) -> Response:
+        """A published file, whole or one byte range."""
+        try:
+            key = check_key(ctx.key_for(path))
+        except InvalidRequestError:
+            raise NotFoundError(f"no published file {path!r}") from None
+        suffix = "." + key.rsplit(".", 1)[-1] if "." in key.rsplit("/", 1)[-1] else ""
+        content_type = CONTENT_TYPES.get(suffix.lower())
+        if content_type is None:
+            raise NotFoundError(f"no published file {path!r}")
+        headers = {
+            "Access-Control-Allow-Origin": "*",
+            "Cache-Control": "public, max-age=2"
+            if suffix in _SHORT_LIVED
+            else "public, max-age=86400",
+        }
+        local = ctx.blob.local_path(key)
+        if local is not None:
+            if not await asyncio.to_thread(local.is_file):
+                raise NotFoundError(f"no published file {path!r}")
+            # Starlette answers Range and HEAD requests for a file itself.
+            return FileResponse(local, media_type=content_type, headers=headers)
+        info = await ctx.blob.stat(key)
+        headers["Accept-Ranges"] = "bytes"
+        try:
+            wanted = _range(request.headers.get("range"), info.size)
+        except InvalidRequestError:
+            headers["Content-Range"] = f"bytes */{info.size}"
+            return Response(status_code=416, headers=headers)
+        first, last = wanted if wanted else (0, info.size - 1)
+        length = last - first + 1 if info.size else 0
+        headers["Content-Length"] = str(length)
+        headers["ETag"] = f'"{info.etag}"'
+        status = 200
+        if wanted is not None:
+            status = 206
+            headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
+        if request.method == "HEAD" or length == 0:
+            return Response(status_code=status, headers=headers, media_type=content_type)
+        return StreamingResponse(
+            ctx.blob.get(key, offset=first, length=length),
+            status_code=status,
+            headers=headers,
+            media_type=content_type,
+        )
+
+    return router

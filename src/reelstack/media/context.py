@@ -1,0 +1,100 @@
+"""What every media use case works with: settings, ports, the upload folder, the encoder.
+
+Also the blob-key layout of the service: sources and fingerprints under
+``private/`` (never served), everything a player fetches under
+``media.output_prefix`` (served at ``/media/...``), next to what the encoding
+pipeline publishes there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reelstack import settings as S
+from reelstack.config import Config
+from reelstack.media.encoding import Encoder
+from reelstack.media.ffmpeg.binaries import Binaries, find_binaries
+from reelstack.media.uploads import UploadStore
+from reelstack.media.validate import MediaLimits
+from reelstack.ports import BlobStore, Database
+
+URL_PREFIX = "/media"
+
+
+@dataclass
+class MediaContext:
+    """The media service's settings, ports and helpers, for one process."""
+
+    config: Config
+    db: Database
+    blob: BlobStore
+    uploads: UploadStore
+    encoder: Encoder
+    owner: str
+    """Who claims titles for processing: this instance's id."""
+    limits: MediaLimits
+    work_dir: Path
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _binaries: Binaries | None = None
+
+    @classmethod
+    def build(
+        cls, config: Config, *, db: Database, blob: BlobStore, encoder: Encoder, owner: str
+    ) -> MediaContext:
+        """Assemble the context from settings and opened ports."""
+        return cls(
+            config=config,
+            db=db,
+            blob=blob,
+            uploads=UploadStore(
+                Path(config.get(S.MEDIA_UPLOAD_DIR)),
+                expiry_s=config.get(S.MEDIA_UPLOAD_EXPIRY_S),
+            ),
+            encoder=encoder,
+            owner=owner,
+            limits=MediaLimits.from_config(config),
+            work_dir=Path(config.get(S.MEDIA_WORK_DIR)) / "ingest",
+        )
+
+    @property
+    def binaries(self) -> Binaries:
+        """ffmpeg and ffprobe (found once; FfmpegMissingError if absent)."""
+        if self._binaries is None:
+            self._binaries = find_binaries(
+                self.config.get(S.MEDIA_FFMPEG), self.config.get(S.MEDIA_FFPROBE)
+            )
+        return self._binaries
+
+    @property
+    def output_prefix(self) -> str:
+        prefix: str = self.config.get(S.MEDIA_OUTPUT_PREFIX)
+        return prefix
+
+    def public_key(self, title_id: str, relative: str) -> str:
+        """Blob key of a file players fetch for this title."""
+        return f"{self.output_prefix}/{title_id}/{relative}"
+
+    def url_for(self, key: str | None) -> str | None:
+        """The path a published blob is served at (through the gateway too)."""
+        if key is None:
+            return None
+        prefix = self.output_prefix + "/"
+        if not key.startswith(prefix):
+            raise ValueError(f"{key!r} is not a published key (under {prefix})")
+        return f"{URL_PREFIX}/{key[len(prefix) :]}"
+
+    def key_for(self, path: str) -> str:
+        """The blob key served at ``/media/PATH``."""
+        return f"{self.output_prefix}/{path}"
+
+
+def source_key(title_id: str) -> str:
+    """Blob key of a title's uploaded source, kept for re-encoding and inspection."""
+    return f"private/sources/{title_id}/source"
+
+
+def fingerprint_key(title_id: str) -> str:
+    """Blob key of an episode's audio fingerprints."""
+    return f"private/fingerprints/{title_id}.json"

@@ -1,0 +1,352 @@
+"""Turn a finished upload into a title: validate, keep the source, encode, extras.
+
+Whichever media instance claims the title does the work (a lease in the
+titles table, renewed while it works, so a crashed instance's title is taken
+over by another after the lease). In order: the upload is staged in a
+private job folder, stored in the blob store as the title's source (kept even
+when refused, for inspection, until the title is deleted), validated, and
+either refused with the reason or handed to the encoding pipeline. Then,
+while the workers encode, this instance makes the trickplay track, the
+artwork (unless some was uploaded) and, for an episode, the audio
+fingerprints, and runs intro detection over the episode's season.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelstack import settings as S
+from reelstack.errors import NotFoundError, ReelstackError, UnavailableError
+from reelstack.media import artwork, intro, repository, trickplay
+from reelstack.media.context import MediaContext, fingerprint_key, source_key
+from reelstack.media.ffmpeg.runner import make_job_folder
+from reelstack.media.models import Title, TitleKind, TitleState
+from reelstack.media.service import upload_written
+from reelstack.media.validate import MediaRefused, ValidatedMedia, stage_upload, validate
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 120.0
+READ_CHUNK = 1024 * 1024
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := await asyncio.to_thread(handle.read, READ_CHUNK):
+            yield chunk
+
+
+async def _set(ctx: MediaContext, title_id: str, **values: Any) -> bool:
+    async def work(session: AsyncSession) -> bool:
+        return await repository.set_fields(session, title_id, **values)
+
+    return await ctx.db.transaction(work)
+
+
+@contextlib.asynccontextmanager
+async def _holding(ctx: MediaContext, title_id: str) -> AsyncIterator[None]:
+    """Renew this instance's claim on a title while the block runs, release it after."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(LEASE_S / 3)
+            with contextlib.suppress(ReelstackError):
+                await _set(ctx, title_id, claimed_until=time.time() + LEASE_S)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+        async def release(session: AsyncSession) -> None:
+            await repository.release(session, title_id, owner=ctx.owner)
+
+        await ctx.db.transaction(release)
+
+
+def probe_summary(media: ValidatedMedia) -> dict[str, Any]:
+    """What the title page and operators want to know of the source."""
+    video = media.video
+    width, height = media.display_size
+    return {
+        "container": media.container.value,
+        "size_bytes": media.size_bytes,
+        "duration_s": round(media.duration_s, 3),
+        "video": {
+            "codec": video.codec_name,
+            "width": video.width,
+            "height": video.height,
+            "display_width": width,
+            "display_height": height,
+            "fps": float(video.fps) if video.fps else None,
+            "pix_fmt": video.pix_fmt,
+        },
+        "audio": [
+            {
+                "codec": a.codec_name,
+                "channels": a.channels,
+                "sample_rate": a.sample_rate,
+                "language": a.language,
+            }
+            for a in media.probe.audio_streams
+        ],
+        "subtitle_streams": sum(1 for s in media.probe.streams if s.codec_type == "subtitle"),
+    }
+
+
+async def process(ctx: MediaContext, title_id: str) -> Title:
+    """Take a finished upload all the way to an encoding job (or a refusal)."""
+    title = await _get(ctx, title_id)
+    if title.state not in (TitleState.UPLOADED, TitleState.VALIDATING):
+        return title
+    upload_id = title.upload_id
+    if upload_id is None:
+        raise NotFoundError(f"title {title_id} has no upload")
+    await _set(ctx, title_id, state=TitleState.VALIDATING)
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    job_dir = make_job_folder(ctx.work_dir, prefix=f"ingest-{title_id}-")
+    try:
+        staged = stage_upload(ctx.uploads.data_path(upload_id), job_dir)
+        key = source_key(title_id)
+        # The bytes are kept before anything can refuse them.
+        await ctx.blob.put(key, _file_chunks(staged), content_type="application/octet-stream")
+        await _set(ctx, title_id, source_key=key)
+        try:
+            media = await asyncio.to_thread(
+                validate, staged, job_dir=job_dir, limits=ctx.limits, binaries=ctx.binaries
+            )
+        except MediaRefused as exc:
+            log.info("title %s refused: %s", title_id, exc)
+            await _set(ctx, title_id, state=TitleState.REFUSED, reason=f"{exc.code}: {exc.reason}")
+            ctx.uploads.delete(upload_id)
+            return await _get(ctx, title_id)
+        await _set(ctx, title_id, duration_s=media.duration_s, probe=probe_summary(media))
+        title = await _get(ctx, title_id)
+        job = await ctx.encoder.submit(
+            title_id=title_id, source_key=key, options={"subtitles": title.subtitles}
+        )
+        await _set(ctx, title_id, state=TitleState.ENCODING, job_id=job.id)
+        ctx.uploads.delete(upload_id)
+        await make_extras(ctx, title, media, job_dir)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, job_dir, True)
+    return await _get(ctx, title_id)
+
+
+async def _get(ctx: MediaContext, title_id: str) -> Title:
+    async with ctx.db.session() as session:
+        return await repository.get(session, title_id)
+
+
+async def _publish_dir(ctx: MediaContext, folder: Path, prefix_key: str) -> dict[str, str]:
+    types = {".jpg": "image/jpeg", ".vtt": "text/vtt", ".png": "image/png"}
+    keys: dict[str, str] = {}
+    for path in sorted(await asyncio.to_thread(lambda: list(folder.iterdir()))):
+        if path.suffix not in types:
+            continue
+        key = f"{prefix_key}/{path.name}"
+        await ctx.blob.put(key, _file_chunks(path), content_type=types[path.suffix])
+        keys[path.name] = key
+    return keys
+
+
+async def make_extras(
+    ctx: MediaContext, title: Title, media: ValidatedMedia, job_dir: Path
+) -> None:
+    """Trickplay, artwork and (for episodes) fingerprints; a failure here is logged only."""
+    config, run_limits = ctx.config, ctx.limits.run
+    display, duration = media.display_size, media.duration_s
+    try:
+        options = trickplay.TrickplayOptions(
+            interval_s=config.get(S.MEDIA_TRICKPLAY_INTERVAL_S),
+            width=config.get(S.MEDIA_TRICKPLAY_WIDTH),
+            grid=config.get(S.MEDIA_TRICKPLAY_GRID),
+        )
+        made = await asyncio.to_thread(
+            trickplay.make_trickplay,
+            ctx.binaries,
+            media.source,
+            display=display,
+            duration_s=duration,
+            out_dir=job_dir / "trickplay",
+            options=options,
+            limits=run_limits,
+            threads=ctx.limits.threads,
+        )
+        keys = await _publish_dir(ctx, made.vtt.parent, ctx.public_key(title.id, "trickplay"))
+        await _set(ctx, title.id, trickplay_key=keys[made.vtt.name])
+    except (ReelstackError, OSError, ValueError) as exc:
+        log.warning("title %s: no trickplay: %s", title.id, exc)
+    if title.poster_key is None or title.backdrop_key is None:
+        try:
+            art = await asyncio.to_thread(
+                artwork.make_artwork,
+                ctx.binaries,
+                media.source,
+                display=display,
+                duration_s=duration,
+                out_dir=job_dir / "artwork",
+                candidates=config.get(S.MEDIA_ARTWORK_CANDIDATES),
+                limits=run_limits,
+            )
+            keys = await _publish_dir(ctx, art.poster.parent, ctx.public_key(title.id, "artwork"))
+            values = {}
+            if title.poster_key is None:
+                values["poster_key"] = keys[art.poster.name]
+            if title.backdrop_key is None:
+                values["backdrop_key"] = keys[art.backdrop.name]
+            await _set(ctx, title.id, **values)
+        except (ReelstackError, OSError, ValueError) as exc:
+            log.warning("title %s: no artwork: %s", title.id, exc)
+    if title.kind is TitleKind.EPISODE and media.probe.audio_streams:
+        try:
+            prints = await asyncio.to_thread(
+                intro.episode_prints,
+                ctx.binaries,
+                media.source,
+                duration_s=duration,
+                intro_search_s=config.get(S.MEDIA_INTRO_SEARCH_S),
+                credits_search_s=config.get(S.MEDIA_CREDITS_SEARCH_S),
+                job_dir=job_dir,
+                limits=run_limits,
+            )
+            key = fingerprint_key(title.id)
+            await ctx.blob.put(
+                key, json.dumps(prints.as_dict()).encode(), content_type="application/json"
+            )
+            await _set(ctx, title.id, fingerprint_key=key)
+            await detect_season(ctx, title.series or "", title.season)
+        except (ReelstackError, OSError, ValueError) as exc:
+            log.warning("title %s: no intro detection: %s", title.id, exc)
+
+
+async def detect_season(ctx: MediaContext, series: str, season: int | None) -> int:
+    """Find the intro and credits of every fingerprinted episode of a season; return how many."""
+    async with ctx.db.session() as session:
+        episodes = await repository.list_titles(session, series=series, season=season)
+    season_prints: dict[str, intro.EpisodePrints] = {}
+    for episode in episodes:
+        if episode.fingerprint_key is None:
+            continue
+        try:
+            data = json.loads(await ctx.blob.read(episode.fingerprint_key))
+            season_prints[episode.id] = intro.EpisodePrints.from_dict(data)
+        except (ReelstackError, ValueError, KeyError) as exc:
+            log.warning("episode %s: unreadable fingerprints: %s", episode.id, exc)
+    if len(season_prints) < 2:
+        return 0
+    markers = await asyncio.to_thread(
+        intro.detect, season_prints, min_s=ctx.config.get(S.MEDIA_INTRO_MIN_S)
+    )
+    for title_id, found in markers.items():
+        await _set(
+            ctx,
+            title_id,
+            intro_start_s=found.intro_start_s,
+            intro_end_s=found.intro_end_s,
+            credits_start_s=found.credits_start_s,
+        )
+    return len(markers)
+
+
+async def reconcile(ctx: MediaContext, title_id: str) -> Title:
+    """Bring an encoding title up to date with its job: ready, failed, or still encoding."""
+    title = await _get(ctx, title_id)
+    if title.state is not TitleState.ENCODING or title.job_id is None:
+        return title
+    job = await ctx.encoder.get(title.job_id)
+    if job.state == "done":
+        await _set(
+            ctx,
+            title_id,
+            state=TitleState.READY,
+            master_url=ctx.url_for(job.master_key),
+            dash_url=ctx.url_for(job.dash_key),
+            rungs=job.rungs,
+            reason=None,
+        )
+    elif job.final:
+        await _set(ctx, title_id, state=TitleState.FAILED, reason=job.reason or job.state)
+    return await _get(ctx, title_id)
+
+
+async def sweep(ctx: MediaContext) -> None:
+    """One pass: finished or expired uploads, claimable titles, encoding titles."""
+    for upload_id in ctx.uploads.ids():
+        try:
+            info = ctx.uploads.info(upload_id)
+        except NotFoundError:
+            continue
+        if info.complete and info.title_id is not None:
+            await upload_written(ctx=ctx, info=info)
+    for upload_id in ctx.uploads.expired():
+        await _expire(ctx, upload_id)
+    now = time.time()
+
+    async def claim_new(session: AsyncSession) -> list[str]:
+        return await repository.claim(
+            session,
+            states=(TitleState.UPLOADED, TitleState.VALIDATING),
+            owner=ctx.owner,
+            now=now,
+            lease_s=LEASE_S,
+        )
+
+    for title_id in await ctx.db.transaction(claim_new):
+        async with _holding(ctx, title_id):
+            try:
+                await process(ctx, title_id)
+            except UnavailableError as exc:
+                # Retried by the next sweep that claims it (the lease is released).
+                log.warning("title %s: cannot proceed yet: %s", title_id, exc)
+
+    async def claim_encoding(session: AsyncSession) -> list[str]:
+        return await repository.claim(
+            session,
+            states=(TitleState.ENCODING,),
+            owner=ctx.owner,
+            now=now,
+            lease_s=LEASE_S,
+            limit=50,
+        )
+
+    for title_id in await ctx.db.transaction(claim_encoding):
+        async with _holding(ctx, title_id):
+            try:
+                await reconcile(ctx, title_id)
+            except (UnavailableError, NotFoundError) as exc:
+                log.warning("title %s: cannot read its job: %s", title_id, exc)
+
+
+async def _expire(ctx: MediaContext, upload_id: str) -> None:
+    async with ctx.db.session() as session:
+        title = await repository.find(session, upload_id=upload_id)
+    ctx.uploads.delete(upload_id)
+    if title is not None and title.state is TitleState.UPLOADING:
+        await _set(ctx, title.id, state=TitleState.FAILED, reason="the upload expired unfinished")
+    log.info("upload %s expired unfinished", upload_id)
+
+
+async def run_sweeper(ctx: MediaContext, interval_s: float) -> None:
+    """Sweep every ``interval_s`` (at once when woken) until cancelled."""
+    while True:
+        ctx.wake.clear()
+        try:
+            await sweep(ctx)
+        except (ReelstackError, OSError) as exc:
+            log.warning("media sweep failed: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctx.wake.wait(), timeout=interval_s)
