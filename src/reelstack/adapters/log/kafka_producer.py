@@ -19,10 +19,10 @@ import contextlib
 import itertools
 import logging
 import operator
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, KafkaError, Message, Producer
+from confluent_kafka import KafkaError, Message, Producer
 
 from reelstack.adapters.log.kafka_client import translate, translated
 from reelstack.adapters.log.records import make_metadata
@@ -36,11 +36,7 @@ TICK_S = 0.001
 # How long an append waits before retrying when librdkafka's queue is full.
 FULL_QUEUE_WAIT_S = 0.002
 
-_offset_of = Message.offset
-_partition_of = Message.partition
-_timestamp_of = Message.timestamp
 _first = operator.itemgetter(0)
-_second = operator.itemgetter(1)
 
 
 class _Tally:
@@ -51,13 +47,18 @@ class _Tally:
     def __init__(self, future: asyncio.Future[None], count: int) -> None:
         self.future = future
         self.left = count
-        self.acked: list[Message] = []
+        # (partition, offset, timestamp) of each acknowledged record, as reported.
+        self.acked: list[tuple[int, int, int]] = []
         self.errors: list[KafkaError] = []
 
     def report(self, err: KafkaError | None, msg: Message) -> None:
-        """A delivery report (served on the event loop by ``poll``)."""
+        """A delivery report (served on the event loop by ``poll``).
+
+        Only the numbers are kept: holding on to librdkafka's message objects
+        costs more than reading them here.
+        """
         if err is None:
-            self.acked.append(msg)
+            self.acked.append((msg.partition(), msg.offset(), msg.timestamp()[1]))  # type: ignore[arg-type]
         else:
             self.errors.append(err)
         self.left -= 1
@@ -97,30 +98,31 @@ class KafkaProducer:
         tally = _Tally(loop.create_future(), count)
         report = tally.report
         produce = self._producer.produce
-        key_list: Iterable[bytes | None] = (
-            keys if keys is not None else itertools.repeat(None, count)
-        )
+        stamp = timestamp_ms or 0
         self._waiting += 1
         if self._idle is not None:
             self._idle.clear()
         if self._timer is None:
             self._timer = loop.call_later(TICK_S, self._tick)
         try:
-            index = 0
-            while index < count:
-                todo = zip(
-                    range(index, count),
-                    values[index:],
-                    itertools.islice(key_list, index, None),
-                    partitions[index:],
-                    strict=True,
-                )
+            todo = zip(
+                values,
+                keys if keys is not None else itertools.repeat(None, count),
+                partitions,
+                strict=True,
+            )
+            value, key, partition = values[0], None, partitions[0]
+            refused: tuple[bytes, bytes | None, int] | None = None
+            while True:
                 try:
+                    if refused is not None:
+                        produce(topic, *refused, on_delivery=report, timestamp=stamp)
+                        refused = None
                     if timestamp_ms is None:
-                        for index, value, key, partition in todo:  # noqa: B007 - resumed below
+                        for value, key, partition in todo:
                             produce(topic, value, key, partition, on_delivery=report)
                     else:
-                        for index, value, key, partition in todo:  # noqa: B007 - resumed below
+                        for value, key, partition in todo:
                             produce(
                                 topic,
                                 value,
@@ -129,15 +131,17 @@ class KafkaProducer:
                                 on_delivery=report,
                                 timestamp=timestamp_ms,
                             )
-                    index = count
+                    break
                 except BufferError:
                     # librdkafka's queue is full: let deliveries make room, then go on
-                    # from the record it refused.
+                    # with the record it refused.
+                    refused = (value, key, partition)
                     await asyncio.sleep(FULL_QUEUE_WAIT_S)
                 except Exception as exc:
-                    tally.left -= count - index
+                    # Records queued before this one go on; nobody waits for their reports.
+                    tally.left = -1
                     raise translated(
-                        exc, f"append to topic {topic!r} (record {index + 1} of {count} refused)"
+                        exc, f"append to topic {topic!r}: librdkafka refused a record"
                     ) from exc
             await tally.future
         finally:
@@ -152,7 +156,7 @@ class KafkaProducer:
                 else f"append to topic {topic!r}: {failed} of {count} records not acknowledged"
             )
             raise translate(tally.errors[0], what)
-        return _metadata(topic, tally.acked, partitions, timestamp_ms)
+        return _metadata(topic, tally.acked, partitions)
 
     async def close(self, timeout_s: float) -> None:
         """Wait for the appends in flight (up to ``timeout_s``), then drop the producer."""
@@ -175,25 +179,29 @@ class KafkaProducer:
 
 
 def _metadata(
-    topic: str, acked: list[Message], partitions: list[int], timestamp_ms: int | None
+    topic: str, acked: list[tuple[int, int, int]], partitions: list[int]
 ) -> list[RecordMetadata]:
     """Each record's metadata in input order, from the reports of its append.
 
-    Reports sorted by (partition, offset) line up with the input positions sorted
-    by partition (a stable sort keeps the input order within each): Kafka gave
-    each partition's records of this append increasing offsets in produce order.
+    Reports sorted by (partition, offset) give each partition's records in the
+    order they were produced: Kafka gave an append's records in one partition
+    increasing offsets in that order.
     """
-    count = len(partitions)
-    if acked[0].timestamp()[0] == TIMESTAMP_LOG_APPEND_TIME or timestamp_ms is None:
-        stamps: Iterable[int] = map(_second, map(_timestamp_of, acked))
+    acked.sort()
+    if partitions[0] == partitions[-1] == acked[0][0] == acked[-1][0]:
+        lined_up: Sequence[tuple[int, int, int]] = acked  # one partition: already in order
     else:
-        stamps = itertools.repeat(timestamp_ms, count)
-    reported = sorted(zip(map(_partition_of, acked), map(_offset_of, acked), stamps, strict=True))
-    order = sorted(range(count), key=partitions.__getitem__)
-    if list(map(_first, reported)) != list(map(partitions.__getitem__, order)):
+        following = {
+            partition: iter(list(group)).__next__
+            for partition, group in itertools.groupby(acked, key=_first)
+        }
+        try:
+            lined_up = [following[partition]() for partition in partitions]
+        except (KeyError, StopIteration):
+            lined_up = []
+    if len(lined_up) != len(partitions) or list(map(_first, lined_up)) != partitions:
         raise UnavailableError(
             f"append to topic {topic!r}: the delivery reports do not match the records sent"
         )
-    _, lined_up = zip(*sorted(zip(order, reported, strict=True)), strict=True)
-    placed, offsets, stamped = zip(*lined_up, strict=True)
-    return list(map(make_metadata, itertools.repeat(topic), placed, offsets, stamped))
+    _, offsets, stamps = zip(*lined_up, strict=True)
+    return list(map(make_metadata, itertools.repeat(topic), partitions, offsets, stamps))
