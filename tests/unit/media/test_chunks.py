@@ -1,0 +1,130 @@
+"""Chunk planning: whole segments, boundaries on the shared frame timeline, keyframe-aware ends."""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from reelstack.media.chunks import (
+    Chunk,
+    chunk_filter,
+    chunk_input_args,
+    concat_list,
+    force_keyframes_expr,
+    keyframe_boundaries,
+    parse_keyframe_times,
+    plan_chunks,
+    segment_count,
+    segment_frame,
+)
+from reelstack.media.ffmpeg.options import Container, SafeInput
+
+NTSC = Fraction(30000, 1001)
+
+
+def test_segment_starts_at_the_first_frame_at_or_after_its_time() -> None:
+    assert [segment_frame(k, 4, Fraction(25)) for k in range(4)] == [0, 100, 200, 300]
+    # 4 s at 29.97 fps is 119.88 frames: segment 1 starts at frame 120 (4.004 s).
+    assert [segment_frame(k, 4, NTSC) for k in range(4)] == [0, 120, 240, 360]
+    assert segment_frame(1, 4, Fraction(24000, 1001)) == 96  # 95.9 frames
+
+
+def test_segment_count_rounds_a_sliver_away() -> None:
+    assert segment_count(10.0, 4) == 3
+    assert segment_count(8.0, 4) == 2
+    assert segment_count(8.0005, 4) == 2
+    assert segment_count(1.0, 4) == 1
+
+
+def test_chunks_cover_the_title_in_whole_segments_without_gaps() -> None:
+    chunks = plan_chunks(60.0, Fraction(25), segment_s=4, chunk_s=16)
+    assert [c.segments for c in chunks] == [4, 4, 4, 3]
+    assert [c.first_segment for c in chunks] == [0, 4, 8, 12]
+    for before, after in itertools.pairwise(chunks):
+        assert before.frames is not None
+        assert before.start_frame + before.frames == after.start_frame
+    assert chunks[-1].frames is None  # the last runs to the end
+    assert chunks[1].start_s == 16.0
+    assert chunks[0].duration_s == 16.0
+
+
+def test_a_short_tail_joins_the_chunk_before_it() -> None:
+    chunks = plan_chunks(18.0, Fraction(25), segment_s=4, chunk_s=8)
+    # 5 segments: 2 + 3 (a lone last segment would be a chunk of a fifth of the work).
+    assert [c.segments for c in chunks] == [2, 3]
+
+
+def test_a_title_shorter_than_a_chunk_is_one_chunk() -> None:
+    chunks = plan_chunks(3.0, Fraction(30), segment_s=4, chunk_s=16)
+    assert len(chunks) == 1
+    assert chunks[0].start_frame == 0 and chunks[0].frames is None
+
+
+def test_chunk_ends_move_to_boundaries_just_after_source_keyframes() -> None:
+    # Keyframes every 10 s: with 8 s chunks, the boundary at 20 s wastes nothing
+    # (a keyframe sits on it) while 16 s would decode 6 s for nothing.
+    keyframes = [0.0, 10.0, 20.0, 30.0, 40.0]
+    chunks = plan_chunks(48.0, Fraction(25), segment_s=4, chunk_s=16, keyframes=keyframes)
+    starts = [c.start_s for c in chunks]
+    assert starts[1] == 20.0
+    without = plan_chunks(48.0, Fraction(25), segment_s=4, chunk_s=16)
+    assert [c.start_s for c in without][1] == 16.0
+
+
+def test_keyframes_forced_at_every_segment_start_of_a_chunk() -> None:
+    chunks = plan_chunks(24.0, NTSC, segment_s=4, chunk_s=8)
+    second = chunks[1]
+    # Counted from the chunk's own first frame (global frame 240): 360 - 240.
+    assert keyframe_boundaries(second, 4) == (0, 120)
+    assert force_keyframes_expr((0, 120)) == "expr:eq(n,0)+eq(n,120)"
+    with pytest.raises(ValueError):
+        force_keyframes_expr(())
+
+
+def test_chunk_input_seeks_half_a_frame_early_and_stops_just_after() -> None:
+    src = SafeInput(Path("/jobs/x/source"), Container.MP4, ("h264",))
+    chunk = Chunk(1, 2, 2, 200, 200, Fraction(25))
+    args = chunk_input_args(src, chunk)
+    assert args[args.index("-ss") + 1] == "7.98"  # frame 200 is at 8 s; half a frame is 20 ms
+    assert args[args.index("-t") + 1] == "8.1"  # 202 frames and the half frame
+    assert args[-2:] == ["-i", "file:/jobs/x/source"]
+    assert args[args.index("-protocol_whitelist") + 1] == "file"
+    first = chunk_input_args(src, Chunk(0, 0, 2, 0, 200, Fraction(25)))
+    assert "-ss" not in first
+    last = chunk_input_args(src, Chunk(2, 4, 2, 400, None, Fraction(25)))
+    assert "-t" not in last
+
+
+def test_chunk_filter_makes_a_constant_rate_and_cuts_the_frame_count() -> None:
+    chunk = Chunk(0, 0, 1, 0, 120, NTSC)
+    assert chunk_filter(chunk) == "setpts=PTS-STARTPTS,fps=30000/1001,trim=end_frame=120"
+    assert "trim" not in chunk_filter(Chunk(1, 1, 1, 120, None, NTSC))
+
+
+def test_chunk_survives_json() -> None:
+    chunk = Chunk(3, 6, 2, 720, None, NTSC)
+    assert Chunk.from_json(chunk.to_json()) == chunk
+    assert chunk.name == "c0003"
+
+
+def test_keyframe_times_come_from_packet_flags() -> None:
+    output = "0.000000,K__\n0.040000,___\n2.000000,K__\nN/A,K__\n1.000000,K_D\n"
+    assert parse_keyframe_times(output) == [0.0, 1.0, 2.0]
+
+
+def test_concat_list_gives_exact_durations_and_refuses_other_names() -> None:
+    text = concat_list([("c0000.mp4", 8.008), ("c0001.mp4", None)])
+    assert text.splitlines() == [
+        "ffconcat version 1.0",
+        "file c0000.mp4",
+        "duration 8.008000",
+        "file c0001.mp4",
+    ]
+    for bad in ("../x.mp4", "/etc/passwd", "a b.mp4", "-x.mp4", "http:x", ".hidden", "x\nfile y"):
+        with pytest.raises(ValueError):
+            concat_list([(bad, None)])
+    with pytest.raises(ValueError):
+        concat_list([])

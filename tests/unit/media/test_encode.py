@@ -1,0 +1,145 @@
+"""The chunk encode command: one decode, every rendition, aligned keyframes, VBV by bitrate."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from reelstack.media.chunks import Chunk
+from reelstack.media.encode import (
+    EncodeSettings,
+    Rendition,
+    audio_encode_argv,
+    chunk_encode_argv,
+    gop_frames,
+    output_fps,
+    renditions_for,
+)
+from reelstack.media.ffmpeg.options import AudioEncode, Container, SafeInput
+from reelstack.media.ladder import LadderPlan, Rung
+
+FFMPEG = Path("/usr/bin/ffmpeg")
+SRC = SafeInput(Path("/jobs/j/source"), Container.MATROSKA, ("h264", "aac"))
+NTSC = Fraction(30000, 1001)
+
+
+def _outputs(argv: list[str]) -> list[list[str]]:
+    """The argument groups of each output (from its -map to its file)."""
+    groups: list[list[str]] = []
+    for arg in argv:
+        if arg == "-map":
+            groups.append([])
+        if groups:
+            groups[-1].append(arg)
+    return groups
+
+
+def _value(args: list[str], flag: str) -> str:
+    return args[args.index(flag) + 1]
+
+
+def test_one_run_decodes_the_chunk_once_into_every_rendition(tmp_path: Path) -> None:
+    renditions = [
+        Rendition("v0", "h264", 320, 180, 300),
+        Rendition("v1", "h264", 640, 360, 800),
+    ]
+    chunk = Chunk(1, 2, 2, 240, 240, NTSC)
+    argv = chunk_encode_argv(FFMPEG, SRC, chunk, renditions, EncodeSettings(threads=1), tmp_path)
+    assert argv.count("-i") == 1
+    graph = _value(argv, "-filter_complex")
+    assert "split=2" in graph
+    assert "scale=320:180" in graph and "scale=640:360" in graph
+    assert "trim=end_frame=240" in graph
+    outputs = _outputs(argv)
+    assert len(outputs) == 2
+    files = [a for a in argv if a.startswith("file:") and a != f"file:{SRC.path}"]
+    assert files == [f"file:{tmp_path / 'v0.mp4'}", f"file:{tmp_path / 'v1.mp4'}"]
+    for group, rendition in zip(outputs, renditions, strict=True):
+        assert _value(group, "-c:v") == "libx264"
+        assert _value(group, "-b:v") == f"{rendition.bitrate_kbps}k"
+        assert _value(group, "-maxrate") == f"{rendition.maxrate_kbps}k"
+        assert _value(group, "-bufsize") == f"{rendition.bufsize_kbps}k"
+        # Keyframes exactly at this chunk's two segment starts, none from scene cuts,
+        # and x264's own interval never earlier than the next forced one.
+        assert _value(group, "-force_key_frames") == "expr:eq(n,0)+eq(n,120)"
+        assert _value(group, "-sc_threshold") == "0"
+        assert _value(group, "-g") == "120"
+        assert "-an" in group
+
+
+def test_vbv_follows_the_rung_bitrate() -> None:
+    rung = Rendition("v0", "h264", 1920, 1080, 4300)
+    assert rung.maxrate_kbps == 6450
+    assert rung.bufsize_kbps == 8600
+
+
+def test_av1_renditions_sit_beside_h264_never_alone(tmp_path: Path) -> None:
+    plan = LadderPlan("fixed", (Rung(320, 240, 235), Rung(640, 480, 1050)), 640, 480)
+    plain = renditions_for(plan)
+    assert [r.codec for r in plain] == ["h264", "h264"]
+    both = renditions_for(plan, av1=True, av1_ratio=0.5)
+    assert [r.name for r in both] == ["v0", "v1", "av1-0", "av1-1"]
+    assert both[3].bitrate_kbps == 525
+    assert all(r.codec in ("h264", "av1") for r in both)  # never HEVC
+    chunk = Chunk(0, 0, 1, 0, 100, Fraction(25))
+    argv = chunk_encode_argv(FFMPEG, SRC, chunk, both, EncodeSettings(threads=2), tmp_path)
+    av1 = _outputs(argv)[2]
+    assert _value(av1, "-c:v") == "libsvtav1"
+    assert "-maxrate" not in av1  # SVT-AV1 takes a peak rate only with CRF
+    assert _value(av1, "-bufsize") == "236k"  # 2x its 118 kb/s
+    assert _value(av1, "-svtav1-params") == "lp=2"
+    assert _value(av1, "-force_key_frames") == "expr:eq(n,0)"
+
+
+def test_threads_reach_the_decoder_filters_and_encoders(tmp_path: Path) -> None:
+    argv = chunk_encode_argv(
+        FFMPEG,
+        SRC,
+        Chunk(0, 0, 1, 0, 100, Fraction(25)),
+        [Rendition("v0", "h264", 320, 180, 300)],
+        EncodeSettings(threads=1),
+        tmp_path,
+    )
+    before_input = argv[: argv.index("-i")]
+    assert _value(before_input, "-threads") == "1"
+    assert _value(argv, "-filter_complex_threads") == "1"
+    assert _value(_outputs(argv)[0], "-threads") == "1"
+
+
+def test_output_folder_must_be_absolute() -> None:
+    with pytest.raises(ValueError):
+        chunk_encode_argv(
+            FFMPEG,
+            SRC,
+            Chunk(0, 0, 1, 0, None, Fraction(25)),
+            [Rendition("v0", "h264", 320, 180, 300)],
+            EncodeSettings(),
+            Path("relative"),
+        )
+
+
+def test_frame_rate_is_the_sources_at_most_60() -> None:
+    assert output_fps(NTSC) == NTSC
+    assert output_fps(Fraction(120)) == Fraction(60)
+    assert output_fps(Fraction(100)) == Fraction(50)
+    assert output_fps(None) == Fraction(25)
+    assert gop_frames(NTSC, 4) == 120
+    assert gop_frames(Fraction(25), 4) == 100
+
+
+def test_audio_is_aac_stereo_from_the_first_audio_stream(tmp_path: Path) -> None:
+    argv = audio_encode_argv(FFMPEG, SRC, AudioEncode(), tmp_path / "a.mp4", threads=1)
+    assert _value(argv, "-map") == "0:a:0"
+    assert _value(argv, "-c:a") == "aac"
+    assert _value(argv, "-ac") == "2"
+    assert "-vn" in argv
+    assert argv[-1] == f"file:{tmp_path / 'a.mp4'}"
+
+
+def test_rendition_survives_json() -> None:
+    rendition = Rendition("av1-2", "av1", 1280, 720, 1645)
+    assert Rendition.from_json(rendition.to_json()) == rendition
+    with pytest.raises(ValueError):
+        Rendition.from_json(rendition.to_json() | {"codec": "hevc"})

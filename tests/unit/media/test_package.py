@@ -1,0 +1,253 @@
+"""Packaging without ffmpeg: box reading, playlists, the MPD, AES-128, WebVTT conversion."""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import m3u8  # type: ignore[import-untyped]
+import pytest
+
+from reelstack.media import subtitles
+from reelstack.media.mp4info import Mp4Error, SegmentInfo, read_init, read_segment
+from reelstack.media.package import decrypt_segment, encrypt_segment
+from reelstack.media.playlists import (
+    KeyInfo,
+    Presentation,
+    SubtitleTrack,
+    Track,
+    dash_manifest,
+    master_playlist,
+    media_playlist,
+    subtitle_playlist,
+)
+from reelstack.media.validate import MediaRefused
+
+NS = {"d": "urn:mpeg:dash:schema:mpd:2011"}
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def full(kind: bytes, version: int, flags: int, payload: bytes) -> bytes:
+    return box(kind, bytes([version]) + flags.to_bytes(3, "big") + payload)
+
+
+def _trak(track_id: int, timescale: int, handler: bytes, entry: bytes) -> bytes:
+    tkhd = full(b"tkhd", 0, 3, struct.pack(">III", 0, 0, track_id) + bytes(68))
+    mdhd = full(b"mdhd", 0, 0, struct.pack(">IIII", 0, 0, timescale, 0) + bytes(4))
+    hdlr = full(b"hdlr", 0, 0, bytes(4) + handler + bytes(12) + b"x\x00")
+    stsd = full(b"stsd", 0, 0, struct.pack(">I", 1) + entry)
+    stbl = box(b"stbl", stsd)
+    return box(b"trak", tkhd + box(b"mdia", mdhd + hdlr + box(b"minf", stbl)))
+
+
+def video_init(default_duration: int = 0) -> bytes:
+    avcc = box(b"avcC", bytes([1, 0x64, 0x00, 0x1F, 0xFF]))
+    visual = bytes(24) + struct.pack(">HH", 640, 360) + bytes(50)
+    trex = full(b"trex", 0, 0, struct.pack(">IIIII", 1, 1, default_duration, 0, 0))
+    return box(b"ftyp", b"iso6") + box(
+        b"moov",
+        box(b"mvex", trex) + _trak(1, 30000, b"vide", box(b"avc1", visual + avcc)),
+    )
+
+
+def audio_init() -> bytes:
+    decoder_info = bytes([5, 2, 0x12, 0x10])  # AAC LC (object type 2), 48 kHz stereo
+    config = bytes([4, 13 + len(decoder_info), 0x40, 0x15]) + bytes(11) + decoder_info
+    es = bytes([3, 3 + len(config), 0, 1, 0]) + config
+    esds = full(b"esds", 0, 0, es)
+    entry = bytes(16) + struct.pack(">HHHHI", 2, 16, 0, 0, 48000 << 16) + esds
+    return box(b"moov", _trak(2, 48000, b"soun", box(b"mp4a", entry)))
+
+
+def segment(base: int, durations: list[int] | None, count: int = 3) -> bytes:
+    tfhd = full(b"tfhd", 0, 0x020000, struct.pack(">I", 1))
+    tfdt = full(b"tfdt", 1, 0, struct.pack(">Q", base))
+    if durations is None:
+        trun = full(b"trun", 0, 0x200, struct.pack(">I", count) + bytes(4 * count))
+    else:
+        rows = b"".join(struct.pack(">II", d, 100) for d in durations)
+        trun = full(b"trun", 0, 0x300, struct.pack(">I", len(durations)) + rows)
+    moof = box(
+        b"moof", full(b"mfhd", 0, 0, struct.pack(">I", 1)) + box(b"traf", tfhd + tfdt + trun)
+    )
+    return moof + box(b"mdat", bytes(300))
+
+
+def test_init_segment_gives_codec_strings_from_the_real_configuration() -> None:
+    (video,) = read_init(video_init())
+    assert (video.kind, video.codec, video.timescale) == ("video", "avc1.64001f", 30000)
+    assert (video.width, video.height) == (640, 360)
+    (audio,) = read_init(audio_init())
+    assert (audio.kind, audio.codec, audio.timescale) == ("audio", "mp4a.40.2", 48000)
+    assert (audio.channels, audio.sample_rate) == (2, 48000)
+
+
+def test_segment_start_and_duration_come_from_tfdt_and_trun() -> None:
+    (video,) = read_init(video_init())
+    data = segment(120120, [1001, 1001, 1001])
+    assert read_segment(data, video) == SegmentInfo(120120, 3003, len(data))
+    # Without per-sample durations, trex's default applies.
+    (with_default,) = read_init(video_init(default_duration=1001))
+    assert read_segment(segment(0, None, count=4), with_default).duration == 4004
+
+
+def test_damaged_boxes_are_refused() -> None:
+    with pytest.raises(Mp4Error):
+        read_init(video_init()[:-10])
+    (video,) = read_init(video_init())
+    with pytest.raises(Mp4Error):
+        read_segment(box(b"mdat", bytes(10)), video)
+
+
+def _track(
+    name: str, codec: str, sizes: list[int], *, timescale: int = 1000, **extra: object
+) -> Track:
+    segments = tuple(SegmentInfo(i * 4000, 4000, size) for i, size in enumerate(sizes))
+    return Track(
+        name=name, kind="video", codec=codec, timescale=timescale, segments=segments, **extra
+    )  # type: ignore[arg-type]
+
+
+def _presentation() -> Presentation:
+    low = _track(
+        "v0",
+        "avc1.42c00d",
+        [100_000, 200_000, 50_000],
+        width=320,
+        height=180,
+        fps=Fraction(30000, 1001),
+    )
+    high = _track(
+        "v1",
+        "avc1.64001f",
+        [400_000, 600_000, 200_000],
+        width=640,
+        height=360,
+        fps=Fraction(30000, 1001),
+    )
+    audio = Track(
+        name="a0",
+        kind="audio",
+        codec="mp4a.40.2",
+        timescale=48000,
+        segments=tuple(SegmentInfo(i * 192000, 192000, 64_000) for i in range(3)),
+        channels=2,
+        language="en",
+        label="English",
+    )
+    subs = (SubtitleTrack("subs/fr", "fr", "Français"),)
+    return Presentation((high, low), audio, subs)
+
+
+def test_master_playlist_states_measured_bandwidth_codecs_size_and_rate() -> None:
+    text = master_playlist(_presentation())
+    parsed = m3u8.loads(text)
+    assert parsed.is_variant
+    variants = parsed.playlists
+    assert [v.uri for v in variants] == ["v0/index.m3u8", "v1/index.m3u8"]
+    low, high = (v.stream_info for v in variants)
+    # Peak: the biggest 4 s segment, plus the audio's peak (64 kB per 4 s).
+    assert low.bandwidth == 200_000 * 8 // 4 + 128_000
+    assert low.average_bandwidth == 350_000 * 8 // 12 + 1 + 128_000
+    assert high.resolution == (640, 360)
+    assert high.codecs == "avc1.64001f,mp4a.40.2"
+    assert high.frame_rate == pytest.approx(29.97)
+    assert high.audio == "audio"
+    assert high.subtitles == "subs"
+    audio = [m for m in parsed.media if m.type == "AUDIO"]
+    assert [(m.uri, m.language, m.default) for m in audio] == [("a0/index.m3u8", "en", "YES")]
+    subs = [m for m in parsed.media if m.type == "SUBTITLES"]
+    assert [(m.uri, m.language, m.name) for m in subs] == [("subs/fr/index.m3u8", "fr", "Français")]
+
+
+def test_media_playlist_is_vod_fmp4_with_the_key_after_the_map() -> None:
+    track = _track("v0", "avc1.42c00d", [1, 2, 3], timescale=30000)
+    text = media_playlist(track, key=KeyInfo("/api/playback/keys/t1"))
+    lines = text.splitlines()
+    assert lines.index('#EXT-X-MAP:URI="init.mp4"') < lines.index(
+        '#EXT-X-KEY:METHOD=AES-128,URI="/api/playback/keys/t1"'
+    )
+    parsed = m3u8.loads(text)
+    assert parsed.is_endlist and parsed.playlist_type == "vod"
+    assert parsed.target_duration == 1  # 4000 units at 30000/s is 0.13 s
+    assert [s.uri for s in parsed.segments] == ["seg_00000.m4s", "seg_00001.m4s", "seg_00002.m4s"]
+    assert parsed.segments[0].key.method == "AES-128"
+    clear = m3u8.loads(media_playlist(_track("v0", "avc1.42c00d", [1, 2], timescale=1000)))
+    assert clear.target_duration == 4
+    assert clear.keys == [None]
+
+
+def test_subtitle_playlist_is_one_segment_of_the_whole_file() -> None:
+    parsed = m3u8.loads(subtitle_playlist(SubtitleTrack("subs/en", "en", "English"), 9.5))
+    assert [(s.uri, s.duration) for s in parsed.segments] == [("subtitles.vtt", 9.5)]
+    assert parsed.target_duration == 10
+
+
+def test_dash_manifest_points_at_the_same_segments() -> None:
+    root = ET.fromstring(dash_manifest(_presentation(), segment_s=4))
+    assert root.get("type") == "static"
+    assert root.get("mediaPresentationDuration") == "PT12.000S"
+    sets = root.findall("d:Period/d:AdaptationSet", NS)
+    assert [s.get("contentType") for s in sets] == ["video", "audio", "text"]
+    reps = sets[0].findall("d:Representation", NS)
+    assert [(r.get("id"), r.get("codecs"), r.get("width")) for r in reps] == [
+        ("v0", "avc1.42c00d", "320"),
+        ("v1", "avc1.64001f", "640"),
+    ]
+    template = reps[1].find("d:SegmentTemplate", NS)
+    assert template is not None
+    assert template.get("media") == "v1/seg_$Number%05d$.m4s"
+    assert template.get("initialization") == "v1/init.mp4"
+    timeline = template.findall("d:SegmentTimeline/d:S", NS)
+    assert [(s.get("t"), s.get("d"), s.get("r")) for s in timeline] == [("0", "4000", "2")]
+    assert sets[1].get("lang") == "en"
+    text = sets[2].find("d:Representation/d:BaseURL", NS)
+    assert text is not None and text.text == "subs/fr/subtitles.vtt"
+
+
+def test_aes128_uses_the_sequence_number_as_iv() -> None:
+    key = bytes(range(16))
+    data = b"\x00\x00\x00\x10moof" + bytes(1000)
+    sealed = encrypt_segment(data, key, 7)
+    assert len(sealed) % 16 == 0 and sealed != data
+    assert decrypt_segment(sealed, key, 7) == data
+    # CBC: a wrong IV garbles the first block (where the box header sits).
+    assert decrypt_segment(sealed, key, 8)[:16] != data[:16]
+    assert encrypt_segment(data, key, 8) != sealed
+
+
+def test_subrip_becomes_clean_webvtt() -> None:
+    srt = (
+        "\ufeff1\r\n00:00:01,000 --> 00:00:02,500\r\n"
+        "<i>Hello</i> <font color=red>you</font>\r\n\r\n"
+        "2\r\n00:00:03,000 --> 00:00:04,000\r\nTom & Jerry <3 --> ok\r\n\r\n"
+        "3\r\n00:00:09,000 --> 00:00:12,000\r\nlate\r\n"
+    ).encode()
+    vtt = subtitles.convert(srt, duration_s=10.0)
+    assert vtt.splitlines() == [
+        "WEBVTT",
+        "",
+        "00:00:01.000 --> 00:00:02.500",
+        "<i>Hello</i> you",
+        "",
+        "00:00:03.000 --> 00:00:04.000",
+        "Tom &amp; Jerry &lt;3 --&gt; ok",
+        "",
+        "00:00:09.000 --> 00:00:10.000",
+        "late",
+    ]
+
+
+def test_webvtt_uploads_are_rewritten_and_garbage_refused() -> None:
+    vtt = b"WEBVTT\n\nNOTE hi\n\n00:01.000 --> 00:02.000 align:start\nok\n"
+    assert subtitles.convert(vtt).splitlines()[2:4] == ["00:00:01.000 --> 00:00:02.000", "ok"]
+    for bad in (b"\x00\x01binary", b"just some text", b"1\n00:00:99,000 --> 00:01:00,000\nx\n"):
+        with pytest.raises(MediaRefused):
+            subtitles.convert(bad)
+    assert subtitles.check_language("pt-BR") == "pt-BR"
+    with pytest.raises(MediaRefused):
+        subtitles.check_language('en"')
