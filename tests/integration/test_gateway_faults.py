@@ -98,7 +98,9 @@ def test_fault_header_works_only_once_enabled_at_runtime(setup: Setup) -> None:
     )
     assert delayed.status == 200
     marks = dict(json.loads(delayed.headers["x-reelstack-passport"])["timeline"])
-    assert marks["fault"] >= 300_000  # microseconds: the delay was served before the proxy
+    # Microseconds: the delay came before the proxy (uvloop's timers are whole
+    # milliseconds, so a sleep may end a little before perf_counter says).
+    assert marks["fault"] >= 295_000
     set_property(setup, "gateway.faults.header", "false")
     until(
         lambda: setup.get("/api/echo/x", X_Reelstack_Fault="abort=503").status == 200,
@@ -109,19 +111,22 @@ def test_fault_header_works_only_once_enabled_at_runtime(setup: Setup) -> None:
 def test_load_is_shed_with_503_and_retry_after_when_the_bulkhead_is_full(setup: Setup) -> None:
     slow: list[Answer] = []
     holder = threading.Thread(
-        target=lambda: slow.append(setup.get("/api/echo/slow?sleep_ms=3000")), daemon=True
+        target=lambda: slow.append(setup.get("/api/echo/slow?sleep_ms=5000")), daemon=True
     )
     holder.start()
     try:
-        shed = until(
-            lambda: (a := setup.get("/api/echo/x")).status == 503 and a,
-            "a request to be shed while the slow one holds the bulkhead",
-            deadline_s=3.0,
+        until(
+            lambda: (
+                'client_bulkhead_in_use{service="echo"} 1.0' in setup.get("/metrics").body.decode()
+            ),
+            "the slow request to hold the bulkhead's only slot",
         )
+        shed = setup.get("/api/echo/x")
+        assert shed.status == 503
         assert shed.headers["retry-after"] == "1"
         assert shed.json()["error"] == "ServiceOverloaded"
     finally:
-        holder.join(timeout=20)
+        holder.join(timeout=30)
     assert slow and slow[0].status == 200
     assert setup.get("/api/echo/x").status == 200  # the slot is free again
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_KEEP_ALIVE_S = 5.0
+LINGER_S = 2.0
 CLIENT_CLOSED = 499  # nginx's status for a request the client gave up on
 
 
@@ -103,6 +104,8 @@ class GatewayProtocol(asyncio.Protocol):
         self.body_paused = False
         self.drain_waiter: asyncio.Future[None] | None = None
         self.last_active = 0.0
+        self.linger = False
+        self.discarding = False
 
     # -- connection ---------------------------------------------------------------
 
@@ -143,6 +146,8 @@ class GatewayProtocol(asyncio.Protocol):
             drain.set_exception(ClientGoneError())
 
     def data_received(self, data: bytes) -> None:
+        if self.discarding:
+            return  # lingering before the close: what the client still sends is dropped
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError:
@@ -281,8 +286,7 @@ class GatewayProtocol(asyncio.Protocol):
                 if not keep_alive or self.closing:
                     break
         finally:
-            if self.transport is not None:
-                self.transport.close()
+            self._close()
 
     async def _answer(self, ctx: RequestContext, keep_alive: bool) -> bool:
         """Answer one request; return whether the connection may stay open."""
@@ -296,7 +300,9 @@ class GatewayProtocol(asyncio.Protocol):
             status = response.status
             body = ctx.body
             if body is not None and not (isinstance(body, ClientBody) and body.done):
-                keep_alive = False  # unread body bytes would be taken for the next request
+                # Unread body bytes would be taken for the next request.
+                keep_alive = False
+                self.linger = True
             sent = await self._write(ctx, response, keep_alive)
         except ClientGoneError:
             keep_alive = False
@@ -407,6 +413,26 @@ class GatewayProtocol(asyncio.Protocol):
         wait = self.keep_alive_s if self.busy or self.pipeline else self.keep_alive_s - idle_s
         self.loop.call_later(max(wait, 0.05), self._check_idle)
 
+    def _close(self) -> None:
+        """Close the connection; linger first if the client may still be sending.
+
+        Closing a socket with unread input makes the kernel reset the
+        connection, and a client still sending its body then loses the
+        response it has not read yet (a 413 it never sees). As nginx's
+        lingering close does: stop writing, drop what still arrives, and
+        close once the client closes or ``LINGER_S`` has passed.
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self.linger and transport.can_write_eof():
+            self.discarding = True
+            transport.write_eof()
+            transport.resume_reading()
+            self.loop.call_later(LINGER_S, transport.close)
+        else:
+            transport.close()
+
     def _refuse(self, status: int, text: bytes) -> None:
         """Answer a request that cannot be parsed or accepted, and close."""
         self.closing = True
@@ -417,7 +443,8 @@ class GatewayProtocol(asyncio.Protocol):
         if transport is not None and not transport.is_closing():
             if not self.busy and not self.pipeline:
                 transport.write(error_bytes(status, text))
-                transport.close()
+                self.linger = True
+                self._close()
             else:
                 # A request is being answered on this connection: let it
                 # finish, then close; the refused one gets no answer.

@@ -68,6 +68,7 @@ class FakeClientTransport:
     def __init__(self) -> None:
         self.written = bytearray()
         self.closed = False
+        self.eof = False
         self.paused = False
 
     def write(self, data: bytes) -> None:
@@ -75,6 +76,12 @@ class FakeClientTransport:
 
     def close(self) -> None:
         self.closed = True
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.eof = True
 
     def is_closing(self) -> bool:
         return self.closed
