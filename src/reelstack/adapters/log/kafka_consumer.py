@@ -36,9 +36,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from confluent_kafka import Consumer as KafkaClient
@@ -46,8 +44,8 @@ from confluent_kafka import KafkaError, KafkaException, Message
 from confluent_kafka import TopicPartition as KafkaPartition
 
 from reelstack.adapters.log import check_group_name, check_topic_name
-from reelstack.adapters.log.kafka_client import CallThread, kafka_error, retrying, translate
-from reelstack.adapters.log.records import make_record
+from reelstack.adapters.log.kafka_client import CallThread, kafka_error, translate
+from reelstack.adapters.log.kafka_member import MemberState, names, pin_latest, record_of
 from reelstack.errors import (
     InvalidRequestError,
     NotAssignedError,
@@ -116,12 +114,7 @@ class KafkaConsumer:
         self._stopping = threading.Event()
         self._joined = threading.Event()
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        # Guards the buffer and the state below (held briefly, never across a request).
-        self._lock = threading.Lock()
-        self._buffer: deque[Record] = deque()
-        self._held: frozenset[TopicPartition] = frozenset()
-        self._positions: dict[TopicPartition, int] = {}
-        self._committed: dict[TopicPartition, int] = {}
+        self._state = MemberState()
         self._failure: ReelstackError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._arrived: asyncio.Event | None = None
@@ -198,15 +191,12 @@ class KafkaConsumer:
             await thread.run(f"finish the calls of {self!r}", self._run_commands)
             await thread.run(f"leave consumer group {self.group_id!r}", client.close)
         finally:
-            with self._lock:
-                self._held = frozenset()
-                self._positions.clear()
-                self._buffer.clear()
+            self._state.clear()
             thread.shutdown()
 
     def assignment(self) -> frozenset[TopicPartition]:
         """The partitions this member holds now."""
-        return self._held
+        return self._state.held
 
     # -- the fetch thread --------------------------------------------------------------
 
@@ -222,7 +212,7 @@ class KafkaConsumer:
                 self._stopping.wait(FETCH_WAIT_S)
                 continue
             try:
-                full = len(self._buffer) >= MAX_BUFFERED
+                full = self._state.buffered() >= MAX_BUFFERED
                 if full != paused:
                     (client.pause if full else client.resume)(client.assignment())
                     paused = full
@@ -248,16 +238,11 @@ class KafkaConsumer:
         for message in messages:
             error = message.error()
             if error is None:
-                records.append(_record(message))
+                records.append(record_of(message))
             elif error.code() not in _QUIET:
                 self._on_error(error)
-        if not records:
-            return
-        with self._lock:
-            held = self._held
-            # A record fetched before a rebalance took its partition away is not ours.
-            self._buffer.extend(r for r in records if TopicPartition(r.topic, r.partition) in held)
-        self._notify()
+        if records and self._state.put(records):
+            self._notify()
 
     def _on_error(self, error: KafkaError) -> None:
         if error.code() == KafkaError.INVALID_SESSION_TIMEOUT:
@@ -289,47 +274,16 @@ class KafkaConsumer:
         if self.auto_offset_reset == "latest":
             # Fix "latest" now, not when the first fetch resolves it: a record appended
             # once this member shows the partition as its own must be read.
-            partitions = self._pin_latest(client, partitions)
+            partitions = pin_latest(client, partitions, self._log.options.request_timeout_s)
             client.assign(partitions)
-        gained = {TopicPartition(p.topic, p.partition) for p in partitions}
-        with self._lock:
-            for tp in gained:
-                self._positions.pop(tp, None)
-                self._committed.pop(tp, None)
-            self._held = self._held | gained
+        self._state.gain(TopicPartition(p.topic, p.partition) for p in partitions)
         self._joined.set()
-        log.debug("%r now holds %s", self, _names(self._held))
-
-    def _pin_latest(
-        self, client: KafkaClient, partitions: list[KafkaPartition]
-    ) -> list[KafkaPartition]:
-        timeout = self._log.options.request_timeout_s
-        pinned = []
-        for tp in retrying(lambda: client.committed(partitions, timeout=timeout), timeout):
-            offset = tp.offset
-            if offset < 0:
-                _, offset = retrying(
-                    partial(
-                        client.get_watermark_offsets,
-                        KafkaPartition(tp.topic, tp.partition),
-                        timeout=timeout,
-                        cached=False,
-                    ),
-                    timeout,
-                )
-            pinned.append(KafkaPartition(tp.topic, tp.partition, offset))
-        return pinned
+        log.debug("%r now holds %s", self, names(self._state.held))
 
     def _on_revoke(self, client: KafkaClient, partitions: list[KafkaPartition]) -> None:
         lost = {TopicPartition(p.topic, p.partition) for p in partitions}
-        with self._lock:
-            self._held = self._held - lost
-            for tp in lost:
-                self._positions.pop(tp, None)
-            self._buffer = deque(
-                r for r in self._buffer if TopicPartition(r.topic, r.partition) not in lost
-            )
-        log.debug("%r gave up %s", self, _names(lost))
+        self._state.lose(lost)
+        log.debug("%r gave up %s", self, names(lost))
 
     # -- the application's side ---------------------------------------------------------
 
@@ -351,7 +305,7 @@ class KafkaConsumer:
         while True:
             self._last_poll = time.monotonic()
             arrived.clear()
-            records = self._take(max_records)
+            records = self._state.take(max_records)
             if self._failure is not None:
                 raise self._failure
             remaining = deadline - time.monotonic()
@@ -360,34 +314,18 @@ class KafkaConsumer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(arrived.wait(), min(remaining, 1.0))
 
-    def _take(self, max_records: int) -> list[Record]:
-        with self._lock:
-            buffer = self._buffer
-            count = min(max_records, len(buffer))
-            if not count:
-                return []
-            records = [buffer.popleft() for _ in range(count)]
-            positions = self._positions
-            for record in records:
-                positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
-        return records
-
     async def seek(self, tp: TopicPartition, offset: int) -> None:
         """Read ``tp`` from ``offset`` at the next poll."""
         if not isinstance(offset, int) or offset < 0:
             raise InvalidRequestError(f"offset must be an int >= 0, got {offset!r}")
-        if tp not in self._held:
+        if tp not in self._state.held:
             raise NotAssignedError(f"{self!r} does not hold {tp.topic}[{tp.partition}]")
         client, _ = self._running()
 
         def work() -> None:
             client.seek(KafkaPartition(tp.topic, tp.partition, offset))
             # Between two polls: no record of the old position is buffered after this.
-            with self._lock:
-                self._buffer = deque(
-                    r for r in self._buffer if TopicPartition(r.topic, r.partition) != tp
-                )
-                self._positions[tp] = offset
+            self._state.moved(tp, offset)
 
         await self._on_fetch_thread(f"seek {tp.topic}[{tp.partition}] to {offset}", work)
 
@@ -430,17 +368,10 @@ class KafkaConsumer:
             f"commit offsets of group {self.group_id!r}", lambda: self._commit(client, todo)
         )
 
-    def _commit(self, client: KafkaClient, todo: dict[TopicPartition, int] | None) -> None:
-        with self._lock:
-            if todo is None:
-                todo = {
-                    tp: offset
-                    for tp, offset in self._positions.items()
-                    if tp in self._held and self._committed.get(tp) != offset
-                }
-            missing = [tp for tp in todo if tp not in self._held]
+    def _commit(self, client: KafkaClient, asked: dict[TopicPartition, int] | None) -> None:
+        todo, missing = self._state.to_commit(asked)
         if missing:
-            raise NotAssignedError(f"{self!r} does not hold {_names(missing)}")
+            raise NotAssignedError(f"{self!r} does not hold {names(missing)}")
         if not todo:
             return
         try:
@@ -449,25 +380,18 @@ class KafkaConsumer:
                 asynchronous=False,
             )
         except KafkaException as exc:
-            self._refused(exc, todo)
-        with self._lock:
-            self._committed.update(todo)
-
-    def _refused(self, exc: KafkaException, todo: dict[TopicPartition, int]) -> None:
-        error = kafka_error(exc)
-        if error is None:
-            raise UnavailableError(f"{self!r} could not commit: {exc}") from exc
-        mapped = translate(error, f"{self!r} could not commit")
-        if not isinstance(mapped, NotAssignedError):
-            raise mapped from exc
-        with self._lock:
-            self._held = self._held - set(todo)
-            for tp in todo:
-                self._positions.pop(tp, None)
-        raise NotAssignedError(
-            f"{self!r} no longer holds {_names(list(todo))} ({error.name()}): another member "
-            "may be reading them; nothing was committed"
-        ) from exc
+            error = kafka_error(exc)
+            if error is None:
+                raise UnavailableError(f"{self!r} could not commit: {exc}") from exc
+            mapped = translate(error, f"{self!r} could not commit")
+            if not isinstance(mapped, NotAssignedError):
+                raise mapped from exc
+            self._state.fenced(todo)
+            raise NotAssignedError(
+                f"{self!r} no longer holds {names(list(todo))} ({error.name()}): another "
+                "member may be reading them; nothing was committed"
+            ) from exc
+        self._state.committed(todo)
 
 
 def _settle(future: asyncio.Future[None], failure: Exception | None) -> None:
@@ -477,15 +401,3 @@ def _settle(future: asyncio.Future[None], failure: Exception | None) -> None:
         future.set_result(None)
     else:
         future.set_exception(failure)
-
-
-def _record(message: Message) -> Record:
-    topic, partition, offset = message.topic(), message.partition(), message.offset()
-    assert topic is not None and partition is not None and offset is not None
-    return make_record(
-        topic, partition, offset, message.key(), message.value() or b"", message.timestamp()[1]
-    )
-
-
-def _names(tps: Sequence[TopicPartition] | frozenset[TopicPartition] | set[TopicPartition]) -> str:
-    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(tps)) or "nothing"
