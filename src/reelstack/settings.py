@@ -1049,6 +1049,14 @@ MEDIA_MIN_BITRATE_KBPS = add(
         "Lowest rung's least bitrate, in kb/s.",
     )
 )
+MEDIA_MAX_BITRATE_KBPS = add(
+    Setting(
+        "media.max_bitrate_kbps",
+        parse_int(100),
+        "8000",
+        "Highest bitrate of a per-title ladder's top rung, in kb/s (grainy titles stop here).",
+    )
+)
 MEDIA_VMAF_FLOOR = add(
     Setting(
         "media.vmaf_floor",

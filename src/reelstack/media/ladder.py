@@ -186,6 +186,7 @@ class LadderBounds:
     min_bitrate_kbps: int = 150
     vmaf_floor: float = 30.0
     top_max_height: int = 1080
+    max_bitrate_kbps: int = 8000
 
     @classmethod
     def from_config(cls, config: Config) -> LadderBounds:
@@ -198,7 +199,34 @@ class LadderBounds:
             min_bitrate_kbps=config.get(S.MEDIA_MIN_BITRATE_KBPS),
             vmaf_floor=config.get(S.MEDIA_VMAF_FLOOR),
             top_max_height=config.get(S.MEDIA_TOP_MAX_HEIGHT),
+            max_bitrate_kbps=config.get(S.MEDIA_MAX_BITRATE_KBPS),
         )
+
+
+def _within_cap(points: Sequence[TrialPoint], cap: float) -> list[TrialPoint]:
+    """Points at most ``cap`` kb/s; where a size's curve crosses the cap, its point at the cap.
+
+    Grainy or noisy titles can need tens of Mb/s at small CRFs; the ladder
+    tops out at the cap instead, at the VMAF that size reaches there.
+    """
+    kept = [p for p in points if p.bitrate_kbps <= cap]
+    sizes = {(p.width, p.height) for p in points}
+    for size in sorted(sizes):
+        curve = sorted((p for p in points if (p.width, p.height) == size), key=_rate)
+        below = [p for p in curve if p.bitrate_kbps < cap]
+        above = [p for p in curve if p.bitrate_kbps > cap]
+        if below and above and above[0].vmaf > below[-1].vmaf:
+            low, high = below[-1], above[0]
+            share = math.log(cap / low.bitrate_kbps) / math.log(
+                high.bitrate_kbps / low.bitrate_kbps
+            )
+            vmaf = low.vmaf + share * (high.vmaf - low.vmaf)
+            kept.append(TrialPoint(size[0], size[1], float(cap), vmaf, None))
+    return kept
+
+
+def _rate(point: TrialPoint) -> float:
+    return point.bitrate_kbps
 
 
 def _to_target(top: TrialPoint, points: Sequence[TrialPoint], target: float) -> TrialPoint:
@@ -230,18 +258,37 @@ def select_rungs(
     source_width: int,
     source_height: int,
 ) -> LadderPlan:
-    """Choose a per-title ladder from measured trial points."""
-    eligible = [p for p in points if _short_side(p.width, p.height) <= bounds.top_max_height]
-    hull = upper_hull(eligible)
-    if not hull:
+    """Choose a per-title ladder from measured trial points.
+
+    Points taller than ``top_max_height`` are left out and bitrates are capped
+    at ``max_bitrate_kbps``; the top rung sits where the hull first reaches
+    the VMAF target (slid down its own size's curve to the target exactly),
+    or at the hull's best point when nothing reaches it; each rung below is
+    the next hull point at least ``min_step_ratio`` cheaper and
+    ``min_vmaf_step`` worse, no larger in size, above the VMAF floor and the
+    least bitrate, until ``max_rungs``.
+    """
+    sized = [p for p in points if _short_side(p.width, p.height) <= bounds.top_max_height]
+    if not sized:
         raise ValueError("no trial point to plan a ladder from")
+    eligible = _within_cap(sized, bounds.max_bitrate_kbps)
+    if not eligible:
+        # Even the cheapest trial is over the cap: one rung there beats no ladder.
+        cheapest = min(sized, key=_rate)
+        rung = Rung(cheapest.width, cheapest.height, round(cheapest.bitrate_kbps), cheapest.vmaf)
+        note = f"every trial is over {bounds.max_bitrate_kbps} kb/s; one rung at the cheapest"
+        return LadderPlan("pertitle", (rung,), source_width, source_height, note, tuple(points))
+    hull = upper_hull(eligible)
     reaching = [p for p in hull if p.vmaf >= bounds.vmaf_target]
     if reaching:
         top = _to_target(reaching[0], eligible, bounds.vmaf_target)
         note = f"top rung at VMAF target {bounds.vmaf_target:g}"
     else:
         top = hull[-1]
-        note = f"no trial reached VMAF {bounds.vmaf_target:g}; top rung is the best measured"
+        note = (
+            f"no trial reached VMAF {bounds.vmaf_target:g} within "
+            f"{bounds.max_bitrate_kbps} kb/s; top rung is the best there"
+        )
     chosen = [top]
     for candidate in reversed(hull):
         if len(chosen) >= bounds.max_rungs:

@@ -33,7 +33,7 @@ from reelstack.media.ffmpeg.options import (
     VideoEncode,
     VmafOptions,
 )
-from reelstack.media.ffmpeg.runner import Limits, run
+from reelstack.media.ffmpeg.runner import Limits, RunResult, run
 from reelstack.media.ffmpeg.vmaf import read_vmaf_log
 from reelstack.media.ladder import (
     LadderBounds,
@@ -90,13 +90,15 @@ class TrialConfig:
 
 @dataclass(frozen=True, slots=True)
 class TrialTiming:
-    """Wall-clock seconds one trial point took: its encode and its VMAF run."""
+    """Seconds one trial point took, its encode and its VMAF run: wall clock and CPU."""
 
     width: int
     height: int
     crf: float
     encode_s: float
     vmaf_s: float
+    encode_cpu_s: float = 0.0
+    vmaf_cpu_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +200,8 @@ class _Bench:
         self._run(argv, on_progress)
         return time.monotonic() - started
 
-    def _run(self, argv: list[str], on_progress: Progress | None) -> None:
-        run(
+    def _run(self, argv: list[str], on_progress: Progress | None) -> RunResult:
+        return run(
             argv,
             cwd=self.job_dir,
             limits=self.limits,
@@ -211,12 +213,14 @@ class _Bench:
 
     def measure(
         self, enc: VideoEncode, name: str, on_progress: Progress | None = None
-    ) -> tuple[float, float, float, float]:
-        """Encode the reference with ``enc``; return kb/s, VMAF, encode and VMAF seconds."""
+    ) -> tuple[float, float, TrialTiming]:
+        """Encode the reference with ``enc``; return kb/s, VMAF and the time both took."""
         encoded = self.job_dir / f"{name}.mkv"
         log_name = f"{name}.vmaf.json"
         t0 = time.monotonic()
-        self._run(trial_encode_argv(self.binaries.ffmpeg, self.reference, enc, encoded), None)
+        encode = self._run(
+            trial_encode_argv(self.binaries.ffmpeg, self.reference, enc, encoded), None
+        )
         t1 = time.monotonic()
         distorted = SafeInput(
             encoded, Container.MATROSKA, ("h264",), max_pixels=self.reference.max_pixels
@@ -230,14 +234,23 @@ class _Bench:
             log_name=log_name,
             options=self.vmaf_options,
         )
-        self._run(argv, on_progress)
+        scoring = self._run(argv, on_progress)
         t2 = time.monotonic()
         # Container overhead is counted too: about 1 % at the lowest trial bitrates.
         kbps = encoded.stat().st_size * 8 / self.clip_s / 1000
         score = read_vmaf_log(self.job_dir / log_name)
         encoded.unlink()
         (self.job_dir / log_name).unlink()
-        return kbps, score.mean, t1 - t0, t2 - t1
+        timing = TrialTiming(
+            enc.width,
+            enc.height,
+            enc.crf if enc.crf is not None else -1.0,
+            t1 - t0,
+            t2 - t1,
+            encode.cpu_s,
+            scoring.cpu_s,
+        )
+        return kbps, score.mean, timing
 
     def close(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -277,12 +290,10 @@ def run_trials(
                     preset=config.preset,
                     threads=config.threads,
                 )
-                kbps, vmaf, encode_s, vmaf_s = bench.measure(
-                    enc, f"trial-{trial_w}x{trial_h}-crf{crf}", step
-                )
+                kbps, vmaf, timing = bench.measure(enc, f"trial-{trial_w}x{trial_h}-crf{crf}", step)
                 done += 1
                 points.append(TrialPoint(trial_w, trial_h, round(kbps, 1), round(vmaf, 3), crf))
-                timings.append(TrialTiming(trial_w, trial_h, crf, encode_s, vmaf_s))
+                timings.append(timing)
     finally:
         bench.close()
     return TrialRun(tuple(points), bench.size, bench.spans, reference_s, tuple(timings))
@@ -386,7 +397,7 @@ def measure_savings(
                     preset=config.preset,
                     threads=config.threads,
                 )
-                kbps, vmaf, _, _ = bench.measure(enc, f"{ladder.mode}-{i}")
+                kbps, vmaf, _ = bench.measure(enc, f"{ladder.mode}-{i}")
                 rungs.append(Rung(rung.width, rung.height, round(kbps), round(vmaf, 2)))
             measured.append(replace(ladder, rungs=tuple(rungs)))
     finally:

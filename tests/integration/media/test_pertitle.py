@@ -63,6 +63,7 @@ def test_trials_measure_bitrate_and_vmaf_that_move_the_right_way(
     assert all(0 <= p.vmaf <= 100 for p in run.points)
     assert len(run.timings) == 4
     assert all(t.encode_s > 0 and t.vmaf_s > 0 for t in run.timings)
+    assert all(t.encode_cpu_s > 0 and t.vmaf_cpu_s > 0 for t in run.timings)
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
     # The job folder is left as it was found, but for the staged source.
     assert sorted(p.name for p in job_dir.iterdir()) == ["source"]

@@ -289,3 +289,24 @@ def test_savings_can_be_negative_and_need_overlap() -> None:
     apart = savings_at_equal_vmaf([(1000.0, 30.0), (2000.0, 40.0)], [(500.0, 70.0), (900.0, 80.0)])
     assert apart.rungs == () and apart.mean_saving is None and apart.bd_saving is None
     assert bd_saving([(1.0, 1.0)], [(1.0, 1.0), (2.0, 2.0)]) is None
+
+
+def test_select_rungs_caps_the_top_bitrate_on_the_curve() -> None:
+    # A grainy title: 1080p needs 20 Mb/s for VMAF 94; the cap stops the ladder at 8 Mb/s,
+    # at the VMAF 1080p's own curve reaches there.
+    grainy = [pt(720, 450, 76), pt(1080, 1900, 88), pt(1080, 20000, 94)]
+    plan = select_rungs(
+        grainy, LadderBounds(max_bitrate_kbps=8000), source_width=1920, source_height=1080
+    )
+    top = plan.rungs[-1]
+    share = math.log(8000 / 1900) / math.log(20000 / 1900)
+    assert (top.height, top.bitrate_kbps) == (1080, 8000)
+    assert top.vmaf == pytest.approx(88 + share * 6, abs=0.01)
+    assert "8000 kb/s" in plan.note
+    assert all(r.bitrate_kbps <= 8000 for r in plan.rungs)
+    # Every trial over the cap: one rung at the cheapest, and the note says so.
+    low = select_rungs(
+        grainy, LadderBounds(max_bitrate_kbps=300), source_width=1920, source_height=1080
+    )
+    assert low.rungs == (Rung(1280, 720, 450, 76),)
+    assert "over 300 kb/s" in low.note

@@ -140,3 +140,17 @@ def test_output_size_limit_stops_a_runaway_writer(job: Path) -> None:
             limits=Limits(output_bytes=1024 * 1024, wall_s=60),
         )
     assert (job / "out.bin").stat().st_size <= 1024 * 1024
+
+
+def test_cpu_seconds_are_reported(job: Path) -> None:
+    result = run(
+        script("""
+            import time
+            end = time.process_time() + 0.3
+            while time.process_time() < end:
+                pass
+        """),
+        cwd=job,
+        limits=Limits(),
+    )
+    assert result.cpu_s >= 0.3

@@ -58,6 +58,9 @@ class RunResult:
     elapsed_s: float
     progress: dict[str, str]
     """The last ``-progress`` block (frame, out_time_us, ...), empty without progress."""
+    cpu_s: float = 0.0
+    """CPU seconds the process used (user and system, all threads): steadier than
+    wall-clock time on a shared machine."""
 
 
 def make_job_folder(root: Path | None = None, prefix: str = "job-") -> Path:
@@ -136,6 +139,23 @@ def _read_progress(
     return last
 
 
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _reap(proc: subprocess.Popen[bytes], timer: threading.Timer) -> tuple[int, float]:
+    """Wait for the process; kill what it left in its group; return status and CPU seconds."""
+    # Wait without reaping first: while the exited process is unreaped its pid
+    # (and so its group id) cannot be reused, so the kill reaches only its group.
+    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+    timer.cancel()
+    _kill_group(proc.pid)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
 def _read_capped(stream: IO[bytes]) -> bytes:
     data = stream.read(_STDOUT_MAX_BYTES + 1)
     if len(data) > _STDOUT_MAX_BYTES:
@@ -179,12 +199,11 @@ def run(
     assert proc.stdout is not None and proc.stderr is not None
     timed_out = threading.Event()
 
-    def kill_group() -> None:
+    def on_timeout() -> None:
         timed_out.set()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        _kill_group(proc.pid)
 
-    timer = threading.Timer(limits.wall_s, kill_group)
+    timer = threading.Timer(limits.wall_s, on_timeout)
     timer.daemon = True
     stderr_reader = threading.Thread(target=_drain_stderr, args=(proc.stderr, tail), daemon=True)
     timer.start()
@@ -196,19 +215,17 @@ def run(
             last = _read_progress(proc.stdout, duration_s, on_progress)
         else:
             stdout = _read_capped(proc.stdout)
-        returncode = proc.wait()
+        returncode, cpu_s = _reap(proc, timer)
     except ValueError as exc:
-        kill_group()
-        proc.wait()
         raise FfmpegError(tool, -1, "", str(exc)) from None
     finally:
         timer.cancel()
+        if proc.returncode is None:  # an error on our side left it running
+            _kill_group(proc.pid)
+            proc.wait()
         stderr_reader.join(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
-        # Whatever the tool started in its group dies with it.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
     elapsed = time.monotonic() - started
     stderr_tail = "\n".join(tail)
     if timed_out.is_set():
@@ -232,4 +249,6 @@ def run(
         )
     if returncode != 0:
         raise FfmpegError(tool, returncode, stderr_tail)
-    return RunResult(stdout=stdout, stderr_tail=stderr_tail, elapsed_s=elapsed, progress=last)
+    return RunResult(
+        stdout=stdout, stderr_tail=stderr_tail, elapsed_s=elapsed, progress=last, cpu_s=cpu_s
+    )
