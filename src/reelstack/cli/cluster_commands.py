@@ -101,12 +101,23 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     _print_instances(cli_of(ctx), as_json)
 
 
-def demo(ctx: typer.Context, timeout: TimeoutOption = 30.0, profile: ProfileOption = None) -> None:
-    """Start the cluster and print where everything is."""
+def demo(
+    ctx: typer.Context,
+    timeout: TimeoutOption = 30.0,
+    profile: ProfileOption = None,
+    content: Annotated[
+        bool, typer.Option("--content/--no-content", help="Publish the demo catalog.")
+    ] = True,
+) -> None:
+    """Start the cluster, publish the demo catalog, and print where everything is."""
     cli = cli_of(ctx)
     cli.use_profile(profile)
     result = start_cluster(cli, timeout)
     print_where(cli, result)
+    if content:
+        from reelstack.cli import demo_content
+
+        demo_content.publish(cli, result.instances)
 
 
 def print_where(cli: Cli, result: UpResult) -> None:

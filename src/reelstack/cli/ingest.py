@@ -34,11 +34,15 @@ WAITING = ("uploading", "uploaded", "validating")
 
 
 @contextlib.contextmanager
-def media_service(cli: Cli) -> Iterator[str]:
-    """Yield the base URL of a media service to talk to (see the module's doc)."""
+def media_service(cli: Cli) -> Iterator[tuple[str, bool]]:
+    """Yield the base URL of a media service to talk to, and whether it is a local one.
+
+    A local service lives only as long as the command, so the URLs printed
+    then are paths, for whatever serves the home later (`reelstack up`).
+    """
     explicit: str = cli.config.get(S.MEDIA_URL)
     if explicit:
-        yield explicit.rstrip("/")
+        yield explicit.rstrip("/"), False
         return
     control = ControlClient.for_home(cli.home)
     if control is not None:
@@ -50,7 +54,7 @@ def media_service(cli: Cli) -> Iterator[str]:
                 f"the cluster at {cli.home} runs no media instance that is up; "
                 "see `reelstack status`"
             )
-        yield f"http://{up[0]['host']}:{up[0]['port']}"
+        yield f"http://{up[0]['host']}:{up[0]['port']}", False
         return
     from reelstack.media.local import local_media
 
@@ -58,7 +62,7 @@ def media_service(cli: Cli) -> Iterator[str]:
         stack = contextlib.ExitStack()
         url = stack.enter_context(local_media(cli.child_env()))
     with stack:
-        yield url
+        yield url, True
 
 
 @dataclass
@@ -197,7 +201,7 @@ def ingest(
         extra["season"] = "" if season is None else str(season)
         extra["episode"] = "" if episode is None else str(episode)
     metadata.update({k: v for k, v in extra.items() if v})
-    with media_service(cli) as base_url, MediaClient(base_url) as client:
+    with media_service(cli) as (base_url, local), MediaClient(base_url) as client:
         found = run_ingest(
             client,
             path,
@@ -209,7 +213,7 @@ def ingest(
             timeout_s=timeout,
             show=not as_json,
         )
-    outcome = Outcome(found, base_url)
+    outcome = Outcome(found, "" if local else base_url)
     if as_json:
         print_json(outcome.as_json())
     else:

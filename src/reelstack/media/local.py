@@ -65,7 +65,7 @@ def local_media(environ: Mapping[str, str], *, worker: bool = True) -> Iterator[
     )
     thread = threading.Thread(target=server.run, name="media-local", daemon=True)
     thread.start()
-    child = _start_worker(env) if worker else None
+    child = start_worker(env) if worker else None
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not server.started:
@@ -77,12 +77,12 @@ def local_media(environ: Mapping[str, str], *, worker: bool = True) -> Iterator[
         yield f"http://127.0.0.1:{port}"
     finally:
         if child is not None:
-            _stop(child)
+            stop_worker(child)
         server.should_exit = True
         thread.join(timeout=STOP_GRACE_S)
 
 
-def _start_worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+def start_worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     config: Config = S.load(environ=env)
     logs = os.path.join(config.get(S.HOME), "logs")
     os.makedirs(logs, exist_ok=True)
@@ -97,7 +97,7 @@ def _start_worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
         )
 
 
-def _stop(child: subprocess.Popen[bytes]) -> None:
+def stop_worker(child: subprocess.Popen[bytes]) -> None:
     if child.poll() is not None:
         return
     child.send_signal(signal.SIGTERM)

@@ -1,0 +1,152 @@
+"""The demo catalog for ``reelstack demo``: generate, ingest, wait, say where to watch.
+
+Sources are rendered once into ``<home>/demo/<spec hash>/`` and titles that
+already exist (by name) are not uploaded again, so a second ``demo`` on the
+same home takes seconds. Titles are uploaded to a media instance of the
+cluster; if the cluster runs no media worker, one is started here until the
+catalog is encoded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from reelstack import settings as S
+from reelstack.cli.context import Cli, console, err_console
+from reelstack.errors import UnavailableError
+from reelstack.media import demo
+from reelstack.media.client import MediaClient
+from reelstack.media.ffmpeg.binaries import find_binaries
+
+POLL_S = 0.5
+WAIT_S = 1800.0
+SETTLED = ("ready", "refused", "failed")
+
+
+def _url(view: dict[str, Any]) -> str:
+    return f"http://{view['host']}:{view['port']}"
+
+
+def _up(instances: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
+    return [v for v in instances if v["service"] == service and v["state"] == "up"]
+
+
+@contextlib.contextmanager
+def _worker_if_none(cli: Cli, instances: list[dict[str, Any]]) -> Iterator[None]:
+    if any(v["service"] == "media-worker" for v in instances):
+        yield
+        return
+    from reelstack.media.local import start_worker, stop_worker
+
+    err_console.print("the cluster runs no media worker: starting one until the demo is encoded")
+    child: subprocess.Popen[bytes] = start_worker(cli.child_env())
+    try:
+        yield
+    finally:
+        stop_worker(child)
+
+
+def sources(cli: Cli, titles: tuple[demo.DemoTitle, ...]) -> dict[str, Path]:
+    """Render (or find in the cache) every title's source; return them by slug."""
+    config = cli.config
+    seconds, size = config.get(S.MEDIA_DEMO_SECONDS), config.get(S.MEDIA_DEMO_SIZE)
+    folder = cli.home / "demo" / demo.spec_hash(titles, seconds=seconds, size=size)
+    binaries = find_binaries(config.get(S.MEDIA_FFMPEG), config.get(S.MEDIA_FFPROBE))
+    made: dict[str, Path] = {}
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console) as bars:
+        task = bars.add_task("generating demo sources", total=len(titles))
+        for title in titles:
+            made[title.slug] = demo.generate(
+                binaries, title, folder=folder, seconds=seconds, size=size
+            )
+            bars.advance(task)
+    return made
+
+
+def ingest_catalog(
+    client: MediaClient, titles: tuple[demo.DemoTitle, ...], files: dict[str, Path], chunk: int
+) -> list[str]:
+    """Upload the titles the service does not have yet; return every title's id."""
+    ids: list[str] = []
+    for title in titles:
+        found = [
+            t for t in client.titles(name=title.name) if t["state"] not in ("refused", "failed")
+        ]
+        if found:
+            ids.append(found[0]["id"])
+            continue
+        ids.append(client.upload(files[title.slug], title.metadata(), chunk_bytes=chunk))
+    return ids
+
+
+def wait_all(
+    client: MediaClient, ids: list[str], timeout_s: float = WAIT_S
+) -> list[dict[str, Any]]:
+    """Wait until every title is ready (or refused or failed); return them."""
+    deadline = time.monotonic() + timeout_s
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console) as bars:
+        task = bars.add_task("encoding the demo catalog", total=len(ids))
+        while True:
+            titles = [client.title(title_id) for title_id in ids]
+            done = sum(1 for t in titles if t["state"] in SETTLED)
+            bars.update(task, completed=done)
+            if done == len(ids):
+                return titles
+            if time.monotonic() > deadline:
+                raise UnavailableError(
+                    f"{len(ids) - done} demo titles are not encoded after {timeout_s:.0f}s"
+                )
+            time.sleep(POLL_S)
+
+
+def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Put the demo catalog on the running cluster and print where to watch it."""
+    media = _up(instances, "media")
+    if not media:
+        raise UnavailableError("the cluster runs no media instance that is up")
+    titles = demo.catalog(cli.config.get(S.MEDIA_DEMO_TITLES))
+    files = sources(cli, titles)
+    chunk = cli.config.get(S.MEDIA_UPLOAD_CHUNK_BYTES)
+    with MediaClient(_url(media[0])) as client:
+        with err_console.status("uploading the demo catalog ..."):
+            ids = ingest_catalog(client, titles, files, chunk)
+        with _worker_if_none(cli, instances):
+            published = wait_all(client, ids)
+    gateways = _up(instances, "gateway")
+    base = f"http://127.0.0.1:{cli.config.get(S.GATEWAY_PORT)}" if gateways else _url(media[0])
+    print_catalog(published, base)
+    return published
+
+
+def print_catalog(titles: list[dict[str, Any]], base: str) -> None:
+    """A table of the demo titles with their playlists."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("TITLE", "KIND", "RATING", "STATE", "INTRO", "HLS MASTER PLAYLIST"):
+        table.add_column(column)
+    for title in titles:
+        intro = ""
+        if title.get("intro_start_s") is not None:
+            intro = f"{title['intro_start_s']:.1f}-{title['intro_end_s']:.1f}s"
+        master = f"{base}{title['master_url']}" if title.get("master_url") else "-"
+        table.add_row(
+            escape(title["name"]),
+            title["kind"],
+            title["maturity_rating"],
+            title["state"],
+            intro,
+            escape(master) if title["state"] == "ready" else escape(title.get("reason") or "-"),
+        )
+    console.print("\n[bold]demo catalog[/]")
+    console.print(table)
+    console.print(f"\nbrowse: {base}/api/media/titles   (play a master playlist in any HLS player)")
