@@ -117,10 +117,10 @@ class KafkaEventLog:
         )
         await admin.ping(self.options.connect_timeout_s)
         self._admin = admin
-        self._reader = KafkaReader(
-            self.consumer_config(f"{self._client_id}-reader", f"{self._client_id}-reader"),
-            self.options.request_timeout_s,
-        )
+        reader = self.consumer_config(f"{self._client_id}-reader", f"{self._client_id}-reader")
+        # An offset retention passed meanwhile reads from the earliest retained record.
+        reader["auto.offset.reset"] = "earliest"
+        self._reader = KafkaReader(reader, self.options.request_timeout_s)
         self._producer = KafkaProducer(self._producer_config())
 
     def _producer_config(self) -> dict[str, Any]:

@@ -164,18 +164,18 @@ class KafkaProducer:
             self._idle = asyncio.Event()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), timeout_s)
+        if self._waiting:
+            # Their callers get no answer: the records may or may not be written.
+            log.warning(
+                "Kafka producer closed with %d appends not acknowledged after %ss",
+                self._waiting,
+                timeout_s,
+            )
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        left = len(self._producer)
-        if left:
-            log.warning("Kafka producer closed with %d records not acknowledged", left)
         self._producer.purge()
         self._producer.poll(0)
-
-    def outstanding(self) -> int:
-        """Records queued or in flight."""
-        return len(self._producer)
 
 
 def _metadata(
