@@ -213,6 +213,7 @@ async def _health_server(port: int, worker: Worker) -> asyncio.Server:
 async def serve(config: Config) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     ctx = await open_context(config)
+    logs.CONTEXT.instance = ctx.worker_id
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
