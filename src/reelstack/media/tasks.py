@@ -6,11 +6,14 @@ no state of their own: the job's row in the relational store says what is
 done, so any worker can take any task, and a redelivered one finds its work
 already recorded.
 
-Parts are spread over the topic's partitions round-robin (part ``i`` to
-partition ``i mod P``), not by hashing, so the workers of the group, which
-hold contiguous ranges of partitions, get a near-equal share of a job's
-chunks. The event log port pins Kafka's partitioner, so a key that lands on a
-chosen partition can be computed once per partition.
+Parts are spread over the topic's partitions by a low-discrepancy sequence,
+not by hashing: part ``i`` goes to partition ``floor(v(i) * P)`` where ``v`` is
+the base-2 van der Corput sequence (0, 1/2, 1/4, 3/4, 1/8, ...). The workers
+of the group hold contiguous ranges of partitions, so consecutive parts land
+with different workers and any number of workers gets a near-equal share of
+a job's chunks (plain round-robin would give the first worker the first P/W
+chunks). The event log port pins Kafka's partitioner, so a key that lands on
+a chosen partition can be computed once per partition.
 """
 
 from __future__ import annotations
@@ -82,6 +85,21 @@ def key_for_partition(partition: int, partitions: int) -> bytes:
     raise AssertionError("unreachable")
 
 
+def van_der_corput(index: int) -> float:
+    """The ``index``-th point of the base-2 van der Corput sequence in [0, 1)."""
+    value, denominator = 0.0, 1.0
+    while index:
+        denominator *= 2
+        index, bit = divmod(index, 2)
+        value += bit / denominator
+    return value
+
+
+def partition_for_slot(slot: int, partitions: int) -> int:
+    """The partition part number ``slot`` of a job goes to."""
+    return min(partitions - 1, int(van_der_corput(slot) * partitions))
+
+
 async def _partitions(log: EventLog, topic: str) -> int:
     for spec in await log.list_topics():
         if spec.name == topic:
@@ -90,14 +108,14 @@ async def _partitions(log: EventLog, topic: str) -> int:
 
 
 async def enqueue(log: EventLog, *tasks: Task) -> None:
-    """Append tasks: parts round-robin over the partitions, others by job id."""
+    """Append tasks: parts spread over the partitions, others keyed by job id."""
     if not tasks:
         return
     partitions = await _partitions(log, TASKS_TOPIC)
     records: list[tuple[bytes | None, bytes]] = []
     for task in tasks:
         if task.kind == "part":
-            key = key_for_partition(task.slot % partitions, partitions)
+            key = key_for_partition(partition_for_slot(task.slot, partitions), partitions)
         else:
             key = task.job_id.encode()
         records.append((key, task.encode()))

@@ -12,7 +12,7 @@ from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.media import jobstore
 from reelstack.media.jobtypes import EncodeRequest, JobState, ProgressEvent, SubtitleSource
 from reelstack.media.ladder import Rung
-from reelstack.media.tasks import Task, key_for_partition
+from reelstack.media.tasks import Task, key_for_partition, partition_for_slot
 
 PLAN = {"chunks": [], "audio": None}
 
@@ -74,12 +74,32 @@ def test_progress_event_and_task_survive_the_log() -> None:
         Task("encode", "j1")
 
 
-def test_part_keys_spread_parts_round_robin_over_partitions() -> None:
-    for partitions in (1, 4, 8):
+def test_part_keys_land_on_the_partition_chosen_for_them() -> None:
+    for partitions in (1, 4, 8, 12):
         assert [
             partition_for_key(key_for_partition(p, partitions), partitions)
             for p in range(partitions)
         ] == list(range(partitions))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
+@pytest.mark.parametrize("partitions", [8, 12])
+def test_consecutive_parts_go_to_different_workers(workers: int, partitions: int) -> None:
+    # Workers hold contiguous ranges of partitions (the range assignor).
+    owner = {
+        p: w
+        for w in range(workers)
+        for p in range(partitions * w // workers, partitions * (w + 1) // workers)
+    }
+    for parts in (2, 4, 5, 8, 16):
+        counts = [0] * workers
+        for slot in range(parts):
+            counts[owner[partition_for_slot(slot, partitions)]] += 1
+        # A near-equal share each (round-robin would give worker 0 the first P/W
+        # parts): exact alternation for a power-of-two number of workers.
+        slack = 1 if workers in (1, 2, 4) else 2
+        assert max(counts) - min(counts) <= slack, (parts, counts)
+    assert [partition_for_slot(s, 8) for s in range(8)] == [0, 4, 2, 6, 1, 5, 3, 7]
 
 
 async def test_only_one_worker_moves_a_job_through_each_step(db: SqlAlchemyDatabase) -> None:
