@@ -135,9 +135,13 @@ class GatewayResponse:
 
 
 class Endpoint(Protocol):
-    """What answers a request once the inbound filters have run."""
+    """What answers a request once the inbound filters have run (Zuul's endpoint filter).
+
+    The routing filter sets one on the context as an object, never by name.
+    """
 
     name: str
+    kind: str  # "endpoint"
 
     def handle(self, ctx: RequestContext) -> Awaitable[GatewayResponse]:
         """Return the response to ``ctx``."""

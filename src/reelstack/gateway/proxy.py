@@ -107,6 +107,7 @@ class ProxyEndpoint:
     """Sends a routed request to an instance of its service."""
 
     name = "proxy"
+    kind = "endpoint"
 
     def __init__(
         self,
