@@ -26,9 +26,15 @@ The port's semantics, as Kafka keeps them here:
   says (the brokers also delete whole old segments on their own schedule).
 
 confluent-kafka's ``produce`` only queues a record, so it is called on the
-event loop; delivery reports are served by a thread that polls the producer
-and resolves each append's future on the loop once every record of it is
-acknowledged. Blocking calls (metadata, reads, commits) run on call threads.
+event loop, and delivery reports are served there too
+(:mod:`reelstack.adapters.log.kafka_producer`). Blocking calls (metadata,
+reads) run on call threads, a group member's on its fetch thread. Decisions
+and their reasons: docs/adr/0005-kafka-event-log.md.
+
+Settings: ``log.url`` (``kafka://HOST:PORT[,HOST:PORT...]``),
+``log.retention_ms`` (topics created without a retention),
+``log.replication_factor`` (at least this many replicas; 0: the brokers'
+default) and ``log.request_timeout_s``.
 """
 
 from __future__ import annotations
