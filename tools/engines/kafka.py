@@ -11,7 +11,14 @@ cluster would.
 Test-only settings: groups rebalance at once (no initial delay) and accept
 sessions down to 100 ms, so the suites can wait out a dead member quickly;
 the group and transaction topics have few partitions, so they are created in
-a second; topics are never created implicitly; small heaps.
+a second; topics are never created implicitly; a stopped node is noticed
+within 3 s; small heaps, the client compiler only (three JVMs on two cores);
+no controlled shutdown, so SIGTERM stops a node in about 2 s instead of
+waiting for the quorum (the last node of three has none).
+
+Storage is formatted for the three nodes at once, then the nodes start: on
+two busy cores about 1 s and 4 to 10 s, ready when every broker accepts
+connections and the metadata lists all three.
 """
 
 from __future__ import annotations
