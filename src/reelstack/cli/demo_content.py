@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -121,32 +122,52 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with MediaClient(_url(media[0])) as client:
         with err_console.status("uploading the demo catalog ..."):
             ids = ingest_catalog(client, titles, files, chunk)
-        with _worker_if_none(cli, instances):
+        settled = all(client.title(i)["state"] in SETTLED for i in ids)
+        with contextlib.nullcontext() if settled else _worker_if_none(cli, instances):
             published = wait_all(client, ids)
-    gateways = _up(instances, "gateway")
-    base = f"http://127.0.0.1:{cli.config.get(S.GATEWAY_PORT)}" if gateways else _url(media[0])
+    base = watch_base([_url(v) for v in _up(instances, "gateway")] + [_url(media[0])])
     print_catalog(published, base)
     return published
 
 
+def watch_base(candidates: list[str]) -> str:
+    """The first base URL that serves the titles API: a gateway routing to media, else media."""
+    for base in candidates:
+        try:
+            if httpx.get(f"{base}/api/media/titles", timeout=2).status_code == 200:
+                return base
+        except httpx.HTTPError:
+            continue
+    return candidates[-1]
+
+
 def print_catalog(titles: list[dict[str, Any]], base: str) -> None:
-    """A table of the demo titles with their playlists."""
+    """A table of the demo titles, then each one's HLS master playlist."""
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("TITLE", "KIND", "RATING", "STATE", "INTRO", "HLS MASTER PLAYLIST"):
-        table.add_column(column)
+    for column in ("TITLE", "KIND", "RATING", "STATE", "RUNGS", "INTRO", "CREDITS"):
+        table.add_column(column, no_wrap=column != "TITLE")
     for title in titles:
-        intro = ""
+        intro = credits = ""
         if title.get("intro_start_s") is not None:
             intro = f"{title['intro_start_s']:.1f}-{title['intro_end_s']:.1f}s"
-        master = f"{base}{title['master_url']}" if title.get("master_url") else "-"
+        if title.get("credits_start_s") is not None:
+            credits = f"{title['credits_start_s']:.1f}s"
+        rungs = ",".join(f"{r['height']}p" for r in title.get("rungs") or [])
         table.add_row(
             escape(title["name"]),
             title["kind"],
             title["maturity_rating"],
-            title["state"],
+            title["state"]
+            if title["state"] == "ready"
+            else f"{title['state']}: {title.get('reason')}",
+            rungs,
             intro,
-            escape(master) if title["state"] == "ready" else escape(title.get("reason") or "-"),
+            credits,
         )
     console.print("\n[bold]demo catalog[/]")
     console.print(table)
-    console.print(f"\nbrowse: {base}/api/media/titles   (play a master playlist in any HLS player)")
+    console.print("\n[bold]HLS master playlists[/] (play them in any HLS player, e.g. hls.js):")
+    for title in titles:
+        if title.get("master_url"):
+            console.print(f"  {escape(title['name'])}: {base}{title['master_url']}")
+    console.print(f"\ntitles API: {base}/api/media/titles")

@@ -139,7 +139,7 @@ def picture_argv(
     cw, ch = crop
     graph = (
         f"scale={dw}:{dh}:flags=bicubic,setsar=1,crop={cw}:{ch},"
-        f"scale={size[0]}:{size[1]}:flags=lanczos"
+        f"scale={size[0]}:{size[1]}:flags=lanczos:out_range=full,format=yuvj420p"
     )
     return ffmpeg(
         binaries,

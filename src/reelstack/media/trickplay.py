@@ -57,6 +57,8 @@ def thumbnail_count(duration_s: float, interval_s: float) -> int:
     return max(1, math.ceil(duration_s / interval_s - 1e-6))
 
 
+# JPEG wants full-range pixels; converting explicitly keeps ffmpeg from
+# handing the encoder limited-range frames it refuses for some sources.
 def trickplay_argv(
     binaries: Binaries,
     src: SafeInput,
@@ -69,8 +71,8 @@ def trickplay_argv(
     """The ffmpeg run that writes the sprite sheets into ``out_dir``."""
     w, h = size
     graph = (
-        f"fps=1/{options.interval_s:g}:round=down,scale={w}:{h}:flags=bicubic,setsar=1,"
-        f"tile={options.grid}x{options.grid}"
+        f"fps=1/{options.interval_s:g},scale={w}:{h}:flags=bicubic:out_range=full,"
+        f"setsar=1,format=yuvj420p,tile={options.grid}x{options.grid}"
     )
     return ffmpeg(
         binaries,

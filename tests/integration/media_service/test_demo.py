@@ -1,0 +1,53 @@
+"""The demo catalog end to end: generated, ingested, encoded by a real worker, published."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reelstack.cli.demo_content import ingest_catalog, wait_all
+from reelstack.media import demo
+from reelstack.media.client import MediaClient
+from reelstack.media.ffmpeg import Binaries
+from reelstack.media.local import local_media
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_demo_titles_are_published_and_not_ingested_twice(
+    binaries: Binaries, tmp_path: Path
+) -> None:
+    titles = tuple(t for t in demo.CATALOG if not t.series)[:2]
+    folder = tmp_path / "demo" / demo.spec_hash(titles, seconds=4, size="160x90")
+    files = {
+        t.slug: demo.generate(binaries, t, folder=folder, seconds=4, size="160x90") for t in titles
+    }
+    # Cached: a second generation reuses the file.
+    again = demo.generate(binaries, titles[0], folder=folder, seconds=4, size="160x90")
+    assert again.stat().st_mtime == files[titles[0].slug].stat().st_mtime
+    environ = {
+        **os.environ,
+        "REELSTACK_HOME": str(tmp_path / "home"),
+        "REELSTACK_MEDIA_LADDER_MODE": "fixed",
+        "REELSTACK_MEDIA_TOP_MAX_HEIGHT": "240",
+    }
+    with local_media(environ) as url, MediaClient(url) as client:
+        ids = ingest_catalog(client, titles, files, 64 * 1024)
+        published = wait_all(client, ids, timeout_s=240)
+        assert [t["state"] for t in published] == ["ready", "ready"], published
+        for title, spec in zip(published, titles, strict=True):
+            assert title["name"] == spec.name
+            assert title["genres"] == list(spec.genres)
+            assert title["maturity_rating"] == spec.rating
+            assert title["rungs"] and all(r["height"] <= 240 for r in title["rungs"])
+            master = httpx.get(url + title["master_url"])
+            assert master.text.startswith("#EXTM3U")
+            assert "#EXT-X-STREAM-INF" in master.text
+            assert httpx.get(url + title["poster_url"]).content.startswith(b"\xff\xd8\xff")
+            assert httpx.get(url + title["trickplay_url"]).text.startswith("WEBVTT")
+            assert title["dash_url"] and httpx.get(url + title["dash_url"]).status_code == 200
+        assert ingest_catalog(client, titles, files, 64 * 1024) == ids
+        assert client.titles() and len(client.titles()) == 2
