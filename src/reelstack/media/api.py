@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from reelstack.adapters.blob.keys import check_key
 from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.media import service
 from reelstack.media.context import URL_PREFIX
+from reelstack.media.encoding import JobView
 from reelstack.media.models import TitleState
 from reelstack.media.schemas import JobOut, TitleOut, TitlesOut
 from reelstack.media.tus import MediaDep
@@ -108,25 +110,44 @@ def make_router() -> APIRouter:
         """Server-sent events: the job's state each time it changes, until it ends."""
         first = await service.get_job(ctx=ctx, job_id=job_id)
 
-        async def events() -> AsyncIterator[bytes]:
-            job, last, quiet = first, "", 0.0
+        async def views() -> AsyncIterator[JobView]:
+            # The pipeline's progress events when it has them, else polling.
+            follow = getattr(ctx.encoder, "follow", None)
+            if follow is not None:
+                async for view in follow(job_id):
+                    yield view
+                return
+            job = first
             while True:
-                data = JobOut.of(job, ctx).model_dump_json()
-                if data != last:
-                    yield f"event: job\ndata: {data}\n\n".encode()
-                    last, quiet = data, 0.0
-                elif quiet >= EVENT_KEEPALIVE_S:
-                    yield b": keep-alive\n\n"
-                    quiet = 0.0
+                yield job
                 if job.final:
-                    title = await service.title_of_job(ctx=ctx, job=job)
-                    if title is None or title.state.final:
-                        state = title.state.value if title else None
-                        yield f"event: end\ndata: {json.dumps({'title_state': state})}\n\n".encode()
-                        return
+                    return
                 await asyncio.sleep(EVENT_POLL_S)
-                quiet += EVENT_POLL_S
                 job = await service.get_job(ctx=ctx, job_id=job_id)
+
+        async def events() -> AsyncIterator[bytes]:
+            last: tuple[str, float] | None = None
+            final: JobView = first
+            sent = time.monotonic()
+            async for job in views():
+                final = job
+                shown = (job.state, round(job.progress, 2))
+                if shown != last or job.final:
+                    last, sent = shown, time.monotonic()
+                    data = JobOut.of(job, ctx).model_dump_json()
+                    yield f"event: job\ndata: {data}\n\n".encode()
+                elif time.monotonic() - sent > EVENT_KEEPALIVE_S:
+                    sent = time.monotonic()
+                    yield b": keep-alive\n\n"
+            # The title follows its job within a sweep; say how it ended.
+            state = None
+            for _ in range(int(EVENT_KEEPALIVE_S / EVENT_POLL_S)):
+                title = await service.title_of_job(ctx=ctx, job=final)
+                state = title.state.value if title is not None else None
+                if title is None or title.state.final:
+                    break
+                await asyncio.sleep(EVENT_POLL_S)
+            yield f"event: end\ndata: {json.dumps({'title_state': state})}\n\n".encode()
 
         return StreamingResponse(
             events(),

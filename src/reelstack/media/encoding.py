@@ -8,7 +8,7 @@ needs, so tests run it with a fake and the pipeline can change behind it.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -148,3 +148,12 @@ class PipelineEncoder:
     async def get(self, job_id: str) -> JobView:
         job = await self._module("jobs").get(adapters=self.adapters, job_id=job_id)
         return job_view(job)
+
+    async def follow(self, job_id: str) -> AsyncIterator[JobView]:
+        """The job's progress events from ``media.progress``, ending with the final job."""
+        async for event in self._module("jobs").follow(adapters=self.adapters, job_id=job_id):
+            view = job_view(event)
+            if view.final:
+                break
+            yield JobView(job_id, view.title_id, view.state, view.progress, view.reason)
+        yield await self.get(job_id)

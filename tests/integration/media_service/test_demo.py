@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -49,5 +50,19 @@ def test_two_demo_titles_are_published_and_not_ingested_twice(
             assert httpx.get(url + title["poster_url"]).content.startswith(b"\xff\xd8\xff")
             assert httpx.get(url + title["trickplay_url"]).text.startswith("WEBVTT")
             assert title["dash_url"] and httpx.get(url + title["dash_url"]).status_code == 200
+        # The job's progress, replayed from media.progress as server-sent events.
+        events = []
+        job_id = published[0]["job_id"]
+        with httpx.stream("GET", f"{url}/api/media/jobs/{job_id}/events", timeout=60) as reply:
+            for line in reply.iter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+        states = [e.get("state") for e in events[:-1]]
+        assert states[0] == "queued" and states[-1] == "done"
+        assert "encoding" in states
+        assert (
+            events[-2]["progress"] == 1.0 and events[-2]["master_url"] == published[0]["master_url"]
+        )
+        assert events[-1] == {"title_state": "ready"}
         assert ingest_catalog(client, titles, files, 64 * 1024) == ids
         assert client.titles() and len(client.titles()) == 2
