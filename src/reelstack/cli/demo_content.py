@@ -10,9 +10,7 @@ catalog is encoded.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from reelstack.errors import UnavailableError
 from reelstack.media import demo
 from reelstack.media.client import MediaClient
 from reelstack.media.ffmpeg.binaries import find_binaries
+from reelstack.media.local import worker_unless_running
 
 POLL_S = 0.5
 WAIT_S = 1800.0
@@ -39,21 +38,6 @@ def _url(view: dict[str, Any]) -> str:
 
 def _up(instances: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
     return [v for v in instances if v["service"] == service and v["state"] == "up"]
-
-
-@contextlib.contextmanager
-def _worker_if_none(cli: Cli, instances: list[dict[str, Any]]) -> Iterator[None]:
-    if any(v["service"] == "media-worker" for v in instances):
-        yield
-        return
-    from reelstack.media.local import start_worker, stop_worker
-
-    err_console.print("the cluster runs no media worker: starting one until the demo is encoded")
-    child: subprocess.Popen[bytes] = start_worker(cli.child_env())
-    try:
-        yield
-    finally:
-        stop_worker(child)
 
 
 def sources(cli: Cli, titles: tuple[demo.DemoTitle, ...]) -> dict[str, Path]:
@@ -123,7 +107,8 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with err_console.status("uploading the demo catalog ..."):
             ids = ingest_catalog(client, titles, files, chunk)
         settled = all(client.title(i)["state"] in SETTLED for i in ids)
-        with contextlib.nullcontext() if settled else _worker_if_none(cli, instances):
+        worker = worker_unless_running(cli.child_env(), instances, err_console.print)
+        with contextlib.nullcontext() if settled else worker:
             published = wait_all(client, ids)
     base = watch_base([_url(v) for v in _up(instances, "gateway")] + [_url(media[0])])
     print_catalog(published, base)

@@ -34,7 +34,7 @@ WAITING = ("uploading", "uploaded", "validating")
 
 
 @contextlib.contextmanager
-def media_service(cli: Cli) -> Iterator[tuple[str, bool]]:
+def media_service(cli: Cli, *, wait: bool = True) -> Iterator[tuple[str, bool]]:
     """Yield the base URL of a media service to talk to, and whether it is a local one.
 
     A local service lives only as long as the command, so the URLs printed
@@ -54,7 +54,14 @@ def media_service(cli: Cli) -> Iterator[tuple[str, bool]]:
                 f"the cluster at {cli.home} runs no media instance that is up; "
                 "see `reelstack status`"
             )
-        yield f"http://{up[0]['host']}:{up[0]['port']}", False
+        url = f"http://{up[0]['host']}:{up[0]['port']}"
+        if not wait:
+            yield url, False
+            return
+        from reelstack.media.local import worker_unless_running
+
+        with worker_unless_running(cli.child_env(), views, err_console.print):
+            yield url, False
         return
     from reelstack.media.local import local_media
 
@@ -201,7 +208,7 @@ def ingest(
         extra["season"] = "" if season is None else str(season)
         extra["episode"] = "" if episode is None else str(episode)
     metadata.update({k: v for k, v in extra.items() if v})
-    with media_service(cli) as (base_url, local), MediaClient(base_url) as client:
+    with media_service(cli, wait=not no_wait) as (base_url, local), MediaClient(base_url) as client:
         found = run_ingest(
             client,
             path,

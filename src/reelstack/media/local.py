@@ -18,7 +18,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import uvicorn
 
@@ -107,3 +108,21 @@ def stop_worker(child: subprocess.Popen[bytes]) -> None:
         log.warning("media worker %d did not stop in %ss; killing it", child.pid, STOP_GRACE_S)
         child.kill()
         child.wait()
+
+
+@contextlib.contextmanager
+def worker_unless_running(
+    environ: Mapping[str, str],
+    instances: Sequence[Mapping[str, Any]],
+    say: Callable[[str], None],
+) -> Iterator[None]:
+    """Run a media worker for the block if the cluster's ``instances`` include none."""
+    if any(view["service"] == "media-worker" for view in instances):
+        yield
+        return
+    say("the cluster runs no media worker: starting one here until the work is done")
+    child = start_worker(environ)
+    try:
+        yield
+    finally:
+        stop_worker(child)

@@ -124,3 +124,25 @@ def test_bad_arguments_are_refused_before_any_upload(
     assert main(["ingest", str(source), "--title", "X", "--series", "S"]) == 1
     assert "season and episode" in capsys.readouterr().err
     assert httpx.get(f"{server.url}/api/media/titles").json()["count"] == 0
+
+
+@pytest.mark.slow
+def test_ingest_without_a_cluster_runs_the_service_and_a_worker_itself(
+    monkeypatch: pytest.MonkeyPatch,
+    clips: ClipMaker,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "solo"
+    monkeypatch.setenv("REELSTACK_HOME", str(home))
+    monkeypatch.delenv("REELSTACK_MEDIA_URL", raising=False)
+    monkeypatch.setenv("REELSTACK_MEDIA_LADDER_MODE", "fixed")
+    monkeypatch.setenv("REELSTACK_MEDIA_TOP_MAX_HEIGHT", "240")
+    source = clips.video("solo.mp4", seconds=3)
+    code = main(["ingest", str(source), "--title", "Solo", "--json", "--timeout", "240"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0, out
+    assert out["state"] == "ready"
+    # The service lived only as long as the command: the URL is a path to serve later.
+    assert out["master_url"] == f"/media/{out['title_id']}/{out['job_id']}/master.m3u8"
+    assert (home / "blobs" / out["master_url"].lstrip("/")).read_text().startswith("#EXTM3U")
