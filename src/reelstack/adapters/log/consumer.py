@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
-from reelstack.adapters.log import check_group_name, check_topic_name, group
+from reelstack.adapters.log import (
+    check_consumer,
+    check_group_name,
+    group,
+)
 from reelstack.adapters.log.store import Topic, fetch
 from reelstack.errors import InvalidRequestError, NotAssignedError
 from reelstack.ports.log import Record, TopicPartition
@@ -38,7 +39,6 @@ MAX_WAIT_S = 0.05
 # Heartbeat (a write) at least 4 times per session timeout, and at least every second:
 # the others notice a dead member at their heartbeat after its session ran out.
 MAX_HEARTBEAT_S = 1.0
-MIN_SESSION_TIMEOUT_MS = 10
 
 
 class _Held:
@@ -65,24 +65,14 @@ class SqliteConsumer:
         session_timeout_ms: int,
         auto_offset_reset: Literal["earliest", "latest"],
     ) -> None:
-        if isinstance(topics, str) or not topics:
-            raise InvalidRequestError("a consumer needs a non-empty list of topic names")
-        if session_timeout_ms < MIN_SESSION_TIMEOUT_MS:
-            raise InvalidRequestError(
-                f"session_timeout_ms must be >= {MIN_SESSION_TIMEOUT_MS}, got {session_timeout_ms}"
-            )
-        if auto_offset_reset not in ("earliest", "latest"):
-            raise InvalidRequestError(
-                f"auto_offset_reset must be 'earliest' or 'latest', got {auto_offset_reset!r}"
-            )
-        if member_id is not None and (not isinstance(member_id, str) or not member_id):
-            raise InvalidRequestError("member_id must be a non-empty str")
+        self.topics, self._member_id = check_consumer(
+            topics,
+            member_id=member_id,
+            session_timeout_ms=session_timeout_ms,
+            auto_offset_reset=auto_offset_reset,
+        )
         self._log = owner
         self.group_id = check_group_name(group_id)
-        self.topics = sorted({check_topic_name(topic) for topic in topics})
-        self._member_id = member_id or (
-            f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        )
         self.session_timeout_ms = session_timeout_ms
         self.auto_offset_reset = auto_offset_reset
         self._heartbeat_s = min(MAX_HEARTBEAT_S, session_timeout_ms / 4000)

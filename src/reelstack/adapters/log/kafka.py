@@ -51,7 +51,7 @@ from typing import Any, Literal
 from confluent_kafka.admin import AdminClient
 
 from reelstack import settings
-from reelstack.adapters.log import DEFAULT_MAX_RECORD_BYTES, check_topic_name
+from reelstack.adapters.log import DEFAULT_MAX_RECORD_BYTES, check_topic_name, check_topic_spec
 from reelstack.adapters.log.batching import check_records
 from reelstack.adapters.log.kafka_admin import KafkaAdmin, TopicInfo
 from reelstack.adapters.log.kafka_client import (
@@ -187,19 +187,7 @@ class KafkaEventLog:
 
     async def create_topic(self, spec: TopicSpec) -> None:
         """Create a topic; no-op if it exists with the same partition count."""
-        name = check_topic_name(spec.name)
-        for label, value in (
-            ("partitions", spec.partitions),
-            ("replication_factor", spec.replication_factor),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise InvalidRequestError(f"topic {name!r}: {label} must be >= 1, got {value!r}")
-        if spec.retention_ms is not None and (
-            not isinstance(spec.retention_ms, int) or spec.retention_ms < 1
-        ):
-            raise InvalidRequestError(
-                f"topic {name!r}: retention_ms must be >= 1 or None, got {spec.retention_ms!r}"
-            )
+        name = check_topic_spec(spec)
         await self._admin_client().create_topic(
             name,
             partitions=spec.partitions,

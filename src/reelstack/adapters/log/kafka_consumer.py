@@ -30,12 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import queue
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,7 +40,10 @@ from confluent_kafka import Consumer as KafkaClient
 from confluent_kafka import KafkaError, KafkaException, Message
 from confluent_kafka import TopicPartition as KafkaPartition
 
-from reelstack.adapters.log import check_group_name, check_topic_name
+from reelstack.adapters.log import (
+    check_consumer,
+    check_group_name,
+)
 from reelstack.adapters.log.kafka_client import CallThread, kafka_error, translate
 from reelstack.adapters.log.kafka_member import MemberState, names, pin_latest, record_of
 from reelstack.errors import (
@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MIN_SESSION_TIMEOUT_MS = 10
 # The fetch thread's wait per librdkafka poll; a queued seek or commit waits at most this.
 FETCH_WAIT_S = 0.02
 FETCH_BATCH = 1000
@@ -88,24 +87,14 @@ class KafkaConsumer:
         session_timeout_ms: int,
         auto_offset_reset: Literal["earliest", "latest"],
     ) -> None:
-        if isinstance(topics, str) or not topics:
-            raise InvalidRequestError("a consumer needs a non-empty list of topic names")
-        if session_timeout_ms < MIN_SESSION_TIMEOUT_MS:
-            raise InvalidRequestError(
-                f"session_timeout_ms must be >= {MIN_SESSION_TIMEOUT_MS}, got {session_timeout_ms}"
-            )
-        if auto_offset_reset not in ("earliest", "latest"):
-            raise InvalidRequestError(
-                f"auto_offset_reset must be 'earliest' or 'latest', got {auto_offset_reset!r}"
-            )
-        if member_id is not None and (not isinstance(member_id, str) or not member_id):
-            raise InvalidRequestError("member_id must be a non-empty str")
+        self.topics, self._member_id = check_consumer(
+            topics,
+            member_id=member_id,
+            session_timeout_ms=session_timeout_ms,
+            auto_offset_reset=auto_offset_reset,
+        )
         self._log = owner
         self.group_id = check_group_name(group_id)
-        self.topics = sorted({check_topic_name(topic) for topic in topics})
-        self._member_id = member_id or (
-            f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        )
         self.session_timeout_ms = session_timeout_ms
         self.auto_offset_reset = auto_offset_reset
         self._client: KafkaClient | None = None

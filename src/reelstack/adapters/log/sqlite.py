@@ -34,7 +34,12 @@ from pathlib import Path
 from typing import Literal
 
 from reelstack import settings
-from reelstack.adapters.log import DEFAULT_MAX_RECORD_BYTES, check_topic_name, codec
+from reelstack.adapters.log import (
+    DEFAULT_MAX_RECORD_BYTES,
+    check_topic_name,
+    check_topic_spec,
+    codec,
+)
 from reelstack.adapters.log.batching import check_records, place
 from reelstack.adapters.log.consumer import SqliteConsumer
 from reelstack.adapters.log.partitioner import Partitioner
@@ -140,19 +145,7 @@ class SqliteEventLog:
 
     async def create_topic(self, spec: TopicSpec) -> None:
         """Create a topic; no-op if it exists with the same partition count."""
-        name = check_topic_name(spec.name)
-        for label, value in (
-            ("partitions", spec.partitions),
-            ("replication_factor", spec.replication_factor),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise InvalidRequestError(f"topic {name!r}: {label} must be >= 1, got {value!r}")
-        if spec.retention_ms is not None and (
-            not isinstance(spec.retention_ms, int) or spec.retention_ms < 1
-        ):
-            raise InvalidRequestError(
-                f"topic {name!r}: retention_ms must be >= 1 or None, got {spec.retention_ms!r}"
-            )
+        name = check_topic_spec(spec)
 
         def work(conn: sqlite3.Connection) -> Topic:
             row = conn.execute(
