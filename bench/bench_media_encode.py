@@ -1,0 +1,358 @@
+"""Ladder encoding: the chunked pipeline against one hand-written ffmpeg, and its scaling.
+
+Source: ``BENCH_MEDIA_SECONDS`` (default 60) seconds of synthetic 1080p25
+(testsrc2 with a tone), H.264 with a keyframe every 2 s, AAC audio.
+
+Ladder: five rungs of the fixed ladder, fitted to 16:9 by ``fixed_plan``:
+560 kb/s at 682x384, 1050 and 1750 kb/s at 854x480, 2350 kb/s at 1280x720 and
+4300 kb/s at 1920x1080; x264 ``BENCH_MEDIA_PRESET`` (default veryfast), VBV at
+1.5x/2x the bitrate, a keyframe every 4 s segment; AAC 128 kb/s.
+
+(a) Wall time from submit to published for one job run by one worker
+process (probe, plan, chunk encodes, audio, join, package, publish through
+the blob store), against the anchor measured in the same run: one ffmpeg
+process decoding the source once, split to five scaled x264 outputs with the
+same encoder options, straight into HLS fMP4 segments, plus the audio. Both
+use ``BENCH_MEDIA_THREADS`` (default 2) threads per encoder. Target: ratio
+<= 1.1.
+
+(b) Throughput (source seconds per wall second) of two workers, each pinned
+to its own CPU and limited to one thread per encoder, against one such worker
+pinned to one CPU; also the same ratio for the encoding phase alone (first
+chunk started to last chunk done). Target: >= 1.8.
+
+Chunks are ``BENCH_MEDIA_CHUNK_S`` (default 8) seconds. The machine's load
+average is printed beside each figure: on a shared host the figures move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+# Run as `python bench/bench_media_encode.py`, the repository root is not on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import Result, header, report
+from reelstack import settings
+from reelstack.bootstrap import bootstrap
+from reelstack.config import Config
+from reelstack.media import jobs
+from reelstack.media.encode import EncodeSettings, Rendition, video_encode
+from reelstack.media.ffmpeg import find_binaries
+from reelstack.media.ffmpeg.commands import scale_filter, video_encode_args
+from reelstack.media.jobs import EncodeRequest, JobState
+from reelstack.media.ladder import fixed_plan
+
+SECONDS = float(os.environ.get("BENCH_MEDIA_SECONDS", "60"))
+PRESET = os.environ.get("BENCH_MEDIA_PRESET", "veryfast")
+THREADS = int(os.environ.get("BENCH_MEDIA_THREADS", "2"))
+CHUNK_S = os.environ.get("BENCH_MEDIA_CHUNK_S", "8")
+FPS = 25
+BITRATES = (560, 1050, 1750, 2350, 4300)
+SCALING_ONLY = os.environ.get("BENCH_MEDIA_ONLY", "")
+
+
+def ladder() -> list[Rendition]:
+    rungs = [r for r in fixed_plan(1920, 1080).rungs if r.bitrate_kbps in BITRATES]
+    return [
+        Rendition(f"v{i}", "h264", r.width, r.height, r.bitrate_kbps) for i, r in enumerate(rungs)
+    ]
+
+
+def make_source(ffmpeg: Path, path: Path) -> None:
+    subprocess.run(
+        [
+            str(ffmpeg),
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=1920x1080:rate={FPS}:duration={SECONDS}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={SECONDS}",
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "16",
+            "-g",
+            str(2 * FPS),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+            str(path),
+        ],
+        check=True,
+    )
+
+
+def anchor_argv(ffmpeg: Path, source: Path, out: Path, threads: int) -> list[str]:
+    """One ffmpeg: decode once, split to every rung, each straight into HLS fMP4."""
+    renditions = ladder()
+    enc = EncodeSettings(preset=PRESET, threads=threads)
+    graph = f"[0:v]split={len(renditions)}" + "".join(f"[s{i}]" for i in range(len(renditions)))
+    graph += "".join(
+        f";[s{i}]{scale_filter(r.width, r.height, 'bicubic')},format=yuv420p[o{i}]"
+        for i, r in enumerate(renditions)
+    )
+    argv = [
+        str(ffmpeg),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-threads",
+        str(threads),
+        "-i",
+        str(source),
+        "-filter_complex_threads",
+        str(threads),
+        "-filter_complex",
+        graph,
+    ]
+    hls = [
+        "-f",
+        "hls",
+        "-hls_time",
+        "4",
+        "-hls_playlist_type",
+        "vod",
+        "-hls_segment_type",
+        "fmp4",
+        "-hls_flags",
+        "independent_segments",
+    ]
+    for i, rendition in enumerate(renditions):
+        folder = out / rendition.name
+        folder.mkdir(parents=True)
+        argv += [
+            "-map",
+            f"[o{i}]",
+            *video_encode_args(video_encode(rendition, enc, Fraction(FPS))),
+            "-force_key_frames",
+            "expr:gte(t,n_forced*4)",
+            "-an",
+            *hls,
+            "-hls_segment_filename",
+            str(folder / "seg_%05d.m4s"),
+            str(folder / "index.m3u8"),
+        ]
+    (out / "a0").mkdir()
+    argv += [
+        "-map",
+        "0:a:0",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        "-ac",
+        "2",
+        "-ar",
+        "48000",
+        *hls,
+        "-hls_segment_filename",
+        str(out / "a0" / "seg_%05d.m4s"),
+        str(out / "a0" / "index.m3u8"),
+    ]
+    return argv
+
+
+def run_anchor(ffmpeg: Path, source: Path, folder: Path, threads: int) -> float:
+    out = folder / f"anchor-{time.monotonic_ns()}"
+    started = time.perf_counter()
+    subprocess.run(anchor_argv(ffmpeg, source, out, threads), check=True)
+    return time.perf_counter() - started
+
+
+def pipeline_env(home: Path, threads: int) -> dict[str, str]:
+    return {
+        "REELSTACK_HOME": str(home),
+        "REELSTACK_MEDIA_PRESET": PRESET,
+        "REELSTACK_MEDIA_THREADS": str(threads),
+        "REELSTACK_MEDIA_ENCODE_THREADS": str(threads),
+        "REELSTACK_MEDIA_CHUNK_S": CHUNK_S,
+        "REELSTACK_MEDIA_TASK_PARTITIONS": "8",
+    }
+
+
+async def run_pipeline(
+    folder: Path, source: Path, *, threads: int, cpus: list[str | None]
+) -> tuple[float, float]:
+    """One job through ``len(cpus)`` worker processes; (wall s, encoding phase s)."""
+    home = folder / f"home-{time.monotonic_ns()}"
+    env = pipeline_env(home, threads)
+    config = Config.load(settings.REGISTRY, environ=env)
+    adapters = bootstrap(config)
+    await adapters.open(["log", "sql", "blob"])
+    procs = []
+    try:
+        await jobs.prepare(adapters=adapters)
+        await adapters.blob.put(
+            "uploads/bench/source.mp4", await asyncio.to_thread(source.read_bytes)
+        )
+        logs = []
+        for index, cpu in enumerate(cpus):
+            worker_env = os.environ | env
+            if cpu is not None:
+                worker_env["REELSTACK_MEDIA_WORKER_CPUS"] = cpu
+            log = folder / f"worker-{time.monotonic_ns()}-{index}.log"
+            logs.append(log)
+            procs.append(_spawn(worker_env, log))
+        await _until_ready(logs, env)
+        request = EncodeRequest(
+            rungs=tuple(fixed_plan(1920, 1080).rungs[i] for i in _rung_indexes())
+        )
+        started = time.perf_counter()
+        job = await jobs.submit(
+            adapters=adapters,
+            title_id="bench",
+            source_key="uploads/bench/source.mp4",
+            options=request,
+        )
+        first_chunk = last_chunk = 0.0
+        async for event in jobs.follow(adapters=adapters, job_id=job.id, poll_s=0.05):
+            now = time.perf_counter()
+            if event.state is JobState.ENCODING and event.part and not first_chunk:
+                first_chunk = now
+            if event.state is JobState.PACKAGING and not last_chunk:
+                last_chunk = now
+            if event.state.terminal:
+                if event.state is not JobState.PUBLISHED:
+                    raise RuntimeError(f"job failed: {event.reason}")
+                break
+        wall = time.perf_counter() - started
+        # The first part event comes a tick (1 s) into the first chunk.
+        return wall, last_chunk - first_chunk + 1.0
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait()
+        await adapters.close()
+
+
+def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "reelstack.media.worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _rung_indexes() -> list[int]:
+    rungs = fixed_plan(1920, 1080).rungs
+    return [i for i, r in enumerate(rungs) if r.bitrate_kbps in BITRATES]
+
+
+async def _until_ready(logs: list[Path], env: dict[str, str]) -> None:
+    deadline = time.monotonic() + 120
+    while not all(b"taking tasks" in log.read_bytes() for log in logs):
+        if time.monotonic() > deadline:
+            raise RuntimeError("workers did not start: " + logs[0].read_text()[-2000:])
+        await asyncio.sleep(0.05)
+
+
+def cpu_s() -> float:
+    """CPU seconds used by this process's finished children (workers and their ffmpeg)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f}/{fifteen:.1f}"
+
+
+def main() -> None:
+    header()
+    binaries = find_binaries()
+    cpus = sorted(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory(prefix="bench-media-", dir=os.environ.get("BENCH_DIR")) as tmp:
+        folder = Path(tmp)
+        source = folder / "source.mp4"
+        make_source(binaries.ffmpeg, source)
+        names = ", ".join(f"{r.bitrate_kbps} {r.width}x{r.height}" for r in ladder())
+        print(
+            f"# {SECONDS:g} s 1080p25 source; rungs (kb/s size): {names}; x264 {PRESET}; "
+            f"chunks of {CHUNK_S} s; {len(cpus)} CPUs; {load()}",
+            flush=True,
+        )
+        if SCALING_ONLY != "scaling":
+            used = cpu_s()
+            anchor_s = run_anchor(binaries.ffmpeg, source, folder, THREADS)
+            used, before = cpu_s() - used, cpu_s()
+            print(f"# anchor {anchor_s:.1f} s wall, {used:.1f} CPU s ({load()})", flush=True)
+            pipeline_s, _ = asyncio.run(run_pipeline(folder, source, threads=THREADS, cpus=[None]))
+            used = cpu_s() - before
+            print(f"# pipeline {pipeline_s:.1f} s wall, {used:.1f} CPU s ({load()})", flush=True)
+            report(
+                Result(
+                    f"ladder {SECONDS:g} s 1080p, 5 rungs, 1 worker, {THREADS} threads/encoder",
+                    pipeline_s,
+                    "s wall",
+                    "one ffmpeg, split to 5 outputs, HLS fMP4",
+                    anchor_s,
+                    "<= 1.1",
+                )
+            )
+        if SCALING_ONLY == "ladder":
+            return
+        if len(cpus) < 2:
+            print("# scaling needs 2 CPUs; skipped", flush=True)
+            return
+        before = cpu_s()
+        one_s, one_phase = asyncio.run(run_pipeline(folder, source, threads=1, cpus=[str(cpus[0])]))
+        used, before = cpu_s() - before, cpu_s()
+        print(f"# 1 worker {one_s:.1f} s wall, {used:.1f} CPU s ({load()})", flush=True)
+        two_s, two_phase = asyncio.run(
+            run_pipeline(folder, source, threads=1, cpus=[str(cpus[0]), str(cpus[1])])
+        )
+        used = cpu_s() - before
+        print(f"# 2 workers {two_s:.1f} s wall, {used:.1f} CPU s ({load()})", flush=True)
+        report(
+            Result(
+                "chunk scaling: 2 workers (1 CPU, 1 thread each), whole job",
+                SECONDS / two_s,
+                "source s per s",
+                "1 such worker",
+                SECONDS / one_s,
+                ">= 1.8",
+            )
+        )
+        report(
+            Result(
+                "chunk scaling: 2 workers (1 CPU, 1 thread each), encoding phase",
+                SECONDS / two_phase,
+                "source s per s",
+                "1 such worker",
+                SECONDS / one_phase,
+                ">= 1.8",
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
