@@ -57,3 +57,13 @@ def check_content_type(content_type: str) -> str:
     if any(ord(c) < 0x20 or ord(c) >= 0x7F for c in content_type):
         raise InvalidRequestError(f"content type {content_type!r} holds a control character")
     return content_type
+
+
+def check_range(offset: int, length: int | None) -> None:
+    """Refuse a range that is not ``offset >= 0`` and ``length`` None or ``>= 0``."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidRequestError(f"offset must be an int >= 0, got {offset!r}")
+    if length is not None and (isinstance(length, bool) or not isinstance(length, int)):
+        raise InvalidRequestError(f"length must be an int >= 0, got {length!r}")
+    if length is not None and length < 0:
+        raise InvalidRequestError(f"length must be an int >= 0, got {length}")

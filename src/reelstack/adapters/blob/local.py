@@ -33,7 +33,13 @@ from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from reelstack import settings
-from reelstack.adapters.blob.keys import RESERVED, check_content_type, check_key, check_prefix
+from reelstack.adapters.blob.keys import (
+    RESERVED,
+    check_content_type,
+    check_key,
+    check_prefix,
+    check_range,
+)
 from reelstack.config import Config
 from reelstack.errors import (
     ConfigError,
@@ -210,7 +216,7 @@ class LocalBlobStore:
         self, key: str, *, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
         check_key(key)
-        _check_range(offset, length)
+        check_range(offset, length)
         handle = await asyncio.to_thread(self._open_object, key)
         try:
             size = os.fstat(handle.fileno()).st_size
@@ -388,15 +394,6 @@ def _prune(folder: Path, top: Path) -> None:
         except OSError:
             return
         folder = folder.parent
-
-
-def _check_range(offset: int, length: int | None) -> None:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise InvalidRequestError(f"offset must be an int >= 0, got {offset!r}")
-    if length is not None and (isinstance(length, bool) or not isinstance(length, int)):
-        raise InvalidRequestError(f"length must be an int >= 0, got {length!r}")
-    if length is not None and length < 0:
-        raise InvalidRequestError(f"length must be an int >= 0, got {length}")
 
 
 def from_url(url: str, config: Config) -> LocalBlobStore:

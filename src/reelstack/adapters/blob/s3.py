@@ -46,7 +46,13 @@ from aiobotocore.session import get_session  # type: ignore[import-untyped]
 
 from reelstack import settings
 from reelstack.adapters.blob import s3_upload
-from reelstack.adapters.blob.keys import RESERVED, check_content_type, check_key, check_prefix
+from reelstack.adapters.blob.keys import (
+    RESERVED,
+    check_content_type,
+    check_key,
+    check_prefix,
+    check_range,
+)
 from reelstack.adapters.blob.s3_upload import VENDOR_ERRORS, MultipartUpload, settle, translate
 from reelstack.config import Config
 from reelstack.errors import ConfigError, InvalidRequestError, NotFoundError, UnavailableError
@@ -319,7 +325,7 @@ class S3BlobStore:
         self, key: str, *, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
         check_key(key)
-        _check_range(offset, length)
+        check_range(offset, length)
         if length == 0:
             # S3 cannot express an empty range: check the key and the offset instead.
             info = await self.stat(key)
@@ -424,15 +430,6 @@ async def _chunks(data: bytes | AsyncIterable[bytes], size: int) -> AsyncIterato
         if not isinstance(chunk, bytes | bytearray | memoryview):
             raise InvalidRequestError(f"blob data must be bytes, got {type(chunk).__name__}")
         yield bytes(chunk)
-
-
-def _check_range(offset: int, length: int | None) -> None:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise InvalidRequestError(f"offset must be an int >= 0, got {offset!r}")
-    if length is not None and (isinstance(length, bool) or not isinstance(length, int)):
-        raise InvalidRequestError(f"length must be an int >= 0, got {length!r}")
-    if length is not None and length < 0:
-        raise InvalidRequestError(f"length must be an int >= 0, got {length}")
 
 
 def _check_offset(key: str, offset: int, size: int) -> None:
