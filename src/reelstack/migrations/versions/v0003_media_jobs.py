@@ -1,7 +1,7 @@
 """media: encoding jobs and their parts (chunks, audio), the pipeline's state machine.
 
 Revision ID: 0003_media_jobs
-Revises: 0001_hello_visits
+Revises: 0002_media_titles
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_media_jobs"
-down_revision: str | Sequence[str] | None = "0001_hello_visits"
+down_revision: str | Sequence[str] | None = "0002_media_titles"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
