@@ -109,6 +109,11 @@ async def _fail(ctx: Context, job: Job, reason: str) -> None:
         await _cleanup(ctx, job)
 
 
+async def fail_job(ctx: Context, job_id: str, reason: str) -> None:
+    """Fail a job from outside its steps (a step that keeps raising), with its event."""
+    await _fail(ctx, await jobstore.load(ctx.adapters.sql, job_id), reason)
+
+
 async def _cleanup(ctx: Context, job: Job) -> None:
     ctx.sources.drop(job.id)
     try:

@@ -42,7 +42,7 @@ from reelstack.media.ffmpeg.binaries import find_binaries
 from reelstack.media.jobs import prepare
 from reelstack.media.jobtypes import TASKS_TOPIC, WORKER_GROUP
 from reelstack.media.staging import Pipeline
-from reelstack.media.steps import Context, run_task
+from reelstack.media.steps import Context, fail_job, run_task
 from reelstack.media.tasks import Task
 from reelstack.ports.log import Consumer, Record, TopicPartition
 
@@ -131,6 +131,12 @@ class Worker:
             # is unreachable. Read the task again after a pause.
             await self._step_error(consumer, record, tp, task, exc)
             return
+        except Exception as exc:
+            # A bug. Logged with its traceback, retried a few times, then the job
+            # fails, rather than the worker dying on the same task over and over.
+            log.exception("%s of job %s raised", task.kind, task.job_id)
+            await self._step_error(consumer, record, tp, task, exc)
+            return
         finally:
             self.current = None
         self.done += 1
@@ -142,17 +148,21 @@ class Worker:
         where = (tp.topic, tp.partition, record.offset)
         count = self._errors.get(where, 0) + 1
         self._errors[where] = count
-        if count >= MAX_STEP_ERRORS:
-            log.error(
-                "giving up on %s of job %s after %d errors: %s", task.kind, task.job_id, count, exc
-            )
-            self._errors.pop(where, None)
-            await self._commit(consumer, tp, record.offset + 1)
+        if count < MAX_STEP_ERRORS:
+            log.warning("%s of job %s failed (%s); trying again", task.kind, task.job_id, exc)
+            await asyncio.sleep(ERROR_PAUSE_S)
+            with contextlib.suppress(NotAssignedError):
+                await consumer.seek(tp, record.offset)
             return
-        log.warning("%s of job %s failed (%s); trying again", task.kind, task.job_id, exc)
-        await asyncio.sleep(ERROR_PAUSE_S)
-        with contextlib.suppress(NotAssignedError):
-            await consumer.seek(tp, record.offset)
+        log.error(
+            "giving up on %s of job %s after %d errors: %s", task.kind, task.job_id, count, exc
+        )
+        self._errors.pop(where, None)
+        try:
+            await fail_job(self.ctx, task.job_id, f"{task.kind} step error: {exc}")
+        except ReelstackError as again:
+            log.error("cannot fail job %s: %s", task.job_id, again)
+        await self._commit(consumer, tp, record.offset + 1)
 
     async def _commit(self, consumer: Consumer, tp: TopicPartition, offset: int) -> None:
         try:
