@@ -1077,7 +1077,7 @@ MEDIA_TRIAL_CRFS = add(
     Setting(
         "media.trial_crfs",
         _parse_ints(0, 51),
-        "23,29,35",
+        "20,27,34",
         "x264 CRF values of per-title trial encodes at each height.",
     )
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from reelstack import settings as S
@@ -29,6 +29,10 @@ class Rung:
     height: int
     bitrate_kbps: int
     vmaf: float | None = None
+    crf: float | None = None
+    """Per-title rungs: the x264 CRF (trial preset) that gave this bitrate and VMAF on the
+    sampled scenes, read off the trial curve; an encoder may use it as capped CRF
+    (``-crf`` with ``-maxrate``/``-bufsize`` from the bitrate) instead of plain ABR."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +207,36 @@ class LadderBounds:
         )
 
 
+def _between(low: TrialPoint, high: TrialPoint, rate: float) -> TrialPoint:
+    """The point at ``rate`` between two trials of one size.
+
+    VMAF and CRF are both close to linear in log bitrate between neighbouring trials.
+    """
+    share = math.log(rate / low.bitrate_kbps) / math.log(high.bitrate_kbps / low.bitrate_kbps)
+    crf = None if low.crf is None or high.crf is None else low.crf + share * (high.crf - low.crf)
+    return TrialPoint(low.width, low.height, rate, low.vmaf + share * (high.vmaf - low.vmaf), crf)
+
+
+def _size_curves(points: Iterable[TrialPoint]) -> dict[tuple[int, int], list[TrialPoint]]:
+    """Each size's trials by bitrate, keeping those that raise VMAF over all cheaper ones."""
+    curves: dict[tuple[int, int], list[TrialPoint]] = {}
+    for point in sorted(points, key=lambda p: (p.bitrate_kbps, -p.vmaf)):
+        curve = curves.setdefault((point.width, point.height), [])
+        if point.bitrate_kbps > 0 and (not curve or point.vmaf > curve[-1].vmaf):
+            if curve and curve[-1].bitrate_kbps == point.bitrate_kbps:
+                curve.pop()
+            curve.append(point)
+    return curves
+
+
+def _on_curve(curve: Sequence[TrialPoint], rate: float) -> TrialPoint | None:
+    """The point at ``rate`` on one size's curve; None outside the trials' range."""
+    for low, high in itertools.pairwise(curve):
+        if low.bitrate_kbps <= rate <= high.bitrate_kbps:
+            return _between(low, high, rate)
+    return curve[0] if len(curve) == 1 and curve[0].bitrate_kbps == rate else None
+
+
 def _within_cap(points: Sequence[TrialPoint], cap: float) -> list[TrialPoint]:
     """Points at most ``cap`` kb/s; where a size's curve crosses the cap, its point at the cap.
 
@@ -210,45 +244,74 @@ def _within_cap(points: Sequence[TrialPoint], cap: float) -> list[TrialPoint]:
     tops out at the cap instead, at the VMAF that size reaches there.
     """
     kept = [p for p in points if p.bitrate_kbps <= cap]
-    sizes = {(p.width, p.height) for p in points}
-    for size in sorted(sizes):
-        curve = sorted((p for p in points if (p.width, p.height) == size), key=_rate)
-        below = [p for p in curve if p.bitrate_kbps < cap]
-        above = [p for p in curve if p.bitrate_kbps > cap]
-        if below and above and above[0].vmaf > below[-1].vmaf:
-            low, high = below[-1], above[0]
-            share = math.log(cap / low.bitrate_kbps) / math.log(
-                high.bitrate_kbps / low.bitrate_kbps
-            )
-            vmaf = low.vmaf + share * (high.vmaf - low.vmaf)
-            kept.append(TrialPoint(size[0], size[1], float(cap), vmaf, None))
+    for curve in _size_curves(points).values():
+        at_cap = _on_curve(curve, cap)
+        if at_cap is not None and at_cap not in kept:
+            kept.append(at_cap)
     return kept
 
 
-def _rate(point: TrialPoint) -> float:
-    return point.bitrate_kbps
-
-
 def _to_target(top: TrialPoint, points: Sequence[TrialPoint], target: float) -> TrialPoint:
-    """Slide the top rung down its own size's curve to where VMAF meets the target.
+    """Slide the top rung down its own size's curve to where VMAF meets the target."""
+    curve = _size_curves(points).get((top.width, top.height), [])
+    for low, high in itertools.pairwise(curve):
+        if low.vmaf < target <= high.vmaf and high.bitrate_kbps <= top.bitrate_kbps:
+            share = (target - low.vmaf) / (high.vmaf - low.vmaf)
+            rate = low.bitrate_kbps * (high.bitrate_kbps / low.bitrate_kbps) ** share
+            return replace(_between(low, high, rate), vmaf=target)
+    return top
 
-    Between two trials of the same size, VMAF is close to linear in log bitrate.
+
+def _best_size_at(
+    curves: dict[tuple[int, int], list[TrialPoint]],
+    rate: float,
+    low: TrialPoint,
+    high: TrialPoint,
+) -> TrialPoint | None:
+    """The size whose own trial curve scores best at ``rate``, between two rungs' sizes."""
+    best: TrialPoint | None = None
+    for (width, height), curve in curves.items():
+        if not (low.width <= width <= high.width and low.height <= height <= high.height):
+            continue
+        point = _on_curve(curve, rate)
+        if point is not None and (best is None or point.vmaf > best.vmaf):
+            best = point
+    return best
+
+
+def _fill_gaps(
+    ladder: list[TrialPoint], points: Sequence[TrialPoint], bounds: LadderBounds
+) -> list[TrialPoint]:
+    """Add rungs where two neighbours are more than two steps apart.
+
+    Trials are a coarse grid, so the hull can leave a 3-4x bitrate gap. The
+    rung added sits at the gap's geometric middle, at the size whose own trial
+    curve scores best there (interpolated, not extrapolated), widest gap first.
     """
-    below = [
-        p
-        for p in points
-        if (p.width, p.height) == (top.width, top.height)
-        and p.bitrate_kbps < top.bitrate_kbps
-        and p.vmaf < target
-    ]
-    if not below or top.vmaf <= target:
-        return top
-    low = max(below, key=lambda p: p.bitrate_kbps)
-    share = (target - low.vmaf) / (top.vmaf - low.vmaf)
-    log_rate = math.log(low.bitrate_kbps) + share * (
-        math.log(top.bitrate_kbps) - math.log(low.bitrate_kbps)
-    )
-    return TrialPoint(top.width, top.height, math.exp(log_rate), target, None)
+    curves = _size_curves(points)
+    out = list(ladder)
+    hopeless: set[tuple[float, float]] = set()
+    while len(out) < bounds.max_rungs:
+        gaps = [
+            i
+            for i in range(len(out) - 1)
+            if out[i + 1].bitrate_kbps >= out[i].bitrate_kbps * bounds.min_step_ratio**2
+            and (out[i].bitrate_kbps, out[i + 1].bitrate_kbps) not in hopeless
+        ]
+        if not gaps:
+            break
+        i = max(gaps, key=lambda j: out[j + 1].bitrate_kbps / out[j].bitrate_kbps)
+        low, high = out[i], out[i + 1]
+        mid = _best_size_at(curves, math.sqrt(low.bitrate_kbps * high.bitrate_kbps), low, high)
+        if (
+            mid is not None
+            and mid.vmaf - low.vmaf >= bounds.min_vmaf_step
+            and high.vmaf - mid.vmaf >= bounds.min_vmaf_step
+        ):
+            out.insert(i + 1, mid)
+        else:
+            hopeless.add((low.bitrate_kbps, high.bitrate_kbps))
+    return out
 
 
 def select_rungs(
@@ -266,7 +329,8 @@ def select_rungs(
     or at the hull's best point when nothing reaches it; each rung below is
     the next hull point at least ``min_step_ratio`` cheaper and
     ``min_vmaf_step`` worse, no larger in size, above the VMAF floor and the
-    least bitrate, until ``max_rungs``.
+    least bitrate, until ``max_rungs``; gaps of more than two steps left
+    between rungs are then filled from the trial curves (:func:`_fill_gaps`).
     """
     sized = [p for p in points if _short_side(p.width, p.height) <= bounds.top_max_height]
     if not sized:
@@ -274,8 +338,14 @@ def select_rungs(
     eligible = _within_cap(sized, bounds.max_bitrate_kbps)
     if not eligible:
         # Even the cheapest trial is over the cap: one rung there beats no ladder.
-        cheapest = min(sized, key=_rate)
-        rung = Rung(cheapest.width, cheapest.height, round(cheapest.bitrate_kbps), cheapest.vmaf)
+        cheapest = min(sized, key=lambda p: p.bitrate_kbps)
+        rung = Rung(
+            cheapest.width,
+            cheapest.height,
+            round(cheapest.bitrate_kbps),
+            cheapest.vmaf,
+            cheapest.crf,
+        )
         note = f"every trial is over {bounds.max_bitrate_kbps} kb/s; one rung at the cheapest"
         return LadderPlan("pertitle", (rung,), source_width, source_height, note, tuple(points))
     hull = upper_hull(eligible)
@@ -303,132 +373,19 @@ def select_rungs(
             and candidate.width <= prev.width
         ):
             chosen.append(candidate)
+    ladder = _fill_gaps(chosen[::-1], eligible, bounds)
+    if len(ladder) > len(chosen):
+        note += f"; {len(ladder) - len(chosen)} rung(s) read off the trial curves between others"
     rungs = tuple(
-        Rung(p.width, p.height, max(1, round(p.bitrate_kbps)), round(p.vmaf, 2))
-        for p in reversed(chosen)
+        Rung(
+            p.width,
+            p.height,
+            max(1, round(p.bitrate_kbps)),
+            round(p.vmaf, 2),
+            None if p.crf is None else round(p.crf, 1),
+        )
+        for p in ladder
     )
     return LadderPlan(
         "pertitle", rungs, source_width, source_height, note=note, trials=tuple(points)
     )
-
-
-# -- comparing ladders at equal VMAF -------------------------------------------------
-
-Curve = Sequence[tuple[float, float]]
-"""(bitrate kb/s, VMAF) points."""
-
-
-def monotone_curve(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Points sorted by bitrate, keeping only those that raise VMAF over all before them."""
-    out: list[tuple[float, float]] = []
-    for rate, vmaf in sorted(points):
-        if rate <= 0:
-            continue
-        if out and vmaf <= out[-1][1]:
-            continue
-        if out and rate == out[-1][0]:
-            out[-1] = (rate, vmaf)
-            continue
-        out.append((rate, vmaf))
-    return out
-
-
-def vmaf_at_bitrate(curve: Curve, bitrate: float, *, reach: float = 1.0) -> float | None:
-    """VMAF at ``bitrate`` on a monotone curve, linear in log bitrate; None outside it.
-
-    ``reach`` > 1 extends the end segments that far beyond the curve (2.0: up
-    to twice the highest bitrate, half the lowest), capped at VMAF 0 and 100.
-    Quality curves flatten as bits grow, so extending a straight segment
-    overstates VMAF: the estimate errs on the side of the extended curve.
-    """
-    if not curve:
-        return None
-    if len(curve) == 1:
-        return curve[0][1] if curve[0][0] == bitrate else None
-    for (r0, v0), (r1, v1) in itertools.pairwise(curve):
-        if r0 <= bitrate <= r1:
-            return v0 + math.log(bitrate / r0) / math.log(r1 / r0) * (v1 - v0)
-    (r0, v0), (r1, v1) = curve[:2] if bitrate < curve[0][0] else curve[-2:]
-    if not curve[0][0] / reach <= bitrate <= curve[-1][0] * reach:
-        return None
-    slope = (v1 - v0) / math.log(r1 / r0)
-    return min(100.0, max(0.0, v0 + slope * math.log(bitrate / r0)))
-
-
-def bitrate_at_vmaf(curve: Curve, vmaf: float) -> float | None:
-    """Bitrate that reaches ``vmaf`` on a monotone curve, linear in log bitrate; None outside."""
-    for (r0, v0), (r1, v1) in itertools.pairwise(curve):
-        if v0 <= vmaf <= v1:
-            share = (vmaf - v0) / (v1 - v0)
-            return math.exp(math.log(r0) + share * math.log(r1 / r0))
-    if len(curve) == 1 and curve[0][1] == vmaf:
-        return curve[0][0]
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class RungSaving:
-    """One fixed rung and the bitrate the per-title curve needs for the same VMAF."""
-
-    fixed_kbps: float
-    vmaf: float
-    pertitle_kbps: float
-
-    @property
-    def saving(self) -> float:
-        """Share of the fixed rung's bitrate saved (0.25: a quarter fewer bits)."""
-        return 1.0 - self.pertitle_kbps / self.fixed_kbps
-
-
-@dataclass(frozen=True, slots=True)
-class Savings:
-    """Per-title against fixed, compared at equal VMAF where both curves reach."""
-
-    rungs: tuple[RungSaving, ...]
-    skipped: int
-    """Fixed rungs whose VMAF the per-title curve does not span (not compared)."""
-    bd_saving: float | None
-    """Bjontegaard-style: mean bitrate saving over the VMAF range both curves cover."""
-
-    @property
-    def mean_saving(self) -> float | None:
-        """Average saving over the compared fixed rungs, or None when none compares."""
-        if not self.rungs:
-            return None
-        return sum(r.saving for r in self.rungs) / len(self.rungs)
-
-
-def bd_saving(fixed: Curve, pertitle: Curve, steps: int = 200) -> float | None:
-    """Mean bitrate saving of ``pertitle`` over ``fixed`` across their common VMAF range.
-
-    Both curves are piecewise linear in log bitrate; the log-bitrate gap is
-    averaged over the overlap (as the Bjontegaard delta rate does, without its
-    cubic fit) and turned into a share: 0.2 means a fifth fewer bits.
-    """
-    a, b = monotone_curve(fixed), monotone_curve(pertitle)
-    if len(a) < 2 or len(b) < 2:
-        return None
-    low, high = max(a[0][1], b[0][1]), min(a[-1][1], b[-1][1])
-    if high <= low:
-        return None
-    total = 0.0
-    for i in range(steps + 1):
-        vmaf = low + (high - low) * i / steps
-        rate_a, rate_b = bitrate_at_vmaf(a, vmaf), bitrate_at_vmaf(b, vmaf)
-        assert rate_a is not None and rate_b is not None  # inside both ranges
-        total += math.log(rate_b / rate_a)
-    return 1.0 - math.exp(total / (steps + 1))
-
-
-def savings_at_equal_vmaf(fixed: Curve, pertitle: Curve) -> Savings:
-    """Compare each fixed rung (bitrate, VMAF) with the per-title curve at the same VMAF."""
-    curve = monotone_curve(pertitle)
-    compared: list[RungSaving] = []
-    skipped = 0
-    for rate, vmaf in sorted(fixed):
-        needed = bitrate_at_vmaf(curve, vmaf)
-        if needed is None:
-            skipped += 1
-            continue
-        compared.append(RungSaving(rate, vmaf, needed))
-    return Savings(tuple(compared), skipped, bd_saving(fixed, pertitle))

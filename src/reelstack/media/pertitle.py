@@ -24,6 +24,12 @@ from pathlib import Path
 
 from reelstack import settings as S
 from reelstack.config import Config
+from reelstack.media.curves import (
+    Savings,
+    monotone_curve,
+    savings_at_equal_vmaf,
+    vmaf_at_bitrate,
+)
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.commands import reference_argv, trial_encode_argv, vmaf_argv
 from reelstack.media.ffmpeg.options import (
@@ -39,15 +45,11 @@ from reelstack.media.ladder import (
     LadderBounds,
     LadderPlan,
     Rung,
-    Savings,
     TrialPoint,
     fit_size,
     fixed_plan,
-    monotone_curve,
-    savings_at_equal_vmaf,
     select_rungs,
     upper_hull,
-    vmaf_at_bitrate,
 )
 from reelstack.media.validate import ValidatedMedia
 
@@ -63,7 +65,7 @@ class TrialConfig:
     """How much trial work a title gets (the ``media.trial_*`` and ``media.vmaf_*`` settings)."""
 
     heights: tuple[int, ...] = (240, 384, 480, 720, 1080)
-    crfs: tuple[int, ...] = (23, 29, 35)
+    crfs: tuple[int, ...] = (20, 27, 34)
     samples: int = 3
     sample_s: float = 2.0
     preset: str = "veryfast"

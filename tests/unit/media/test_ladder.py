@@ -14,15 +14,10 @@ from reelstack.media.ladder import (
     LadderPlan,
     Rung,
     TrialPoint,
-    bd_saving,
-    bitrate_at_vmaf,
     fit_size,
     fixed_plan,
-    monotone_curve,
-    savings_at_equal_vmaf,
     select_rungs,
     upper_hull,
-    vmaf_at_bitrate,
 )
 
 
@@ -150,12 +145,18 @@ def test_select_rungs_walks_down_the_hull() -> None:
     heights = [r.height for r in plan.rungs]
     rates = [r.bitrate_kbps for r in plan.rungs]
     # Low rungs at 240p, the middle at 720p, the top at 1080p: the crossover.
-    assert heights == [240, 240, 720, 720, 1080]
+    assert heights == [240, 240, 720, 720, 1080, 1080]
     assert rates[:4] == [100, 200, 400, 800]
     # The top rung slides down 1080p's own curve (log-linear) to exactly VMAF 95.
     share = (95 - 94) / (97 - 94)
     expected_top = math.exp(math.log(1600) + share * math.log(3200 / 1600))
     assert rates[-1] == round(expected_top)
+    # 800 to ~2520 kb/s is over two steps: a rung is read off the curves at the
+    # geometric middle, where 1080p's curve (91.9) beats 720p's (90.0).
+    middle = math.sqrt(800 * expected_top)
+    assert rates[4] == round(middle)
+    assert plan.rungs[4].vmaf == pytest.approx(82 + 12 * math.log2(middle / 800), abs=0.01)
+    assert "read off the trial curves" in plan.note
     assert plan.rungs[-1].vmaf == 95
     assert "target" in plan.note
     for low, high in zip(plan.rungs, plan.rungs[1:], strict=False):
@@ -219,6 +220,7 @@ def test_plan_metadata_round_trips() -> None:
         "height": 240,
         "bitrate_kbps": plan.rungs[0].bitrate_kbps,
         "vmaf": plan.rungs[0].vmaf,
+        "crf": None,
     }
     assert LadderPlan.from_metadata(data) == plan
     assert "trials" not in plan.to_metadata()
@@ -231,64 +233,6 @@ def test_bounds_from_settings() -> None:
     bounds = LadderBounds.from_config(config)
     assert bounds.vmaf_target == 93 and bounds.max_rungs == 5
     assert bounds.top_max_height == 1080
-
-
-# -- curves and savings --------------------------------------------------------------
-
-
-def test_monotone_curve_sorts_and_drops_points_that_do_not_improve() -> None:
-    assert monotone_curve([(800, 80), (200, 50), (400, 49), (100, 40), (0, 10)]) == [
-        (100, 40),
-        (200, 50),
-        (800, 80),
-    ]
-
-
-def test_curve_interpolation_is_linear_in_log_bitrate() -> None:
-    curve = [(100.0, 40.0), (400.0, 60.0)]
-    assert vmaf_at_bitrate(curve, 200) == pytest.approx(50.0)
-    assert bitrate_at_vmaf(curve, 50) == pytest.approx(200.0)
-    assert vmaf_at_bitrate(curve, 800) is None
-    assert bitrate_at_vmaf(curve, 70) is None
-    # Reach extends the end segments, capped at 100.
-    assert vmaf_at_bitrate(curve, 800, reach=2) == pytest.approx(70.0)
-    assert vmaf_at_bitrate(curve, 50, reach=2) == pytest.approx(30.0)
-    assert vmaf_at_bitrate(curve, 801, reach=2) is None
-    assert vmaf_at_bitrate([(100.0, 90.0), (200.0, 99.0)], 400, reach=4) == 100.0
-
-
-def test_savings_at_equal_vmaf_per_rung() -> None:
-    # Per-title needs 20 % fewer bits than fixed everywhere.
-    fixed = [(1000.0, 70.0), (2000.0, 80.0), (4000.0, 90.0)]
-    pertitle = [(800.0, 70.0), (1600.0, 80.0), (3200.0, 90.0)]
-    result = savings_at_equal_vmaf(fixed, pertitle)
-    assert [r.saving for r in result.rungs] == pytest.approx([0.2, 0.2, 0.2])
-    assert result.mean_saving == pytest.approx(0.2)
-    assert result.bd_saving == pytest.approx(0.2)
-    assert result.skipped == 0
-
-
-def test_savings_skip_rungs_outside_the_per_title_curve() -> None:
-    # The fixed top rung reaches VMAF 97; the per-title ladder stops at 95.
-    fixed = [(1000.0, 70.0), (4000.0, 90.0), (6000.0, 97.0)]
-    pertitle = [(500.0, 70.0), (2000.0, 95.0)]
-    result = savings_at_equal_vmaf(fixed, pertitle)
-    assert result.skipped == 1
-    at_90 = bitrate_at_vmaf(pertitle, 90)
-    assert at_90 is not None
-    assert [r.pertitle_kbps for r in result.rungs] == pytest.approx([500.0, at_90])
-    assert result.mean_saving == pytest.approx((0.5 + (1 - at_90 / 4000)) / 2)
-
-
-def test_savings_can_be_negative_and_need_overlap() -> None:
-    worse = savings_at_equal_vmaf(
-        [(1000.0, 70.0), (2000.0, 80.0)], [(1500.0, 70.0), (3000.0, 80.0)]
-    )
-    assert worse.mean_saving == pytest.approx(-0.5)
-    assert worse.bd_saving == pytest.approx(-0.5)
-    apart = savings_at_equal_vmaf([(1000.0, 30.0), (2000.0, 40.0)], [(500.0, 70.0), (900.0, 80.0)])
-    assert apart.rungs == () and apart.mean_saving is None and apart.bd_saving is None
-    assert bd_saving([(1.0, 1.0)], [(1.0, 1.0), (2.0, 2.0)]) is None
 
 
 def test_select_rungs_caps_the_top_bitrate_on_the_curve() -> None:
@@ -310,3 +254,42 @@ def test_select_rungs_caps_the_top_bitrate_on_the_curve() -> None:
     )
     assert low.rungs == (Rung(1280, 720, 450, 76),)
     assert "over 300 kb/s" in low.note
+
+
+def test_gaps_are_filled_only_where_curves_reach_and_steps_allow() -> None:
+    # Two sizes with a wide gap between their trials: the middle is on no curve.
+    points = [pt(240, 100, 40), pt(1080, 2000, 90)]
+    bounds = LadderBounds(min_bitrate_kbps=50, vmaf_target=99)
+    plan = select_rungs(points, bounds, source_width=1920, source_height=1080)
+    assert [r.bitrate_kbps for r in plan.rungs] == [100, 2000]
+    # One size spanning the gap fills it, and again while gaps stay over two steps.
+    points = [pt(720, 100, 40), pt(720, 3200, 90)]
+    plan = select_rungs(points, bounds, source_width=1280, source_height=720)
+    rates = [r.bitrate_kbps for r in plan.rungs]
+    assert len(rates) > 3 and rates == sorted(rates)
+    assert all(b / a >= 1.5 - 0.01 for a, b in itertools.pairwise(rates))
+    # No room for a rung when neighbours are within two steps.
+    tight = [pt(720, 100, 40), pt(720, 200, 90)]
+    plan = select_rungs(tight, bounds, source_width=1280, source_height=720)
+    assert [r.bitrate_kbps for r in plan.rungs] == [100, 200]
+
+
+def test_rungs_carry_the_crf_read_off_their_size_curve() -> None:
+    points = [
+        TrialPoint(1280, 720, 500, 80, 34),
+        TrialPoint(1280, 720, 1000, 90, 27),
+        TrialPoint(1280, 720, 4000, 98, 20),
+    ]
+    plan = select_rungs(
+        points,
+        LadderBounds(vmaf_target=95, min_bitrate_kbps=50),
+        source_width=1280,
+        source_height=720,
+    )
+    by_rate = {r.bitrate_kbps: r for r in plan.rungs}
+    assert by_rate[500].crf == 34 and by_rate[1000].crf == 27
+    top = plan.rungs[-1]
+    # VMAF 95 is 5/8 of the way from 90 to 98: the same share of log bitrate and of CRF.
+    assert top.vmaf == 95
+    assert top.bitrate_kbps == round(1000 * 4 ** (5 / 8))
+    assert top.crf == pytest.approx(27 - 7 * 5 / 8, abs=0.05)
