@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[float], None]
 _MAX_FPS = Fraction(60)
 _ESTIMATE_REACH = 2.0
+# VBV of measured rungs, as multiples of the bitrate: the encoder's own choice.
+_MAXRATE_RATIO = 1.5
+_BUFSIZE_RATIO = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,12 +379,16 @@ def measure_savings(
     binaries: Binaries,
     config: TrialConfig,
     limits: Limits,
+    capped_crf: bool = False,
 ) -> tuple[Savings, LadderPlan, LadderPlan]:
-    """Encode both ladders' rungs on the sampled scenes at their bitrates and compare.
+    """Encode both ladders' rungs on the sampled scenes and compare them at equal VMAF.
 
-    Both sides are single-pass bitrate-targeted x264 encodes with the trial
-    preset, scored with the same VMAF setup. Returns the savings and both
-    plans with each rung's measured VMAF filled in.
+    Every rung is an x264 encode with the trial preset and a VBV cap of 1.5x
+    its bitrate over a 2x buffer, as the encoder does; fixed rungs target their
+    bitrate (single pass). Per-title rungs do too, unless ``capped_crf`` is set
+    and the rung has a CRF: then they encode at that CRF under the same cap.
+    Returns the savings and both plans with each rung's measured bitrate and
+    VMAF.
     """
     bench = _Bench(media, job_dir=job_dir, binaries=binaries, config=config, limits=limits)
     measured: list[LadderPlan] = []
@@ -390,17 +397,19 @@ def measure_savings(
         for ladder in (fixed, plan):
             rungs = []
             for i, rung in enumerate(ladder.rungs):
+                use_crf = capped_crf and ladder is plan and rung.crf is not None
                 enc = VideoEncode(
                     width=rung.width,
                     height=rung.height,
-                    bitrate_kbps=rung.bitrate_kbps,
-                    maxrate_kbps=round(rung.bitrate_kbps * 1.5),
-                    bufsize_kbps=rung.bitrate_kbps * 2,
+                    bitrate_kbps=None if use_crf else rung.bitrate_kbps,
+                    crf=rung.crf if use_crf else None,
+                    maxrate_kbps=round(rung.bitrate_kbps * _MAXRATE_RATIO),
+                    bufsize_kbps=round(rung.bitrate_kbps * _BUFSIZE_RATIO),
                     preset=config.preset,
                     threads=config.threads,
                 )
                 kbps, vmaf, _ = bench.measure(enc, f"{ladder.mode}-{i}")
-                rungs.append(Rung(rung.width, rung.height, round(kbps), round(vmaf, 2)))
+                rungs.append(Rung(rung.width, rung.height, round(kbps), round(vmaf, 2), rung.crf))
             measured.append(replace(ladder, rungs=tuple(rungs)))
     finally:
         bench.close()

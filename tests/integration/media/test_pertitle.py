@@ -138,3 +138,29 @@ def test_measured_savings_compare_both_ladders_encoded_alike(
     for rung in savings.rungs:
         assert rung.saving == pytest.approx(1 - rung.pertitle_kbps / rung.fixed_kbps)
     assert len(savings.rungs) + savings.skipped == len(fixed.rungs)
+
+
+def test_capped_crf_rungs_land_where_the_trials_said(
+    title: ValidatedMedia, job_dir: Path, binaries: Binaries
+) -> None:
+    bounds = LadderBounds(min_bitrate_kbps=16, vmaf_target=99)
+    run = run_trials(title, job_dir=job_dir, binaries=binaries, config=SMALL, limits=Limits())
+    plan = select_rungs(run.points, bounds, source_width=640, source_height=360)
+    _, plan_m, _ = measure_savings(
+        title,
+        plan,
+        fixed_plan(640, 360),
+        job_dir=job_dir,
+        binaries=binaries,
+        config=SMALL,
+        limits=Limits(),
+        capped_crf=True,
+    )
+    compared = 0
+    for planned, got in zip(plan.rungs, plan_m.rungs, strict=True):
+        assert planned.crf is not None and planned.vmaf is not None and got.vmaf is not None
+        if planned.crf in SMALL.crfs:  # a measured trial point, encoded again with a cap
+            compared += 1
+            assert got.vmaf == pytest.approx(planned.vmaf, abs=1.5)
+            assert got.bitrate_kbps == pytest.approx(planned.bitrate_kbps, rel=0.15)
+    assert compared >= 1
