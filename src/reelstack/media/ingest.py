@@ -46,9 +46,11 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def _set(ctx: MediaContext, title_id: str, **values: Any) -> bool:
+async def _set(
+    ctx: MediaContext, title_id: str, *, expect: tuple[TitleState, ...] = (), **values: Any
+) -> bool:
     async def work(session: AsyncSession) -> bool:
-        return await repository.set_fields(session, title_id, **values)
+        return await repository.set_fields(session, title_id, expect=expect, **values)
 
     return await ctx.db.transaction(work)
 
@@ -203,7 +205,7 @@ async def make_extras(
                 limits=run_limits,
             )
             keys = await _publish_dir(ctx, art.poster.parent, ctx.public_key(title.id, "artwork"))
-            values = {}
+            values: dict[str, Any] = {}
             if title.poster_key is None:
                 values["poster_key"] = keys[art.poster.name]
             if title.backdrop_key is None:
@@ -272,6 +274,7 @@ async def reconcile(ctx: MediaContext, title_id: str) -> Title:
         await _set(
             ctx,
             title_id,
+            expect=(TitleState.ENCODING,),
             state=TitleState.READY,
             master_url=ctx.url_for(job.master_key),
             dash_url=ctx.url_for(job.dash_key),
@@ -279,7 +282,13 @@ async def reconcile(ctx: MediaContext, title_id: str) -> Title:
             reason=None,
         )
     elif job.final:
-        await _set(ctx, title_id, state=TitleState.FAILED, reason=job.reason or job.state)
+        await _set(
+            ctx,
+            title_id,
+            expect=(TitleState.ENCODING,),
+            state=TitleState.FAILED,
+            reason=job.reason or job.state,
+        )
     return await _get(ctx, title_id)
 
 
@@ -295,40 +304,32 @@ async def sweep(ctx: MediaContext) -> None:
     for upload_id in ctx.uploads.expired():
         await _expire(ctx, upload_id)
     now = time.time()
+    new_states = (TitleState.UPLOADED, TitleState.VALIDATING)
+    async with ctx.db.session() as session:
+        # Reads first: a sweep that finds nothing to do writes nothing.
+        waiting = await repository.claimable(session, states=new_states, now=now, limit=1)
+        encoding = await repository.claimable(session, states=(TitleState.ENCODING,), now=now)
 
     async def claim_new(session: AsyncSession) -> list[str]:
         return await repository.claim(
-            session,
-            states=(TitleState.UPLOADED, TitleState.VALIDATING),
-            owner=ctx.owner,
-            now=now,
-            lease_s=LEASE_S,
+            session, states=new_states, owner=ctx.owner, now=now, lease_s=LEASE_S
         )
 
-    for title_id in await ctx.db.transaction(claim_new):
+    for title_id in await ctx.db.transaction(claim_new) if waiting else []:
         async with _holding(ctx, title_id):
             try:
                 await process(ctx, title_id)
             except UnavailableError as exc:
                 # Retried by the next sweep that claims it (the lease is released).
                 log.warning("title %s: cannot proceed yet: %s", title_id, exc)
-
-    async def claim_encoding(session: AsyncSession) -> list[str]:
-        return await repository.claim(
-            session,
-            states=(TitleState.ENCODING,),
-            owner=ctx.owner,
-            now=now,
-            lease_s=LEASE_S,
-            limit=50,
-        )
-
-    for title_id in await ctx.db.transaction(claim_encoding):
-        async with _holding(ctx, title_id):
-            try:
-                await reconcile(ctx, title_id)
-            except (UnavailableError, NotFoundError) as exc:
-                log.warning("title %s: cannot read its job: %s", title_id, exc)
+    # Marking a title ready is a compare-and-set on its state, so instances
+    # may reconcile the same title at once; titles still claimed (extras
+    # being made) are left for later.
+    for title_id in encoding:
+        try:
+            await reconcile(ctx, title_id)
+        except (UnavailableError, NotFoundError) as exc:
+            log.warning("title %s: cannot read its job: %s", title_id, exc)
 
 
 async def _expire(ctx: MediaContext, upload_id: str) -> None:

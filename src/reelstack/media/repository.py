@@ -192,6 +192,23 @@ async def set_fields(
     return bool(getattr(result, "rowcount", 0))
 
 
+def _unclaimed(now: float) -> Any:
+    return or_(titles.c.claimed_until.is_(None), titles.c.claimed_until < now)
+
+
+async def claimable(
+    session: AsyncSession, *, states: tuple[TitleState, ...], now: float, limit: int = 100
+) -> list[str]:
+    """Ids of titles in ``states`` that nobody holds a live claim on (a read)."""
+    rows = await session.execute(
+        select(titles.c.id)
+        .where(titles.c.state.in_([s.value for s in states]), _unclaimed(now))
+        .order_by(titles.c.updated_at)
+        .limit(limit)
+    )
+    return [row.id for row in rows]
+
+
 async def claim(
     session: AsyncSession,
     *,
@@ -206,10 +223,9 @@ async def claim(
     The claim is a compare-and-set on the lease, so two instances sweeping at
     once never both take the same title.
     """
-    free = or_(titles.c.claimed_until.is_(None), titles.c.claimed_until < now)
     rows = await session.execute(
         select(titles.c.id, titles.c.claimed_until)
-        .where(titles.c.state.in_([s.value for s in states]), free)
+        .where(titles.c.state.in_([s.value for s in states]), _unclaimed(now))
         .order_by(titles.c.updated_at)
         .limit(limit)
     )
