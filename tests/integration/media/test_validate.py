@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.media.ffmpeg import Binaries, Container, Limits, probe
-from reelstack.media.validate import MediaLimits
+from reelstack.media.ffmpeg import (
+    Binaries,
+    Container,
+    Limits,
+    find_binaries,
+    make_job_folder,
+    probe,
+)
+from reelstack.media.validate import MediaLimits, MediaRefused
 
 from .conftest import ClipMaker, check
 
@@ -125,3 +132,21 @@ def test_probe_reads_headers_without_decoding(
     # Only decoding tells the pixel format.
     assert full.video.pix_fmt == "yuv420p"
     assert headers.video.pix_fmt in ("", "unknown")
+
+
+def test_system_ffmpeg_without_libvmaf_validates_the_same(
+    tmp_path: Path, binaries: Binaries, clips: ClipMaker
+) -> None:
+    system = shutil.which("ffmpeg")
+    if system is None or Path(system).resolve() == binaries.ffmpeg:
+        pytest.skip("no separate system ffmpeg")
+    fallback = find_binaries(ffmpeg=system)
+    good = clips.video("plain.mkv")
+    whole = clips.video("six-True.mp4", seconds=6, extra=("-movflags", "+faststart"))
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    first, second = (make_job_folder(tmp_path / "jobs") for _ in range(2))
+    assert check(good, first, fallback).video.codec_name == "h264"
+    with pytest.raises(MediaRefused) as caught:
+        check(cut, second, fallback)
+    assert caught.value.code == "truncated"
