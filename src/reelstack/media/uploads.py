@@ -235,7 +235,9 @@ class UploadStore:
         """
         info = self.info(upload_id)
         path = self.data_path(upload_id)
-        handle = await asyncio.to_thread(path.open, "r+b")
+        # Unbuffered: every chunk reaches the file as it arrives, so HEAD on any
+        # instance sees the bytes written so far.
+        handle = await asyncio.to_thread(path.open, "r+b", 0)
         try:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -260,7 +262,7 @@ class UploadStore:
                         )
                     if digest is not None:
                         digest.update(chunk)
-                    await asyncio.to_thread(handle.write, chunk)
+                    await asyncio.to_thread(_write_all, handle, chunk)
                     written += len(chunk)
                 received = True
             finally:
@@ -281,6 +283,13 @@ class UploadStore:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             handle.close()
         return self.info(upload_id)
+
+
+def _write_all(handle: Any, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = handle.write(view)
+        view = view[written:]
 
 
 def _truncate(handle: Any, size: int) -> None:
