@@ -121,11 +121,19 @@ async def process(ctx: MediaContext, title_id: str) -> Title:
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     job_dir = make_job_folder(ctx.work_dir, prefix=f"ingest-{title_id}-")
     try:
-        staged = stage_upload(ctx.uploads.data_path(upload_id), job_dir)
         key = source_key(title_id)
-        # The bytes are kept before anything can refuse them.
-        await ctx.blob.put(key, _file_chunks(staged), content_type="application/octet-stream")
-        await _set(ctx, title_id, source_key=key)
+        upload = ctx.uploads.data_path(upload_id)
+        if await asyncio.to_thread(upload.exists):
+            staged = stage_upload(upload, job_dir)
+            # The bytes are kept before anything can refuse them.
+            await ctx.blob.put(key, _file_chunks(staged), content_type="application/octet-stream")
+            await _set(ctx, title_id, source_key=key)
+        elif title.source_key is not None:
+            # A retry after the upload was handed over: the kept source has it.
+            staged = job_dir / "source"
+            await _download(ctx, title.source_key, staged)
+        else:
+            raise NotFoundError(f"the bytes of title {title_id} are gone (upload {upload_id})")
         try:
             media = await asyncio.to_thread(
                 validate, staged, job_dir=job_dir, limits=ctx.limits, binaries=ctx.binaries
@@ -146,6 +154,12 @@ async def process(ctx: MediaContext, title_id: str) -> Title:
     finally:
         await asyncio.to_thread(shutil.rmtree, job_dir, True)
     return await _get(ctx, title_id)
+
+
+async def _download(ctx: MediaContext, key: str, path: Path) -> None:
+    with path.open("wb") as handle:
+        async for chunk in ctx.blob.get(key):
+            await asyncio.to_thread(handle.write, chunk)
 
 
 async def _get(ctx: MediaContext, title_id: str) -> Title:
@@ -322,6 +336,9 @@ async def sweep(ctx: MediaContext) -> None:
             except UnavailableError as exc:
                 # Retried by the next sweep that claims it (the lease is released).
                 log.warning("title %s: cannot proceed yet: %s", title_id, exc)
+            except ReelstackError as exc:
+                log.error("title %s failed: %s", title_id, exc)
+                await _set(ctx, title_id, state=TitleState.FAILED, reason=str(exc))
     # Marking a title ready is a compare-and-set on its state, so instances
     # may reconcile the same title at once; titles still claimed (extras
     # being made) are left for later.

@@ -158,13 +158,13 @@ def media_config(tmp_path: Path) -> Callable[..., Config]:
 def start_media(media_config: Callable[..., Config]) -> Iterator[Callable[..., Server]]:
     started: list[Server] = []
 
-    def start(*, encoder: FakeEncoder | None = None, **values: str) -> Server:
+    def start(*, encoder: FakeEncoder | None = None, sweep: bool = True, **values: str) -> Server:
         fake = encoder if encoder is not None else FakeEncoder()
         port = free_port()
         config = media_config(
             **{"service.port": str(port), "instance.id": f"media-a-{port}", **values}
         )
-        app = create_app(config, encoder=fake)
+        app = create_app(config, encoder=fake, sweep=sweep)
         fake.app = app
         server = Server(app, port).start()
         started.append(server)
