@@ -22,7 +22,10 @@ gateway; a proxy's added latency at a percentile is its figure minus the
 direct one, median over rounds.
 
 Targets: gateway req/s >= 0.25 x nginx's; gateway added p99 <= 2 ms.
-``BENCH_GATEWAY_DURATION_S`` and ``BENCH_GATEWAY_ROUNDS`` change the run.
+``BENCH_GATEWAY_DURATION_S``, ``BENCH_GATEWAY_ROUNDS`` and
+``BENCH_GATEWAY_LATENCY_S`` change the run. The host's load average is
+printed to stderr before and after: with two cores, anything else running
+shows in every figure here, most in the latency percentiles.
 """
 
 from __future__ import annotations
@@ -217,6 +220,7 @@ def make_token() -> tuple[str, str]:
 
 def main() -> None:
     header()
+    print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed: apt-get install -y wrk nginx-light")
@@ -286,6 +290,7 @@ def main() -> None:
         finally:
             for server in reversed(servers):
                 server.stop()
+    print(f"load average after: {os.getloadavg()}", file=sys.stderr)
     gateway_rps = statistics.median(rps["gateway"])
     nginx_rps = statistics.median(rps["nginx"])
     report(
