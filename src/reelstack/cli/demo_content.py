@@ -129,23 +129,24 @@ def watch_base(candidates: list[str]) -> str:
 def print_catalog(titles: list[dict[str, Any]], base: str) -> None:
     """A table of the demo titles, then each one's HLS master playlist."""
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("TITLE", "KIND", "RATING", "STATE", "RUNGS", "INTRO", "CREDITS"):
-        table.add_column(column, no_wrap=column != "TITLE")
+    table.add_column("TITLE", no_wrap=True, overflow="ellipsis", max_width=30)
+    for column in ("KIND", "RATING", "LADDER", "INTRO", "CREDITS"):
+        table.add_column(column, no_wrap=True)
     for title in titles:
         intro = credits = ""
         if title.get("intro_start_s") is not None:
             intro = f"{title['intro_start_s']:.1f}-{title['intro_end_s']:.1f}s"
         if title.get("credits_start_s") is not None:
             credits = f"{title['credits_start_s']:.1f}s"
-        rungs = ",".join(f"{r['height']}p" for r in title.get("rungs") or [])
+        rungs = title.get("rungs") or []
+        ladder = f"{len(rungs)} rungs, {max(r['height'] for r in rungs)}p" if rungs else "-"
+        if title["state"] != "ready":
+            ladder = f"[red]{title['state']}[/]: {escape(str(title.get('reason')))}"
         table.add_row(
             escape(title["name"]),
             title["kind"],
             title["maturity_rating"],
-            title["state"]
-            if title["state"] == "ready"
-            else f"{title['state']}: {title.get('reason')}",
-            rungs,
+            ladder,
             intro,
             credits,
         )
