@@ -21,7 +21,8 @@ to its own CPU and limited to one thread per encoder, against one such worker
 pinned to one CPU; also the same ratio for the encoding phase alone (chunk
 tasks queued to the last part done). Target: >= 1.8.
 
-Chunks are ``BENCH_MEDIA_CHUNK_S`` (default 8) seconds. The machine's load
+Chunks are ``BENCH_MEDIA_CHUNK_S`` (default 16, the setting's default) seconds
+in (a), ``BENCH_MEDIA_SCALING_CHUNK_S`` (default 8) in (b). The machine's load
 average is printed beside each figure: on a shared host the figures move.
 """
 
@@ -54,7 +55,8 @@ from reelstack.media.ladder import fixed_plan
 SECONDS = float(os.environ.get("BENCH_MEDIA_SECONDS", "60"))
 PRESET = os.environ.get("BENCH_MEDIA_PRESET", "veryfast")
 THREADS = int(os.environ.get("BENCH_MEDIA_THREADS", "2"))
-CHUNK_S = os.environ.get("BENCH_MEDIA_CHUNK_S", "8")
+CHUNK_S = os.environ.get("BENCH_MEDIA_CHUNK_S", "16")
+SCALING_CHUNK_S = os.environ.get("BENCH_MEDIA_SCALING_CHUNK_S", "8")
 FPS = 25
 BITRATES = (560, 1050, 1750, 2350, 4300)
 SCALING_ONLY = os.environ.get("BENCH_MEDIA_ONLY", "")
@@ -185,23 +187,23 @@ def run_anchor(ffmpeg: Path, source: Path, folder: Path, threads: int) -> float:
     return time.perf_counter() - started
 
 
-def pipeline_env(home: Path, threads: int) -> dict[str, str]:
+def pipeline_env(home: Path, threads: int, chunk_s: str) -> dict[str, str]:
     return {
         "REELSTACK_HOME": str(home),
         "REELSTACK_MEDIA_PRESET": PRESET,
         "REELSTACK_MEDIA_THREADS": str(threads),
         "REELSTACK_MEDIA_ENCODE_THREADS": str(threads),
-        "REELSTACK_MEDIA_CHUNK_S": CHUNK_S,
+        "REELSTACK_MEDIA_CHUNK_S": chunk_s,
         "REELSTACK_MEDIA_TASK_PARTITIONS": "8",
     }
 
 
 async def run_pipeline(
-    folder: Path, source: Path, *, threads: int, cpus: list[str | None]
+    folder: Path, source: Path, *, threads: int, cpus: list[str | None], chunk_s: str
 ) -> tuple[float, float]:
     """One job through ``len(cpus)`` worker processes; (wall s, encoding phase s)."""
     home = folder / f"home-{time.monotonic_ns()}"
-    env = pipeline_env(home, threads)
+    env = pipeline_env(home, threads, chunk_s)
     config = Config.load(settings.REGISTRY, environ=env)
     adapters = bootstrap(config)
     await adapters.open(["log", "sql", "blob"])
@@ -298,7 +300,7 @@ def main() -> None:
         names = ", ".join(f"{r.bitrate_kbps} {r.width}x{r.height}" for r in ladder())
         print(
             f"# {SECONDS:g} s 1080p25 source; rungs (kb/s size): {names}; x264 {PRESET}; "
-            f"chunks of {CHUNK_S} s; {len(cpus)} CPUs; {load()}",
+            f"chunks of {CHUNK_S} s (scaling: {SCALING_CHUNK_S} s); {len(cpus)} CPUs; {load()}",
             flush=True,
         )
         if SCALING_ONLY != "scaling":
@@ -306,7 +308,9 @@ def main() -> None:
             anchor_s = run_anchor(binaries.ffmpeg, source, folder, THREADS)
             used, before = cpu_s() - used, cpu_s()
             print(f"# anchor {anchor_s:.1f} s wall, {used:.1f} CPU s ({load()})", flush=True)
-            pipeline_s, _ = asyncio.run(run_pipeline(folder, source, threads=THREADS, cpus=[None]))
+            pipeline_s, _ = asyncio.run(
+                run_pipeline(folder, source, threads=THREADS, cpus=[None], chunk_s=CHUNK_S)
+            )
             used = cpu_s() - before
             print(f"# pipeline {pipeline_s:.1f} s wall, {used:.1f} CPU s ({load()})", flush=True)
             report(
@@ -325,11 +329,19 @@ def main() -> None:
             print("# scaling needs 2 CPUs; skipped", flush=True)
             return
         before = cpu_s()
-        one_s, one_phase = asyncio.run(run_pipeline(folder, source, threads=1, cpus=[str(cpus[0])]))
+        one_s, one_phase = asyncio.run(
+            run_pipeline(folder, source, threads=1, cpus=[str(cpus[0])], chunk_s=SCALING_CHUNK_S)
+        )
         used, before = cpu_s() - before, cpu_s()
         print(f"# 1 worker {one_s:.1f} s wall, {used:.1f} CPU s ({load()})", flush=True)
         two_s, two_phase = asyncio.run(
-            run_pipeline(folder, source, threads=1, cpus=[str(cpus[0]), str(cpus[1])])
+            run_pipeline(
+                folder,
+                source,
+                threads=1,
+                cpus=[str(cpus[0]), str(cpus[1])],
+                chunk_s=SCALING_CHUNK_S,
+            )
         )
         used = cpu_s() - before
         print(f"# 2 workers {two_s:.1f} s wall, {used:.1f} CPU s ({load()})", flush=True)
