@@ -175,7 +175,7 @@ CATALOG: tuple[DemoTitle, ...] = (
         "Rings of interference pulse toward the edge of the frame.",
         ("Horror",),
         "R",
-        "zoneplate=size={size}:rate={rate}:ku=256:kv=256:kt2=4",
+        "zoneplate=size={size}:rate={rate}:kx2=300:ky2=300:kt2=4:kxt=50",
         "0.3*sin(2*PI*t*(60+40*sin(2*PI*t/5)))+0.1*(random(0)-0.5)",
     ),
     DemoTitle(
