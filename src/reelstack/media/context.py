@@ -9,6 +9,7 @@ pipeline publishes there.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from reelstack.media.validate import MediaLimits
 from reelstack.ports import BlobStore, Database
 
 URL_PREFIX = "/media"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -82,7 +85,9 @@ class MediaContext:
             return None
         prefix = self.output_prefix + "/"
         if not key.startswith(prefix):
-            raise ValueError(f"{key!r} is not a published key (under {prefix})")
+            # Published under another media.output_prefix: not served from here.
+            log.warning("blob %r is outside %s and cannot be served", key, prefix)
+            return None
         return f"{URL_PREFIX}/{key[len(prefix) :]}"
 
     def key_for(self, path: str) -> str:
