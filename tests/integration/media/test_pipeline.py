@@ -329,3 +329,31 @@ async def test_av1_renditions_align_with_h264(
     for a, b in zip(h264, av1, strict=True):
         assert a.first_is_key and b.first_is_key
     assert sum(s.frames for s in h264) == sum(s.frames for s in av1) == 150
+
+
+async def test_a_silent_title_has_no_audio_rendition(
+    adapters: Adapters, config: Config, clips: ClipMaker, binaries: Binaries, tmp_path: Path
+) -> None:
+    clip = clips.video("pipeline-silent.mp4", size="320x180", seconds=5, rate=25, audio=())
+    await put_file(adapters, "uploads/t7/source.mp4", clip)
+    job = await jobs.submit(
+        adapters=adapters,
+        title_id="t7",
+        source_key="uploads/t7/source.mp4",
+        options=EncodeRequest(rungs=(Rung(320, 180, 300),)),
+    )
+    async with running_worker(config):
+        events = await finish(adapters, job.id)
+    assert events[-1].state is JobState.PUBLISHED, events[-1].reason
+    job = await jobs.get(adapters=adapters, job_id=job.id)
+    assert job.parts_total == 2  # two chunks, no audio part
+    root = await fetch_tree(adapters.blob, job.output_prefix or "", tmp_path / "out")
+    work = tmp_path / "decoded"
+    work.mkdir()
+    master, renditions, audio = check_hls(root, binaries.ffprobe, work)
+    assert audio == [] and not [m for m in master.media if m.type == "AUDIO"]
+    (rendition,) = renditions
+    assert re.fullmatch(r"avc1\.[0-9a-f]{6}", rendition.stream_info.codecs)
+    assert rendition.stream_info.audio is None
+    assert sum(s.frames for s in rendition.segments) == 125
+    assert set(mpd_representations(root / "manifest.mpd")) == {"v0"}
