@@ -23,5 +23,6 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("hello", "reelstack.hello.app:create_app"),
         ServiceSpec("gateway", "reelstack.gateway.app:create_app"),
         ServiceSpec("media", "reelstack.media.app:create_app"),
+        ServiceSpec("media-worker", "reelstack.media.worker_app:create_app"),
     )
 }

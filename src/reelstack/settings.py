@@ -648,7 +648,9 @@ GATEWAY_ROUTES = add(
     Setting(
         "gateway.routes",
         parse_routes,
-        "/api/hello=hello;public;rewrite=/hello",
+        "/api/hello=hello;public;rewrite=/hello,"
+        "/api/media=media;keep;timeout=60,"
+        "/media=media;public;keep",
         "Routes: PREFIX=SERVICE[;public][;keep|;rewrite=/x][;timeout=S][;max_body=BYTES], "
         "comma-separated. The prefix is stripped unless kept or rewritten.",
     )
