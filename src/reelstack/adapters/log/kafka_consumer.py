@@ -14,15 +14,21 @@ fetch thread that polls all the time, buffers the records (pausing the
 partitions when the buffer is full) and runs the rebalance callbacks: a
 member busy elsewhere, or a process whose event loop is blocked, still
 hands its partitions over at once when another member joins. ``poll`` takes
-records from the buffer; once the application has not polled for a whole
-session, the fetch thread stops polling too, and librdkafka leaves the group.
+records from the buffer. Once the application has not polled for a whole session,
+the member is out: the fetch thread drops its partitions at once and leaves
+the group (it unsubscribes, and goes on polling so that the revocation is
+served and the leave is sent); the next ``poll`` joins again, and the
+partitions it then gets restart at the group's committed offsets.
 
 Every librdkafka call of a member runs on its fetch thread, between two polls
 (a call made from another thread while a poll waits would stall behind it):
 ``seek`` and ``commit`` are queued there and wait at most one poll's wait.
 Offsets are committed only by ``commit``, synchronously, never in the middle
-of a rebalance callback: a commit is sent while this member holds its
-partitions, or refused here; the broker checks the member's generation too.
+of a rebalance callback. Kafka's brokers check a commit's generation, not
+which member owns the partitions, and rebalances reach the fetch thread while
+the application processes what it polled: so a commit is checked here, on the
+fetch thread (where rebalances are applied), against what the member holds and
+what it lost since the application last polled (see ``MemberState``).
 """
 
 from __future__ import annotations
@@ -30,10 +36,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from confluent_kafka import Consumer as KafkaClient
@@ -45,7 +50,13 @@ from reelstack.adapters.log import (
     check_group_name,
 )
 from reelstack.adapters.log.kafka_client import CallThread, kafka_error, translate
-from reelstack.adapters.log.kafka_member import MemberState, names, pin_latest, record_of
+from reelstack.adapters.log.kafka_member import (
+    FetchThreadCalls,
+    MemberState,
+    names,
+    pin_latest,
+    record_of,
+)
 from reelstack.errors import (
     InvalidRequestError,
     NotAssignedError,
@@ -102,12 +113,14 @@ class KafkaConsumer:
         self._fetcher: threading.Thread | None = None
         self._stopping = threading.Event()
         self._joined = threading.Event()
-        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._calls = FetchThreadCalls()
         self._state = MemberState()
         self._failure: ReelstackError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._arrived: asyncio.Event | None = None
         self._last_poll = time.monotonic()
+        # How many ``poll`` calls are waiting now (the application is not silent then).
+        self._polling = 0
 
     @property
     def member_id(self) -> str:
@@ -143,15 +156,7 @@ class KafkaConsumer:
             await self._log.topic(name)
         thread = CallThread(f"kafka-member-{self._member_id}")
         client = await thread.run(f"start {self!r}", KafkaClient, self._config())
-        await thread.run(
-            f"subscribe {self!r} to {', '.join(self.topics)}",
-            lambda: client.subscribe(
-                list(self.topics),
-                on_assign=self._on_assign,
-                on_revoke=self._on_revoke,
-                on_lost=self._on_revoke,
-            ),
-        )
+        await thread.run(f"subscribe {self!r} to {', '.join(self.topics)}", self._subscribe, client)
         self._client, self._thread = client, thread
         self._loop, self._arrived = asyncio.get_running_loop(), asyncio.Event()
         self._stopping.clear()
@@ -177,7 +182,7 @@ class KafkaConsumer:
             if fetcher is not None:
                 await asyncio.to_thread(fetcher.join)
             # Calls queued while the fetch thread ended: made on the still open client.
-            await thread.run(f"finish the calls of {self!r}", self._run_commands)
+            await thread.run(f"finish the calls of {self!r}", self._calls.run)
             await thread.run(f"leave consumer group {self.group_id!r}", client.close)
         finally:
             self._state.clear()
@@ -187,19 +192,34 @@ class KafkaConsumer:
         """The partitions this member holds now."""
         return self._state.held
 
+    def _subscribe(self, client: KafkaClient) -> None:
+        client.subscribe(
+            list(self.topics),
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
+
     # -- the fetch thread --------------------------------------------------------------
 
     def _fetch(self, client: KafkaClient) -> None:
         """Poll librdkafka until stopped: records into the buffer, rebalances served."""
         session_s = self.session_timeout_ms / 1000
-        paused = False
+        paused = out = False
         while not self._stopping.is_set():
-            self._run_commands()
-            if time.monotonic() - self._last_poll > session_s:
-                # The application stopped polling: so does this thread, and librdkafka
-                # leaves the group once its maximum poll interval has passed.
-                self._stopping.wait(FETCH_WAIT_S)
-                continue
+            # Before the queued commits: one made after a session of silence is refused.
+            silent = not self._polling and time.monotonic() - self._last_poll > session_s
+            if silent != out:
+                try:
+                    if silent:
+                        self._leave(client)
+                    else:
+                        self._rejoin(client)
+                except KafkaException as exc:
+                    self._fail(UnavailableError(f"{self!r} failed to leave or rejoin: {exc}"))
+                    return
+                out = silent
+            self._calls.run()
             try:
                 full = self._state.buffered() >= MAX_BUFFERED
                 if full != paused:
@@ -214,13 +234,20 @@ class KafkaConsumer:
             if messages:
                 self._take_in(messages)
 
-    def _run_commands(self) -> None:
-        while True:
-            try:
-                command = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            command()
+    def _leave(self, client: KafkaClient) -> None:
+        """The application did not poll for a session: this member loses its partitions.
+
+        They are dropped here at once, so nothing processed since the last commit
+        can be committed any more; librdkafka sends the leave once the fetch
+        thread's next polls serve the revocation.
+        """
+        log.info("%r did not poll for %d ms: leaving the group", self, self.session_timeout_ms)
+        self._state.lose(self._state.held)
+        client.unsubscribe()
+
+    def _rejoin(self, client: KafkaClient) -> None:
+        log.info("%r polls again: rejoining the group", self)
+        self._subscribe(client)
 
     def _take_in(self, messages: list[Message]) -> None:
         records: list[Record] = []
@@ -291,17 +318,22 @@ class KafkaConsumer:
         arrived = self._arrived
         assert arrived is not None
         deadline = time.monotonic() + max(timeout_s, 0.0)
-        while True:
+        # A member waiting in ``poll`` is live, however long the wait and its session.
+        self._polling += 1
+        try:
+            while True:
+                arrived.clear()
+                records = self._state.take(max_records)
+                if self._failure is not None:
+                    raise self._failure
+                remaining = deadline - time.monotonic()
+                if records or remaining <= 0 or self._client is not client:
+                    return records
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrived.wait(), min(remaining, 1.0))
+        finally:
+            self._polling -= 1
             self._last_poll = time.monotonic()
-            arrived.clear()
-            records = self._state.take(max_records)
-            if self._failure is not None:
-                raise self._failure
-            remaining = deadline - time.monotonic()
-            if records or remaining <= 0 or self._client is not client:
-                return records
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(arrived.wait(), min(remaining, 1.0))
 
     async def seek(self, tp: TopicPartition, offset: int) -> None:
         """Read ``tp`` from ``offset`` at the next poll."""
@@ -312,31 +344,14 @@ class KafkaConsumer:
         client, _ = self._running()
 
         def work() -> None:
+            # Between two polls: no rebalance comes in between, and no record of the
+            # old position is buffered after this.
+            if tp not in self._state.held:
+                raise NotAssignedError(f"{self!r} no longer holds {tp.topic}[{tp.partition}]")
             client.seek(KafkaPartition(tp.topic, tp.partition, offset))
-            # Between two polls: no record of the old position is buffered after this.
             self._state.moved(tp, offset)
 
-        await self._on_fetch_thread(f"seek {tp.topic}[{tp.partition}] to {offset}", work)
-
-    async def _on_fetch_thread(self, doing: str, work: Callable[[], None]) -> None:
-        """Run ``work`` on the fetch thread between two polls; translate Kafka errors."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-
-        def command() -> None:
-            failure: Exception | None = None
-            try:
-                work()
-            except KafkaException as exc:
-                error = kafka_error(exc)
-                failure = translate(error, doing) if error is not None else exc
-            except ReelstackError as exc:
-                failure = exc
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-                loop.call_soon_threadsafe(_settle, done, failure)
-
-        self._commands.put(command)
-        await done
+        await self._calls.call(f"seek {tp.topic}[{tp.partition}] to {offset}", work)
 
     async def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         """Commit next-offsets (default: the position after the last polled records).
@@ -344,7 +359,10 @@ class KafkaConsumer:
         All or none: if the group no longer counts this member as the holder of
         its partitions, nothing is committed, NotAssignedError is raised and the
         partitions are dropped from ``assignment()`` until the group hands them
-        out again (from the committed offset).
+        out again (from the committed offset). The same holds for a partition
+        revoked since the last ``poll``, even if the group gave it back since:
+        it restarted at the committed offset, and what was polled of it before
+        is not this member's to commit.
         """
         client, _ = self._running()
         todo: dict[TopicPartition, int] | None = None
@@ -353,14 +371,17 @@ class KafkaConsumer:
             for offset in todo.values():
                 if not isinstance(offset, int) or offset < 0:
                     raise InvalidRequestError(f"offset must be an int >= 0, got {offset!r}")
-        await self._on_fetch_thread(
+        await self._calls.call(
             f"commit offsets of group {self.group_id!r}", lambda: self._commit(client, todo)
         )
 
     def _commit(self, client: KafkaClient, asked: dict[TopicPartition, int] | None) -> None:
-        todo, missing = self._state.to_commit(asked)
-        if missing:
-            raise NotAssignedError(f"{self!r} does not hold {names(missing)}")
+        todo, refused = self._state.to_commit(asked)
+        if refused:
+            raise NotAssignedError(
+                f"{self!r} does not hold {names(refused)} (or lost it since the last poll): "
+                "another member may be reading it; nothing was committed"
+            )
         if not todo:
             return
         try:
@@ -381,12 +402,3 @@ class KafkaConsumer:
                 "member may be reading them; nothing was committed"
             ) from exc
         self._state.committed(todo)
-
-
-def _settle(future: asyncio.Future[None], failure: Exception | None) -> None:
-    if future.done():
-        return
-    if failure is None:
-        future.set_result(None)
-    else:
-        future.set_exception(failure)
