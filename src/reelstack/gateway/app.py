@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Sequence
@@ -120,6 +121,11 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         background.append(asyncio.get_running_loop().create_task(_sweep(pools, buckets)))
         if fetcher is not None:
             fetcher.start()
+        # Everything made so far (modules, the apps, settings) lives as long
+        # as the process: out of the collector's sight, a full collection
+        # scans only what requests made, and stalls the loop for
+        # microseconds instead of tens of milliseconds (the tail latency).
+        gc.freeze()
 
     async def stop(chassis: Chassis) -> None:
         for task in background:
