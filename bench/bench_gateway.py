@@ -165,6 +165,8 @@ def wrk(url: str, token: str, duration_s: int) -> float:
                 "-t1",
                 f"-c{CONNECTIONS}",
                 f"-d{duration_s}s",
+                "--timeout",
+                "10s",
                 "-H",
                 f"Authorization: Bearer {token}",
                 url,
