@@ -120,7 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             return _config_error(exc)
         chassis: Chassis | None = getattr(getattr(app, "state", None), "chassis", None)
-        uvicorn_server = server.make_server(app, grace_s=config.get(settings.SHUTDOWN_GRACE_S))
+        # A service may ask for its own uvicorn options (the gateway brings its
+        # own HTTP protocol class for its hot path).
+        uvicorn_server = server.make_server(
+            app,
+            grace_s=config.get(settings.SHUTDOWN_GRACE_S),
+            **getattr(app, "server_options", {}),
+        )
         if chassis is not None:
 
             def stop() -> None:

@@ -47,6 +47,7 @@ EXIT_PORT_IN_USE = 3
 
 INSTANCE_COMMAND = (sys.executable, "-m", procs.INSTANCE_MODULE)
 REGISTRY = "registry"
+GATEWAY = "gateway"
 LOCAL_INTERVALS = {
     settings.EUREKA_RENEWAL_INTERVAL_S: "5",
     settings.EUREKA_LEASE_DURATION_S: "15",
@@ -94,6 +95,16 @@ def registry_ports(config: Config, plan: ClusterPlan) -> dict[tuple[str, int], i
     return ports
 
 
+def fixed_ports(config: Config, plan: ClusterPlan) -> dict[tuple[str, int], int]:
+    """Return every instance that listens on a known port: the registry's, and the
+    gateway's first instance on ``gateway.port`` (the front door, 8080 by default)."""
+    ports = registry_ports(config, plan)
+    if plan.services.get(GATEWAY, 0) > 0:
+        port = config.get(settings.GATEWAY_PORT)
+        ports[(GATEWAY, 0)] = port or procs.free_port("127.0.0.1")
+    return ports
+
+
 def mesh_env(
     config: Config, plan: ClusterPlan, fixed: dict[tuple[str, int], int]
 ) -> dict[str, str]:
@@ -102,7 +113,9 @@ def mesh_env(
     Intervals shorter than Eureka's 30 s make a laptop cluster notice a
     new or gone instance in seconds; a value set by the user wins.
     """
-    registries = sorted((slot, port) for (service, slot), port in fixed.items())
+    registries = sorted(
+        (slot, port) for (service, slot), port in fixed.items() if service == REGISTRY
+    )
     if not registries:
         return {}
     urls = ",".join(
@@ -128,7 +141,7 @@ async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.sock
         started_at=time.time(),
         home=str(home),
     )
-    fixed = registry_ports(config, plan)
+    fixed = fixed_ports(config, plan)
     async with HttpHealthCheck.new_session() as session:
         launcher = Launcher(
             command=INSTANCE_COMMAND,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reelstack import settings
-from reelstack.cluster.daemon import mesh_env, registry_ports
+from reelstack.cluster.daemon import fixed_ports, mesh_env, registry_ports
 from reelstack.cluster.supervisor import ClusterPlan
 
 
@@ -43,3 +43,17 @@ def test_no_registry_no_mesh_settings() -> None:
     config = settings.load(environ={})
     assert registry_ports(config, _plan(registries=0)) == {}
     assert mesh_env(config, _plan(registries=0), {}) == {}
+
+
+def test_the_first_gateway_instance_is_the_front_door_on_gateway_port() -> None:
+    config = settings.load(
+        environ={"REELSTACK_GATEWAY_PORT": "9080", "REELSTACK_CLUSTER_REGISTRY_PORTS": "9761"}
+    )
+    plan = ClusterPlan(
+        services={"registry": 1, "gateway": 2}, zones=("a", "b"), primary_version="v1"
+    )
+    ports = fixed_ports(config, plan)
+    assert ports[("gateway", 0)] == 9080
+    assert ("gateway", 1) not in ports  # the second one takes any free port
+    env = mesh_env(config, plan, ports)
+    assert "9080" not in env["REELSTACK_EUREKA_URLS"]
