@@ -97,12 +97,17 @@ def segment_frame(k: int, segment_s: float, fps: Fraction) -> int:
     return math.ceil(Fraction(k) * Fraction(segment_s).limit_denominator(1000) * fps)
 
 
-def segment_count(duration_s: float, segment_s: float) -> int:
-    """Segments of a title ``duration_s`` long (the last may be short)."""
+def segment_count(duration_s: float, segment_s: float, fps: Fraction) -> int:
+    """Segments of a video ``duration_s`` long: those holding at least one of its frames."""
     if duration_s <= 0 or segment_s <= 0:
         raise ValueError("duration and segment length must be positive")
-    # A last stretch shorter than a frame or so is rounding, not a segment.
-    return max(1, math.ceil(duration_s / segment_s - 1e-3))
+    frames = max(1, round(Fraction(duration_s) * fps))
+    count = max(1, math.floor(frames / (Fraction(segment_s).limit_denominator(1000) * fps)))
+    while segment_frame(count, segment_s, fps) < frames:
+        count += 1
+    while count > 1 and segment_frame(count - 1, segment_s, fps) >= frames:
+        count -= 1
+    return count
 
 
 def _waste(boundary_s: float, keyframes: Sequence[float]) -> float:
@@ -121,6 +126,8 @@ def plan_chunks(
 ) -> tuple[Chunk, ...]:
     """Cut a title into chunks of whole segments, about ``chunk_s`` seconds each.
 
+    ``duration_s`` is the video stream's: a chunk must hold at least one frame.
+
     ``keyframes`` are the source's keyframe times (sorted); when given, each
     chunk end moves by up to half a chunk to the boundary with the least
     decoding before it. A last chunk shorter than half a chunk joins the one
@@ -128,7 +135,7 @@ def plan_chunks(
     """
     if fps <= 0:
         raise ValueError("frame rate must be positive")
-    total = segment_count(duration_s, segment_s)
+    total = segment_count(duration_s, segment_s, fps)
     per_chunk = max(1, round(chunk_s / segment_s))
     slack = int(per_chunk * _SLACK)
     ordered = sorted(keyframes)

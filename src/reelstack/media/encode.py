@@ -29,6 +29,7 @@ from reelstack.media.chunks import Chunk, chunk_filter, chunk_input_args, force_
 from reelstack.media.chunks import keyframe_boundaries as _boundaries
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.commands import input_args, scale_filter, video_encode_args
+from reelstack.media.ffmpeg.errors import FfmpegError
 from reelstack.media.ffmpeg.options import AudioEncode, SafeInput, VideoEncode
 from reelstack.media.ffmpeg.runner import Limits, RunResult, run
 from reelstack.media.ladder import LadderPlan
@@ -273,7 +274,7 @@ def encode_chunk(
     length is only known from the title's duration).
     """
     argv = chunk_encode_argv(binaries.ffmpeg, src, chunk, renditions, settings, out_dir)
-    run(
+    result = run(
         argv,
         cwd=out_dir,
         limits=limits,
@@ -282,6 +283,11 @@ def encode_chunk(
         on_progress=on_progress,
         threads=settings.threads,
     )
+    frames = result.progress.get("frame", "0")
+    if not frames.isdigit() or int(frames) == 0:
+        # ffmpeg only warns when nothing was encoded; a chunk without frames
+        # would leave a hole in every rendition.
+        raise FfmpegError("ffmpeg", 0, result.stderr_tail, f"chunk {chunk.name} encoded no frames")
     return {r.name: out_dir / f"{r.name}.mp4" for r in renditions}
 
 

@@ -115,7 +115,8 @@ def _make_plan(
     renditions = renditions_for(ladder, av1=av1, av1_ratio=pipeline.av1_ratio)
     fps = output_fps(media.video.fps)
     chunks = plan_chunks(
-        media.duration_s,
+        # The video's own length: a longer audio track must not add an empty chunk.
+        media.video.duration_s or media.duration_s,
         fps,
         segment_s=pipeline.segment_s,
         chunk_s=pipeline.chunk_s,

@@ -357,3 +357,34 @@ async def test_a_silent_title_has_no_audio_rendition(
     assert rendition.stream_info.audio is None
     assert sum(s.frames for s in rendition.segments) == 125
     assert set(mpd_representations(root / "manifest.mpd")) == {"v0"}
+
+
+async def test_audio_longer_than_the_video_adds_no_empty_chunk(
+    adapters: Adapters, config: Config, clips: ClipMaker, binaries: Binaries, tmp_path: Path
+) -> None:
+    # 8 s of video (two 4 s segments, 200 frames) and 8.6 s of audio: the
+    # container says 8.6 s, but there is no video past frame 199.
+    clip = clips.make(
+        "pipeline-long-audio.mp4",
+        *("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=8"),
+        *("-f", "lavfi", "-i", "sine=frequency=440:duration=8.6"),
+        *("-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"),
+    )
+    await put_file(adapters, "uploads/t8/source.mp4", clip)
+    job = await jobs.submit(
+        adapters=adapters,
+        title_id="t8",
+        source_key="uploads/t8/source.mp4",
+        options=EncodeRequest(rungs=(Rung(320, 180, 300),)),
+    )
+    async with running_worker(config):
+        events = await finish(adapters, job.id)
+    assert events[-1].state is JobState.PUBLISHED, events[-1].reason
+    job = await jobs.get(adapters=adapters, job_id=job.id)
+    assert job.plan is not None and len(job.plan["chunks"]) == 2
+    root = await fetch_tree(adapters.blob, job.output_prefix or "", tmp_path / "out")
+    work = tmp_path / "decoded"
+    work.mkdir()
+    _, (rendition,), audio = check_hls(root, binaries.ffprobe, work)
+    assert [s.frames for s in rendition.segments] == [100, 100]
+    assert len(audio) == 3  # the audio keeps its last 0.6 s

@@ -32,11 +32,15 @@ def test_segment_starts_at_the_first_frame_at_or_after_its_time() -> None:
     assert segment_frame(1, 4, Fraction(24000, 1001)) == 96  # 95.9 frames
 
 
-def test_segment_count_rounds_a_sliver_away() -> None:
-    assert segment_count(10.0, 4) == 3
-    assert segment_count(8.0, 4) == 2
-    assert segment_count(8.0005, 4) == 2
-    assert segment_count(1.0, 4) == 1
+def test_segments_are_those_holding_a_frame() -> None:
+    assert segment_count(10.0, 4, Fraction(25)) == 3
+    assert segment_count(8.0, 4, Fraction(25)) == 2  # 200 frames: the third segment is empty
+    assert segment_count(8.0005, 4, Fraction(25)) == 2  # rounding, not a frame
+    assert segment_count(8.04, 4, Fraction(25)) == 3  # frame 200 starts a third segment
+    assert segment_count(1.0, 4, Fraction(25)) == 1
+    # 299 frames at 29.97: segment 2 starts at frame 240 and holds 59 of them.
+    assert segment_count(299 / float(NTSC), 4, NTSC) == 3
+    assert segment_count(240 / float(NTSC), 4, NTSC) == 2
 
 
 def test_chunks_cover_the_title_in_whole_segments_without_gaps() -> None:
