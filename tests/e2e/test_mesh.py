@@ -1,0 +1,77 @@
+"""The mesh in a running cluster: every request enters through the gateway, which
+finds services through the registry and keeps serving while parts of it die."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Cluster, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def _gateway(cluster: Cluster) -> str:
+    gateway = cluster.by_id()["gateway-a-1"]
+    return f"http://127.0.0.1:{gateway['port']}"
+
+
+def _greet(base: str, client: httpx.Client) -> httpx.Response:
+    return client.get(f"{base}/api/hello", params={"name": "mesh"}, timeout=5)
+
+
+def _served_by(base: str) -> set[str]:
+    with httpx.Client() as client:
+        answers = [_greet(base, client) for _ in range(20)]
+    return {a.json().get("instance") for a in answers if a.status_code == 200}
+
+
+def _reaches_hello(base: str) -> bool:
+    return bool(_served_by(base))
+
+
+def test_the_gateway_routes_to_every_instance_found_through_the_registry(
+    cluster: Cluster,
+) -> None:
+    cluster.wait_all_up()
+    base = _gateway(cluster)
+    wait_for(lambda: _reaches_hello(base), "the gateway reaching hello", 30)
+    # Zone affinity: the zone-a gateway calls the zone-a instance while it is up.
+    assert _served_by(base) == {"hello-a-1"}
+    with httpx.Client() as client:
+        assert client.get(f"{base}/api/nowhere", timeout=5).status_code == 404
+        # /api/media is not public: no token, no entry.
+        assert client.get(f"{base}/api/media/titles", timeout=5).status_code == 401
+
+
+def test_the_gateway_keeps_serving_while_a_registry_instance_is_down(cluster: Cluster) -> None:
+    cluster.wait_all_up()
+    base = _gateway(cluster)
+    wait_for(lambda: _reaches_hello(base), "the gateway reaching hello", 30)
+    status, _ = cluster.api("POST", "/instances/registry-a-1/stop")
+    assert status == 200
+    try:
+        with httpx.Client() as client:
+            answers = [_greet(base, client).status_code for _ in range(50)]
+        assert answers == [200] * 50
+    finally:
+        cluster.api("POST", "/instances/registry-a-1/start")
+        cluster.wait_all_up()
+
+
+def test_an_instance_killed_with_kill_9_costs_callers_nothing(cluster: Cluster) -> None:
+    cluster.wait_all_up()
+    base = _gateway(cluster)
+    wait_for(lambda: _reaches_hello(base), "the gateway reaching hello", 30)
+    # The instance this gateway calls (its own zone's) dies without a word.
+    victim: dict[str, Any] = cluster.by_id()["hello-a-1"]
+    os.kill(victim["pid"], signal.SIGKILL)
+    with httpx.Client() as client:
+        answers = [_greet(base, client) for _ in range(50)]
+    assert [a.status_code for a in answers] == [200] * 50
+    assert "hello-b-1" in {a.json()["instance"] for a in answers}
+    cluster.wait_all_up()
