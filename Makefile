@@ -75,7 +75,7 @@ typecheck: setup
 
 ## make bench: every benchmark, each printing its figure beside its anchor
 bench-tools:
-	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk nginx-light >/dev/null; }
 
 bench: setup bench-tools
 	@PYTHONPATH=. $(BIN)/python -c "import bench.common as c; c.header()"
