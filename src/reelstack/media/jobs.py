@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from reelstack import settings as S
 from reelstack.adapters.log.partitioner import partition_for_key
 from reelstack.bootstrap import Adapters
+from reelstack.config import Config
 from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.media import jobstore
 from reelstack.media.jobtypes import (
@@ -44,6 +45,7 @@ from reelstack.media.jobtypes import (
     ProgressEvent,
     SubtitleSource,
 )
+from reelstack.media.staging import KEY_NAME
 from reelstack.media.tasks import Task, enqueue, ensure_topics, publish_event
 from reelstack.ports.log import TopicPartition
 
@@ -56,12 +58,18 @@ __all__ = [
     "JobState",
     "ProgressEvent",
     "SubtitleSource",
+    "content_key_blob",
     "follow",
     "for_title",
     "get",
     "prepare",
     "submit",
 ]
+
+
+def content_key_blob(config: Config, title_id: str) -> str:
+    """Blob key of a title's AES-128 key (16 raw bytes), for the service that serves keys."""
+    return f"{config.get(S.MEDIA_KEY_PREFIX)}/{title_id}/{KEY_NAME}"
 
 
 async def prepare(*, adapters: Adapters) -> None:

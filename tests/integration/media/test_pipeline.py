@@ -200,7 +200,8 @@ async def test_an_encrypted_title_decrypts_with_its_key(
     assert events[-1].state is JobState.PUBLISHED, events[-1].reason
     job = await jobs.get(adapters=adapters, job_id=job.id)
     assert job.manifest_key is None  # DASH has no whole-segment AES-128
-    key = await adapters.blob.read("private/keys/t2/aes128.key")
+    assert jobs.content_key_blob(config, "t2") == "private/keys/t2/aes128.key"
+    key = await adapters.blob.read(jobs.content_key_blob(config, "t2"))
     assert len(key) == 16
     root = await fetch_tree(adapters.blob, job.output_prefix or "", tmp_path / "out")
     playlist = m3u8.load(str(root / "v0/index.m3u8"))
