@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -90,10 +91,34 @@ def _scrubbed_env(threads: int | None) -> dict[str, str]:
     return env
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_PRCTL = _load_prctl()
+
+
 def _limiter(limits: Limits) -> Callable[[], None]:
-    # Runs in the child between fork and exec: only setrlimit calls, nothing
-    # that takes a lock another thread could hold.
+    # Runs in the child between fork and exec: only setrlimit and prctl calls
+    # resolved beforehand, nothing that takes a lock another thread could hold.
+    prctl = _PRCTL
+    parent = os.getpid()
+
     def apply() -> None:
+        if prctl is not None:
+            # ffmpeg runs in its own session (so a timeout kills its whole
+            # group); if the worker that started it is killed outright,
+            # the kernel kills ffmpeg too instead of leaving it encoding.
+            prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGKILL)
         cpu = max(1, int(limits.cpu_s))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
