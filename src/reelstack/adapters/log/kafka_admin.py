@@ -2,11 +2,16 @@
 
 The admin client's calls return futures (awaited on the loop) except the
 metadata call, which blocks and so runs on a call thread.
+
+Brokers learn of a new topic one by one, a little after its creation returned,
+and metadata and settings are read from any of them: a listing waits until
+it shows every topic this instance created or used (read your own writes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -36,6 +41,8 @@ from reelstack.errors import ConflictError, NotFoundError, UnavailableError
 from reelstack.ports.log import TopicSpec
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 # How often a new topic's metadata is asked for until every partition has a leader.
 _SETTLE_INTERVAL_S = 0.02
@@ -195,13 +202,26 @@ class KafkaAdmin:
         return out
 
     async def _user_topics(self) -> tuple[dict[str, TopicMetadata], dict[str, dict[str, str]]]:
-        metadata = await self._metadata(None, self._timeout_s)
-        topics = {
-            name: topic
-            for name, topic in metadata.topics.items()
-            if not name.startswith("__") and topic.error is None
-        }
-        return topics, await self._configs(topics)
+        """Every topic but Kafka's internal ones, and their settings."""
+        deadline = time.monotonic() + self._timeout_s
+        while True:
+            metadata = await self._metadata(None, self._timeout_s)
+            topics = {
+                name: topic
+                for name, topic in metadata.topics.items()
+                if not name.startswith("__") and topic.error is None
+            }
+            configs = await self._configs(topics)
+            # A broker that has not caught up yet misses a topic, or its settings.
+            missing = [name for name in self._topics if name not in configs]
+            if not missing:
+                return topics, configs
+            if time.monotonic() > deadline:
+                log.warning("topics %s are gone (deleted?): listing without them", missing)
+                for name in missing:
+                    self._topics.pop(name, None)
+                return topics, configs
+            await asyncio.sleep(_SETTLE_INTERVAL_S)
 
     async def list_topics(self) -> list[TopicSpec]:
         """Every topic but Kafka's internal ones, with its partitions, retention and replicas."""
