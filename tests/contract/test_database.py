@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -142,7 +143,7 @@ async def test_migrate_creates_the_schema_and_is_idempotent(db: Database) -> Non
     await db.migrate()
     async with db.session() as session:
         version = (await session.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert version == [("0001_hello_visits",)]
+        assert version == [(_head_revision(),)]
         assert await repository.count(session) == 0
 
 
@@ -463,6 +464,15 @@ async def test_a_cockroachdb_url_builds_an_engine_with_its_dialect() -> None:
         await engine.dispose()
 
 
+def _head_revision() -> str:
+    """The newest migration: the one every store ends on after ``migrate``."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(sql_adapter.MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
 def _render_migrations(url: str) -> str:
     out = io.StringIO()
     config = AlembicConfig(output_buffer=out)
@@ -476,6 +486,7 @@ def test_the_migrations_render_for_cockroachdb_as_for_postgresql() -> None:
     cockroach = _render_migrations("cockroachdb+asyncpg://root@127.0.0.1:26257/reelstack")
     assert "CREATE TABLE hello_visits" in cockroach
     assert "INSERT INTO alembic_version (version_num) VALUES ('0001_hello_visits')" in cockroach
+    assert f"version_num='{_head_revision()}'" in cockroach.replace(" = ", "=")
     postgres = _render_migrations("postgresql+asyncpg://reelstack@127.0.0.1:5432/reelstack")
 
     # Alembic's CockroachDB support does not wrap DDL in BEGIN/COMMIT itself
