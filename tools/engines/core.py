@@ -97,12 +97,25 @@ def alive(process: ProcessState) -> bool:
         return True
     if process.create_time and abs(_create_time(process.pid) - process.create_time) > 1.0:
         return False
+    # A process that exited but whose parent (the `run` wrapper that started
+    # the engines, say) has not reaped it yet is gone, whatever kill(0) says.
+    if _zombie(process.pid):
+        return False
     # A zombie child of ours counts as gone.
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(process.pid, os.WNOHANG)
         if done:
             return False
     return True
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # The state follows the command name, which is in parentheses.
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 @dataclass
