@@ -217,6 +217,9 @@ def scale_profile(states: dict[str, EngineState]) -> str:
         lines += ["", f"[{section}]", f'url = "{url}"']
         if section == "log":
             lines += ["replication_factor = 3"]
+        if section == "blob":
+            # The test S3 server takes any credentials; a real one needs its own.
+            lines += ['s3_access_key_id = "reelstack"', 's3_secret_access_key = "reelstack"']
     return "\n".join(lines) + "\n"
 
 
