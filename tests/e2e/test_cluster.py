@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import uuid
 from typing import Any
@@ -212,14 +213,18 @@ def test_a_killed_supervisor_leaves_nothing_running_for_long(new_cluster: Cluste
 def test_up_names_the_instance_that_does_not_start_and_stops_the_rest(
     new_cluster: Cluster,
 ) -> None:
-    # hello's relational store is not a SQLite file: hello cannot start.
+    # The relational store is not a SQLite file: the services on it (hello,
+    # media) cannot start.
     data = new_cluster.home / "data"
     data.mkdir(parents=True)
     (data / "sql.db").write_bytes(b"this is not a database" * 100)
     result = new_cluster.cli("up", "--timeout", "60")
     assert result.returncode == 1
     first_line = result.stderr.splitlines()[0]
-    assert "hello-a-1" in first_line and "hello-a-1.log" in first_line
+    named = re.search(r"instance (\S+) is not up", first_line)
+    assert named is not None, first_line
+    failed = named.group(1)
+    assert failed.split("-")[0] in ("hello", "media") and f"{failed}.log" in first_line
     assert "corrupt" in result.stderr
     assert "Traceback (most recent call last)" not in result.stderr
     assert new_cluster.processes() == []
