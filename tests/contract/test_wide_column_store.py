@@ -408,8 +408,12 @@ async def test_a_partition_delete_removes_every_row_and_shadows_older_writes(
 
 
 async def test_deleting_a_missing_row_is_not_an_error(store: WideColumnStore) -> None:
+    await store.upsert("history", {"profile": "kept", "day": 1, "seq": 0}, timestamp_us=100)
     await store.delete("every_type", {"id": "never"})
     await store.delete("history", {"profile": "never"})
+    assert await store.query("history", {"profile": "never"}) == []
+    # Deleting what was never there touches nothing else.
+    assert keys(await store.query("history", {"profile": "kept"}), "day") == [(1,)]
 
 
 # -- queries --------------------------------------------------------------------------

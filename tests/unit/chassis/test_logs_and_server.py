@@ -51,5 +51,7 @@ def test_bind_reports_a_taken_port_with_port_and_service() -> None:
 
 def test_bind_returns_a_listening_socket() -> None:
     sock = server.bind("127.0.0.1", 0, "catalog")
-    with sock, socket.create_connection(sock.getsockname(), timeout=5):
-        pass
+    host, port = sock.getsockname()
+    assert (host, port > 0) == ("127.0.0.1", True)
+    with sock, socket.create_connection((host, port), timeout=5) as client:
+        assert client.getpeername() == (host, port)
