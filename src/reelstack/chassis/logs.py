@@ -55,6 +55,8 @@ class _Clock:
 
     __slots__ = ("prefix", "second")
 
+    _MILLIS = tuple(f".{ms:03d}+00:00" for ms in range(1000))
+
     def __init__(self) -> None:
         self.second = -1
         self.prefix = ""
@@ -65,7 +67,7 @@ class _Clock:
         if second != self.second:
             self.prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
             self.second = second
-        return f"{self.prefix}.{int((now - second) * 1000):03d}+00:00"
+        return self.prefix + self._MILLIS[int((now - second) * 1000.0)]
 
 
 _clock = _Clock()
@@ -190,7 +192,37 @@ class AccessLog:
         """Write the access line for one finished request, unless disabled."""
         if not self.enabled or not self.logger.isEnabledFor(logging.INFO):
             return
-        line = {
+        line = self.fields(
+            method=method,
+            path=path,
+            route=route,
+            status=status,
+            duration_s=duration_s,
+            client=client,
+            request_id=request_id,
+        )
+        try:
+            self.resolve_sink()(encode(line))
+        except OSError as exc:
+            # The log destination is gone (a closed pipe): the request itself
+            # succeeded, so stop writing access lines instead of failing each
+            # request; the ``logging.access`` property turns them back on.
+            self.enabled = False
+            log.error("access log disabled: cannot write: %s", exc)
+
+    def fields(
+        self,
+        *,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        duration_s: float,
+        client: str | None,
+        request_id: str,
+    ) -> dict[str, Any]:
+        """Return the fields every access line has (a subclass adds its own)."""
+        return {
             "time": _clock.now(),
             "level": "INFO",
             "logger": ACCESS_LOGGER,
@@ -205,17 +237,12 @@ class AccessLog:
             "duration_ms": round(duration_s * 1000.0, 3),
             "client": client,
         }
-        sink = self.sink
-        if sink is None:
-            sink = self.sink = _handler_sink()
-        try:
-            sink(encode(line))
-        except OSError as exc:
-            # The log destination is gone (a closed pipe): the request itself
-            # succeeded, so stop writing access lines instead of failing each
-            # request; the ``logging.access`` property turns them back on.
-            self.enabled = False
-            log.error("access log disabled: cannot write: %s", exc)
+
+    def resolve_sink(self) -> Sink:
+        """Return where lines go: the given sink, else the JSON log handler's."""
+        if self.sink is None:
+            self.sink = _handler_sink()
+        return self.sink
 
 
 def _handler_sink() -> Sink:

@@ -20,41 +20,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
 from reelstack.chassis import logs
-from reelstack.chassis.logs import ACCESS_LOGGER, AccessLog
+from reelstack.chassis.logs import AccessLog
 
 log = logging.getLogger(__name__)
 
 FLUSH_BYTES = 64 * 1024
 FLUSH_S = 0.1
-
-
-class _Clock:
-    """The time field of a line: UTC, milliseconds, the seconds formatted once a second."""
-
-    __slots__ = ("prefix", "second")
-
-    _MILLIS = tuple(f".{ms:03d}+00:00" for ms in range(1000))
-
-    def __init__(self) -> None:
-        self.second = -1
-        self.prefix = ""
-
-    def now(self) -> str:
-        now = time.time()
-        second = int(now)
-        if second != self.second:
-            self.prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            self.second = second
-        return self.prefix + self._MILLIS[int((now - second) * 1000.0)]
-
-
-_clock = _Clock()
 
 
 class Passport:
@@ -134,21 +109,18 @@ class PassportLog(AccessLog):
         """Queue the line for one finished request, unless the access log is off."""
         if not self.enabled or not self.logger.isEnabledFor(logging.INFO):
             return
+        fields = self.fields(
+            method=method,
+            path=path,
+            route=route,
+            status=status,
+            duration_s=duration_s,
+            client=client,
+            request_id=request_id,
+        )
         line = logs.encode(
             {
-                "time": _clock.now(),
-                "level": "INFO",
-                "logger": ACCESS_LOGGER,
-                "message": f"{method} {path} {status}",
-                "service": self.context.service,
-                "instance": self.context.instance,
-                "request_id": request_id,
-                "method": method,
-                "path": path,
-                "route": route,
-                "status": status,
-                "duration_ms": round(duration_s * 1000.0, 3),
-                "client": client,
+                **fields,
                 "account": account,
                 "sent_bytes": sent_bytes,
                 "passport": passport.timeline(),
@@ -177,11 +149,8 @@ class PassportLog(AccessLog):
         data = b"".join(self._buffer)
         self._buffer.clear()
         self._size = 0
-        sink = self.sink
-        if sink is None:
-            sink = self.sink = logs._handler_sink()
         try:
-            sink(data)
+            self.resolve_sink()(data)
         except OSError as exc:
             # As the chassis' access log does: the requests succeeded, so stop
             # writing lines rather than fail every request.
