@@ -297,6 +297,12 @@ def main() -> None:
                 direct = loadgen(direct_url, rate, token)
                 for name, (_, url) in targets.items():
                     via = loadgen(url, rate, token)
+                    print(
+                        f"round: {name} p50 {via['p50_ms']:.3f} p99 {via['p99_ms']:.3f} ms, "
+                        f"direct p50 {direct['p50_ms']:.3f} p99 {direct['p99_ms']:.3f} ms, "
+                        f"client late p99 {via['late_p99_ms']:.3f} ms",
+                        file=sys.stderr,
+                    )
                     for key in ("p50_ms", "p99_ms"):
                         added[name][key].append(via[key] - direct[key])
         finally:

@@ -24,11 +24,16 @@ class Result:
         return self.figure / self.anchor_figure if self.anchor_figure else float("nan")
 
 
+def _num(value: float) -> str:
+    """Small figures (milliseconds, ratios) keep two decimals, large ones one."""
+    return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
 def report(result: Result) -> None:
     """Print one benchmark line (and append it to BENCH_JSON if set)."""
     print(
-        f"{result.name}, {result.figure:,.1f}, {result.unit}, {result.anchor}, "
-        f"{result.anchor_figure:,.1f}, {result.ratio:.2f}, {result.target}",
+        f"{result.name}, {_num(result.figure)}, {result.unit}, {result.anchor}, "
+        f"{_num(result.anchor_figure)}, {result.ratio:.2f}, {result.target}",
         flush=True,
     )
     path = os.environ.get("BENCH_JSON")

@@ -34,6 +34,7 @@ from reelstack.errors import ConfigError
 from reelstack.gateway.asgi import GatewayApp
 from reelstack.gateway.auth import TokenVerifier, load_configured_jwks
 from reelstack.gateway.chain import Gateway
+from reelstack.gateway.collector import PacedCollector
 from reelstack.gateway.faults import FaultInjector
 from reelstack.gateway.filters import Filter
 from reelstack.gateway.filters.auth import AuthFilter
@@ -115,19 +116,24 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     )
     pools = Pools(idle_s=config.get(settings.GATEWAY_UPSTREAM_IDLE_S))
     background: list[asyncio.Task[None]] = []
+    gc_interval_s = config.get(settings.GATEWAY_GC_INTERVAL_S)
+    collector = PacedCollector(gc_interval_s) if gc_interval_s > 0 else None
     fetcher: JwksFetcher | None = None
 
     async def start(chassis: Chassis) -> None:
         background.append(asyncio.get_running_loop().create_task(_sweep(pools, buckets)))
         if fetcher is not None:
             fetcher.start()
-        # Everything made so far (modules, the apps, settings) lives as long
-        # as the process: out of the collector's sight, a full collection
-        # scans only what requests made, and stalls the loop for
-        # microseconds instead of tens of milliseconds (the tail latency).
-        gc.freeze()
+        if collector is not None:
+            collector.start()
+        else:
+            # Everything made so far lives as long as the process: out of
+            # the collector's sight (see collector.py for the whole policy).
+            gc.freeze()
 
     async def stop(chassis: Chassis) -> None:
+        if collector is not None:
+            await collector.stop()
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -234,3 +234,12 @@ GATEWAY_DEBUG_HEADER = add(
         runtime=True,
     )
 )
+GATEWAY_GC_INTERVAL_S = add(
+    Setting(
+        "gateway.gc_interval_s",
+        parse_float(0.0, 60.0),
+        "1",
+        "Seconds between the gateway's garbage collections of young objects (everything "
+        "every 60th); 0: CPython's own rhythm, by allocation count. See gateway/collector.py.",
+    )
+)
