@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup system-packages web demo up down status test engines-up engines-down lint typecheck unit bench bench-tools clean
+.PHONY: setup system-packages test-packages web demo up down status test engines-up engines-down lint typecheck unit bench bench-tools clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,6 +40,11 @@ system-packages:
 
 setup: $(VENV)/.installed web system-packages
 
+# Chromium (Debian's) for the browser tests: playwright drives it, never a
+# browser of its own (no `playwright install`).
+test-packages:
+	@command -v /usr/bin/chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
 ## make demo: install, start the local cluster with demo content, print where it is
 demo: setup
 	$(BIN)/reelstack demo
@@ -56,7 +61,7 @@ status: setup
 ## make test: install, then lint, type check and run every test, the contract
 ## suites against every real engine too (started here, stopped after, unless
 ## `make engines-up` started them before)
-test: setup lint typecheck
+test: setup test-packages lint typecheck
 	REELSTACK_REQUIRE_ENGINES=1 $(BIN)/python -m tools.engines run -- $(BIN)/pytest -q
 
 engines-up: setup
