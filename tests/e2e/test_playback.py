@@ -1,0 +1,287 @@
+"""A published title plays in the web app's player (hls.js) in a real Chromium.
+
+The source is what a viewer's upload often is and no browser plays as is:
+HEVC video with 5.1 audio in Matroska. The cluster encodes it to the H.264/AAC
+ladder; the page at ``/watch/<title_id>``, served by the gateway, fetches the
+title through the gateway's API and plays its HLS master with hls.js.
+
+The browser is Debian's Chromium driven by Playwright (``make test`` installs
+it; Playwright never downloads one here). Without it these tests skip, and
+fail in CI or under ``REELSTACK_REQUIRE_ENGINES=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import m3u8  # type: ignore[import-untyped]
+import pytest
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+
+from reelstack.media.ffmpeg import FfmpegMissingError, find_binaries
+from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
+from tests.engines import required
+from tests.unit.gateway.keys import SigningKey, jwks, make_key
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path(os.environ.get("REELSTACK_TEST_CHROMIUM", "/usr/bin/chromium"))
+# Flags that let Chromium run as root in a container, unattended, offline.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+WEB = Path(__file__).resolve().parents[2] / "web"
+TITLE_NAME = "Five Point One"
+PLAYED_S = 1.5
+BROWSER_WAIT_MS = 60_000
+UNKNOWN_ID = "no-such-title"
+
+
+@dataclass
+class Published:
+    """The ingested title and where the gateway serves it."""
+
+    gateway: str
+    title_id: str
+    token: str
+    master: Any  # m3u8.M3U8 of the published master playlist
+
+
+def _chromium() -> Path:
+    """Debian's Chromium; skip without it (fail where every engine is required)."""
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    message = f"no Chromium at {CHROMIUM} (make test-packages installs Debian's)"
+    if required():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _built_web_app() -> Path:
+    """The web app's build the gateway serves, which must include the current sources."""
+    dist = WEB / "dist"
+    index = dist / "index.html"
+    sources = [p for p in (WEB / "src").rglob("*") if p.is_file()]
+    sources += [WEB / "index.html", WEB / "package-lock.json"]
+    newest = max(p.stat().st_mtime for p in sources)
+    if not index.is_file() or index.stat().st_mtime < newest:
+        pytest.fail(f"{dist} is missing or older than the web app's sources: run `make web`")
+    return dist
+
+
+def _hevc_5_1_matroska(folder: Path) -> Path:
+    """Write a 5 s HEVC clip with six distinct 5.1 audio channels (Opus) in Matroska."""
+    try:
+        binaries = find_binaries()
+    except FfmpegMissingError as exc:
+        pytest.skip(f"needs ffmpeg and ffprobe: {exc}")
+    tones = "|".join(f"0.2*sin({f}*2*PI*t)" for f in (220, 330, 440, 550, 660, 770))
+    out = folder / "source.mkv"
+    subprocess.run(
+        [
+            str(binaries.ffmpeg),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=512x288:rate=25:duration=5",
+            "-f",
+            "lavfi",
+            "-i",
+            f"aevalsrc=exprs={tones}:channel_layout=5.1:sample_rate=48000:duration=5",
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "log-level=error",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "192k",
+            "-f",
+            "matroska",
+            str(out),
+        ],
+        check=True,
+        timeout=120,
+    )
+    probe = subprocess.run(
+        [str(binaries.ffprobe), "-v", "error", "-show_streams", "-of", "json", str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    streams = json.loads(probe.stdout)["streams"]
+    found = {(s["codec_type"], s["codec_name"], s.get("channels")) for s in streams}
+    assert found == {("video", "hevc", None), ("audio", "opus", 6)}, found
+    return out
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    return _chromium()
+
+
+@pytest.fixture(scope="module")
+def published(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    """A one-instance cluster that has published the HEVC 5.1 source as a title."""
+    dist = _built_web_app()
+    folder = tmp_path_factory.mktemp("playback")
+    source = _hevc_5_1_matroska(folder)
+    key: SigningKey = make_key("ES256", kid="playback")
+    cluster = Cluster(folder / "home")
+    cluster.env.update(
+        REELSTACK_CLUSTER_INSTANCES="1",
+        REELSTACK_MEDIA_LADDER_MODE="fixed",
+        REELSTACK_GATEWAY_STATIC_DIR=str(dist),
+        # The API needs a signed-in viewer: the gateway trusts this test's key.
+        REELSTACK_GATEWAY_AUTH_JWKS=jwks(key),
+        REELSTACK_GATEWAY_AUTH_JWKS_URL="",
+    )
+    try:
+        cluster.ok("up", "--timeout", str(UP_TIMEOUT_S))
+        result = cluster.cli("ingest", str(source), "--title", TITLE_NAME, "--json", timeout=300)
+        assert result.returncode == 0, result.stderr
+        out = json.loads(result.stdout)
+        assert out["state"] == "ready", out
+        gateway = next(
+            v for v in cluster.instances() if v["service"] == "gateway" and v["state"] == "up"
+        )
+        base = f"http://127.0.0.1:{gateway['port']}"
+        token = key.token("account-playback", profile="profile-1")
+        title = httpx.get(
+            f"{base}/api/media/titles/{out['title_id']}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert title.status_code == 200, title.text
+        master_url = title.json()["master_url"]
+        assert master_url.startswith("/"), master_url  # same origin as the page
+        master = m3u8.loads(httpx.get(base + master_url, timeout=10).text)
+        yield Published(base, out["title_id"], token, master)
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """Headless Chromium with a profile of its own."""
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path_factory.mktemp("chromium"),
+            executable_path=str(chromium),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser: BrowserContext) -> Iterator[Page]:
+    page = browser.new_page()
+    page.set_default_timeout(BROWSER_WAIT_MS)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def _signed_in(page: Page, published: Published) -> None:
+    # Sign-in is not part of the web app yet: send the viewer's token as a
+    # signed-in browser session would.
+    page.set_extra_http_headers({"Authorization": f"Bearer {published.token}"})
+
+
+def _settled_state(page: Page) -> dict[str, str | None]:
+    """Wait until the player plays or has failed; return its data attributes and message."""
+    page.wait_for_function(
+        """() => ['playing', 'error'].includes(
+            document.querySelector('[data-testid=player]')?.dataset.state)"""
+    )
+    player = page.locator("[data-testid=player]")
+    alert = page.locator("[role=alert]")
+    return {
+        "state": player.get_attribute("data-state"),
+        "levels": player.get_attribute("data-levels"),
+        "error": player.get_attribute("data-error"),
+        "message": alert.inner_text() if alert.count() else None,
+    }
+
+
+def test_a_published_hevc_5_1_title_plays_in_hls_js(page: Page, published: Published) -> None:
+    variants = published.master.playlists
+    # The 512x288 source gets two rungs (240p and 288p) from the fixed ladder,
+    # so hls.js has a real choice of levels to report.
+    assert len(variants) >= 2, published.master.dumps()
+    assert all("avc1" in v.stream_info.codecs for v in variants), published.master.dumps()
+    crashes: list[str] = []
+    page.on("pageerror", lambda error: crashes.append(str(error)))
+    _signed_in(page, published)
+
+    page.goto(f"{published.gateway}/watch/{published.title_id}")
+
+    settled = _settled_state(page)
+    assert settled["state"] == "playing", settled
+    assert page.locator("h1").inner_text() == TITLE_NAME
+    page.wait_for_function(f"() => document.querySelector('video').currentTime > {PLAYED_S}")
+    decoded = page.evaluate(
+        """() => {
+            const video = document.querySelector('video')
+            return {
+                frames: video.getVideoPlaybackQuality().totalVideoFrames,
+                audioBytes: video.webkitAudioDecodedByteCount,
+                width: video.videoWidth,
+            }
+        }"""
+    )
+    assert decoded["frames"] > 0 and decoded["width"] > 0, decoded
+    assert decoded["audioBytes"] > 0, decoded  # the 5.1 source's sound, as stereo AAC
+    player = page.locator("[data-testid=player]")
+    assert player.get_attribute("data-levels") == str(len(variants))
+    assert player.get_attribute("data-error") is None
+    assert player.get_attribute("data-state") != "error"
+    assert crashes == []
+
+
+def test_an_unknown_title_shows_that_it_does_not_exist(page: Page, published: Published) -> None:
+    _signed_in(page, published)
+
+    page.goto(f"{published.gateway}/watch/{UNKNOWN_ID}")
+
+    settled = _settled_state(page)
+    assert settled["state"] == "error", settled
+    assert settled["error"] == "not-found", settled
+    assert settled["message"] == "This title does not exist."
+    assert page.locator("video").count() == 0
+
+
+def test_a_viewer_who_is_not_signed_in_is_asked_to_sign_in(
+    page: Page, published: Published
+) -> None:
+    page.goto(f"{published.gateway}/watch/{published.title_id}")
+
+    settled = _settled_state(page)
+    assert settled["state"] == "error", settled
+    assert settled["error"] == "unauthorized", settled
+    assert settled["message"] == "Sign in to watch this title."
