@@ -50,6 +50,7 @@ export default function WatchPage({ titleId }: { titleId: string }) {
           <video
             ref={videoRef}
             className="player-video"
+            poster={title?.poster_url ?? undefined}
             controls
             playsInline
             onPlaying={() => setVideoState('playing')}
