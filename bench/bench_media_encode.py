@@ -19,8 +19,13 @@ busy host disturbs less). Target: ratio <= 1.1.
 
 (b) Throughput (source seconds per wall second) of two workers, each pinned
 to its own CPU and limited to one thread per encoder, against one such worker
-pinned to one CPU; also the same ratio for the encoding phase alone (chunk
-tasks queued to the last part done). Target: >= 1.8.
+pinned to one CPU, over ``BENCH_MEDIA_SCALING_JOBS`` (default 3) jobs
+submitted together, as a studio's batch arrives: from the first submit to
+the last publish, and for the encoding phase alone (the first chunk tasks
+queued to the last part done). Target: >= 1.8. Two processes doing nothing
+but x264 on the two CPUs of the machine this was written on ran at 1.87x
+one: that is the ceiling. ``BENCH_MEDIA_VERBOSE=1`` prints every part's
+worker and times.
 
 Chunks are ``BENCH_MEDIA_CHUNK_S`` (default 16, the setting's default) seconds
 in (a), ``BENCH_MEDIA_SCALING_CHUNK_S`` (default 8) in (b). Each side runs
@@ -48,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Result, header, report
 from reelstack import settings
-from reelstack.bootstrap import bootstrap
+from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.config import Config
 from reelstack.media import jobs, jobstore
 from reelstack.media.encode import EncodeSettings, Rendition, video_encode
@@ -66,6 +71,8 @@ FPS = 25
 BITRATES = (560, 1050, 1750, 2350, 4300)
 SCALING_ONLY = os.environ.get("BENCH_MEDIA_ONLY", "")
 ROUNDS = int(os.environ.get("BENCH_MEDIA_ROUNDS", "1"))
+SCALING_JOBS = int(os.environ.get("BENCH_MEDIA_SCALING_JOBS", "3"))
+VERBOSE = bool(os.environ.get("BENCH_MEDIA_VERBOSE"))
 
 
 def ladder() -> list[Rendition]:
@@ -204,10 +211,32 @@ def pipeline_env(home: Path, threads: int, chunk_s: str) -> dict[str, str]:
     }
 
 
+async def _follow(adapters: Adapters, job_id: str, started: float) -> dict[JobState, float]:
+    """Follow one job to its end; when (since ``started``) it first reached each state."""
+    seen: dict[JobState, float] = {}
+    async for event in jobs.follow(adapters=adapters, job_id=job_id, poll_s=0.05):
+        seen.setdefault(event.state, time.perf_counter() - started)
+        if event.state.terminal:
+            if event.state is not JobState.PUBLISHED:
+                raise RuntimeError(f"job failed: {event.reason}")
+            return seen
+    raise RuntimeError(f"job {job_id} stopped reporting")
+
+
 async def run_pipeline(
-    folder: Path, source: Path, *, threads: int, cpus: list[str | None], chunk_s: str
+    folder: Path,
+    source: Path,
+    *,
+    threads: int,
+    cpus: list[str | None],
+    chunk_s: str,
+    count: int = 1,
 ) -> tuple[float, float]:
-    """One job through ``len(cpus)`` worker processes; (wall s, encoding phase s)."""
+    """``count`` jobs at once through ``len(cpus)`` worker processes.
+
+    Returns the wall time from the first submit to the last publish, and the
+    encoding phase: the first job's chunks queued to the last job's parts done.
+    """
     home = folder / f"home-{time.monotonic_ns()}"
     env = pipeline_env(home, threads, chunk_s)
     config = Config.load(settings.REGISTRY, environ=env)
@@ -232,29 +261,38 @@ async def run_pipeline(
             rungs=tuple(fixed_plan(1920, 1080).rungs[i] for i in _rung_indexes())
         )
         started = time.perf_counter()
-        job = await jobs.submit(
-            adapters=adapters,
-            title_id="bench",
-            source_key="uploads/bench/source.mp4",
-            options=request,
-        )
-        seen: dict[JobState, float] = {}
-        async for event in jobs.follow(adapters=adapters, job_id=job.id, poll_s=0.05):
-            seen.setdefault(event.state, time.perf_counter() - started)
-            if event.state.terminal:
-                if event.state is not JobState.PUBLISHED:
-                    raise RuntimeError(f"job failed: {event.reason}")
-                break
+        submitted = [
+            await jobs.submit(
+                adapters=adapters,
+                title_id=f"bench-{n}",
+                source_key="uploads/bench/source.mp4",
+                options=request,
+            )
+            for n in range(count)
+        ]
+        seen = await asyncio.gather(*(_follow(adapters, job.id, started) for job in submitted))
         wall = time.perf_counter() - started
-        by_worker: dict[str, int] = {}
-        for part in (await jobstore.load_parts(adapters.sql, job.id)).values():
-            worker = str((part.output or {}).get("worker", "?"))
-            by_worker[worker] = by_worker.get(worker, 0) + 1
-        encoding, packaging = seen[JobState.ENCODING], seen[JobState.PACKAGING]
+        encoding = min(s[JobState.ENCODING] for s in seen)
+        packaging = max(s[JobState.PACKAGING] for s in seen)
+        packaged = max(s[JobState.PUBLISHED] for s in seen)
+        busy: dict[str, float] = {}
+        epoch = time.time() - (time.perf_counter() - started)
+        for job in submitted:
+            for name, part in sorted((await jobstore.load_parts(adapters.sql, job.id)).items()):
+                output = part.output or {}
+                worker = str(output.get("worker", "?"))
+                busy[worker] = busy.get(worker, 0.0) + float(output.get("total_s", 0.0))
+                if VERBOSE and "began" in output:
+                    print(
+                        f"#     {job.id[:8]} {name} on {worker}: from "
+                        f"{float(output['began']) - epoch:.1f} s, encode "
+                        f"{output['encode_s']:.1f} s, with upload {output['total_s']:.1f} s",
+                        flush=True,
+                    )
         print(
-            f"#   probe+plan {encoding:.1f} s, chunks+audio {packaging - encoding:.1f} s, "
-            f"package+publish {wall - packaging:.1f} s; parts per worker "
-            f"{sorted(by_worker.values(), reverse=True)}",
+            f"#   {count} job(s): probe+plan {encoding:.1f} s, chunks+audio "
+            f"{packaging - encoding:.1f} s, package+publish {packaged - packaging:.1f} s; "
+            f"seconds busy per worker {sorted((round(b, 1) for b in busy.values()), reverse=True)}",
             flush=True,
         )
         return wall, packaging - encoding
@@ -366,43 +404,43 @@ def ladder_bench(ffmpeg: Path, folder: Path, source: Path) -> None:
 def scaling_bench(folder: Path, source: Path, cpus: list[str]) -> None:
     ones, twos = [], []
     for _ in range(ROUNDS):
-        ones.append(
-            measured(
-                "1 worker on 1 CPU",
-                lambda: asyncio.run(
-                    run_pipeline(folder, source, threads=1, cpus=cpus[:1], chunk_s=SCALING_CHUNK_S)
-                ),
+        for cpu_set, runs in ((cpus[:1], ones), (list(cpus), twos)):
+            label = f"{len(cpu_set)} worker(s) on 1 CPU each, {SCALING_JOBS} jobs"
+            runs.append(
+                measured(
+                    label,
+                    lambda cpu_set=cpu_set: asyncio.run(
+                        run_pipeline(
+                            folder,
+                            source,
+                            threads=1,
+                            cpus=list(cpu_set),
+                            chunk_s=SCALING_CHUNK_S,
+                            count=SCALING_JOBS,
+                        )
+                    ),
+                )
             )
-        )
-        twos.append(
-            measured(
-                "2 workers on 1 CPU each",
-                lambda: asyncio.run(
-                    run_pipeline(
-                        folder, source, threads=1, cpus=list(cpus), chunk_s=SCALING_CHUNK_S
-                    )
-                ),
-            )
-        )
     one, two = min(ones), min(twos)
-    label = "chunk scaling: 2 workers (1 CPU, 1 thread each)"
+    work = SECONDS * SCALING_JOBS
+    label = f"chunk scaling: 2 workers (1 CPU, 1 thread each), {SCALING_JOBS} jobs"
     report(
         Result(
-            f"{label}, whole job",
-            SECONDS / two[0],
+            f"{label}, whole run",
+            work / two[0],
             "source s per s",
             "1 such worker",
-            SECONDS / one[0],
+            work / one[0],
             ">= 1.8",
         )
     )
     report(
         Result(
             f"{label}, encoding phase",
-            SECONDS / two[1],
+            work / two[1],
             "source s per s",
             "1 such worker",
-            SECONDS / one[1],
+            work / one[1],
             ">= 1.8",
         )
     )

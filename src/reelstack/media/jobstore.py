@@ -23,7 +23,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    func,
     insert,
+    or_,
     select,
     update,
 )
@@ -188,6 +191,26 @@ async def for_title(db: Database, title_id: str) -> list[Job]:
             select(jobs).where(jobs.c.title_id == title_id).order_by(jobs.c.created_at.desc())
         )
         return [_job(row) for row in rows]
+
+
+async def ordinal(db: Database, job: Job) -> int:
+    """How many jobs were submitted before this one (ties broken by id).
+
+    Consecutive jobs get consecutive numbers, which is what spreads their
+    parts' leftovers over the workers in turn (see :mod:`.tasks`).
+    """
+    async with db.session() as session:
+        query = select(func.count()).select_from(jobs)
+        if job.created_at is not None:
+            query = query.where(
+                or_(
+                    jobs.c.created_at < job.created_at,
+                    and_(jobs.c.created_at == job.created_at, jobs.c.id < job.id),
+                )
+            )
+        else:
+            query = query.where(jobs.c.id < job.id)
+        return int((await session.execute(query)).scalar_one())
 
 
 async def begin_step(

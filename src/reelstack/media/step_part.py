@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,7 @@ async def _encode_part(
     src = _safe_source(path, plan["source"])
     limits = ctx.pipeline.limits.run
     files: dict[str, str] = {}
+    began, started = time.time(), time.perf_counter()
     async with _ticking(ctx, job, part) as on_progress:
         if part == AUDIO_PART:
             out = folder / "audio.mp4"
@@ -117,11 +119,20 @@ async def _encode_part(
                 expected_s=expected,
                 on_progress=on_progress,
             )
+    encoded_s = time.perf_counter() - started
     for name, file in outputs.items():
         key = ctx.pipeline.work_key(job.id, part, f"a{attempt}", f"{name}.mp4")
         await upload(ctx.adapters.blob, key, file)
         files[name] = key
-    return {"files": files, "attempt": attempt, "worker": ctx.worker_id}
+    # When and how long, so a job's parts can be laid out per worker afterwards.
+    return {
+        "files": files,
+        "attempt": attempt,
+        "worker": ctx.worker_id,
+        "began": round(began, 3),
+        "encode_s": round(encoded_s, 3),
+        "total_s": round(time.perf_counter() - started, 3),
+    }
 
 
 def _link(source: Path, target: Path) -> None:

@@ -82,9 +82,10 @@ async def _fan_out(ctx: Context, job: Job) -> None:
     parts = await jobstore.load_parts(ctx.adapters.sql, job.id)
     assert job.plan is not None
     names = _part_names(job.plan)
+    first = await jobstore.ordinal(ctx.adapters.sql, job)
     todo = [
-        Task("part", job.id, name, slot)
-        for slot, name in enumerate(names)
+        Task("part", job.id, name, first + index)
+        for index, name in enumerate(names)
         if parts[name].state != jobstore.PART_DONE
     ]
     if todo:

@@ -12,8 +12,13 @@ the base-2 van der Corput sequence (0, 1/2, 1/4, 3/4, 1/8, ...). The workers
 of the group hold contiguous ranges of partitions, so consecutive parts land
 with different workers and any number of workers gets a near-equal share of
 a job's chunks (plain round-robin would give the first worker the first P/W
-chunks). The event log port pins Kafka's partitioner, so a key that lands on
-a chosen partition can be computed once per partition.
+chunks). Each job starts the sequence at its ordinal (how many jobs came
+before it): any run of 2^m consecutive points still falls once in each of
+2^m equal ranges, and the work left over when a job's parts do not divide
+evenly among the workers (a longer chunk, the audio) lands with the next
+worker for the next job, instead of with the same one every time. The event log port pins
+Kafka's partitioner, so a key that lands on a chosen partition can be
+computed once per partition.
 """
 
 from __future__ import annotations

@@ -45,8 +45,8 @@ def test_segments_are_those_holding_a_frame() -> None:
 
 def test_chunks_cover_the_title_in_whole_segments_without_gaps() -> None:
     chunks = plan_chunks(60.0, Fraction(25), segment_s=4, chunk_s=16)
-    assert [c.segments for c in chunks] == [4, 4, 4, 3]
-    assert [c.first_segment for c in chunks] == [0, 4, 8, 12]
+    assert [c.segments for c in chunks] == [4, 3, 4, 4]
+    assert [c.first_segment for c in chunks] == [0, 4, 7, 11]
     for before, after in itertools.pairwise(chunks):
         assert before.frames is not None
         assert before.start_frame + before.frames == after.start_frame
@@ -55,10 +55,23 @@ def test_chunks_cover_the_title_in_whole_segments_without_gaps() -> None:
     assert chunks[0].duration_s == 16.0
 
 
-def test_a_short_tail_joins_the_chunk_before_it() -> None:
-    chunks = plan_chunks(18.0, Fraction(25), segment_s=4, chunk_s=8)
-    # 5 segments: 2 + 3 (a lone last segment would be a chunk of a fifth of the work).
-    assert [c.segments for c in chunks] == [2, 3]
+def test_segments_are_shared_out_evenly() -> None:
+    # 15 segments in chunks of about 2: 8 chunks, never a long last one that
+    # every other worker would wait for.
+    sizes = [c.segments for c in plan_chunks(60.0, Fraction(25), segment_s=4, chunk_s=8)]
+    assert len(sizes) == 8 and sum(sizes) == 15 and max(sizes) - min(sizes) == 1
+    # 5 segments: 2.5 chunks round to 3.
+    assert [c.segments for c in plan_chunks(18.0, Fraction(25), segment_s=4, chunk_s=8)] == [
+        2,
+        1,
+        2,
+    ]
+    for seconds in (7.0, 33.0, 61.0, 119.0, 600.0):
+        for chunk_s in (4, 8, 16, 30):
+            sizes = [
+                c.segments for c in plan_chunks(seconds, Fraction(25), segment_s=4, chunk_s=chunk_s)
+            ]
+            assert max(sizes) - min(sizes) <= 1, (seconds, chunk_s, sizes)
 
 
 def test_a_title_shorter_than_a_chunk_is_one_chunk() -> None:
@@ -68,14 +81,20 @@ def test_a_title_shorter_than_a_chunk_is_one_chunk() -> None:
 
 
 def test_chunk_ends_move_to_boundaries_just_after_source_keyframes() -> None:
-    # Keyframes every 10 s: with 8 s chunks, the boundary at 20 s wastes nothing
-    # (a keyframe sits on it) while 16 s would decode 6 s for nothing.
-    keyframes = [0.0, 10.0, 20.0, 30.0, 40.0]
-    chunks = plan_chunks(48.0, Fraction(25), segment_s=4, chunk_s=16, keyframes=keyframes)
-    starts = [c.start_s for c in chunks]
-    assert starts[1] == 20.0
-    without = plan_chunks(48.0, Fraction(25), segment_s=4, chunk_s=16)
-    assert [c.start_s for c in without][1] == 16.0
+    # 15 segments in 8 chunks: the end of the fourth chunk is due at segment
+    # 7.5, so 7 (28 s) and 8 (32 s) are as even as each other; the one just
+    # after a source keyframe decodes nothing for nothing.
+    def fourth_end(keyframes: list[float]) -> float:
+        chunks = plan_chunks(60.0, Fraction(25), segment_s=4, chunk_s=8, keyframes=keyframes)
+        return chunks[4].start_s
+
+    assert fourth_end([0.0, 28.0]) == 28.0
+    assert fourth_end([0.0, 32.0]) == 32.0
+    # Moving an end by a whole segment makes a chunk 4 s longer than its share:
+    # saving 16 s of decoding (1.6 s of work at a tenth) is not worth that.
+    even = plan_chunks(48.0, Fraction(25), segment_s=4, chunk_s=16)
+    keyed = plan_chunks(48.0, Fraction(25), segment_s=4, chunk_s=16, keyframes=[0.0, 16.5, 32.5])
+    assert [c.start_s for c in even] == [c.start_s for c in keyed] == [0.0, 16.0, 32.0]
 
 
 def test_keyframes_forced_at_every_segment_start_of_a_chunk() -> None:

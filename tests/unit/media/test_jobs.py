@@ -91,15 +91,36 @@ def test_consecutive_parts_go_to_different_workers(workers: int, partitions: int
         for w in range(workers)
         for p in range(partitions * w // workers, partitions * (w + 1) // workers)
     }
-    for parts in (2, 4, 5, 8, 16):
-        counts = [0] * workers
-        for slot in range(parts):
-            counts[owner[partition_for_slot(slot, partitions)]] += 1
-        # A near-equal share each (round-robin would give worker 0 the first P/W
-        # parts): exact alternation for a power-of-two number of workers.
-        slack = 1 if workers in (1, 2, 4) else 2
-        assert max(counts) - min(counts) <= slack, (parts, counts)
+    for first in (0, 1, 5, 12_345):
+        for parts in (2, 4, 5, 8, 16):
+            counts = [0] * workers
+            for slot in range(first, first + parts):
+                counts[owner[partition_for_slot(slot, partitions)]] += 1
+            # A near-equal share each (round-robin would give worker 0 the first
+            # P/W parts), wherever a job starts in the sequence.
+            slack = 1 if workers in (1, 2, 4) else 2
+            assert max(counts) - min(counts) <= slack, (first, parts, counts)
     assert [partition_for_slot(s, 8) for s in range(8)] == [0, 4, 2, 6, 1, 5, 3, 7]
+
+
+def test_the_part_left_over_lands_with_each_worker_in_turn() -> None:
+    # Two workers, 8 partitions, jobs of 9 parts starting at their ordinals:
+    # one worker does 5 parts of a job, and it is the other one for the next job.
+    heavier = []
+    for ordinal in range(6):
+        counts = [0, 0]
+        for slot in range(ordinal, ordinal + 9):
+            counts[partition_for_slot(slot, 8) // 4] += 1
+        heavier.append(counts.index(5))
+    assert heavier == [0, 1, 0, 1, 0, 1]
+
+
+async def test_jobs_are_numbered_in_the_order_they_came(db: SqlAlchemyDatabase) -> None:
+    ids = ["jc", "jb", "ja"]  # submitted in this order, against the order of their ids
+    for job_id in ids:
+        await _queued(db, job_id)
+    numbers = [await jobstore.ordinal(db, await jobstore.load(db, job_id)) for job_id in ids]
+    assert numbers == [0, 1, 2]
 
 
 async def test_only_one_worker_moves_a_job_through_each_step(db: SqlAlchemyDatabase) -> None:
