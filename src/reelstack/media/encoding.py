@@ -58,9 +58,17 @@ class Encoder(Protocol):
     """Submit encoding jobs and read their state."""
 
     async def submit(
-        self, *, title_id: str, source_key: str, options: Mapping[str, Any]
+        self,
+        *,
+        title_id: str,
+        source_key: str,
+        options: Mapping[str, Any],
+        job_id: str | None = None,
     ) -> JobView:
-        """Start encoding the source at ``source_key`` into ``title_id``'s ladder."""
+        """Start encoding the source at ``source_key`` into ``title_id``'s ladder.
+
+        With ``job_id`` (32 hex digits) submitting again returns the same job.
+        """
         ...
 
     async def get(self, job_id: str) -> JobView:
@@ -131,7 +139,12 @@ class PipelineEncoder:
         await self._module("jobs").prepare(adapters=self.adapters)
 
     async def submit(
-        self, *, title_id: str, source_key: str, options: Mapping[str, Any]
+        self,
+        *,
+        title_id: str,
+        source_key: str,
+        options: Mapping[str, Any],
+        job_id: str | None = None,
     ) -> JobView:
         types = self._module("jobtypes")
         request = types.EncodeRequest(
@@ -141,7 +154,11 @@ class PipelineEncoder:
             )
         )
         job = await self._module("jobs").submit(
-            adapters=self.adapters, title_id=title_id, source_key=source_key, options=request
+            adapters=self.adapters,
+            title_id=title_id,
+            source_key=source_key,
+            options=request,
+            job_id=job_id,
         )
         return job_view(job)
 

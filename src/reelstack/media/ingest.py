@@ -5,10 +5,12 @@ titles table, renewed while it works, so a crashed instance's title is taken
 over by another after the lease). In order: the upload is staged in a
 private job folder, stored in the blob store as the title's source (kept even
 when refused, for inspection, until the title is deleted), validated, and
-either refused with the reason or handed to the encoding pipeline. Then,
-while the workers encode, this instance makes the trickplay track, the
-artwork (unless some was uploaded) and, for an episode, the audio
-fingerprints, and runs intro detection over the episode's season.
+either refused with the reason or handed to the encoding pipeline (one job
+per upload, whichever instance submits it). Then, while the workers encode,
+this instance makes the trickplay track, the artwork (unless some was
+uploaded) and, for an episode, the audio fingerprints, and runs intro
+detection over the episode's season; if it dies before it is done, another
+instance makes them from the kept source once the lease runs out.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import json
 import logging
 import shutil
 import time
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,7 @@ from reelstack.media.validate import MediaRefused, ValidatedMedia, stage_upload,
 log = logging.getLogger(__name__)
 
 LEASE_S = 120.0
+_JOB_IDS = uuid.UUID("6f1c2a4e-9d3b-4c1a-8e55-0b7d2f6a9c31")  # namespace of ingest's job ids
 READ_CHUNK = 1024 * 1024
 
 
@@ -145,12 +150,45 @@ async def process(ctx: MediaContext, title_id: str) -> Title:
             return await _get(ctx, title_id)
         await _set(ctx, title_id, duration_s=media.duration_s, probe=probe_summary(media))
         title = await _get(ctx, title_id)
+        # One job per upload, whoever submits it: an instance that died after
+        # submitting and before recording the job leaves the title to another
+        # instance, which gets the same job back instead of encoding twice.
         job = await ctx.encoder.submit(
-            title_id=title_id, source_key=key, options={"subtitles": title.subtitles}
+            title_id=title_id,
+            source_key=key,
+            options={"subtitles": title.subtitles},
+            job_id=uuid.uuid5(_JOB_IDS, f"{title_id}/{upload_id}").hex,
         )
         await _set(ctx, title_id, state=TitleState.ENCODING, job_id=job.id)
         ctx.uploads.delete(upload_id)
         await make_extras(ctx, title, media, job_dir)
+        await _set(ctx, title_id, extras_at=datetime.now(UTC))
+    finally:
+        await asyncio.to_thread(shutil.rmtree, job_dir, True)
+    return await _get(ctx, title_id)
+
+
+async def redo_extras(ctx: MediaContext, title_id: str) -> Title:
+    """Make the extras of a title whose instance died making them, from its kept source."""
+    title = await _get(ctx, title_id)
+    if title.source_key is None:
+        await _set(ctx, title_id, extras_at=datetime.now(UTC))
+        return title
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    job_dir = make_job_folder(ctx.work_dir, prefix=f"extras-{title_id}-")
+    try:
+        staged = job_dir / "source"
+        await _download(ctx, title.source_key, staged)
+        try:
+            media = await asyncio.to_thread(
+                validate, staged, job_dir=job_dir, limits=ctx.limits, binaries=ctx.binaries
+            )
+        except MediaRefused as exc:  # accepted once: the limits changed since
+            log.warning("title %s: no extras, its source is now refused: %s", title_id, exc)
+        else:
+            log.info("title %s: making the extras an earlier instance left unfinished", title_id)
+            await make_extras(ctx, title, media, job_dir)
+        await _set(ctx, title_id, extras_at=datetime.now(UTC))
     finally:
         await asyncio.to_thread(shutil.rmtree, job_dir, True)
     return await _get(ctx, title_id)
@@ -339,6 +377,22 @@ async def sweep(ctx: MediaContext) -> None:
             except ReelstackError as exc:
                 log.error("title %s failed: %s", title_id, exc)
                 await _set(ctx, title_id, state=TitleState.FAILED, reason=str(exc))
+    # Extras an instance died making: another one makes them once the lease is out.
+    made = (TitleState.ENCODING, TitleState.READY)
+    async with ctx.db.session() as session:
+        owed = await repository.claimable(session, states=made, now=now, limit=1, extras_owed=True)
+
+    async def claim_owed(session: AsyncSession) -> list[str]:
+        return await repository.claim(
+            session, states=made, owner=ctx.owner, now=now, lease_s=LEASE_S, extras_owed=True
+        )
+
+    for title_id in await ctx.db.transaction(claim_owed) if owed else []:
+        async with _holding(ctx, title_id):
+            try:
+                await redo_extras(ctx, title_id)
+            except (UnavailableError, NotFoundError) as exc:
+                log.warning("title %s: cannot make its extras yet: %s", title_id, exc)
     # Marking a title ready is a compare-and-set on its state, so instances
     # may reconcile the same title at once; titles still claimed (extras
     # being made) are left for later.

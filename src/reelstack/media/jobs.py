@@ -33,7 +33,7 @@ from reelstack import settings as S
 from reelstack.adapters.log.partitioner import partition_for_key
 from reelstack.bootstrap import Adapters
 from reelstack.config import Config
-from reelstack.errors import InvalidRequestError, NotFoundError
+from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError
 from reelstack.media import jobstore
 from reelstack.media.jobtypes import (
     PROGRESS_TOPIC,
@@ -79,29 +79,58 @@ async def prepare(*, adapters: Adapters) -> None:
 
 
 async def submit(
-    *, adapters: Adapters, title_id: str, source_key: str, options: EncodeRequest
+    *,
+    adapters: Adapters,
+    title_id: str,
+    source_key: str,
+    options: EncodeRequest,
+    job_id: str | None = None,
 ) -> Job:
-    """Queue a job encoding ``source_key`` (a blob key) for ``title_id``."""
+    """Queue a job encoding ``source_key`` (a blob key) for ``title_id``.
+
+    With ``job_id`` (32 hex digits) the submission is idempotent: a caller
+    that crashed after submitting and submits again with the same id gets the
+    job it made, queued once more unless it has ended (a job's tasks may be
+    delivered twice), never a second job.
+    """
     if (
         not title_id
         or len(title_id) > 64
         or not title_id.replace("-", "").replace("_", "").isalnum()
     ):
         raise InvalidRequestError(f"title id {title_id!r}: letters, digits, '-', '_', at most 64")
+    if job_id is not None and not (len(job_id) == 32 and _is_hex(job_id)):
+        raise InvalidRequestError(f"job id {job_id!r}: 32 hex digits")
     await adapters.blob.stat(source_key)  # NotFoundError now rather than in a worker
     for sub in options.subtitles:
         await adapters.blob.stat(sub.key)
     await ensure_topics(adapters.log, task_partitions=adapters.config.get(S.MEDIA_TASK_PARTITIONS))
-    job = await jobstore.add(
-        adapters.sql,
-        job_id=uuid.uuid4().hex,
-        title_id=title_id,
-        source_key=source_key,
-        request=options,
-    )
+    try:
+        job = await jobstore.add(
+            adapters.sql,
+            job_id=job_id or uuid.uuid4().hex,
+            title_id=title_id,
+            source_key=source_key,
+            request=options,
+        )
+    except ConflictError:
+        if job_id is None:
+            raise
+        job = await jobstore.load(adapters.sql, job_id)
+        if (job.title_id, job.source_key) != (title_id, source_key):
+            raise ConflictError(
+                f"job {job_id} exists for {job.title_id} ({job.source_key})"
+            ) from None
+        if not job.state.terminal:
+            await enqueue(adapters.log, Task("job", job.id))
+        return job
     await enqueue(adapters.log, Task("job", job.id))
     await publish_event(adapters.log, ProgressEvent(job.id, title_id, JobState.QUEUED, 0.0))
     return job
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
 
 
 async def get(*, adapters: Adapters, job_id: str) -> Job:

@@ -66,6 +66,7 @@ titles = Table(
     Column("job_id", String(128)),
     Column("claimed_by", String(200)),
     Column("claimed_until", Float),
+    Column("extras_at", DateTime(timezone=True)),  # migration 0004
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -196,13 +197,26 @@ def _unclaimed(now: float) -> Any:
     return or_(titles.c.claimed_until.is_(None), titles.c.claimed_until < now)
 
 
+def _wanted(states: tuple[TitleState, ...], now: float, extras_owed: bool) -> Any:
+    condition = and_(titles.c.state.in_([s.value for s in states]), _unclaimed(now))
+    return and_(condition, titles.c.extras_at.is_(None)) if extras_owed else condition
+
+
 async def claimable(
-    session: AsyncSession, *, states: tuple[TitleState, ...], now: float, limit: int = 100
+    session: AsyncSession,
+    *,
+    states: tuple[TitleState, ...],
+    now: float,
+    limit: int = 100,
+    extras_owed: bool = False,
 ) -> list[str]:
-    """Ids of titles in ``states`` that nobody holds a live claim on (a read)."""
+    """Ids of titles in ``states`` that nobody holds a live claim on (a read).
+
+    ``extras_owed``: only those whose extras were never finished.
+    """
     rows = await session.execute(
         select(titles.c.id)
-        .where(titles.c.state.in_([s.value for s in states]), _unclaimed(now))
+        .where(_wanted(states, now, extras_owed))
         .order_by(titles.c.updated_at)
         .limit(limit)
     )
@@ -217,15 +231,16 @@ async def claim(
     now: float,
     lease_s: float,
     limit: int = 1,
+    extras_owed: bool = False,
 ) -> list[str]:
     """Claim up to ``limit`` titles in ``states`` whose lease is free or expired.
 
     The claim is a compare-and-set on the lease, so two instances sweeping at
-    once never both take the same title.
+    once never both take the same title. ``extras_owed`` as for :func:`claimable`.
     """
     rows = await session.execute(
         select(titles.c.id, titles.c.claimed_until)
-        .where(titles.c.state.in_([s.value for s in states]), _unclaimed(now))
+        .where(_wanted(states, now, extras_owed))
         .order_by(titles.c.updated_at)
         .limit(limit)
     )

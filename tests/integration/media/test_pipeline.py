@@ -19,9 +19,10 @@ import pytest
 
 from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.config import Config
+from reelstack.errors import ConflictError, InvalidRequestError
 from reelstack.media import jobs, jobstore
 from reelstack.media.ffmpeg import Binaries
-from reelstack.media.jobs import EncodeRequest, JobState, ProgressEvent, SubtitleSource
+from reelstack.media.jobs import EncodeRequest, Job, JobState, ProgressEvent, SubtitleSource
 from reelstack.media.ladder import Rung
 from reelstack.media.package import decrypt_segment
 from reelstack.media.tasks import Task, enqueue
@@ -257,6 +258,43 @@ async def test_redelivered_tasks_change_nothing_once_published(
     assert (await adapters.blob.stat(after.master_key or "")).etag == master.etag
     assert (await adapters.blob.stat(after.master_key or "")).modified == master.modified
     assert await jobstore.load_parts(adapters.sql, job.id) == parts_before
+
+
+async def test_submitting_again_with_the_job_id_returns_the_same_job(
+    adapters: Adapters, config: Config, source: Path
+) -> None:
+    # A service that died between submitting and recording the job submits
+    # again: the same job comes back (queued once more), never a second one.
+    await put_file(adapters, "uploads/t9/source.mp4", source)
+    job_id = "0123456789abcdef0123456789abcdef"
+
+    async def submit(title_id: str = "t9") -> Job:
+        return await jobs.submit(
+            adapters=adapters,
+            title_id=title_id,
+            source_key="uploads/t9/source.mp4",
+            options=EncodeRequest(rungs=RUNGS[:1]),
+            job_id=job_id,
+        )
+
+    first = await submit()
+    again = await submit()
+    assert again.id == first.id == job_id
+    assert [j.id for j in await jobs.for_title(adapters=adapters, title_id="t9")] == [job_id]
+    with pytest.raises(ConflictError, match="exists for t9"):
+        await submit("t10")
+    with pytest.raises(InvalidRequestError, match="32 hex digits"):
+        await jobs.submit(
+            adapters=adapters,
+            title_id="t9",
+            source_key="uploads/t9/source.mp4",
+            options=EncodeRequest(),
+            job_id="not-a-job-id",
+        )
+    async with running_worker(config):
+        events = await finish(adapters, job_id)
+    assert events[-1].state is JobState.PUBLISHED
+    assert [e.state for e in events].count(JobState.PUBLISHED) == 1
 
 
 async def test_a_refused_source_fails_at_once_with_the_reason(

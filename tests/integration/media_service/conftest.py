@@ -64,10 +64,19 @@ class FakeEncoder:
     fail: bool = False
 
     async def submit(
-        self, *, title_id: str, source_key: str, options: Mapping[str, Any]
+        self,
+        *,
+        title_id: str,
+        source_key: str,
+        options: Mapping[str, Any],
+        job_id: str | None = None,
     ) -> JobView:
-        job = JobView(id=uuid.uuid4().hex, title_id=title_id, state="queued")
-        self.submitted.append({"title_id": title_id, "source_key": source_key, **options})
+        self.submitted.append(
+            {"title_id": title_id, "source_key": source_key, "job_id": job_id, **options}
+        )
+        if job_id is not None and job_id in self.jobs:
+            return self.jobs[job_id]  # as the pipeline does: the same job again
+        job = JobView(id=job_id or uuid.uuid4().hex, title_id=title_id, state="queued")
         self.jobs[job.id] = job
         return job
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import httpx
+from sqlalchemy import select
 
 from reelstack.bootstrap import bootstrap
 from reelstack.media import ingest, repository
@@ -63,5 +65,91 @@ async def test_a_title_whose_upload_was_handed_over_is_processed_from_its_kept_s
         assert title.state is TitleState.ENCODING
         assert encoder.submitted[0]["source_key"] == source_key(title_id)
         assert title.poster_key is not None and title.trickplay_key is not None
+        assert await _extras_at(adapters, title_id) is not None
+
+        # Died again after submitting, before the job was recorded: the next
+        # instance gets the same job back, not a second encode.
+        async def before_recording(session):  # type: ignore[no-untyped-def]
+            return await repository.set_fields(
+                session, title_id, state=TitleState.VALIDATING, job_id=None
+            )
+
+        await adapters.sql.transaction(before_recording)
+        again = await ingest.process(ctx, title_id)
+        assert again.state is TitleState.ENCODING and again.job_id == title.job_id
+        assert [s["job_id"] for s in encoder.submitted] == [title.job_id, title.job_id]
+        assert len(encoder.jobs) == 1
+    finally:
+        await adapters.close()
+
+
+async def _extras_at(adapters, title_id: str):  # type: ignore[no-untyped-def]
+    async with adapters.sql.session() as session:
+        row = await session.execute(
+            select(repository.titles.c.extras_at).where(repository.titles.c.id == title_id)
+        )
+        return row.scalar_one()
+
+
+async def test_extras_an_instance_died_making_are_made_by_another(
+    start_media, clips: ClipMaker
+) -> None:
+    server = start_media(sweep=False)
+    data = clips.video("extras.mp4", seconds=2).read_bytes()
+    async with httpx.AsyncClient() as client:
+        made = await client.post(
+            f"{server.url}/api/media/uploads",
+            headers={
+                **TUS,
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": f"title {base64.b64encode(b'Half extras').decode()}",
+                "Content-Type": "application/offset+octet-stream",
+            },
+            content=data,
+        )
+        title_id = made.headers["Reelstack-Title-Id"]
+
+    config = server.app.state.chassis.config
+    adapters = bootstrap(config)
+    await adapters.open(["sql", "blob"])
+    try:
+        ctx = MediaContext.build(
+            config, db=adapters.sql, blob=adapters.blob, encoder=FakeEncoder(), owner="other"
+        )
+        # As left by an instance that submitted the job and died making the
+        # extras: the source is kept, the title encodes, nothing else is there.
+        upload_id = made.headers["Location"].rsplit("/", 1)[1]
+        await adapters.blob.put(source_key(title_id), data)
+        ctx.uploads.delete(upload_id)
+
+        def left(until: float):  # type: ignore[no-untyped-def]
+            async def work(session):  # type: ignore[no-untyped-def]
+                return await repository.set_fields(
+                    session,
+                    title_id,
+                    state=TitleState.ENCODING,
+                    source_key=source_key(title_id),
+                    job_id="job-of-the-dead",
+                    claimed_by="dead-instance",
+                    claimed_until=until,
+                )
+
+            return work
+
+        # While the lease runs, the title is somebody's: nothing is done.
+        await adapters.sql.transaction(left(time.time() + 60))
+        await ingest.sweep(ctx)
+        held = await ingest._get(ctx, title_id)
+        assert held.trickplay_key is None and held.poster_key is None
+        assert await _extras_at(adapters, title_id) is None
+
+        # Once it is out, the next sweep makes them from the kept source.
+        await adapters.sql.transaction(left(time.time() - 1))
+        await ingest.sweep(ctx)
+        title = await ingest._get(ctx, title_id)
+        assert title.trickplay_key is not None
+        assert title.poster_key is not None and title.backdrop_key is not None
+        assert await _extras_at(adapters, title_id) is not None
+        assert title.state is TitleState.ENCODING  # the job is the pipeline's business
     finally:
         await adapters.close()
