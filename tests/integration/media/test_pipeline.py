@@ -188,6 +188,61 @@ async def test_a_title_is_published_as_aligned_hls_and_dash(
     assert (reps["v0"]["width"], reps["v0"]["height"]) == ("320", "180")
 
 
+X265 = ("-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=none")
+VP9 = ("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8")
+AV1 = ("-c:v", "libsvtav1", "-preset", "12", "-svtav1-params", "log-level=0")
+
+
+@pytest.mark.parametrize(
+    ("name", "vcodec", "audio", "channels"),
+    [
+        ("user-hevc-51.mkv", X265, ("-c:a", "libopus"), 6),
+        ("user-hevc-ac3.mp4", (*X265, "-tag:v", "hvc1"), ("-c:a", "ac3"), 6),
+        ("user-vp9.webm", VP9, ("-c:a", "libopus"), 2),
+        ("user-av1-51.mkv", AV1, ("-c:a", "flac"), 6),
+        ("user-av1.mp4", AV1, ("-c:a", "aac"), 2),
+    ],
+)
+async def test_a_users_hevc_vp9_or_av1_source_becomes_a_playable_ladder(
+    name: str,
+    vcodec: tuple[str, ...],
+    audio: tuple[str, ...],
+    channels: int,
+    adapters: Adapters,
+    config: Config,
+    clips: ClipMaker,
+    binaries: Binaries,
+    tmp_path: Path,
+) -> None:
+    # The ladder is H.264/AAC whatever came in (stereo: 5.1 is mixed down), so
+    # every browser plays it; every segment decodes and the playlists parse.
+    upload = clips.video(
+        name, size="320x180", seconds=5, vcodec=vcodec, audio=audio, channels=channels
+    )
+    key = f"uploads/{upload.stem}/source"
+    await put_file(adapters, key, upload)
+    job = await jobs.submit(
+        adapters=adapters,
+        title_id=upload.stem,
+        source_key=key,
+        options=EncodeRequest(rungs=RUNGS[:1]),
+    )
+    async with running_worker(config):
+        events = await finish(adapters, job.id)
+    assert events[-1].state is JobState.PUBLISHED, events[-1].reason
+    done = await jobs.get(adapters=adapters, job_id=job.id)
+    root = await fetch_tree(adapters.blob, done.output_prefix or "", tmp_path / "out")
+    work = tmp_path / "decoded"
+    work.mkdir()
+    master, renditions, sound = check_hls(root, binaries.ffprobe, work)
+    [rendition] = renditions
+    assert re.fullmatch(r"avc1\.[0-9a-f]{6},mp4a\.40\.2", rendition.stream_info.codecs)
+    assert sum(s.frames for s in rendition.segments) == frame_count(binaries.ffprobe, upload)
+    assert sound and all(s.frames > 0 for s in sound)
+    [track] = [m for m in master.media if m.type == "AUDIO"]
+    assert track.channels == "2"
+
+
 async def test_an_encrypted_title_decrypts_with_its_key(
     adapters: Adapters, config: Config, source: Path, binaries: Binaries, tmp_path: Path
 ) -> None:
