@@ -262,6 +262,20 @@ def _to_target(top: TrialPoint, points: Sequence[TrialPoint], target: float) -> 
     return top
 
 
+def _raised(top: TrialPoint, points: Sequence[TrialPoint], rate: float) -> TrialPoint:
+    """The top rung moved up to ``rate``: a still or flat title needs only a few kb/s.
+
+    The rung's VBV buffer is sized from its bitrate, so a rung of a few kb/s
+    cannot hold even one keyframe and the encoder starves every picture (a
+    colour-bars title planned at 8 kb/s scored VMAF 37 when encoded). Where
+    the size's curve reaches ``rate`` the rung takes its VMAF and CRF there;
+    past the curve it keeps the target's, a lower bound on what it gets.
+    """
+    curve = _size_curves(points).get((top.width, top.height), [])
+    on = _on_curve(curve, rate)
+    return on if on is not None else replace(top, bitrate_kbps=rate)
+
+
 def _best_size_at(
     curves: dict[tuple[int, int], list[TrialPoint]],
     rate: float,
@@ -326,7 +340,8 @@ def select_rungs(
     Points taller than ``top_max_height`` are left out and bitrates are capped
     at ``max_bitrate_kbps``; the top rung sits where the hull first reaches
     the VMAF target (slid down its own size's curve to the target exactly),
-    or at the hull's best point when nothing reaches it; each rung below is
+    or at the hull's best point when nothing reaches it, and never under
+    ``min_bitrate_kbps`` (:func:`_raised`); each rung below is
     the next hull point at least ``min_step_ratio`` cheaper and
     ``min_vmaf_step`` worse, no larger in size, above the VMAF floor and the
     least bitrate, until ``max_rungs``; gaps of more than two steps left
@@ -359,6 +374,9 @@ def select_rungs(
             f"no trial reached VMAF {bounds.vmaf_target:g} within "
             f"{bounds.max_bitrate_kbps} kb/s; top rung is the best there"
         )
+    if top.bitrate_kbps < bounds.min_bitrate_kbps:
+        top = _raised(top, eligible, bounds.min_bitrate_kbps)
+        note += f"; raised to the least bitrate, {bounds.min_bitrate_kbps} kb/s"
     chosen = [top]
     for candidate in reversed(hull):
         if len(chosen) >= bounds.max_rungs:

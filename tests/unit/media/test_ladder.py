@@ -26,6 +26,8 @@ def pt(height: int, kbps: float, vmaf: float) -> TrialPoint:
     return TrialPoint(width, height, kbps, vmaf)
 
 
+SOURCE_360 = {"source_width": 640, "source_height": 360}
+
 # The classic crossover: 240p beats 720p below about 300 kb/s (720p starved of
 # bits), 720p beats 1080p below about 1200 kb/s, 1080p wins above.
 CROSSOVER = [
@@ -293,3 +295,26 @@ def test_rungs_carry_the_crf_read_off_their_size_curve() -> None:
     assert top.vmaf == 95
     assert top.bitrate_kbps == round(1000 * 4 ** (5 / 8))
     assert top.crf == pytest.approx(27 - 7 * 5 / 8, abs=0.05)
+
+
+def test_a_flat_titles_top_rung_is_raised_to_the_least_bitrate() -> None:
+    # Colour bars: a few kb/s reach the target, but a rung's VBV buffer that
+    # small cannot hold a keyframe. Past the curve, the rung keeps the target's VMAF.
+    bars = [TrialPoint(640, 360, 8.0, 94.0, 34), TrialPoint(640, 360, 8.8, 97.0, 20)]
+    bounds = LadderBounds(min_bitrate_kbps=150)
+    plan = select_rungs(bars, bounds, source_width=640, source_height=360)
+    [rung] = plan.rungs
+    assert (rung.bitrate_kbps, rung.vmaf) == (150, 95)
+    assert rung.crf is not None and 20 < rung.crf < 34
+    assert "least bitrate, 150 kb/s" in plan.note
+    # Where the size's curve reaches the least bitrate, the rung is read off it there.
+    points = [TrialPoint(640, 360, 50, 90, 34), TrialPoint(640, 360, 400, 99, 20)]
+    bounds = LadderBounds(min_bitrate_kbps=150, vmaf_target=92)
+    [rung] = select_rungs(points, bounds, source_width=640, source_height=360).rungs
+    share = math.log(150 / 50) / math.log(400 / 50)
+    assert rung.bitrate_kbps == 150
+    assert rung.vmaf == pytest.approx(90 + 9 * share, abs=0.01)
+    assert rung.crf == pytest.approx(34 - 14 * share, abs=0.05)
+    # A top rung over the least bitrate is left where the target put it.
+    top = select_rungs(points, LadderBounds(min_bitrate_kbps=50, vmaf_target=92), **SOURCE_360)
+    assert top.rungs[-1].vmaf == 92 and top.rungs[-1].bitrate_kbps < 150
