@@ -7,17 +7,19 @@ scaled back to the reference size (bicubic) and scored with libvmaf, and the
 measured (size, bitrate, VMAF) points go to :func:`ladder.select_rungs`.
 
 The cost is (heights x CRFs) encodes and VMAF runs over ``samples x
-sample_s`` seconds of video; the ``media.trial_*`` and ``media.vmaf_*``
-settings trade accuracy for time. Savings against the fixed ladder at equal
+sample_s`` seconds of video, plus a few where the CRF grid misses the
+ladder's bounds (:func:`extra_trials`); the ``media.trial_*`` and
+``media.vmaf_*`` settings trade accuracy for time. Savings against the fixed ladder at equal
 VMAF are estimated from the trials (:func:`estimate_savings`) or measured
 with real bitrate-targeted encodes of both ladders (:func:`measure_savings`).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -61,6 +63,9 @@ _ESTIMATE_REACH = 2.0
 # VBV of measured rungs, as multiples of the bitrate: the encoder's own choice.
 _MAXRATE_RATIO = 1.5
 _BUFSIZE_RATIO = 2.0
+# Rounds of trials added where the grid misses the ladder's bounds, and x264's CRF range.
+_EXTEND_ROUNDS = 2
+_CRF_RANGE = (0, 51)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +158,53 @@ def trial_sizes(
     if own not in sizes:
         sizes.append(own)
     return sizes
+
+
+def extra_trials(
+    points: Sequence[TrialPoint],
+    sizes: Sequence[tuple[int, int]],
+    bounds: LadderBounds,
+    step: float,
+) -> list[tuple[tuple[int, int], float]]:
+    """Trials (size, CRF) to add so the trial curves span the ladder's bounds; none if they do.
+
+    A fixed CRF grid misses both ends on some titles. Noisy or detailed
+    pictures are hundreds of kb/s even at the coarsest CRF, leaving the ladder
+    no rung near ``min_bitrate_kbps``: while the cheapest trial is a step or
+    more above it, every size still above it is tried ``step`` coarser.
+    Smooth gradients stay short of the VMAF target at the finest CRF for a
+    fraction of ``max_bitrate_kbps``: then the largest size is tried ``step``
+    finer, unless its best trial is at the cap already.
+    """
+    extra: list[tuple[tuple[int, int], float]] = []
+    low, high = _CRF_RANGE
+    by_size = {size: [p for p in points if (p.width, p.height) == size] for size in sizes}
+    if not points or not sizes:
+        return extra
+    cheapest = min(p.bitrate_kbps for p in points)
+    if cheapest > bounds.min_bitrate_kbps * bounds.min_step_ratio:
+        for size, tried in by_size.items():
+            crfs = [p.crf for p in tried if p.crf is not None]
+            above = all(p.bitrate_kbps > bounds.min_bitrate_kbps for p in tried)
+            if crfs and above and max(crfs) + step <= high:
+                extra.append((size, max(crfs) + step))
+    reached = any(
+        p.vmaf >= bounds.vmaf_target and p.bitrate_kbps <= bounds.max_bitrate_kbps for p in points
+    )
+    top = max(sizes, key=lambda size: size[0] * size[1])
+    tried = by_size[top]
+    crfs = [p.crf for p in tried if p.crf is not None]
+    if not reached and crfs and min(crfs) - step >= low:
+        best = max(tried, key=lambda p: p.vmaf)  # tried is not empty: it has CRFs
+        if best.bitrate_kbps < bounds.max_bitrate_kbps:
+            extra.append((top, min(crfs) - step))
+    return extra
+
+
+def crf_step(crfs: tuple[int, ...]) -> float:
+    """The grid's CRF spacing (its smallest gap; 7 for a single CRF)."""
+    gaps = [b - a for a, b in itertools.pairwise(sorted(set(crfs)))]
+    return float(min(gaps)) if gaps else 7.0
 
 
 def _reference_fps(media: ValidatedMedia) -> Fraction:
@@ -269,12 +321,20 @@ def run_trials(
     config: TrialConfig,
     limits: Limits,
     on_progress: Progress | None = None,
+    bounds: LadderBounds | None = None,
 ) -> TrialRun:
-    """Run every trial encode of one title and measure its VMAF."""
+    """Run every trial encode of one title and measure its VMAF.
+
+    With ``bounds``, trials are added past the grid where it misses them
+    (:func:`extra_trials`), for at most two rounds.
+    """
     bench = _Bench(media, job_dir=job_dir, binaries=binaries, config=config, limits=limits)
     width, height = media.display_size
     sizes = trial_sizes(width, height, config.heights, config.top_max_height)
-    steps = 1 + len(sizes) * len(config.crfs)
+    grid = [(size, float(crf)) for size in sizes for crf in config.crfs]
+    # Progress counts the most trials there can be, and ends at 1 whatever ran.
+    extra_most = 0 if bounds is None else _EXTEND_ROUNDS * (len(sizes) + 1)
+    steps = 1 + len(grid) + extra_most
     done = 0
 
     def step(fraction: float) -> None:
@@ -286,21 +346,31 @@ def run_trials(
     try:
         reference_s = bench.cut_reference(step)
         done += 1
-        for trial_w, trial_h in sizes:
-            for crf in config.crfs:
+        todo = grid
+        for _ in range(1 + (0 if bounds is None else _EXTEND_ROUNDS)):
+            for (trial_w, trial_h), crf in todo:
                 enc = VideoEncode(
                     width=trial_w,
                     height=trial_h,
-                    crf=float(crf),
+                    crf=crf,
                     preset=config.preset,
                     threads=config.threads,
                 )
-                kbps, vmaf, timing = bench.measure(enc, f"trial-{trial_w}x{trial_h}-crf{crf}", step)
+                kbps, vmaf, timing = bench.measure(
+                    enc, f"trial-{trial_w}x{trial_h}-crf{crf:g}", step
+                )
                 done += 1
                 points.append(TrialPoint(trial_w, trial_h, round(kbps, 1), round(vmaf, 3), crf))
                 timings.append(timing)
+            if bounds is None:
+                break
+            todo = extra_trials(points, sizes, bounds, crf_step(config.crfs))
+            if not todo:
+                break
     finally:
         bench.close()
+    if on_progress is not None:
+        on_progress(1.0)
     return TrialRun(tuple(points), bench.size, bench.spans, reference_s, tuple(timings))
 
 
@@ -338,6 +408,7 @@ def plan_ladder(
         config=trial_config,
         limits=limits,
         on_progress=on_progress,
+        bounds=bounds,
     )
     return select_rungs(trials.points, bounds, source_width=width, source_height=height)
 

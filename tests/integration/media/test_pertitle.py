@@ -164,3 +164,25 @@ def test_capped_crf_rungs_land_where_the_trials_said(
             assert got.vmaf == pytest.approx(planned.vmaf, abs=1.5)
             assert got.bitrate_kbps == pytest.approx(planned.bitrate_kbps, rel=0.15)
     assert compared >= 1
+
+
+def test_trials_reach_past_the_grid_toward_an_unmet_target(
+    title: ValidatedMedia, job_dir: Path, binaries: Binaries
+) -> None:
+    # VMAF 99.9 is past both grid CRFs (24, 38): the largest size is tried one step finer.
+    seen: list[float] = []
+    bounds = LadderBounds(min_bitrate_kbps=16, vmaf_target=99.9)
+    run = run_trials(
+        title,
+        job_dir=job_dir,
+        binaries=binaries,
+        config=SMALL,
+        limits=Limits(),
+        on_progress=seen.append,
+        bounds=bounds,
+    )
+    extra = [p for p in run.points if p.crf not in SMALL.crfs]
+    assert [(p.height, p.crf) for p in extra] == [(360, 10)]
+    finest = max((p for p in run.points if p.height == 360), key=lambda p: p.bitrate_kbps)
+    assert finest.crf == 10 and finest.vmaf > max(p.vmaf for p in run.points if p.crf == 24)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)

@@ -11,7 +11,9 @@ from reelstack.errors import ConfigError
 from reelstack.media.ladder import LadderBounds, TrialPoint, fixed_plan, select_rungs
 from reelstack.media.pertitle import (
     TrialConfig,
+    crf_step,
     estimate_savings,
+    extra_trials,
     reference_size,
     sample_spans,
     trial_sizes,
@@ -89,3 +91,59 @@ def test_estimated_savings_read_fixed_rungs_off_their_own_size() -> None:
     assert len(savings.rungs) + savings.skipped == len(fixed.rungs)
     for rung in savings.rungs:
         assert rung.saving == pytest.approx(1 - rung.pertitle_kbps / rung.fixed_kbps)
+
+
+SIZES = [(426, 240), (640, 360)]
+BOUNDS = LadderBounds(min_bitrate_kbps=150, min_step_ratio=1.5, vmaf_target=95)
+
+
+def grid(*rows: tuple[int, int, float, float, float]) -> list[TrialPoint]:
+    return [TrialPoint(w, h, rate, vmaf, crf) for w, h, crf, rate, vmaf in rows]
+
+
+def test_a_grid_spanning_the_bounds_gets_no_extra_trials() -> None:
+    points = grid(
+        (426, 240, 34, 100, 67), (426, 240, 20, 350, 89),
+        (640, 360, 34, 240, 85), (640, 360, 20, 760, 98),
+    )  # fmt: skip
+    assert extra_trials(points, SIZES, BOUNDS, 7) == []
+    assert extra_trials([], SIZES, BOUNDS, 7) == []
+
+
+def test_a_detailed_title_is_tried_coarser_until_the_least_bitrate() -> None:
+    # Every trial is hundreds of kb/s: no rung could sit near 150 kb/s.
+    points = grid(
+        (426, 240, 34, 770, 53), (426, 240, 20, 3300, 74),
+        (640, 360, 34, 1450, 83), (640, 360, 20, 5500, 99.8),
+    )  # fmt: skip
+    assert extra_trials(points, SIZES, BOUNDS, 7) == [((426, 240), 41), ((640, 360), 41)]
+    # Once the cheapest is within a step of the floor, nothing more is tried.
+    near = [*points, TrialPoint(426, 240, 200, 37, 41)]
+    assert extra_trials(near, SIZES, BOUNDS, 7) == []
+    # Only sizes still above the floor, and never past CRF 51.
+    points += grid((426, 240, 41, 140, 40), (640, 360, 48, 300, 59))
+    assert extra_trials(points, SIZES, LadderBounds(min_bitrate_kbps=100), 7) == []
+    assert extra_trials(points, SIZES, LadderBounds(min_bitrate_kbps=150), 7) == []
+    bounds = LadderBounds(min_bitrate_kbps=120, min_step_ratio=1.1)
+    assert extra_trials(points, SIZES, bounds, 7) == [((426, 240), 48)]
+
+
+def test_a_smooth_title_is_tried_finer_until_the_target() -> None:
+    # Gradients: VMAF 91.5 at the finest CRF, for 172 kb/s of an 8000 kb/s cap.
+    points = grid(
+        (426, 240, 34, 29, 71.5), (426, 240, 20, 85, 87.3),
+        (640, 360, 34, 54, 75.3), (640, 360, 20, 172, 91.5),
+    )  # fmt: skip
+    assert extra_trials(points, SIZES, BOUNDS, 7) == [((640, 360), 13)]
+    # Reached, or the finest trial already at the cap, or CRF 0 passed: nothing.
+    reached = [*points, TrialPoint(640, 360, 1245, 96.3, 6)]
+    assert extra_trials(reached, SIZES, BOUNDS, 7) == []
+    capped = LadderBounds(min_bitrate_kbps=20, max_bitrate_kbps=150)
+    assert extra_trials(points, SIZES, capped, 7) == []
+    assert extra_trials(points, SIZES, BOUNDS, 21) == []
+
+
+def test_crf_step_is_the_grids_spacing() -> None:
+    assert crf_step((20, 27, 34)) == 7
+    assert crf_step((34, 20, 30)) == 4
+    assert crf_step((23,)) == 7
