@@ -87,7 +87,16 @@ SECONDS = float(
 )
 SIZE = os.environ.get("BENCH_PERTITLE_SIZE", CONFIG.get(settings.MEDIA_DEMO_SIZE))
 CACHE = os.environ.get("BENCH_PERTITLE_CACHE", "")
-TOP = os.environ.get("BENCH_PERTITLE_TOP", "1") != "0"
+SAMPLED = os.environ.get("BENCH_PERTITLE_SAMPLED", "1") != "0"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Both ladders encoded and scored one way, and the savings between them."""
+
+    savings: Savings
+    pertitle: LadderPlan
+    fixed: LadderPlan
 
 
 @dataclass(frozen=True)
@@ -96,23 +105,19 @@ class Outcome:
 
     slug: str
     duration_s: float
-    savings: Savings
     planned: LadderPlan
-    """The per-title plan, with the trials' bitrate, VMAF and CRF per rung."""
-    pertitle: LadderPlan
-    fixed: LadderPlan
-    """Both ladders as measured on the sampled scenes."""
-    top: tuple[Rung, Rung] | None = None
-    """Whole-title top rungs as measured: (per-title, fixed)."""
+    """The per-title plan: each rung's bitrate, VMAF and CRF as the trials put them."""
+    whole: Measured
+    sampled: Measured | None
 
 
 def _rungs(rungs: tuple[Rung, ...], planned: tuple[Rung, ...] | None = None) -> str:
     parts = []
     for i, rung in enumerate(rungs):
         text = f"{rung.width}x{rung.height} {rung.bitrate_kbps} kb/s VMAF {rung.vmaf:.1f}"
-        if planned is not None and planned[i].vmaf is not None:
-            # The trials' VMAF at this bitrate (a CRF encode): one-pass ABR lands lower.
-            text += f" (trials {planned[i].vmaf:.1f}, CRF {planned[i].crf})"
+        if planned is not None:
+            plan = planned[i]
+            text += f" (planned {plan.bitrate_kbps} kb/s VMAF {plan.vmaf:.1f} CRF {plan.crf:g})"
         parts.append(text)
     return "; ".join(parts)
 
@@ -120,16 +125,21 @@ def _rungs(rungs: tuple[Rung, ...], planned: tuple[Rung, ...] | None = None) -> 
 def _outside(rungs: tuple[Rung, ...], other: tuple[Rung, ...]) -> list[str]:
     """Rungs whose VMAF the other ladder's measured curve does not span."""
     curve = monotone_curve((r.bitrate_kbps, r.vmaf or 0.0) for r in other)
-    if not curve:
-        return [f"{r.bitrate_kbps} kb/s" for r in rungs]
+    if len(curve) < 2:
+        # One point spans only its own VMAF: nothing else compares with it.
+        return [
+            f"{r.bitrate_kbps} (VMAF {r.vmaf:.1f}, the other ladder has one rung)"
+            for r in rungs
+            if curve and r.vmaf != curve[0][1]
+        ]
     low, high = curve[0][1], curve[-1][1]
     out = []
     for rung in rungs:
         vmaf = rung.vmaf or 0.0
         if vmaf > high:
-            out.append(f"{rung.bitrate_kbps} kb/s (VMAF {vmaf:.1f} > {high:.1f})")
+            out.append(f"{rung.bitrate_kbps} (VMAF {vmaf:.1f} > {high:.1f})")
         elif vmaf < low:
-            out.append(f"{rung.bitrate_kbps} kb/s (VMAF {vmaf:.1f} < {low:.1f})")
+            out.append(f"{rung.bitrate_kbps} (VMAF {vmaf:.1f} < {low:.1f})")
     return out
 
 
@@ -137,53 +147,57 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
-def print_title(outcome: Outcome, elapsed: float) -> None:
-    s = outcome.savings
-    compared = ", ".join(
-        f"{r.fixed_kbps:.0f}->{r.pertitle_kbps:.0f} kb/s at VMAF {r.vmaf:.1f} "
-        f"({100 * r.saving:+.1f} %)"
+def _compared(m: Measured) -> str:
+    s = m.savings
+    rungs = ", ".join(
+        f"{r.fixed_kbps:.0f}->{r.pertitle_kbps:.0f} at VMAF {r.vmaf:.1f} ({100 * r.saving:+.1f} %)"
         for r in s.rungs
     )
-    skipped_fixed = _outside(outcome.fixed.rungs, outcome.pertitle.rungs)
-    skipped_pt = _outside(outcome.pertitle.rungs, outcome.fixed.rungs)
+    skipped = ", ".join(_outside(m.fixed.rungs, m.pertitle.rungs)) or "none"
+    return (
+        f"equal VMAF (kb/s fixed->per-title): {rungs or 'none'}; mean {_pct(s.mean_saving)}, "
+        f"BD-rate {_pct(s.bd_saving)}; fixed rungs skipped: {skipped}"
+    )
+
+
+def print_title(o: Outcome, elapsed: float) -> None:
+    w = o.whole
+    beyond = ", ".join(_outside(w.pertitle.rungs, w.fixed.rungs)) or "none"
     print(
-        f"# {outcome.slug}: per-title [{_rungs(outcome.pertitle.rungs, outcome.planned.rungs)}]"
-        f" | fixed [{_rungs(outcome.fixed.rungs)}]"
-        f" | equal VMAF: {compared or 'none'}; mean {_pct(s.mean_saving)},"
-        f" BD-rate {_pct(s.bd_saving)}"
-        f" | skipped fixed: {', '.join(skipped_fixed) or 'none'};"
-        f" per-title outside fixed: {', '.join(skipped_pt) or 'none'} ({elapsed:.0f} s)",
+        f"# {o.slug} ({o.duration_s:g} s, {elapsed:.0f} s to measure): "
+        f"per-title [{_rungs(w.pertitle.rungs, o.planned.rungs)}] | "
+        f"fixed [{_rungs(w.fixed.rungs)}] | {_compared(w)}; "
+        f"per-title rungs outside the fixed range: {beyond}",
         flush=True,
     )
+    if o.sampled is not None:
+        print(f"#   same, on the sampled scenes: {_compared(o.sampled)}", flush=True)
 
 
 def source_folder(root: Path, titles: tuple[demo.DemoTitle, ...]) -> Path:
-    """Where the sources go: the cache folder named as ``reelstack demo`` names it."""
+    """Where the sources go: a folder named by the catalog's spec, as ``reelstack demo`` does."""
     base = Path(CACHE) if CACHE else root / "demo"
     return base / demo.spec_hash(titles, seconds=SECONDS, size=SIZE)
 
 
-def whole_title_tops(
+def measure(
     media: ValidatedMedia,
-    pertitle: LadderPlan,
-    fixed: LadderPlan,
+    plans: tuple[LadderPlan, LadderPlan],
     job_dir: Path,
     binaries: Binaries,
     pipeline: Pipeline,
-) -> tuple[Rung, Rung]:
-    """Each ladder's top rung encoded over the whole title; measured (per-title, fixed)."""
-    # One span covering the title: sample_spans takes all of a title shorter than this.
-    whole = dataclasses.replace(pipeline.trials, samples=1, sample_s=media.duration_s)
-    _, top_pt, top_fixed = measure_savings(
-        media,
-        dataclasses.replace(pertitle, rungs=pertitle.rungs[-1:]),
-        dataclasses.replace(fixed, rungs=fixed.rungs[-1:]),
-        job_dir=job_dir,
-        binaries=binaries,
-        config=whole,
-        limits=pipeline.limits.run,
+    *,
+    whole: bool,
+) -> Measured:
+    """Encode and score both ladders, on the whole title or on the trials' sampled scenes."""
+    config = pipeline.trials
+    if whole:
+        # One span covering the title: sample_spans takes all of a title this short.
+        config = dataclasses.replace(config, samples=1, sample_s=media.duration_s)
+    savings, pertitle, fixed = measure_savings(
+        media, *plans, job_dir=job_dir, binaries=binaries, config=config, limits=pipeline.limits.run
     )
-    return top_pt.rungs[0], top_fixed.rungs[0]
+    return Measured(savings, pertitle, fixed)
 
 
 def measure_title(
@@ -205,17 +219,10 @@ def measure_title(
         )
         for mode in ("pertitle", "fixed")
     )
-    savings, pertitle_m, fixed_m = measure_savings(
-        media,
-        pertitle,
-        fixed,
-        job_dir=job_dir,
-        binaries=binaries,
-        config=pipeline.trials,
-        limits=pipeline.limits.run,
-    )
-    top = whole_title_tops(media, pertitle, fixed, job_dir, binaries, pipeline) if TOP else None
-    return Outcome(title.slug, media.duration_s, savings, pertitle, pertitle_m, fixed_m, top)
+    plans = (pertitle, fixed)
+    whole = measure(media, plans, job_dir, binaries, pipeline, whole=True)
+    sampled = measure(media, plans, job_dir, binaries, pipeline, whole=False) if SAMPLED else None
+    return Outcome(title.slug, media.duration_s, pertitle, whole, sampled)
 
 
 def main() -> None:
@@ -248,43 +255,41 @@ def main() -> None:
             outcome = measure_title(title, source, root, binaries, pipeline)
             print_title(outcome, time.perf_counter() - t0)
             outcomes.append(outcome)
-    summarise(outcomes, time.perf_counter() - started)
-
-
-def summarise(outcomes: list[Outcome], wall: float) -> None:
-    rungs = [r for o in outcomes for r in o.savings.rungs]
-    counted = [o for o in outcomes if o.savings.mean_saving is not None]
-    left_out = [o.slug for o in outcomes if o.savings.mean_saving is None]
-    bds = [o.savings.bd_saving for o in outcomes if o.savings.bd_saving is not None]
-    skipped = sum(o.savings.skipped for o in outcomes)
-    tops = [(o.top, o.duration_s) for o in outcomes if o.top is not None]
     for o in outcomes:
-        if o.top is not None:
-            pt, fx = o.top
-            print(
-                f"# top rung, whole title, {o.slug}: per-title {pt.width}x{pt.height} "
-                f"{pt.bitrate_kbps} kb/s VMAF {pt.vmaf:.1f}, fixed {fx.width}x{fx.height} "
-                f"{fx.bitrate_kbps} kb/s VMAF {fx.vmaf:.1f}",
-                flush=True,
-            )
-    print(
-        f"# {len(rungs)} fixed rungs compared at equal VMAF, {skipped} skipped; titles counted "
-        f"{len(counted)}/{len(outcomes)}"
-        + (f" (none compared: {', '.join(left_out)})" if left_out else ""),
-        flush=True,
-    )
-    mean = statistics.fmean(o.savings.mean_saving or 0.0 for o in counted) if counted else None
+        pt, fx = o.whole.pertitle.rungs[-1], o.whole.fixed.rungs[-1]
+        print(
+            f"# top rung, whole title, {o.slug}: per-title {pt.width}x{pt.height} "
+            f"{pt.bitrate_kbps} kb/s VMAF {pt.vmaf:.1f}, fixed {fx.width}x{fx.height} "
+            f"{fx.bitrate_kbps} kb/s VMAF {fx.vmaf:.1f}",
+            flush=True,
+        )
+    if SAMPLED:
+        summarise(outcomes, "sampled scenes", [o.sampled for o in outcomes if o.sampled])
+    summarise(outcomes, "whole titles", [o.whole for o in outcomes])
+    top_rungs(outcomes)
+    print(f"# wall time {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def summarise(outcomes: list[Outcome], how: str, measured: list[Measured]) -> None:
+    """The catalog's savings at equal VMAF, one way of measuring: # lines and a result."""
+    rungs = [r for m in measured for r in m.savings.rungs]
+    means = [m.savings.mean_saving for m in measured if m.savings.mean_saving is not None]
+    bds = [m.savings.bd_saving for m in measured if m.savings.bd_saving is not None]
+    left_out = [o.slug for o, m in zip(outcomes, measured, strict=True) if not m.savings.rungs]
+    mean = statistics.fmean(means) if means else None
     bd = statistics.fmean(bds) if bds else None
     print(
-        f"# mean per-title saving at equal VMAF {_pct(mean)} (each title once), "
-        f"mean BD-rate saving {_pct(bd)} over {len(bds)} titles; wall time {wall:.0f} s",
+        f"# {how}: {len(rungs)} fixed rungs compared at equal VMAF, "
+        f"{sum(m.savings.skipped for m in measured)} skipped; mean saving {_pct(mean)} over "
+        f"{len(means)} titles (each once), BD-rate {_pct(bd)} over {len(bds)}; no rung "
+        f"compared: {', '.join(left_out) or 'none'}",
         flush=True,
     )
     if rungs:
         report(
             Result(
-                f"per-title ladder, {len(counted)} demo titles: kb/s at the fixed rungs' VMAF "
-                f"(mean saving {_pct(mean)}, BD-rate {_pct(bd)})",
+                f"per-title ladder, {how}, {len(means)}/{len(outcomes)} demo titles: kb/s at the "
+                f"fixed rungs' VMAF (mean saving {_pct(mean)}, BD-rate {_pct(bd)})",
                 statistics.fmean(r.pertitle_kbps for r in rungs),
                 "kb/s",
                 f"fixed ladder, same {len(rungs)} rungs",
@@ -292,19 +297,24 @@ def summarise(outcomes: list[Outcome], wall: float) -> None:
                 "<= 0.80",
             )
         )
-    if tops:
-        report(
-            Result(
-                f"top rung bytes over {len(tops)} whole titles, ladder_mode=pertitle "
-                f"(VMAF {statistics.fmean(t[0].vmaf or 0.0 for t, _ in tops):.1f}) vs fixed "
-                f"(VMAF {statistics.fmean(t[1].vmaf or 0.0 for t, _ in tops):.1f}), not equal VMAF",
-                sum(t[0].bitrate_kbps * d for t, d in tops) / 8 / 1000,
-                "MB",
-                "ladder_mode=fixed top rung",
-                sum(t[1].bitrate_kbps * d for t, d in tops) / 8 / 1000,
-                "",
-            )
+
+
+def top_rungs(outcomes: list[Outcome]) -> None:
+    """Bytes of the top rung each ladder mode ships, over whole titles (not at equal VMAF)."""
+    tops = [(o.whole.pertitle.rungs[-1], o.whole.fixed.rungs[-1], o.duration_s) for o in outcomes]
+    pt_vmaf = statistics.fmean(t[0].vmaf or 0.0 for t in tops)
+    fx_vmaf = statistics.fmean(t[1].vmaf or 0.0 for t in tops)
+    report(
+        Result(
+            f"top rung bytes, {len(tops)} whole titles, ladder_mode=pertitle (mean VMAF "
+            f"{pt_vmaf:.1f}), not at equal VMAF",
+            sum(pt.bitrate_kbps * d for pt, _, d in tops) / 8 / 1000,
+            "MB",
+            f"ladder_mode=fixed top rung (mean VMAF {fx_vmaf:.1f})",
+            sum(fx.bitrate_kbps * d for _, fx, d in tops) / 8 / 1000,
+            "",
         )
+    )
 
 
 if __name__ == "__main__":
