@@ -460,6 +460,12 @@ def measure_savings(
     and the rung has a CRF: then they encode at that CRF under the same cap.
     Returns the savings and both plans with each rung's measured bitrate and
     VMAF.
+
+    One-pass rate control starts under its target and scores lower for a
+    second or two while it settles, which weighs heavily on the few seconds
+    of sampled scenes and most on the leanest rungs: per-title ladders look
+    worse than they are. Where titles are short, measure them whole (a
+    ``config`` with one sample as long as the title).
     """
     bench = _Bench(media, job_dir=job_dir, binaries=binaries, config=config, limits=limits)
     measured: list[LadderPlan] = []
