@@ -20,7 +20,7 @@ from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.runner import Limits, run
 from reelstack.media.stills import ffmpeg, output
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: seeded sources, the same frames on every machine
 RATE = 25
 INTRO_S = 6.0
 CREDITS_S = 5.0
@@ -139,7 +139,7 @@ CATALOG: tuple[DemoTitle, ...] = (
         ("Documentary", "Nature"),
         "G",
         "life=size=320x180:rate={rate}:mold=10:ratio=0.15:death_color=#203040"
-        ":life_color=#40ff90,scale={size}:flags=neighbor",
+        ":life_color=#40ff90:seed=1,scale={size}:flags=neighbor",
         melody(330, 2, 4),
     ),
     DemoTitle(
@@ -148,7 +148,7 @@ CATALOG: tuple[DemoTitle, ...] = (
         "One line of cells, one rule, and a machine that can compute anything.",
         ("Science",),
         "PG",
-        "cellauto=size={size}:rate={rate}:rule=110:random_fill_ratio=0.5",
+        "cellauto=size={size}:rate={rate}:rule=110:random_fill_ratio=0.5:seed=1",
         "0.3*sin(2*PI*t*(110+55*mod(floor(t*8),4)))",
     ),
     DemoTitle(
@@ -157,7 +157,8 @@ CATALOG: tuple[DemoTitle, ...] = (
         "Colours drift and melt into one another over a slow drone.",
         ("Romance", "Art"),
         "PG",
-        "gradients=size={size}:rate={rate}:n=5:speed=0.02",
+        "gradients=size={size}:rate={rate}:n=5:speed=0.02:c0=0x1f3a93:c1=0xe35d6a:c2=0xf2c14e"
+        ":c3=0x5fad56:c4=0x8e44ad:x0=0:y0=0:x1=80:y1=45:seed=1",
         "0.2*sin(2*PI*110*t)+0.2*sin(2*PI*165*t)*sin(PI*t/3)",
     ),
     DemoTitle(
@@ -166,7 +167,7 @@ CATALOG: tuple[DemoTitle, ...] = (
         "A thriller in which every triangle hides three more.",
         ("Thriller",),
         "PG-13",
-        "sierpinski=size={size}:rate={rate}",
+        "sierpinski=size={size}:rate={rate}:seed=1",
         melody(146.83, 1, 6, noise=0.08),
     ),
     DemoTitle(
@@ -193,7 +194,7 @@ CATALOG: tuple[DemoTitle, ...] = (
         "Clouds gather over an invented sky as the pressure falls.",
         ("Drama", "Nature"),
         "PG",
-        "perlin=size={size}:rate={rate}:octaves=4:persistence=0.6:xscale=0.01:yscale=0.01"
+        "perlin=size={size}:rate={rate}:octaves=4:persistence=0.6:xscale=0.01:yscale=0.01:random_mode=seed:random_seed=1"
         ":tscale=0.3,format=yuv420p",
         "0.4*(random(0)-0.5)*(0.6+0.4*sin(2*PI*t/7))",
     ),

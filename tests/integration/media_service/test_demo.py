@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -66,3 +67,22 @@ def test_two_demo_titles_are_published_and_not_ingested_twice(
         assert events[-1] == {"title_state": "ready"}
         assert ingest_catalog(client, titles, files, 64 * 1024) == ids
         assert client.titles() and len(client.titles()) == 2
+
+
+def test_every_demo_title_renders_the_same_frames_every_time(binaries: Binaries) -> None:
+    # The cache is keyed by the catalog's spec: a generator with a random seed
+    # would make a different title under the same key on every machine.
+    def frames(title: demo.DemoTitle) -> str:
+        video = title.video.format(size="160x90", rate=demo.RATE)
+        argv = [str(binaries.ffmpeg), "-nostdin", "-loglevel", "error", "-f", "lavfi"]
+        out = subprocess.run(
+            [*argv, "-i", video, "-frames:v", "12", "-f", "md5", "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return out.stdout.strip()
+
+    for title in demo.catalog(64):
+        assert frames(title) == frames(title), title.slug
