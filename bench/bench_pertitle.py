@@ -21,7 +21,7 @@ hull) and the fixed one (``mode="fixed"``: Netflix's pre-2015 ladder fitted to
 the source, never upscaled; at 640x360 that is 235 kb/s at 426x240, 375 at
 512x288 and 560 at 640x360).
 
-Measurement (:func:`reelstack.media.pertitle.measure_savings`): every rung of
+Measurement (:func:`reelstack.media.savings.measure_savings`): every rung of
 both ladders is encoded the same way, x264 with the trial preset, one pass at
 the rung's bitrate, VBV 1.5x/2x, and scored with VMAF against a lossless
 reference at the source's size. That is how the pipeline ships both kinds of
@@ -89,7 +89,8 @@ from reelstack.media import demo
 from reelstack.media.curves import Savings, monotone_curve
 from reelstack.media.ffmpeg import Binaries, find_binaries
 from reelstack.media.ladder import LadderPlan, Rung
-from reelstack.media.pertitle import measure_savings, plan_ladder
+from reelstack.media.pertitle import plan_ladder
+from reelstack.media.savings import measure_savings
 from reelstack.media.staging import Pipeline
 from reelstack.media.validate import ValidatedMedia, stage_upload, validate
 

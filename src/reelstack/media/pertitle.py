@@ -9,9 +9,8 @@ measured (size, bitrate, VMAF) points go to :func:`ladder.select_rungs`.
 The cost is (heights x CRFs) encodes and VMAF runs over ``samples x
 sample_s`` seconds of video, plus a few where the CRF grid misses the
 ladder's bounds (:func:`extra_trials`); the ``media.trial_*`` and
-``media.vmaf_*`` settings trade accuracy for time. Savings against the fixed ladder at equal
-VMAF are estimated from the trials (:func:`estimate_savings`) or measured
-with real bitrate-targeted encodes of both ladders (:func:`measure_savings`).
+``media.vmaf_*`` settings trade accuracy for time. Savings against the fixed
+ladder at equal VMAF are in :mod:`.savings`.
 """
 
 from __future__ import annotations
@@ -20,18 +19,12 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from reelstack import settings as S
 from reelstack.config import Config
-from reelstack.media.curves import (
-    Savings,
-    monotone_curve,
-    savings_at_equal_vmaf,
-    vmaf_at_bitrate,
-)
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.commands import reference_argv, trial_encode_argv, vmaf_argv
 from reelstack.media.ffmpeg.options import (
@@ -46,12 +39,10 @@ from reelstack.media.ffmpeg.vmaf import read_vmaf_log
 from reelstack.media.ladder import (
     LadderBounds,
     LadderPlan,
-    Rung,
     TrialPoint,
     fit_size,
     fixed_plan,
     select_rungs,
-    upper_hull,
 )
 from reelstack.media.validate import ValidatedMedia
 
@@ -59,10 +50,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[float], None]
 _MAX_FPS = Fraction(60)
-_ESTIMATE_REACH = 2.0
 # VBV of measured rungs, as multiples of the bitrate: the encoder's own choice.
-_MAXRATE_RATIO = 1.5
-_BUFSIZE_RATIO = 2.0
+MAXRATE_RATIO = 1.5
+BUFSIZE_RATIO = 2.0
 # Rounds of trials added where the grid misses the ladder's bounds, and x264's CRF range.
 _EXTEND_ROUNDS = 2
 _CRF_RANGE = (0, 51)
@@ -212,7 +202,7 @@ def _reference_fps(media: ValidatedMedia) -> Fraction:
     return min(fps, _MAX_FPS).limit_denominator(1001)
 
 
-class _Bench:
+class TrialBench:
     """The lossless reference clip of one title, and encodes measured against it."""
 
     def __init__(
@@ -328,7 +318,7 @@ def run_trials(
     With ``bounds``, trials are added past the grid where it misses them
     (:func:`extra_trials`), for at most two rounds.
     """
-    bench = _Bench(media, job_dir=job_dir, binaries=binaries, config=config, limits=limits)
+    bench = TrialBench(media, job_dir=job_dir, binaries=binaries, config=config, limits=limits)
     width, height = media.display_size
     sizes = trial_sizes(width, height, config.heights, config.top_max_height)
     grid = [(size, float(crf)) for size in sizes for crf in config.crfs]
@@ -411,88 +401,3 @@ def plan_ladder(
         bounds=bounds,
     )
     return select_rungs(trials.points, bounds, source_width=width, source_height=height)
-
-
-def estimate_savings(plan: LadderPlan, fixed: LadderPlan) -> Savings:
-    """Savings of a per-title plan over the fixed ladder, estimated from its trial points.
-
-    Each fixed rung's VMAF is read off the trial curve of its own size (so only
-    sizes that were trialled count), extended up to twice past its measured
-    bitrates (which overstates the fixed rung's VMAF, so understates savings);
-    the per-title side is the upper hull of all trials. Trials are CRF encodes,
-    more efficient than the bitrate-targeted encodes the fixed ladder implies:
-    :func:`measure_savings` encodes both ladders the same way and is the
-    figure to report.
-    """
-    by_size: dict[tuple[int, int], list[tuple[float, float]]] = {}
-    for point in plan.trials:
-        by_size.setdefault((point.width, point.height), []).append((point.bitrate_kbps, point.vmaf))
-    fixed_points: list[tuple[float, float]] = []
-    unknown = 0
-    for rung in fixed.rungs:
-        curve = monotone_curve(by_size.get((rung.width, rung.height), []))
-        vmaf = vmaf_at_bitrate(curve, rung.bitrate_kbps, reach=_ESTIMATE_REACH)
-        if vmaf is None:
-            unknown += 1
-        else:
-            fixed_points.append((rung.bitrate_kbps, vmaf))
-    hull = [(p.bitrate_kbps, p.vmaf) for p in upper_hull(plan.trials)]
-    result = savings_at_equal_vmaf(fixed_points, hull)
-    return Savings(result.rungs, result.skipped + unknown, result.bd_saving)
-
-
-def measure_savings(
-    media: ValidatedMedia,
-    plan: LadderPlan,
-    fixed: LadderPlan,
-    *,
-    job_dir: Path,
-    binaries: Binaries,
-    config: TrialConfig,
-    limits: Limits,
-    capped_crf: bool = False,
-) -> tuple[Savings, LadderPlan, LadderPlan]:
-    """Encode both ladders' rungs on the sampled scenes and compare them at equal VMAF.
-
-    Every rung is an x264 encode with the trial preset and a VBV cap of 1.5x
-    its bitrate over a 2x buffer, as the encoder does; fixed rungs target their
-    bitrate (single pass). Per-title rungs do too, unless ``capped_crf`` is set
-    and the rung has a CRF: then they encode at that CRF under the same cap.
-    Returns the savings and both plans with each rung's measured bitrate and
-    VMAF.
-
-    One-pass rate control starts under its target and scores lower for a
-    second or two while it settles, which weighs heavily on the few seconds
-    of sampled scenes and most on the leanest rungs: per-title ladders look
-    worse than they are. Where titles are short, measure them whole (a
-    ``config`` with one sample as long as the title).
-    """
-    bench = _Bench(media, job_dir=job_dir, binaries=binaries, config=config, limits=limits)
-    measured: list[LadderPlan] = []
-    try:
-        bench.cut_reference(None)
-        for ladder in (fixed, plan):
-            rungs = []
-            for i, rung in enumerate(ladder.rungs):
-                use_crf = capped_crf and ladder is plan and rung.crf is not None
-                enc = VideoEncode(
-                    width=rung.width,
-                    height=rung.height,
-                    bitrate_kbps=None if use_crf else rung.bitrate_kbps,
-                    crf=rung.crf if use_crf else None,
-                    maxrate_kbps=round(rung.bitrate_kbps * _MAXRATE_RATIO),
-                    bufsize_kbps=round(rung.bitrate_kbps * _BUFSIZE_RATIO),
-                    preset=config.preset,
-                    threads=config.threads,
-                )
-                kbps, vmaf, _ = bench.measure(enc, f"{ladder.mode}-{i}")
-                rungs.append(Rung(rung.width, rung.height, round(kbps), round(vmaf, 2), rung.crf))
-            measured.append(replace(ladder, rungs=tuple(rungs)))
-    finally:
-        bench.close()
-    fixed_m, plan_m = measured
-    savings = savings_at_equal_vmaf(
-        [(r.bitrate_kbps, r.vmaf or 0.0) for r in fixed_m.rungs],
-        [(r.bitrate_kbps, r.vmaf or 0.0) for r in plan_m.rungs],
-    )
-    return savings, plan_m, fixed_m

@@ -9,12 +9,8 @@ import pytest
 
 from reelstack.media.ffmpeg import Binaries, FfmpegMissingError, Limits
 from reelstack.media.ladder import LadderBounds, fixed_plan, select_rungs
-from reelstack.media.pertitle import (
-    TrialConfig,
-    measure_savings,
-    plan_ladder,
-    run_trials,
-)
+from reelstack.media.pertitle import TrialConfig, plan_ladder, run_trials
+from reelstack.media.savings import measure_savings
 from reelstack.media.validate import ValidatedMedia
 
 from .conftest import ClipMaker, check

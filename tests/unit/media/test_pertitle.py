@@ -12,12 +12,12 @@ from reelstack.media.ladder import LadderBounds, TrialPoint, fixed_plan, select_
 from reelstack.media.pertitle import (
     TrialConfig,
     crf_step,
-    estimate_savings,
     extra_trials,
     reference_size,
     sample_spans,
     trial_sizes,
 )
+from reelstack.media.savings import estimate_savings
 
 
 def test_samples_spread_over_the_title() -> None:
