@@ -22,25 +22,21 @@ the source, never upscaled; at 640x360 that is 235 kb/s at 426x240, 375 at
 512x288 and 560 at 640x360).
 
 Measurement (:func:`reelstack.media.savings.measure_savings`): every rung of
-both ladders is encoded the same way, x264 with the trial preset, one pass at
-the rung's bitrate, VBV 1.5x/2x, and scored with VMAF against a lossless
-reference at the source's size. That is how the pipeline ships both kinds of
-ladder: it encodes every rung at its bitrate and ignores the CRF a per-title
-rung records, so neither side gets the more efficient CRF encodes the trials
-used (``estimate_savings``, which reads both sides off the CRF trials, is
-not used). Bitrates are the encodes' own, not the rungs' nominal ones (one-
-pass x264 lands under its target on simple pictures).
+both ladders is encoded as the pipeline ships it (:mod:`reelstack.media.encode`),
+x264 with the trial preset under a VBV cap of 1.5x/2x the rung's bitrate:
+fixed rungs one pass at their bitrate, per-title rungs at the CRF their
+trials chose (capped CRF), and scored with VMAF against a lossless
+reference at the source's size (``estimate_savings``, which reads both
+sides off the CRF trials, is not used). Bitrates are the encodes' own, not
+the rungs' nominal ones.
 
-The figure is measured over each whole title. One-pass rate control starts
-under its target and scores lower while it settles (on a series episode's
-240p rung: VMAF 65 in the first second, 75 in the second, about 81 after);
-on the trials' sampled scenes (3 x 2 s) that is a large share of what is
-scored, on a 24-30 s title a small one, and the pipeline encodes chunks of
-12-16 s. It costs lean rungs most, which biases the sampled-scene
-measurement against per-title ladders (the series' episodes: about 18 %
-saved over the whole title, about 0 % on the sampled scenes). The
-sampled-scene figure, as ``measure_savings`` takes it by default, is printed
-too (``BENCH_PERTITLE_SAMPLED=0`` skips it).
+The figure is measured over each whole title. One-pass rate control (the
+fixed rungs') starts under its target and scores lower while it settles (on
+a series episode's 240p rung: VMAF 65 in the first second, 75 in the second,
+about 81 after); on the trials' sampled scenes (3 x 2 s) that is a large
+share of what is scored, on a 24-30 s title a small one. The sampled-scene
+figure, as ``measure_savings`` takes it by default, is printed too
+(``BENCH_PERTITLE_SAMPLED=0`` skips it).
 
 For each fixed rung, the per-title ladder's measured curve (linear in log
 bitrate between its rungs) gives the bitrate that reaches the same VMAF; the
@@ -209,7 +205,13 @@ def measure(
         # One span covering the title: sample_spans takes all of a title this short.
         config = dataclasses.replace(config, samples=1, sample_s=media.duration_s)
     savings, pertitle, fixed = measure_savings(
-        media, *plans, job_dir=job_dir, binaries=binaries, config=config, limits=pipeline.limits.run
+        media,
+        *plans,
+        job_dir=job_dir,
+        binaries=binaries,
+        config=config,
+        limits=pipeline.limits.run,
+        capped_crf=True,  # as encode.renditions_for ships per-title rungs
     )
     return Measured(savings, pertitle, fixed)
 

@@ -2,9 +2,15 @@
 
 A chunk is decoded once and split to every rendition: each is scaled to its
 size and encoded with H.264 (libx264) or AV1 (libsvtav1) into its own MP4.
-Rate control is an average bitrate with a VBV cap (``maxrate`` and
-``bufsize`` derived from the rung's bitrate), so a rung's peak stays within
-what a player at that bandwidth can fetch. Keyframes are placed exactly at
+Rate control keeps a VBV cap (``maxrate`` and ``bufsize`` derived from the
+rung's bitrate), so a rung's peak stays within what a player at that
+bandwidth can fetch. Under the cap, a per-title rung encodes at the CRF its
+trials chose (capped CRF, as per-title encoding does): the quality the plan
+measured, whatever the chunk. A one-pass average bitrate restarts its rate
+control at every chunk and lands under its target on content unlike its
+first frames (a per-title rung planned at VMAF 95 came out at 63 on one demo
+title at 720p). Fixed-ladder rungs, defined by their bitrates, and AV1 rungs
+use the average bitrate. Keyframes are placed exactly at
 the chunk's segment boundaries (see :mod:`.chunks`) with scene-cut keyframes
 off and a keyframe interval of one segment, so every rendition's GOPs line up.
 
@@ -57,6 +63,12 @@ class Rendition:
     width: int
     height: int
     bitrate_kbps: int
+    crf: float | None = None
+    """Capped CRF under the VBV cap instead of the average bitrate (H.264 only)."""
+
+    def __post_init__(self) -> None:
+        if self.crf is not None and self.codec != "h264":
+            raise ValueError("only H.264 renditions encode at a CRF")
 
     @property
     def maxrate_kbps(self) -> int:
@@ -76,6 +88,7 @@ class Rendition:
             "width": self.width,
             "height": self.height,
             "bitrate_kbps": self.bitrate_kbps,
+            "crf": self.crf,
         }
 
     @classmethod
@@ -90,6 +103,7 @@ class Rendition:
             width=int(str(data["width"])),
             height=int(str(data["height"])),
             bitrate_kbps=int(str(data["bitrate_kbps"])),
+            crf=None if data.get("crf") is None else float(str(data["crf"])),
         )
 
 
@@ -107,9 +121,13 @@ class EncodeSettings:
 def renditions_for(
     plan: LadderPlan, *, av1: bool = False, av1_ratio: float = 0.7
 ) -> tuple[Rendition, ...]:
-    """Renditions of a ladder plan: H.264 for every rung, and AV1 beside each if asked."""
+    """Renditions of a ladder plan: H.264 for every rung, and AV1 beside each if asked.
+
+    A rung that carries the CRF its trials chose (a per-title plan) encodes at
+    that CRF under its bitrate's VBV cap.
+    """
     out = [
-        Rendition(f"v{i}", "h264", r.width, r.height, r.bitrate_kbps)
+        Rendition(f"v{i}", "h264", r.width, r.height, r.bitrate_kbps, crf=r.crf)
         for i, r in enumerate(plan.rungs)
     ]
     if av1:
@@ -144,7 +162,8 @@ def video_encode(rendition: Rendition, settings: EncodeSettings, fps: Fraction) 
         width=rendition.width,
         height=rendition.height,
         codec=_ENCODERS[rendition.codec],
-        bitrate_kbps=rendition.bitrate_kbps,
+        bitrate_kbps=None if rendition.crf is not None else rendition.bitrate_kbps,
+        crf=rendition.crf,
         # SVT-AV1 accepts a peak rate only in capped-CRF mode: VBR with a buffer.
         maxrate_kbps=None if av1 else rendition.maxrate_kbps,
         bufsize_kbps=rendition.bufsize_kbps,

@@ -50,9 +50,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[float], None]
 _MAX_FPS = Fraction(60)
-# VBV of measured rungs, as multiples of the bitrate: the encoder's own choice.
-MAXRATE_RATIO = 1.5
-BUFSIZE_RATIO = 2.0
 # Rounds of trials added where the grid misses the ladder's bounds, and x264's CRF range.
 _EXTEND_ROUNDS = 2
 _CRF_RANGE = (0, 51)

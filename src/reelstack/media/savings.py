@@ -16,11 +16,12 @@ from reelstack.media.curves import (
     savings_at_equal_vmaf,
     vmaf_at_bitrate,
 )
+from reelstack.media.encode import BUFSIZE_RATIO, MAXRATE_RATIO
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.options import VideoEncode
 from reelstack.media.ffmpeg.runner import Limits
 from reelstack.media.ladder import LadderPlan, Rung, upper_hull
-from reelstack.media.pertitle import BUFSIZE_RATIO, MAXRATE_RATIO, TrialBench, TrialConfig
+from reelstack.media.pertitle import TrialBench, TrialConfig
 from reelstack.media.validate import ValidatedMedia
 
 # How far past its measured bitrates a trial curve is read for a fixed rung.

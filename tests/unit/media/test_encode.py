@@ -16,7 +16,9 @@ from reelstack.media.encode import (
     gop_frames,
     output_fps,
     renditions_for,
+    video_encode,
 )
+from reelstack.media.ffmpeg.commands import video_encode_args
 from reelstack.media.ffmpeg.options import AudioEncode, Container, SafeInput
 from reelstack.media.ladder import LadderPlan, Rung
 
@@ -138,8 +140,30 @@ def test_audio_is_aac_stereo_from_the_first_audio_stream(tmp_path: Path) -> None
     assert argv[-1] == f"file:{tmp_path / 'a.mp4'}"
 
 
+def test_per_title_rungs_encode_at_their_crf_under_the_bitrates_cap() -> None:
+    plan = LadderPlan(
+        "pertitle", (Rung(426, 240, 160, 82.0, 27.0), Rung(640, 360, 430, 95.0, 26.4)), 640, 360
+    )
+    low, high = renditions_for(plan, av1=True)[:2]
+    assert (low.crf, high.crf) == (27.0, 26.4)
+    enc = video_encode(high, EncodeSettings(), Fraction(25))
+    assert (enc.crf, enc.bitrate_kbps) == (26.4, None)
+    assert (enc.maxrate_kbps, enc.bufsize_kbps) == (645, 860)  # the cap of 430 kb/s
+    args = video_encode_args(enc)
+    assert _value(args, "-crf") == "26.4" and _value(args, "-maxrate") == "645k"
+    assert "-b:v" not in args
+    # AV1 beside them, and every fixed rung, keep the average bitrate.
+    assert all(r.crf is None for r in renditions_for(plan, av1=True) if r.codec == "av1")
+    fixed = renditions_for(LadderPlan("fixed", (Rung(640, 360, 560),), 640, 360))
+    assert video_encode(fixed[0], EncodeSettings(), Fraction(25)).bitrate_kbps == 560
+    with pytest.raises(ValueError, match=r"only H\.264"):
+        Rendition("av1-0", "av1", 640, 360, 300, crf=30.0)
+
+
 def test_rendition_survives_json() -> None:
     rendition = Rendition("av1-2", "av1", 1280, 720, 1645)
     assert Rendition.from_json(rendition.to_json()) == rendition
+    capped = Rendition("v1", "h264", 640, 360, 430, crf=26.4)
+    assert Rendition.from_json(capped.to_json()) == capped
     with pytest.raises(ValueError):
         Rendition.from_json(rendition.to_json() | {"codec": "hevc"})
