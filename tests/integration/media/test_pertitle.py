@@ -182,3 +182,21 @@ def test_trials_reach_past_the_grid_toward_an_unmet_target(
     finest = max((p for p in run.points if p.height == 360), key=lambda p: p.bitrate_kbps)
     assert finest.crf == 10 and finest.vmaf > max(p.vmaf for p in run.points if p.crf == 24)
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("size", ["854x480", "720x576", "426x240"])
+def test_trials_open_pictures_whose_width_is_not_a_multiple_of_64(
+    size: str, job_dir: Path, binaries: Binaries, clips: ClipMaker
+) -> None:
+    # Decoders allocate lines of aligned width (854 -> 896): a pixel cap of
+    # exactly width x height refused the reference clip of these common sizes.
+    media = check(clips.video(f"odd-{size}.mp4", size=size, seconds=3), job_dir, binaries)
+    run = run_trials(
+        media,
+        job_dir=job_dir,
+        binaries=binaries,
+        config=dataclasses.replace(SMALL, heights=(180,), crfs=(30,)),
+        limits=Limits(wall_s=300),
+    )
+    assert 180 in {p.height for p in run.points}
+    assert all(p.vmaf > 0 and p.bitrate_kbps > 0 for p in run.points)
