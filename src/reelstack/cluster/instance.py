@@ -33,6 +33,7 @@ from reelstack.cluster import procs, statefile
 from reelstack.cluster.model import Backoff, InstanceSpec, State, describe_exit
 from reelstack.cluster.procs import ProcessRef
 from reelstack.errors import ConflictError
+from reelstack.pdeathsig import parent_death_signal
 
 if TYPE_CHECKING:
     from reelstack.cluster.spares import SparePool
@@ -238,7 +239,7 @@ class ManagedInstance:
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
                 env=env,
-                preexec_fn=procs.parent_death_signal(),
+                preexec_fn=parent_death_signal(),
             )
 
     async def _pause(self, delay: float) -> None:

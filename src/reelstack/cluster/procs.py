@@ -8,14 +8,12 @@ unless both still match.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import json
 import logging
 import os
-import signal
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,42 +133,6 @@ def find_cluster_processes(home: Path, *, markers: tuple[str, ...]) -> list[Proc
         if environ.get("REELSTACK_HOME") == wanted:
             found.append(ProcessRef(proc.pid, proc.info["create_time"]))
     return found
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-_prctl = _load_prctl()
-
-
-def parent_death_signal(sig: signal.Signals = signal.SIGTERM) -> Callable[[], None] | None:
-    """Return a ``preexec_fn`` making the child receive ``sig`` when its parent dies.
-
-    Linux only (``prctl(PR_SET_PDEATHSIG)``); None elsewhere. If the supervisor
-    is killed outright its instances then drain and exit instead of living on.
-    The function runs between fork and exec, so it only calls what was
-    resolved beforehand.
-    """
-    if _prctl is None:
-        return None
-    prctl = _prctl
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-        # The parent may have died before prctl took effect.
-        if os.getppid() != parent:
-            os.kill(os.getpid(), int(sig))
-
-    return preexec
 
 
 def tail(path: Path, lines: int = 15, max_bytes: int = 16_384, start: int = 0) -> str:

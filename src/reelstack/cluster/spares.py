@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reelstack.cluster import procs, statefile
+from reelstack.pdeathsig import parent_death_signal
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class SparePool:
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
                 env={**self.env, "REELSTACK_HOME": str(self.home)},
-                preexec_fn=procs.parent_death_signal(),
+                preexec_fn=parent_death_signal(),
             )
 
     def _alive(self) -> list[asyncio.subprocess.Process]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import ctypes
 import os
 import resource
 import signal
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from reelstack.media.ffmpeg.errors import FfmpegError, FfmpegLimitError, FfmpegTimeoutError
+from reelstack.pdeathsig import parent_death_signal
 
 ProgressCallback = Callable[[float], None]
 
@@ -91,34 +91,17 @@ def _scrubbed_env(threads: int | None) -> dict[str, str]:
     return env
 
 
-PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-_PRCTL = _load_prctl()
-
-
 def _limiter(limits: Limits) -> Callable[[], None]:
     # Runs in the child between fork and exec: only setrlimit and prctl calls
     # resolved beforehand, nothing that takes a lock another thread could hold.
-    prctl = _PRCTL
-    parent = os.getpid()
+    # ffmpeg runs in its own session (so a timeout kills its whole group); if
+    # the worker that started it is killed outright, the kernel kills ffmpeg
+    # too instead of leaving it encoding.
+    die_with_parent = parent_death_signal(signal.SIGKILL)
 
     def apply() -> None:
-        if prctl is not None:
-            # ffmpeg runs in its own session (so a timeout kills its whole
-            # group); if the worker that started it is killed outright,
-            # the kernel kills ffmpeg too instead of leaving it encoding.
-            prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-            if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGKILL)
+        if die_with_parent is not None:
+            die_with_parent()
         cpu = max(1, int(limits.cpu_s))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
