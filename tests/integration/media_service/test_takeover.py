@@ -19,24 +19,30 @@ from .conftest import FakeEncoder
 TUS = {"Tus-Resumable": "1.0.0"}
 
 
+async def _upload_whole(url: str, data: bytes, name: bytes) -> httpx.Response:
+    """Create a title with all of its bytes in one tus request (no processing follows)."""
+    async with httpx.AsyncClient() as client:
+        return await client.post(
+            f"{url}/api/media/uploads",
+            headers={
+                **TUS,
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": f"title {base64.b64encode(name).decode()}",
+                "Content-Type": "application/offset+octet-stream",
+            },
+            content=data,
+        )
+
+
 async def test_a_title_whose_upload_was_handed_over_is_processed_from_its_kept_source(
     start_media, clips: ClipMaker
 ) -> None:
     # The instance that took the upload does no processing (it "dies" after).
     server = start_media(sweep=False)
     data = clips.video("takeover.mp4", seconds=2).read_bytes()
+    made = await _upload_whole(server.url, data, b"Taken over")
+    title_id = made.headers["Reelstack-Title-Id"]
     async with httpx.AsyncClient() as client:
-        made = await client.post(
-            f"{server.url}/api/media/uploads",
-            headers={
-                **TUS,
-                "Upload-Length": str(len(data)),
-                "Upload-Metadata": f"title {base64.b64encode(b'Taken over').decode()}",
-                "Content-Type": "application/offset+octet-stream",
-            },
-            content=data,
-        )
-        title_id = made.headers["Reelstack-Title-Id"]
         answer = await client.get(f"{server.url}/api/media/titles/{title_id}")
         assert answer.json()["state"] == "uploaded"
 
@@ -96,18 +102,8 @@ async def test_extras_an_instance_died_making_are_made_by_another(
 ) -> None:
     server = start_media(sweep=False)
     data = clips.video("extras.mp4", seconds=2).read_bytes()
-    async with httpx.AsyncClient() as client:
-        made = await client.post(
-            f"{server.url}/api/media/uploads",
-            headers={
-                **TUS,
-                "Upload-Length": str(len(data)),
-                "Upload-Metadata": f"title {base64.b64encode(b'Half extras').decode()}",
-                "Content-Type": "application/offset+octet-stream",
-            },
-            content=data,
-        )
-        title_id = made.headers["Reelstack-Title-Id"]
+    made = await _upload_whole(server.url, data, b"Half extras")
+    title_id = made.headers["Reelstack-Title-Id"]
 
     config = server.app.state.chassis.config
     adapters = bootstrap(config)
