@@ -117,6 +117,26 @@ def frame_count(ffprobe: Path, path: Path) -> int:
     return int(json.loads(out.stdout)["streams"][0]["nb_read_frames"])
 
 
+async def published(
+    adapters: Adapters, config: Config, clip: Path, title_id: str, tmp_path: Path
+) -> tuple[Job, Path]:
+    """Encode ``clip`` into one 320x180 rung with a worker; the job and its fetched output."""
+    key = f"uploads/{title_id}/source"
+    await put_file(adapters, key, clip)
+    job = await jobs.submit(
+        adapters=adapters,
+        title_id=title_id,
+        source_key=key,
+        options=EncodeRequest(rungs=(Rung(320, 180, 300),)),
+    )
+    async with running_worker(config):
+        events = await finish(adapters, job.id)
+    assert events[-1].state is JobState.PUBLISHED, events[-1].reason
+    job = await jobs.get(adapters=adapters, job_id=job.id)
+    root = await fetch_tree(adapters.blob, job.output_prefix or "", tmp_path / "out")
+    return job, root
+
+
 async def test_a_title_is_published_as_aligned_hls_and_dash(
     adapters: Adapters, config: Config, source: Path, binaries: Binaries, tmp_path: Path
 ) -> None:
@@ -219,19 +239,7 @@ async def test_a_users_hevc_vp9_or_av1_source_becomes_a_playable_ladder(
     upload = clips.video(
         name, size="320x180", seconds=5, vcodec=vcodec, audio=audio, channels=channels
     )
-    key = f"uploads/{upload.stem}/source"
-    await put_file(adapters, key, upload)
-    job = await jobs.submit(
-        adapters=adapters,
-        title_id=upload.stem,
-        source_key=key,
-        options=EncodeRequest(rungs=RUNGS[:1]),
-    )
-    async with running_worker(config):
-        events = await finish(adapters, job.id)
-    assert events[-1].state is JobState.PUBLISHED, events[-1].reason
-    done = await jobs.get(adapters=adapters, job_id=job.id)
-    root = await fetch_tree(adapters.blob, done.output_prefix or "", tmp_path / "out")
+    _, root = await published(adapters, config, upload, upload.stem, tmp_path)
     work = tmp_path / "decoded"
     work.mkdir()
     master, renditions, sound = check_hls(root, binaries.ffprobe, work)
@@ -429,19 +437,8 @@ async def test_a_silent_title_has_no_audio_rendition(
     adapters: Adapters, config: Config, clips: ClipMaker, binaries: Binaries, tmp_path: Path
 ) -> None:
     clip = clips.video("pipeline-silent.mp4", size="320x180", seconds=5, rate=25, audio=())
-    await put_file(adapters, "uploads/t7/source.mp4", clip)
-    job = await jobs.submit(
-        adapters=adapters,
-        title_id="t7",
-        source_key="uploads/t7/source.mp4",
-        options=EncodeRequest(rungs=(Rung(320, 180, 300),)),
-    )
-    async with running_worker(config):
-        events = await finish(adapters, job.id)
-    assert events[-1].state is JobState.PUBLISHED, events[-1].reason
-    job = await jobs.get(adapters=adapters, job_id=job.id)
+    job, root = await published(adapters, config, clip, "t7", tmp_path)
     assert job.parts_total == 2  # two chunks, no audio part
-    root = await fetch_tree(adapters.blob, job.output_prefix or "", tmp_path / "out")
     work = tmp_path / "decoded"
     work.mkdir()
     master, renditions, audio = check_hls(root, binaries.ffprobe, work)
@@ -464,19 +461,8 @@ async def test_audio_longer_than_the_video_adds_no_empty_chunk(
         *("-f", "lavfi", "-i", "sine=frequency=440:duration=8.6"),
         *("-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"),
     )
-    await put_file(adapters, "uploads/t8/source.mp4", clip)
-    job = await jobs.submit(
-        adapters=adapters,
-        title_id="t8",
-        source_key="uploads/t8/source.mp4",
-        options=EncodeRequest(rungs=(Rung(320, 180, 300),)),
-    )
-    async with running_worker(config):
-        events = await finish(adapters, job.id)
-    assert events[-1].state is JobState.PUBLISHED, events[-1].reason
-    job = await jobs.get(adapters=adapters, job_id=job.id)
+    job, root = await published(adapters, config, clip, "t8", tmp_path)
     assert job.plan is not None and len(job.plan["chunks"]) == 2
-    root = await fetch_tree(adapters.blob, job.output_prefix or "", tmp_path / "out")
     work = tmp_path / "decoded"
     work.mkdir()
     _, (rendition,), audio = check_hls(root, binaries.ffprobe, work)
