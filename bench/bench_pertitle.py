@@ -7,7 +7,7 @@ Sources: the demo catalog, rendered exactly as ``reelstack demo`` renders it
 (:func:`reelstack.media.demo.generate`): ``BENCH_PERTITLE_TITLES`` titles
 (default ``media.demo_titles``, 12), each ``BENCH_PERTITLE_SECONDS`` long
 (default ``media.demo_seconds``, 24; the series' episodes are at least 30) at
-``BENCH_PERTITLE_SIZE`` (default ``media.demo_size``, 640x360). The three
+``BENCH_PERTITLE_SIZE`` (default ``media.demo_size``, 854x480). The three
 episodes of the series look alike (one test pattern in three hues); each is
 counted once, as the catalog has them. ``BENCH_PERTITLE_CACHE`` names a
 folder to keep the rendered sources in between runs (default: a temporary one).
@@ -18,8 +18,8 @@ with the pipeline's own settings (``Pipeline.from_config``; ``REELSTACK_*``
 variables apply as they would to a worker): the per-title one
 (``plan_ladder(mode="pertitle")``: CRF trials on sampled scenes, VMAF, convex
 hull) and the fixed one (``mode="fixed"``: Netflix's pre-2015 ladder fitted to
-the source, never upscaled; at 640x360 that is 235 kb/s at 426x240, 375 at
-512x288 and 560 at 640x360).
+the source, never upscaled; at 854x480 that is 235 kb/s at 428x240, 375 at
+512x288, 560 and 750 at 684x384, and 1050 and 1750 at 854x480).
 
 Measurement (:func:`reelstack.media.savings.measure_savings`): every rung of
 both ladders is encoded as the pipeline ships it (:mod:`reelstack.media.encode`),
@@ -60,7 +60,7 @@ whole-title encodes), its total bytes over the catalog and mean VMAF. The two
 sit at different VMAF, so this is the cost of the rung most viewers get, not
 a saving at equal quality; it has no target.
 
-About 4 minutes on 2 cores for the whole catalog;
+About 10 minutes on 2 cores for the whole catalog at 854x480 (5 at 640x360);
 ``BENCH_PERTITLE_TITLES=2 BENCH_PERTITLE_SECONDS=8`` is a quick run.
 """
 

@@ -108,7 +108,7 @@ def _even(value: float) -> int:
 def _box_scale(source_width: int, source_height: int, box_height: int) -> float:
     if source_width <= 0 or source_height <= 0:
         raise ValueError("source size must be positive")
-    long_box = max(round(box_height * 16 / 9), round(box_height * 4 / 3))
+    long_box = max(math.ceil(box_height * 16 / 9), math.ceil(box_height * 4 / 3))
     portrait = source_height > source_width
     box_w, box_h = (box_height, long_box) if portrait else (long_box, box_height)
     return min(box_w / source_width, box_h / source_height)

@@ -100,6 +100,14 @@ def test_fixed_plan_is_capped_at_the_source() -> None:
         (512, 288, 375),
         (640, 360, 560),
     ]
+    # A 480p source ends at the ladder's 480p rungs, at the source's own width
+    # (a 16:9 box 480 high is 854 wide: 853.3 rounded down made it 852 and kept
+    # the 720p 2350 kb/s rung at 854x480 as one more "upscaled" rung).
+    assert [(r.width, r.height, r.bitrate_kbps) for r in fixed_plan(854, 480).rungs][-3:] == [
+        (684, 384, 750),
+        (854, 480, 1050),
+        (854, 480, 1750),
+    ]
     # Smaller than the smallest rung: one rung at the source's own size.
     assert fixed_plan(160, 120).rungs == (Rung(160, 120, 235),)
 

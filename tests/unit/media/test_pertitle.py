@@ -40,10 +40,10 @@ def test_samples_never_run_past_the_end() -> None:
 def test_trial_sizes_fit_the_source_and_the_top_bound() -> None:
     heights = (240, 384, 480, 720, 1080)
     assert trial_sizes(1920, 1080, heights, 1080) == [
-        (426, 240), (682, 384), (852, 480), (1280, 720), (1920, 1080),
+        (426, 240), (682, 384), (854, 480), (1280, 720), (1920, 1080),
     ]  # fmt: skip
     # A 540p source: sizes above it collapse onto its own size.
-    assert trial_sizes(960, 540, heights, 1080) == [(426, 240), (682, 384), (852, 480), (960, 540)]
+    assert trial_sizes(960, 540, heights, 1080) == [(426, 240), (682, 384), (854, 480), (960, 540)]
     # A 4K source is tried up to the top bound only.
     assert trial_sizes(3840, 2160, heights, 720)[-1] == (1280, 720)
     assert trial_sizes(1080, 1920, (720,), 1080) == [(720, 1280), (1080, 1920)]
