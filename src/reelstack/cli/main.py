@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from reelstack.cli import cluster_commands, ingest
+from reelstack.cli import cluster_commands, ingest, titles
 from reelstack.cli.config_commands import config_app
 from reelstack.cli.context import Cli, err_console
 from reelstack.errors import ConfigError, ReelstackError
@@ -50,6 +50,7 @@ def root(
 
 cluster_commands.register(app)
 ingest.register(app)
+titles.register(app)
 app.add_typer(config_app, name="config")
 
 

@@ -146,3 +146,43 @@ def test_ingest_without_a_cluster_runs_the_service_and_a_worker_itself(
     # The service lived only as long as the command: the URL is a path to serve later.
     assert out["master_url"] == f"/media/{out['title_id']}/{out['job_id']}/master.m3u8"
     assert (home / "blobs" / out["master_url"].lstrip("/")).read_text().startswith("#EXTM3U")
+
+
+def test_titles_lists_shows_and_deletes_what_was_ingested(
+    start_media, cli_env, clips: ClipMaker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_media()
+    cli_env(server)
+    ids = []
+    for name in ("First", "Second"):
+        assert (
+            main(["ingest", str(clips.video(f"{name}.mp4", seconds=2)), "--title", name, "--json"])
+            == 0
+        )
+        ids.append(json.loads(capsys.readouterr().out)["title_id"])
+
+    assert main(["titles", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [t["name"] for t in listed] == ["First", "Second"]
+    assert listed[0]["master_url"].startswith(f"{server.url}/media/{ids[0]}/")
+    assert main(["titles", "list"]) == 0
+    table = capsys.readouterr().out
+    assert "First" in table and "Second" in table and "ready" in table
+
+    assert main(["titles", "show", ids[1]]) == 0
+    shown = capsys.readouterr().out
+    assert f"play   {server.url}/media/{ids[1]}/" in shown
+
+    master = listed[0]["master_url"]
+    assert main(["titles", "delete", ids[0]]) == 0
+    assert f"deleted {ids[0]}" in capsys.readouterr().out
+    assert httpx.get(master).status_code == 404
+    assert main(["titles", "list", "--json"]) == 0
+    assert [t["id"] for t in json.loads(capsys.readouterr().out)] == [ids[1]]
+
+    # An unknown id says so and exits non-zero; the other title is untouched.
+    assert main(["titles", "show", ids[0]]) == 1
+    assert ids[0] in capsys.readouterr().err
+    assert main(["titles", "delete", "nope"]) == 1
+    assert "nope" in capsys.readouterr().err
+    assert server.title(ids[1])["state"] == "ready"
