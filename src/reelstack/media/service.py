@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack import settings as S
-from reelstack.errors import InvalidRequestError, NotFoundError, ReelstackError
+from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError, ReelstackError
 from reelstack.media import repository, subtitles
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
 from reelstack.media.encoding import JobView
@@ -167,8 +167,13 @@ async def list_titles(
 
 
 async def delete_title(*, ctx: MediaContext, title_id: str) -> None:
-    """Delete a title, its source and everything published for it."""
+    """Delete a title, its source and everything published for it.
+
+    Not while it is being validated or encoded: the job would go on and
+    publish files for a title that no longer exists (ConflictError, 409).
+    """
     title = await get_title(ctx=ctx, title_id=title_id)
+    _deletable(title)
     if title.upload_id is not None:
         ctx.uploads.delete(title.upload_id)
     keys = [source_key(title_id), fingerprint_key(title_id)]
@@ -178,9 +183,19 @@ async def delete_title(*, ctx: MediaContext, title_id: str) -> None:
         await ctx.blob.delete(key)
 
     async def work(session: AsyncSession) -> None:
+        _deletable(await repository.get(session, title_id))
         await repository.delete(session, title_id)
 
     await ctx.db.transaction(work)
+
+
+def _deletable(title: Title) -> None:
+    if title.state in (TitleState.VALIDATING, TitleState.ENCODING):
+        job = f" (job {title.job_id})" if title.job_id else ""
+        raise ConflictError(
+            f"title {title.id} is {title.state.value}{job}; delete it once it is ready,"
+            " refused or failed"
+        )
 
 
 async def add_subtitles(*, ctx: MediaContext, title_id: str, language: str, data: bytes) -> Title:

@@ -62,6 +62,7 @@ class FakeEncoder:
     submitted: list[dict[str, Any]] = field(default_factory=list)
     jobs: dict[str, JobView] = field(default_factory=dict)
     fail: bool = False
+    hold: bool = False  # jobs stay queued while set
 
     async def submit(
         self,
@@ -84,7 +85,7 @@ class FakeEncoder:
         job = self.jobs.get(job_id)
         if job is None:
             raise NotFoundError(f"no job {job_id}")
-        if job.final:
+        if job.final or self.hold:
             return job
         if self.fail:
             job = JobView(job.id, job.title_id, "failed", 1.0, reason="encoder exploded")

@@ -93,3 +93,21 @@ def test_deleting_a_title_removes_its_files(start_media, clips: ClipMaker, tmp_p
     assert httpx.get(f"{server.url}/api/media/titles/{title['id']}").status_code == 404
     assert not (blobs / "private" / "sources" / title["id"] / "source").exists()
     assert httpx.get(server.url + title["poster_url"]).status_code == 404
+
+
+def test_a_title_being_encoded_is_not_deleted_under_its_job(
+    start_media, clips: ClipMaker, tmp_path: Path
+) -> None:
+    encoder = FakeEncoder(hold=True)
+    server = start_media(encoder=encoder)
+    made = upload_whole(server.url, clips.video("busy.mp4", seconds=2).read_bytes(), "Busy")
+    title = server.wait_title(made.headers["Reelstack-Title-Id"], ("encoding",))
+    refused = httpx.delete(f"{server.url}/api/media/titles/{title['id']}")
+    assert refused.status_code == 409
+    assert "encoding" in refused.json()["detail"] and title["job_id"] in refused.json()["detail"]
+    source = tmp_path / "home" / "blobs" / "private" / "sources" / title["id"] / "source"
+    assert source.exists()
+    encoder.hold = False
+    server.wait_title(title["id"], ("ready",))
+    assert httpx.delete(f"{server.url}/api/media/titles/{title['id']}").status_code == 204
+    assert not source.exists()
