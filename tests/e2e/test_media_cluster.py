@@ -82,6 +82,11 @@ def test_ingest_and_demo_on_a_running_cluster(new_cluster: Cluster, clip: Path) 
     ]
     assert len(playlists) == 1
     assert httpx.get(playlists[0].strip()).text.startswith("#EXTM3U")
+    # Printed at the front door (the gateway serves published files to anyone).
+    gateways = [
+        f"http://{v['host']}:{v['port']}/" for v in cluster.instances() if v["service"] == "gateway"
+    ]
+    assert any(playlists[0].startswith(g) for g in gateways), (playlists, gateways)
     first_s = time.monotonic() - started
 
     started = time.monotonic()

@@ -110,23 +110,30 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         worker = worker_unless_running(cli.child_env(), instances, err_console.print)
         with contextlib.nullcontext() if settled else worker:
             published = wait_all(client, ids)
-    base = watch_base([_url(v) for v in _up(instances, "gateway")] + [_url(media[0])])
-    print_catalog(published, base)
+    candidates = [_url(v) for v in _up(instances, "gateway")] + [_url(media[0])]
+    masters = [t["master_url"] for t in published if t.get("master_url")]
+    print_catalog(
+        published,
+        # The gateway serves the published files to anyone, and its API to
+        # signed-in callers only; the media instance serves both.
+        files_base=serving_base(candidates, masters[0] if masters else "/media/"),
+        api_base=serving_base(candidates, "/api/media/titles"),
+    )
     return published
 
 
-def watch_base(candidates: list[str]) -> str:
-    """The first base URL that serves the titles API: a gateway routing to media, else media."""
+def serving_base(candidates: list[str], path: str) -> str:
+    """The first base URL that answers ``path`` with 200: a gateway when it does, else media."""
     for base in candidates:
         try:
-            if httpx.get(f"{base}/api/media/titles", timeout=2).status_code == 200:
+            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
                 return base
         except httpx.HTTPError:
             continue
     return candidates[-1]
 
 
-def print_catalog(titles: list[dict[str, Any]], base: str) -> None:
+def print_catalog(titles: list[dict[str, Any]], *, files_base: str, api_base: str) -> None:
     """A table of the demo titles, then each one's HLS master playlist."""
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("TITLE", no_wrap=True, overflow="ellipsis", max_width=30)
@@ -139,7 +146,8 @@ def print_catalog(titles: list[dict[str, Any]], base: str) -> None:
         if title.get("credits_start_s") is not None:
             credits = f"{title['credits_start_s']:.1f}s"
         rungs = title.get("rungs") or []
-        ladder = f"{len(rungs)} rungs, {max(r['height'] for r in rungs)}p" if rungs else "-"
+        count = f"{len(rungs)} rung{'s' if len(rungs) != 1 else ''}"
+        ladder = f"{count}, {max(r['height'] for r in rungs)}p" if rungs else "-"
         if title["state"] != "ready":
             ladder = f"[red]{title['state']}[/]: {escape(str(title.get('reason')))}"
         table.add_row(
@@ -155,5 +163,5 @@ def print_catalog(titles: list[dict[str, Any]], base: str) -> None:
     console.print("\n[bold]HLS master playlists[/] (play them in any HLS player, e.g. hls.js):")
     for title in titles:
         if title.get("master_url"):
-            console.print(f"  {escape(title['name'])}: {base}{title['master_url']}")
-    console.print(f"\ntitles API: {base}/api/media/titles")
+            console.print(f"  {escape(title['name'])}: {files_base}{title['master_url']}")
+    console.print(f"\ntitles API: {api_base}/api/media/titles")
