@@ -13,13 +13,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from reelstack.cli.cluster_commands import JsonOption
 from reelstack.cli.context import cli_of, console, print_json
 from reelstack.cli.ingest import media_service
 from reelstack.media.client import MediaClient
 
 titles_app = typer.Typer(help="See and delete ingested titles.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 STATE_STYLE = {"ready": "green", "refused": "red", "failed": "red"}
 
 
