@@ -87,6 +87,11 @@ def test_ingest_and_demo_on_a_running_cluster(new_cluster: Cluster, clip: Path) 
         f"http://{v['host']}:{v['port']}/" for v in cluster.instances() if v["service"] == "gateway"
     ]
     assert any(playlists[0].startswith(g) for g in gateways), (playlists, gateways)
+    # And the web app's player page, which anyone may open.
+    pages = [line.rsplit(" ", 1)[-1] for line in first.stdout.splitlines() if "/watch/" in line]
+    assert len(pages) == 1 and any(pages[0].startswith(g) for g in gateways), first.stdout
+    page = httpx.get(pages[0].strip())
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     first_s = time.monotonic() - started
 
     started = time.monotonic()

@@ -58,6 +58,7 @@ class Published:
     gateway: str
     title_id: str
     token: str
+    expired_token: str  # signed by the trusted key, expired two minutes ago
     master: Any  # m3u8.M3U8 of the published master playlist
 
 
@@ -143,7 +144,7 @@ def chromium() -> Path:
 @pytest.fixture(scope="module")
 def published(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     """A one-instance cluster that has published the HEVC 5.1 source as a title."""
-    dist = _built_web_app()
+    _built_web_app()  # served from the checkout by default, as `make demo` does
     folder = tmp_path_factory.mktemp("playback")
     source = _hevc_5_1_matroska(folder)
     key: SigningKey = make_key("ES256", kid="playback")
@@ -151,8 +152,7 @@ def published(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     cluster.env.update(
         REELSTACK_CLUSTER_INSTANCES="1",
         REELSTACK_MEDIA_LADDER_MODE="fixed",
-        REELSTACK_GATEWAY_STATIC_DIR=str(dist),
-        # The API needs a signed-in viewer: the gateway trusts this test's key.
+        # The gateway trusts this test's key for signed-in viewers.
         REELSTACK_GATEWAY_AUTH_JWKS=jwks(key),
         REELSTACK_GATEWAY_AUTH_JWKS_URL="",
     )
@@ -176,7 +176,8 @@ def published(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         master_url = title.json()["master_url"]
         assert master_url.startswith("/"), master_url  # same origin as the page
         master = m3u8.loads(httpx.get(base + master_url, timeout=10).text)
-        yield Published(base, out["title_id"], token, master)
+        expired = key.token("account-playback", profile="profile-1", ttl_s=-120)
+        yield Published(base, out["title_id"], token, expired, master)
     finally:
         cluster.destroy()
 
@@ -276,9 +277,22 @@ def test_an_unknown_title_shows_that_it_does_not_exist(page: Page, published: Pu
     assert page.locator("video").count() == 0
 
 
-def test_a_viewer_who_is_not_signed_in_is_asked_to_sign_in(
+def test_a_viewer_who_is_not_signed_in_watches_a_published_title(
     page: Page, published: Published
 ) -> None:
+    # What a newcomer does after `make demo`: open the page, no account.
+    page.goto(f"{published.gateway}/watch/{published.title_id}")
+
+    settled = _settled_state(page)
+    assert settled["state"] == "playing", settled
+    page.wait_for_function(f"() => document.querySelector('video').currentTime > {PLAYED_S}")
+
+
+def test_a_viewer_whose_session_is_no_longer_valid_is_asked_to_sign_in(
+    page: Page, published: Published
+) -> None:
+    page.set_extra_http_headers({"Authorization": f"Bearer {published.expired_token}"})
+
     page.goto(f"{published.gateway}/watch/{published.title_id}")
 
     settled = _settled_state(page)

@@ -118,3 +118,9 @@ def test_secret_never_prints() -> None:
     assert "hunter2" not in repr(secret)
     assert "hunter2" not in f"{secret}"
     assert secret.reveal() == "hunter2"
+
+
+def test_a_checkout_serves_its_own_built_web_app_by_default(tmp_path: Path) -> None:
+    config = settings.load(environ={"REELSTACK_HOME": str(tmp_path)})
+    checkout = Path(__file__).resolve().parents[2]
+    assert config.get(settings.GATEWAY_STATIC_DIR) == str(checkout / "web" / "dist")

@@ -110,30 +110,45 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         worker = worker_unless_running(cli.child_env(), instances, err_console.print)
         with contextlib.nullcontext() if settled else worker:
             published = wait_all(client, ids)
-    candidates = [_url(v) for v in _up(instances, "gateway")] + [_url(media[0])]
+    gateways = [_url(v) for v in _up(instances, "gateway")]
+    candidates = [*gateways, _url(media[0])]
     masters = [t["master_url"] for t in published if t.get("master_url")]
+    ready = [t["id"] for t in published if t.get("master_url")]
+    # The web app's player needs a gateway that serves it and lets anyone read titles.
+    watch = [
+        base
+        for base in gateways[:1]
+        if ready
+        and _answers(base, f"/watch/{ready[0]}", "text/html")
+        and _answers(base, f"/api/media/titles/{ready[0]}")
+    ]
     print_catalog(
         published,
-        # The gateway serves the published files to anyone, and its API to
-        # signed-in callers only; the media instance serves both.
         files_base=serving_base(candidates, masters[0] if masters else "/media/"),
         api_base=serving_base(candidates, "/api/media/titles"),
+        watch_base=watch[0] if watch else None,
     )
     return published
 
 
+def _answers(base: str, path: str, content_type: str = "") -> bool:
+    try:
+        reply = httpx.get(f"{base}{path}", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return reply.status_code == 200 and reply.headers.get("content-type", "").startswith(
+        content_type
+    )
+
+
 def serving_base(candidates: list[str], path: str) -> str:
     """The first base URL that answers ``path`` with 200: a gateway when it does, else media."""
-    for base in candidates:
-        try:
-            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
-                return base
-        except httpx.HTTPError:
-            continue
-    return candidates[-1]
+    return next((base for base in candidates if _answers(base, path)), candidates[-1])
 
 
-def print_catalog(titles: list[dict[str, Any]], *, files_base: str, api_base: str) -> None:
+def print_catalog(
+    titles: list[dict[str, Any]], *, files_base: str, api_base: str, watch_base: str | None
+) -> None:
     """A table of the demo titles, then each one's HLS master playlist."""
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("TITLE", no_wrap=True, overflow="ellipsis", max_width=30)
@@ -160,6 +175,11 @@ def print_catalog(titles: list[dict[str, Any]], *, files_base: str, api_base: st
         )
     console.print("\n[bold]demo catalog[/]")
     console.print(table)
+    if watch_base is not None:
+        console.print("\n[bold]watch in a browser[/]:")
+        for title in titles:
+            if title.get("master_url"):
+                console.print(f"  {escape(title['name'])}: {watch_base}/watch/{title['id']}")
     console.print("\n[bold]HLS master playlists[/] (play them in any HLS player, e.g. hls.js):")
     for title in titles:
         if title.get("master_url"):

@@ -55,7 +55,9 @@ class Route:
 
     ``rewrite`` replaces the matched prefix in the path sent to the service
     (``""`` strips it, Zuul's ``stripPrefix``); ``public`` routes need no
-    token; ``timeout_s`` bounds the wait for the service's response head
+    token; on a route with ``public_methods`` those methods need none, but a
+    token sent with them is still checked (a caller is anonymous or known,
+    never wrongly known); ``timeout_s`` bounds the wait for the service's response head
     (None: the ``gateway.timeout_s`` setting); ``max_body_bytes`` overrides
     the request body limit for this route.
     """
@@ -66,6 +68,7 @@ class Route:
     public: bool = False
     timeout_s: float | None = None
     max_body_bytes: int | None = None
+    public_methods: frozenset[str] = frozenset()
 
     def upstream_path(self, path: str) -> str:
         """Return ``path`` as the service sees it (the prefix rewritten)."""

@@ -5,7 +5,9 @@ The ``gateway.routes`` setting lists them comma-separated, each
 
     /api/hello=hello;public;rewrite=/hello,/api/catalog=catalog;timeout=2
 
-Options: ``public`` (no token needed), ``keep`` (send the path unchanged),
+Options: ``public`` (no token needed), ``public=GET`` (no token needed
+for these methods, ``/``-separated; GET brings HEAD; a token sent anyway is
+still checked), ``keep`` (send the path unchanged),
 ``rewrite=/x`` (the prefix becomes ``/x``; by default it is stripped, as
 Zuul's ``stripPrefix`` does), ``timeout=SECONDS`` (wait for the response
 head), ``max_body=BYTES`` (request body limit for this route).
@@ -52,6 +54,7 @@ def parse_route(entry: str) -> Route:
         raise ValueError(f"route {entry!r}: service name {service!r} is not a name")
     rewrite = ""
     public = False
+    public_methods: frozenset[str] = frozenset()
     timeout_s: float | None = None
     max_body: int | None = None
     for option in options:
@@ -59,6 +62,8 @@ def parse_route(entry: str) -> Route:
         name, value = name.strip(), value.strip()
         if name == "public" and not value:
             public = True
+        elif name == "public":
+            public_methods = _parse_methods(entry, value)
         elif name == "keep" and not value:
             rewrite = prefix
         elif name == "rewrite":
@@ -71,9 +76,25 @@ def parse_route(entry: str) -> Route:
         elif name:
             raise ValueError(
                 f"route {entry!r}: unknown option {name!r} "
-                "(known: public, keep, rewrite=, timeout=, max_body=)"
+                "(known: public, public=, keep, rewrite=, timeout=, max_body=)"
             )
-    return Route(prefix, service, rewrite, public, timeout_s, max_body)
+    return Route(prefix, service, rewrite, public, timeout_s, max_body, public_methods)
+
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _parse_methods(entry: str, raw: str) -> frozenset[str]:
+    methods = {m.strip().upper() for m in raw.split("/") if m.strip()}
+    unknown = sorted(methods - METHODS)
+    if not methods or unknown:
+        raise ValueError(
+            f"route {entry!r}: public={raw!r} must name HTTP methods separated by /"
+            f" (unknown: {', '.join(unknown) or 'none given'})"
+        )
+    if "GET" in methods:
+        methods.add("HEAD")
+    return frozenset(methods)
 
 
 def parse_routes(raw: str) -> tuple[Route, ...]:

@@ -23,7 +23,8 @@ from reelstack.settings.base import HOME, add
 
 def _static_dir_default(config: Config) -> str:
     # A checkout serves its built web app; an installed package, <home>/web.
-    built = Path(__file__).resolve().parents[2] / "web" / "dist"
+    # src/reelstack/settings/gateway.py -> the checkout's root is four levels up.
+    built = Path(__file__).resolve().parents[3] / "web" / "dist"
     return str(built) if built.is_dir() else f"{config.get(HOME)}/web"
 
 
@@ -41,9 +42,12 @@ GATEWAY_ROUTES = add(
         parse_routes,
         "/api/hello=hello;public;rewrite=/hello,"
         "/api/media=media;keep;timeout=60,"
+        "/api/media/titles=media;public=GET;keep;timeout=60,"
         "/media=media;public;keep",
-        "Routes: PREFIX=SERVICE[;public][;keep|;rewrite=/x][;timeout=S][;max_body=BYTES], "
-        "comma-separated. The prefix is stripped unless kept or rewritten.",
+        "Routes: PREFIX=SERVICE[;public|;public=GET/...][;keep|;rewrite=/x][;timeout=S]"
+        "[;max_body=BYTES], comma-separated. The prefix is stripped unless kept or rewritten."
+        " By default anyone may read titles and play published files; everything else"
+        " under /api/media (uploads, jobs, changes) needs a token.",
     )
 )
 GATEWAY_API_PREFIX = add(

@@ -36,6 +36,16 @@ def test_refuses_bad_routes(raw: str) -> None:
         parse_routes(raw)
 
 
+def test_public_methods() -> None:
+    (reads, writes) = parse_routes("/api/a=a;public=GET,/api/b=b;public=post/ PUT")
+    assert (reads.public, reads.public_methods) == (False, frozenset({"GET", "HEAD"}))
+    assert writes.public_methods == frozenset({"POST", "PUT"})
+    with pytest.raises(ValueError, match="FETCH"):
+        parse_routes("/api/a=a;public=GET/FETCH")
+    with pytest.raises(ValueError, match="none given"):
+        parse_routes("/api/a=a;public=/")
+
+
 def test_matches_whole_segments_longest_first() -> None:
     table = RouteTable(parse_routes("/api=api,/api/hello=hello"))
     assert table.match("/api/hello").service == "hello"  # type: ignore[union-attr]

@@ -88,6 +88,32 @@ async def test_missing_and_bad_tokens_are_401_with_a_challenge(
     assert not fakes.requests
 
 
+async def test_methods_a_route_opens_to_anyone_need_no_token_but_a_sent_one_is_checked(
+    tmp_path: Path, fakes: FakeUpstreams
+) -> None:
+    cfg = config(tmp_path, gateway__routes="/api/titles=svc;public=GET,/api/svc=svc")
+    app, _ = make_app(cfg, 9001)
+    conn = Connection(app)
+    # Anyone reads, anonymously, even with a forged identity header.
+    anonymous = await conn.get("/api/titles/7", (b"x-account-id", b"account-b"))
+    assert anonymous.status == 200
+    assert b"account-b" not in echo_request(fakes)
+    # Other methods on the same route still need a token.
+    for method in (b"DELETE", b"POST", b"PUT"):
+        refused = await conn.get("/api/titles/7", method=method)
+        assert refused.status == 401, method
+    # A token sent with a read is checked: a bad one is refused, a good one names the caller.
+    for bad in (KEY.token(ttl_s=-120), make_key(kid=KEY.kid).token()):
+        answer = await conn.get("/api/titles/7", (b"authorization", b"Bearer " + bad.encode()))
+        assert answer.status == 401
+    assert (await conn.get("/api/titles/7", (b"authorization", b"Basic eDp5"))).status == 401
+    token = KEY.token("account-a").encode()
+    known = await conn.get("/api/titles/7", (b"authorization", b"Bearer " + token))
+    assert known.status == 200
+    assert b"x-account-id: account-a" in echo_request(fakes).lower()
+    assert len(fakes.requests) == 2  # the anonymous read and the signed-in one
+
+
 async def test_the_caller_is_named_by_the_gateway_only(
     tmp_path: Path, fakes: FakeUpstreams
 ) -> None:

@@ -36,7 +36,11 @@ class AuthFilter:
 
     def should_apply(self, ctx: RequestContext) -> bool:
         route = ctx.route
-        return route is not None and not route.public
+        if route is None or route.public:
+            return False
+        # Methods the route opens to anyone: a caller without a token is
+        # anonymous; one with a token is checked like everywhere else.
+        return ctx.method not in route.public_methods or _has_authorization(ctx)
 
     def apply(self, ctx: RequestContext) -> Awaitable[None] | None:
         token = _bearer(ctx)
@@ -80,6 +84,10 @@ class AuthFilter:
         response = error_response(401, "Unauthorized", error.description)
         response.headers.append((b"www-authenticate", error.challenge()))
         ctx.response = response
+
+
+def _has_authorization(ctx: RequestContext) -> bool:
+    return any(name == AUTHORIZATION for name, _ in ctx.headers)
 
 
 def _bearer(ctx: RequestContext) -> bytes | None:
