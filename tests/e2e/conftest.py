@@ -16,6 +16,9 @@ import httpx
 import psutil
 import pytest
 
+from reelstack.media.ffmpeg import Binaries, FfmpegMissingError, find_binaries
+from tests.integration.media.conftest import ClipMaker
+
 UP_TIMEOUT_S = 60.0
 
 
@@ -144,3 +147,17 @@ def new_cluster(tmp_path: Path) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def binaries() -> Binaries:
+    try:
+        return find_binaries()
+    except FfmpegMissingError as exc:
+        pytest.skip(f"needs ffmpeg and ffprobe: {exc}")
+
+
+@pytest.fixture(scope="session")
+def clips(binaries: Binaries, tmp_path_factory: pytest.TempPathFactory) -> ClipMaker:
+    """Sources made with ffmpeg, as the integration tests make theirs."""
+    return ClipMaker(binaries.ffmpeg, tmp_path_factory.mktemp("clips"))

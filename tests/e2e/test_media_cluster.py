@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from reelstack.media.ffmpeg import FfmpegMissingError, find_binaries
+from tests.integration.media.conftest import ClipMaker
 
 from .conftest import Cluster
 
@@ -18,39 +17,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def clip(tmp_path: Path) -> Path:
-    try:
-        ffmpeg = find_binaries().ffmpeg
-    except FfmpegMissingError as exc:
-        pytest.skip(f"needs ffmpeg and ffprobe: {exc}")
-    out = tmp_path / "clip.mp4"
-    subprocess.run(
-        [
-            str(ffmpeg),
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=25:duration=3",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=3",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(out),
-        ],
-        check=True,
-        timeout=60,
+def clip(clips: ClipMaker) -> Path:
+    return clips.video(
+        "cluster.mp4", size="320x180", vcodec=("-c:v", "libx264", "-preset", "ultrafast")
     )
-    return out
 
 
 def test_ingest_and_demo_on_a_running_cluster(new_cluster: Cluster, clip: Path) -> None:

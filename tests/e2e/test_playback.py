@@ -25,9 +25,10 @@ import m3u8  # type: ignore[import-untyped]
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
-from reelstack.media.ffmpeg import FfmpegMissingError, find_binaries
+from reelstack.media.ffmpeg import Binaries
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
 from tests.engines import required
+from tests.integration.media.conftest import ClipMaker
 from tests.unit.gateway.keys import SigningKey, jwks, make_key
 
 pytestmark = pytest.mark.slow
@@ -84,44 +85,16 @@ def _built_web_app() -> Path:
     return dist
 
 
-def _hevc_5_1_matroska(folder: Path) -> Path:
+def _hevc_5_1_matroska(clips: ClipMaker, binaries: Binaries) -> Path:
     """Write a 5 s HEVC clip with six distinct 5.1 audio channels (Opus) in Matroska."""
-    try:
-        binaries = find_binaries()
-    except FfmpegMissingError as exc:
-        pytest.skip(f"needs ffmpeg and ffprobe: {exc}")
     tones = "|".join(f"0.2*sin({f}*2*PI*t)" for f in (220, 330, 440, 550, 660, 770))
-    out = folder / "source.mkv"
-    subprocess.run(
-        [
-            str(binaries.ffmpeg),
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=512x288:rate=25:duration=5",
-            "-f",
-            "lavfi",
-            "-i",
-            f"aevalsrc=exprs={tones}:channel_layout=5.1:sample_rate=48000:duration=5",
-            "-c:v",
-            "libx265",
-            "-preset",
-            "ultrafast",
-            "-x265-params",
-            "log-level=error",
-            "-c:a",
-            "libopus",
-            "-b:a",
-            "192k",
-            "-f",
-            "matroska",
-            str(out),
-        ],
-        check=True,
-        timeout=120,
+    out = clips.make(
+        "playback-source.mkv",
+        *("-f", "lavfi", "-i", "testsrc2=size=512x288:rate=25:duration=5"),
+        *("-f", "lavfi", "-i"),
+        f"aevalsrc=exprs={tones}:channel_layout=5.1:sample_rate=48000:duration=5",
+        *("-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"),
+        *("-c:a", "libopus", "-b:a", "192k", "-f", "matroska"),
     )
     probe = subprocess.run(
         [str(binaries.ffprobe), "-v", "error", "-show_streams", "-of", "json", str(out)],
@@ -142,11 +115,16 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def published(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+def published(
+    chromium: Path,
+    clips: ClipMaker,
+    binaries: Binaries,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Published]:
     """A one-instance cluster that has published the HEVC 5.1 source as a title."""
     _built_web_app()  # served from the checkout by default, as `make demo` does
     folder = tmp_path_factory.mktemp("playback")
-    source = _hevc_5_1_matroska(folder)
+    source = _hevc_5_1_matroska(clips, binaries)
     key: SigningKey = make_key("ES256", kid="playback")
     cluster = Cluster(folder / "home")
     cluster.env.update(
