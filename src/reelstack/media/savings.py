@@ -16,7 +16,7 @@ from reelstack.media.curves import (
     savings_at_equal_vmaf,
     vmaf_at_bitrate,
 )
-from reelstack.media.encode import BUFSIZE_RATIO, MAXRATE_RATIO
+from reelstack.media.encode import Rendition
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.options import VideoEncode
 from reelstack.media.ffmpeg.runner import Limits
@@ -69,10 +69,11 @@ def measure_savings(
 ) -> tuple[Savings, LadderPlan, LadderPlan]:
     """Encode both ladders' rungs on the sampled scenes and compare them at equal VMAF.
 
-    Every rung is an x264 encode with the trial preset and a VBV cap of 1.5x
-    its bitrate over a 2x buffer, as the encoder does; fixed rungs target their
-    bitrate (single pass). Per-title rungs do too, unless ``capped_crf`` is set
-    and the rung has a CRF: then they encode at that CRF under the same cap.
+    Every rung is an x264 encode with the trial preset and the VBV cap the
+    pipeline gives its rendition (:class:`~reelstack.media.encode.Rendition`);
+    fixed rungs target their bitrate (single pass). Per-title rungs do too,
+    unless ``capped_crf`` is set and the rung has a CRF: then they encode at
+    that CRF under the same cap.
     Returns the savings and both plans with each rung's measured bitrate and
     VMAF.
 
@@ -89,14 +90,24 @@ def measure_savings(
         for ladder in (fixed, plan):
             rungs = []
             for i, rung in enumerate(ladder.rungs):
-                use_crf = capped_crf and ladder is plan and rung.crf is not None
-                enc = VideoEncode(
-                    width=rung.width,
-                    height=rung.height,
-                    bitrate_kbps=None if use_crf else rung.bitrate_kbps,
+                use_crf = capped_crf and ladder is plan
+                # The rendition the pipeline would ship for this rung: its rate
+                # control and VBV cap, with the trials' preset and threads.
+                shipped = Rendition(
+                    f"{ladder.mode}-{i}",
+                    "h264",
+                    rung.width,
+                    rung.height,
+                    rung.bitrate_kbps,
                     crf=rung.crf if use_crf else None,
-                    maxrate_kbps=round(rung.bitrate_kbps * MAXRATE_RATIO),
-                    bufsize_kbps=round(rung.bitrate_kbps * BUFSIZE_RATIO),
+                )
+                enc = VideoEncode(
+                    width=shipped.width,
+                    height=shipped.height,
+                    bitrate_kbps=None if shipped.crf is not None else shipped.bitrate_kbps,
+                    crf=shipped.crf,
+                    maxrate_kbps=shipped.maxrate_kbps,
+                    bufsize_kbps=shipped.bufsize_kbps,
                     preset=config.preset,
                     threads=config.threads,
                 )
