@@ -19,9 +19,9 @@ import logging
 import threading
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from reelstack.errors import ConfigError
@@ -383,3 +383,34 @@ def validate_runtime(registry: SettingsRegistry, key: str, raw: str) -> None:
     if not setting.runtime:
         raise ConfigError(key, raw, "runtime", "this setting only takes effect at start")
     Config._parse(setting, raw, "runtime")
+
+
+SettingsGroup = Mapping[str, Setting[Any]]
+"""Settings read together into one dataclass: field name -> the setting it comes from."""
+
+D = TypeVar("D")
+
+
+def read_group(config: Config, cls: type[D], group: SettingsGroup) -> D:
+    """Build the dataclass ``cls`` from the current values of ``group``'s settings.
+
+    The settings are the one place such a dataclass's values are written: the
+    dataclass declares no defaults of its own, and a field without a setting
+    (or a setting without a field) is a programming error named here.
+    """
+    if not is_dataclass(cls):
+        raise TypeError(f"{cls.__name__} is not a dataclass")
+    names = {f.name for f in fields(cls) if f.init}
+    if names != set(group):
+        missing = ", ".join(sorted(names - set(group))) or "none"
+        extra = ", ".join(sorted(set(group) - names)) or "none"
+        raise TypeError(
+            f"settings group for {cls.__name__} does not match its fields "
+            f"(fields without a setting: {missing}; settings without a field: {extra})"
+        )
+    return cast(D, cls(**{name: config.get(setting) for name, setting in group.items()}))
+
+
+def group_defaults(registry: SettingsRegistry, cls: type[D], group: SettingsGroup) -> D:
+    """Build ``cls`` from the defaults of ``group``'s settings (nothing read from outside)."""
+    return read_group(Config.load(registry, environ={}), cls, group)

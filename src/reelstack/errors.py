@@ -5,6 +5,7 @@ and the CLI handle one set of errors whatever engine is behind a port.
 
     ReelstackError
     ├── ConfigError          an invalid setting: names the key, value and source
+    ├── SpecError            services that cannot run together: names each and the conflict
     ├── PortInUseError       a listening port is taken: names the port and service
     ├── StoreCorruptError    an embedded store file is damaged: names the file
     ├── UnavailableError     an engine or service cannot be reached right now
@@ -31,6 +32,15 @@ class ConfigError(ReelstackError):
         self.source = source
         self.reason = reason
         super().__init__(f"invalid setting {key}={value!r} (from {source}): {reason}")
+
+
+class SpecError(ReelstackError):
+    """A service's spec is invalid or conflicts with another's; nothing is started."""
+
+    def __init__(self, service: str, reason: str) -> None:
+        self.service = service
+        self.reason = reason
+        super().__init__(f"service {service!r}: {reason}")
 
 
 class PortInUseError(ReelstackError):

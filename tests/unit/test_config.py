@@ -9,6 +9,8 @@ import pytest
 from reelstack import settings
 from reelstack.config import Config, Secret, validate_runtime
 from reelstack.errors import ConfigError
+from reelstack.gateway import settings as gateway_settings
+from reelstack.hello import settings as hello_settings
 
 
 def load(tmp_path: Path, env: dict[str, str] | None = None, toml: str | None = None) -> Config:
@@ -73,13 +75,13 @@ def test_unsupported_url_scheme_is_refused(tmp_path: Path) -> None:
 
 def test_runtime_property_changes_value_and_handles_follow(tmp_path: Path) -> None:
     config = load(tmp_path)
-    greeting = config.property(settings.HELLO_GREETING)
+    greeting = config.property(hello_settings.HELLO_GREETING)
     seen: list[tuple[str, object]] = []
     config.on_change(lambda key, value: seen.append((key, value)))
     assert greeting() == "hello"
     assert config.apply_runtime({"hello.greeting": "hi"}) == ["hello.greeting"]
     assert greeting() == "hi"
-    assert config.resolved(settings.HELLO_GREETING).source == "runtime"
+    assert config.resolved(hello_settings.HELLO_GREETING).source == "runtime"
     assert seen == [("hello.greeting", "hi")]
     # Removing the runtime value falls back to the layer below.
     assert config.apply_runtime({}) == ["hello.greeting"]
@@ -123,4 +125,4 @@ def test_secret_never_prints() -> None:
 def test_a_checkout_serves_its_own_built_web_app_by_default(tmp_path: Path) -> None:
     config = settings.load(environ={"REELSTACK_HOME": str(tmp_path)})
     checkout = Path(__file__).resolve().parents[2]
-    assert config.get(settings.GATEWAY_STATIC_DIR) == str(checkout / "web" / "dist")
+    assert config.get(gateway_settings.GATEWAY_STATIC_DIR) == str(checkout / "web" / "dist")

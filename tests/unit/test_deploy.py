@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from reelstack.services import SERVICES
-from reelstack.settings import REGISTRY
+from reelstack import services, settings
+
+REGISTRY = settings.registry()
+SERVICES = services.specs()
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 PREFIX = "REELSTACK_"

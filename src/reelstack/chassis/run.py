@@ -3,7 +3,7 @@
 Settings come from the environment (``REELSTACK_SERVICE_NAME``,
 ``REELSTACK_SERVICE_PORT``, ``REELSTACK_SERVICE_ZONE``, ...; see
 :mod:`reelstack.settings`). The runner binds ``host:port`` itself, builds the
-named service's app from :data:`reelstack.services.SERVICES` and serves it
+named service's app from its spec (:mod:`reelstack.services`) and serves it
 with uvicorn until SIGTERM or SIGINT.
 
 Exit codes, which the supervisor relies on:
@@ -24,13 +24,12 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-from reelstack import settings
+from reelstack import services, settings
 from reelstack.chassis import logs, server
 from reelstack.chassis.identity import Identity
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
-from reelstack.errors import ConfigError, PortInUseError
-from reelstack.services import SERVICES
+from reelstack.errors import ConfigError, PortInUseError, SpecError
 
 log = logging.getLogger("reelstack.chassis.run")
 
@@ -43,15 +42,16 @@ EXIT_FAILED = 4
 def load_factory(config: Config) -> Callable[[Config], Any]:
     """Return the app factory of the service named by ``service.name``."""
     resolved = config.resolved(settings.SERVICE_NAME)
-    spec = SERVICES.get(resolved.value)
+    known = services.of(config)
+    spec = known.get(resolved.value)
     if spec is None:
         raise ConfigError(
             resolved.key,
             resolved.raw,
             resolved.source,
-            f"unknown service; known: {', '.join(sorted(SERVICES))}",
+            f"unknown service; known: {', '.join(sorted(known))}",
         )
-    module_name, _, attr = spec.factory.partition(":")
+    module_name, _, attr = spec.app.partition(":")
     factory: Callable[[Config], Any] = getattr(importlib.import_module(module_name), attr)
     return factory
 
@@ -81,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         factory = load_factory(config)
     except ConfigError as exc:
         return _config_error(exc)
+    except SpecError as exc:
+        log.error(str(exc), extra={"error": "SpecError", "service": exc.service})
+        return EXIT_CONFIG
 
     host = config.get(settings.SERVICE_HOST)
     port = config.get(settings.SERVICE_PORT)

@@ -15,11 +15,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reelstack import settings
+from reelstack import services, settings
 from reelstack.cli.context import Cli, cli_of, console, print_json
 from reelstack.config import Config, Secret, validate_runtime
 from reelstack.errors import ConfigError
-from reelstack.services import SERVICES
 
 if TYPE_CHECKING:
     from reelstack.chassis.properties import PropertyStore
@@ -44,8 +43,9 @@ def _store(cli: Cli) -> PropertyStore:
 
 
 def _check_service(service: str | None) -> None:
-    if service is not None and service not in SERVICES:
-        known = ", ".join(sorted(SERVICES))
+    known_services = services.specs(settings.extra_services())
+    if service is not None and service not in known_services:
+        known = ", ".join(sorted(known_services))
         raise ConfigError("--service", service, "args", f"unknown service; known: {known}")
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from reelstack import settings
+from reelstack import services, settings
 from reelstack.chassis import logs
 from reelstack.chassis.server import bind
 from reelstack.cluster import procs, statefile
@@ -35,8 +35,9 @@ from reelstack.cluster.spares import SparePool
 from reelstack.cluster.statefile import SupervisorLock, SupervisorRecord
 from reelstack.cluster.supervisor import ClusterPlan, Supervisor
 from reelstack.config import Config
-from reelstack.errors import ConfigError, PortInUseError
-from reelstack.services import SERVICES
+from reelstack.errors import ConfigError, PortInUseError, SpecError
+from reelstack.gateway import settings as gateway_settings
+from reelstack.registry import settings as registry_settings
 
 log = logging.getLogger("reelstack.cluster.daemon")
 
@@ -52,7 +53,7 @@ LOCAL_INTERVALS = {
     settings.EUREKA_RENEWAL_INTERVAL_S: "5",
     settings.EUREKA_LEASE_DURATION_S: "15",
     settings.EUREKA_FETCH_INTERVAL_S: "2",
-    settings.REGISTRY_EVICTION_INTERVAL_S: "5",
+    registry_settings.REGISTRY_EVICTION_INTERVAL_S: "5",
 }
 # How long leftovers of a dead supervisor get to drain before SIGKILL.
 LEFTOVER_GRACE_S = 5.0
@@ -63,7 +64,9 @@ def plan_for(config: Config) -> ClusterPlan:
     default_count = config.get(settings.CLUSTER_INSTANCES)
     zones: tuple[str, ...] = config.get(settings.CLUSTER_ZONES)
     return ClusterPlan(
-        services={name: spec.instances or default_count for name, spec in SERVICES.items()},
+        services={
+            name: spec.instances or default_count for name, spec in services.of(config).items()
+        },
         zones=zones,
         primary_version=config.get(settings.SERVICE_VERSION),
     )
@@ -100,7 +103,7 @@ def fixed_ports(config: Config, plan: ClusterPlan) -> dict[tuple[str, int], int]
     gateway's first instance on ``gateway.port`` (the front door, 8080 by default)."""
     ports = registry_ports(config, plan)
     if plan.services.get(GATEWAY, 0) > 0:
-        port = config.get(settings.GATEWAY_PORT)
+        port = config.get(gateway_settings.GATEWAY_PORT)
         ports[(GATEWAY, 0)] = port or procs.free_port("127.0.0.1")
     return ports
 
@@ -215,6 +218,9 @@ def main() -> int:
         plan = plan_for(config)
     except ConfigError as exc:
         log.error(str(exc), extra={"error": "ConfigError", "key": exc.key, "source": exc.source})
+        return EXIT_CONFIG
+    except SpecError as exc:
+        log.error(str(exc), extra={"error": "SpecError", "service": exc.service})
         return EXIT_CONFIG
     home = Path(config.get(settings.HOME))
     lock = SupervisorLock(home)

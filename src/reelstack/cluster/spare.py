@@ -17,15 +17,16 @@ import json
 import os
 import sys
 
+from reelstack import services, settings
+
 # The imports an instance would do at start, done now.
 from reelstack.chassis import app as _app  # noqa: F401
 from reelstack.chassis import run
-from reelstack.services import SERVICES
 
 
 def _preload() -> None:
-    for spec in SERVICES.values():
-        importlib.import_module(spec.factory.partition(":")[0])
+    for spec in services.specs(settings.extra_services()).values():
+        importlib.import_module(spec.app.partition(":")[0])
 
 
 def _become(assignment: dict[str, object]) -> int:

@@ -23,14 +23,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reelstack import settings
+from reelstack import services
 from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.discovery import Discovery, InstanceInfo
 from reelstack.chassis.resilience import ResilientClient
 from reelstack.chassis.resilience.options import Overrides
+from reelstack.chassis.routing import Route
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import ConfigError
+from reelstack.gateway import settings as gateway_settings
 from reelstack.gateway.asgi import GatewayApp
 from reelstack.gateway.auth import TokenVerifier, load_configured_jwks
 from reelstack.gateway.chain import Gateway
@@ -45,15 +47,14 @@ from reelstack.gateway.filters.limits import BodyLimitFilter
 from reelstack.gateway.filters.ratelimit import RateLimitFilter
 from reelstack.gateway.filters.request_id import RequestIdFilter
 from reelstack.gateway.filters.routing import RoutingFilter
-from reelstack.gateway.instances import StaticInstance
 from reelstack.gateway.jwks import JwksFetcher
 from reelstack.gateway.metrics import GatewayCollector, GatewayStats
-from reelstack.gateway.models import Route
 from reelstack.gateway.passport import PassportLog
 from reelstack.gateway.pools import Pools
 from reelstack.gateway.proxy import ProxyEndpoint
 from reelstack.gateway.ratelimit import TokenBuckets
 from reelstack.gateway.routes import RouteTable
+from reelstack.gateway.settings import StaticInstance
 from reelstack.gateway.static import StaticEndpoint
 
 log = logging.getLogger(__name__)
@@ -94,9 +95,12 @@ class FixedDiscovery:
 
 def create_app(config: Config, *, discovery: Discovery | None = None) -> GatewayApp:
     """Return the gateway's ASGI app (``discovery`` replaces the configured one, for tests)."""
-    routes: tuple[Route, ...] = config.get(settings.GATEWAY_ROUTES)
+    # gateway.routes, when set, replaces the routes the services' specs declare.
+    routes: tuple[Route, ...] = config.get(gateway_settings.GATEWAY_ROUTES) or services.routes(
+        config
+    )
     table = RouteTable(routes)
-    static_instances: tuple[StaticInstance, ...] = config.get(settings.GATEWAY_INSTANCES)
+    static_instances: tuple[StaticInstance, ...] = config.get(gateway_settings.GATEWAY_INSTANCES)
     late: _LateDiscovery | None = None
     if discovery is None:
         if static_instances:
@@ -104,19 +108,19 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         else:
             discovery = late = _LateDiscovery()
     try:
-        configured_keys = load_configured_jwks(config.get(settings.GATEWAY_AUTH_JWKS))
+        configured_keys = load_configured_jwks(config.get(gateway_settings.GATEWAY_AUTH_JWKS))
     except ValueError as exc:
-        resolved = config.resolved(settings.GATEWAY_AUTH_JWKS)
+        resolved = config.resolved(gateway_settings.GATEWAY_AUTH_JWKS)
         raise ConfigError(resolved.key, "(key set)", resolved.source, str(exc)) from None
     verifier = TokenVerifier(
         configured=configured_keys,
-        issuer=config.get(settings.GATEWAY_AUTH_ISSUER),
-        audience=config.get(settings.GATEWAY_AUTH_AUDIENCE),
-        leeway_s=config.get(settings.GATEWAY_AUTH_LEEWAY_S),
+        issuer=config.get(gateway_settings.GATEWAY_AUTH_ISSUER),
+        audience=config.get(gateway_settings.GATEWAY_AUTH_AUDIENCE),
+        leeway_s=config.get(gateway_settings.GATEWAY_AUTH_LEEWAY_S),
     )
-    pools = Pools(idle_s=config.get(settings.GATEWAY_UPSTREAM_IDLE_S))
+    pools = Pools(idle_s=config.get(gateway_settings.GATEWAY_UPSTREAM_IDLE_S))
     background: list[asyncio.Task[None]] = []
-    gc_interval_s = config.get(settings.GATEWAY_GC_INTERVAL_S)
+    gc_interval_s = config.get(gateway_settings.GATEWAY_GC_INTERVAL_S)
     collector = PacedCollector(gc_interval_s) if gc_interval_s > 0 else None
     fetcher: JwksFetcher | None = None
 
@@ -161,22 +165,22 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
             log.warning(
                 "the gateway has no way to find services: set gateway.instances or eureka.urls"
             )
-    jwks_url = config.get(settings.GATEWAY_AUTH_JWKS_URL)
+    jwks_url = config.get(gateway_settings.GATEWAY_AUTH_JWKS_URL)
     if jwks_url:
         fetcher = JwksFetcher(
             verifier,
             jwks_url,
             discovery=discovery,
             zone=chassis.identity.zone,
-            refresh_s=config.get(settings.GATEWAY_AUTH_JWKS_REFRESH_S),
+            refresh_s=config.get(gateway_settings.GATEWAY_AUTH_JWKS_REFRESH_S),
         )
     # The gateway's calls go through the same per-service layers as the
     # resilient client (client.* settings, followed live), with two of them
     # set for the front door: its own bulkhead size and a quicker skip.
     overrides: dict[str, Overrides] = {
         service: {
-            "max_concurrent": config.get(settings.GATEWAY_MAX_CONCURRENT),
-            "availability_failures": config.get(settings.GATEWAY_SKIP_AFTER_FAILURES),
+            "max_concurrent": config.get(gateway_settings.GATEWAY_MAX_CONCURRENT),
+            "availability_failures": config.get(gateway_settings.GATEWAY_SKIP_AFTER_FAILURES),
         }
         for service in table.services()
     }
@@ -185,39 +189,39 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         discovery=discovery,
         client=client,
         pools=pools,
-        timeout_s=config.get(settings.GATEWAY_TIMEOUT_S),
+        timeout_s=config.get(gateway_settings.GATEWAY_TIMEOUT_S),
     )
-    static_root = Path(config.get(settings.GATEWAY_STATIC_DIR))
+    static_root = Path(config.get(gateway_settings.GATEWAY_STATIC_DIR))
     static: StaticEndpoint | None = StaticEndpoint(static_root)
     if static is not None and not static.available():
         log.info("no web app in %s: only API routes are served", static_root)
         static = None
     buckets = {
         "address": TokenBuckets(
-            config.get(settings.GATEWAY_RATELIMIT_ADDRESS_RPS),
-            config.get(settings.GATEWAY_RATELIMIT_ADDRESS_BURST),
+            config.get(gateway_settings.GATEWAY_RATELIMIT_ADDRESS_RPS),
+            config.get(gateway_settings.GATEWAY_RATELIMIT_ADDRESS_BURST),
         ),
         "account": TokenBuckets(
-            config.get(settings.GATEWAY_RATELIMIT_ACCOUNT_RPS),
-            config.get(settings.GATEWAY_RATELIMIT_ACCOUNT_BURST),
+            config.get(gateway_settings.GATEWAY_RATELIMIT_ACCOUNT_RPS),
+            config.get(gateway_settings.GATEWAY_RATELIMIT_ACCOUNT_BURST),
         ),
     }
     injector = FaultInjector(
-        header_enabled=config.get(settings.GATEWAY_FAULTS_HEADER),
-        rules=config.get(settings.GATEWAY_FAULTS_ROUTES),
+        header_enabled=config.get(gateway_settings.GATEWAY_FAULTS_HEADER),
+        rules=config.get(gateway_settings.GATEWAY_FAULTS_ROUTES),
     )
     limit_address = RateLimitFilter(buckets["address"], scope="address", order=30)
     limit_account = RateLimitFilter(buckets["account"], scope="account", order=50)
     auth = AuthFilter(verifier, fetcher)
     faults = FaultFilter(injector)
-    debug = DebugRequestFilter(config.get(settings.GATEWAY_DEBUG_HEADER))
-    body_limit = BodyLimitFilter(config.get(settings.GATEWAY_MAX_BODY_BYTES))
+    debug = DebugRequestFilter(config.get(gateway_settings.GATEWAY_DEBUG_HEADER))
+    body_limit = BodyLimitFilter(config.get(gateway_settings.GATEWAY_MAX_BODY_BYTES))
     filters: list[Filter] = [
         RoutingFilter(
             table,
             proxy=proxy,
             static=static,
-            api_prefix=config.get(settings.GATEWAY_API_PREFIX),
+            api_prefix=config.get(gateway_settings.GATEWAY_API_PREFIX),
         ),
         debug,
         StripIdentityHeadersFilter(),
@@ -244,13 +248,13 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     )
 
     app = GatewayApp(
-        chassis_app, gateway, max_header_bytes=config.get(settings.GATEWAY_MAX_HEADER_BYTES)
+        chassis_app, gateway, max_header_bytes=config.get(gateway_settings.GATEWAY_MAX_HEADER_BYTES)
     )
 
     # Runtime properties are pushed into plain attributes, so the request
     # path reads an attribute and never looks a setting up.
     def on_change(key: str, value: Any) -> None:
-        if key == settings.GATEWAY_TIMEOUT_S.key:
+        if key == gateway_settings.GATEWAY_TIMEOUT_S.key:
             proxy.timeout_s = value
         elif key.startswith("gateway.ratelimit."):
             for scope, limiter in buckets.items():
@@ -258,15 +262,15 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
                     config.get(f"gateway.ratelimit.{scope}_rps"),
                     config.get(f"gateway.ratelimit.{scope}_burst"),
                 )
-        elif key == settings.GATEWAY_FAULTS_HEADER.key:
+        elif key == gateway_settings.GATEWAY_FAULTS_HEADER.key:
             injector.header_enabled = value
-        elif key == settings.GATEWAY_FAULTS_ROUTES.key:
+        elif key == gateway_settings.GATEWAY_FAULTS_ROUTES.key:
             injector.rules = dict(value)
-        elif key == settings.GATEWAY_DEBUG_HEADER.key:
+        elif key == gateway_settings.GATEWAY_DEBUG_HEADER.key:
             debug.enabled = value
-        elif key == settings.GATEWAY_MAX_BODY_BYTES.key:
+        elif key == gateway_settings.GATEWAY_MAX_BODY_BYTES.key:
             body_limit.max_body_bytes = value
-        elif key == settings.GATEWAY_MAX_HEADER_BYTES.key:
+        elif key == gateway_settings.GATEWAY_MAX_HEADER_BYTES.key:
             app.max_header_bytes = value
 
     config.on_change(on_change)

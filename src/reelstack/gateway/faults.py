@@ -18,77 +18,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from reelstack.gateway.models import Fault
+from reelstack.gateway.settings import FaultSpec, parse_fault_spec
 
-MAX_DELAY_S = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class FaultSpec:
-    """A parsed fault: delay, abort status, and the share of requests it applies to."""
-
-    delay_s: float = 0.0
-    abort_status: int | None = None
-    percent: float = 100.0
-
-
-def _parse_delay(raw: str) -> float:
-    text = raw.strip().lower()
-    if text.endswith("ms"):
-        value = float(text[:-2]) / 1000.0
-    elif text.endswith("s"):
-        value = float(text[:-1])
-    else:
-        value = float(text) / 1000.0  # a bare number is milliseconds
-    if not 0.0 <= value <= MAX_DELAY_S:
-        raise ValueError(f"delay {raw!r} must be between 0 and {MAX_DELAY_S:g} s")
-    return value
-
-
-def parse_fault_spec(text: str) -> FaultSpec:
-    """Parse ``delay=200ms,abort=503,pct=10``; raise ValueError if it is not that."""
-    delay = 0.0
-    abort: int | None = None
-    percent = 100.0
-    for part in text.split(","):
-        name, sep, value = part.partition("=")
-        name = name.strip().lower()
-        if not name and not sep:
-            continue
-        try:
-            if name == "delay":
-                delay = _parse_delay(value)
-            elif name == "abort":
-                abort = int(value)
-                if not 400 <= abort <= 599:
-                    raise ValueError(f"abort status {abort} must be 400-599")
-            elif name == "pct":
-                percent = float(value)
-                if not 0.0 <= percent <= 100.0:
-                    raise ValueError(f"pct {percent:g} must be 0-100")
-            else:
-                raise ValueError(f"unknown fault {name!r} (known: delay=, abort=, pct=)")
-        except ValueError as exc:
-            raise ValueError(f"fault {text!r}: {exc}") from None
-    if delay == 0.0 and abort is None:
-        raise ValueError(f"fault {text!r}: names neither delay= nor abort=")
-    return FaultSpec(delay, abort, percent)
-
-
-def parse_route_faults(raw: str) -> tuple[tuple[str, FaultSpec], ...]:
-    """Parse the ``gateway.faults.routes`` setting: ``PREFIX:SPEC`` entries, ``;``-separated."""
-    rules: list[tuple[str, FaultSpec]] = []
-    for entry in raw.split(";"):
-        if not entry.strip():
-            continue
-        prefix, sep, spec = entry.partition(":")
-        prefix = prefix.strip().rstrip("/") or "/"
-        if not sep or not prefix.startswith("/"):
-            raise ValueError(f"route fault {entry!r}: expected PREFIX:delay=...,abort=...")
-        rules.append((prefix, parse_fault_spec(spec)))
-    return tuple(rules)
+__all__ = ["NO_FAULT", "FaultInjector", "FaultSpec", "parse_fault_spec"]
 
 
 class FaultInjector:

@@ -16,6 +16,8 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from reelstack.chassis.routing import Route
+
 if TYPE_CHECKING:
     from reelstack.gateway.passport import Passport
 
@@ -47,36 +49,6 @@ DEBUG_HEADER = b"x-reelstack-debug"
 PASSPORT_HEADER = b"x-reelstack-passport"
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """A path prefix served by one service.
-
-    ``rewrite`` replaces the matched prefix in the path sent to the service
-    (``""`` strips it, Zuul's ``stripPrefix``); ``public`` routes need no
-    token; on a route with ``public_methods`` those methods need none, but a
-    token sent with them is still checked (a caller is anonymous or known,
-    never wrongly known); ``timeout_s`` bounds the wait for the service's response head
-    (None: the ``gateway.timeout_s`` setting); ``max_body_bytes`` overrides
-    the request body limit for this route.
-    """
-
-    prefix: str
-    service: str
-    rewrite: str = ""
-    public: bool = False
-    timeout_s: float | None = None
-    max_body_bytes: int | None = None
-    public_methods: frozenset[str] = frozenset()
-
-    def upstream_path(self, path: str) -> str:
-        """Return ``path`` as the service sees it (the prefix rewritten)."""
-        rest = path[len(self.prefix) :]
-        target = self.rewrite + rest
-        if not target.startswith("/"):
-            target = "/" + target
-        return target
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,111 +1,16 @@
-"""Routes from configuration: path prefixes mapped to service names.
+"""The gateway's route table: the longest route prefix matching a path.
 
-The ``gateway.routes`` setting lists them comma-separated, each
-``PREFIX=SERVICE`` followed by ``;``-separated options::
-
-    /api/hello=hello;public;rewrite=/hello,/api/catalog=catalog;timeout=2
-
-Options: ``public`` (no token needed), ``public=GET`` (no token needed
-for these methods, ``/``-separated; GET brings HEAD; a token sent anyway is
-still checked), ``keep`` (send the path unchanged),
-``rewrite=/x`` (the prefix becomes ``/x``; by default it is stripped, as
-Zuul's ``stripPrefix`` does), ``timeout=SECONDS`` (wait for the response
-head), ``max_body=BYTES`` (request body limit for this route).
-
-A prefix matches whole path segments: ``/api/hello`` matches ``/api/hello``
-and ``/api/hello/x`` but not ``/api/helloworld``. The longest match wins.
+Routes themselves (and the ``PREFIX=SERVICE;options`` syntax of specs and
+the ``gateway.routes`` setting) are defined in :mod:`reelstack.chassis.routing`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reelstack.gateway.models import Route
+from reelstack.chassis.routing import Route, parse_route, parse_routes
 
-
-def _parse_number(option: str, raw: str, kind: type[float] | type[int]) -> float:
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"route option {option}={raw!r}: expected a number") from None
-    if value <= 0:
-        raise ValueError(f"route option {option}={raw!r}: must be > 0")
-    return value
-
-
-def _check_path(what: str, path: str) -> None:
-    if not path.startswith("/"):
-        raise ValueError(f"{what} {path!r} must start with /")
-    if any(c in path for c in "?#% ") or ".." in path.split("/"):
-        raise ValueError(f"{what} {path!r} must be a plain path")
-
-
-def parse_route(entry: str) -> Route:
-    """Parse one ``PREFIX=SERVICE[;option...]`` entry."""
-    head, *options = (part.strip() for part in entry.split(";"))
-    prefix, sep, service = head.partition("=")
-    prefix, service = prefix.strip(), service.strip()
-    if not sep or not prefix or not service:
-        raise ValueError(f"route {entry!r}: expected PREFIX=SERVICE[;option...]")
-    _check_path("route prefix", prefix)
-    if prefix != "/":
-        prefix = prefix.rstrip("/")
-    if not service.replace("-", "").replace("_", "").isalnum():
-        raise ValueError(f"route {entry!r}: service name {service!r} is not a name")
-    rewrite = ""
-    public = False
-    public_methods: frozenset[str] = frozenset()
-    timeout_s: float | None = None
-    max_body: int | None = None
-    for option in options:
-        name, _, value = option.partition("=")
-        name, value = name.strip(), value.strip()
-        if name == "public" and not value:
-            public = True
-        elif name == "public":
-            public_methods = _parse_methods(entry, value)
-        elif name == "keep" and not value:
-            rewrite = prefix
-        elif name == "rewrite":
-            _check_path("route rewrite", value)
-            rewrite = value.rstrip("/")
-        elif name == "timeout":
-            timeout_s = _parse_number(name, value, float)
-        elif name == "max_body":
-            max_body = int(_parse_number(name, value, int))
-        elif name:
-            raise ValueError(
-                f"route {entry!r}: unknown option {name!r} "
-                "(known: public, public=, keep, rewrite=, timeout=, max_body=)"
-            )
-    return Route(prefix, service, rewrite, public, timeout_s, max_body, public_methods)
-
-
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-
-def _parse_methods(entry: str, raw: str) -> frozenset[str]:
-    methods = {m.strip().upper() for m in raw.split("/") if m.strip()}
-    unknown = sorted(methods - METHODS)
-    if not methods or unknown:
-        raise ValueError(
-            f"route {entry!r}: public={raw!r} must name HTTP methods separated by /"
-            f" (unknown: {', '.join(unknown) or 'none given'})"
-        )
-    if "GET" in methods:
-        methods.add("HEAD")
-    return frozenset(methods)
-
-
-def parse_routes(raw: str) -> tuple[Route, ...]:
-    """Parse the ``gateway.routes`` setting; raise ValueError naming a bad entry."""
-    routes = tuple(parse_route(entry) for entry in raw.split(",") if entry.strip())
-    seen: set[str] = set()
-    for route in routes:
-        if route.prefix in seen:
-            raise ValueError(f"route prefix {route.prefix!r} is given twice")
-        seen.add(route.prefix)
-    return routes
+__all__ = ["Route", "RouteTable", "parse_route", "parse_routes"]
 
 
 class RouteTable:

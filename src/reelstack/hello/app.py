@@ -6,12 +6,12 @@ import logging
 
 from fastapi import FastAPI
 
-from reelstack import settings
 from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.dependencies import adapter_installed
 from reelstack.chassis.identity import Identity
 from reelstack.config import Config
+from reelstack.hello import settings as hello_settings
 from reelstack.hello.api import make_router
 from reelstack.ports import Database
 
@@ -27,7 +27,7 @@ async def _migrate(db: Database) -> None:
 def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
     """Return the hello service's ASGI app."""
     router = make_router(
-        greeting=config.property(settings.HELLO_GREETING),
+        greeting=config.property(hello_settings.HELLO_GREETING),
         identity=Identity.from_config(config, service="hello"),
     )
     if adapters is None:

@@ -18,6 +18,7 @@ from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.identity import Identity
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
+from reelstack.registry import settings as registry_settings
 from reelstack.registry.api import make_router
 from reelstack.registry.leases import Registry
 from reelstack.registry.peers import Peers
@@ -106,17 +107,17 @@ def create_app(config: Config, **options: Any) -> FastAPI:
     """Return the registry service's ASGI app."""
     identity = Identity.from_config(config, service="registry")
     registry = Registry(
-        renewal_window_s=config.get(settings.REGISTRY_RENEWAL_WINDOW_S),
-        delta_retention_s=config.get(settings.REGISTRY_DELTA_RETENTION_S),
-        renewal_threshold=config.property(settings.REGISTRY_RENEWAL_THRESHOLD),
-        self_preservation=config.property(settings.REGISTRY_SELF_PRESERVATION),
+        renewal_window_s=config.get(registry_settings.REGISTRY_RENEWAL_WINDOW_S),
+        delta_retention_s=config.get(registry_settings.REGISTRY_DELTA_RETENTION_S),
+        renewal_threshold=config.property(registry_settings.REGISTRY_RENEWAL_THRESHOLD),
+        self_preservation=config.property(registry_settings.REGISTRY_SELF_PRESERVATION),
     )
-    configured: tuple[tuple[str, str], ...] = config.get(settings.REGISTRY_PEERS)
+    configured: tuple[tuple[str, str], ...] = config.get(registry_settings.REGISTRY_PEERS)
     peers = Peers(
         other_peers(configured, identity),
         registry=registry,
         timeout_s=config.get(settings.EUREKA_TIMEOUT_S),
-        retry_s=config.get(settings.REGISTRY_REPLICATION_RETRY_S),
+        retry_s=config.get(registry_settings.REGISTRY_REPLICATION_RETRY_S),
     )
     tasks: list[asyncio.Task[Any]] = []
 
@@ -143,7 +144,7 @@ def create_app(config: Config, **options: Any) -> FastAPI:
 
     async def evict_forever() -> None:
         while True:
-            await asyncio.sleep(config.get(settings.REGISTRY_EVICTION_INTERVAL_S))
+            await asyncio.sleep(config.get(registry_settings.REGISTRY_EVICTION_INTERVAL_S))
             try:
                 registry.evict()
             except Exception:
@@ -151,7 +152,7 @@ def create_app(config: Config, **options: Any) -> FastAPI:
 
     async def sync() -> None:
         try:
-            await peers.sync(config.get(settings.REGISTRY_SYNC_TIMEOUT_S))
+            await peers.sync(config.get(registry_settings.REGISTRY_SYNC_TIMEOUT_S))
         except Exception:
             peers.synced = True
             log.exception("copying the registry from a peer failed")

@@ -1,13 +1,15 @@
-"""Every reelstack setting, and the one place that reads the environment.
+"""The settings every process shares, and the one place that reads the environment.
 
 A key ``a.b_c`` is set by the environment variable ``REELSTACK_A_B_C``, by
 ``[a] b_c = ...`` in the TOML file named by ``REELSTACK_CONFIG`` (default
 ``<home>/reelstack.toml``), or at runtime with ``reelstack config set`` when the
 setting is marked runtime.
 
-The settings are declared by area, one module each (``ports``, ``instance``,
-``client``, ``registry``, ``cluster``, ``gateway``, ``media``...); this package
-gathers them so every caller writes ``settings.LOG_URL``.
+This package declares what is shared, one module per area (``ports``,
+``instance``, ``client``, ``discovery``, ``cluster``) and gathers them so every
+caller writes ``settings.LOG_URL``. Each service declares its own settings in
+``<service>/settings.py`` (named by its spec); :func:`load` registers those of
+every service before resolving anything, so every process knows every key.
 """
 
 from __future__ import annotations
@@ -16,19 +18,17 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from reelstack.config import Config
+from reelstack.config import Config, SettingsRegistry, read_toml
 from reelstack.settings.base import *  # noqa: F403
-from reelstack.settings.base import CONFIG_ENV, HOME, REGISTRY
+from reelstack.settings.base import CONFIG_ENV, HOME, REGISTRY, SERVICES_EXTRA
 from reelstack.settings.client import *  # noqa: F403
 from reelstack.settings.cluster import *  # noqa: F403
-from reelstack.settings.gateway import *  # noqa: F403
-from reelstack.settings.hello import *  # noqa: F403
+from reelstack.settings.discovery import *  # noqa: F403
 from reelstack.settings.instance import *  # noqa: F403
 from reelstack.settings.media import *  # noqa: F403
 from reelstack.settings.media_encode import *  # noqa: F403
 from reelstack.settings.media_service import *  # noqa: F403
 from reelstack.settings.ports import *  # noqa: F403
-from reelstack.settings.registry import *  # noqa: F403
 
 
 def config_file(environ: Mapping[str, str]) -> Path:
@@ -40,9 +40,34 @@ def config_file(environ: Mapping[str, str]) -> Path:
     return Path(home).expanduser() / "reelstack.toml"
 
 
+def extra_services(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Return the packages of services beyond the built-in ones (``services.extra``).
+
+    Read before the other settings: which services exist decides which
+    settings exist. The environment wins over the settings file.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get(SERVICES_EXTRA.env)
+    if raw is None:
+        file = config_file(env)
+        raw = read_toml(file).get(SERVICES_EXTRA.key, "") if file.exists() else ""
+    return SERVICES_EXTRA.parse(raw)
+
+
+def registry(environ: Mapping[str, str] | None = None) -> SettingsRegistry:
+    """Return the registry with every service's settings declared in it."""
+    from reelstack import services  # the specs import no settings; no cycle
+
+    for spec in services.specs(extra_services(environ)).values():
+        if spec.settings:
+            __import__(spec.settings)
+    return REGISTRY
+
+
 def load(args: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Load settings from the file, the environment and explicit arguments."""
     env = os.environ if environ is None else environ
     file = config_file(env)
+    everything = registry(env)
     env = {k: v for k, v in env.items() if k != CONFIG_ENV}
-    return Config.load(REGISTRY, environ=env, file=file, args=args)
+    return Config.load(everything, environ=env, file=file, args=args)

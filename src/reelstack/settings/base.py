@@ -40,3 +40,22 @@ HOME = add(
         "Folder for the local cluster's state, embedded stores and logs.",
     )
 )
+
+
+def _parse_packages(raw: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for name in names:
+        if not all(piece.isidentifier() for piece in name.split(".")):
+            raise ValueError(f"{name!r} is not a Python package name")
+    return names
+
+
+SERVICES_EXTRA = add(
+    Setting(
+        "services.extra",
+        _parse_packages,
+        "",
+        "Packages of services to run beyond the built-in ones, comma-separated; each holds"
+        " a spec.py (see reelstack.chassis.spec) and must be importable by every process.",
+    )
+)

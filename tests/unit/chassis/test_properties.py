@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from reelstack import settings
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.properties import GLOBAL, PropertyPoller, PropertyStore
 from reelstack.config import Config
 from reelstack.errors import ConfigError, StoreCorruptError
+from reelstack.hello import settings as hello_settings
 from tests.unit.chassis.conftest import started
 
 
@@ -57,13 +57,13 @@ async def test_poll_applies_changes_and_reverts_on_unset(
     store: PropertyStore, make_config: Callable[..., Config]
 ) -> None:
     config = make_config()
-    greeting = config.property(settings.HELLO_GREETING)
+    greeting = config.property(hello_settings.HELLO_GREETING)
     poller = PropertyPoller(store, config, "hello", interval_s=60)
     assert greeting() == "hello"
     store.set("hello.greeting", "hola", service="hello")
     assert await poller.poll_once() == ["hello.greeting"]
     assert greeting() == "hola"
-    assert config.resolved(settings.HELLO_GREETING).source == "runtime"
+    assert config.resolved(hello_settings.HELLO_GREETING).source == "runtime"
     assert await poller.poll_once() == []
     store.unset("hello.greeting", service="hello")
     await poller.poll_once()
@@ -83,7 +83,7 @@ async def test_running_app_sees_a_changed_property_and_log_level(
             store.set("hello.greeting", "bonjour", service="hello")
             store.set("logging.level", "ERROR")
             deadline = time.monotonic() + 10
-            while config.get(settings.HELLO_GREETING) != "bonjour":
+            while config.get(hello_settings.HELLO_GREETING) != "bonjour":
                 assert time.monotonic() < deadline, "the poller never applied the change"
                 await asyncio.sleep(0.02)
             assert root.level == logging.ERROR

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.gateway.faults import FaultInjector, FaultSpec, parse_fault_spec, parse_route_faults
+from reelstack.gateway.faults import FaultInjector, FaultSpec, parse_fault_spec
+from reelstack.gateway.settings import parse_route_faults
 
 
 def test_parses_fault_specs() -> None:

@@ -1,9 +1,17 @@
-"""The gateway (Zuul's role)."""
+"""The gateway's settings (Zuul's role), with the parsers of its structured values.
+
+The parsers live here, not in the gateway's code, so that reading the
+settings never imports the gateway: ``gateway.instances`` entries become
+:class:`StaticInstance`, ``gateway.faults.routes`` rules :class:`FaultSpec`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from reelstack.chassis.routing import parse_routes
 from reelstack.config import (
     Config,
     Setting,
@@ -13,10 +21,111 @@ from reelstack.config import (
     parse_str,
     parse_url,
 )
-from reelstack.gateway.faults import parse_route_faults
-from reelstack.gateway.instances import parse_instances
-from reelstack.gateway.routes import parse_routes
 from reelstack.settings.base import HOME, add
+
+# -- values of the structured settings --------------------------------------------
+
+
+class StaticInstance(NamedTuple):
+    """One entry of the setting (the app turns it into an InstanceInfo)."""
+
+    service: str
+    zone: str
+    host: str
+    port: int
+
+
+def parse_instances(raw: str) -> tuple[StaticInstance, ...]:
+    """Parse ``SERVICE[@ZONE]=HOST:PORT`` entries, comma-separated."""
+    instances: list[StaticInstance] = []
+    for entry in raw.split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        name, sep, address = entry.partition("=")
+        service, _, zone = name.strip().partition("@")
+        host, colon, port_text = address.strip().rpartition(":")
+        if not sep or not service or not colon or not host:
+            raise ValueError(f"instance {entry!r}: expected SERVICE[@ZONE]=HOST:PORT")
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ValueError(f"instance {entry!r}: port {port_text!r} is not a number") from None
+        if not 0 < port < 65536:
+            raise ValueError(f"instance {entry!r}: port {port} out of range")
+        zone = zone.strip() or "a"
+        instances.append(StaticInstance(service.strip().lower(), zone, host.strip("[]"), port))
+    return tuple(instances)
+
+
+MAX_DELAY_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """A parsed fault: delay, abort status, and the share of requests it applies to."""
+
+    delay_s: float = 0.0
+    abort_status: int | None = None
+    percent: float = 100.0
+
+
+def _parse_delay(raw: str) -> float:
+    text = raw.strip().lower()
+    if text.endswith("ms"):
+        value = float(text[:-2]) / 1000.0
+    elif text.endswith("s"):
+        value = float(text[:-1])
+    else:
+        value = float(text) / 1000.0  # a bare number is milliseconds
+    if not 0.0 <= value <= MAX_DELAY_S:
+        raise ValueError(f"delay {raw!r} must be between 0 and {MAX_DELAY_S:g} s")
+    return value
+
+
+def parse_fault_spec(text: str) -> FaultSpec:
+    """Parse ``delay=200ms,abort=503,pct=10``; raise ValueError if it is not that."""
+    delay = 0.0
+    abort: int | None = None
+    percent = 100.0
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip().lower()
+        if not name and not sep:
+            continue
+        try:
+            if name == "delay":
+                delay = _parse_delay(value)
+            elif name == "abort":
+                abort = int(value)
+                if not 400 <= abort <= 599:
+                    raise ValueError(f"abort status {abort} must be 400-599")
+            elif name == "pct":
+                percent = float(value)
+                if not 0.0 <= percent <= 100.0:
+                    raise ValueError(f"pct {percent:g} must be 0-100")
+            else:
+                raise ValueError(f"unknown fault {name!r} (known: delay=, abort=, pct=)")
+        except ValueError as exc:
+            raise ValueError(f"fault {text!r}: {exc}") from None
+    if delay == 0.0 and abort is None:
+        raise ValueError(f"fault {text!r}: names neither delay= nor abort=")
+    return FaultSpec(delay, abort, percent)
+
+
+def parse_route_faults(raw: str) -> tuple[tuple[str, FaultSpec], ...]:
+    """Parse the ``gateway.faults.routes`` setting: ``PREFIX:SPEC`` entries, ``;``-separated."""
+    rules: list[tuple[str, FaultSpec]] = []
+    for entry in raw.split(";"):
+        if not entry.strip():
+            continue
+        prefix, sep, spec = entry.partition(":")
+        prefix = prefix.strip().rstrip("/") or "/"
+        if not sep or not prefix.startswith("/"):
+            raise ValueError(f"route fault {entry!r}: expected PREFIX:delay=...,abort=...")
+        rules.append((prefix, parse_fault_spec(spec)))
+    return tuple(rules)
+
 
 # -- gateway (Zuul's role) -----------------------------------------------------------
 
@@ -40,14 +149,12 @@ GATEWAY_ROUTES = add(
     Setting(
         "gateway.routes",
         parse_routes,
-        "/api/hello=hello;public;rewrite=/hello,"
-        "/api/media=media;keep;timeout=60,"
-        "/api/media/titles=media;public=GET;keep;timeout=60,"
-        "/media=media;public;keep",
+        "",
         "Routes: PREFIX=SERVICE[;public|;public=GET/...][;keep|;rewrite=/x][;timeout=S]"
         "[;max_body=BYTES], comma-separated. The prefix is stripped unless kept or rewritten."
-        " By default anyone may read titles and play published files; everything else"
-        " under /api/media (uploads, jobs, changes) needs a token.",
+        " Empty (the default): the routes every service declares in its spec (by default"
+        " anyone may read titles and play published files; everything else under /api/media,"
+        " uploads, jobs and changes, needs a token). Set, it replaces them all.",
     )
 )
 GATEWAY_API_PREFIX = add(

@@ -1,0 +1,15 @@
+"""The media worker's spec: takes encoding tasks from the event log."""
+
+from __future__ import annotations
+
+from reelstack.chassis.spec import Deploy, ServiceSpec, Volume
+
+SPEC = ServiceSpec(
+    name="media-worker",
+    app="reelstack.media.worker_app:create_app",
+    ports=("log", "sql", "blob"),
+    settings="reelstack.settings.media_encode",
+    deploy=Deploy(
+        volumes=(Volume("media-uploads", "media.upload_dir", "/var/lib/reelstack/uploads"),)
+    ),
+)
