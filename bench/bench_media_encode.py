@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -54,13 +55,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import Result, header, report
 from reelstack import settings
 from reelstack.bootstrap import Adapters, bootstrap
-from reelstack.config import Config
+from reelstack.config import Config, group_defaults
 from reelstack.media import jobs, jobstore
 from reelstack.media.encode import EncodeSettings, Rendition, video_encode
 from reelstack.media.ffmpeg import find_binaries
 from reelstack.media.ffmpeg.commands import scale_filter, video_encode_args
 from reelstack.media.jobs import EncodeRequest, JobState
 from reelstack.media.ladder import fixed_plan
+from reelstack.media.pipeline import settings as pipeline_settings
 
 SECONDS = float(os.environ.get("BENCH_MEDIA_SECONDS", "60"))
 PRESET = os.environ.get("BENCH_MEDIA_PRESET", "veryfast")
@@ -124,7 +126,10 @@ def make_source(ffmpeg: Path, path: Path) -> None:
 def anchor_argv(ffmpeg: Path, source: Path, out: Path, threads: int) -> list[str]:
     """One ffmpeg: decode once, split to every rung, each straight into HLS fMP4."""
     renditions = ladder()
-    enc = EncodeSettings(preset=PRESET, threads=threads)
+    defaults = group_defaults(
+        settings.registry(), EncodeSettings, pipeline_settings.ENCODE_SETTINGS
+    )
+    enc = replace(defaults, preset=PRESET, encode_threads=threads)
     graph = f"[0:v]split={len(renditions)}" + "".join(f"[s{i}]" for i in range(len(renditions)))
     graph += "".join(
         f";[s{i}]{scale_filter(r.width, r.height, 'bicubic')},format=yuv420p[o{i}]"
@@ -239,7 +244,7 @@ async def run_pipeline(
     """
     home = folder / f"home-{time.monotonic_ns()}"
     env = pipeline_env(home, threads, chunk_s)
-    config = Config.load(settings.REGISTRY, environ=env)
+    config = Config.load(settings.registry(), environ=env)
     adapters = bootstrap(config)
     await adapters.open(["log", "sql", "blob"])
     procs = []

@@ -82,6 +82,7 @@ from bench.common import Result, header, report
 from reelstack import settings
 from reelstack.config import Config
 from reelstack.media import demo
+from reelstack.media import settings as media_settings
 from reelstack.media.curves import Savings, monotone_curve
 from reelstack.media.ffmpeg import Binaries, find_binaries
 from reelstack.media.ladder import LadderPlan, Rung
@@ -90,12 +91,14 @@ from reelstack.media.savings import measure_savings
 from reelstack.media.staging import Pipeline
 from reelstack.media.validate import ValidatedMedia, stage_upload, validate
 
-CONFIG = Config.load(settings.REGISTRY, environ=os.environ)
-TITLES = int(os.environ.get("BENCH_PERTITLE_TITLES", str(CONFIG.get(settings.MEDIA_DEMO_TITLES))))
-SECONDS = float(
-    os.environ.get("BENCH_PERTITLE_SECONDS", str(CONFIG.get(settings.MEDIA_DEMO_SECONDS)))
+CONFIG = Config.load(settings.registry(), environ=os.environ)
+TITLES = int(
+    os.environ.get("BENCH_PERTITLE_TITLES", str(CONFIG.get(media_settings.MEDIA_DEMO_TITLES)))
 )
-SIZE = os.environ.get("BENCH_PERTITLE_SIZE", CONFIG.get(settings.MEDIA_DEMO_SIZE))
+SECONDS = float(
+    os.environ.get("BENCH_PERTITLE_SECONDS", str(CONFIG.get(media_settings.MEDIA_DEMO_SECONDS)))
+)
+SIZE = os.environ.get("BENCH_PERTITLE_SIZE", CONFIG.get(media_settings.MEDIA_DEMO_SIZE))
 CACHE = os.environ.get("BENCH_PERTITLE_CACHE", "")
 SAMPLED = os.environ.get("BENCH_PERTITLE_SAMPLED", "1") != "0"
 
@@ -244,7 +247,9 @@ def measure_title(
 def main() -> None:
     header()
     started = time.perf_counter()
-    binaries = find_binaries(CONFIG.get(settings.MEDIA_FFMPEG), CONFIG.get(settings.MEDIA_FFPROBE))
+    binaries = find_binaries(
+        CONFIG.get(media_settings.MEDIA_FFMPEG), CONFIG.get(media_settings.MEDIA_FFPROBE)
+    )
     binaries.require_vmaf()
     pipeline = Pipeline.from_config(CONFIG)
     trials, bounds = pipeline.trials, pipeline.bounds

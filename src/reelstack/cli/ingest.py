@@ -22,10 +22,10 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
-from reelstack import settings as S
 from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
 from reelstack.cluster.client import ControlClient
 from reelstack.errors import InvalidRequestError, UnavailableError
+from reelstack.media import settings as media_settings
 from reelstack.media.client import MediaClient
 
 EXIT_REFUSED = 1
@@ -40,7 +40,7 @@ def media_service(cli: Cli, *, wait: bool = True) -> Iterator[tuple[str, bool]]:
     A local service lives only as long as the command, so the URLs printed
     then are paths, for whatever serves the home later (`reelstack up`).
     """
-    explicit: str = cli.config.get(S.MEDIA_URL)
+    explicit: str = cli.config.get(media_settings.MEDIA_URL)
     if explicit:
         yield explicit.rstrip("/"), False
         return
@@ -213,7 +213,7 @@ def ingest(
             client,
             path,
             metadata,
-            chunk_bytes=cli.config.get(S.MEDIA_UPLOAD_CHUNK_BYTES),
+            chunk_bytes=cli.config.get(media_settings.MEDIA_UPLOAD_CHUNK_BYTES),
             subtitles=(subtitles, lang) if subtitles is not None and lang is not None else None,
             poster=poster,
             wait=not no_wait,

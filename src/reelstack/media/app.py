@@ -14,13 +14,13 @@ import logging
 
 from fastapi import FastAPI
 
-from reelstack import settings as S
 from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import ReelstackError
 from reelstack.media import api, ingest, tus
+from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext
 from reelstack.media.encoding import Encoder, PipelineEncoder
 from reelstack.ports import Database
@@ -69,7 +69,7 @@ def create_app(
         assert app is not None
         app.state.media = ctx
         if sweep:
-            interval = chassis.config.get(S.MEDIA_RECONCILE_S)
+            interval = chassis.config.get(media_settings.MEDIA_RECONCILE_S)
             tasks.append(asyncio.create_task(ingest.run_sweeper(ctx, interval)))
 
     async def stop(chassis: Chassis) -> None:

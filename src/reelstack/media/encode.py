@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -107,15 +107,34 @@ class Rendition:
         )
 
 
+_AUDIO = AudioEncode()
+
+
 @dataclass(frozen=True, slots=True)
 class EncodeSettings:
-    """How renditions are encoded (the ``media.*`` settings of the pipeline)."""
+    """How renditions are encoded.
 
-    segment_s: float = 4.0
-    preset: str = "veryfast"
-    av1_preset: int = 10
-    threads: int = 2
-    audio: AudioEncode = field(default_factory=AudioEncode)
+    Built from the ``media.*`` settings of the pipeline (``ENCODE_SETTINGS`` in
+    :mod:`reelstack.media.pipeline.settings`, the one place their defaults live).
+    """
+
+    segment_s: float
+    preset: str
+    av1_preset: int
+    encode_threads: int
+    """Threads of each encoder (and its decoder and filters); 0: ``media_threads``."""
+    media_threads: int
+    """Threads every ffmpeg run may use (``media.threads``)."""
+
+    @property
+    def threads(self) -> int:
+        """Threads of each ladder encode."""
+        return self.encode_threads or self.media_threads
+
+    @property
+    def audio(self) -> AudioEncode:
+        """The title's audio encode: AAC-LC stereo, the same for every title."""
+        return _AUDIO
 
 
 def renditions_for(

@@ -29,9 +29,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack import settings as S
+from reelstack.config import read_group
 from reelstack.errors import NotFoundError, ReelstackError, UnavailableError
 from reelstack.media import artwork, intro, repository, trickplay
+from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
 from reelstack.media.ffmpeg.runner import make_job_folder
 from reelstack.media.models import Title, TitleKind, TitleState
@@ -224,11 +225,7 @@ async def make_extras(
     config, run_limits = ctx.config, ctx.limits.run
     display, duration = media.display_size, media.duration_s
     try:
-        options = trickplay.TrickplayOptions(
-            interval_s=config.get(S.MEDIA_TRICKPLAY_INTERVAL_S),
-            width=config.get(S.MEDIA_TRICKPLAY_WIDTH),
-            grid=config.get(S.MEDIA_TRICKPLAY_GRID),
-        )
+        options = read_group(config, trickplay.TrickplayOptions, media_settings.TRICKPLAY)
         made = await asyncio.to_thread(
             trickplay.make_trickplay,
             ctx.binaries,
@@ -253,7 +250,7 @@ async def make_extras(
                 display=display,
                 duration_s=duration,
                 out_dir=job_dir / "artwork",
-                candidates=config.get(S.MEDIA_ARTWORK_CANDIDATES),
+                candidates=config.get(media_settings.MEDIA_ARTWORK_CANDIDATES),
                 limits=run_limits,
             )
             keys = await _publish_dir(ctx, art.poster.parent, ctx.public_key(title.id, "artwork"))
@@ -272,8 +269,8 @@ async def make_extras(
                 ctx.binaries,
                 media.source,
                 duration_s=duration,
-                intro_search_s=config.get(S.MEDIA_INTRO_SEARCH_S),
-                credits_search_s=config.get(S.MEDIA_CREDITS_SEARCH_S),
+                intro_search_s=config.get(media_settings.MEDIA_INTRO_SEARCH_S),
+                credits_search_s=config.get(media_settings.MEDIA_CREDITS_SEARCH_S),
                 job_dir=job_dir,
                 limits=run_limits,
             )
@@ -303,7 +300,7 @@ async def detect_season(ctx: MediaContext, series: str, season: int | None) -> i
     if len(season_prints) < 2:
         return 0
     markers = await asyncio.to_thread(
-        intro.detect, season_prints, min_s=ctx.config.get(S.MEDIA_INTRO_MIN_S)
+        intro.detect, season_prints, min_s=ctx.config.get(media_settings.MEDIA_INTRO_MIN_S)
     )
     for title_id, found in markers.items():
         await _set(

@@ -29,7 +29,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from reelstack import settings as S
 from reelstack.adapters.log.partitioner import partition_for_key
 from reelstack.bootstrap import Adapters
 from reelstack.config import Config
@@ -45,6 +44,7 @@ from reelstack.media.jobtypes import (
     ProgressEvent,
     SubtitleSource,
 )
+from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.staging import KEY_NAME
 from reelstack.media.tasks import Task, enqueue, ensure_topics, publish_event
 from reelstack.ports.log import TopicPartition
@@ -69,13 +69,15 @@ __all__ = [
 
 def content_key_blob(config: Config, title_id: str) -> str:
     """Blob key of a title's AES-128 key (16 raw bytes), for the service that serves keys."""
-    return f"{config.get(S.MEDIA_KEY_PREFIX)}/{title_id}/{KEY_NAME}"
+    return f"{config.get(pipeline_settings.MEDIA_KEY_PREFIX)}/{title_id}/{KEY_NAME}"
 
 
 async def prepare(*, adapters: Adapters) -> None:
     """Create the jobs tables (migrations) and the pipeline's topics; safe to repeat."""
     await adapters.sql.migrate()
-    await ensure_topics(adapters.log, task_partitions=adapters.config.get(S.MEDIA_TASK_PARTITIONS))
+    await ensure_topics(
+        adapters.log, task_partitions=adapters.config.get(pipeline_settings.MEDIA_TASK_PARTITIONS)
+    )
 
 
 async def submit(
@@ -104,7 +106,9 @@ async def submit(
     await adapters.blob.stat(source_key)  # NotFoundError now rather than in a worker
     for sub in options.subtitles:
         await adapters.blob.stat(sub.key)
-    await ensure_topics(adapters.log, task_partitions=adapters.config.get(S.MEDIA_TASK_PARTITIONS))
+    await ensure_topics(
+        adapters.log, task_partitions=adapters.config.get(pipeline_settings.MEDIA_TASK_PARTITIONS)
+    )
     try:
         job = await jobstore.add(
             adapters.sql,

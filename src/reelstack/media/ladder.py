@@ -17,9 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from reelstack import settings as S
-from reelstack.config import Config
-
 
 @dataclass(frozen=True, slots=True)
 class Rung:
@@ -181,30 +178,20 @@ def upper_hull(points: Iterable[TrialPoint]) -> list[TrialPoint]:
 
 @dataclass(frozen=True, slots=True)
 class LadderBounds:
-    """The rules a per-title ladder is chosen by (the ``media.*`` settings)."""
+    """The rules a per-title ladder is chosen by.
 
-    vmaf_target: float = 95.0
-    min_step_ratio: float = 1.5
-    min_vmaf_step: float = 2.0
-    max_rungs: int = 8
-    min_bitrate_kbps: int = 150
-    vmaf_floor: float = 30.0
-    top_max_height: int = 1080
-    max_bitrate_kbps: int = 8000
+    Built from the ``media.*`` settings (``LADDER_BOUNDS`` in
+    :mod:`reelstack.media.pipeline.settings`, the one place their defaults live).
+    """
 
-    @classmethod
-    def from_config(cls, config: Config) -> LadderBounds:
-        """Read the bounds from settings."""
-        return cls(
-            vmaf_target=config.get(S.MEDIA_VMAF_TARGET),
-            min_step_ratio=config.get(S.MEDIA_MIN_RUNG_STEP),
-            min_vmaf_step=config.get(S.MEDIA_MIN_VMAF_STEP),
-            max_rungs=config.get(S.MEDIA_MAX_RUNGS),
-            min_bitrate_kbps=config.get(S.MEDIA_MIN_BITRATE_KBPS),
-            vmaf_floor=config.get(S.MEDIA_VMAF_FLOOR),
-            top_max_height=config.get(S.MEDIA_TOP_MAX_HEIGHT),
-            max_bitrate_kbps=config.get(S.MEDIA_MAX_BITRATE_KBPS),
-        )
+    vmaf_target: float
+    min_step_ratio: float
+    min_vmaf_step: float
+    max_rungs: int
+    min_bitrate_kbps: int
+    vmaf_floor: float
+    top_max_height: int
+    max_bitrate_kbps: int
 
 
 def _between(low: TrialPoint, high: TrialPoint, rate: float) -> TrialPoint:

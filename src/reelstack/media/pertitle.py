@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from reelstack import settings as S
-from reelstack.config import Config
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.commands import reference_argv, trial_encode_argv, vmaf_argv
 from reelstack.media.ffmpeg.options import (
@@ -57,32 +55,21 @@ _CRF_RANGE = (0, 51)
 
 @dataclass(frozen=True, slots=True)
 class TrialConfig:
-    """How much trial work a title gets (the ``media.trial_*`` and ``media.vmaf_*`` settings)."""
+    """How much trial work a title gets.
 
-    heights: tuple[int, ...] = (240, 384, 480, 720, 1080)
-    crfs: tuple[int, ...] = (20, 27, 34)
-    samples: int = 3
-    sample_s: float = 2.0
-    preset: str = "veryfast"
-    vmaf_subsample: int = 2
-    reference_height: int = 1080
-    threads: int = 2
-    top_max_height: int = 1080
+    Built from the ``media.trial_*`` and ``media.vmaf_*`` settings
+    (``TRIAL_CONFIG`` in :mod:`reelstack.media.pipeline.settings`).
+    """
 
-    @classmethod
-    def from_config(cls, config: Config) -> TrialConfig:
-        """Read the trial settings."""
-        return cls(
-            heights=config.get(S.MEDIA_TRIAL_HEIGHTS),
-            crfs=config.get(S.MEDIA_TRIAL_CRFS),
-            samples=config.get(S.MEDIA_TRIAL_SAMPLES),
-            sample_s=config.get(S.MEDIA_TRIAL_SAMPLE_S),
-            preset=config.get(S.MEDIA_TRIAL_PRESET),
-            vmaf_subsample=config.get(S.MEDIA_VMAF_SUBSAMPLE),
-            reference_height=config.get(S.MEDIA_VMAF_REFERENCE_HEIGHT),
-            threads=config.get(S.MEDIA_THREADS),
-            top_max_height=config.get(S.MEDIA_TOP_MAX_HEIGHT),
-        )
+    heights: tuple[int, ...]
+    crfs: tuple[int, ...]
+    samples: int
+    sample_s: float
+    preset: str
+    vmaf_subsample: int
+    reference_height: int
+    threads: int
+    top_max_height: int
 
 
 @dataclass(frozen=True, slots=True)

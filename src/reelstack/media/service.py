@@ -13,9 +13,9 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack import settings as S
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError, ReelstackError
 from reelstack.media import repository, subtitles
+from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
 from reelstack.media.encoding import JobView
 from reelstack.media.models import MATURITY_RATINGS, Title, TitleMeta, TitleState
@@ -94,7 +94,7 @@ async def start_upload(
     *, ctx: MediaContext, length: int, metadata: Mapping[str, str]
 ) -> tuple[UploadInfo, Title]:
     """Create an upload and the title it will become (state ``uploading``)."""
-    max_bytes = ctx.config.get(S.MEDIA_MAX_BYTES)
+    max_bytes = ctx.config.get(media_settings.MEDIA_MAX_BYTES)
     if length > max_bytes:
         raise TooLarge(f"Upload-Length {length} is over the {max_bytes} bytes accepted")
     meta = title_meta(metadata)

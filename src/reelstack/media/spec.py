@@ -8,7 +8,7 @@ SPEC = ServiceSpec(
     name="media",
     app="reelstack.media.app:create_app",
     ports=("sql", "blob", "log"),
-    settings="reelstack.settings.media_service",
+    settings="reelstack.media.settings",
     migrations="media",
     routes=(
         # Uploads, jobs and changes need a token; anyone may read titles and

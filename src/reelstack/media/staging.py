@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelstack import settings as S
-from reelstack.config import Config
+from reelstack.config import Config, read_group
 from reelstack.errors import NotFoundError
+from reelstack.media import settings as media_settings
 from reelstack.media.encode import EncodeSettings
 from reelstack.media.ffmpeg.runner import make_job_folder
 from reelstack.media.ladder import LadderBounds
 from reelstack.media.pertitle import TrialConfig
+from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.validate import MediaLimits
 from reelstack.ports.blob import BlobStore
 
@@ -67,29 +68,23 @@ class Pipeline:
     @classmethod
     def from_config(cls, config: Config) -> Pipeline:
         """Read the ``media.*`` settings."""
-        threads = config.get(S.MEDIA_ENCODE_THREADS) or config.get(S.MEDIA_THREADS)
-        segment_s = config.get(S.MEDIA_SEGMENT_S)
+        encode = read_group(config, EncodeSettings, pipeline_settings.ENCODE_SETTINGS)
         return cls(
-            segment_s=segment_s,
-            chunk_s=config.get(S.MEDIA_CHUNK_S),
-            max_attempts=config.get(S.MEDIA_MAX_ATTEMPTS),
-            encode=EncodeSettings(
-                segment_s=segment_s,
-                preset=config.get(S.MEDIA_PRESET),
-                av1_preset=config.get(S.MEDIA_AV1_PRESET),
-                threads=threads,
-            ),
-            ladder_mode=config.get(S.MEDIA_LADDER_MODE),
-            av1=config.get(S.MEDIA_AV1_ENABLED),
-            av1_ratio=config.get(S.MEDIA_AV1_BITRATE_RATIO),
-            encrypt=config.get(S.MEDIA_ENCRYPT),
-            key_url_template=config.get(S.MEDIA_KEY_URL_TEMPLATE),
-            key_prefix=config.get(S.MEDIA_KEY_PREFIX),
-            work_prefix=config.get(S.MEDIA_WORK_PREFIX),
-            output_prefix=config.get(S.MEDIA_OUTPUT_PREFIX),
-            limits=MediaLimits.from_config(config),
-            bounds=LadderBounds.from_config(config),
-            trials=TrialConfig.from_config(config),
+            segment_s=encode.segment_s,
+            chunk_s=config.get(pipeline_settings.MEDIA_CHUNK_S),
+            max_attempts=config.get(pipeline_settings.MEDIA_MAX_ATTEMPTS),
+            encode=encode,
+            ladder_mode=config.get(pipeline_settings.MEDIA_LADDER_MODE),
+            av1=config.get(pipeline_settings.MEDIA_AV1_ENABLED),
+            av1_ratio=config.get(pipeline_settings.MEDIA_AV1_BITRATE_RATIO),
+            encrypt=config.get(pipeline_settings.MEDIA_ENCRYPT),
+            key_url_template=config.get(pipeline_settings.MEDIA_KEY_URL_TEMPLATE),
+            key_prefix=config.get(pipeline_settings.MEDIA_KEY_PREFIX),
+            work_prefix=config.get(pipeline_settings.MEDIA_WORK_PREFIX),
+            output_prefix=config.get(pipeline_settings.MEDIA_OUTPUT_PREFIX),
+            limits=read_group(config, MediaLimits, media_settings.LIMITS),
+            bounds=read_group(config, LadderBounds, pipeline_settings.LADDER_BOUNDS),
+            trials=read_group(config, TrialConfig, pipeline_settings.TRIAL_CONFIG),
         )
 
     def key_blob(self, title_id: str) -> str:

@@ -21,17 +21,25 @@ from reelstack.media.stills import even, ffmpeg, output
 
 SPRITE_PATTERN = "sprite-%03d.jpg"
 VTT_NAME = "thumbnails.vtt"
+JPEG_QUALITY = 5
 
 
 @dataclass(frozen=True, slots=True)
 class TrickplayOptions:
-    """How dense and how large the thumbnails are."""
+    """How dense and how large the thumbnails are.
 
-    interval_s: float = 5.0
-    width: int = 240
-    grid: int = 5
-    jpeg_quality: int = 5
-    """ffmpeg's -q:v for JPEG: 2 (best) to 31."""
+    Built from the ``media.trickplay_*`` settings (``TRICKPLAY`` in
+    :mod:`reelstack.media.settings`).
+    """
+
+    interval_s: float
+    width: int
+    grid: int
+
+    @property
+    def jpeg_quality(self) -> int:
+        """ffmpeg's -q:v for JPEG: 2 (best) to 31."""
+        return JPEG_QUALITY
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,9 +30,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
-from reelstack import settings as S
 from reelstack.errors import InvalidRequestError, NotFoundError, ReelstackError
 from reelstack.media import repository, service
+from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext
 from reelstack.media.schemas import UploadOut
 from reelstack.media.uploads import (
@@ -144,7 +144,7 @@ def make_router() -> APIRouter:
                 "Tus-Resumable": TUS_VERSION,
                 "Tus-Version": TUS_VERSION,
                 "Tus-Extension": EXTENSIONS,
-                "Tus-Max-Size": str(ctx.config.get(S.MEDIA_MAX_BYTES)),
+                "Tus-Max-Size": str(ctx.config.get(media_settings.MEDIA_MAX_BYTES)),
                 "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
             },
         )

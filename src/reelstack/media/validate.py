@@ -17,11 +17,9 @@ import os
 import re
 import shutil
 import stat
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reelstack import settings as S
-from reelstack.config import Config
 from reelstack.errors import InvalidRequestError
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.commands import decode_check_argv
@@ -51,41 +49,38 @@ class MediaRefused(InvalidRequestError):
 
 @dataclass(frozen=True, slots=True)
 class MediaLimits:
-    """Allow-lists and limits an upload is checked against (the ``media.*`` settings)."""
+    """Allow-lists and limits an upload is checked against, and what each ffmpeg run may use.
 
-    containers: tuple[str, ...] = ("mp4", "matroska")
-    video_codecs: tuple[str, ...] = ("h264", "hevc", "vp9", "av1")
-    audio_codecs: tuple[str, ...] = ("aac", "opus", "mp3", "ac3", "eac3", "flac", "vorbis")
-    subtitle_codecs: tuple[str, ...] = ("subrip", "ass", "webvtt", "mov_text")
-    max_bytes: int = 8 * 1024**3
-    max_duration_s: float = 14_400.0
-    min_duration_s: float = 1.0
-    max_width: int = 3840
-    max_height: int = 2160
-    max_streams: int = 16
-    probe_size: int = 10_000_000
-    analyze_duration_s: float = 10.0
-    threads: int = 2
-    run: Limits = field(default_factory=Limits)
+    Built from the ``media.*`` settings (``LIMITS`` in :mod:`reelstack.media.settings`,
+    the one place their defaults live).
+    """
 
-    @classmethod
-    def from_config(cls, config: Config) -> MediaLimits:
-        """Read the limits from settings."""
-        return cls(
-            containers=config.get(S.MEDIA_CONTAINERS),
-            video_codecs=config.get(S.MEDIA_VIDEO_CODECS),
-            audio_codecs=config.get(S.MEDIA_AUDIO_CODECS),
-            subtitle_codecs=config.get(S.MEDIA_SUBTITLE_CODECS),
-            max_bytes=config.get(S.MEDIA_MAX_BYTES),
-            max_duration_s=config.get(S.MEDIA_MAX_DURATION_S),
-            min_duration_s=config.get(S.MEDIA_MIN_DURATION_S),
-            max_width=config.get(S.MEDIA_MAX_WIDTH),
-            max_height=config.get(S.MEDIA_MAX_HEIGHT),
-            max_streams=config.get(S.MEDIA_MAX_STREAMS),
-            probe_size=config.get(S.MEDIA_PROBE_SIZE),
-            analyze_duration_s=config.get(S.MEDIA_ANALYZE_DURATION_S),
-            threads=config.get(S.MEDIA_THREADS),
-            run=run_limits(config),
+    containers: tuple[str, ...]
+    video_codecs: tuple[str, ...]
+    audio_codecs: tuple[str, ...]
+    subtitle_codecs: tuple[str, ...]
+    max_bytes: int
+    max_duration_s: float
+    min_duration_s: float
+    max_width: int
+    max_height: int
+    max_streams: int
+    probe_size: int
+    analyze_duration_s: float
+    threads: int
+    max_cpu_s: int
+    max_wall_s: float
+    max_output_bytes: int
+    max_memory_bytes: int
+
+    @property
+    def run(self) -> Limits:
+        """Resource limits of one ffmpeg run."""
+        return Limits(
+            cpu_s=self.max_cpu_s,
+            output_bytes=self.max_output_bytes,
+            address_space_bytes=self.max_memory_bytes,
+            wall_s=self.max_wall_s,
         )
 
     def safe_input(self, path: Path, container: Container, codecs: tuple[str, ...]) -> SafeInput:
@@ -107,16 +102,6 @@ class MediaLimits:
     def allowed_codecs(self) -> tuple[str, ...]:
         """Every codec an upload may carry."""
         return (*self.video_codecs, *self.audio_codecs, *self.subtitle_codecs)
-
-
-def run_limits(config: Config) -> Limits:
-    """Resource limits of one ffmpeg run, from settings."""
-    return Limits(
-        cpu_s=config.get(S.MEDIA_MAX_CPU_S),
-        output_bytes=config.get(S.MEDIA_MAX_OUTPUT_BYTES),
-        address_space_bytes=config.get(S.MEDIA_MAX_MEMORY_BYTES),
-        wall_s=config.get(S.MEDIA_MAX_WALL_S),
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,11 @@ from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.chassis import logs
 from reelstack.config import Config
 from reelstack.errors import ConfigError, NotAssignedError, ReelstackError
+from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import find_binaries
 from reelstack.media.jobs import prepare
 from reelstack.media.jobtypes import TASKS_TOPIC, WORKER_GROUP
+from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.staging import Pipeline
 from reelstack.media.steps import Context, fail_job, run_task
 from reelstack.media.tasks import Task
@@ -179,10 +181,12 @@ async def open_context(config: Config, *, adapters: Adapters | None = None) -> C
     await adapters.open(PORTS)
     await prepare(adapters=adapters)
     binaries = await asyncio.to_thread(
-        find_binaries, config.get(S.MEDIA_FFMPEG), config.get(S.MEDIA_FFPROBE)
+        find_binaries,
+        config.get(media_settings.MEDIA_FFMPEG),
+        config.get(media_settings.MEDIA_FFPROBE),
     )
     ident = worker_id()
-    root = Path(config.get(S.MEDIA_WORK_DIR)) / ident
+    root = Path(config.get(pipeline_settings.MEDIA_WORK_DIR)) / ident
     root.mkdir(parents=True, exist_ok=True)
     return Context(adapters, binaries, Pipeline.from_config(config), ident, root)
 
@@ -228,9 +232,9 @@ async def serve(config: Config) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    worker = Worker(ctx, session_timeout_ms=config.get(S.MEDIA_WORKER_SESSION_MS))
+    worker = Worker(ctx, session_timeout_ms=config.get(pipeline_settings.MEDIA_WORKER_SESSION_MS))
     health = None
-    if port := config.get(S.MEDIA_WORKER_HEALTH_PORT):
+    if port := config.get(pipeline_settings.MEDIA_WORKER_HEALTH_PORT):
         health = await _health_server(port, worker)
     try:
         await worker.run(stop)
@@ -247,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = S.load()
         logs.set_level(config.get(S.LOG_LEVEL))
-        cpus = config.get(S.MEDIA_WORKER_CPUS)
+        cpus = config.get(pipeline_settings.MEDIA_WORKER_CPUS)
     except ConfigError as exc:
         log.error(str(exc))
         return 2

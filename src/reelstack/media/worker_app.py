@@ -19,11 +19,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from reelstack import settings as S
 from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
+from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.worker import PORTS, Worker, open_context
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
     async def start(chassis: Chassis) -> None:
         ctx = await open_context(chassis.config, adapters=chassis.adapters)
         running.worker = Worker(
-            ctx, session_timeout_ms=chassis.config.get(S.MEDIA_WORKER_SESSION_MS)
+            ctx, session_timeout_ms=chassis.config.get(pipeline_settings.MEDIA_WORKER_SESSION_MS)
         )
         running.task = asyncio.create_task(running.worker.run(running.stop))
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
+from reelstack import settings
+from reelstack.config import group_defaults
 from reelstack.media.chunks import Chunk
 from reelstack.media.encode import (
     EncodeSettings,
@@ -21,10 +24,14 @@ from reelstack.media.encode import (
 from reelstack.media.ffmpeg.commands import video_encode_args
 from reelstack.media.ffmpeg.options import AudioEncode, Container, SafeInput
 from reelstack.media.ladder import LadderPlan, Rung
+from reelstack.media.pipeline import settings as pipeline_settings
 
 FFMPEG = Path("/usr/bin/ffmpeg")
 SRC = SafeInput(Path("/jobs/j/source"), Container.MATROSKA, ("h264", "aac"))
 NTSC = Fraction(30000, 1001)
+DEFAULT_ENCODE = group_defaults(
+    settings.registry(), EncodeSettings, pipeline_settings.ENCODE_SETTINGS
+)
 
 
 def _outputs(argv: list[str]) -> list[list[str]]:
@@ -48,7 +55,9 @@ def test_one_run_decodes_the_chunk_once_into_every_rendition(tmp_path: Path) -> 
         Rendition("v1", "h264", 640, 360, 800),
     ]
     chunk = Chunk(1, 2, 2, 240, 240, NTSC)
-    argv = chunk_encode_argv(FFMPEG, SRC, chunk, renditions, EncodeSettings(threads=1), tmp_path)
+    argv = chunk_encode_argv(
+        FFMPEG, SRC, chunk, renditions, replace(DEFAULT_ENCODE, encode_threads=1), tmp_path
+    )
     assert argv.count("-i") == 1
     graph = _value(argv, "-filter_complex")
     assert "split=2" in graph
@@ -86,7 +95,9 @@ def test_av1_renditions_sit_beside_h264_never_alone(tmp_path: Path) -> None:
     assert both[3].bitrate_kbps == 525
     assert all(r.codec in ("h264", "av1") for r in both)  # never HEVC
     chunk = Chunk(0, 0, 1, 0, 100, Fraction(25))
-    argv = chunk_encode_argv(FFMPEG, SRC, chunk, both, EncodeSettings(threads=2), tmp_path)
+    argv = chunk_encode_argv(
+        FFMPEG, SRC, chunk, both, replace(DEFAULT_ENCODE, encode_threads=2), tmp_path
+    )
     av1 = _outputs(argv)[2]
     assert _value(av1, "-c:v") == "libsvtav1"
     assert "-maxrate" not in av1  # SVT-AV1 takes a peak rate only with CRF
@@ -101,7 +112,7 @@ def test_threads_reach_the_decoder_filters_and_encoders(tmp_path: Path) -> None:
         SRC,
         Chunk(0, 0, 1, 0, 100, Fraction(25)),
         [Rendition("v0", "h264", 320, 180, 300)],
-        EncodeSettings(threads=1),
+        replace(DEFAULT_ENCODE, encode_threads=1),
         tmp_path,
     )
     before_input = argv[: argv.index("-i")]
@@ -117,7 +128,7 @@ def test_output_folder_must_be_absolute() -> None:
             SRC,
             Chunk(0, 0, 1, 0, None, Fraction(25)),
             [Rendition("v0", "h264", 320, 180, 300)],
-            EncodeSettings(),
+            DEFAULT_ENCODE,
             Path("relative"),
         )
 
@@ -146,7 +157,7 @@ def test_per_title_rungs_encode_at_their_crf_under_the_bitrates_cap() -> None:
     )
     low, high = renditions_for(plan, av1=True)[:2]
     assert (low.crf, high.crf) == (27.0, 26.4)
-    enc = video_encode(high, EncodeSettings(), Fraction(25))
+    enc = video_encode(high, DEFAULT_ENCODE, Fraction(25))
     assert (enc.crf, enc.bitrate_kbps) == (26.4, None)
     assert (enc.maxrate_kbps, enc.bufsize_kbps) == (645, 860)  # the cap of 430 kb/s
     args = video_encode_args(enc)
@@ -155,7 +166,7 @@ def test_per_title_rungs_encode_at_their_crf_under_the_bitrates_cap() -> None:
     # AV1 beside them, and every fixed rung, keep the average bitrate.
     assert all(r.crf is None for r in renditions_for(plan, av1=True) if r.codec == "av1")
     fixed = renditions_for(LadderPlan("fixed", (Rung(640, 360, 560),), 640, 360))
-    assert video_encode(fixed[0], EncodeSettings(), Fraction(25)).bitrate_kbps == 560
+    assert video_encode(fixed[0], DEFAULT_ENCODE, Fraction(25)).bitrate_kbps == 560
     with pytest.raises(ValueError, match=r"only H\.264"):
         Rendition("av1-0", "av1", 640, 360, 300, crf=30.0)
 

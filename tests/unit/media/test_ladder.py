@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import pytest
 
 from reelstack import settings
+from reelstack.config import group_defaults, read_group
 from reelstack.media.ladder import (
     FIXED_LADDER,
     LadderBounds,
@@ -19,6 +21,9 @@ from reelstack.media.ladder import (
     select_rungs,
     upper_hull,
 )
+from reelstack.media.pipeline import settings as pipeline_settings
+
+DEFAULT_BOUNDS = group_defaults(settings.registry(), LadderBounds, pipeline_settings.LADDER_BOUNDS)
 
 
 def pt(height: int, kbps: float, vmaf: float) -> TrialPoint:
@@ -149,7 +154,9 @@ def test_upper_hull_keeps_the_best_of_equal_bitrates_and_ignores_zero() -> None:
 
 
 def test_select_rungs_walks_down_the_hull() -> None:
-    bounds = LadderBounds(vmaf_target=95, min_step_ratio=1.5, min_vmaf_step=2, min_bitrate_kbps=50)
+    bounds = replace(
+        DEFAULT_BOUNDS, vmaf_target=95, min_step_ratio=1.5, min_vmaf_step=2, min_bitrate_kbps=50
+    )
     plan = select_rungs(CROSSOVER, bounds, source_width=1920, source_height=1080)
     assert plan.mode == "pertitle"
     heights = [r.height for r in plan.rungs]
@@ -177,7 +184,7 @@ def test_select_rungs_walks_down_the_hull() -> None:
 
 def test_select_rungs_never_spends_past_the_target() -> None:
     plan = select_rungs(
-        CROSSOVER, LadderBounds(vmaf_target=80), source_width=1920, source_height=1080
+        CROSSOVER, replace(DEFAULT_BOUNDS, vmaf_target=80), source_width=1920, source_height=1080
     )
     top = plan.rungs[-1]
     assert top.height == 720 and top.vmaf == 80
@@ -186,7 +193,7 @@ def test_select_rungs_never_spends_past_the_target() -> None:
 
 def test_select_rungs_without_reaching_the_target_tops_out_at_the_best() -> None:
     plan = select_rungs(
-        CROSSOVER, LadderBounds(vmaf_target=99.5), source_width=1920, source_height=1080
+        CROSSOVER, replace(DEFAULT_BOUNDS, vmaf_target=99.5), source_width=1920, source_height=1080
     )
     assert plan.rungs[-1] == Rung(1920, 1080, 6400, 97.5)
     assert "no trial reached" in plan.note
@@ -194,16 +201,20 @@ def test_select_rungs_without_reaching_the_target_tops_out_at_the_best() -> None
 
 def test_select_rungs_bounds() -> None:
     base = {"source_width": 1920, "source_height": 1080}
-    capped = select_rungs(CROSSOVER, LadderBounds(top_max_height=720), **base)
+    capped = select_rungs(CROSSOVER, replace(DEFAULT_BOUNDS, top_max_height=720), **base)
     assert max(r.height for r in capped.rungs) == 720
-    few = select_rungs(CROSSOVER, LadderBounds(max_rungs=2), **base)
+    few = select_rungs(CROSSOVER, replace(DEFAULT_BOUNDS, max_rungs=2), **base)
     assert len(few.rungs) == 2
-    floor = select_rungs(CROSSOVER, LadderBounds(vmaf_floor=60, min_bitrate_kbps=50), **base)
+    floor = select_rungs(
+        CROSSOVER, replace(DEFAULT_BOUNDS, vmaf_floor=60, min_bitrate_kbps=50), **base
+    )
     assert min(r.vmaf or 0 for r in floor.rungs) >= 60
-    wide = select_rungs(CROSSOVER, LadderBounds(min_step_ratio=3, min_bitrate_kbps=50), **base)
+    wide = select_rungs(
+        CROSSOVER, replace(DEFAULT_BOUNDS, min_step_ratio=3, min_bitrate_kbps=50), **base
+    )
     rates = [r.bitrate_kbps for r in wide.rungs]
     assert all(b >= 3 * a for a, b in itertools.pairwise(rates))
-    minimum = select_rungs(CROSSOVER, LadderBounds(min_bitrate_kbps=300), **base)
+    minimum = select_rungs(CROSSOVER, replace(DEFAULT_BOUNDS, min_bitrate_kbps=300), **base)
     assert min(r.bitrate_kbps for r in minimum.rungs) >= 300
 
 
@@ -211,7 +222,7 @@ def test_select_rungs_keeps_sizes_rising_with_bitrate() -> None:
     # A noisy 1080p point below a 720p one must not become a lower rung.
     points = [pt(720, 300, 60), pt(1080, 500, 72), pt(720, 900, 85), pt(1080, 2000, 96)]
     plan = select_rungs(
-        points, LadderBounds(min_bitrate_kbps=50), source_width=1920, source_height=1080
+        points, replace(DEFAULT_BOUNDS, min_bitrate_kbps=50), source_width=1920, source_height=1080
     )
     heights = [r.height for r in plan.rungs]
     assert heights == sorted(heights)
@@ -219,11 +230,11 @@ def test_select_rungs_keeps_sizes_rising_with_bitrate() -> None:
 
 def test_select_rungs_needs_points() -> None:
     with pytest.raises(ValueError):
-        select_rungs([], LadderBounds(), source_width=640, source_height=360)
+        select_rungs([], DEFAULT_BOUNDS, source_width=640, source_height=360)
 
 
 def test_plan_metadata_round_trips() -> None:
-    plan = select_rungs(CROSSOVER, LadderBounds(), source_width=1920, source_height=1080)
+    plan = select_rungs(CROSSOVER, DEFAULT_BOUNDS, source_width=1920, source_height=1080)
     data = plan.to_metadata(with_trials=True)
     assert data["rungs"][0] == {
         "width": 426,
@@ -240,7 +251,7 @@ def test_bounds_from_settings() -> None:
     config = settings.load(
         environ={"REELSTACK_MEDIA_VMAF_TARGET": "93", "REELSTACK_MEDIA_MAX_RUNGS": "5"}
     )
-    bounds = LadderBounds.from_config(config)
+    bounds = read_group(config, LadderBounds, pipeline_settings.LADDER_BOUNDS)
     assert bounds.vmaf_target == 93 and bounds.max_rungs == 5
     assert bounds.top_max_height == 1080
 
@@ -250,7 +261,10 @@ def test_select_rungs_caps_the_top_bitrate_on_the_curve() -> None:
     # at the VMAF 1080p's own curve reaches there.
     grainy = [pt(720, 450, 76), pt(1080, 1900, 88), pt(1080, 20000, 94)]
     plan = select_rungs(
-        grainy, LadderBounds(max_bitrate_kbps=8000), source_width=1920, source_height=1080
+        grainy,
+        replace(DEFAULT_BOUNDS, max_bitrate_kbps=8000),
+        source_width=1920,
+        source_height=1080,
     )
     top = plan.rungs[-1]
     share = math.log(8000 / 1900) / math.log(20000 / 1900)
@@ -260,7 +274,7 @@ def test_select_rungs_caps_the_top_bitrate_on_the_curve() -> None:
     assert all(r.bitrate_kbps <= 8000 for r in plan.rungs)
     # Every trial over the cap: one rung at the cheapest, and the note says so.
     low = select_rungs(
-        grainy, LadderBounds(max_bitrate_kbps=300), source_width=1920, source_height=1080
+        grainy, replace(DEFAULT_BOUNDS, max_bitrate_kbps=300), source_width=1920, source_height=1080
     )
     assert low.rungs == (Rung(1280, 720, 450, 76),)
     assert "over 300 kb/s" in low.note
@@ -269,7 +283,7 @@ def test_select_rungs_caps_the_top_bitrate_on_the_curve() -> None:
 def test_gaps_are_filled_only_where_curves_reach_and_steps_allow() -> None:
     # Two sizes with a wide gap between their trials: the middle is on no curve.
     points = [pt(240, 100, 40), pt(1080, 2000, 90)]
-    bounds = LadderBounds(min_bitrate_kbps=50, vmaf_target=99)
+    bounds = replace(DEFAULT_BOUNDS, min_bitrate_kbps=50, vmaf_target=99)
     plan = select_rungs(points, bounds, source_width=1920, source_height=1080)
     assert [r.bitrate_kbps for r in plan.rungs] == [100, 2000]
     # One size spanning the gap fills it, and again while gaps stay over two steps.
@@ -292,7 +306,7 @@ def test_rungs_carry_the_crf_read_off_their_size_curve() -> None:
     ]
     plan = select_rungs(
         points,
-        LadderBounds(vmaf_target=95, min_bitrate_kbps=50),
+        replace(DEFAULT_BOUNDS, vmaf_target=95, min_bitrate_kbps=50),
         source_width=1280,
         source_height=720,
     )
@@ -309,7 +323,7 @@ def test_a_flat_titles_top_rung_is_raised_to_the_least_bitrate() -> None:
     # Colour bars: a few kb/s reach the target, but a rung's VBV buffer that
     # small cannot hold a keyframe. Past the curve, the rung keeps the target's VMAF.
     bars = [TrialPoint(640, 360, 8.0, 94.0, 34), TrialPoint(640, 360, 8.8, 97.0, 20)]
-    bounds = LadderBounds(min_bitrate_kbps=150)
+    bounds = replace(DEFAULT_BOUNDS, min_bitrate_kbps=150)
     plan = select_rungs(bars, bounds, source_width=640, source_height=360)
     [rung] = plan.rungs
     assert (rung.bitrate_kbps, rung.vmaf) == (150, 95)
@@ -317,12 +331,14 @@ def test_a_flat_titles_top_rung_is_raised_to_the_least_bitrate() -> None:
     assert "least bitrate, 150 kb/s" in plan.note
     # Where the size's curve reaches the least bitrate, the rung is read off it there.
     points = [TrialPoint(640, 360, 50, 90, 34), TrialPoint(640, 360, 400, 99, 20)]
-    bounds = LadderBounds(min_bitrate_kbps=150, vmaf_target=92)
+    bounds = replace(DEFAULT_BOUNDS, min_bitrate_kbps=150, vmaf_target=92)
     [rung] = select_rungs(points, bounds, source_width=640, source_height=360).rungs
     share = math.log(150 / 50) / math.log(400 / 50)
     assert rung.bitrate_kbps == 150
     assert rung.vmaf == pytest.approx(90 + 9 * share, abs=0.01)
     assert rung.crf == pytest.approx(34 - 14 * share, abs=0.05)
     # A top rung over the least bitrate is left where the target put it.
-    top = select_rungs(points, LadderBounds(min_bitrate_kbps=50, vmaf_target=92), **SOURCE_360)
+    top = select_rungs(
+        points, replace(DEFAULT_BOUNDS, min_bitrate_kbps=50, vmaf_target=92), **SOURCE_360
+    )
     assert top.rungs[-1].vmaf == 92 and top.rungs[-1].bitrate_kbps < 150

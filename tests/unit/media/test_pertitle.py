@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from reelstack import settings
+from reelstack.config import group_defaults, read_group
 from reelstack.errors import ConfigError
 from reelstack.media.ladder import LadderBounds, TrialPoint, fixed_plan, select_rungs
 from reelstack.media.pertitle import (
@@ -17,7 +19,10 @@ from reelstack.media.pertitle import (
     sample_spans,
     trial_sizes,
 )
+from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.savings import estimate_savings
+
+DEFAULT_BOUNDS = group_defaults(settings.registry(), LadderBounds, pipeline_settings.LADDER_BOUNDS)
 
 
 def test_samples_spread_over_the_title() -> None:
@@ -58,7 +63,7 @@ def test_trial_config_from_settings() -> None:
     config = settings.load(
         environ={"REELSTACK_MEDIA_TRIAL_CRFS": "30, 20,25", "REELSTACK_MEDIA_THREADS": "4"}
     )
-    trial = TrialConfig.from_config(config)
+    trial = read_group(config, TrialConfig, pipeline_settings.TRIAL_CONFIG)
     assert trial.crfs == (20, 25, 30)
     assert trial.threads == 4
     assert trial.heights == (240, 384, 480, 720, 1080)
@@ -76,7 +81,7 @@ def test_estimated_savings_read_fixed_rungs_off_their_own_size() -> None:
         *curve(1280, 720, (500, 70), (1000, 80), (2000, 90), (4000, 96)),
     ]
     plan = select_rungs(
-        trials, LadderBounds(min_bitrate_kbps=50), source_width=1280, source_height=720
+        trials, replace(DEFAULT_BOUNDS, min_bitrate_kbps=50), source_width=1280, source_height=720
     )
     fixed = fixed_plan(1280, 720)
     savings = estimate_savings(plan, fixed)
@@ -94,7 +99,7 @@ def test_estimated_savings_read_fixed_rungs_off_their_own_size() -> None:
 
 
 SIZES = [(426, 240), (640, 360)]
-BOUNDS = LadderBounds(min_bitrate_kbps=150, min_step_ratio=1.5, vmaf_target=95)
+BOUNDS = replace(DEFAULT_BOUNDS, min_bitrate_kbps=150, min_step_ratio=1.5, vmaf_target=95)
 
 
 def grid(*rows: tuple[int, int, float, float, float]) -> list[TrialPoint]:
@@ -122,9 +127,9 @@ def test_a_detailed_title_is_tried_coarser_until_the_least_bitrate() -> None:
     assert extra_trials(near, SIZES, BOUNDS, 7) == []
     # Only sizes still above the floor, and never past CRF 51.
     points += grid((426, 240, 41, 140, 40), (640, 360, 48, 300, 59))
-    assert extra_trials(points, SIZES, LadderBounds(min_bitrate_kbps=100), 7) == []
-    assert extra_trials(points, SIZES, LadderBounds(min_bitrate_kbps=150), 7) == []
-    bounds = LadderBounds(min_bitrate_kbps=120, min_step_ratio=1.1)
+    assert extra_trials(points, SIZES, replace(DEFAULT_BOUNDS, min_bitrate_kbps=100), 7) == []
+    assert extra_trials(points, SIZES, replace(DEFAULT_BOUNDS, min_bitrate_kbps=150), 7) == []
+    bounds = replace(DEFAULT_BOUNDS, min_bitrate_kbps=120, min_step_ratio=1.1)
     assert extra_trials(points, SIZES, bounds, 7) == [((426, 240), 48)]
 
 
@@ -138,7 +143,7 @@ def test_a_smooth_title_is_tried_finer_until_the_target() -> None:
     # Reached, or the finest trial already at the cap, or CRF 0 passed: nothing.
     reached = [*points, TrialPoint(640, 360, 1245, 96.3, 6)]
     assert extra_trials(reached, SIZES, BOUNDS, 7) == []
-    capped = LadderBounds(min_bitrate_kbps=20, max_bitrate_kbps=150)
+    capped = replace(DEFAULT_BOUNDS, min_bitrate_kbps=20, max_bitrate_kbps=150)
     assert extra_trials(points, SIZES, capped, 7) == []
     assert extra_trials(points, SIZES, BOUNDS, 21) == []
 

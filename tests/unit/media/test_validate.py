@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from reelstack import settings
+from reelstack.config import group_defaults, read_group
 from reelstack.errors import InvalidRequestError
+from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.errors import FfmpegError
 from reelstack.media.ffmpeg.options import Container
 from reelstack.media.ffmpeg.probe import ProbeResult, StreamInfo
@@ -24,6 +26,7 @@ from reelstack.media.validate import (
 )
 
 MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
+DEFAULT_LIMITS = group_defaults(settings.registry(), MediaLimits, media_settings.LIMITS)
 
 
 def video(**changes: object) -> StreamInfo:
@@ -41,12 +44,12 @@ def result(*streams: StreamInfo, duration: float | None = 60.0, fmt: str = MP4) 
 
 def refusal(probe: ProbeResult, **limits: object) -> MediaRefused:
     with pytest.raises(MediaRefused) as caught:
-        _check_header(probe, Container.MP4, MediaLimits(**limits))  # type: ignore[arg-type]
+        _check_header(probe, Container.MP4, dataclasses.replace(DEFAULT_LIMITS, **limits))  # type: ignore[arg-type]
     return caught.value
 
 
 def test_a_normal_file_passes() -> None:
-    _check_header(result(video(), audio()), Container.MP4, MediaLimits())
+    _check_header(result(video(), audio()), Container.MP4, DEFAULT_LIMITS)
 
 
 def test_refusals_name_their_reason() -> None:
@@ -69,7 +72,7 @@ def test_refusals_name_their_reason() -> None:
 
 
 def test_portrait_is_measured_on_its_long_side() -> None:
-    _check_header(result(video(width=2160, height=3840)), Container.MP4, MediaLimits())
+    _check_header(result(video(width=2160, height=3840)), Container.MP4, DEFAULT_LIMITS)
     assert refusal(result(video(width=2200, height=3840))).code == "resolution"
 
 
@@ -77,13 +80,13 @@ def test_cover_pictures_data_and_attachments_are_ignored() -> None:
     cover = StreamInfo(2, "video", "mjpeg", width=600, height=600, attached_pic=True)
     timecode = StreamInfo(3, "data", "bin_data")
     font = StreamInfo(4, "attachment", "ttf")
-    _check_header(result(video(), audio(), cover, timecode, font), Container.MP4, MediaLimits())
+    _check_header(result(video(), audio(), cover, timecode, font), Container.MP4, DEFAULT_LIMITS)
     # A cover picture alone is no programme.
     assert refusal(result(cover)).code == "no_video"
 
 
 def test_duration_may_come_from_the_video_stream() -> None:
-    _check_header(result(video(duration_s=30.0), duration=None), Container.MP4, MediaLimits())
+    _check_header(result(video(duration_s=30.0), duration=None), Container.MP4, DEFAULT_LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +113,7 @@ def test_limits_from_settings() -> None:
             "REELSTACK_MEDIA_MAX_CPU_S": "30",
         }
     )
-    limits = MediaLimits.from_config(config)
+    limits = read_group(config, MediaLimits, media_settings.LIMITS)
     assert limits.max_bytes == 1000
     assert limits.video_codecs == ("h264", "av1")
     assert limits.run.cpu_s == 30
@@ -118,7 +121,7 @@ def test_limits_from_settings() -> None:
 
 
 def test_safe_input_from_limits() -> None:
-    limits = MediaLimits(max_width=1920, max_height=1080, max_streams=4)
+    limits = dataclasses.replace(DEFAULT_LIMITS, max_width=1920, max_height=1080, max_streams=4)
     src = limits.safe_input(Path("/j/source"), Container.MATROSKA, ("av1", "opus"))
     assert src.decoders == ("libdav1d", "av1", "libaom-av1", "opus", "libopus")
     assert src.max_streams > 4  # ffmpeg's cap sits above ours, so ours can name the count
@@ -126,7 +129,7 @@ def test_safe_input_from_limits() -> None:
 
 
 def test_display_size_applies_aspect_and_rotation() -> None:
-    limits = MediaLimits()
+    limits = DEFAULT_LIMITS
     src = limits.safe_input(Path("/j/source"), Container.MP4, ("h264",))
 
     def media(stream: StreamInfo) -> ValidatedMedia:

@@ -8,7 +8,7 @@ SPEC = ServiceSpec(
     name="media-worker",
     app="reelstack.media.worker_app:create_app",
     ports=("log", "sql", "blob"),
-    settings="reelstack.settings.media_encode",
+    settings="reelstack.media.pipeline.settings",
     deploy=Deploy(
         volumes=(Volume("media-uploads", "media.upload_dir", "/var/lib/reelstack/uploads"),)
     ),
