@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelstack.media.ffmpeg.binaries import Binaries
-from reelstack.media.ffmpeg.commands import input_args
 from reelstack.media.ffmpeg.options import SafeInput
 from reelstack.media.ffmpeg.runner import Limits, run
-from reelstack.media.stills import even, ffmpeg, output
+from reelstack.media.ffmpeg.stills import frame_sample_argv, picture_argv
+from reelstack.media.stills import even
 
 SAMPLE_W, SAMPLE_H = 64, 36
 # Mean brightness (0-255) outside which a frame is a fade, not a picture.
@@ -97,69 +97,12 @@ def choose(scores: list[FrameScore]) -> FrameScore:
     return max(scores, key=lambda s: s.mean)
 
 
-def sample_argv(binaries: Binaries, src: SafeInput, *, at_s: float, out: Path) -> list[str]:
-    """Read one frame at ``at_s`` as a small grey raw image."""
-    return ffmpeg(
-        binaries,
-        "-threads",
-        "1",
-        *input_args(src, seek_s=at_s),
-        "-map",
-        "0:V:0",
-        "-frames:v",
-        "1",
-        "-vf",
-        f"scale={SAMPLE_W}:{SAMPLE_H}:flags=area,format=gray",
-        "-f",
-        "rawvideo",
-        output(out),
-    )
-
-
 def crop_sizes(display: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
     """Crop sizes (on the displayed picture) of the 2:3 poster and the 16:9 backdrop."""
     w, h = display
     poster = (even(min(w, h * 2 / 3)), even(min(h, w * 3 / 2)))
     backdrop = (even(min(w, h * 16 / 9)), even(min(h, w * 9 / 16)))
     return poster, backdrop
-
-
-def picture_argv(
-    binaries: Binaries,
-    src: SafeInput,
-    *,
-    at_s: float,
-    display: tuple[int, int],
-    crop: tuple[int, int],
-    size: tuple[int, int],
-    out: Path,
-) -> list[str]:
-    """Cut the frame at ``at_s`` to ``crop`` (centred) and scale it to ``size`` as JPEG."""
-    dw, dh = display
-    cw, ch = crop
-    graph = (
-        f"scale={dw}:{dh}:flags=bicubic,setsar=1,crop={cw}:{ch},"
-        f"scale={size[0]}:{size[1]}:flags=lanczos:out_range=full,format=yuvj420p"
-    )
-    return ffmpeg(
-        binaries,
-        "-threads",
-        "2",
-        *input_args(src, seek_s=at_s),
-        "-map",
-        "0:V:0",
-        "-frames:v",
-        "1",
-        "-vf",
-        graph,
-        "-q:v",
-        "3",
-        "-f",
-        "image2",
-        "-update",
-        "1",
-        output(out),
-    )
 
 
 def make_artwork(
@@ -177,7 +120,10 @@ def make_artwork(
     scores = []
     for index, at_s in enumerate(candidate_times(duration_s, candidates)):
         raw = out_dir / f"sample-{index}.gray"
-        run(sample_argv(binaries, src, at_s=at_s, out=raw), cwd=out_dir.parent, limits=limits)
+        argv = frame_sample_argv(
+            binaries.ffmpeg, src, at_s=at_s, width=SAMPLE_W, height=SAMPLE_H, out=raw
+        )
+        run(argv, cwd=out_dir.parent, limits=limits)
         if raw.exists():
             scores.append(score_frame(raw.read_bytes(), SAMPLE_W, SAMPLE_H, at_s))
             raw.unlink()
@@ -193,7 +139,7 @@ def make_artwork(
         (backdrop_crop, backdrop_size, backdrop),
     ):
         argv = picture_argv(
-            binaries, src, at_s=best.at_s, display=display, crop=crop, size=size, out=out
+            binaries.ffmpeg, src, at_s=best.at_s, display=display, crop=crop, size=size, out=out
         )
         run(argv, cwd=out_dir.parent, limits=limits)
         if not out.exists():

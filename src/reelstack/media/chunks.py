@@ -26,12 +26,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
-from reelstack.media.ffmpeg.binaries import Binaries
-from reelstack.media.ffmpeg.commands import input_args
-from reelstack.media.ffmpeg.options import SafeInput
-from reelstack.media.ffmpeg.runner import Limits, run
+from reelstack.media.ffmpeg.options import FrameWindow
 
 # A chunk end may move this far from its even share (as a share of chunk_s) to
 # sit after a source keyframe.
@@ -65,6 +61,11 @@ class Chunk:
     def duration_s(self) -> float | None:
         """Exact length of the chunk's frames, None for the last chunk."""
         return None if self.frames is None else float(self.frames / self.fps)
+
+    @property
+    def window(self) -> FrameWindow:
+        """The chunk's frames, as the encoder is told them."""
+        return FrameWindow(self.start_frame, self.frames, self.fps)
 
     @property
     def name(self) -> str:
@@ -181,71 +182,6 @@ def keyframe_boundaries(chunk: Chunk, segment_s: float) -> tuple[int, ...]:
         segment_frame(chunk.first_segment + i, segment_s, chunk.fps) - chunk.start_frame
         for i in range(chunk.segments)
     )
-
-
-def force_keyframes_expr(boundaries: Sequence[int]) -> str:
-    """ffmpeg's ``-force_key_frames`` value that makes exactly these frames keyframes."""
-    if not boundaries:
-        raise ValueError("at least one boundary")
-    return "expr:" + "+".join(f"eq(n,{int(n)})" for n in boundaries)
-
-
-def chunk_input_args(src: SafeInput, chunk: Chunk) -> list[str]:
-    """Open the source at the chunk: an accurate seek to half a frame before its first frame.
-
-    Decoding stops a couple of frames after the chunk's end; the exact frame
-    count is cut by :func:`chunk_filter` after the frame rate is made constant.
-    """
-    half = 1 / (2 * chunk.fps)
-    seek = float(chunk.start_frame / chunk.fps - half) if chunk.start_frame else None
-    duration = None if chunk.frames is None else float((chunk.frames + 2) / chunk.fps + half)
-    return input_args(src, seek_s=seek, duration_s=duration)
-
-
-def chunk_filter(chunk: Chunk) -> str:
-    """Filter chain restarting the chunk's clock at zero, at a constant rate, cut to size."""
-    rate = f"{chunk.fps.numerator}/{chunk.fps.denominator}"
-    chain = f"setpts=PTS-STARTPTS,fps={rate}"
-    if chunk.frames is not None:
-        chain += f",trim=end_frame={int(chunk.frames)}"
-    return chain
-
-
-def keyframe_times_argv(ffprobe: Path, src: SafeInput) -> list[str]:
-    """ffprobe listing the first video stream's packets (time and flags), decoding nothing."""
-    return [
-        str(ffprobe),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        *input_args(src),
-        "-select_streams",
-        "V:0",
-        "-show_entries",
-        "packet=pts_time,flags",
-        "-of",
-        "csv=p=0",
-    ]
-
-
-def parse_keyframe_times(output: str) -> list[float]:
-    """Keyframe times from :func:`keyframe_times_argv`'s output, sorted."""
-    times = []
-    for line in output.splitlines():
-        pts, _, flags = line.strip().partition(",")
-        if "K" not in flags:
-            continue
-        try:
-            times.append(float(pts))
-        except ValueError:  # "N/A" for packets without a timestamp
-            continue
-    return sorted(times)
-
-
-def keyframe_times(binaries: Binaries, src: SafeInput, *, cwd: Path, limits: Limits) -> list[float]:
-    """The source's video keyframe times, from its packet index (no decoding)."""
-    result = run(keyframe_times_argv(binaries.ffprobe, src), cwd=cwd, limits=limits)
-    return parse_keyframe_times(result.stdout.decode("ascii", "replace"))
 
 
 def concat_list(entries: Sequence[tuple[str, float | None]]) -> str:

@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from reelstack.media.ffmpeg.binaries import Binaries
+from reelstack.media.ffmpeg.options import SyntheticClip
 from reelstack.media.ffmpeg.runner import Limits, run
-from reelstack.media.stills import ffmpeg, output
+from reelstack.media.ffmpeg.synthetic import synthetic_argv
 
 GENERATOR_VERSION = 2  # 2: seeded sources, the same frames on every machine
 RATE = 25
@@ -240,44 +241,16 @@ def audio_graph(title: DemoTitle, seconds: float) -> str:
     return ";".join(parts)
 
 
-def generate_argv(
-    binaries: Binaries, title: DemoTitle, *, seconds: float, size: str, out: Path
-) -> list[str]:
-    """The ffmpeg run that renders one title to H.264/AAC in MP4."""
-    video = title.video.format(size=size, rate=RATE)
-    return ffmpeg(
-        binaries,
-        "-f",
-        "lavfi",
-        "-i",
-        video,
-        "-filter_complex",
-        audio_graph(title, seconds),
-        "-map",
-        "0:v",
-        "-map",
-        "[a]",
-        "-t",
-        f"{seconds:g}",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-crf",
-        "23",
-        "-pix_fmt",
-        "yuv420p",
-        "-g",
-        str(RATE * 2),
-        "-c:a",
-        "aac",
-        "-b:a",
-        "96k",
-        "-movflags",
-        "+faststart",
-        "-f",
-        "mp4",
-        output(out),
+def clip(title: DemoTitle, *, seconds: float, size: str) -> SyntheticClip:
+    """What one title renders to: its picture and soundtrack as H.264/AAC in MP4."""
+    return SyntheticClip(
+        video=title.video.format(size=size, rate=RATE),
+        audio=audio_graph(title, seconds),
+        seconds=seconds,
+        crf=23,
+        preset="veryfast",
+        gop_frames=RATE * 2,
+        audio_kbps=96,
     )
 
 
@@ -290,7 +263,8 @@ def generate(
         return target
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     temp = folder / f".{title.slug}.partial.mp4"
-    argv = generate_argv(binaries, title, seconds=length_of(title, seconds), size=size, out=temp)
+    made = clip(title, seconds=length_of(title, seconds), size=size)
+    argv = synthetic_argv(binaries.ffmpeg, made, out=temp)
     run(argv, cwd=folder, limits=Limits(cpu_s=600, wall_s=600))
     os.replace(temp, target)
     return target

@@ -31,12 +31,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from reelstack.media.chunks import Chunk, chunk_filter, chunk_input_args, force_keyframes_expr
-from reelstack.media.chunks import keyframe_boundaries as _boundaries
+from reelstack.media.chunks import Chunk, keyframe_boundaries
 from reelstack.media.ffmpeg.binaries import Binaries
-from reelstack.media.ffmpeg.commands import input_args, scale_filter, video_encode_args
+from reelstack.media.ffmpeg.encode import audio_encode_argv, ladder_encode_argv
 from reelstack.media.ffmpeg.errors import FfmpegError
-from reelstack.media.ffmpeg.options import AudioEncode, SafeInput, VideoEncode
+from reelstack.media.ffmpeg.options import AudioEncode, SafeInput, VideoEncode, VideoOutput
 from reelstack.media.ffmpeg.runner import Limits, RunResult, run
 from reelstack.media.ladder import LadderPlan
 
@@ -48,7 +47,6 @@ Progress = Callable[[float], None]
 MAXRATE_RATIO = 1.5
 BUFSIZE_RATIO = 2.0
 _ENCODERS: dict[str, str] = {"h264": "libx264", "av1": "libsvtav1"}
-_GLOBAL = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y")
 # Frame rates above this are halved-ish to it: 120 fps phone clips stream at 60.
 MAX_FPS = Fraction(60)
 
@@ -193,13 +191,6 @@ def video_encode(rendition: Rendition, settings: EncodeSettings, fps: Fraction) 
     )
 
 
-def _encoder_extra(rendition: Rendition, settings: EncodeSettings) -> list[str]:
-    if rendition.codec == "av1":
-        # One SVT-AV1 thread pool level per encoder thread asked for.
-        return ["-svtav1-params", f"lp={max(1, settings.threads)}"]
-    return []
-
-
 def chunk_encode_argv(
     ffmpeg: Path,
     src: SafeInput,
@@ -212,86 +203,20 @@ def chunk_encode_argv(
 
     Outputs are ``out_dir/<rendition>.mp4``, video only, timestamps from zero.
     """
-    if not renditions:
-        raise ValueError("at least one rendition")
     if not out_dir.is_absolute():
         raise ValueError(f"output folder must be absolute, got {out_dir}")
-    threads = str(settings.threads)
-    keyframes = force_keyframes_expr(_boundaries(chunk, settings.segment_s))
-    labels = [f"[o{i}]" for i in range(len(renditions))]
-    split = f"split={len(renditions)}" + "".join(f"[s{i}]" for i in range(len(renditions)))
-    scales = [
-        f"[s{i}]{scale_filter(r.width, r.height, 'bicubic')},format=yuv420p{labels[i]}"
-        for i, r in enumerate(renditions)
+    outputs = [
+        VideoOutput(video_encode(r, settings, chunk.fps), out_dir / f"{r.name}.mp4")
+        for r in renditions
     ]
-    graph = ";".join([f"[0:V:0]{chunk_filter(chunk)},{split}", *scales])
-    argv = [
-        str(ffmpeg),
-        *_GLOBAL,
-        "-progress",
-        "pipe:1",
-        "-threads",
-        threads,
-        *chunk_input_args(src, chunk),
-        "-filter_complex_threads",
-        threads,
-        "-filter_complex",
-        graph,
-    ]
-    for label, rendition in zip(labels, renditions, strict=True):
-        enc = video_encode(rendition, settings, chunk.fps)
-        argv += [
-            "-map",
-            label,
-            *video_encode_args(enc),
-            *_encoder_extra(rendition, settings),
-            "-force_key_frames",
-            keyframes,
-            "-an",
-            "-sn",
-            "-dn",
-            "-map_metadata",
-            "-1",
-            "-f",
-            "mp4",
-            f"file:{out_dir / (rendition.name + '.mp4')}",
-        ]
-    return argv
-
-
-def audio_encode_argv(
-    ffmpeg: Path, src: SafeInput, audio: AudioEncode, out: Path, *, threads: int
-) -> list[str]:
-    """The title's first audio stream as AAC in an MP4, from the start to the end."""
-    if not out.is_absolute():
-        raise ValueError(f"output path must be absolute, got {out}")
-    return [
-        str(ffmpeg),
-        *_GLOBAL,
-        "-progress",
-        "pipe:1",
-        "-threads",
-        str(threads),
-        *input_args(src),
-        "-map",
-        "0:a:0",
-        "-vn",
-        "-sn",
-        "-dn",
-        "-c:a",
-        audio.codec,
-        "-b:a",
-        f"{audio.bitrate_kbps}k",
-        "-ac",
-        str(audio.channels),
-        "-ar",
-        str(audio.sample_rate),
-        "-map_metadata",
-        "-1",
-        "-f",
-        "mp4",
-        f"file:{out}",
-    ]
+    return ladder_encode_argv(
+        ffmpeg,
+        src,
+        window=chunk.window,
+        outputs=outputs,
+        keyframes=keyframe_boundaries(chunk, settings.segment_s),
+        threads=settings.threads,
+    )
 
 
 def encode_chunk(

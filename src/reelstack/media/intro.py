@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from reelstack.media.ffmpeg.binaries import Binaries
-from reelstack.media.ffmpeg.commands import input_args
+from reelstack.media.ffmpeg.fingerprint import fingerprint_argv
 from reelstack.media.ffmpeg.options import SafeInput
 from reelstack.media.ffmpeg.runner import Limits, run
-from reelstack.media.stills import ffmpeg, output
 
 HOP_S = 4096 / 3 / 11025
 # Sub-fingerprint k summarises the audio around this long after k * HOP_S
@@ -120,28 +119,6 @@ class Markers:
 # -- fingerprinting ----------------------------------------------------------------
 
 
-def fingerprint_argv(
-    binaries: Binaries, src: SafeInput, *, start_s: float, duration_s: float, out: Path
-) -> list[str]:
-    """Fingerprint the first audio stream from ``start_s`` for ``duration_s``."""
-    return ffmpeg(
-        binaries,
-        *input_args(src, seek_s=start_s, duration_s=duration_s),
-        "-map",
-        "0:a:0",
-        "-vn",
-        "-sn",
-        "-dn",
-        "-ac",
-        "1",
-        "-f",
-        "chromaprint",
-        "-fp_format",
-        "raw",
-        output(out),
-    )
-
-
 def read_raw(data: bytes) -> tuple[int, ...]:
     """Sub-fingerprints from Chromaprint's raw output (little-endian uint32)."""
     return struct.unpack(f"<{len(data) // 4}I", data[: len(data) // 4 * 4])
@@ -158,7 +135,9 @@ def fingerprint(
 ) -> Fingerprint:
     """Fingerprint ``[start_s, end_s)`` of the source's audio."""
     out = job_dir / f"print-{int(start_s * 1000)}.raw"
-    argv = fingerprint_argv(binaries, src, start_s=start_s, duration_s=end_s - start_s, out=out)
+    argv = fingerprint_argv(
+        binaries.ffmpeg, src, start_s=start_s, duration_s=end_s - start_s, out=out
+    )
     run(argv, cwd=job_dir, limits=limits)
     items = read_raw(out.read_bytes()) if out.exists() else ()
     out.unlink(missing_ok=True)

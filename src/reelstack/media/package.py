@@ -35,7 +35,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from reelstack.errors import ReelstackError
 from reelstack.media.chunks import concat_list
 from reelstack.media.ffmpeg.binaries import Binaries
+from reelstack.media.ffmpeg.options import CmafSegments
 from reelstack.media.ffmpeg.runner import Limits, run
+from reelstack.media.ffmpeg.segment import join_segments_argv
 from reelstack.media.mp4info import Mp4Error, SegmentInfo, read_init, read_segment
 from reelstack.media.playlists import (
     INIT_NAME,
@@ -53,7 +55,6 @@ from reelstack.media.playlists import (
 MASTER = "master.m3u8"
 MANIFEST = "manifest.mpd"
 AUDIO_NAME = "a0"
-_GLOBAL = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y")
 _MUXER_PLAYLIST = "muxer.m3u8"
 
 Progress = Callable[[float], None]
@@ -111,28 +112,6 @@ class Packaged:
     sizes: Mapping[str, int] = field(default_factory=dict)
 
 
-def _hls_output(out: Path, segment_s: float) -> list[str]:
-    return [
-        "-c",
-        "copy",
-        "-f",
-        "hls",
-        "-hls_time",
-        f"{segment_s:g}",
-        "-hls_playlist_type",
-        "vod",
-        "-hls_segment_type",
-        "fmp4",
-        "-hls_fmp4_init_filename",
-        INIT_NAME,
-        "-hls_flags",
-        "independent_segments",
-        "-hls_segment_filename",
-        str(out / SEGMENT_PATTERN),
-        str(out / _MUXER_PLAYLIST),
-    ]
-
-
 def package_argv(
     ffmpeg: Path,
     *,
@@ -144,28 +123,17 @@ def package_argv(
     """Join each rendition's chunk list and cut it, and the audio, into fMP4 segments.
 
     ``lists`` are ``(rendition name, ffconcat list)``; outputs go to
-    ``out_dir/<name>/``. The lists name only our own chunk files (the concat
-    demuxer's safe mode refuses anything but plain relative names).
+    ``out_dir/<name>/``.
     """
-    argv = [str(ffmpeg), *_GLOBAL, "-progress", "pipe:1"]
-    for _, listing in lists:
-        argv += [
-            "-protocol_whitelist",
-            "file",
-            "-f",
-            "concat",
-            "-safe",
-            "1",
-            "-i",
-            f"file:{listing}",
-        ]
-    if audio is not None:
-        argv += ["-protocol_whitelist", "file", "-f", "mov", "-i", f"file:{audio}"]
-    for index, (name, _) in enumerate(lists):
-        argv += ["-map", f"{index}:v:0", *_hls_output(out_dir / name, segment_s)]
-    if audio is not None:
-        argv += ["-map", f"{len(lists)}:a:0", *_hls_output(out_dir / AUDIO_NAME, segment_s)]
-    return argv
+
+    def segments(name: str) -> CmafSegments:
+        return CmafSegments(out_dir / name, segment_s, SEGMENT_PATTERN, _MUXER_PLAYLIST, INIT_NAME)
+
+    return join_segments_argv(
+        ffmpeg,
+        videos=[(listing, segments(name)) for name, listing in lists],
+        audio=None if audio is None else (audio, segments(AUDIO_NAME)),
+    )
 
 
 def _read_track(folder: Path, name: str, fps: Fraction | None) -> Track:

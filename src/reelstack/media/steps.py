@@ -29,8 +29,9 @@ from typing import Any
 
 from reelstack.errors import NotFoundError
 from reelstack.media import jobstore
-from reelstack.media.chunks import Chunk, keyframe_times, plan_chunks
+from reelstack.media.chunks import Chunk, plan_chunks
 from reelstack.media.encode import output_fps, renditions_for
+from reelstack.media.ffmpeg.probe import keyframe_times
 from reelstack.media.jobtypes import Job, JobState
 from reelstack.media.ladder import LadderPlan
 from reelstack.media.pertitle import plan_ladder
@@ -185,7 +186,7 @@ async def _job_step(ctx: Context, job: Job) -> None:
             validate, path, job_dir=folder, limits=limits, binaries=ctx.binaries
         )
         keyframes = await asyncio.to_thread(
-            keyframe_times, ctx.binaries, media.source, cwd=folder, limits=limits.run
+            keyframe_times, ctx.binaries.ffprobe, media.source, cwd=folder, limits=limits.run
         )
         await jobstore.move(db, job.id, states=(JobState.PROBING,), to=JobState.PLANNING)
         await ctx.event(job, JobState.PLANNING, 0.02)

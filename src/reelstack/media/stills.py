@@ -1,29 +1,9 @@
-"""What trickplay, artwork and intro detection share: ffmpeg runs on a validated source.
+"""What trickplay and artwork share: picture sizes an encoder accepts.
 
-Every run opens the source through :func:`reelstack.media.ffmpeg.commands.input_args`
-(file protocol only, forced demuxer, decoder allow-list) and writes only to
-absolute paths inside its private job folder.
+Their ffmpeg runs are built in :mod:`reelstack.media.ffmpeg.stills`.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
-
-from reelstack.media.ffmpeg.binaries import Binaries
-
-GLOBAL_ARGS = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y")
-
-
-def output(path: Path) -> str:
-    """An output file as ffmpeg takes it: ``file:`` and absolute, never a URL."""
-    if not path.is_absolute():
-        raise ValueError(f"output path must be absolute, got {path}")
-    return f"file:{path}"
-
-
-def ffmpeg(binaries: Binaries, *args: str) -> list[str]:
-    """An ffmpeg argv with the global options every run has."""
-    return [str(binaries.ffmpeg), *GLOBAL_ARGS, *args]
 
 
 def even(value: float) -> int:

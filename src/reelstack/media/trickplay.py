@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelstack.media.ffmpeg.binaries import Binaries
-from reelstack.media.ffmpeg.commands import input_args
-from reelstack.media.ffmpeg.options import SafeInput
+from reelstack.media.ffmpeg.options import SafeInput, SpriteSheets
 from reelstack.media.ffmpeg.runner import Limits, run
-from reelstack.media.stills import even, ffmpeg, output
+from reelstack.media.ffmpeg.stills import sprite_sheets_argv
+from reelstack.media.stills import even
 
 SPRITE_PATTERN = "sprite-%03d.jpg"
 VTT_NAME = "thumbnails.vtt"
@@ -63,40 +63,6 @@ def thumb_size(display: tuple[int, int], width: int) -> tuple[int, int]:
 def thumbnail_count(duration_s: float, interval_s: float) -> int:
     """Thumbnails at 0, interval, 2*interval, ... before the end."""
     return max(1, math.ceil(duration_s / interval_s - 1e-6))
-
-
-# JPEG wants full-range pixels; converting explicitly keeps ffmpeg from
-# handing the encoder limited-range frames it refuses for some sources.
-def trickplay_argv(
-    binaries: Binaries,
-    src: SafeInput,
-    *,
-    size: tuple[int, int],
-    options: TrickplayOptions,
-    out_dir: Path,
-    threads: int,
-) -> list[str]:
-    """The ffmpeg run that writes the sprite sheets into ``out_dir``."""
-    w, h = size
-    graph = (
-        f"fps=1/{options.interval_s:g},scale={w}:{h}:flags=bicubic:out_range=full,"
-        f"setsar=1,format=yuvj420p,tile={options.grid}x{options.grid}"
-    )
-    return ffmpeg(
-        binaries,
-        "-threads",
-        str(threads),
-        *input_args(src),
-        "-map",
-        "0:V:0",
-        "-vf",
-        graph,
-        "-q:v",
-        str(options.jpeg_quality),
-        "-f",
-        "image2",
-        output(out_dir / SPRITE_PATTERN),
-    )
 
 
 def _timestamp(seconds: float) -> str:
@@ -150,8 +116,9 @@ def make_trickplay(
     """Write the sprite sheets and the WebVTT track into ``out_dir`` (inside the job folder)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     size = thumb_size(display, options.width)
-    argv = trickplay_argv(
-        binaries, src, size=size, options=options, out_dir=out_dir, threads=threads
+    sheets = SpriteSheets(size[0], size[1], options.interval_s, options.grid, options.jpeg_quality)
+    argv = sprite_sheets_argv(
+        binaries.ffmpeg, src, sheets, out_pattern=out_dir / SPRITE_PATTERN, threads=threads
     )
     run(argv, cwd=out_dir.parent, limits=limits, threads=threads)
     sprites = tuple(sorted(out_dir.glob("sprite-*.jpg")))

@@ -10,17 +10,15 @@ import pytest
 
 from reelstack.media.chunks import (
     Chunk,
-    chunk_filter,
-    chunk_input_args,
     concat_list,
-    force_keyframes_expr,
     keyframe_boundaries,
-    parse_keyframe_times,
     plan_chunks,
     segment_count,
     segment_frame,
 )
+from reelstack.media.ffmpeg.encode import force_keyframes_expr, window_filter, window_input_args
 from reelstack.media.ffmpeg.options import Container, SafeInput
+from reelstack.media.ffmpeg.probe import parse_keyframe_times
 
 NTSC = Fraction(30000, 1001)
 
@@ -110,21 +108,21 @@ def test_keyframes_forced_at_every_segment_start_of_a_chunk() -> None:
 def test_chunk_input_seeks_half_a_frame_early_and_stops_just_after() -> None:
     src = SafeInput(Path("/jobs/x/source"), Container.MP4, ("h264",))
     chunk = Chunk(1, 2, 2, 200, 200, Fraction(25))
-    args = chunk_input_args(src, chunk)
+    args = window_input_args(src, chunk.window)
     assert args[args.index("-ss") + 1] == "7.98"  # frame 200 is at 8 s; half a frame is 20 ms
     assert args[args.index("-t") + 1] == "8.1"  # 202 frames and the half frame
     assert args[-2:] == ["-i", "file:/jobs/x/source"]
     assert args[args.index("-protocol_whitelist") + 1] == "file"
-    first = chunk_input_args(src, Chunk(0, 0, 2, 0, 200, Fraction(25)))
+    first = window_input_args(src, Chunk(0, 0, 2, 0, 200, Fraction(25)).window)
     assert "-ss" not in first
-    last = chunk_input_args(src, Chunk(2, 4, 2, 400, None, Fraction(25)))
+    last = window_input_args(src, Chunk(2, 4, 2, 400, None, Fraction(25)).window)
     assert "-t" not in last
 
 
 def test_chunk_filter_makes_a_constant_rate_and_cuts_the_frame_count() -> None:
     chunk = Chunk(0, 0, 1, 0, 120, NTSC)
-    assert chunk_filter(chunk) == "setpts=PTS-STARTPTS,fps=30000/1001,trim=end_frame=120"
-    assert "trim" not in chunk_filter(Chunk(1, 1, 1, 120, None, NTSC))
+    assert window_filter(chunk.window) == "setpts=PTS-STARTPTS,fps=30000/1001,trim=end_frame=120"
+    assert "trim" not in window_filter(Chunk(1, 1, 1, 120, None, NTSC).window)
 
 
 def test_chunk_survives_json() -> None:

@@ -14,7 +14,6 @@ from reelstack.media.chunks import Chunk
 from reelstack.media.encode import (
     EncodeSettings,
     Rendition,
-    audio_encode_argv,
     chunk_encode_argv,
     gop_frames,
     output_fps,
@@ -22,6 +21,7 @@ from reelstack.media.encode import (
     video_encode,
 )
 from reelstack.media.ffmpeg.commands import video_encode_args
+from reelstack.media.ffmpeg.encode import audio_encode_argv
 from reelstack.media.ffmpeg.options import AudioEncode, Container, SafeInput
 from reelstack.media.ladder import LadderPlan, Rung
 from reelstack.media.pipeline import settings as pipeline_settings
