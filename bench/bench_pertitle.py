@@ -83,13 +83,13 @@ from reelstack import settings
 from reelstack.config import Config
 from reelstack.media import demo
 from reelstack.media import settings as media_settings
-from reelstack.media.curves import Savings, monotone_curve
 from reelstack.media.ffmpeg import Binaries, find_binaries
-from reelstack.media.ladder import LadderPlan, Rung
-from reelstack.media.pertitle import plan_ladder
-from reelstack.media.savings import measure_savings
+from reelstack.media.ladder.curves import Savings, monotone_curve
+from reelstack.media.ladder.plan import LadderPlan, Rung
+from reelstack.media.ladder.planner import plan_ladder
+from reelstack.media.ladder.savings import measure_savings
+from reelstack.media.source.validate import ValidatedMedia, stage_upload, validate
 from reelstack.media.staging import Pipeline
-from reelstack.media.validate import ValidatedMedia, stage_upload, validate
 
 CONFIG = Config.load(settings.registry(), environ=os.environ)
 TITLES = int(

@@ -18,8 +18,8 @@ from reelstack.media import settings as media_settings
 from reelstack.media.encoding import Encoder
 from reelstack.media.ffmpeg.binaries import Binaries, find_binaries
 from reelstack.media.pipeline import settings as pipeline_settings
+from reelstack.media.source.validate import MediaLimits
 from reelstack.media.uploads import UploadStore
-from reelstack.media.validate import MediaLimits
 from reelstack.ports import BlobStore, Database
 
 URL_PREFIX = "/media"

@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
 
 from reelstack.media.chunks import Chunk, keyframe_boundaries
 from reelstack.media.ffmpeg.binaries import Binaries
@@ -37,72 +36,13 @@ from reelstack.media.ffmpeg.encode import audio_encode_argv, ladder_encode_argv
 from reelstack.media.ffmpeg.errors import FfmpegError
 from reelstack.media.ffmpeg.options import AudioEncode, SafeInput, VideoEncode, VideoOutput
 from reelstack.media.ffmpeg.runner import Limits, RunResult, run
-from reelstack.media.ladder import LadderPlan
+from reelstack.media.ladder.renditions import Rendition
 
-Codec = Literal["h264", "av1"]
 Progress = Callable[[float], None]
 
-# VBV: the peak rate a rung may reach and the buffer it is measured over, as
-# multiples of its average bitrate (a 2 s buffer at 1.5x: common for VOD ABR).
-MAXRATE_RATIO = 1.5
-BUFSIZE_RATIO = 2.0
 _ENCODERS: dict[str, str] = {"h264": "libx264", "av1": "libsvtav1"}
 # Frame rates above this are halved-ish to it: 120 fps phone clips stream at 60.
 MAX_FPS = Fraction(60)
-
-
-@dataclass(frozen=True, slots=True)
-class Rendition:
-    """One video rendition of the ladder: codec, size and bitrates."""
-
-    name: str
-    """File-safe id, e.g. ``v0`` (H.264) or ``av1-0`` (AV1); its folder in the output."""
-    codec: Codec
-    width: int
-    height: int
-    bitrate_kbps: int
-    crf: float | None = None
-    """Capped CRF under the VBV cap instead of the average bitrate (H.264 only)."""
-
-    def __post_init__(self) -> None:
-        if self.crf is not None and self.codec != "h264":
-            raise ValueError("only H.264 renditions encode at a CRF")
-
-    @property
-    def maxrate_kbps(self) -> int:
-        """VBV peak rate."""
-        return math.ceil(self.bitrate_kbps * MAXRATE_RATIO)
-
-    @property
-    def bufsize_kbps(self) -> int:
-        """VBV buffer size."""
-        return math.ceil(self.bitrate_kbps * BUFSIZE_RATIO)
-
-    def to_json(self) -> dict[str, object]:
-        """JSON-ready form, kept in the job's plan."""
-        return {
-            "name": self.name,
-            "codec": self.codec,
-            "width": self.width,
-            "height": self.height,
-            "bitrate_kbps": self.bitrate_kbps,
-            "crf": self.crf,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Rendition:
-        """Rebuild from :meth:`to_json`."""
-        codec = str(data["codec"])
-        if codec not in _ENCODERS:
-            raise ValueError(f"unknown codec {codec!r}")
-        return cls(
-            name=str(data["name"]),
-            codec="h264" if codec == "h264" else "av1",
-            width=int(str(data["width"])),
-            height=int(str(data["height"])),
-            bitrate_kbps=int(str(data["bitrate_kbps"])),
-            crf=None if data.get("crf") is None else float(str(data["crf"])),
-        )
 
 
 _AUDIO = AudioEncode()
@@ -133,28 +73,6 @@ class EncodeSettings:
     def audio(self) -> AudioEncode:
         """The title's audio encode: AAC-LC stereo, the same for every title."""
         return _AUDIO
-
-
-def renditions_for(
-    plan: LadderPlan, *, av1: bool = False, av1_ratio: float = 0.7
-) -> tuple[Rendition, ...]:
-    """Renditions of a ladder plan: H.264 for every rung, and AV1 beside each if asked.
-
-    A rung that carries the CRF its trials chose (a per-title plan) encodes at
-    that CRF under its bitrate's VBV cap.
-    """
-    out = [
-        Rendition(f"v{i}", "h264", r.width, r.height, r.bitrate_kbps, crf=r.crf)
-        for i, r in enumerate(plan.rungs)
-    ]
-    if av1:
-        out += [
-            Rendition(
-                f"av1-{i}", "av1", r.width, r.height, max(1, round(r.bitrate_kbps * av1_ratio))
-            )
-            for i, r in enumerate(plan.rungs)
-        ]
-    return tuple(out)
 
 
 def output_fps(source_fps: Fraction | None) -> Fraction:

@@ -37,7 +37,7 @@ from reelstack.media.context import MediaContext, fingerprint_key, source_key
 from reelstack.media.ffmpeg.runner import make_job_folder
 from reelstack.media.models import Title, TitleKind, TitleState
 from reelstack.media.service import upload_written
-from reelstack.media.validate import MediaRefused, ValidatedMedia, stage_upload, validate
+from reelstack.media.source.validate import MediaRefused, ValidatedMedia, stage_upload, validate
 
 log = logging.getLogger(__name__)
 

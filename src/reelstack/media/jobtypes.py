@@ -13,8 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from reelstack.errors import InvalidRequestError
-from reelstack.media.ladder import Rung
-from reelstack.media.subtitles import check_language
+from reelstack.media.ladder.plan import Rung
+from reelstack.media.source.subtitles import check_language
 
 TASKS_TOPIC = "media.tasks"
 PROGRESS_TOPIC = "media.progress"

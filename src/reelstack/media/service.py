@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError, ReelstackError
-from reelstack.media import repository, subtitles
+from reelstack.media import repository
 from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
 from reelstack.media.encoding import JobView
 from reelstack.media.models import MATURITY_RATINGS, Title, TitleMeta, TitleState
+from reelstack.media.source import subtitles
 from reelstack.media.uploads import TooLarge, UploadInfo
 
 log = logging.getLogger(__name__)

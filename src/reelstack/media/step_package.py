@@ -11,11 +11,13 @@ import shutil
 from fractions import Fraction
 from pathlib import Path
 
-from reelstack.media import jobstore, subtitles
+from reelstack.media import jobstore
 from reelstack.media.chunks import Chunk
-from reelstack.media.encode import Rendition
 from reelstack.media.jobtypes import Job, JobState
+from reelstack.media.ladder.renditions import Rendition
 from reelstack.media.package import ContentKey, SubtitleInput, VideoInput, package
+from reelstack.media.source import subtitles
+from reelstack.media.source.validate import MediaRefused
 from reelstack.media.staging import download, publish_tree, task_folder
 from reelstack.media.stepctx import (
     AUDIO_PART,
@@ -27,7 +29,6 @@ from reelstack.media.stepctx import (
     retry_step,
 )
 from reelstack.media.tasks import Task
-from reelstack.media.validate import MediaRefused
 
 log = logging.getLogger("reelstack.media.steps")
 

@@ -16,13 +16,14 @@ from typing import Any
 
 from reelstack.media import jobstore
 from reelstack.media.chunks import Chunk
-from reelstack.media.encode import Rendition, encode_audio, encode_chunk
+from reelstack.media.encode import encode_audio, encode_chunk
 from reelstack.media.ffmpeg.options import Container, SafeInput
 from reelstack.media.jobtypes import Job, JobState
+from reelstack.media.ladder.renditions import Rendition
+from reelstack.media.source.validate import MediaRefused
 from reelstack.media.staging import task_folder, upload
 from reelstack.media.stepctx import AUDIO_PART, RETRYABLE, Context, fail, reason_of
 from reelstack.media.tasks import Task, enqueue
-from reelstack.media.validate import MediaRefused
 
 log = logging.getLogger("reelstack.media.steps")
 

@@ -30,11 +30,13 @@ from typing import Any
 from reelstack.errors import NotFoundError
 from reelstack.media import jobstore
 from reelstack.media.chunks import Chunk, plan_chunks
-from reelstack.media.encode import output_fps, renditions_for
+from reelstack.media.encode import output_fps
 from reelstack.media.ffmpeg.probe import keyframe_times
 from reelstack.media.jobtypes import Job, JobState
-from reelstack.media.ladder import LadderPlan
-from reelstack.media.pertitle import plan_ladder
+from reelstack.media.ladder.plan import LadderPlan
+from reelstack.media.ladder.planner import plan_ladder
+from reelstack.media.ladder.renditions import renditions_for
+from reelstack.media.source.validate import MediaRefused, ValidatedMedia, validate
 from reelstack.media.staging import ensure_key
 from reelstack.media.step_package import package_step
 from reelstack.media.step_part import part_step
@@ -48,7 +50,6 @@ from reelstack.media.stepctx import (
     retry_step,
 )
 from reelstack.media.tasks import Task, enqueue
-from reelstack.media.validate import MediaRefused, ValidatedMedia, validate
 
 __all__ = ["AUDIO_PART", "Context", "fail_job", "run_task"]
 
@@ -114,7 +115,7 @@ def _make_plan(
             limits=pipeline.limits.run,
         )
     av1 = pipeline.av1 if request.av1 is None else request.av1
-    renditions = renditions_for(ladder, av1=av1, av1_ratio=pipeline.av1_ratio)
+    renditions = renditions_for(ladder, av1_ratio=pipeline.av1_ratio if av1 else None)
     fps = output_fps(media.video.fps)
     chunks = plan_chunks(
         # The video's own length: a longer audio track must not add an empty chunk.

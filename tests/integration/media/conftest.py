@@ -17,7 +17,7 @@ from reelstack import settings
 from reelstack.config import group_defaults
 from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg import Binaries, FfmpegMissingError, find_binaries, make_job_folder
-from reelstack.media.validate import MediaLimits, ValidatedMedia, stage_upload, validate
+from reelstack.media.source.validate import MediaLimits, ValidatedMedia, stage_upload, validate
 
 from .hostile import ConnectionRecorder, Tripwire
 

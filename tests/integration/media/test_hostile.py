@@ -29,7 +29,7 @@ from reelstack.media.ffmpeg import (
     run,
 )
 from reelstack.media.ffmpeg.runner import make_job_folder
-from reelstack.media.validate import MediaRefused, stage_upload
+from reelstack.media.source.validate import MediaRefused, stage_upload
 
 from .conftest import DEFAULT_LIMITS, ClipMaker, check
 from .hostile import ConnectionRecorder, Tripwire

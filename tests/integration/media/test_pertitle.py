@@ -10,11 +10,13 @@ import pytest
 from reelstack import settings
 from reelstack.config import group_defaults
 from reelstack.media.ffmpeg import Binaries, FfmpegMissingError, Limits
-from reelstack.media.ladder import LadderBounds, fixed_plan, select_rungs
-from reelstack.media.pertitle import TrialConfig, plan_ladder, run_trials
+from reelstack.media.ladder.plan import fixed_plan
+from reelstack.media.ladder.planner import plan_ladder
+from reelstack.media.ladder.savings import measure_savings
+from reelstack.media.ladder.select import LadderBounds, select_rungs
+from reelstack.media.ladder.trials import TrialConfig, run_trials
 from reelstack.media.pipeline import settings as pipeline_settings
-from reelstack.media.savings import measure_savings
-from reelstack.media.validate import ValidatedMedia
+from reelstack.media.source.validate import ValidatedMedia
 
 from .conftest import ClipMaker, check
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from reelstack.bootstrap import bootstrap
 from reelstack.media import jobs
 from reelstack.media.jobs import EncodeRequest, JobState
-from reelstack.media.ladder import Rung
+from reelstack.media.ladder.plan import Rung
 from reelstack.media.worker_app import create_app
 
 from .conftest import ClipMaker

@@ -24,7 +24,7 @@ from reelstack.config import Config
 from reelstack.media import jobs, jobstore
 from reelstack.media.ffmpeg import Binaries
 from reelstack.media.jobs import PROGRESS_TOPIC, EncodeRequest, JobState, ProgressEvent
-from reelstack.media.ladder import Rung
+from reelstack.media.ladder.plan import Rung
 from reelstack.ports.log import TopicPartition
 
 from .conftest import ClipMaker

@@ -16,7 +16,7 @@ from reelstack.media.ffmpeg import (
     make_job_folder,
     probe,
 )
-from reelstack.media.validate import MediaRefused
+from reelstack.media.source.validate import MediaRefused
 
 from .conftest import DEFAULT_LIMITS, ClipMaker, check
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -16,9 +15,7 @@ from reelstack.media.chunks import (
     segment_count,
     segment_frame,
 )
-from reelstack.media.ffmpeg.encode import force_keyframes_expr, window_filter, window_input_args
-from reelstack.media.ffmpeg.options import Container, SafeInput
-from reelstack.media.ffmpeg.probe import parse_keyframe_times
+from reelstack.media.ffmpeg.options import FrameWindow
 
 NTSC = Fraction(30000, 1001)
 
@@ -100,40 +97,13 @@ def test_keyframes_forced_at_every_segment_start_of_a_chunk() -> None:
     second = chunks[1]
     # Counted from the chunk's own first frame (global frame 240): 360 - 240.
     assert keyframe_boundaries(second, 4) == (0, 120)
-    assert force_keyframes_expr((0, 120)) == "expr:eq(n,0)+eq(n,120)"
-    with pytest.raises(ValueError):
-        force_keyframes_expr(())
-
-
-def test_chunk_input_seeks_half_a_frame_early_and_stops_just_after() -> None:
-    src = SafeInput(Path("/jobs/x/source"), Container.MP4, ("h264",))
-    chunk = Chunk(1, 2, 2, 200, 200, Fraction(25))
-    args = window_input_args(src, chunk.window)
-    assert args[args.index("-ss") + 1] == "7.98"  # frame 200 is at 8 s; half a frame is 20 ms
-    assert args[args.index("-t") + 1] == "8.1"  # 202 frames and the half frame
-    assert args[-2:] == ["-i", "file:/jobs/x/source"]
-    assert args[args.index("-protocol_whitelist") + 1] == "file"
-    first = window_input_args(src, Chunk(0, 0, 2, 0, 200, Fraction(25)).window)
-    assert "-ss" not in first
-    last = window_input_args(src, Chunk(2, 4, 2, 400, None, Fraction(25)).window)
-    assert "-t" not in last
-
-
-def test_chunk_filter_makes_a_constant_rate_and_cuts_the_frame_count() -> None:
-    chunk = Chunk(0, 0, 1, 0, 120, NTSC)
-    assert window_filter(chunk.window) == "setpts=PTS-STARTPTS,fps=30000/1001,trim=end_frame=120"
-    assert "trim" not in window_filter(Chunk(1, 1, 1, 120, None, NTSC).window)
 
 
 def test_chunk_survives_json() -> None:
     chunk = Chunk(3, 6, 2, 720, None, NTSC)
     assert Chunk.from_json(chunk.to_json()) == chunk
     assert chunk.name == "c0003"
-
-
-def test_keyframe_times_come_from_packet_flags() -> None:
-    output = "0.000000,K__\n0.040000,___\n2.000000,K__\nN/A,K__\n1.000000,K_D\n"
-    assert parse_keyframe_times(output) == [0.0, 1.0, 2.0]
+    assert chunk.window == FrameWindow(720, None, NTSC)
 
 
 def test_concat_list_gives_exact_durations_and_refuses_other_names() -> None:

@@ -8,30 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from reelstack import settings
-from reelstack.config import group_defaults
 from reelstack.media.chunks import Chunk
 from reelstack.media.encode import (
-    EncodeSettings,
-    Rendition,
     chunk_encode_argv,
     gop_frames,
     output_fps,
-    renditions_for,
     video_encode,
 )
 from reelstack.media.ffmpeg.commands import video_encode_args
-from reelstack.media.ffmpeg.encode import audio_encode_argv
-from reelstack.media.ffmpeg.options import AudioEncode, Container, SafeInput
-from reelstack.media.ladder import LadderPlan, Rung
-from reelstack.media.pipeline import settings as pipeline_settings
+from reelstack.media.ffmpeg.options import Container, SafeInput
+from reelstack.media.ladder.plan import LadderPlan, Rung
+from reelstack.media.ladder.renditions import Rendition, renditions_for
+from tests.unit.media.defaults import DEFAULT_ENCODE
 
 FFMPEG = Path("/usr/bin/ffmpeg")
 SRC = SafeInput(Path("/jobs/j/source"), Container.MATROSKA, ("h264", "aac"))
 NTSC = Fraction(30000, 1001)
-DEFAULT_ENCODE = group_defaults(
-    settings.registry(), EncodeSettings, pipeline_settings.ENCODE_SETTINGS
-)
 
 
 def _outputs(argv: list[str]) -> list[list[str]]:
@@ -80,17 +72,11 @@ def test_one_run_decodes_the_chunk_once_into_every_rendition(tmp_path: Path) -> 
         assert "-an" in group
 
 
-def test_vbv_follows_the_rung_bitrate() -> None:
-    rung = Rendition("v0", "h264", 1920, 1080, 4300)
-    assert rung.maxrate_kbps == 6450
-    assert rung.bufsize_kbps == 8600
-
-
 def test_av1_renditions_sit_beside_h264_never_alone(tmp_path: Path) -> None:
     plan = LadderPlan("fixed", (Rung(320, 240, 235), Rung(640, 480, 1050)), 640, 480)
     plain = renditions_for(plan)
     assert [r.codec for r in plain] == ["h264", "h264"]
-    both = renditions_for(plan, av1=True, av1_ratio=0.5)
+    both = renditions_for(plan, av1_ratio=0.5)
     assert [r.name for r in both] == ["v0", "v1", "av1-0", "av1-1"]
     assert both[3].bitrate_kbps == 525
     assert all(r.codec in ("h264", "av1") for r in both)  # never HEVC
@@ -142,20 +128,11 @@ def test_frame_rate_is_the_sources_at_most_60() -> None:
     assert gop_frames(Fraction(25), 4) == 100
 
 
-def test_audio_is_aac_stereo_from_the_first_audio_stream(tmp_path: Path) -> None:
-    argv = audio_encode_argv(FFMPEG, SRC, AudioEncode(), tmp_path / "a.mp4", threads=1)
-    assert _value(argv, "-map") == "0:a:0"
-    assert _value(argv, "-c:a") == "aac"
-    assert _value(argv, "-ac") == "2"
-    assert "-vn" in argv
-    assert argv[-1] == f"file:{tmp_path / 'a.mp4'}"
-
-
 def test_per_title_rungs_encode_at_their_crf_under_the_bitrates_cap() -> None:
     plan = LadderPlan(
         "pertitle", (Rung(426, 240, 160, 82.0, 27.0), Rung(640, 360, 430, 95.0, 26.4)), 640, 360
     )
-    low, high = renditions_for(plan, av1=True)[:2]
+    low, high = renditions_for(plan, av1_ratio=0.7)[:2]
     assert (low.crf, high.crf) == (27.0, 26.4)
     enc = video_encode(high, DEFAULT_ENCODE, Fraction(25))
     assert (enc.crf, enc.bitrate_kbps) == (26.4, None)
@@ -164,17 +141,8 @@ def test_per_title_rungs_encode_at_their_crf_under_the_bitrates_cap() -> None:
     assert _value(args, "-crf") == "26.4" and _value(args, "-maxrate") == "645k"
     assert "-b:v" not in args
     # AV1 beside them, and every fixed rung, keep the average bitrate.
-    assert all(r.crf is None for r in renditions_for(plan, av1=True) if r.codec == "av1")
+    assert all(r.crf is None for r in renditions_for(plan, av1_ratio=0.7) if r.codec == "av1")
     fixed = renditions_for(LadderPlan("fixed", (Rung(640, 360, 560),), 640, 360))
     assert video_encode(fixed[0], DEFAULT_ENCODE, Fraction(25)).bitrate_kbps == 560
     with pytest.raises(ValueError, match=r"only H\.264"):
         Rendition("av1-0", "av1", 640, 360, 300, crf=30.0)
-
-
-def test_rendition_survives_json() -> None:
-    rendition = Rendition("av1-2", "av1", 1280, 720, 1645)
-    assert Rendition.from_json(rendition.to_json()) == rendition
-    capped = Rendition("v1", "h264", 640, 360, 430, crf=26.4)
-    assert Rendition.from_json(capped.to_json()) == capped
-    with pytest.raises(ValueError):
-        Rendition.from_json(rendition.to_json() | {"codec": "hevc"})

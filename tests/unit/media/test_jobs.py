@@ -11,7 +11,7 @@ from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
 from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.media import jobstore
 from reelstack.media.jobtypes import EncodeRequest, JobState, ProgressEvent, SubtitleSource
-from reelstack.media.ladder import Rung
+from reelstack.media.ladder.plan import Rung
 from reelstack.media.tasks import Task, key_for_partition, partition_for_slot
 
 PLAN = {"chunks": [], "audio": None}

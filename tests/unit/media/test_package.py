@@ -9,7 +9,6 @@ from fractions import Fraction
 import m3u8  # type: ignore[import-untyped]
 import pytest
 
-from reelstack.media import subtitles
 from reelstack.media.mp4info import Mp4Error, SegmentInfo, read_init, read_segment
 from reelstack.media.package import decrypt_segment, encrypt_segment
 from reelstack.media.playlists import (
@@ -22,7 +21,6 @@ from reelstack.media.playlists import (
     media_playlist,
     subtitle_playlist,
 )
-from reelstack.media.validate import MediaRefused
 
 NS = {"d": "urn:mpeg:dash:schema:mpd:2011"}
 
@@ -218,36 +216,3 @@ def test_aes128_uses_the_sequence_number_as_iv() -> None:
     # CBC: a wrong IV garbles the first block (where the box header sits).
     assert decrypt_segment(sealed, key, 8)[:16] != data[:16]
     assert encrypt_segment(data, key, 8) != sealed
-
-
-def test_subrip_becomes_clean_webvtt() -> None:
-    srt = (
-        "\ufeff1\r\n00:00:01,000 --> 00:00:02,500\r\n"
-        "<i>Hello</i> <font color=red>you</font>\r\n\r\n"
-        "2\r\n00:00:03,000 --> 00:00:04,000\r\nTom & Jerry <3 --> ok\r\n\r\n"
-        "3\r\n00:00:09,000 --> 00:00:12,000\r\nlate\r\n"
-    ).encode()
-    vtt = subtitles.convert(srt, duration_s=10.0)
-    assert vtt.splitlines() == [
-        "WEBVTT",
-        "",
-        "00:00:01.000 --> 00:00:02.500",
-        "<i>Hello</i> you",
-        "",
-        "00:00:03.000 --> 00:00:04.000",
-        "Tom &amp; Jerry &lt;3 --&gt; ok",
-        "",
-        "00:00:09.000 --> 00:00:10.000",
-        "late",
-    ]
-
-
-def test_webvtt_uploads_are_rewritten_and_garbage_refused() -> None:
-    vtt = b"WEBVTT\n\nNOTE hi\n\n00:01.000 --> 00:02.000 align:start\nok\n"
-    assert subtitles.convert(vtt).splitlines()[2:4] == ["00:00:01.000 --> 00:00:02.000", "ok"]
-    for bad in (b"\x00\x01binary", b"just some text", b"1\n00:00:99,000 --> 00:01:00,000\nx\n"):
-        with pytest.raises(MediaRefused):
-            subtitles.convert(bad)
-    assert subtitles.check_language("pt-BR") == "pt-BR"
-    with pytest.raises(MediaRefused):
-        subtitles.check_language('en"')

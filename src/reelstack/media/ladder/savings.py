@@ -10,19 +10,20 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from reelstack.media.curves import (
+from reelstack.media.ffmpeg.binaries import Binaries
+from reelstack.media.ffmpeg.options import VideoEncode
+from reelstack.media.ffmpeg.runner import Limits
+from reelstack.media.ladder.curves import (
     Savings,
     monotone_curve,
     savings_at_equal_vmaf,
     vmaf_at_bitrate,
 )
-from reelstack.media.encode import Rendition
-from reelstack.media.ffmpeg.binaries import Binaries
-from reelstack.media.ffmpeg.options import VideoEncode
-from reelstack.media.ffmpeg.runner import Limits
-from reelstack.media.ladder import LadderPlan, Rung, upper_hull
-from reelstack.media.pertitle import TrialBench, TrialConfig
-from reelstack.media.validate import ValidatedMedia
+from reelstack.media.ladder.plan import LadderPlan, Rung
+from reelstack.media.ladder.renditions import Rendition
+from reelstack.media.ladder.select import upper_hull
+from reelstack.media.ladder.trials import TrialBench, TrialConfig
+from reelstack.media.source.validate import ValidatedMedia
 
 # How far past its measured bitrates a trial curve is read for a fixed rung.
 _ESTIMATE_REACH = 2.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reelstack.media.validate import MediaRefused
+from reelstack.media.source.validate import MediaRefused
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_CUES = 50_000

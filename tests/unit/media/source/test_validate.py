@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from reelstack import settings
-from reelstack.config import group_defaults, read_group
+from reelstack.config import read_group
 from reelstack.errors import InvalidRequestError
 from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.errors import FfmpegError
 from reelstack.media.ffmpeg.options import Container
 from reelstack.media.ffmpeg.probe import ProbeResult, StreamInfo
-from reelstack.media.validate import (
+from reelstack.media.source.validate import (
     MediaLimits,
     MediaRefused,
     ValidatedMedia,
@@ -24,9 +24,9 @@ from reelstack.media.validate import (
     _refusal_from,
     stage_upload,
 )
+from tests.unit.media.defaults import DEFAULT_LIMITS
 
 MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
-DEFAULT_LIMITS = group_defaults(settings.registry(), MediaLimits, media_settings.LIMITS)
 
 
 def video(**changes: object) -> StreamInfo:

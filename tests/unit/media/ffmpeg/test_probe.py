@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reelstack.media.ffmpeg.errors import FfmpegError
-from reelstack.media.ffmpeg.probe import ProbeResult
+from reelstack.media.ffmpeg.probe import ProbeResult, parse_keyframe_times
 from reelstack.media.ffmpeg.vmaf import parse_vmaf_log, read_vmaf_log
 
 PROBE = {
@@ -97,3 +97,8 @@ def test_missing_or_empty_vmaf_log_is_an_ffmpeg_error(tmp_path: Path) -> None:
         read_vmaf_log(tmp_path / "empty.json")
     (tmp_path / "ok.json").write_text(json.dumps(vmaf_log([88.0])))
     assert read_vmaf_log(tmp_path / "ok.json").mean == 88.0
+
+
+def test_keyframe_times_come_from_packet_flags() -> None:
+    output = "0.000000,K__\n0.040000,___\n2.000000,K__\nN/A,K__\n1.000000,K_D\n"
+    assert parse_keyframe_times(output) == [0.0, 1.0, 2.0]

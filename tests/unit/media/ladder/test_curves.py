@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.media.curves import (
+from reelstack.media.ladder.curves import (
     bd_saving,
     bitrate_at_vmaf,
     monotone_curve,

@@ -1,17 +1,16 @@
-"""Per-title planning without ffmpeg: sampling, trial sizes, settings, estimated savings."""
+"""Per-title trials without ffmpeg: sampling, trial sizes, settings, extra trials."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import pytest
 
 from reelstack import settings
-from reelstack.config import group_defaults, read_group
+from reelstack.config import read_group
 from reelstack.errors import ConfigError
-from reelstack.media.ladder import LadderBounds, TrialPoint, fixed_plan, select_rungs
-from reelstack.media.pertitle import (
+from reelstack.media.ladder.plan import TrialPoint
+from reelstack.media.ladder.trials import (
     TrialConfig,
     crf_step,
     extra_trials,
@@ -20,9 +19,7 @@ from reelstack.media.pertitle import (
     trial_sizes,
 )
 from reelstack.media.pipeline import settings as pipeline_settings
-from reelstack.media.savings import estimate_savings
-
-DEFAULT_BOUNDS = group_defaults(settings.registry(), LadderBounds, pipeline_settings.LADDER_BOUNDS)
+from tests.unit.media.defaults import DEFAULT_BOUNDS
 
 
 def test_samples_spread_over_the_title() -> None:
@@ -69,33 +66,6 @@ def test_trial_config_from_settings() -> None:
     assert trial.heights == (240, 384, 480, 720, 1080)
     with pytest.raises(ConfigError, match=r"media\.trial_crfs"):
         settings.load(environ={"REELSTACK_MEDIA_TRIAL_CRFS": "20,x"})
-
-
-def curve(width: int, height: int, *pairs: tuple[float, float]) -> list[TrialPoint]:
-    return [TrialPoint(width, height, rate, vmaf) for rate, vmaf in pairs]
-
-
-def test_estimated_savings_read_fixed_rungs_off_their_own_size() -> None:
-    trials = [
-        *curve(426, 240, (100, 50), (200, 60)),
-        *curve(1280, 720, (500, 70), (1000, 80), (2000, 90), (4000, 96)),
-    ]
-    plan = select_rungs(
-        trials, replace(DEFAULT_BOUNDS, min_bitrate_kbps=50), source_width=1280, source_height=720
-    )
-    fixed = fixed_plan(1280, 720)
-    savings = estimate_savings(plan, fixed)
-    # 240p @ 235 kb/s: past the 240p curve's end, within reach (x2), extended.
-    first = savings.rungs[0]
-    assert first.fixed_kbps == 235
-    assert first.vmaf == pytest.approx(60 + 10 * math.log2(235 / 200))
-    # 720p @ 2350 and 3000 kb/s sit on the 720p curve; sizes never trialled are skipped.
-    compared = {r.fixed_kbps for r in savings.rungs}
-    assert {2350, 3000} <= compared
-    assert 375 not in compared and 1050 not in compared
-    assert len(savings.rungs) + savings.skipped == len(fixed.rungs)
-    for rung in savings.rungs:
-        assert rung.saving == pytest.approx(1 - rung.pertitle_kbps / rung.fixed_kbps)
 
 
 SIZES = [(426, 240), (640, 360)]

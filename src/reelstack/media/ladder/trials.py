@@ -34,15 +34,9 @@ from reelstack.media.ffmpeg.options import (
 )
 from reelstack.media.ffmpeg.runner import Limits, RunResult, run
 from reelstack.media.ffmpeg.vmaf import read_vmaf_log
-from reelstack.media.ladder import (
-    LadderBounds,
-    LadderPlan,
-    TrialPoint,
-    fit_size,
-    fixed_plan,
-    select_rungs,
-)
-from reelstack.media.validate import ValidatedMedia
+from reelstack.media.ladder.plan import TrialPoint, fit_size
+from reelstack.media.ladder.select import LadderBounds
+from reelstack.media.source.validate import ValidatedMedia
 
 log = logging.getLogger(__name__)
 
@@ -348,42 +342,3 @@ def run_trials(
     if on_progress is not None:
         on_progress(1.0)
     return TrialRun(tuple(points), bench.size, bench.spans, reference_s, tuple(timings))
-
-
-def plan_ladder(
-    media: ValidatedMedia,
-    *,
-    mode: str,
-    job_dir: Path,
-    binaries: Binaries,
-    trial_config: TrialConfig,
-    bounds: LadderBounds,
-    limits: Limits,
-    on_progress: Progress | None = None,
-) -> LadderPlan:
-    """Plan the ladder of a validated title: ``fixed``, or ``pertitle`` from trial encodes.
-
-    Without libvmaf (the system ffmpeg) a per-title request falls back to the
-    fixed ladder, and the plan's note says why.
-    """
-    width, height = media.display_size
-    if mode == "fixed":
-        return fixed_plan(width, height, top_max_height=bounds.top_max_height)
-    if mode != "pertitle":
-        raise ValueError(f"unknown ladder mode {mode!r}")
-    if not binaries.has_vmaf:
-        log.warning("ffmpeg %s has no libvmaf: using the fixed ladder", binaries.ffmpeg)
-        plan = fixed_plan(width, height, top_max_height=bounds.top_max_height)
-        return LadderPlan(
-            plan.mode, plan.rungs, width, height, note="per-title asked, but ffmpeg lacks libvmaf"
-        )
-    trials = run_trials(
-        media,
-        job_dir=job_dir,
-        binaries=binaries,
-        config=trial_config,
-        limits=limits,
-        on_progress=on_progress,
-        bounds=bounds,
-    )
-    return select_rungs(trials.points, bounds, source_width=width, source_height=height)
