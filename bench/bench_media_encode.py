@@ -57,7 +57,6 @@ from reelstack import settings
 from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.config import Config, group_defaults
 from reelstack.media import jobs, jobstore
-from reelstack.media.encode import EncodeSettings, video_encode
 from reelstack.media.ffmpeg import find_binaries
 from reelstack.media.ffmpeg.encode import ladder_hls_argv
 from reelstack.media.ffmpeg.options import (
@@ -72,6 +71,7 @@ from reelstack.media.ffmpeg.synthetic import synthetic_argv
 from reelstack.media.jobs import EncodeRequest, JobState
 from reelstack.media.ladder.plan import fixed_plan
 from reelstack.media.ladder.renditions import Rendition
+from reelstack.media.packaging.encode import EncodeSettings, video_encode
 from reelstack.media.pipeline import settings as pipeline_settings
 
 SECONDS = float(os.environ.get("BENCH_MEDIA_SECONDS", "60"))

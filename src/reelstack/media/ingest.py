@@ -31,9 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack.config import read_group
 from reelstack.errors import NotFoundError, ReelstackError, UnavailableError
-from reelstack.media import artwork, intro, repository, trickplay
+from reelstack.media import repository
 from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
+from reelstack.media.extras import artwork, intro, trickplay
 from reelstack.media.ffmpeg.runner import make_job_folder
 from reelstack.media.models import Title, TitleKind, TitleState
 from reelstack.media.service import upload_written

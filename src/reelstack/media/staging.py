@@ -21,10 +21,10 @@ from pathlib import Path
 from reelstack.config import Config, read_group
 from reelstack.errors import NotFoundError
 from reelstack.media import settings as media_settings
-from reelstack.media.encode import EncodeSettings
 from reelstack.media.ffmpeg.runner import make_job_folder
 from reelstack.media.ladder.select import LadderBounds
 from reelstack.media.ladder.trials import TrialConfig
+from reelstack.media.packaging.encode import EncodeSettings
 from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.source.validate import MediaLimits
 from reelstack.ports.blob import BlobStore

@@ -12,10 +12,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from reelstack.media import jobstore
-from reelstack.media.chunks import Chunk
 from reelstack.media.jobtypes import Job, JobState
 from reelstack.media.ladder.renditions import Rendition
-from reelstack.media.package import ContentKey, SubtitleInput, VideoInput, package
+from reelstack.media.packaging.chunks import Chunk
+from reelstack.media.packaging.encryption import ContentKey
+from reelstack.media.packaging.package import PackageRequest, SubtitleInput, VideoInput, package
 from reelstack.media.source import subtitles
 from reelstack.media.source.validate import MediaRefused
 from reelstack.media.staging import download, publish_tree, task_folder
@@ -72,19 +73,19 @@ async def _package_in(ctx: Context, job: Job, folder: Path) -> tuple[str, str, s
     subs = await _subtitle_inputs(ctx, job, float(plan["duration_s"]))
     out_dir = folder / "out"
     out_dir.mkdir(mode=0o700)
-    packaged = await asyncio.to_thread(
-        package,
-        ctx.binaries,
-        videos=videos,
+    request = PackageRequest(
+        videos=tuple(videos),
         audio=audio,
         out_dir=out_dir,
         work_dir=folder,
         segment_s=float(plan["segment_s"]),
-        limits=ctx.pipeline.limits.run,
         audio_language=plan["audio"]["language"] if plan["audio"] else "",
-        subtitles=subs,
+        subtitles=tuple(subs),
         key=key,
         expected_s=float(plan["duration_s"]),
+    )
+    packaged = await asyncio.to_thread(
+        package, request, binaries=ctx.binaries, limits=ctx.pipeline.limits.run
     )
     prefix = ctx.pipeline.output_root(job.title_id, job.id)
     await publish_tree(ctx.adapters.blob, out_dir, prefix, packaged.files)

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from reelstack.media import jobstore
-from reelstack.media.chunks import Chunk
-from reelstack.media.encode import encode_audio, encode_chunk
 from reelstack.media.ffmpeg.options import Container, SafeInput
 from reelstack.media.jobtypes import Job, JobState
 from reelstack.media.ladder.renditions import Rendition
+from reelstack.media.packaging.chunks import Chunk
+from reelstack.media.packaging.encode import encode_audio, encode_chunk
 from reelstack.media.source.validate import MediaRefused
 from reelstack.media.staging import task_folder, upload
 from reelstack.media.stepctx import AUDIO_PART, RETRYABLE, Context, fail, reason_of

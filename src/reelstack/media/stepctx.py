@@ -16,7 +16,7 @@ from reelstack.media import jobstore
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.errors import FfmpegError
 from reelstack.media.jobtypes import Job, JobState, ProgressEvent
-from reelstack.media.package import PackagingError
+from reelstack.media.packaging.package import PackagingError
 from reelstack.media.staging import Pipeline, SourceCache, delete_prefix
 from reelstack.media.tasks import Task, enqueue, publish_event
 

@@ -29,13 +29,13 @@ from typing import Any
 
 from reelstack.errors import NotFoundError
 from reelstack.media import jobstore
-from reelstack.media.chunks import Chunk, plan_chunks
-from reelstack.media.encode import output_fps
 from reelstack.media.ffmpeg.probe import keyframe_times
 from reelstack.media.jobtypes import Job, JobState
 from reelstack.media.ladder.plan import LadderPlan
 from reelstack.media.ladder.planner import plan_ladder
 from reelstack.media.ladder.renditions import renditions_for
+from reelstack.media.packaging.chunks import Chunk, plan_chunks
+from reelstack.media.packaging.encode import output_fps
 from reelstack.media.source.validate import MediaRefused, ValidatedMedia, validate
 from reelstack.media.staging import ensure_key
 from reelstack.media.step_package import package_step

@@ -24,7 +24,7 @@ from reelstack.media import jobs, jobstore
 from reelstack.media.ffmpeg import Binaries
 from reelstack.media.jobs import EncodeRequest, Job, JobState, ProgressEvent, SubtitleSource
 from reelstack.media.ladder.plan import Rung
-from reelstack.media.package import decrypt_segment
+from reelstack.media.packaging.encryption import decrypt_segment
 from reelstack.media.tasks import Task, enqueue
 from reelstack.media.worker import Worker, open_context
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from reelstack import settings
 from reelstack.config import group_defaults
 from reelstack.media import settings as media_settings
-from reelstack.media.encode import EncodeSettings
 from reelstack.media.ladder.select import LadderBounds
 from reelstack.media.ladder.trials import TrialConfig
+from reelstack.media.packaging.encode import EncodeSettings
 from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.source.validate import MediaLimits
 

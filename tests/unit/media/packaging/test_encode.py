@@ -8,17 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.media.chunks import Chunk
-from reelstack.media.encode import (
-    chunk_encode_argv,
-    gop_frames,
-    output_fps,
-    video_encode,
-)
 from reelstack.media.ffmpeg.commands import video_encode_args
 from reelstack.media.ffmpeg.options import Container, SafeInput
 from reelstack.media.ladder.plan import LadderPlan, Rung
 from reelstack.media.ladder.renditions import Rendition, renditions_for
+from reelstack.media.packaging.chunks import Chunk
+from reelstack.media.packaging.encode import chunk_encode_argv, gop_frames, output_fps, video_encode
 from tests.unit.media.defaults import DEFAULT_ENCODE
 
 FFMPEG = Path("/usr/bin/ffmpeg")

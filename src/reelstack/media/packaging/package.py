@@ -10,10 +10,8 @@ them (:mod:`.playlists`): a media playlist per rendition, a WebVTT rendition
 per subtitle file, a DASH MPD over the same segments, and the master
 playlist.
 
-With a content key, every media segment is encrypted with AES-128-CBC (PKCS#7
-padding, the segment's sequence number as IV), as HLS's ``METHOD=AES-128``
-defines; init segments stay in the clear. DASH has no such scheme (it uses
-Common Encryption with a DRM), so an encrypted title gets no MPD.
+With a content key, every media segment is encrypted as HLS's AES-128
+defines (:mod:`.encryption`); an encrypted title gets no MPD.
 
 :attr:`Packaged.files` lists the outputs in the order to publish them:
 segments first, then playlists, the master playlist last, so a player that
@@ -29,17 +27,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 from reelstack.errors import ReelstackError
-from reelstack.media.chunks import concat_list
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.options import CmafSegments
 from reelstack.media.ffmpeg.runner import Limits, run
 from reelstack.media.ffmpeg.segment import join_segments_argv
-from reelstack.media.mp4info import Mp4Error, SegmentInfo, read_init, read_segment
-from reelstack.media.playlists import (
+from reelstack.media.packaging.chunks import concat_list
+from reelstack.media.packaging.encryption import ContentKey, encrypt_segment
+from reelstack.media.packaging.mp4info import Mp4Error, SegmentInfo, read_init, read_segment
+from reelstack.media.packaging.playlists import (
     INIT_NAME,
     SEGMENT_PATTERN,
     KeyInfo,
@@ -62,18 +58,6 @@ Progress = Callable[[float], None]
 
 class PackagingError(ReelstackError):
     """The packaged renditions are not what a player needs (misaligned, missing, damaged)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ContentKey:
-    """A title's AES-128 key and the URI players fetch it from."""
-
-    key: bytes
-    uri: str
-
-    def __post_init__(self) -> None:
-        if len(self.key) != 16:
-            raise ValueError("an AES-128 key is 16 bytes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,22 +167,6 @@ def check_alignment(videos: Sequence[Track], fps: Fraction) -> None:
                 )
 
 
-def encrypt_segment(data: bytes, key: bytes, sequence: int) -> bytes:
-    """AES-128-CBC with PKCS#7 padding and the sequence number as IV (HLS METHOD=AES-128)."""
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(data) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(sequence.to_bytes(16, "big"))).encryptor()
-    return encryptor.update(padded) + encryptor.finalize()
-
-
-def decrypt_segment(data: bytes, key: bytes, sequence: int) -> bytes:
-    """The inverse of :func:`encrypt_segment`, as a player does it."""
-    decryptor = Cipher(algorithms.AES(key), modes.CBC(sequence.to_bytes(16, "big"))).decryptor()
-    padded = decryptor.update(data) + decryptor.finalize()
-    unpadder = padding.PKCS7(128).unpadder()
-    return unpadder.update(padded) + unpadder.finalize()
-
-
 def _write(root: Path, relative: str, data: str | bytes) -> str:
     path = root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -209,27 +177,33 @@ def _write(root: Path, relative: str, data: str | bytes) -> str:
     return relative
 
 
-def package(
-    binaries: Binaries,
-    *,
-    videos: Sequence[VideoInput],
-    audio: Path | None,
-    out_dir: Path,
-    work_dir: Path,
-    segment_s: float,
-    limits: Limits,
-    audio_language: str = "",
-    subtitles: Sequence[SubtitleInput] = (),
-    key: ContentKey | None = None,
-    expected_s: float | None = None,
-    on_progress: Progress | None = None,
-) -> Packaged:
-    """Package the renditions into ``out_dir``; ``work_dir`` holds the chunks and lists."""
-    if not videos:
-        raise PackagingError("nothing to package")
-    fps = videos[0].fps
+@dataclass(frozen=True, slots=True)
+class PackageRequest:
+    """What to package: a title's encoded renditions, its audio and subtitles, and where.
+
+    ``work_dir`` holds the chunks and their lists; the outputs go to
+    ``out_dir``. ``expected_s`` is the title's length, for progress.
+    """
+
+    videos: tuple[VideoInput, ...]
+    audio: Path | None
+    out_dir: Path
+    work_dir: Path
+    segment_s: float
+    audio_language: str = ""
+    subtitles: tuple[SubtitleInput, ...] = ()
+    key: ContentKey | None = None
+    """Encrypt the segments with this key (HLS AES-128; no DASH manifest then)."""
+    expected_s: float | None = None
+
+
+def _join_and_segment(
+    request: PackageRequest, binaries: Binaries, limits: Limits, on_progress: Progress | None
+) -> None:
+    """Write each rendition's chunk list, then join and segment everything in one ffmpeg run."""
+    out_dir = request.out_dir
     lists = []
-    for video in videos:
+    for video in request.videos:
         folder = video.chunks[0].parent
         if any(chunk.parent != folder for chunk in video.chunks):
             raise ValueError(f"the chunks of {video.name} must share one folder")
@@ -239,34 +213,57 @@ def package(
         )
         lists.append((video.name, listing))
         (out_dir / video.name).mkdir(parents=True, exist_ok=True)
-    if audio is not None:
+    if request.audio is not None:
         (out_dir / AUDIO_NAME).mkdir(parents=True, exist_ok=True)
     argv = package_argv(
-        binaries.ffmpeg, lists=lists, audio=audio, out_dir=out_dir, segment_s=segment_s
+        binaries.ffmpeg,
+        lists=lists,
+        audio=request.audio,
+        out_dir=out_dir,
+        segment_s=request.segment_s,
     )
     run(
         argv,
-        cwd=work_dir,
+        cwd=request.work_dir,
         limits=limits,
         progress=True,
-        duration_s=expected_s,
+        duration_s=request.expected_s,
         on_progress=on_progress,
     )
-    tracks = [_read_track(out_dir / v.name, v.name, v.fps) for v in videos]
-    check_alignment(tracks, fps)
-    audio_track = None
-    if audio is not None:
-        read = _read_track(out_dir / AUDIO_NAME, AUDIO_NAME, None)
-        audio_track = Track(
-            name=read.name,
-            kind=read.kind,
-            codec=read.codec,
-            timescale=read.timescale,
-            segments=read.segments,
-            channels=read.channels,
-            language=audio_language,
-            label=_language_label(audio_language) if audio_language else "Audio",
-        )
+
+
+def _audio_track(request: PackageRequest) -> Track | None:
+    if request.audio is None:
+        return None
+    read = _read_track(request.out_dir / AUDIO_NAME, AUDIO_NAME, None)
+    language = request.audio_language
+    return Track(
+        name=read.name,
+        kind=read.kind,
+        codec=read.codec,
+        timescale=read.timescale,
+        segments=read.segments,
+        channels=read.channels,
+        language=language,
+        label=_language_label(language) if language else "Audio",
+    )
+
+
+def package(
+    request: PackageRequest,
+    *,
+    binaries: Binaries,
+    limits: Limits,
+    on_progress: Progress | None = None,
+) -> Packaged:
+    """Package the renditions as ``request`` says; return what was written, in publish order."""
+    if not request.videos:
+        raise PackagingError("nothing to package")
+    out_dir, key, segment_s = request.out_dir, request.key, request.segment_s
+    _join_and_segment(request, binaries, limits, on_progress)
+    tracks = [_read_track(out_dir / v.name, v.name, v.fps) for v in request.videos]
+    check_alignment(tracks, request.videos[0].fps)
+    audio_track = _audio_track(request)
     media = [*tracks, *([audio_track] if audio_track is not None else [])]
     files: list[str] = []
     for track in media:
@@ -280,7 +277,7 @@ def package(
             files.append(relative)
     duration = max(t.duration_s for t in media)
     subtitle_tracks: list[SubtitleTrack] = []
-    for sub in subtitles:
+    for sub in request.subtitles:
         sub_track = SubtitleTrack(
             name=_subtitle_folder(sub.language, subtitle_tracks),
             language=sub.language,

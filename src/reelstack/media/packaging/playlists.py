@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from reelstack.media.mp4info import SegmentInfo
+from reelstack.media.packaging.mp4info import SegmentInfo
 
 SEGMENT_PATTERN = "seg_%05d.m4s"
 SEGMENT_TEMPLATE = "seg_$Number%05d$.m4s"

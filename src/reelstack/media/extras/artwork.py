@@ -15,11 +15,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from reelstack.media.extras.stills import even
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.options import SafeInput
 from reelstack.media.ffmpeg.runner import Limits, run
 from reelstack.media.ffmpeg.stills import frame_sample_argv, picture_argv
-from reelstack.media.stills import even
 
 SAMPLE_W, SAMPLE_H = 64, 36
 # Mean brightness (0-255) outside which a frame is a fade, not a picture.

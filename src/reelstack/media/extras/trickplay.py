@@ -13,11 +13,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from reelstack.media.extras.stills import even
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.options import SafeInput, SpriteSheets
 from reelstack.media.ffmpeg.runner import Limits, run
 from reelstack.media.ffmpeg.stills import sprite_sheets_argv
-from reelstack.media.stills import even
 
 SPRITE_PATTERN = "sprite-%03d.jpg"
 VTT_NAME = "thumbnails.vtt"

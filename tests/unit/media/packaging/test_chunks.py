@@ -7,7 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from reelstack.media.chunks import (
+from reelstack.media.ffmpeg.options import FrameWindow
+from reelstack.media.packaging.chunks import (
     Chunk,
     concat_list,
     keyframe_boundaries,
@@ -15,7 +16,6 @@ from reelstack.media.chunks import (
     segment_count,
     segment_frame,
 )
-from reelstack.media.ffmpeg.options import FrameWindow
 
 NTSC = Fraction(30000, 1001)
 

@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from reelstack.media.chunks import Chunk, keyframe_boundaries
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.encode import audio_encode_argv, ladder_encode_argv
 from reelstack.media.ffmpeg.errors import FfmpegError
 from reelstack.media.ffmpeg.options import AudioEncode, SafeInput, VideoEncode, VideoOutput
 from reelstack.media.ffmpeg.runner import Limits, RunResult, run
 from reelstack.media.ladder.renditions import Rendition
+from reelstack.media.packaging.chunks import Chunk, keyframe_boundaries
 
 Progress = Callable[[float], None]
 
