@@ -56,7 +56,6 @@ from bench.common import Result, header, report
 from reelstack import settings
 from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.config import Config, group_defaults
-from reelstack.media import jobs, jobstore
 from reelstack.media.ffmpeg import find_binaries
 from reelstack.media.ffmpeg.encode import ladder_hls_argv
 from reelstack.media.ffmpeg.options import (
@@ -68,11 +67,12 @@ from reelstack.media.ffmpeg.options import (
     decoders_for,
 )
 from reelstack.media.ffmpeg.synthetic import synthetic_argv
-from reelstack.media.jobs import EncodeRequest, JobState
 from reelstack.media.ladder.plan import fixed_plan
 from reelstack.media.ladder.renditions import Rendition
 from reelstack.media.packaging.encode import EncodeSettings, video_encode
+from reelstack.media.pipeline import jobs, jobstore
 from reelstack.media.pipeline import settings as pipeline_settings
+from reelstack.media.pipeline.jobs import EncodeRequest, JobState
 
 SECONDS = float(os.environ.get("BENCH_MEDIA_SECONDS", "60"))
 PRESET = os.environ.get("BENCH_MEDIA_PRESET", "veryfast")
@@ -240,7 +240,7 @@ async def run_pipeline(
 def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "reelstack.media.worker"],
+            [sys.executable, "-m", "reelstack.media.pipeline.worker"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -19,13 +19,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from reelstack.cli import demo_catalog as demo
 from reelstack.cli.context import Cli, console, err_console
+from reelstack.cli.local_media import worker_unless_running
+from reelstack.cli.media_client import MediaClient
 from reelstack.errors import UnavailableError
-from reelstack.media import demo
 from reelstack.media import settings as media_settings
-from reelstack.media.client import MediaClient
 from reelstack.media.ffmpeg.binaries import find_binaries
-from reelstack.media.local import worker_unless_running
 
 POLL_S = 0.5
 WAIT_S = 1800.0

@@ -4,7 +4,7 @@ Where it goes: ``media.url`` if set (a media instance or the gateway);
 otherwise a media instance of the running local cluster (from the
 supervisor's control API); otherwise, with no cluster, a media service and
 one worker started for the duration of the command (see
-:mod:`reelstack.media.local`). The upload is resumable (tus), the file is
+:mod:`reelstack.cli.local_media`). The upload is resumable (tus), the file is
 validated by the service before any work, and a refused file exits 1 with
 the reason.
 """
@@ -23,10 +23,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
 from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
+from reelstack.cli.media_client import MediaClient
 from reelstack.cluster.client import ControlClient
 from reelstack.errors import InvalidRequestError, UnavailableError
 from reelstack.media import settings as media_settings
-from reelstack.media.client import MediaClient
 
 EXIT_REFUSED = 1
 POLL_S = 0.3
@@ -58,12 +58,12 @@ def media_service(cli: Cli, *, wait: bool = True) -> Iterator[tuple[str, bool]]:
         if not wait:
             yield url, False
             return
-        from reelstack.media.local import worker_unless_running
+        from reelstack.cli.local_media import worker_unless_running
 
         with worker_unless_running(cli.child_env(), views, err_console.print):
             yield url, False
         return
-    from reelstack.media.local import local_media
+    from reelstack.cli.local_media import local_media
 
     with err_console.status("no cluster runs: starting a media service here ..."):
         stack = contextlib.ExitStack()

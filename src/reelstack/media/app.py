@@ -3,7 +3,7 @@
 At start-up it migrates the relational store, prepares the encoding
 pipeline's topics, and starts the sweeper that takes finished uploads through
 validation to an encoding job and marks titles ready when their job is
-published (:mod:`reelstack.media.ingest`).
+published (:mod:`reelstack.media.ingest.sweeper`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import ReelstackError
-from reelstack.media import api, ingest, tus
+from reelstack.media import api
 from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext
-from reelstack.media.encoding import Encoder, PipelineEncoder
+from reelstack.media.ingest import sweeper as ingest
+from reelstack.media.ingest import tus
+from reelstack.media.pipeline.encoder import Encoder, PipelineEncoder
 from reelstack.ports import Database
 
 log = logging.getLogger(__name__)

@@ -12,14 +12,17 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from reelstack.config import Config, read_group
 from reelstack.media import settings as media_settings
-from reelstack.media.encoding import Encoder
 from reelstack.media.ffmpeg.binaries import Binaries, find_binaries
+from reelstack.media.ingest.uploads import UploadStore
 from reelstack.media.pipeline import settings as pipeline_settings
+from reelstack.media.pipeline.encoder import Encoder
 from reelstack.media.source.validate import MediaLimits
-from reelstack.media.uploads import UploadStore
 from reelstack.ports import BlobStore, Database
 
 URL_PREFIX = "/media"
@@ -105,3 +108,16 @@ def source_key(title_id: str) -> str:
 def fingerprint_key(title_id: str) -> str:
     """Blob key of an episode's audio fingerprints."""
     return f"private/fingerprints/{title_id}.json"
+
+
+def media_context(request: Request) -> MediaContext:
+    """The media context of the app serving ``request``."""
+    ctx: MediaContext = request.app.state.media
+    return ctx
+
+
+async def get_media(request: Request) -> MediaContext:
+    return media_context(request)
+
+
+MediaDep = Annotated[MediaContext, Depends(get_media)]

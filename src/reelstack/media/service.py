@@ -1,7 +1,7 @@
 """Use cases of the media service: uploads, titles, subtitles, artwork, jobs.
 
 The heavy part of ingest (validation, encoding job, trickplay, artwork,
-intro detection) runs in :mod:`reelstack.media.ingest`, picked up by
+intro detection) runs in :mod:`reelstack.media.ingest.sweeper`, picked up by
 whichever instance claims the finished upload.
 """
 
@@ -17,10 +17,10 @@ from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError, 
 from reelstack.media import repository
 from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
-from reelstack.media.encoding import JobView
+from reelstack.media.ingest.uploads import TooLarge, UploadInfo
 from reelstack.media.models import MATURITY_RATINGS, Title, TitleMeta, TitleState
+from reelstack.media.pipeline.encoder import JobView
 from reelstack.media.source import subtitles
-from reelstack.media.uploads import TooLarge, UploadInfo
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ import pytest
 
 from reelstack.bootstrap import bootstrap
 from reelstack.config import Config
-from reelstack.media import jobs, jobstore
 from reelstack.media.ffmpeg import Binaries
-from reelstack.media.jobs import PROGRESS_TOPIC, EncodeRequest, JobState, ProgressEvent
 from reelstack.media.ladder.plan import Rung
+from reelstack.media.pipeline import jobs, jobstore
+from reelstack.media.pipeline.jobs import PROGRESS_TOPIC, EncodeRequest, JobState, ProgressEvent
 from reelstack.ports.log import TopicPartition
 
 from .conftest import ClipMaker
@@ -50,7 +50,7 @@ class Workers:
         log = self.logs / f"worker-{len(self.procs)}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "reelstack.media.worker"],
+                [sys.executable, "-m", "reelstack.media.pipeline.worker"],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

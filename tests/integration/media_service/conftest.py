@@ -27,8 +27,8 @@ from reelstack.config import Config
 from reelstack.errors import NotFoundError
 from reelstack.media.app import create_app
 from reelstack.media.context import MediaContext
-from reelstack.media.encoding import JobView
 from reelstack.media.ffmpeg import Binaries, FfmpegMissingError, find_binaries
+from reelstack.media.pipeline.encoder import JobView
 from tests.integration.media.conftest import ClipMaker
 
 START_TIMEOUT_S = 20.0

@@ -71,7 +71,7 @@ def measure_savings(
     """Encode both ladders' rungs on the sampled scenes and compare them at equal VMAF.
 
     Every rung is an x264 encode with the trial preset and the VBV cap the
-    pipeline gives its rendition (:class:`~reelstack.media.encode.Rendition`);
+    pipeline gives its rendition (:class:`~reelstack.media.ladder.renditions.Rendition`);
     fixed rungs target their bitrate (single pass). Per-title rungs do too,
     unless ``capped_crf`` is set and the rung has a CRF: then they encode at
     that CRF under the same cap.

@@ -4,7 +4,7 @@ For a title, a few short scenes spread over it are cut into one lossless
 reference clip (at the source's size, at most ``vmaf_reference_height``).
 That clip is encoded with x264 at every trial height and CRF, each encode is
 scaled back to the reference size (bicubic) and scored with libvmaf, and the
-measured (size, bitrate, VMAF) points go to :func:`ladder.select_rungs`.
+measured (size, bitrate, VMAF) points go to :func:`.select.select_rungs`.
 
 The cost is (heights x CRFs) encodes and VMAF runs over ``samples x
 sample_s`` seconds of video, plus a few where the CRF grid misses the

@@ -6,7 +6,7 @@ from reelstack.chassis.spec import Deploy, ServiceSpec, Volume
 
 SPEC = ServiceSpec(
     name="media-worker",
-    app="reelstack.media.worker_app:create_app",
+    app="reelstack.media.pipeline.worker_app:create_app",
     ports=("log", "sql", "blob"),
     settings="reelstack.media.pipeline.settings",
     deploy=Deploy(

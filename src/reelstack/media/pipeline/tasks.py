@@ -29,7 +29,7 @@ import json
 from dataclasses import dataclass
 
 from reelstack.adapters.log.partitioner import partition_for_key
-from reelstack.media.jobtypes import (
+from reelstack.media.pipeline.jobtypes import (
     PROGRESS_PARTITIONS,
     PROGRESS_RETENTION_MS,
     PROGRESS_TOPIC,

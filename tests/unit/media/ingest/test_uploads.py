@@ -1,4 +1,4 @@
-"""The tus upload store: offsets, locking, checksums, expiry."""
+"""The tus upload store (offsets, locking, checksums, expiry) and tus header values."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.errors import NotFoundError
-from reelstack.media.uploads import (
+from reelstack.errors import InvalidRequestError, NotFoundError
+from reelstack.media.ingest.uploads import (
     Checksum,
     ChecksumMismatch,
     OffsetMismatch,
@@ -21,6 +21,9 @@ from reelstack.media.uploads import (
     UploadGone,
     UploadLocked,
     UploadStore,
+    encode_metadata,
+    parse_checksum,
+    parse_metadata,
 )
 
 
@@ -94,3 +97,19 @@ async def test_unfinished_uploads_expire_and_unknown_ids_are_not_found(store: Up
     for bad in ("nope", "../" + "0" * 30, base64.b16encode(b"x" * 16).decode()):
         with pytest.raises(NotFoundError):
             store.info(bad)
+
+
+def test_tus_metadata_round_trip_and_refusals() -> None:
+    data = {"title": "Été à Paris", "genres": "Drama,Romance", "empty": ""}
+    assert parse_metadata(encode_metadata(data)) == data
+    assert parse_metadata("flag") == {"flag": ""}
+    with pytest.raises(InvalidRequestError):
+        parse_metadata("a !!!notbase64")
+    with pytest.raises(InvalidRequestError):
+        parse_metadata(f"a {base64.b64encode(b'x').decode()},a {base64.b64encode(b'y').decode()}")
+    assert (
+        parse_checksum("sha1 " + base64.b64encode(b"12345678901234567890").decode()).algorithm
+        == "sha1"
+    )
+    with pytest.raises(InvalidRequestError):
+        parse_checksum("crc32 AAAA")

@@ -89,7 +89,7 @@ def start_worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, "media-worker-local.log"), "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "reelstack.media.worker"],
+            [sys.executable, "-m", "reelstack.media.pipeline.worker"],
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=out,

@@ -6,7 +6,7 @@ A job takes one title's uploaded source (a blob key) to a published ladder::
                   \\          \\           \\            \\
                    +----------+-----------+------------+--> failed(reason)
 
-Media workers (``python -m reelstack.media.worker``) do the work, from tasks
+Media workers (``python -m reelstack.media.pipeline.worker``) do the work, from tasks
 on the event log topic ``media.tasks``; see :mod:`.steps` for each step and
 :mod:`.jobstore` for the conditional state transitions that make a redelivered
 task a no-op. Every transition, and the progress of each chunk, is also an
@@ -33,8 +33,9 @@ from reelstack.adapters.log.partitioner import partition_for_key
 from reelstack.bootstrap import Adapters
 from reelstack.config import Config
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError
-from reelstack.media import jobstore
-from reelstack.media.jobtypes import (
+from reelstack.media.pipeline import jobstore
+from reelstack.media.pipeline import settings as pipeline_settings
+from reelstack.media.pipeline.jobtypes import (
     PROGRESS_TOPIC,
     TASKS_TOPIC,
     WORKER_GROUP,
@@ -44,9 +45,8 @@ from reelstack.media.jobtypes import (
     ProgressEvent,
     SubtitleSource,
 )
-from reelstack.media.pipeline import settings as pipeline_settings
-from reelstack.media.staging import KEY_NAME
-from reelstack.media.tasks import Task, enqueue, ensure_topics, publish_event
+from reelstack.media.pipeline.staging import KEY_NAME
+from reelstack.media.pipeline.tasks import Task, enqueue, ensure_topics, publish_event
 from reelstack.ports.log import TopicPartition
 
 __all__ = [

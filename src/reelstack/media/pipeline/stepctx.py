@@ -12,15 +12,15 @@ from typing import Any
 
 from reelstack.bootstrap import Adapters
 from reelstack.errors import NotFoundError, ReelstackError, UnavailableError
-from reelstack.media import jobstore
 from reelstack.media.ffmpeg.binaries import Binaries
 from reelstack.media.ffmpeg.errors import FfmpegError
-from reelstack.media.jobtypes import Job, JobState, ProgressEvent
 from reelstack.media.packaging.package import PackagingError
-from reelstack.media.staging import Pipeline, SourceCache, delete_prefix
-from reelstack.media.tasks import Task, enqueue, publish_event
+from reelstack.media.pipeline import jobstore
+from reelstack.media.pipeline.jobtypes import Job, JobState, ProgressEvent
+from reelstack.media.pipeline.staging import Pipeline, SourceCache, delete_prefix
+from reelstack.media.pipeline.tasks import Task, enqueue, publish_event
 
-log = logging.getLogger("reelstack.media.steps")
+log = logging.getLogger("reelstack.media.pipeline.steps")
 
 AUDIO_PART = "audio"
 # Errors an attempt may hit that another attempt may not: ffmpeg dying, a

@@ -5,10 +5,8 @@ this app gives a worker both, with no change to the supervisor: its lifespan
 opens the adapters (log, sql, blob), starts :class:`.worker.Worker` as a
 background task and stops it at shutdown (after the task in hand). The HTTP
 side serves only the chassis' ``/health``, ``/ready`` and ``/metrics``, plus
-``GET /worker`` (what the worker is doing). Register it with one line in
-:data:`reelstack.services.SERVICES`::
-
-    ServiceSpec("media-worker", "reelstack.media.worker_app:create_app")
+``GET /worker`` (what the worker is doing). Its spec, naming this app, is
+:mod:`reelstack.media.pipeline.spec`.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.media.pipeline import settings as pipeline_settings
-from reelstack.media.worker import PORTS, Worker, open_context
+from reelstack.media.pipeline.worker import PORTS, Worker, open_context
 
 log = logging.getLogger(__name__)
 

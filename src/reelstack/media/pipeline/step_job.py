@@ -1,23 +1,6 @@
-"""The three steps a media worker runs, each safe to run again.
+"""The ``job`` step: probe and validate the source, plan the ladder and the chunks, fan out.
 
-- ``job``: count an attempt (queued/probing/planning -> probing), fetch and
-  validate the source, list its keyframes, plan the ladder and the chunks,
-  then (planning -> encoding) store the plan and create one part per chunk
-  plus one for the audio, and queue a task per part not done.
-- ``part``: count an attempt at the part, encode it (one chunk into every
-  rendition, or the whole audio), upload the outputs under a key naming the
-  attempt, then record the part done: the first attempt to do so wins, a
-  later one deletes its outputs. Whoever completes the last part queues
-  ``package``.
-- ``package``: (encoding, all parts done -> packaging) fetch the winning
-  outputs, join and package them, publish every file through the blob store,
-  the master playlist last, then (packaging -> published).
-
-A step that finds the job past it does nothing, but re-queues what may have
-been lost with a worker killed between a transition and its follow-up
-append. A failed attempt is retried by queuing the task again, up to
-``media.max_attempts``; the last failure fails the job with ffmpeg's reason.
-An upload refused by validation fails at once: retrying cannot help.
+See :mod:`.steps`.
 """
 
 from __future__ import annotations
@@ -27,52 +10,27 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from reelstack.errors import NotFoundError
-from reelstack.media import jobstore
 from reelstack.media.ffmpeg.probe import keyframe_times
-from reelstack.media.jobtypes import Job, JobState
 from reelstack.media.ladder.plan import LadderPlan
 from reelstack.media.ladder.planner import plan_ladder
 from reelstack.media.ladder.renditions import renditions_for
 from reelstack.media.packaging.chunks import Chunk, plan_chunks
 from reelstack.media.packaging.encode import output_fps
-from reelstack.media.source.validate import MediaRefused, ValidatedMedia, validate
-from reelstack.media.staging import ensure_key
-from reelstack.media.step_package import package_step
-from reelstack.media.step_part import part_step
-from reelstack.media.stepctx import (
+from reelstack.media.pipeline import jobstore
+from reelstack.media.pipeline.jobtypes import Job, JobState
+from reelstack.media.pipeline.staging import ensure_key
+from reelstack.media.pipeline.stepctx import (
     AUDIO_PART,
     RETRYABLE,
     Context,
     fail,
-    fail_job,
     reason_of,
     retry_step,
 )
-from reelstack.media.tasks import Task, enqueue
+from reelstack.media.pipeline.tasks import Task, enqueue
+from reelstack.media.source.validate import MediaRefused, ValidatedMedia, validate
 
-__all__ = ["AUDIO_PART", "Context", "fail_job", "run_task"]
-
-log = logging.getLogger(__name__)
-
-
-async def run_task(ctx: Context, task: Task) -> None:
-    """Run one task to its end: done, retried (queued again), or the job failed."""
-    try:
-        job = await jobstore.load(ctx.adapters.sql, task.job_id)
-    except NotFoundError:
-        log.warning("task for unknown job %s dropped", task.job_id)
-        return
-    if task.kind == "job":
-        await _job_step(ctx, job)
-    elif task.kind == "part":
-        assert task.part is not None
-        await part_step(ctx, job, task.part, task.slot)
-    else:
-        await package_step(ctx, job)
-
-
-# -- job: probe, plan, fan out ------------------------------------------------------
+log = logging.getLogger("reelstack.media.pipeline.steps")
 
 
 def _part_names(plan: dict[str, Any]) -> list[str]:
@@ -159,7 +117,8 @@ def _language(tag: str) -> str:
     return "" if tag in ("", "und") else tag
 
 
-async def _job_step(ctx: Context, job: Job) -> None:
+async def job_step(ctx: Context, job: Job, task: Task) -> None:
+    """Probe, validate and plan the job's source, then fan out a task per part."""
     db = ctx.adapters.sql
     if job.state is JobState.ENCODING:
         await _fan_out(ctx, job)  # a redelivered task: the fan-out may not have happened

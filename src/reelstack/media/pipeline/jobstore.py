@@ -4,8 +4,7 @@ Every transition is one ``UPDATE ... WHERE state IN (...)``: whichever worker's
 update matches the row moves the job on, and a second worker doing the same
 step (a redelivered task, a worker presumed dead that was only slow) matches
 nothing and learns it lost. That is what makes each step's effect happen once
-although tasks may run more than once. The tables are created by the Alembic
-migration ``0003_media_jobs``.
+although tasks may run more than once. The tables are declared in :mod:`.tables`.
 """
 
 from __future__ import annotations
@@ -16,13 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     and_,
     func,
     insert,
@@ -32,46 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack.db import UtcDateTime
 from reelstack.errors import NotFoundError
-from reelstack.media.jobtypes import EncodeRequest, Job, JobState
+from reelstack.media.pipeline.jobtypes import EncodeRequest, Job, JobState
+from reelstack.media.pipeline.tables import jobs, parts
 from reelstack.ports.sql import Database
-
-metadata = MetaData()
-
-jobs = Table(
-    "media_jobs",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("title_id", String(64), nullable=False, index=True),
-    Column("source_key", String(1024), nullable=False),
-    Column("request", JSON, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("step_attempts", Integer, nullable=False),
-    Column("reason", Text),
-    Column("plan", JSON),
-    Column("parts_total", Integer, nullable=False),
-    Column("parts_done", Integer, nullable=False),
-    Column("output_prefix", String(1024)),
-    Column("master_key", String(1024)),
-    Column("manifest_key", String(1024)),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    Column("finished_at", UtcDateTime),
-)
-
-parts = Table(
-    "media_job_parts",
-    metadata,
-    Column("job_id", String(32), primary_key=True),
-    Column("part", String(16), primary_key=True),
-    Column("state", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("output", JSON),
-    Column("worker", String(200)),
-    Column("reason", Text),
-    Column("updated_at", UtcDateTime, nullable=False),
-)
 
 ACTIVE = (
     JobState.QUEUED,

@@ -11,16 +11,14 @@ import shutil
 from fractions import Fraction
 from pathlib import Path
 
-from reelstack.media import jobstore
-from reelstack.media.jobtypes import Job, JobState
 from reelstack.media.ladder.renditions import Rendition
 from reelstack.media.packaging.chunks import Chunk
 from reelstack.media.packaging.encryption import ContentKey
 from reelstack.media.packaging.package import PackageRequest, SubtitleInput, VideoInput, package
-from reelstack.media.source import subtitles
-from reelstack.media.source.validate import MediaRefused
-from reelstack.media.staging import download, publish_tree, task_folder
-from reelstack.media.stepctx import (
+from reelstack.media.pipeline import jobstore
+from reelstack.media.pipeline.jobtypes import Job, JobState
+from reelstack.media.pipeline.staging import download, publish_tree, task_folder
+from reelstack.media.pipeline.stepctx import (
     AUDIO_PART,
     RETRYABLE,
     Context,
@@ -29,9 +27,11 @@ from reelstack.media.stepctx import (
     reason_of,
     retry_step,
 )
-from reelstack.media.tasks import Task
+from reelstack.media.pipeline.tasks import Task
+from reelstack.media.source import subtitles
+from reelstack.media.source.validate import MediaRefused
 
-log = logging.getLogger("reelstack.media.steps")
+log = logging.getLogger("reelstack.media.pipeline.steps")
 
 
 async def _subtitle_inputs(ctx: Context, job: Job, duration_s: float) -> list[SubtitleInput]:
@@ -93,7 +93,8 @@ async def _package_in(ctx: Context, job: Job, folder: Path) -> tuple[str, str, s
     return prefix, f"{prefix}/{packaged.master}", manifest
 
 
-async def package_step(ctx: Context, job: Job) -> None:
+async def package_step(ctx: Context, job: Job, task: Task) -> None:
+    """Join and package the job's parts, publish the files, mark the job published."""
     db = ctx.adapters.sql
     if job.state not in (JobState.ENCODING, JobState.PACKAGING):
         return

@@ -14,18 +14,18 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from reelstack.media import jobstore
 from reelstack.media.ffmpeg.options import Container, SafeInput
-from reelstack.media.jobtypes import Job, JobState
 from reelstack.media.ladder.renditions import Rendition
 from reelstack.media.packaging.chunks import Chunk
 from reelstack.media.packaging.encode import encode_audio, encode_chunk
+from reelstack.media.pipeline import jobstore
+from reelstack.media.pipeline.jobtypes import Job, JobState
+from reelstack.media.pipeline.staging import task_folder, upload
+from reelstack.media.pipeline.stepctx import AUDIO_PART, RETRYABLE, Context, fail, reason_of
+from reelstack.media.pipeline.tasks import Task, enqueue
 from reelstack.media.source.validate import MediaRefused
-from reelstack.media.staging import task_folder, upload
-from reelstack.media.stepctx import AUDIO_PART, RETRYABLE, Context, fail, reason_of
-from reelstack.media.tasks import Task, enqueue
 
-log = logging.getLogger("reelstack.media.steps")
+log = logging.getLogger("reelstack.media.pipeline.steps")
 
 _TICK_S = 1.0
 
@@ -143,7 +143,10 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-async def part_step(ctx: Context, job: Job, part: str, slot: int) -> None:
+async def part_step(ctx: Context, job: Job, task: Task) -> None:
+    """Encode the task's part (a chunk into every rendition, or the audio) and record it."""
+    assert task.part is not None  # a part task names its part (Task checks)
+    part, slot = task.part, task.slot
     db = ctx.adapters.sql
     if job.state is not JobState.ENCODING:
         return  # done, being packaged, or over

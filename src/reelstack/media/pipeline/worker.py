@@ -1,4 +1,4 @@
-"""A media worker: ``python -m reelstack.media.worker``.
+"""A media worker: ``python -m reelstack.media.pipeline.worker``.
 
 Each worker is one member of the consumer group ``media-workers`` on the topic
 ``media.tasks``. It takes one task at a time, runs it (:mod:`.steps`), and
@@ -40,15 +40,15 @@ from reelstack.config import Config
 from reelstack.errors import ConfigError, NotAssignedError, ReelstackError
 from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import find_binaries
-from reelstack.media.jobs import prepare
-from reelstack.media.jobtypes import TASKS_TOPIC, WORKER_GROUP
 from reelstack.media.pipeline import settings as pipeline_settings
-from reelstack.media.staging import Pipeline
-from reelstack.media.steps import Context, fail_job, run_task
-from reelstack.media.tasks import Task
+from reelstack.media.pipeline.jobs import prepare
+from reelstack.media.pipeline.jobtypes import TASKS_TOPIC, WORKER_GROUP
+from reelstack.media.pipeline.staging import Pipeline
+from reelstack.media.pipeline.steps import Context, fail_job, run_task
+from reelstack.media.pipeline.tasks import Task
 from reelstack.ports.log import Consumer, Record, TopicPartition
 
-log = logging.getLogger("reelstack.media.worker")
+log = logging.getLogger("reelstack.media.pipeline.worker")
 
 PORTS = ["log", "sql", "blob"]
 # A step that fails for a reason outside it (the relational store down) is

@@ -22,7 +22,7 @@ from reelstack.errors import (
     ReelstackError,
     UnavailableError,
 )
-from reelstack.media.uploads import encode_metadata
+from reelstack.media.ingest.uploads import encode_metadata
 
 TUS = {"Tus-Resumable": "1.0.0"}
 UPLOADS = "/api/media/uploads"

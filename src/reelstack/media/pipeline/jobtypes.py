@@ -1,6 +1,6 @@
 """Types of the encoding pipeline's jobs: states, requests, stored jobs, progress events.
 
-See :mod:`reelstack.media.jobs` for the API that uses them.
+See :mod:`.jobs` for the API that uses them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The media service's seam to the encoding pipeline (:mod:`reelstack.media.jobs`).
+"""The media service's seam to the encoding pipeline (:mod:`.jobs`).
 
 The service submits one job per validated title and later asks how it went;
 workers in other processes do the work. :class:`Encoder` is all the service
@@ -122,7 +122,7 @@ def job_view(job: Any) -> JobView:
 
 
 class PipelineEncoder:
-    """The encoder backed by :mod:`reelstack.media.jobs` on the process's adapters."""
+    """The encoder backed by :mod:`.jobs` on the process's adapters."""
 
     def __init__(self, adapters: Adapters) -> None:
         self.adapters = adapters
@@ -130,7 +130,7 @@ class PipelineEncoder:
     @staticmethod
     def _module(name: str) -> Any:
         try:
-            return importlib.import_module(f"reelstack.media.{name}")
+            return importlib.import_module(f"reelstack.media.pipeline.{name}")
         except ImportError as exc:
             raise UnavailableError(f"the encoding pipeline is not available: {exc}") from exc
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import shutil
 import time
@@ -29,14 +28,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack.config import read_group
 from reelstack.errors import NotFoundError, ReelstackError, UnavailableError
 from reelstack.media import repository
-from reelstack.media import settings as media_settings
-from reelstack.media.context import MediaContext, fingerprint_key, source_key
-from reelstack.media.extras import artwork, intro, trickplay
+from reelstack.media.context import MediaContext, source_key
 from reelstack.media.ffmpeg.runner import make_job_folder
-from reelstack.media.models import Title, TitleKind, TitleState
+from reelstack.media.ingest.extras import file_chunks, make_extras, set_title
+from reelstack.media.models import Title, TitleState
 from reelstack.media.service import upload_written
 from reelstack.media.source.validate import MediaRefused, ValidatedMedia, stage_upload, validate
 
@@ -44,22 +41,6 @@ log = logging.getLogger(__name__)
 
 LEASE_S = 120.0
 _JOB_IDS = uuid.UUID("6f1c2a4e-9d3b-4c1a-8e55-0b7d2f6a9c31")  # namespace of ingest's job ids
-READ_CHUNK = 1024 * 1024
-
-
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := await asyncio.to_thread(handle.read, READ_CHUNK):
-            yield chunk
-
-
-async def _set(
-    ctx: MediaContext, title_id: str, *, expect: tuple[TitleState, ...] = (), **values: Any
-) -> bool:
-    async def work(session: AsyncSession) -> bool:
-        return await repository.set_fields(session, title_id, expect=expect, **values)
-
-    return await ctx.db.transaction(work)
 
 
 @contextlib.asynccontextmanager
@@ -70,7 +51,7 @@ async def _holding(ctx: MediaContext, title_id: str) -> AsyncIterator[None]:
         while True:
             await asyncio.sleep(LEASE_S / 3)
             with contextlib.suppress(ReelstackError):
-                await _set(ctx, title_id, claimed_until=time.time() + LEASE_S)
+                await set_title(ctx, title_id, claimed_until=time.time() + LEASE_S)
 
     task = asyncio.create_task(renew())
     try:
@@ -124,7 +105,7 @@ async def process(ctx: MediaContext, title_id: str) -> Title:
     upload_id = title.upload_id
     if upload_id is None:
         raise NotFoundError(f"title {title_id} has no upload")
-    await _set(ctx, title_id, state=TitleState.VALIDATING)
+    await set_title(ctx, title_id, state=TitleState.VALIDATING)
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     job_dir = make_job_folder(ctx.work_dir, prefix=f"ingest-{title_id}-")
     try:
@@ -133,8 +114,8 @@ async def process(ctx: MediaContext, title_id: str) -> Title:
         if await asyncio.to_thread(upload.exists):
             staged = stage_upload(upload, job_dir)
             # The bytes are kept before anything can refuse them.
-            await ctx.blob.put(key, _file_chunks(staged), content_type="application/octet-stream")
-            await _set(ctx, title_id, source_key=key)
+            await ctx.blob.put(key, file_chunks(staged), content_type="application/octet-stream")
+            await set_title(ctx, title_id, source_key=key)
         elif title.source_key is not None:
             # A retry after the upload was handed over: the kept source has it.
             staged = job_dir / "source"
@@ -147,10 +128,12 @@ async def process(ctx: MediaContext, title_id: str) -> Title:
             )
         except MediaRefused as exc:
             log.info("title %s refused: %s", title_id, exc)
-            await _set(ctx, title_id, state=TitleState.REFUSED, reason=f"{exc.code}: {exc.reason}")
+            await set_title(
+                ctx, title_id, state=TitleState.REFUSED, reason=f"{exc.code}: {exc.reason}"
+            )
             ctx.uploads.delete(upload_id)
             return await _get(ctx, title_id)
-        await _set(ctx, title_id, duration_s=media.duration_s, probe=probe_summary(media))
+        await set_title(ctx, title_id, duration_s=media.duration_s, probe=probe_summary(media))
         title = await _get(ctx, title_id)
         # One job per upload, whoever submits it: an instance that died after
         # submitting and before recording the job leaves the title to another
@@ -161,10 +144,10 @@ async def process(ctx: MediaContext, title_id: str) -> Title:
             options={"subtitles": title.subtitles},
             job_id=uuid.uuid5(_JOB_IDS, f"{title_id}/{upload_id}").hex,
         )
-        await _set(ctx, title_id, state=TitleState.ENCODING, job_id=job.id)
+        await set_title(ctx, title_id, state=TitleState.ENCODING, job_id=job.id)
         ctx.uploads.delete(upload_id)
         await make_extras(ctx, title, media, job_dir)
-        await _set(ctx, title_id, extras_at=datetime.now(UTC))
+        await set_title(ctx, title_id, extras_at=datetime.now(UTC))
     finally:
         await asyncio.to_thread(shutil.rmtree, job_dir, True)
     return await _get(ctx, title_id)
@@ -174,7 +157,7 @@ async def redo_extras(ctx: MediaContext, title_id: str) -> Title:
     """Make the extras of a title whose instance died making them, from its kept source."""
     title = await _get(ctx, title_id)
     if title.source_key is None:
-        await _set(ctx, title_id, extras_at=datetime.now(UTC))
+        await set_title(ctx, title_id, extras_at=datetime.now(UTC))
         return title
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     job_dir = make_job_folder(ctx.work_dir, prefix=f"extras-{title_id}-")
@@ -190,7 +173,7 @@ async def redo_extras(ctx: MediaContext, title_id: str) -> Title:
         else:
             log.info("title %s: making the extras an earlier instance left unfinished", title_id)
             await make_extras(ctx, title, media, job_dir)
-        await _set(ctx, title_id, extras_at=datetime.now(UTC))
+        await set_title(ctx, title_id, extras_at=datetime.now(UTC))
     finally:
         await asyncio.to_thread(shutil.rmtree, job_dir, True)
     return await _get(ctx, title_id)
@@ -207,113 +190,6 @@ async def _get(ctx: MediaContext, title_id: str) -> Title:
         return await repository.get(session, title_id)
 
 
-async def _publish_dir(ctx: MediaContext, folder: Path, prefix_key: str) -> dict[str, str]:
-    types = {".jpg": "image/jpeg", ".vtt": "text/vtt", ".png": "image/png"}
-    keys: dict[str, str] = {}
-    for path in sorted(await asyncio.to_thread(lambda: list(folder.iterdir()))):
-        if path.suffix not in types:
-            continue
-        key = f"{prefix_key}/{path.name}"
-        await ctx.blob.put(key, _file_chunks(path), content_type=types[path.suffix])
-        keys[path.name] = key
-    return keys
-
-
-async def make_extras(
-    ctx: MediaContext, title: Title, media: ValidatedMedia, job_dir: Path
-) -> None:
-    """Trickplay, artwork and (for episodes) fingerprints; a failure here is logged only."""
-    config, run_limits = ctx.config, ctx.limits.run
-    display, duration = media.display_size, media.duration_s
-    try:
-        options = read_group(config, trickplay.TrickplayOptions, media_settings.TRICKPLAY)
-        made = await asyncio.to_thread(
-            trickplay.make_trickplay,
-            ctx.binaries,
-            media.source,
-            display=display,
-            duration_s=duration,
-            out_dir=job_dir / "trickplay",
-            options=options,
-            limits=run_limits,
-            threads=ctx.limits.threads,
-        )
-        keys = await _publish_dir(ctx, made.vtt.parent, ctx.public_key(title.id, "trickplay"))
-        await _set(ctx, title.id, trickplay_key=keys[made.vtt.name])
-    except (ReelstackError, OSError, ValueError) as exc:
-        log.warning("title %s: no trickplay: %s", title.id, exc)
-    if title.poster_key is None or title.backdrop_key is None:
-        try:
-            art = await asyncio.to_thread(
-                artwork.make_artwork,
-                ctx.binaries,
-                media.source,
-                display=display,
-                duration_s=duration,
-                out_dir=job_dir / "artwork",
-                candidates=config.get(media_settings.MEDIA_ARTWORK_CANDIDATES),
-                limits=run_limits,
-            )
-            keys = await _publish_dir(ctx, art.poster.parent, ctx.public_key(title.id, "artwork"))
-            values: dict[str, Any] = {}
-            if title.poster_key is None:
-                values["poster_key"] = keys[art.poster.name]
-            if title.backdrop_key is None:
-                values["backdrop_key"] = keys[art.backdrop.name]
-            await _set(ctx, title.id, **values)
-        except (ReelstackError, OSError, ValueError) as exc:
-            log.warning("title %s: no artwork: %s", title.id, exc)
-    if title.kind is TitleKind.EPISODE and media.probe.audio_streams:
-        try:
-            prints = await asyncio.to_thread(
-                intro.episode_prints,
-                ctx.binaries,
-                media.source,
-                duration_s=duration,
-                intro_search_s=config.get(media_settings.MEDIA_INTRO_SEARCH_S),
-                credits_search_s=config.get(media_settings.MEDIA_CREDITS_SEARCH_S),
-                job_dir=job_dir,
-                limits=run_limits,
-            )
-            key = fingerprint_key(title.id)
-            await ctx.blob.put(
-                key, json.dumps(prints.as_dict()).encode(), content_type="application/json"
-            )
-            await _set(ctx, title.id, fingerprint_key=key)
-            await detect_season(ctx, title.series or "", title.season)
-        except (ReelstackError, OSError, ValueError) as exc:
-            log.warning("title %s: no intro detection: %s", title.id, exc)
-
-
-async def detect_season(ctx: MediaContext, series: str, season: int | None) -> int:
-    """Find the intro and credits of every fingerprinted episode of a season; return how many."""
-    async with ctx.db.session() as session:
-        episodes = await repository.list_titles(session, series=series, season=season)
-    season_prints: dict[str, intro.EpisodePrints] = {}
-    for episode in episodes:
-        if episode.fingerprint_key is None:
-            continue
-        try:
-            data = json.loads(await ctx.blob.read(episode.fingerprint_key))
-            season_prints[episode.id] = intro.EpisodePrints.from_dict(data)
-        except (ReelstackError, ValueError, KeyError) as exc:
-            log.warning("episode %s: unreadable fingerprints: %s", episode.id, exc)
-    if len(season_prints) < 2:
-        return 0
-    markers = await asyncio.to_thread(
-        intro.detect, season_prints, min_s=ctx.config.get(media_settings.MEDIA_INTRO_MIN_S)
-    )
-    for title_id, found in markers.items():
-        await _set(
-            ctx,
-            title_id,
-            intro_start_s=found.intro_start_s,
-            intro_end_s=found.intro_end_s,
-            credits_start_s=found.credits_start_s,
-        )
-    return len(markers)
-
-
 async def reconcile(ctx: MediaContext, title_id: str) -> Title:
     """Bring an encoding title up to date with its job: ready, failed, or still encoding."""
     title = await _get(ctx, title_id)
@@ -321,7 +197,7 @@ async def reconcile(ctx: MediaContext, title_id: str) -> Title:
         return title
     job = await ctx.encoder.get(title.job_id)
     if job.state == "done":
-        await _set(
+        await set_title(
             ctx,
             title_id,
             expect=(TitleState.ENCODING,),
@@ -332,7 +208,7 @@ async def reconcile(ctx: MediaContext, title_id: str) -> Title:
             reason=None,
         )
     elif job.final:
-        await _set(
+        await set_title(
             ctx,
             title_id,
             expect=(TitleState.ENCODING,),
@@ -374,7 +250,7 @@ async def sweep(ctx: MediaContext) -> None:
                 log.warning("title %s: cannot proceed yet: %s", title_id, exc)
             except ReelstackError as exc:
                 log.error("title %s failed: %s", title_id, exc)
-                await _set(ctx, title_id, state=TitleState.FAILED, reason=str(exc))
+                await set_title(ctx, title_id, state=TitleState.FAILED, reason=str(exc))
     # Extras an instance died making: another one makes them once the lease is out.
     made = (TitleState.ENCODING, TitleState.READY)
     async with ctx.db.session() as session:
@@ -406,7 +282,9 @@ async def _expire(ctx: MediaContext, upload_id: str) -> None:
         title = await repository.find(session, upload_id=upload_id)
     ctx.uploads.delete(upload_id)
     if title is not None and title.state is TitleState.UPLOADING:
-        await _set(ctx, title.id, state=TitleState.FAILED, reason="the upload expired unfinished")
+        await set_title(
+            ctx, title.id, state=TitleState.FAILED, reason="the upload expired unfinished"
+        )
     log.info("upload %s expired unfinished", upload_id)
 
 

@@ -1,4 +1,4 @@
-"""The tus 1.0 resumable upload protocol over :class:`~reelstack.media.uploads.UploadStore`.
+"""The tus 1.0 resumable upload protocol over :class:`~.uploads.UploadStore`.
 
 Core protocol plus the creation, creation-with-upload, termination,
 expiration and checksum extensions (https://tus.io/protocols/resumable-upload):
@@ -24,18 +24,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from email.utils import formatdate
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
 from reelstack.errors import InvalidRequestError, NotFoundError, ReelstackError
 from reelstack.media import repository, service
 from reelstack.media import settings as media_settings
-from reelstack.media.context import MediaContext
-from reelstack.media.schemas import UploadOut
-from reelstack.media.uploads import (
+from reelstack.media.context import MediaContext, MediaDep
+from reelstack.media.ingest.uploads import (
     CHECKSUM_ALGORITHMS,
     ChecksumMismatch,
     OffsetMismatch,
@@ -47,6 +45,7 @@ from reelstack.media.uploads import (
     parse_checksum,
     parse_metadata,
 )
+from reelstack.media.schemas import UploadOut
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +65,6 @@ _STATUS: tuple[tuple[type[ReelstackError], int], ...] = (
     (NotFoundError, 404),
     (InvalidRequestError, 400),
 )
-
-
-def media_context(request: Request) -> MediaContext:
-    """The media context of the app serving ``request``."""
-    ctx: MediaContext = request.app.state.media
-    return ctx
-
-
-async def get_media(request: Request) -> MediaContext:
-    return media_context(request)
-
-
-MediaDep = Annotated[MediaContext, Depends(get_media)]
 
 
 def _headers(**extra: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Job types, tasks, and the state machine's conditional transitions (on in-memory SQLite)."""
+"""The jobs' state machine: conditional transitions, parts counted once (in-memory SQLite)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from reelstack.adapters.log.partitioner import partition_for_key
 from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
-from reelstack.errors import InvalidRequestError, NotFoundError
-from reelstack.media import jobstore
-from reelstack.media.jobtypes import EncodeRequest, JobState, ProgressEvent, SubtitleSource
-from reelstack.media.ladder.plan import Rung
-from reelstack.media.tasks import Task, key_for_partition, partition_for_slot
+from reelstack.errors import NotFoundError
+from reelstack.media.pipeline import jobstore
+from reelstack.media.pipeline.jobtypes import EncodeRequest, JobState
 
 PLAN = {"chunks": [], "audio": None}
 
@@ -39,80 +36,6 @@ async def _encoding(db: SqlAlchemyDatabase, parts: list[str], job_id: str = "j1"
     )
     assert await jobstore.move(db, job_id, states=(JobState.PROBING,), to=JobState.PLANNING)
     assert await jobstore.start_encoding(db, job_id, plan=PLAN, part_names=parts)
-
-
-def test_request_checks_its_fields_and_survives_json() -> None:
-    request = EncodeRequest(
-        ladder="fixed",
-        rungs=(Rung(640, 360, 800),),
-        av1=True,
-        encrypt=False,
-        subtitles=(SubtitleSource("subs/t1/en.srt", "en", "English", default=True),),
-        audio_language="fr",
-    )
-    assert EncodeRequest.from_json(request.to_json()) == request
-    for bad in (
-        {"ladder": "best"},
-        {"rungs": (Rung(641, 360, 800),)},
-        {"rungs": (Rung(640, 360, 0),)},
-        {"subtitles": (SubtitleSource("k", "english!"),)},
-        {"audio_language": "x y"},
-    ):
-        with pytest.raises(InvalidRequestError):
-            EncodeRequest(**bad)  # type: ignore[arg-type]
-
-
-def test_progress_event_and_task_survive_the_log() -> None:
-    event = ProgressEvent("j1", "t1", JobState.ENCODING, 0.5, part="c0001", part_progress=0.25)
-    assert ProgressEvent.decode(event.encode()) == event
-    task = Task("part", "j1", "c0002", 2)
-    assert Task.decode(task.encode()) == task
-    assert Task.decode(Task("package", "j1").encode()) == Task("package", "j1")
-    with pytest.raises(ValueError):
-        Task("part", "j1")
-    with pytest.raises(ValueError):
-        Task("encode", "j1")
-
-
-def test_part_keys_land_on_the_partition_chosen_for_them() -> None:
-    for partitions in (1, 4, 8, 12):
-        assert [
-            partition_for_key(key_for_partition(p, partitions), partitions)
-            for p in range(partitions)
-        ] == list(range(partitions))
-
-
-@pytest.mark.parametrize("workers", [1, 2, 3, 4])
-@pytest.mark.parametrize("partitions", [8, 12])
-def test_consecutive_parts_go_to_different_workers(workers: int, partitions: int) -> None:
-    # Workers hold contiguous ranges of partitions (the range assignor).
-    owner = {
-        p: w
-        for w in range(workers)
-        for p in range(partitions * w // workers, partitions * (w + 1) // workers)
-    }
-    for first in (0, 1, 5, 12_345):
-        for parts in (2, 4, 5, 8, 16):
-            counts = [0] * workers
-            for slot in range(first, first + parts):
-                counts[owner[partition_for_slot(slot, partitions)]] += 1
-            # A near-equal share each (round-robin would give worker 0 the first
-            # P/W parts), wherever a job starts in the sequence.
-            slack = 1 if workers in (1, 2, 4) else 2
-            assert max(counts) - min(counts) <= slack, (first, parts, counts)
-    assert [partition_for_slot(s, 8) for s in range(8)] == [0, 4, 2, 6, 1, 5, 3, 7]
-
-
-def test_the_part_left_over_lands_with_each_worker_in_turn() -> None:
-    # Two workers, 8 partitions, jobs of 9 parts starting at their ordinals:
-    # one worker does 5 parts of a job, and it is the other one for the next job.
-    heavier = []
-    for ordinal in range(6):
-        counts = [0, 0]
-        for slot in range(ordinal, ordinal + 9):
-            counts[partition_for_slot(slot, 8) // 4] += 1
-        heavier.append(counts.index(5))
-    assert heavier == [0, 1, 0, 1, 0, 1]
 
 
 async def test_jobs_are_numbered_in_the_order_they_came(db: SqlAlchemyDatabase) -> None:
