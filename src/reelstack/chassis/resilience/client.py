@@ -152,6 +152,11 @@ class ResilientClient:
         for name, target in self.targets.items():
             target.configure(options.with_overrides(self.overrides.get(name)))
 
+    @property
+    def session_open(self) -> bool:
+        """Whether the client holds an open session (made on first call, until closed)."""
+        return self._session is not None and not self._session.closed
+
     async def close(self) -> None:
         """Close the session if the client made it."""
         if self._owns_session and self._session is not None:
