@@ -33,10 +33,21 @@ def render(
         ),
     ] = None,
 ) -> None:
-    """Write deploy/compose.yaml, deploy/k8s/services.yaml and the architecture page's
-    service table from every service's spec (the extra services too)."""
+    """Write the deployment files from every service's spec.
+
+    They are deploy/compose.yaml, deploy/k8s/services.yaml and the service
+    table of docs/architecture.md; the extra services (services.extra) are
+    included, zones and instance counts are the settings' defaults.
+    """
     specs = services.of(cli_of(ctx).config).values()
     root = out if out is not None else files.CHECKOUT
+    if out is None and not (root / files.COMPOSE).is_file():
+        # Installed from a wheel: there is no checkout to write into.
+        err_console.print(
+            f"[red]error:[/] no checkout at {escape(str(root))} (no {files.COMPOSE}); "
+            "give the folder to write with --out"
+        )
+        raise typer.Exit(1)
     try:
         rendered = files.rendered(root, specs, Layout.defaults())
     except ValueError as exc:
