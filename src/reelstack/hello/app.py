@@ -21,7 +21,7 @@ PORTS = ("sql", "cache")
 
 
 async def _migrate(db: Database) -> None:
-    await db.migrate()
+    await db.migrate("hello")
 
 
 def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
