@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 async def _migrate(db: Database) -> None:
-    await db.migrate()
+    await db.migrate("hello")
 
 
 def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
