@@ -43,6 +43,7 @@ from reelstack.errors import (
     ReelstackError,
     UnavailableError,
 )
+from reelstack.ports import Database
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ def create_service_app(
     ``ports`` names the adapter roles the service needs (``"sql"``, ``"cache"``,
     ...): they are opened at start-up (retried in the background if their
     engine is unreachable), checked by ``/ready`` and closed at shutdown.
-    ``on_open[role]`` runs once that role's adapter opens (e.g. migrations).
+    ``on_open[role]`` runs once that role's adapter opens; a spec with a
+    migration branch gets ``on_open["sql"]`` migrating that branch, and only
+    it (:meth:`reelstack.ports.Database.migrate`).
 
     ``context(chassis)`` builds the service's typed context once the adapters
     are opened (an adapter still unreachable answers UnavailableError when
@@ -146,6 +149,10 @@ def create_service_app(
         tasks = background
     else:
         tasks = [resolve(ref) for ref in spec.background] if spec is not None else ()
+    on_open = dict(on_open or {})
+    if spec is not None and spec.migrations is not None and "sql" in ports:
+        # The service's own Alembic branch, and no other, once its store opens.
+        on_open.setdefault("sql", migrate_branch(spec.migrations))
     identity = Identity.from_config(config, service=service)
     adapters = adapters if adapters is not None else bootstrap(config)
     dependencies = Dependencies(adapters, ports, on_open=on_open)
@@ -257,6 +264,15 @@ def create_service_app(
     for router in routers:
         add_routes(app, router)
     return app
+
+
+def migrate_branch(branch: str) -> OnOpen:
+    """Return an ``on_open`` hook that brings ``branch`` of the relational store to its head."""
+
+    async def migrate(db: Database) -> None:
+        await db.migrate(branch)
+
+    return migrate
 
 
 _DEFAULT_LIFESPAN = type(APIRouter().lifespan_context)

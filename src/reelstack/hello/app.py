@@ -14,13 +14,8 @@ from reelstack.config import Config
 from reelstack.hello import settings as hello_settings
 from reelstack.hello.api import make_router
 from reelstack.hello.spec import SPEC
-from reelstack.ports import Database
 
 log = logging.getLogger(__name__)
-
-
-async def _migrate(db: Database) -> None:
-    await db.migrate("hello")
 
 
 def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
@@ -45,6 +40,5 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
         spec=SPEC,
         routers=[router],
         ports=ports,
-        on_open={"sql": _migrate},
         adapters=adapters,
     )
