@@ -54,6 +54,7 @@ from reelstack.chassis.resilience.options import (
     ClientOptions,
     Overrides,
     check_overrides,
+    current,
 )
 from reelstack.chassis.resilience.response import Response
 from reelstack.chassis.resilience.retry import RETRY_STATUSES, Call, recover
@@ -108,7 +109,7 @@ class ResilientClient:
         self.overrides: dict[str, Overrides] = dict(overrides or {})
         check_overrides(self.overrides)
         self.options = (
-            ClientOptions.from_config(config) if config is not None else options or ClientOptions()
+            current(config) if config is not None else options or ClientOptions.defaults()
         )
         self.targets: dict[str, ServiceTarget] = {}
         self._session = session
@@ -313,6 +314,6 @@ def _follow(client: ResilientClient, config: Config) -> None:
     def on_change(key: str, value: object) -> None:
         target = ref()
         if target is not None and key in SETTING_KEYS:
-            target.reconfigure(ClientOptions.from_config(config))
+            target.reconfigure(current(config))
 
     config.on_change(on_change)
