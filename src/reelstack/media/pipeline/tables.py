@@ -1,16 +1,14 @@
-"""The encoding pipeline's tables: jobs and their parts, declared once.
+"""The encoding pipeline's tables: jobs and their parts, declared once on the shared metadata.
 
-Created by the Alembic migration ``0003_media_jobs``; :mod:`.jobstore` reads
-and moves them.
+Created by the media branch's Alembic migration ``0003_media_jobs``;
+:mod:`.jobstore` reads and moves them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text
 
-from reelstack.db import UtcDateTime
-
-metadata = MetaData()
+from reelstack.db import UtcDateTime, metadata
 
 jobs = Table(
     "media_jobs",
@@ -36,7 +34,12 @@ jobs = Table(
 parts = Table(
     "media_job_parts",
     metadata,
-    Column("job_id", String(32), primary_key=True),
+    Column(
+        "job_id",
+        String(32),
+        ForeignKey("media_jobs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     Column("part", String(16), primary_key=True),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
