@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from reelstack import settings
+from reelstack.config import read_group
+from reelstack.media import settings as media_settings
 from reelstack.media.extras import trickplay
 
 
@@ -21,3 +24,10 @@ def test_thumbnail_sizes_keep_the_picture_shape() -> None:
     assert trickplay.thumb_size((160, 120), 240) == (160, 120)  # never upscaled
     assert trickplay.thumbnail_count(10.0, 5.0) == 2
     assert trickplay.thumbnail_count(10.01, 5.0) == 3
+
+
+def test_options_come_from_the_trickplay_settings() -> None:
+    config = settings.load(environ={"REELSTACK_MEDIA_TRICKPLAY_GRID": "4"})
+    options = read_group(config, trickplay.TrickplayOptions, media_settings.TRICKPLAY)
+    assert (options.interval_s, options.width, options.grid) == (5.0, 240, 4)
+    assert options.jpeg_quality == trickplay.JPEG_QUALITY
