@@ -30,7 +30,7 @@ from tests.contract.memcached_support import (
     raw_get,
     raw_set,
 )
-from tests.engines import required
+from tests.support.engines import required
 
 
 @pytest.fixture

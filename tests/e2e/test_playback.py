@@ -27,8 +27,8 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from reelstack.media.ffmpeg import Binaries
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
-from tests.engines import required
 from tests.integration.media.conftest import ClipMaker
+from tests.support.engines import required
 from tests.unit.gateway.keys import SigningKey, jwks, make_key
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Cluster, wait_for
-from tests.engines import require
+from tests.support.engines import require
 from tools.engines.prometheus import config_text, start_prometheus, stop_prometheus
 
 pytestmark = pytest.mark.slow

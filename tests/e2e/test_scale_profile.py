@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Cluster
-from tests.engines import require
+from tests.support.engines import require
 from tools.engines import load_state, scale_profile
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.engines import require
+from tests.support.engines import require
 from tools.engines.prometheus import start_prometheus, stop_prometheus
 
 pytestmark = pytest.mark.slow
