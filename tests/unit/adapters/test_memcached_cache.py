@@ -20,6 +20,7 @@ from reelstack.adapters.cache.memcached_servers import (
     parse_zones,
 )
 from reelstack.errors import UnavailableError
+from tests.support.wait import eventually
 
 
 class ScriptedMemcached:
@@ -32,11 +33,12 @@ class ScriptedMemcached:
     def __init__(self, delay_s: float) -> None:
         self.delay_s = delay_s
         self.server: asyncio.Server | None = None
+        self.stalled = 0  # slow requests received so far
 
-    async def start(self) -> tuple[str, int]:
+    async def start(self) -> None:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         host, port = self.server.sockets[0].getsockname()[:2]
-        return host, port
+        self.address: tuple[str, int] = (host, port)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -46,6 +48,7 @@ class ScriptedMemcached:
                     writer.write(b"STAT item_size_max 1048576\r\nEND\r\n")
                 elif words[:1] in ([b"get"], [b"gets"]):
                     if words[1].startswith(b"slow"):
+                        self.stalled += 1
                         await asyncio.sleep(self.delay_s)
                     cas = b" 1" if words[0] == b"gets" else b""
                     reply = b"".join(
@@ -68,27 +71,26 @@ class ScriptedMemcached:
 
 
 @pytest.fixture
-async def scripted() -> AsyncIterator[tuple[str, int]]:
+async def scripted() -> AsyncIterator[ScriptedMemcached]:
     server = ScriptedMemcached(delay_s=0.5)
-    address = await server.start()
+    await server.start()
     try:
-        yield address
+        yield server
     finally:
         await server.stop()
 
 
 async def test_a_reply_that_came_too_late_is_never_taken_for_the_next_calls(
-    scripted: tuple[str, int],
+    scripted: ScriptedMemcached,
 ) -> None:
-    cache = MemcachedCache({"a": [scripted]}, zone="a", timeout_s=0.1, down_s=0.001, pool_size=1)
+    cache = MemcachedCache(
+        {"a": [scripted.address]}, zone="a", timeout_s=0.1, down_s=0.001, pool_size=1
+    )
     await cache.open()
     try:
         with pytest.raises(UnavailableError, match="within 100 ms"):
             await cache.get("slow-key")
-        deadline = time.monotonic() + 5
-        while cache.failing_servers():
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.01)
+        await eventually(lambda: not cache.failing_servers(), "the server back in use")
         # Reusing the cut connection would read "slow-key"'s late reply here.
         assert await cache.get("next") == b"next"
         assert await cache.get_many(["one", "two"]) == {"one": b"one", "two": b"two"}
@@ -97,13 +99,14 @@ async def test_a_reply_that_came_too_late_is_never_taken_for_the_next_calls(
 
 
 async def test_a_caller_cancelled_mid_reply_leaves_no_stale_reply(
-    scripted: tuple[str, int],
+    scripted: ScriptedMemcached,
 ) -> None:
-    cache = MemcachedCache({"a": [scripted]}, zone="a", timeout_s=5, pool_size=1)
+    cache = MemcachedCache({"a": [scripted.address]}, zone="a", timeout_s=5, pool_size=1)
     await cache.open()
     try:
         call = asyncio.ensure_future(cache.get("slow-key"))
-        await asyncio.sleep(0.05)  # the request is on the wire, its reply not yet
+        # The request is on the wire, its reply not yet.
+        await eventually(lambda: scripted.stalled, "the request at the server")
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call

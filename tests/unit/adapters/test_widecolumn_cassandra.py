@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from reelstack.adapters.widecolumn import cql
 from reelstack.config import Config
 from reelstack.errors import ConfigError, InvalidRequestError, UnavailableError
 from reelstack.ports import Column, TableSpec
+from tests.support.ports import free_port
 
 cassandra_adapter = pytest.importorskip("reelstack.adapters.widecolumn.cassandra")
 
@@ -115,10 +115,7 @@ def test_slices_and_reverse_order_in_cql() -> None:
 
 
 async def test_an_unreachable_cluster_is_unavailable_naming_the_contact_points() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # Nothing listens on the port now: the connection is refused.
+    port = free_port()  # nothing listens on it: the connection is refused
     store = cassandra_adapter.CassandraWideColumnStore([("127.0.0.1", port)], "media", timeout_s=2)
     with pytest.raises(UnavailableError, match=f"127.0.0.1:{port}"):
         await store.open()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -14,6 +13,7 @@ from reelstack.chassis.app import create_service_app
 from reelstack.chassis.client import http_session
 from reelstack.chassis.logs import ACCESS_LOGGER, AccessLog, LogContext
 from reelstack.config import Config
+from tests.support.wait import eventually
 from tests.unit.chassis.conftest import Lines, started
 
 downstream = APIRouter()
@@ -37,11 +37,12 @@ async def downstream_url(make_config: Callable[..., Config], lines: Lines) -> As
     sock = server.bind("127.0.0.1", 0, "downstream")
     uvicorn_server = server.make_server(app, grace_s=1)
     task = asyncio.create_task(uvicorn_server.serve(sockets=[sock]))
-    deadline = time.monotonic() + 10
-    while not uvicorn_server.started:
-        assert time.monotonic() < deadline, "downstream did not start"
+
+    def serving() -> bool:
         assert not task.done(), "downstream stopped"
-        await asyncio.sleep(0.01)
+        return bool(uvicorn_server.started)
+
+    await eventually(serving, "downstream to start")
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     uvicorn_server.should_exit = True
     await task

@@ -10,6 +10,7 @@ import pytest
 from reelstack.chassis import server
 from reelstack.chassis.requestid import request_id_var
 from reelstack.errors import PortInUseError
+from tests.support.ports import taken_port
 from tests.unit.chassis.conftest import Lines
 
 
@@ -38,12 +39,8 @@ def test_log_line_is_one_json_object_with_context_and_extras(
 
 
 def test_bind_reports_a_taken_port_with_port_and_service() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(PortInUseError) as info:
-            server.bind("127.0.0.1", port, "catalog")
+    with taken_port() as port, pytest.raises(PortInUseError) as info:
+        server.bind("127.0.0.1", port, "catalog")
     assert info.value.port == port
     assert info.value.service == "catalog"
     assert str(port) in str(info.value) and "catalog" in str(info.value)
