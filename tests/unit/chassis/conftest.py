@@ -1,10 +1,9 @@
-"""Fixtures for chassis unit tests: a config under tmp_path and an in-process client."""
+"""Fixtures for chassis unit tests: log sinks and an in-process client."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -12,9 +11,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from reelstack import settings
 from reelstack.chassis.logs import AccessLog, JsonLogHandler, LogContext
-from reelstack.config import Config
 
 
 class Lines:
@@ -28,21 +25,6 @@ class Lines:
 
     def by_logger(self, name: str) -> list[dict[str, Any]]:
         return [line for line in self.lines if line["logger"] == name]
-
-
-@pytest.fixture
-def make_config(tmp_path: Path) -> Callable[..., Config]:
-    def make(**values: str) -> Config:
-        environ: Mapping[str, str] = {
-            "REELSTACK_HOME": str(tmp_path),
-            "REELSTACK_SERVICE_NAME": "hello",
-            "REELSTACK_SERVICE_PORT": "18199",
-            "REELSTACK_SERVICE_ZONE": "b",
-            **{settings.REGISTRY[k].env: v for k, v in values.items()},
-        }
-        return Config.load(settings.REGISTRY, environ=environ)
-
-    return make
 
 
 @pytest.fixture

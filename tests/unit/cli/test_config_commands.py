@@ -1,28 +1,13 @@
-"""The CLI without a running cluster: config commands, errors, status when stopped."""
+"""``reelstack config``: set, get and unset runtime values; errors are one line and exit 2."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from reelstack.cli.main import main
-from reelstack.cluster.statefile import SupervisorLock
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("REELSTACK_"):
-            monkeypatch.delenv(name)
-
-
-def run(capsys: pytest.CaptureFixture[str], home: Path, *args: str) -> tuple[int, str, str]:
-    code = main(["--home", str(home), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.unit.cli.conftest import run
 
 
 def test_config_set_get_unset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -86,59 +71,3 @@ def test_config_errors_are_one_red_line_and_exit_2(
     assert named in err
     assert err.startswith("error:")
     assert "Traceback" not in err + out
-
-
-def test_an_invalid_environment_setting_is_reported(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("REELSTACK_CLUSTER_ZONES", "a,a")
-    code, _, err = run(capsys, tmp_path, "status")
-    assert code == 2
-    assert "cluster.zones" in err and "env:REELSTACK_CLUSTER_ZONES" in err
-
-
-def test_status_when_not_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, tmp_path, "status", "--json")
-    assert (code, json.loads(out)) == (0, [])
-    code, out, _ = run(capsys, tmp_path, "status")
-    assert code == 0 and "not running" in out
-    code, out, _ = run(capsys, tmp_path, "instances", "list", "--json")
-    assert (code, json.loads(out)) == (0, [])
-
-
-def test_commands_that_need_the_cluster_say_it_is_not_running(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    for args in (
-        ("instances", "kill", "hello-a-1"),
-        ("scale", "hello", "3"),
-        ("deploy", "start-version", "hello", "v2"),
-    ):
-        code, _, err = run(capsys, tmp_path, *args)
-        assert code == 1, args
-        assert "not running" in err and "reelstack up" in err
-
-
-def test_down_when_not_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, tmp_path, "down")
-    assert code == 0 and "not running" in out
-
-
-def test_a_supervisor_still_starting_lists_no_instances(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # A lock held with no state file: a supervisor still starting, from the CLI's view.
-    lock = SupervisorLock(tmp_path)
-    assert lock.acquire()
-    try:
-        code, out, _ = run(capsys, tmp_path, "status", "--json")
-        assert (code, json.loads(out)) == (0, [])
-    finally:
-        lock.release()
-
-
-def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, _ = run(capsys, tmp_path, "scale", "hello", "-1")
-    assert code == 2
-    code, _, _ = run(capsys, tmp_path, "no-such-command")
-    assert code == 2

@@ -1,16 +1,10 @@
-"""JSON log lines and the socket the runner binds."""
+"""JSON log lines: one object per line with the request context and extras."""
 
 from __future__ import annotations
 
 import logging
-import socket
 
-import pytest
-
-from reelstack.chassis import server
 from reelstack.chassis.requestid import request_id_var
-from reelstack.errors import PortInUseError
-from tests.support.ports import taken_port
 from tests.unit.chassis.conftest import Lines
 
 
@@ -36,19 +30,3 @@ def test_log_line_is_one_json_object_with_context_and_extras(
     assert first["time"].endswith("+00:00")
     assert second["level"] == "ERROR" and second["request_id"] is None
     assert "ValueError: bad frame" in second["exc_info"]
-
-
-def test_bind_reports_a_taken_port_with_port_and_service() -> None:
-    with taken_port() as port, pytest.raises(PortInUseError) as info:
-        server.bind("127.0.0.1", port, "catalog")
-    assert info.value.port == port
-    assert info.value.service == "catalog"
-    assert str(port) in str(info.value) and "catalog" in str(info.value)
-
-
-def test_bind_returns_a_listening_socket() -> None:
-    sock = server.bind("127.0.0.1", 0, "catalog")
-    host, port = sock.getsockname()
-    assert (host, port > 0) == ("127.0.0.1", True)
-    with sock, socket.create_connection((host, port), timeout=5) as client:
-        assert client.getpeername() == (host, port)
