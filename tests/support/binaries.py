@@ -17,7 +17,7 @@ from tests.support.engines import missing
 CHROMIUM = Path(os.environ.get("REELSTACK_TEST_CHROMIUM", "/usr/bin/chromium"))
 
 
-def ffmpeg() -> Binaries:
+def need_ffmpeg() -> Binaries:
     """ffmpeg and ffprobe as the media pipeline finds them."""
     try:
         return find_binaries()
@@ -25,7 +25,7 @@ def ffmpeg() -> Binaries:
         missing(f"needs ffmpeg and ffprobe (make system-packages installs ffprobe): {exc}")
 
 
-def chromium() -> Path:
+def need_chromium() -> Path:
     """Debian's Chromium (``REELSTACK_TEST_CHROMIUM`` names another)."""
     if os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
