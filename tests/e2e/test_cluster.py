@@ -12,8 +12,8 @@ import httpx
 import psutil
 import pytest
 
+from reelstack import services
 from reelstack.cluster.model import spec_for
-from reelstack.services import SERVICES
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
 from tests.support.wait import wait_until
 
@@ -26,11 +26,11 @@ def test_up_runs_every_instance_in_both_zones(cluster: Cluster) -> None:
     assert all(view["state"] == "up" for view in views), views
     expected = sorted(
         spec_for(name, "v1", slot, ("a", "b"), "v1").instance_id
-        for name, service in SERVICES.items()
+        for name, service in services.specs().items()
         for slot in range(service.instances or 2)
     )
     assert sorted(view["instance"] for view in views) == expected
-    for name in SERVICES:
+    for name in services.specs():
         assert {v["zone"] for v in views if v["service"] == name} == {"a", "b"}
     assert len({view["port"] for view in views}) == len(views)
     for view in views:
