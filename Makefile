@@ -60,12 +60,12 @@ status: setup
 
 ## make check: the inner loop, in under 2 minutes: lint, types, the unit tests and
 ## the contract suites on the embedded adapters only (no engine is used, even a
-## running one). `make test` is the full suite.
+## running one), on every core (pytest-xdist). `make test` is the full suite.
 check: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
-	REELSTACK_TEST_EMBEDDED_ONLY=1 $(BIN)/pytest -q -p no:cacheprovider tests/unit tests/contract
+	REELSTACK_TEST_EMBEDDED_ONLY=1 $(BIN)/pytest -q -p no:cacheprovider -n auto tests/unit tests/contract
 
 ## make test: install, then lint, type check and run every test, the contract
 ## suites against every real engine too (started here, stopped after, unless
