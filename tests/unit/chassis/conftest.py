@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -11,7 +13,9 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from reelstack.chassis import server
 from reelstack.chassis.logs import AccessLog, JsonLogHandler, LogContext
+from tests.support.wait import eventually
 
 
 class Lines:
@@ -55,3 +59,27 @@ async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+
+
+@asynccontextmanager
+async def served(app: FastAPI, name: str = "downstream") -> AsyncIterator[int]:
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in this loop; yield the port.
+
+    For callers that need real TCP (aiohttp, the resilient client).
+    """
+    sock = server.bind("127.0.0.1", 0, name)
+    uvicorn_server = server.make_server(app, grace_s=1)
+    task = asyncio.create_task(uvicorn_server.serve(sockets=[sock]))
+    try:
+
+        def serving() -> bool:
+            assert not task.done(), f"{name} stopped"
+            return bool(uvicorn_server.started)
+
+        await eventually(serving, f"{name} to start")
+        port: int = sock.getsockname()[1]
+        yield port
+    finally:
+        uvicorn_server.should_exit = True
+        await task
+        sock.close()
