@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -17,18 +15,10 @@ from reelstack.cluster.spares import SparePool
 from reelstack.cluster.supervisor import ClusterPlan, Supervisor
 
 FAKE = Path(__file__).with_name("fake_instance.py")
-DEADLINE_S = 10.0
+# A crash-loop delay no test waits out: an instance up before any deadline skipped it.
+NEVER_S = 3600.0
 
 MakeSupervisor = Callable[..., Awaitable[Supervisor]]
-
-
-async def eventually(check: Callable[[], bool], what: str, within_s: float = DEADLINE_S) -> None:
-    """Poll ``check`` until it holds; fail naming ``what`` after ``within_s``."""
-    deadline = time.monotonic() + within_s
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.01)
 
 
 def all_up(supervisor: Supervisor) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +16,7 @@ from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.deps import CacheDep
 from reelstack.config import Config
 from reelstack.errors import StoreCorruptError, UnavailableError
+from tests.support.wait import eventually
 from tests.unit.chassis.conftest import started
 
 
@@ -101,10 +102,11 @@ async def test_unreachable_at_start_serves_then_opens_in_background(
         not_ready = await client.get("/ready")
         unavailable = await client.get("/cached")
         cache.reachable = True
-        deadline = time.monotonic() + 10
-        while (await client.get("/ready")).status_code != 200:
-            assert time.monotonic() < deadline, "the cache was never reopened"
-            await asyncio.sleep(0.01)
+        await eventually(
+            functools.partial(client.get, "/ready"),
+            "the cache to be reopened",
+            done=lambda ready: ready.status_code == 200,
+        )
         assert (await client.get("/cached")).status_code == 200
     assert not_ready.status_code == 503
     assert "connection refused" in not_ready.json()["dependencies"]["cache"]["reason"]

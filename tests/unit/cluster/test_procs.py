@@ -1,4 +1,4 @@
-"""The state file, the supervisor lock, process identity and log tails."""
+"""Process identity, finding a cluster's processes, ports and log tails."""
 
 from __future__ import annotations
 
@@ -6,53 +6,14 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reelstack.cluster import procs, statefile
+from reelstack.cluster import procs
 from reelstack.cluster.procs import ProcessRef
-from reelstack.cluster.statefile import InstanceRecord, SupervisorLock, SupervisorRecord
-
-
-def test_the_record_round_trips(tmp_path: Path) -> None:
-    assert statefile.read(tmp_path) is None
-    record = SupervisorRecord(
-        pid=10,
-        create_time=123.5,
-        control_port=7070,
-        started_at=99.0,
-        home=str(tmp_path),
-        instances={"hello-a-1": InstanceRecord(11, 124.25, 4000)},
-    )
-    statefile.write(tmp_path, record)
-    assert statefile.read(tmp_path) == record
-    assert record.control_url == "http://127.0.0.1:7070"
-    statefile.remove(tmp_path)
-    assert statefile.read(tmp_path) is None
-
-
-def test_an_unreadable_record_counts_as_none(tmp_path: Path) -> None:
-    path = statefile.record_path(tmp_path)
-    path.parent.mkdir(parents=True)
-    path.write_text('{"pid": ')
-    assert statefile.read(tmp_path) is None
-    path.write_text(json.dumps({"pid": 1}))
-    assert statefile.read(tmp_path) is None
-
-
-def test_the_lock_says_whether_a_supervisor_runs(tmp_path: Path) -> None:
-    assert not statefile.supervisor_running(tmp_path)
-    lock = SupervisorLock(tmp_path)
-    assert lock.acquire()
-    try:
-        assert statefile.supervisor_running(tmp_path)
-        assert not SupervisorLock(tmp_path).acquire()
-    finally:
-        lock.release()
-    assert not statefile.supervisor_running(tmp_path)
+from tests.support.wait import wait_until
 
 
 @pytest.fixture
@@ -83,13 +44,10 @@ def test_a_pid_with_another_start_time_is_not_the_recorded_process(
 def test_cluster_processes_are_found_by_home_and_command_line(
     sleeper: subprocess.Popen[bytes], tmp_path: Path
 ) -> None:
-    deadline = time.monotonic() + 10
-    while True:
-        found = procs.find_cluster_processes(tmp_path, markers=procs.INSTANCE_MARKERS)
-        if found:
-            break
-        assert time.monotonic() < deadline, "the process was never found"
-        time.sleep(0.02)
+    found = wait_until(
+        lambda: procs.find_cluster_processes(tmp_path, markers=procs.INSTANCE_MARKERS),
+        "the process to be found",
+    )
     assert [ref.pid for ref in found] == [sleeper.pid]
     assert procs.find_cluster_processes(tmp_path / "other", markers=procs.INSTANCE_MARKERS) == []
     assert procs.find_cluster_processes(tmp_path, markers=(procs.DAEMON_MODULE,)) == []

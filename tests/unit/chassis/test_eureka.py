@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,8 +15,8 @@ from reelstack import settings
 from reelstack.chassis.eureka import EurekaClient, LocalRegistry, reconcile_hashcode
 from reelstack.chassis.identity import Identity
 from reelstack.config import Config
-
-DEADLINE_S = 10.0
+from tests.support.ports import free_port
+from tests.support.wait import eventually
 
 
 def wire(
@@ -85,20 +82,6 @@ class FakeRegistry:
         return sum(1 for m, p, _, _ in self.calls if m == method and p.startswith(prefix))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.01)
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeRegistry, str]]:
     registry = FakeRegistry()
@@ -138,7 +121,7 @@ async def test_registers_starting_then_up_renews_and_cancels(
     client = make_client(url)
     await client.start()
     try:
-        await until(lambda: registry.count("POST") == 1, "the first registration")
+        await eventually(lambda: registry.count("POST") == 1, "the first registration")
         first = next(c for c in registry.calls if c[0] == "POST")[3]["instance"]
         assert first["status"] == "STARTING"
         assert first["app"] == "HELLO" and first["instanceId"] == "hello-a-18080"
@@ -146,8 +129,8 @@ async def test_registers_starting_then_up_renews_and_cancels(
         assert first["metadata"]["zone"] == "a" and first["metadata"]["version"] == "v9"
         assert first["leaseInfo"] == {"renewalIntervalInSecs": 1, "durationInSecs": 90}
         client.mark_started()
-        await until(lambda: registry.registered["hello-a-18080"]["status"] == "UP", "UP")
-        await until(lambda: registry.count("PUT") >= 3, "heartbeats")
+        await eventually(lambda: registry.registered["hello-a-18080"]["status"] == "UP", "UP")
+        await eventually(lambda: registry.count("PUT") >= 3, "heartbeats")
         _, path, query, _ = next(c for c in registry.calls if c[0] == "PUT")
         assert path == "/apps/HELLO/hello-a-18080"
         assert query["status"] == "UP"
@@ -166,10 +149,10 @@ async def test_registers_again_when_the_registry_forgot_it(
     await client.start()
     client.mark_started()
     try:
-        await until(lambda: registry.count("PUT") >= 1, "a heartbeat")
+        await eventually(lambda: registry.count("PUT") >= 1, "a heartbeat")
         posts = registry.count("POST")
         registry.forget_on_heartbeat = True  # as after a registry restart
-        await until(lambda: registry.count("POST") > posts, "the registration after a 404")
+        await eventually(lambda: registry.count("POST") > posts, "the registration after a 404")
         assert registry.registered["hello-a-18080"]["status"] == "UP"
     finally:
         await client.stop()
@@ -183,7 +166,7 @@ async def test_discovers_from_a_full_fetch_then_deltas(
     client = make_client(url, **{"eureka.register": "false"})
     await client.start()
     try:
-        await until(lambda: len(client.instances("catalog")) == 2, "the full fetch")
+        await eventually(lambda: len(client.instances("catalog")) == 2, "the full fetch")
         (c1, _) = sorted(client.instances("catalog"), key=lambda i: i.instance_id)
         assert (c1.host, c1.port, c1.zone, c1.version) == ("127.0.0.1", 9000, "b", "v3")
         assert client.instances("nothing") == ()
@@ -192,7 +175,7 @@ async def test_discovers_from_a_full_fetch_then_deltas(
             [wire("c2", actionType="DELETED"), wire("c3", actionType="MODIFIED")],
             hashcode="UP_2_",
         )
-        await until(
+        await eventually(
             lambda: sorted(i.instance_id for i in client.instances("catalog")) == ["c1", "c3"],
             "the delta",
         )
@@ -210,12 +193,12 @@ async def test_a_hashcode_mismatch_fetches_the_full_registry(
     client = make_client(url, **{"eureka.register": "false"})
     await client.start()
     try:
-        await until(lambda: registry.count("GET", "/apps/delta") >= 2, "deltas")
+        await eventually(lambda: registry.count("GET", "/apps/delta") >= 2, "deltas")
         assert registry.count("GET", "/apps") - registry.count("GET", "/apps/delta") == 1
         # An instance the client never saw in a delta: the hashcodes differ.
         registry.full = document([wire("c1"), wire("c9")])
         registry.delta = document([], hashcode="UP_2_")
-        await until(lambda: len(client.instances("catalog")) == 2, "the refetch")
+        await eventually(lambda: len(client.instances("catalog")) == 2, "the refetch")
     finally:
         await client.stop()
 
@@ -230,11 +213,11 @@ async def test_keeps_the_copy_while_every_registry_is_down(
     client = make_client(f"{dead},{url}", **{"eureka.register": "false"})
     await client.start()
     try:
-        await until(lambda: len(client.instances("catalog")) == 1, "a fetch past the dead URL")
+        await eventually(lambda: len(client.instances("catalog")) == 1, "a fetch past the dead URL")
         assert client.current_url == url
         client.urls = [dead]  # now no registry answers at all
         fetched = client.last_fetch_s
-        await until(lambda: client.fetch_failures >= 3, "failing fetches")
+        await eventually(lambda: client.fetch_failures >= 3, "failing fetches")
         assert client.last_fetch_s == fetched
         assert [i.instance_id for i in client.instances("catalog")] == ["c1"]
     finally:

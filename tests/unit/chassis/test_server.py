@@ -1,49 +1,19 @@
-"""JSON log lines and the socket the runner binds."""
+"""The socket the runner binds (a taken port is named with its service) and uvicorn's options."""
 
 from __future__ import annotations
 
-import logging
 import socket
 
 import pytest
 
 from reelstack.chassis import server
-from reelstack.chassis.requestid import request_id_var
 from reelstack.errors import PortInUseError
-from tests.unit.chassis.conftest import Lines
-
-
-def test_log_line_is_one_json_object_with_context_and_extras(
-    lines: Lines, log_handler: object
-) -> None:
-    log = logging.getLogger("tests.chassis.logs")
-    token = request_id_var.set("rid-9")
-    try:
-        log.info("stored %s", "title-1", extra={"title_id": "title-1", "bytes": 2048})
-    finally:
-        request_id_var.reset(token)
-    try:
-        raise ValueError("bad frame")
-    except ValueError:
-        log.exception("encode failed")
-    first, second = lines.by_logger("tests.chassis.logs")
-    assert first["message"] == "stored title-1"
-    assert first["level"] == "INFO"
-    assert first["service"] == "hello" and first["instance"] == "hello-b-18199"
-    assert first["request_id"] == "rid-9"
-    assert first["title_id"] == "title-1" and first["bytes"] == 2048
-    assert first["time"].endswith("+00:00")
-    assert second["level"] == "ERROR" and second["request_id"] is None
-    assert "ValueError: bad frame" in second["exc_info"]
+from tests.support.ports import taken_port
 
 
 def test_bind_reports_a_taken_port_with_port_and_service() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(PortInUseError) as info:
-            server.bind("127.0.0.1", port, "catalog")
+    with taken_port() as port, pytest.raises(PortInUseError) as info:
+        server.bind("127.0.0.1", port, "catalog")
     assert info.value.port == port
     assert info.value.service == "catalog"
     assert str(port) in str(info.value) and "catalog" in str(info.value)
