@@ -240,8 +240,8 @@ async def run_pipeline(
 def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "reelstack.media.pipeline.worker"],
-            env=env,
+            [sys.executable, "-m", "reelstack.chassis.run"],
+            env={**env, "REELSTACK_SERVICE_NAME": "media-worker", "REELSTACK_SERVICE_PORT": "0"},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -89,8 +89,9 @@ def start_worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, "media-worker-local.log"), "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "reelstack.media.pipeline.worker"],
-            env=dict(env),
+            [sys.executable, "-m", "reelstack.chassis.run"],
+            # The one runner, as the cluster runs a worker (any free port).
+            env={**env, "REELSTACK_SERVICE_NAME": "media-worker", "REELSTACK_SERVICE_PORT": "0"},
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,

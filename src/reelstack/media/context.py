@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from reelstack.chassis.deps import context_dep
 from reelstack.config import Config, read_group
 from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import Binaries, find_binaries
@@ -110,14 +111,4 @@ def fingerprint_key(title_id: str) -> str:
     return f"private/fingerprints/{title_id}.json"
 
 
-def media_context(request: Request) -> MediaContext:
-    """The media context of the app serving ``request``."""
-    ctx: MediaContext = request.app.state.media
-    return ctx
-
-
-async def get_media(request: Request) -> MediaContext:
-    return media_context(request)
-
-
-MediaDep = Annotated[MediaContext, Depends(get_media)]
+MediaDep = Annotated[MediaContext, Depends(context_dep(MediaContext))]

@@ -10,6 +10,7 @@ SPEC = ServiceSpec(
     ports=("sql", "blob", "log"),
     settings="reelstack.media.settings",
     migrations="media",
+    background=("reelstack.media.app:sweep_uploads",),
     routes=(
         # Uploads, jobs and changes need a token; anyone may read titles and
         # play published files.

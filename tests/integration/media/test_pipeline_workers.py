@@ -38,6 +38,10 @@ RUNGS = (Rung(320, 180, 300), Rung(480, 270, 500), Rung(640, 360, 800))
 DEADLINE_S = 280.0
 
 
+# A worker runs through the chassis' one runner, as the cluster runs it.
+WORKER_ENV = {"REELSTACK_SERVICE_NAME": "media-worker", "REELSTACK_SERVICE_PORT": "0"}
+
+
 class Workers:
     """Worker processes started by a test, logs in files, stopped at the end."""
 
@@ -50,8 +54,12 @@ class Workers:
         log = self.logs / f"worker-{len(self.procs)}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "reelstack.media.pipeline.worker"],
-                env=self.env,
+                [sys.executable, "-m", "reelstack.chassis.run"],
+                env={
+                    **self.env,
+                    "REELSTACK_SERVICE_NAME": "media-worker",
+                    "REELSTACK_SERVICE_PORT": "0",
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

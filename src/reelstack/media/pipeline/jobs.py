@@ -6,7 +6,7 @@ A job takes one title's uploaded source (a blob key) to a published ladder::
                   \\          \\           \\            \\
                    +----------+-----------+------------+--> failed(reason)
 
-Media workers (``python -m reelstack.media.pipeline.worker``) do the work, from tasks
+Media workers (the ``media-worker`` service) do the work, from tasks
 on the event log topic ``media.tasks``; see :mod:`.steps` for each step and
 :mod:`.jobstore` for the conditional state transitions that make a redelivered
 task a no-op. Every transition, and the progress of each chunk, is also an
@@ -73,8 +73,12 @@ def content_key_blob(config: Config, title_id: str) -> str:
 
 
 async def prepare(*, adapters: Adapters) -> None:
-    """Create the jobs tables (migrations) and the pipeline's topics; safe to repeat."""
-    await adapters.sql.migrate()
+    """Create the jobs tables and the pipeline's topics; safe to repeat.
+
+    The jobs tables are the media branch's (media and its workers are one
+    bounded context); a worker that starts first makes them, no other branch.
+    """
+    await adapters.sql.migrate("media")
     await ensure_topics(
         adapters.log, task_partitions=adapters.config.get(pipeline_settings.MEDIA_TASK_PARTITIONS)
     )

@@ -329,16 +329,6 @@ MEDIA_WORKER_CPUS = add(
         "CPUs a media worker and its ffmpeg runs are pinned to, e.g. 0 or 0,2-3 (empty: any).",
     )
 )
-MEDIA_WORKER_HEALTH_PORT = add(
-    Setting(
-        "media.worker_health_port",
-        parse_int(0, 65535),
-        "0",
-        "Port of a media worker's /health endpoint on 127.0.0.1 (0: none).",
-    )
-)
-
-
 # -- groups: the dataclasses built from these settings -----------------------------
 
 LADDER_BOUNDS: SettingsGroup = {

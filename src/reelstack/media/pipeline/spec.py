@@ -9,6 +9,7 @@ SPEC = ServiceSpec(
     app="reelstack.media.pipeline.worker_app:create_app",
     ports=("log", "sql", "blob"),
     settings="reelstack.media.pipeline.settings",
+    background=("reelstack.media.pipeline.worker_app:take_tasks",),
     deploy=Deploy(
         volumes=(Volume("media-uploads", "media.upload_dir", "/var/lib/reelstack/uploads"),),
         # A stopping worker finishes the encoding task in hand first.

@@ -1,4 +1,4 @@
-"""A media worker: ``python -m reelstack.media.pipeline.worker``.
+"""A media worker: the ``media-worker`` service's work (:mod:`.worker_app` runs it).
 
 Each worker is one member of the consumer group ``media-workers`` on the topic
 ``media.tasks``. It takes one task at a time, runs it (:mod:`.steps`), and
@@ -13,31 +13,25 @@ committed offset and redo only the unfinished task. Redoing is safe because
 every step is idempotent and its effect is recorded with a conditional
 transition (see :mod:`.jobstore`).
 
-Settings as for every process (``REELSTACK_*``); ``media.worker_cpus`` pins
-the worker and its ffmpeg runs to some CPUs, ``media.worker_health_port``
-serves ``GET /health`` on 127.0.0.1. As a cluster service, the same worker
-runs inside a chassis app instead: :mod:`.worker_app`.
+A worker runs like every other process, through the chassis' one runner
+(``REELSTACK_SERVICE_NAME=media-worker python -m reelstack.chassis.run``),
+which serves its health, readiness and metrics and stops it on SIGTERM after
+the task in hand; ``media.worker_cpus`` pins it and its ffmpeg runs to some CPUs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import signal
 import socket
-import sys
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 
-from reelstack import settings as S
 from reelstack.bootstrap import Adapters, bootstrap
-from reelstack.chassis import logs
 from reelstack.config import Config
-from reelstack.errors import ConfigError, NotAssignedError, ReelstackError
+from reelstack.errors import NotAssignedError, ReelstackError
 from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import find_binaries
 from reelstack.media.pipeline import settings as pipeline_settings
@@ -71,6 +65,7 @@ class Worker:
         self.heartbeat_s = min(1.0, session_timeout_ms / 4000)
         self.current: Task | None = None
         self.done = 0
+        self.running = False
         self._errors: dict[tuple[str, int, int], int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -83,6 +78,7 @@ class Worker:
         )
         await consumer.start()
         log.info("media worker %s taking tasks", self.ctx.worker_id)
+        self.running = True
         try:
             while not stop.is_set():
                 try:
@@ -94,8 +90,10 @@ class Worker:
                 for record in records:
                     await self._process(consumer, record)
         finally:
+            self.running = False
             with contextlib.suppress(ReelstackError):
                 await consumer.stop()
+            log.info("media worker %s stopped after %d tasks", self.ctx.worker_id, self.done)
 
     async def _heartbeat(self, consumer: Consumer) -> None:
         """Poll so the group keeps this member, and rewind what the poll fetched."""
@@ -175,10 +173,8 @@ class Worker:
             log.warning("task done but its partition moved: %s", exc)
 
 
-async def open_context(config: Config, *, adapters: Adapters | None = None) -> Context:
-    """Open the adapters a worker needs and build its context."""
-    adapters = adapters if adapters is not None else bootstrap(config)
-    await adapters.open(PORTS)
+async def build_context(config: Config, adapters: Adapters) -> Context:
+    """Build a worker's context on ``adapters``, already opened (the chassis opens them)."""
     await prepare(adapters=adapters)
     binaries = await asyncio.to_thread(
         find_binaries,
@@ -191,80 +187,8 @@ async def open_context(config: Config, *, adapters: Adapters | None = None) -> C
     return Context(adapters, binaries, Pipeline.from_config(config), ident, root)
 
 
-async def _health_server(port: int, worker: Worker) -> asyncio.Server:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await asyncio.wait_for(reader.readline(), 5)
-            ok = request.startswith(b"GET /health")
-            body = json.dumps(
-                {
-                    "status": "UP",
-                    "worker": worker.ctx.worker_id,
-                    "tasks_done": worker.done,
-                    "task": None if worker.current is None else worker.current.kind,
-                }
-                if ok
-                else {"error": "not found"}
-            ).encode()
-            status = b"200 OK" if ok else b"404 Not Found"
-            writer.write(
-                b"HTTP/1.1 "
-                + status
-                + b"\r\nContent-Type: application/json\r\nContent-Length: "
-                + str(len(body)).encode()
-                + b"\r\nConnection: close\r\n\r\n"
-                + body
-            )
-            await writer.drain()
-        except (OSError, TimeoutError) as exc:
-            log.debug("health request failed: %s", exc)
-        finally:
-            writer.close()
-
-    return await asyncio.start_server(answer, "127.0.0.1", port)
-
-
-async def serve(config: Config) -> None:
-    """Run a worker until SIGTERM or SIGINT."""
-    ctx = await open_context(config)
-    logs.CONTEXT.instance = ctx.worker_id
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    worker = Worker(ctx, session_timeout_ms=config.get(pipeline_settings.MEDIA_WORKER_SESSION_MS))
-    health = None
-    if port := config.get(pipeline_settings.MEDIA_WORKER_HEALTH_PORT):
-        health = await _health_server(port, worker)
-    try:
-        await worker.run(stop)
-    finally:
-        if health is not None:
-            health.close()
-        await ctx.adapters.close()
-        log.info("media worker %s stopped after %d tasks", ctx.worker_id, worker.done)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one media worker; exit 0 when stopped, 2 for a bad setting, 4 if it cannot start."""
-    logs.configure(service="media-worker", instance="")
-    try:
-        config = S.load()
-        logs.set_level(config.get(S.LOG_LEVEL))
-        cpus = config.get(pipeline_settings.MEDIA_WORKER_CPUS)
-    except ConfigError as exc:
-        log.error(str(exc))
-        return 2
-    if cpus:
-        # Inherited by every ffmpeg this process starts.
-        os.sched_setaffinity(0, cpus)
-    try:
-        asyncio.run(serve(config))
-    except ReelstackError as exc:
-        log.error("media worker cannot run: %s", exc)
-        return 4
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+async def open_context(config: Config, *, adapters: Adapters | None = None) -> Context:
+    """Open the adapters a worker needs and build its context (outside the chassis: tests)."""
+    adapters = adapters if adapters is not None else bootstrap(config)
+    await adapters.open(PORTS)
+    return await build_context(config, adapters)
