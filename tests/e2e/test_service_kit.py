@@ -87,7 +87,7 @@ THROWAWAY: dict[str, str] = {
         from sqlalchemy import func, select
 
         from reelstack.chassis.app import create_service_app
-        from reelstack.chassis.deps import SqlDep, context_dep
+        from reelstack.chassis.route_deps import SqlDep, context_dep
         from throwaway import settings
         from throwaway.repository import notes
         from throwaway.spec import SPEC

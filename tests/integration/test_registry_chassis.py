@@ -14,8 +14,8 @@ from fastapi import APIRouter
 
 from reelstack import settings
 from reelstack.chassis.app import chassis_of, create_service_app
-from reelstack.chassis.deps import ClientDep
 from reelstack.chassis.eureka import EurekaClient
+from reelstack.chassis.route_deps import ClientDep
 from reelstack.config import Config
 from tests.integration.registry_processes import Processes, instances
 from tests.support.ports import free_port

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from reelstack.chassis.deps import context_dep
+from reelstack.chassis.route_deps import context_dep
 from reelstack.config import Config, read_group
 from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import Binaries, find_binaries

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from reelstack import settings
 from reelstack.chassis.eureka import EurekaClient, LocalRegistry, reconcile_hashcode
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.config import Config
 from tests.support.ports import free_port
 from tests.support.wait import eventually
@@ -109,7 +109,7 @@ def make_client(tmp_path: Path) -> Callable[..., EurekaClient]:
             **{settings.REGISTRY[k].env: v for k, v in values.items()},
         }
         config = Config.load(settings.REGISTRY, environ=environ)
-        return EurekaClient(config, Identity.from_config(config))
+        return EurekaClient(config, InstanceIdentity.from_config(config))
 
     return make
 

@@ -41,8 +41,8 @@ from reelstack.adapters.log import (
     codec,
 )
 from reelstack.adapters.log.batching import check_records, place
-from reelstack.adapters.log.consumer import SqliteConsumer
 from reelstack.adapters.log.partitioner import Partitioner
+from reelstack.adapters.log.sqlite_consumer import SqliteConsumer
 from reelstack.adapters.log.store import (
     SCHEMA,
     SCHEMA_VERSION,

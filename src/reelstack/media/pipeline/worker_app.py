@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.background import graceful
-from reelstack.chassis.deps import context_dep
+from reelstack.chassis.route_deps import context_dep
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.media.pipeline import settings as pipeline_settings

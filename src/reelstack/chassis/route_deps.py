@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from fastapi import Depends, Request
 
 from reelstack.bootstrap import Adapters
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.chassis.resilience.client import ResilientClient
 from reelstack.config import Config
 from reelstack.ports import BlobStore, Cache, Database, EventLog, WideColumnStore
@@ -52,7 +52,7 @@ async def get_config(request: Request) -> Config:
     return chassis_for(request).config
 
 
-async def get_identity(request: Request) -> Identity:
+async def get_identity(request: Request) -> InstanceIdentity:
     return chassis_for(request).identity
 
 
@@ -113,7 +113,7 @@ def context_dep(kind: type[C]) -> Callable[[Request], Awaitable[C]]:
 
 
 ConfigDep = Annotated[Config, Depends(get_config)]
-IdentityDep = Annotated[Identity, Depends(get_identity)]
+IdentityDep = Annotated[InstanceIdentity, Depends(get_identity)]
 AdaptersDep = Annotated[Adapters, Depends(get_adapters)]
 SqlDep = Annotated[Database, Depends(get_sql)]
 CacheDep = Annotated[Cache, Depends(get_cache)]

@@ -11,9 +11,9 @@ import pytest
 from fastapi import APIRouter
 
 from reelstack.bootstrap import Adapters
-from reelstack.chassis import dependencies
+from reelstack.chassis import adapter_lifecycle as dependencies
 from reelstack.chassis.app import chassis_of, create_service_app
-from reelstack.chassis.deps import CacheDep
+from reelstack.chassis.route_deps import CacheDep
 from reelstack.config import Config
 from reelstack.errors import StoreCorruptError, UnavailableError
 from tests.support.wait import eventually

@@ -44,7 +44,7 @@ def adapter_installed(config: Config, role: str) -> bool:
         return False
 
 
-class Dependencies:
+class AdapterLifecycle:
     """Opens, retries, checks and closes the adapters for a service's roles."""
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Who this instance is: service, instance id, zone, version, address."""
+"""Who this instance is (service, instance id, zone, version, address); not the identity service."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from reelstack.config import Config
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
+class InstanceIdentity:
     """The identity an instance reports in health, metrics and logs."""
 
     service: str
@@ -29,7 +29,7 @@ class Identity:
         return self.advertise_host or self.host
 
     @classmethod
-    def from_config(cls, config: Config, *, service: str | None = None) -> Identity:
+    def from_config(cls, config: Config, *, service: str | None = None) -> InstanceIdentity:
         """Build the identity from settings; the instance id defaults to service-zone-port."""
         name = service or config.get(settings.SERVICE_NAME)
         zone = config.get(settings.SERVICE_ZONE)
