@@ -29,7 +29,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from reelstack.adapters.log.partitioner import partition_for_key
 from reelstack.bootstrap import Adapters
 from reelstack.config import Config
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError
@@ -48,6 +47,7 @@ from reelstack.media.pipeline.jobtypes import (
 from reelstack.media.pipeline.staging import KEY_NAME
 from reelstack.media.pipeline.tasks import Task, enqueue, ensure_topics, publish_event
 from reelstack.ports.log import TopicPartition
+from reelstack.ports.partitioning import partition_for_key
 
 __all__ = [
     "PROGRESS_TOPIC",

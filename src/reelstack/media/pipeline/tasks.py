@@ -28,7 +28,6 @@ import itertools
 import json
 from dataclasses import dataclass
 
-from reelstack.adapters.log.partitioner import partition_for_key
 from reelstack.media.pipeline.jobtypes import (
     PROGRESS_PARTITIONS,
     PROGRESS_RETENTION_MS,
@@ -37,6 +36,7 @@ from reelstack.media.pipeline.jobtypes import (
     ProgressEvent,
 )
 from reelstack.ports.log import EventLog, TopicSpec
+from reelstack.ports.partitioning import partition_for_key
 
 KINDS = ("job", "part", "package")
 

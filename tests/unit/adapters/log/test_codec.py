@@ -9,10 +9,10 @@ import pytest
 
 from reelstack.adapters.log import codec
 from reelstack.adapters.log.batching import check_records, place
-from reelstack.adapters.log.partitioner import Partitioner
 from reelstack.adapters.log.records import make_metadata, make_record
 from reelstack.errors import InvalidRequestError, RecordTooLargeError, StoreCorruptError
 from reelstack.ports.log import Record, RecordMetadata
+from reelstack.ports.partitioning import Partitioner
 
 
 def _decode(payload: bytes, start: int = 0, stop: int = 1_000_000) -> list[Record]:

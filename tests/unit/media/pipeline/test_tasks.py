@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.adapters.log.partitioner import partition_for_key
 from reelstack.media.pipeline.tasks import key_for_partition, partition_for_slot
+from reelstack.ports.partitioning import partition_for_key
 
 
 def test_part_keys_land_on_the_partition_chosen_for_them() -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from reelstack.adapters.log.partitioner import (
+from reelstack.ports.partitioning import (
     Partitioner,
     murmur2,
     partition_for_key,
