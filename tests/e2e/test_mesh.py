@@ -45,8 +45,14 @@ def test_the_gateway_routes_to_every_instance_found_through_the_registry(
     assert _served_by(base) == {"hello-a-1"}
     with httpx.Client() as client:
         assert client.get(f"{base}/api/nowhere", timeout=5).status_code == 404
-        # Anyone may read titles; uploads, jobs and changes need a token.
-        assert client.get(f"{base}/api/media/titles", timeout=5).status_code == 200
+        # Anyone may read titles; uploads, jobs and changes need a token. An
+        # instance is up for the supervisor a moment before the gateway's copy
+        # of the registry lists it: wait for media as for hello.
+        wait_until(
+            lambda: client.get(f"{base}/api/media/titles", timeout=5).status_code,
+            "the gateway reaching media",
+            done=lambda status: status == 200,
+        )
         assert client.post(f"{base}/api/media/uploads", timeout=5).status_code == 401
         assert client.get(f"{base}/api/media/jobs/x", timeout=5).status_code == 401
         assert client.delete(f"{base}/api/media/titles/x", timeout=5).status_code == 401
