@@ -36,6 +36,7 @@ from reelstack.errors import ConflictError
 from reelstack.pdeathsig import parent_death_signal
 
 if TYPE_CHECKING:
+    from reelstack.cluster.forks import ForkServer
     from reelstack.cluster.spares import SparePool
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,23 @@ MAX_PORT_RETRIES = 5
 # Consecutive failed health checks before an up instance counts as starting again:
 # one slow answer on a busy machine should not pull it out of discovery.
 HEALTH_FAILURES_TO_DEMOTE = 3
+
+
+class InstanceProcess(Protocol):
+    """What the supervisor needs of an instance's process, however it was started:
+    an asyncio subprocess, a spare, or a child of the fork server."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
 
 
 class HealthCheck(Protocol):
@@ -71,6 +89,9 @@ class Launcher:
     health_interval_s: float = 0.2
     up_health_interval_s: float = 0.5
     on_change: Callable[[], None] = field(default=lambda: None)
+    # Where an instance's process comes from, first that has one: a fork of
+    # the preloaded parent, a warm spare, else a fresh interpreter.
+    forks: ForkServer | None = None
     spares: SparePool | None = None
     # (service, slot) -> the port that instance always listens on: services
     # others find by address rather than through the registry (the registry).
@@ -114,7 +135,7 @@ class ManagedInstance:
         self.state = State.DOWN
         self.desired = Desired.STOPPED
         self.port: int | None = None
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: InstanceProcess | None = None
         self.ref: ProcessRef | None = None
         self.restarts = 0
         self.started_at: float | None = None
@@ -224,10 +245,14 @@ class ManagedInstance:
             return self.port
         return procs.free_port(self.launcher.host)
 
-    async def _spawn(self, port: int) -> asyncio.subprocess.Process:
+    async def _spawn(self, port: int) -> InstanceProcess:
         path = self.log_path
         path.parent.mkdir(parents=True, exist_ok=True)
         env = self.launcher.instance_env(self.spec, port)
+        if self.launcher.forks is not None:
+            forked = await self.launcher.forks.spawn(env, path)
+            if forked is not None:
+                return forked
         if self.launcher.spares is not None:
             spare = await self.launcher.spares.become(env, path)
             if spare is not None:
@@ -351,7 +376,7 @@ class ManagedInstance:
             return 0.0
         return self.backoff.next()
 
-    async def _watch_health(self, proc: asyncio.subprocess.Process, port: int) -> None:
+    async def _watch_health(self, proc: InstanceProcess, port: int) -> None:
         failures = 0
         while proc.returncode is None:
             ok = await self.launcher.health(self.launcher.host, port, self.instance_id, proc.pid)

@@ -30,8 +30,10 @@ _CREATE_TIME_TOLERANCE_S = 0.01
 INSTANCE_MODULE = "reelstack.chassis.run"
 DAEMON_MODULE = "reelstack.cluster.daemon"
 SPARE_MODULE = "reelstack.cluster.spare"
-# What an instance process' command line says: started fresh, or as a spare.
-INSTANCE_MARKERS = (INSTANCE_MODULE, SPARE_MODULE)
+FORKSERVER_MODULE = "reelstack.cluster.forkserver"
+# What an instance process' command line says: started fresh, as a spare, or
+# forked by the fork server (a child keeps its parent's command line).
+INSTANCE_MARKERS = (INSTANCE_MODULE, SPARE_MODULE, FORKSERVER_MODULE)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
