@@ -288,7 +288,11 @@ def run_cluster(tmp: Path, extra: list[str]) -> ClusterRun:
     home = tmp / "home"
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(tmp / "services"), str(ROOT)]),
+        # A PYTHONPATH given to the benchmark comes first: it may point at
+        # another checkout's src/ to measure that code with this venv.
+        "PYTHONPATH": os.pathsep.join(
+            [*filter(None, [os.environ.get("PYTHONPATH")]), str(tmp / "services"), str(ROOT)]
+        ),
         "REELSTACK_HOME": str(home),
         "REELSTACK_CLUSTER_CONTROL_PORT": "0",
         "REELSTACK_GATEWAY_PORT": "0",
