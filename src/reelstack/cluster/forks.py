@@ -11,7 +11,9 @@ When the fork server is not available (it failed to preload, or died and
 died again when restarted), :meth:`ForkServer.spawn` returns None and the
 caller starts a fresh interpreter instead: slower, never wrong. If it dies
 while instances run, they get SIGTERM from the kernel and drain; each is
-reported exited, as killed by SIGTERM, once its process is gone.
+reported exited, as killed by SIGTERM, once its process is gone. When code it
+preloaded has changed on disk it forks no more (answers ``stale``); a fresh
+fork server takes over and the old one exits after its last instance.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class ForkedProcess:
 
 
 class _Generation:
-    """One run of the fork server process, with the requests and children it answers for."""
+    """One fork server process, with the requests and children it answers for."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
@@ -79,8 +81,20 @@ class _Generation:
         self.pending: dict[int, asyncio.Future[ForkedProcess | None]] = {}
         self.children: dict[int, ForkedProcess] = {}
         self.forked = 0
+        # Retired: forks no more (its preloaded code is stale); it exits after
+        # its last child, which it keeps reporting until then.
+        self.retired = False
         self.gone = False
         self.reader: asyncio.Task[None] | None = None
+
+    @property
+    def serving(self) -> bool:
+        return not (self.gone or self.retired)
+
+    def retire(self) -> None:
+        self.retired = True
+        if self.proc.stdin is not None and not self.proc.stdin.is_closing():
+            self.proc.stdin.close()
 
 
 class ForkServer:
@@ -98,7 +112,8 @@ class ForkServer:
         self.home = home
         self.command = command
         self.ready_timeout_s = ready_timeout_s
-        self._gen: _Generation | None = None
+        self._gen: _Generation | None = None  # the one that forks now
+        self._gens: list[_Generation] = []  # every one still running
         self._launching: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._failures = 0
@@ -111,9 +126,14 @@ class ForkServer:
 
     @property
     def pid(self) -> int | None:
-        """Return the fork server's pid while it runs."""
+        """Return the pid of the fork server that forks now, if one runs."""
         gen = self._gen
-        return gen.proc.pid if gen is not None and not gen.gone else None
+        return gen.proc.pid if gen is not None and gen.serving else None
+
+    @property
+    def pids(self) -> list[int]:
+        """Return the pids of every fork server still running (retired ones too)."""
+        return [gen.proc.pid for gen in self._gens if not gen.gone]
 
     def start(self) -> None:
         """Start the fork server in the background, unless it runs, starts or failed too often."""
@@ -121,7 +141,7 @@ class ForkServer:
             return
         if self._launching is not None and not self._launching.done():
             return
-        if self._gen is not None and not self._gen.gone:
+        if self._gen is not None and self._gen.serving:
             return
         self._launching = asyncio.create_task(self._launch(), name="forkserver-start")
 
@@ -143,15 +163,16 @@ class ForkServer:
             return
         gen = _Generation(proc)
         self._gen = gen
+        self._gens.append(gen)
         gen.reader = asyncio.create_task(self._read(gen), name="forkserver-read")
 
     async def _ready(self) -> _Generation | None:
-        """Return the running, preloaded fork server; None if there is none to be had."""
+        """Return the preloaded fork server that forks now; None if there is none to be had."""
         self.start()
         if self._launching is not None:
             await asyncio.shield(self._launching)
         gen = self._gen
-        if gen is None or gen.gone:
+        if gen is None or not gen.serving:
             return None
         try:
             ok = await asyncio.wait_for(asyncio.shield(gen.ready), self.ready_timeout_s)
@@ -160,20 +181,33 @@ class ForkServer:
             with contextlib.suppress(ProcessLookupError):
                 gen.proc.kill()
             return None
-        return gen if ok and not gen.gone else None
+        return gen if ok and gen.serving else None
 
     async def spawn(self, env: Mapping[str, str], log_path: Path) -> ForkedProcess | None:
         """Fork an instance with ``env``, its output to ``log_path``; None if unavailable."""
-        gen = await self._ready()
-        if gen is None or gen.proc.stdin is None:
+        # Twice at most: a fork server with stale code hands over to a fresh one.
+        for _ in range(2):
+            gen = await self._ready()
+            if gen is None:
+                return None
+            child = await self._request(gen, env, log_path)
+            if child is not None or not gen.retired:
+                return child
+        return None
+
+    async def _request(
+        self, gen: _Generation, env: Mapping[str, str], log_path: Path
+    ) -> ForkedProcess | None:
+        stdin = gen.proc.stdin
+        if stdin is None:
             return None
         ident = next(self._ids)
         reply: asyncio.Future[ForkedProcess | None] = asyncio.get_running_loop().create_future()
         gen.pending[ident] = reply
         line = json.dumps({"id": ident, "env": dict(env), "log": str(log_path)}) + "\n"
         try:
-            gen.proc.stdin.write(line.encode())
-            await gen.proc.stdin.drain()
+            stdin.write(line.encode())
+            await stdin.drain()
         except (BrokenPipeError, ConnectionResetError) as exc:
             gen.pending.pop(ident, None)
             log.warning("the fork server is gone (%s)", exc)
@@ -207,6 +241,11 @@ class ForkServer:
             child = ForkedProcess(int(message["pid"]))
             gen.children[child.pid] = child
             self._answer(gen, message.get("id"), child)
+        elif message.get("stale"):
+            if not gen.retired:
+                log.info("code changed since the fork server (pid %d) preloaded", gen.proc.pid)
+                gen.retire()
+            self._answer(gen, message.get("id"), None)
         else:
             log.error("the fork server could not start an instance: %s", message.get("error"))
             self._answer(gen, message.get("id"), None)
@@ -218,9 +257,12 @@ class ForkServer:
             reply.set_result(child)
 
     def _lost(self, gen: _Generation, returncode: int) -> None:
-        """The fork server exited: fail what waits on it, watch its orphans until gone."""
+        """A fork server exited: fail what waits on it, watch its orphans until gone."""
         gen.gone = True
-        if not self._closed:
+        self._gens.remove(gen)
+        if gen.retired and returncode == 0:
+            log.info("the retired fork server (pid %d) has exited", gen.proc.pid)
+        elif not self._closed:
             if gen.forked == 0:
                 self._failures += 1
             log.error("the fork server exited with %s; see %s", returncode, self.log_path)
@@ -238,22 +280,20 @@ class ForkServer:
         gen.children.clear()
 
     async def close(self) -> None:
-        """Stop the fork server (its instances should be stopped first)."""
+        """Stop every fork server (their instances should be stopped first)."""
         self._closed = True
         if self._launching is not None:
             await asyncio.gather(self._launching, return_exceptions=True)
-        gen = self._gen
-        if gen is None:
-            return
-        if gen.proc.stdin is not None:
-            gen.proc.stdin.close()
-        try:
-            await asyncio.wait_for(gen.proc.wait(), 5)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                gen.proc.kill()
-        if gen.reader is not None:
-            await asyncio.gather(gen.reader, return_exceptions=True)
+        gens = list(self._gens)
+        for gen in gens:
+            gen.retire()
+        for gen in gens:
+            try:
+                await asyncio.wait_for(gen.proc.wait(), 5)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    gen.proc.kill()
+        await asyncio.gather(*(g.reader for g in gens if g.reader), return_exceptions=True)
 
 
 async def _watch_orphan(child: ForkedProcess) -> None:

@@ -11,14 +11,21 @@ The supervisor (:mod:`reelstack.cluster.forks`) talks to it in JSON lines:
 
 - stdin: ``{"id": N, "env": {...}, "log": PATH}`` asks for an instance;
 - stdout: ``{"ready": true}`` once preloaded; per request ``{"id": N, "pid": P}``
-  (or ``{"id": N, "error": "..."}``); and ``{"exited": P, "returncode": R}``
-  when a child exits (R negative for a signal, as asyncio reports it).
+  (or ``{"id": N, "error": "..."}``, or ``{"id": N, "stale": true}``, below);
+  and ``{"exited": P, "returncode": R}`` when a child exits (R negative for a
+  signal, as asyncio reports it).
 
 A child points stdout and stderr at its log, takes exactly the environment it
 was given and runs ``--run`` (the chassis runner by default), exiting with its
 return code. It gets SIGTERM if this process dies (``PR_SET_PDEATHSIG``), as
 this process does when the supervisor dies, so no instance outlives the
-supervisor. End of input: exit 0.
+supervisor; for the same reason, end of input means "fork no more": it exits
+once its last child has exited.
+
+Preloaded code must not outlive an edit: a restarted instance runs the code
+on disk, as a fresh interpreter would. Before each fork the server checks the
+files of every module it holds; if one changed it answers ``stale`` to this
+and every later request, and the supervisor starts a fresh fork server.
 
 This process runs no threads and no event loop: forking is safe only then.
 """
@@ -106,11 +113,35 @@ def _child(
         os._exit(code)
 
 
+def module_files() -> dict[str, int]:
+    """Return the file of every imported module with its modification time (ns)."""
+    files: dict[str, int] = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path not in files:
+            with contextlib.suppress(OSError):
+                files[path] = os.stat(path).st_mtime_ns
+    return files
+
+
+def changed(files: Mapping[str, int]) -> str | None:
+    """Return a file of ``files`` that changed or went away since; None if none did."""
+    for path, mtime_ns in files.items():
+        try:
+            if os.stat(path).st_mtime_ns != mtime_ns:
+                return path
+        except OSError:
+            return path
+    return None
+
+
 class Server:
     """The request loop: forks on demand, reaps children, reports both."""
 
-    def __init__(self, run: Callable[[], int]) -> None:
+    def __init__(self, run: Callable[[], int], files: Mapping[str, int]) -> None:
         self.run = run
+        self.files = files
+        self.stale = False
         self.children: set[int] = set()
         self.buffer = b""
         self.wake_r, self.wake_w = os.pipe()
@@ -126,13 +157,16 @@ class Server:
             selector.register(0, selectors.EVENT_READ, "requests")
             selector.register(self.wake_r, selectors.EVENT_READ, "signals")
             _send({"ready": True})
-            while True:
+            accepting = True
+            while accepting or self.children:
                 for key, _ in selector.select():
                     if key.data == "signals":
                         self._drain_wakeups()
                         self._reap()
                     elif not self._read_requests():
-                        return 0
+                        accepting = False
+                        selector.unregister(0)
+            return 0
 
     def _drain_wakeups(self) -> None:
         try:
@@ -174,6 +208,14 @@ class Server:
             log.error("bad request %r: %s", line[:200], exc)
             _send({"id": None, "error": f"bad request: {exc}"})
             return
+        if not self.stale:
+            edited = changed(self.files)
+            if edited is not None:
+                log.info("%s changed since it was preloaded: forking no more", edited)
+                self.stale = True
+        if self.stale:
+            _send({"id": ident, "stale": True})
+            return
         try:
             pid = os.fork()
         except OSError as exc:
@@ -205,10 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A thread holding a lock at fork leaves the child deadlocked on it.
         log.error("a preloaded module started a thread; forking is not safe: exiting")
         return EXIT_FAILED
+    files = module_files()
     gc.collect()
     gc.freeze()
-    log.info("preloaded %d modules", len(names), extra={"modules": list(names)})
-    return Server(run).serve()
+    log.info(
+        "preloaded %d modules (%d files)", len(names), len(files), extra={"modules": list(names)}
+    )
+    return Server(run, files).serve()
 
 
 if __name__ == "__main__":

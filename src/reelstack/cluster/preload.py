@@ -3,11 +3,11 @@
 Starting an instance is mostly imports, and most of them are the same in
 every service: the runner, the chassis (FastAPI, pydantic, uvicorn, the
 SQLAlchemy and aiohttp it uses), uvicorn's loop and protocol, and the
-adapters the settings choose for the ports the services declare. Those are
-imported once by the parent; a forked instance finds them in memory and
-shares their pages with its siblings. A service's own modules are not
-preloaded: a child imports only its own service, and the parent does not
-grow with every service added.
+adapters the settings choose for the ports the services declare. Then each
+service's own modules (its app and background tasks). All of them are
+imported once by the parent, which may start an instance of any service; a
+forked instance finds them in memory and shares their pages with its
+siblings (ADR 9 has the figures that chose this list).
 
 Only the processes that preload import this module (it imports the adapters'
 registry, and with it SQLAlchemy): the supervisor stays light.
@@ -59,13 +59,16 @@ def adapter_module(role: str, config: Config) -> str | None:
 def modules(specs: Iterable[ServiceSpec], config: Config) -> tuple[str, ...]:
     """Return the modules to preload for instances of ``specs``, each once, in import order.
 
-    The runtime and server modules, then the adapter of every port some spec
-    declares (as ``config`` chooses it). A port no spec uses costs nothing.
+    The runtime and server modules; the adapter of every port some spec
+    declares (as ``config`` chooses it; a port no spec uses costs nothing);
+    then each spec's app and background modules.
     """
+    specs = list(specs)
     roles = {port for spec in specs for port in spec.ports}
     out = [*RUNTIME, *SERVER]
-    for role in (role for role in PORTS if role in roles):
-        module = adapter_module(role, config)
+    adapters = (adapter_module(role, config) for role in PORTS if role in roles)
+    own = (ref.partition(":")[0] for spec in specs for ref in (spec.app, *spec.background))
+    for module in (*adapters, *own):
         if module is not None and module not in out:
             out.append(module)
     return tuple(out)

@@ -83,8 +83,9 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
             )
             launcher.spares = pool
         if fork_command is not None:
+            path = os.pathsep.join(filter(None, [str(ROOT), base_env.get("PYTHONPATH")]))
             launcher.forks = ForkServer(
-                env={**base_env, "PYTHONPATH": str(ROOT)}, home=tmp_path, command=fork_command
+                env={**base_env, "PYTHONPATH": path}, home=tmp_path, command=fork_command
             )
         supervisor = Supervisor(
             ClusterPlan(services={"hello": count}, zones=("a", "b"), primary_version="v1"),

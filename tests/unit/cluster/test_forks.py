@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 import psutil
 
@@ -87,6 +88,44 @@ async def test_when_the_fork_server_dies_its_instances_come_back_from_a_new_one(
     for view in supervisor.views():
         assert view["restarts"] == 1 and view["last_exit"] == -signal.SIGTERM
         assert _parent(view["pid"]) == new_server
+
+
+async def test_after_an_edit_to_preloaded_code_a_fresh_fork_server_takes_over(
+    make_supervisor: MakeSupervisor, tmp_path: Path
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "preloaded_code.py").write_text("VALUE = 1\n")
+    supervisor = await make_supervisor(
+        count=2, env={"PYTHONPATH": str(code)}, fork_command=(*FORKSERVER, "preloaded_code")
+    )
+    await eventually(lambda: all_up(supervisor), "every instance up")
+    forks = _forks(supervisor)
+    old_server = forks.pid
+    assert old_server is not None
+    stat = (code / "preloaded_code.py").stat()
+    os.utime(code / "preloaded_code.py", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+
+    first, second = supervisor.get("hello-a-1"), supervisor.get("hello-b-1")
+    old_pid = first.kill()
+    await eventually(
+        lambda: first.state is State.UP and first.view()["pid"] != old_pid, "hello-a-1 replaced"
+    )
+    new_server = forks.pid
+    assert new_server not in (None, old_server)
+    assert _parent(first.view()["pid"]) == new_server
+    # The old one still reports the instance it forked before the edit.
+    assert sorted(forks.pids) == sorted([old_server, new_server])
+    assert _parent(second.view()["pid"]) == old_server
+    old_pid = second.kill()
+    await eventually(
+        lambda: second.state is State.UP and second.view()["pid"] != old_pid, "hello-b-1 replaced"
+    )
+    assert second.view()["last_exit"] == -signal.SIGKILL
+    assert _parent(second.view()["pid"]) == new_server
+    # With its last instance gone, the old fork server exits.
+    await eventually(lambda: forks.pids == [new_server], "the old fork server gone")
+    assert _gone(old_server)
 
 
 async def test_shutdown_and_close_leave_no_process(make_supervisor: MakeSupervisor) -> None:

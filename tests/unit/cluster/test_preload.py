@@ -1,4 +1,4 @@
-"""What the fork server and the spares preload: the runtime, and only the adapters in use."""
+"""What the fork server and the spares preload: the runtime, the adapters in use, the services."""
 
 from __future__ import annotations
 
@@ -14,19 +14,29 @@ def _config(tmp_path: Path, **env: str) -> Config:
     return settings.load(environ={"REELSTACK_HOME": str(tmp_path), **env})
 
 
-def _spec(name: str, *ports: str) -> ServiceSpec:
-    return ServiceSpec(name=name, app=f"example.{name}.app:create_app", ports=ports)
+RUNTIME = (*preload.RUNTIME, *preload.SERVER)
 
 
-def test_the_runtime_comes_first_then_the_adapters_of_the_ports_in_use(tmp_path: Path) -> None:
+def _spec(name: str, *ports: str, background: tuple[str, ...] = ()) -> ServiceSpec:
+    return ServiceSpec(
+        name=name, app=f"example.{name}.app:create_app", ports=ports, background=background
+    )
+
+
+def test_the_runtime_then_the_adapters_in_use_then_the_services(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    names = preload.modules([_spec("a", "cache", "sql"), _spec("b", "sql")], config)
-    runtime = (*preload.RUNTIME, *preload.SERVER)
-    assert names[: len(runtime)] == runtime
-    # One adapter per port, in the order of PORTS, each once.
-    assert names[len(runtime) :] == (
+    specs = [
+        _spec("a", "cache", "sql", background=("example.a.tasks:sweep", "example.a.app:tick")),
+        _spec("b", "sql"),
+    ]
+    assert preload.modules(specs, config) == (
+        *RUNTIME,
+        # One adapter per port, in the order of PORTS, each once.
         "reelstack.adapters.sql.sqlalchemy",
         "reelstack.adapters.cache.sqlite",
+        "example.a.app",
+        "example.a.tasks",
+        "example.b.app",
     )
 
 
@@ -43,17 +53,15 @@ def test_the_adapter_is_the_one_the_settings_choose(tmp_path: Path) -> None:
     assert "reelstack.adapters.log.sqlite" not in names
 
 
-def test_no_service_code_and_no_unused_port_is_preloaded(tmp_path: Path) -> None:
+def test_every_service_s_app_and_no_unused_port(tmp_path: Path) -> None:
     config = _config(tmp_path)
     specs = services.of(config).values()
     names = preload.modules(specs, config)
     for spec in specs:
-        app_module = spec.app.partition(":")[0]
-        assert app_module not in names
-    used = {port for spec in specs for port in spec.ports}
-    assert "widecolumn" not in used
+        assert spec.app.partition(":")[0] in names
+    assert "widecolumn" not in {port for spec in specs for port in spec.ports}
     assert not [name for name in names if ".widecolumn." in name]
-    assert preload.modules([_spec("bare")], config) == (*preload.RUNTIME, *preload.SERVER)
+    assert preload.modules([], config) == RUNTIME
 
 
 def test_a_module_that_cannot_be_imported_is_reported_not_fatal() -> None:
