@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup system-packages test-packages web demo up down status test engines-up engines-down lint typecheck unit bench bench-tools clean
+.PHONY: setup system-packages test-packages web demo up down status test engines-up engines-down lint typecheck unit bench bench-tools clean deploy-render
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -90,6 +90,11 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+## make deploy-render: write deploy/compose.yaml, deploy/k8s/services.yaml and
+## the service table of docs/architecture.md from the service specs
+deploy-render: $(VENV)/.installed
+	$(BIN)/reelstack deploy render
 
 ## make bench: every benchmark, each printing its figure beside its anchor
 bench-tools:

@@ -3,7 +3,7 @@
 Both proxies forward ``GET /api/hello`` to the same upstream, an nginx
 returning a 58-byte JSON body on keep-alive connections:
 
-- the gateway runs as a real instance (``python -m reelstack.gateway``) with
+- the gateway runs as a real instance (``python -m reelstack.chassis.run``) with
   its full filter chain on: the route requires a bearer token (RS256, from a
   configured key set), both rate limits are on (with limits far above the
   load), the passport line is written for every request (to a file);
@@ -252,11 +252,12 @@ def main() -> None:
         )
         gateway = Process(
             "gateway",
-            [sys.executable, "-m", "reelstack.gateway"],
+            [sys.executable, "-m", "reelstack.chassis.run"],
             0,
             f"http://127.0.0.1:{gateway_port}/health",
             {
                 "REELSTACK_HOME": str(tmp / "home"),
+                "REELSTACK_SERVICE_NAME": "gateway",
                 "REELSTACK_SERVICE_PORT": str(gateway_port),
                 "REELSTACK_GATEWAY_ROUTES": "/api/hello=hello;keep",
                 "REELSTACK_GATEWAY_INSTANCES": f"hello=127.0.0.1:{upstream_port}",

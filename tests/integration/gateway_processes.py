@@ -132,8 +132,9 @@ class Processes:
     def gateway(self, name: str, *, asgi: bool = False, **settings: str) -> Process:
         """Start a gateway; ``settings`` are REELSTACK_* variables without the prefix.
 
-        ``asgi``: run it as any chassis service runs (the chassis runner and
-        uvicorn's own protocol) instead of on the gateway's protocol.
+        ``asgi``: run it under a plain ASGI server (uvicorn's own protocol,
+        see gateway_asgi.py) instead of the chassis runner, which serves it
+        on the gateway's protocol.
         """
         port = free_port()
         env = {
@@ -144,7 +145,7 @@ class Processes:
             "REELSTACK_GATEWAY_AUTH_JWKS_URL": "",
             **{f"REELSTACK_{key}": value for key, value in settings.items()},
         }
-        module = "reelstack.chassis.run" if asgi else "reelstack.gateway"
+        module = "tests.integration.gateway_asgi" if asgi else "reelstack.chassis.run"
         process = Process(
             [sys.executable, "-m", module], env, port, self.folder / f"gateway-{name}.log"
         )

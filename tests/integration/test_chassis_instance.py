@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from reelstack import settings
 from reelstack.chassis.properties import PropertyStore
 
 pytestmark = pytest.mark.slow
@@ -129,7 +130,9 @@ def test_serves_health_metrics_and_picks_up_a_property_live(
     assert 'http_requests_total{method="GET",route="/hello",status="200"} 1.0' in text
     assert 'instance="hello-test-1"' in text and 'version="v7"' in text
 
-    PropertyStore(tmp_path / "home" / "data" / "properties.db").set(
+    # The full registry: hello's settings live with hello, declared once its
+    # settings module is imported.
+    PropertyStore(tmp_path / "home" / "data" / "properties.db", settings.registry()).set(
         "hello.greeting", "howdy", service="hello"
     )
     deadline = time.monotonic() + 10
@@ -208,3 +211,79 @@ def test_corrupt_store_file_exits_4_naming_the_file_and_keeps_it(
     output = instance.output()
     assert "cache.db" in output
     assert (data / "cache.db").read_bytes() == garbage  # not silently recreated
+
+
+# A throwaway service in its own package, run by the runner like any other:
+# a worker shape (a context, a background task, no routes of its own) whose
+# app asks uvicorn for an option of its own.
+PROBE_SPEC = """
+from reelstack.chassis.spec import ServiceSpec
+
+SPEC = ServiceSpec(name="probe", app="probe.app:create_app", background=("probe.app:work",))
+"""
+PROBE_APP = """
+import asyncio
+import os
+from dataclasses import dataclass
+
+from reelstack.chassis.app import create_service_app
+from probe.spec import SPEC
+
+
+@dataclass
+class Probe:
+    crash: bool
+
+
+async def build(chassis):
+    return Probe(crash=os.environ.get("PROBE_CRASH") == "1")
+
+
+async def work(probe: Probe):
+    if probe.crash:
+        raise RuntimeError("the probe's work failed")
+    await asyncio.Event().wait()
+
+
+def create_app(config):
+    app = create_service_app(config, spec=SPEC, context=build, poll_properties=False)
+    # The chassis turns uvicorn's Server header off; this app asks for it.
+    app.server_options = {"server_header": True}
+    return app
+"""
+
+
+@pytest.fixture
+def probe_env(tmp_path: Path) -> dict[str, str]:
+    package = tmp_path / "packages" / "probe"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "spec.py").write_text(PROBE_SPEC)
+    (package / "app.py").write_text(PROBE_APP)
+    return {
+        "PYTHONPATH": str(tmp_path / "packages"),
+        "REELSTACK_SERVICES_EXTRA": "probe",
+        "REELSTACK_SERVICE_NAME": "probe",
+        "REELSTACK_INSTANCE_ID": "probe-1",
+    }
+
+
+def test_the_runner_serves_an_app_with_its_own_server_options(
+    spawn: Callable[..., Instance], probe_env: dict[str, str]
+) -> None:
+    instance = spawn(**probe_env)
+    assert instance.wait_healthy()["service"] == "probe"
+    _, _, headers = get(instance.url + "/health")
+    assert headers.get("server") == "uvicorn"
+    instance.process.send_signal(signal.SIGTERM)
+    assert instance.process.wait(timeout=20) == 0
+
+
+def test_a_background_task_that_raises_exits_4_naming_the_task(
+    spawn: Callable[..., Instance], probe_env: dict[str, str]
+) -> None:
+    instance = spawn(PROBE_CRASH="1", **probe_env)
+    assert instance.process.wait(timeout=START_TIMEOUT_S) == 4
+    lines = [json.loads(line) for line in instance.output().splitlines() if line.startswith("{")]
+    (failed,) = [line for line in lines if line.get("task") == "probe.app:work"]
+    assert failed["level"] == "ERROR" and "the probe's work failed" in failed["message"]

@@ -236,7 +236,7 @@ def test_the_passport_is_logged_one_line_per_request(setup: Setup) -> None:
 
 
 def test_runs_as_a_plain_asgi_app_too(setup: Setup, tmp_path: Path) -> None:
-    """Under the chassis runner's uvicorn protocol: the same gateway, slower."""
+    """Under a plain ASGI server (uvicorn's own protocol): the same gateway, slower."""
     key: SigningKey = KEY
     echo = setup.processes.echo("asgi-echo")
     gateway = setup.processes.gateway(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from reelstack import settings
 from reelstack.chassis.properties import PropertyStore
 from tests.integration.registry_processes import (
     JSON,
@@ -189,7 +190,7 @@ def test_expired_lease_is_evicted_and_self_preservation_stops_evictions(
     metrics = call("GET", registry.url + "/metrics")[1].decode()
     assert "registry_self_preservation 1.0" in metrics
     # Turning self-preservation off at runtime lets the expired leases go.
-    PropertyStore(tmp_path / "home" / "data" / "properties.db").set(
+    PropertyStore(tmp_path / "home" / "data" / "properties.db", settings.registry()).set(
         "registry.self_preservation", "false", service="registry"
     )
     until(lambda: not instances(registry.eureka), "the evictions")

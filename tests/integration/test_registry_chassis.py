@@ -8,10 +8,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import APIRouter
 
 from reelstack import settings
 from reelstack.chassis.app import chassis_of, create_service_app
+from reelstack.chassis.deps import ClientDep
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.config import Config
 from tests.integration.registry_processes import Processes, free_port, instances
@@ -36,6 +39,15 @@ async def until_async(check: Callable[[], Any], what: str) -> Any:
             return result
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)
+
+
+calls_hello = APIRouter()
+
+
+@calls_hello.get("/relay")
+async def relay(client: ClientDep) -> dict[str, object]:
+    response = await client.request("hello", "GET", "/hello?name=probe")
+    return {"status": response.status, "instance": response.json()["instance"]}
 
 
 def registered(registry: str, instance_id: str) -> dict[str, Any] | None:
@@ -81,13 +93,18 @@ async def test_hello_registers_and_discovery_outlives_the_registry(
             **client_settings,
         },
     )
-    app = create_service_app(config, service="probe", poll_properties=False)
+    app = create_service_app(config, routers=[calls_hello], service="probe", poll_properties=False)
     async with app.router.lifespan_context(app):
         discovery = chassis_of(app).discovery
         assert isinstance(discovery, EurekaClient)
         await until_async(lambda: discovery.instances("hello"), "discovering hello")
         (found,) = discovery.instances("hello")
         assert (found.instance_id, found.port, found.zone) == ("hello-1", hello.port, "b")
+        # A route of the probe calls hello by name through the resilient client.
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
+            relayed = (await client.get("/relay")).json()
+        assert relayed == {"status": 200, "instance": "hello-1"}
 
         registry.kill()
         failures = discovery.fetch_failures

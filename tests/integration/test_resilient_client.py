@@ -109,7 +109,7 @@ async def test_a_killed_instance_stops_getting_calls_and_callers_see_no_error(
     upstreams: Callable[..., Upstream], failures: int
 ) -> None:
     films = [upstreams(f"films-{i}") for i in range(3)]
-    options = ClientOptions(availability_failures=failures)
+    options = ClientOptions.defaults(availability_failures=failures)
     async with ResilientClient(
         StaticDiscovery([f.info for f in films]), zone="a", options=options
     ) as client:
@@ -135,7 +135,7 @@ async def test_breaker_opens_on_errors_and_closes_after_the_sleep_window_on_reco
 ) -> None:
     films = upstreams("films-0")
     sleep_s = 0.5
-    options = ClientOptions(request_volume=10, sleep_window_s=sleep_s, retries=0)
+    options = ClientOptions.defaults(request_volume=10, sleep_window_s=sleep_s, retries=0)
     async with ResilientClient(StaticDiscovery([films.info]), options=options) as client:
         breaker = client.target("films").breaker
         await set_status(control, films, 500)
@@ -175,7 +175,7 @@ async def test_breaker_opens_while_the_only_instance_is_down_and_closes_once_it_
     upstreams: Callable[..., Upstream],
 ) -> None:
     films = upstreams("films-0")
-    options = ClientOptions(request_volume=5, sleep_window_s=0.3)
+    options = ClientOptions.defaults(request_volume=5, sleep_window_s=0.3)
     async with ResilientClient(StaticDiscovery([films.info]), options=options) as client:
         assert (await client.request("films", "GET", "/ping")).status == 200
         films.kill()

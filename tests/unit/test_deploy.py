@@ -1,12 +1,16 @@
-"""The compose file and the Kubernetes manifests name only real services and settings.
+"""The compose file, the Kubernetes manifests and the architecture page's service
+table are what ``reelstack deploy render`` writes from the specs, and name only
+real services and settings.
 
-They cannot run here (no Docker, no cluster), so this keeps them honest: every
+They cannot run here (no Docker, no cluster), so this keeps them honest: each
+file is exactly its render from :func:`reelstack.services.specs`, every
 ``REELSTACK_*`` variable they set is a declared setting whose value parses,
-and every service in :data:`reelstack.services.SERVICES` runs in both.
+and every service runs in both zones.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +19,42 @@ import pytest
 import yaml
 
 from reelstack import services, settings
+from reelstack.deploy import files
+from reelstack.deploy.layout import Layout
 
-REGISTRY = settings.registry()
+REGISTRY = settings.registry()  # every service's settings too
 SERVICES = services.specs()
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
 PREFIX = "REELSTACK_"
+
+
+RENDERED = files.rendered(ROOT, SERVICES.values(), Layout.defaults())
+
+
+def test_the_render_covers_the_architecture_page() -> None:
+    assert set(RENDERED) == {files.COMPOSE, files.K8S, files.ARCHITECTURE}
+
+
+@pytest.mark.parametrize("path", sorted(RENDERED), ids=str)
+def test_committed_file_is_its_render_from_the_specs(path: Path) -> None:
+    committed = (ROOT / path).read_text()
+    if committed != RENDERED[path]:
+        diff = "".join(
+            difflib.unified_diff(
+                committed.splitlines(keepends=True),
+                RENDERED[path].splitlines(keepends=True),
+                f"{path} (committed)",
+                f"{path} (rendered)",
+                n=1,
+            )
+        )
+        pytest.fail(
+            f"{path} differs from its render from the service specs; run `make deploy-render`"
+            f" (reelstack deploy render) and commit the result:\n{diff[:3000]}",
+            pytrace=False,
+        )
 
 
 def _compose() -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """The one factory that turns a reelstack service into an ASGI app.
 
 A service's ``create_app(config)`` calls :func:`create_service_app` with its
-routers and the adapter roles it needs; the chassis adds what every instance
-has: ``/health``, ``/ready``, ``/metrics``, request ids, JSON access logs,
-runtime properties polled from the host's property store, and the lifespan
-that opens and closes the adapters.
+spec, its routers, how to build its context and its background tasks; the
+chassis adds what every instance has: ``/health``, ``/ready``, ``/metrics``,
+request ids, JSON access logs, runtime properties polled from the host's
+property store, registration and discovery, a resilient client for calling
+other services, and the lifespan that opens and closes all of it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
@@ -22,6 +23,7 @@ from starlette.types import ASGIApp
 from reelstack import settings
 from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.chassis import health
+from reelstack.chassis.background import Background, BackgroundTasks, resolve
 from reelstack.chassis.dependencies import Dependencies, OnOpen
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.identity import Identity
@@ -30,6 +32,7 @@ from reelstack.chassis.metrics import Metrics
 from reelstack.chassis.middleware import RequestMiddleware
 from reelstack.chassis.properties import PropertyPoller, PropertyStore
 from reelstack.chassis.responses import json_response
+from reelstack.chassis.spec import ServiceSpec
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import (
@@ -40,10 +43,15 @@ from reelstack.errors import (
     ReelstackError,
     UnavailableError,
 )
+from reelstack.ports import Database
 
 log = logging.getLogger(__name__)
 
+C = TypeVar("C")
+
 Hook = Callable[[Chassis], Awaitable[None]]
+ContextFactory: TypeAlias = Callable[[Chassis], Awaitable[C]]
+"""Builds a service's context at start-up: ``async def build(chassis) -> Ctx``."""
 
 # How each of reelstack's errors reaches an HTTP client, most specific first.
 ERROR_STATUS: tuple[tuple[type[ReelstackError], int], ...] = (
@@ -83,8 +91,11 @@ class ServiceApp(FastAPI):
 def create_service_app(
     config: Config,
     *,
+    spec: ServiceSpec | None = None,
     routers: Sequence[APIRouter] = (),
-    ports: Sequence[str] = (),
+    ports: Sequence[str] | None = None,
+    context: ContextFactory[C] | None = None,
+    background: Sequence[Background[C]] | None = None,
     on_open: Mapping[str, OnOpen] | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
@@ -96,13 +107,52 @@ def create_service_app(
 ) -> FastAPI:
     """Return the FastAPI app of a service with everything the chassis provides.
 
+    ``spec`` is the service's :class:`ServiceSpec`: its name, ``ports`` and
+    ``background`` tasks come from it; ``service``, ``ports`` and
+    ``background``, when given, replace the spec's (without a spec they are
+    the whole declaration; tests use them).
+
     ``ports`` names the adapter roles the service needs (``"sql"``, ``"cache"``,
     ...): they are opened at start-up (retried in the background if their
     engine is unreachable), checked by ``/ready`` and closed at shutdown.
-    ``on_open[role]`` runs once that role's adapter opens (e.g. migrations).
+    ``on_open[role]`` runs once that role's adapter opens; a spec with a
+    migration branch gets ``on_open["sql"]`` migrating that branch, and only
+    it (:meth:`reelstack.ports.Database.migrate`).
+
+    ``context(chassis)`` builds the service's typed context once the adapters
+    are opened (an adapter still unreachable answers UnavailableError when
+    used); it is kept on the chassis, routes receive it with
+    ``Annotated[Ctx, Depends(context_dep(Ctx))]`` (see
+    :mod:`reelstack.chassis.deps`) and start-up and shutdown hooks with
+    ``chassis.context_as(Ctx)``. Without it the context is the chassis itself.
+
+    ``background`` tasks (``async def task(context)``) start after the context
+    and the start-up hooks and run while the instance serves; at shutdown
+    they are cancelled and awaited before the shutdown hooks run and the
+    adapters close. A background task that raises is logged with its name
+    and traceback and fails the instance (:meth:`Chassis.fail`): the runner
+    exits 4 and the supervisor starts the instance again. See
+    :mod:`reelstack.chassis.background`.
+
+    Start-up runs: adapters, context, ``on_startup`` hooks, background tasks,
+    runtime properties, registration; shutdown the reverse, then the
+    resilient client (:meth:`Chassis.client`) and the adapters close.
     ``adapters`` replaces the ones built from settings (tests pass fakes);
     ``access_log`` replaces the one writing to stderr.
     """
+    if service is None and spec is not None:
+        service = spec.name
+    if ports is None:
+        ports = spec.ports if spec is not None else ()
+    tasks: Sequence[Background[Any]]
+    if background is not None:
+        tasks = background
+    else:
+        tasks = [resolve(ref) for ref in spec.background] if spec is not None else ()
+    on_open = dict(on_open or {})
+    if spec is not None and spec.migrations is not None and "sql" in ports:
+        # The service's own Alembic branch, and no other, once its store opens.
+        on_open.setdefault("sql", migrate_branch(spec.migrations))
     identity = Identity.from_config(config, service=service)
     adapters = adapters if adapters is not None else bootstrap(config)
     dependencies = Dependencies(adapters, ports, on_open=on_open)
@@ -141,6 +191,7 @@ def create_service_app(
         discovery=eureka,
     )
     dependencies.on_fatal = chassis.fail
+    running = BackgroundTasks(tasks, on_fatal=chassis.fail)
 
     def on_change(key: str, value: Any) -> None:
         if key == settings.LOG_LEVEL.key:
@@ -167,8 +218,12 @@ def create_service_app(
             await dependencies.stop()
             raise
         try:
+            if context is not None:
+                chassis.context = await context(chassis)
             for hook in on_startup:
                 await hook(chassis)
+            # Without a context of its own, a service's tasks get the chassis.
+            running.start(chassis if chassis.context is None else chassis.context)
             if poller is not None:
                 poller.start()
             if eureka is not None:
@@ -185,11 +240,17 @@ def create_service_app(
                 await eureka.stop()
             if poller is not None:
                 await poller.stop()
+            await running.stop()
             for hook in reversed(on_shutdown):
                 try:
                     await hook(chassis)
                 except Exception:
                     log.exception("shutdown hook failed")
+            if chassis.resilient is not None:
+                try:
+                    await chassis.resilient.close()
+                except Exception:
+                    log.exception("closing the resilient client failed")
             await dependencies.stop()
             log.info("%s stopped", identity.instance)
 
@@ -203,6 +264,15 @@ def create_service_app(
     for router in routers:
         add_routes(app, router)
     return app
+
+
+def migrate_branch(branch: str) -> OnOpen:
+    """Return an ``on_open`` hook that brings ``branch`` of the relational store to its head."""
+
+    async def migrate(db: Database) -> None:
+        await db.migrate(branch)
+
+    return migrate
 
 
 _DEFAULT_LIFESPAN = type(APIRouter().lifespan_context)

@@ -4,14 +4,18 @@ Settings come from the environment (``REELSTACK_SERVICE_NAME``,
 ``REELSTACK_SERVICE_PORT``, ``REELSTACK_SERVICE_ZONE``, ...; see
 :mod:`reelstack.settings`). The runner binds ``host:port`` itself, builds the
 named service's app from its spec (:mod:`reelstack.services`) and serves it
-with uvicorn until SIGTERM or SIGINT.
+with uvicorn, with the app's own ``server_options``, until SIGTERM or SIGINT.
+Every process kind runs through it: HTTP services, the gateway (its own
+protocol class comes in ``server_options``) and workers (a chassis app whose
+work is a background task, see :mod:`reelstack.chassis.background`).
 
 Exit codes, which the supervisor relies on:
 
 - 0: stopped by a signal after draining in-flight requests
 - 2: an invalid setting (the log line names key, value and source)
 - 3: the port is taken (the log line names port and service)
-- 4: start-up failed, or a fatal error (a corrupt store) stopped the instance
+- 4: start-up failed, or a fatal error (a corrupt store, a background task
+  that raised) stopped the instance
 """
 
 from __future__ import annotations
@@ -123,13 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             return _config_error(exc)
         chassis: Chassis | None = getattr(getattr(app, "state", None), "chassis", None)
-        # A service may ask for its own uvicorn options (the gateway brings its
-        # own HTTP protocol class for its hot path).
-        uvicorn_server = server.make_server(
-            app,
-            grace_s=config.get(settings.SHUTDOWN_GRACE_S),
-            **getattr(app, "server_options", {}),
-        )
+        # The app's own uvicorn options (``server_options``: the gateway's
+        # HTTP protocol class) are applied by make_server.
+        uvicorn_server = server.make_server(app, grace_s=config.get(settings.SHUTDOWN_GRACE_S))
         if chassis is not None:
 
             def stop() -> None:

@@ -4,6 +4,11 @@ Binding first means a taken port is reported as :class:`PortInUseError`
 naming the port and the service, before anything starts, instead of as a
 uvicorn log line after start-up. uvloop and httptools are used when
 installed; uvicorn's own access log is off because the chassis writes one.
+
+An app may ask for uvicorn options of its own with a ``server_options``
+attribute (a dict of :class:`uvicorn.Config` arguments): the gateway names
+its HTTP protocol class there. :func:`make_server` applies them, so every
+process the runner starts is served the way its app asks.
 """
 
 from __future__ import annotations
@@ -64,13 +69,22 @@ def uvicorn_config(app: Any, *, grace_s: float, **overrides: Any) -> uvicorn.Con
     return uvicorn.Config(app, **options)
 
 
+def server_options(app: Any) -> dict[str, Any]:
+    """Return the uvicorn options ``app`` asks for (its ``server_options``, or none)."""
+    options = getattr(app, "server_options", None)
+    return dict(options) if options else {}
+
+
 def make_server(app: Any, *, grace_s: float, **overrides: Any) -> uvicorn.Server:
     """Return a uvicorn server for ``app``; run it with ``server.run(sockets=[sock])``.
 
-    On SIGTERM or SIGINT uvicorn stops accepting, waits up to ``grace_s`` for
-    in-flight requests, then runs the lifespan shutdown (closing the adapters).
+    Options: the chassis' defaults, then the app's ``server_options``, then
+    ``overrides``, each winning over the one before. On SIGTERM or SIGINT
+    uvicorn stops accepting, waits up to ``grace_s`` for in-flight requests,
+    then runs the lifespan shutdown (closing the adapters).
     """
-    return uvicorn.Server(uvicorn_config(app, grace_s=grace_s, **overrides))
+    options = {**server_options(app), **overrides}
+    return uvicorn.Server(uvicorn_config(app, grace_s=grace_s, **options))
 
 
 def serve(app: Any, sock: socket.socket, *, grace_s: float, **overrides: Any) -> bool:

@@ -33,12 +33,15 @@ class Volume:
     """A folder every instance of a service shares (a deployment mounts one volume there).
 
     ``setting`` is the key of the setting that names the folder; deployments
-    set it to ``path`` and mount the volume ``name`` there.
+    set it to ``path`` and mount the volume ``name`` there. ``about`` says
+    what the folder holds and why the instances share it; the deployment
+    files print it beside the volume.
     """
 
     name: str
     setting: str
     path: str
+    about: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,16 @@ class Deploy:
     ``addressable``: other processes reach its instances by a fixed name
     (the registry: everyone else finds services through it).
     ``needs_engines``: it waits for the engines to start.
+    ``stop_grace_s``: seconds an orchestrator gives a stopping instance before
+    killing it (Kubernetes' ``terminationGracePeriodSeconds``); a service that
+    finishes long work in hand before it stops needs more.
     """
 
     public_port: int | None = None
     addressable: bool = False
     needs_engines: bool = True
     volumes: tuple[Volume, ...] = ()
+    stop_grace_s: int = 30
 
 
 @dataclass(frozen=True)

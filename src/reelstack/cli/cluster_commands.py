@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from reelstack import settings
+from reelstack.cli import deploy_render
 from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
 from reelstack.cli.render import instance_json, instance_table
 from reelstack.cluster import lifecycle, statefile
@@ -16,7 +17,10 @@ from reelstack.cluster.client import ControlClient
 from reelstack.cluster.lifecycle import UpResult
 
 instances_app = typer.Typer(help="See and act on single instances.", no_args_is_help=True)
-deploy_app = typer.Typer(help="Run other versions of a service (canaries).", no_args_is_help=True)
+deploy_app = typer.Typer(
+    help="Run other versions of a service (canaries); render the deployment files.",
+    no_args_is_help=True,
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 TimeoutOption = Annotated[
@@ -224,6 +228,9 @@ def remove_version(
     with cli_of(ctx).client() as client:
         removed = client.remove_version(service, version)
     console.print(f"removed {escape(', '.join(removed))}")
+
+
+deploy_app.command("render")(deploy_render.render)
 
 
 def register(app: typer.Typer) -> None:

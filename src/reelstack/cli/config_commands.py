@@ -50,7 +50,7 @@ def _check_service(service: str | None) -> None:
 
 
 def _check_key(key: str) -> None:
-    if key not in settings.REGISTRY:
+    if key not in settings.registry():
         raise ConfigError(key, "", "args", "unknown setting; `reelstack config get` lists them")
 
 
@@ -91,10 +91,10 @@ def get(
     if key is not None:
         _check_key(key)
     config, scopes = effective(cli, service)
-    keys = [key] if key is not None else [s.key for s in settings.REGISTRY.all()]
+    keys = [key] if key is not None else [s.key for s in settings.registry().all()]
     rows: list[dict[str, Any]] = []
     for name in keys:
-        setting = settings.REGISTRY[name]
+        setting = settings.registry()[name]
         resolved = config.resolved(setting)
         secret = isinstance(resolved.value, Secret)
         row = {
@@ -135,7 +135,7 @@ def set_(
     """Set a runtime property; running instances pick it up without a restart."""
     cli = cli_of(ctx)
     _check_service(service)
-    validate_runtime(settings.REGISTRY, key, value)
+    validate_runtime(settings.registry(), key, value)
     _store(cli).set(key, value, service=service)
     poll_s = cli.config.get(settings.PROPERTIES_POLL_S)
     scope = f"service {service}" if service else "every service"

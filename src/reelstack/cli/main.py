@@ -18,7 +18,7 @@ from rich.markup import escape
 from reelstack.cli import cluster_commands, ingest, titles
 from reelstack.cli.config_commands import config_app
 from reelstack.cli.context import Cli, err_console
-from reelstack.errors import ConfigError, ReelstackError
+from reelstack.errors import ConfigError, ReelstackError, SpecError
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_FAILED)
-    except ConfigError as exc:
+    except (ConfigError, SpecError) as exc:
         report(exc)
         return EXIT_CONFIG
     except ReelstackError as exc:

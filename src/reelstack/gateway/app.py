@@ -15,7 +15,6 @@ picks the endpoint), ``strip_identity`` (5), ``body_limit`` (10),
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import time
@@ -55,6 +54,7 @@ from reelstack.gateway.proxy import ProxyEndpoint
 from reelstack.gateway.ratelimit import TokenBuckets
 from reelstack.gateway.routes import RouteTable
 from reelstack.gateway.settings import StaticInstance
+from reelstack.gateway.spec import SPEC
 from reelstack.gateway.static import StaticEndpoint
 
 log = logging.getLogger(__name__)
@@ -119,13 +119,14 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         leeway_s=config.get(gateway_settings.GATEWAY_AUTH_LEEWAY_S),
     )
     pools = Pools(idle_s=config.get(gateway_settings.GATEWAY_UPSTREAM_IDLE_S))
-    background: list[asyncio.Task[None]] = []
     gc_interval_s = config.get(gateway_settings.GATEWAY_GC_INTERVAL_S)
     collector = PacedCollector(gc_interval_s) if gc_interval_s > 0 else None
     fetcher: JwksFetcher | None = None
 
+    async def sweep(chassis: Chassis) -> None:
+        await _sweep(pools, buckets)
+
     async def start(chassis: Chassis) -> None:
-        background.append(asyncio.get_running_loop().create_task(_sweep(pools, buckets)))
         if fetcher is not None:
             fetcher.start()
         if collector is not None:
@@ -138,10 +139,6 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     async def stop(chassis: Chassis) -> None:
         if collector is not None:
             await collector.stop()
-        for task in background:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         if fetcher is not None:
             await fetcher.stop()
         pools.close()
@@ -150,10 +147,11 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     access_log = PassportLog()
     chassis_app = create_service_app(
         config,
-        service="gateway",
+        spec=SPEC,
         access_log=access_log,
         on_startup=[start],
         on_shutdown=[stop],
+        background=[sweep],
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -185,6 +183,9 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         for service in table.services()
     }
     client = ResilientClient.for_chassis(chassis, discovery, overrides=overrides)
+    # The instance's one client: what ClientDep gives a route here, with one
+    # set of client metrics on /metrics.
+    chassis.resilient = client
     proxy = ProxyEndpoint(
         discovery=discovery,
         client=client,

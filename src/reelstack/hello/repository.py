@@ -1,19 +1,18 @@
 """Storage of the sample service: the ``hello_visits`` table, behind the sql port.
 
-The table itself is created by the Alembic migrations in
-``reelstack/migrations``; this is SQLAlchemy Core's view of it.
+The table itself is created by the service's Alembic branch (``hello/migrations``);
+this is SQLAlchemy Core's view of it, declared on the shared metadata.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, DateTime, Integer, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelstack.db import metadata
 from reelstack.hello.schemas import Visit
-
-metadata = MetaData()
 
 visits = Table(
     "hello_visits",

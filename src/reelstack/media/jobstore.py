@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -32,12 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack.db import UtcDateTime
+from reelstack.db import UtcDateTime, metadata
 from reelstack.errors import NotFoundError
 from reelstack.media.jobtypes import EncodeRequest, Job, JobState
 from reelstack.ports.sql import Database
-
-metadata = MetaData()
 
 jobs = Table(
     "media_jobs",
@@ -63,7 +61,12 @@ jobs = Table(
 parts = Table(
     "media_job_parts",
     metadata,
-    Column("job_id", String(32), primary_key=True),
+    Column(
+        "job_id",
+        String(32),
+        ForeignKey("media_jobs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     Column("part", String(16), primary_key=True),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),

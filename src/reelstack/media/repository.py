@@ -15,8 +15,8 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
-    MetaData,
     Row,
     String,
     Table,
@@ -29,10 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelstack.db import metadata
 from reelstack.errors import NotFoundError
 from reelstack.media.models import Title, TitleKind, TitleMeta, TitleState
-
-metadata = MetaData()
 
 titles = Table(
     "media_titles",
@@ -69,6 +68,8 @@ titles = Table(
     Column("extras_at", DateTime(timezone=True)),  # migration 0004
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "state"),
+    Index("ix_media_titles_series", "series", "season", "episode"),
 )
 
 _FIELDS = tuple(name for name in Title.__dataclass_fields__)

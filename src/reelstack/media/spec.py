@@ -18,6 +18,17 @@ SPEC = ServiceSpec(
         "/media;public;keep",
     ),
     deploy=Deploy(
-        volumes=(Volume("media-uploads", "media.upload_dir", "/var/lib/reelstack/uploads"),)
+        volumes=(
+            Volume(
+                "media-uploads",
+                "media.upload_dir",
+                "/var/lib/reelstack/uploads",
+                about="Partial uploads live on one volume every media instance shares"
+                " (S3 has no append), so a resumed upload may land on any instance.",
+            ),
+        ),
+        # Its routes allow 60 s requests (upload chunks); a stopping instance
+        # finishes the ones in hand.
+        stop_grace_s=120,
     ),
 )

@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from reelstack import db, settings
+from reelstack import db, migrations, services, settings
 
 config = context.config
 target_metadata = db.metadata
@@ -47,6 +47,10 @@ def configured_url() -> str:
         return url
     return str(settings.load().get(settings.SQL_URL))
 
+
+if config.attributes.get("connection") is None:
+    # Run from the alembic command (autogenerate compares with every table).
+    migrations.declare_tables(services.of(settings.load()).values())
 
 if context.is_offline_mode():
     context.configure(url=configured_url(), target_metadata=target_metadata, literal_binds=True)

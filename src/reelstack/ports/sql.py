@@ -41,6 +41,6 @@ class Database(Lifecycle, Protocol):
         """Run ``work`` in a transaction and commit, rerunning it on serialization failures."""
         ...
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    async def migrate(self, branch: str | None = None) -> None:
+        """Bring ``branch`` (a service's Alembic branch; None: every one) to its newest revision."""
         ...

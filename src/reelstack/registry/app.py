@@ -1,8 +1,7 @@
-"""The registry service's app: the lease table, its eviction, its peers, its routes."""
+"""The registry service's app: the lease table, its peers, its routes (eviction: background.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 from collections.abc import Iterator, Sequence
@@ -20,8 +19,10 @@ from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.registry import settings as registry_settings
 from reelstack.registry.api import make_router
+from reelstack.registry.context import RegistryContext
 from reelstack.registry.leases import Registry
 from reelstack.registry.peers import Peers
+from reelstack.registry.spec import SPEC
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,6 @@ def create_app(config: Config, **options: Any) -> FastAPI:
         timeout_s=config.get(settings.EUREKA_TIMEOUT_S),
         retry_s=config.get(registry_settings.REGISTRY_REPLICATION_RETRY_S),
     )
-    tasks: list[asyncio.Task[Any]] = []
 
     def status() -> dict[str, Any]:
         p = registry.preservation()
@@ -142,46 +142,25 @@ def create_app(config: Config, **options: Any) -> FastAPI:
             "peers": [peer.view() for peer in peers.peers],
         }
 
-    async def evict_forever() -> None:
-        while True:
-            await asyncio.sleep(config.get(registry_settings.REGISTRY_EVICTION_INTERVAL_S))
-            try:
-                registry.evict()
-            except Exception:
-                log.exception("eviction run failed")
-
-    async def sync() -> None:
-        try:
-            await peers.sync(config.get(registry_settings.REGISTRY_SYNC_TIMEOUT_S))
-        except Exception:
-            peers.synced = True
-            log.exception("copying the registry from a peer failed")
-
-    async def start(chassis: Chassis) -> None:
+    async def open_context(chassis: Chassis) -> RegistryContext:
         await peers.start()
-        tasks.append(asyncio.create_task(evict_forever(), name="registry-evict"))
-        # In the background: the registry serves (and takes registrations)
-        # while it copies, and newer data wins over the copy.
-        tasks.append(asyncio.create_task(sync(), name="registry-sync"))
         if peers.peers:
             log.info("registry peers: %s", ", ".join(p.url for p in peers.peers))
+        return RegistryContext(config=chassis.config, registry=registry, peers=peers)
 
     async def stop(chassis: Chassis) -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        tasks.clear()
         await peers.stop()
 
+    # The routes are bound to the lease table here rather than given it as a
+    # dependency: heartbeats and fetches are the registry's hot path. The
+    # background tasks (eviction, the copy from a peer) come from the spec.
     app = create_service_app(
         config,
+        spec=SPEC,
         routers=[make_router(registry=registry, peers=peers, status=status)],
-        on_startup=[start],
+        context=open_context,
         on_shutdown=[stop],
-        service="registry",
         **options,
     )
     chassis_of(app).metrics.registry.register(RegistryCollector(registry, peers))
-    app.state.registry = registry
-    app.state.peers = peers
     return app

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reelstack.config import Config, SettingsRegistry, read_toml
+from reelstack.errors import ConfigError
 from reelstack.settings.base import *  # noqa: F403
 from reelstack.settings.base import CONFIG_ENV, HOME, REGISTRY, SERVICES_EXTRA
 from reelstack.settings.client import *  # noqa: F403
@@ -48,10 +49,15 @@ def extra_services(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """
     env = os.environ if environ is None else environ
     raw = env.get(SERVICES_EXTRA.env)
+    source = f"env:{SERVICES_EXTRA.env}"
     if raw is None:
         file = config_file(env)
         raw = read_toml(file).get(SERVICES_EXTRA.key, "") if file.exists() else ""
-    return SERVICES_EXTRA.parse(raw)
+        source = f"file:{file}"
+    try:
+        return SERVICES_EXTRA.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(SERVICES_EXTRA.key, raw, source, str(exc)) from None
 
 
 def registry(environ: Mapping[str, str] | None = None) -> SettingsRegistry:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reelstack.config import (
     Setting,
     parse_float,
@@ -131,3 +133,20 @@ CLIENT_AVAILABILITY_MAX_SKIP_S = add(
         runtime=True,
     )
 )
+
+CLIENT: dict[str, Setting[Any]] = {
+    "timeout_s": CLIENT_TIMEOUT_S,
+    "connect_timeout_s": CLIENT_CONNECT_TIMEOUT_S,
+    "retries": CLIENT_RETRIES,
+    "retry_budget_ratio": CLIENT_RETRY_BUDGET_RATIO,
+    "retry_budget_min_per_s": CLIENT_RETRY_BUDGET_MIN_PER_S,
+    "error_threshold_pct": CLIENT_BREAKER_ERROR_THRESHOLD_PCT,
+    "request_volume": CLIENT_BREAKER_REQUEST_VOLUME,
+    "window_s": CLIENT_BREAKER_WINDOW_S,
+    "sleep_window_s": CLIENT_BREAKER_SLEEP_WINDOW_S,
+    "max_concurrent": CLIENT_BULKHEAD_MAX_CONCURRENT,
+    "availability_failures": CLIENT_AVAILABILITY_FAILURES,
+    "skip_s": CLIENT_AVAILABILITY_SKIP_S,
+    "max_skip_s": CLIENT_AVAILABILITY_MAX_SKIP_S,
+}
+"""The resilient client's options (``ClientOptions``), field by field: their one source."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from reelstack import settings
+from reelstack.chassis import server
 from reelstack.chassis.logs import AccessLog, JsonLogHandler, LogContext
 from reelstack.config import Config
 
@@ -73,3 +77,35 @@ async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+
+
+@asynccontextmanager
+async def served(app: FastAPI, name: str = "downstream") -> AsyncIterator[int]:
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in this loop; yield the port.
+
+    For callers that need real TCP (aiohttp, the resilient client).
+    """
+    sock = server.bind("127.0.0.1", 0, name)
+    uvicorn_server = server.make_server(app, grace_s=1)
+    task = asyncio.create_task(uvicorn_server.serve(sockets=[sock]))
+    try:
+        deadline = time.monotonic() + 10
+        while not uvicorn_server.started:
+            assert time.monotonic() < deadline, f"{name} did not start"
+            assert not task.done(), f"{name} stopped"
+            await asyncio.sleep(0.01)
+        port: int = sock.getsockname()[1]
+        yield port
+    finally:
+        uvicorn_server.should_exit = True
+        await task
+        sock.close()
+
+
+async def eventually(check: Callable[[], object], what: str, within_s: float = 10.0) -> None:
+    """Poll ``check`` until it is truthy; fail naming ``what`` after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for: {what}")
+        await asyncio.sleep(0.01)

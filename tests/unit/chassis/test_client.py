@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 
-from reelstack.chassis import server
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.client import http_session
 from reelstack.chassis.logs import ACCESS_LOGGER, AccessLog, LogContext
 from reelstack.config import Config
-from tests.unit.chassis.conftest import Lines, started
+from tests.unit.chassis.conftest import Lines, served, started
 
 downstream = APIRouter()
 
@@ -34,18 +31,8 @@ async def downstream_url(make_config: Callable[..., Config], lines: Lines) -> As
         poll_properties=False,
         access_log=AccessLog(LogContext("downstream", "downstream-1"), sink=lines),
     )
-    sock = server.bind("127.0.0.1", 0, "downstream")
-    uvicorn_server = server.make_server(app, grace_s=1)
-    task = asyncio.create_task(uvicorn_server.serve(sockets=[sock]))
-    deadline = time.monotonic() + 10
-    while not uvicorn_server.started:
-        assert time.monotonic() < deadline, "downstream did not start"
-        assert not task.done(), "downstream stopped"
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    uvicorn_server.should_exit = True
-    await task
-    sock.close()
+    async with served(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def test_outgoing_call_inside_a_request_carries_its_id(

@@ -32,7 +32,7 @@ def make_proxy(*ports: int, timeout_s: float = 2.0, **options: Any) -> ProxyEndp
         [InstanceInfo("svc", f"svc-{port}", "127.0.0.1", port, "a") for port in ports]
     )
     settings: dict[str, Any] = {"availability_failures": 1, "retries": 1, **options}
-    client = ResilientClient(discovery, zone="a", options=ClientOptions(**settings))
+    client = ResilientClient(discovery, zone="a", options=ClientOptions.defaults(**settings))
     return ProxyEndpoint(
         discovery=discovery, client=client, pools=Pools(idle_s=4.0), timeout_s=timeout_s
     )

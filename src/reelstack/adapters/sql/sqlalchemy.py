@@ -27,14 +27,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from reelstack import settings
+from reelstack import migrations, services, settings
 from reelstack.adapters import sqlite_common
 from reelstack.config import Config
 from reelstack.errors import (
@@ -60,7 +60,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 MAX_ATTEMPTS = 8
 POOL_SIZE = 5
@@ -112,8 +111,11 @@ class SqlAlchemyDatabase:
         echo: bool = False,
         pool_size: int = POOL_SIZE,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        version_locations: Sequence[Path] | None = None,
     ) -> None:
         self.url = make_url(url)
+        # Every service branch's revision folder (None: the built-in services').
+        self.version_locations = None if version_locations is None else list(version_locations)
         self.busy_timeout_s = busy_timeout_s
         self.max_attempts = max(1, max_attempts)
         self.echo = echo
@@ -270,8 +272,8 @@ class SqlAlchemyDatabase:
                 await asyncio.sleep(random.uniform(0, delay))
         raise AssertionError("unreachable")
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest revision of every Alembic branch.
+    async def migrate(self, branch: str | None = None) -> None:
+        """Bring ``branch`` (a service's Alembic branch; None: every one) to its newest revision.
 
         Several processes may migrate at once: the migration runs in one write
         transaction (SQLite) or under an advisory lock (PostgreSQL), so the
@@ -281,8 +283,11 @@ class SqlAlchemyDatabase:
         On CockroachDB (no advisory locks) the loser of the race is aborted
         with 40001 and retried, and then finds nothing to do.
         """
-        config = AlembicConfig()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        locations = self.version_locations
+        if locations is None:
+            locations = migrations.version_locations(services.specs().values())
+        config = migrations.alembic_config(locations)
+        target = "heads" if branch is None else f"{branch}@head"
         engine = self.engine
         postgres = self.is_postgres
         if postgres:
@@ -295,7 +300,7 @@ class SqlAlchemyDatabase:
                         await conn.execute(
                             text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
                         )
-                    await conn.run_sync(_upgrade, config)
+                    await conn.run_sync(_upgrade, config, target)
                     await conn.commit()
                 return
             except DBAPIError as exc:
@@ -335,9 +340,30 @@ class SqlAlchemyDatabase:
         return f"{self.url.get_backend_name()} at {host}:{port}/{self.url.database}"
 
 
-def _upgrade(connection: Connection, config: AlembicConfig) -> None:
+def _upgrade(connection: Connection, config: AlembicConfig, target: str) -> None:
+    _restamp_legacy_line(connection)
     config.attributes["connection"] = connection
-    command.upgrade(config, "heads")
+    command.upgrade(config, target)
+
+
+def _restamp_legacy_line(connection: Connection) -> None:
+    """Give a store migrated before the per-service branches its hello head.
+
+    Its version table names one revision of the old single line; a media one
+    implies hello's table was made before it, which the branches no longer say.
+    """
+    tables = set(inspect(connection).get_table_names())
+    if "alembic_version" not in tables or "hello_visits" not in tables:
+        return
+    stamped = {
+        row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+    }
+    if stamped & migrations.LEGACY_LINE_MEDIA and migrations.LEGACY_LINE_HELLO not in stamped:
+        connection.execute(
+            text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+            {"v": migrations.LEGACY_LINE_HELLO},
+        )
+        log.info("restamped a store migrated before the per-service branches")
 
 
 def from_url(url: str, config: Config) -> SqlAlchemyDatabase:
@@ -362,4 +388,5 @@ def from_url(url: str, config: Config) -> SqlAlchemyDatabase:
         max_attempts=config.get(settings.SQL_MAX_ATTEMPTS),
         pool_size=config.get(settings.SQL_POOL_SIZE),
         connect_timeout_s=config.get(settings.SQL_CONNECT_TIMEOUT_S),
+        version_locations=migrations.version_locations(services.of(config).values()),
     )

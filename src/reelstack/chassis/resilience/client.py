@@ -54,6 +54,7 @@ from reelstack.chassis.resilience.options import (
     ClientOptions,
     Overrides,
     check_overrides,
+    current,
 )
 from reelstack.chassis.resilience.response import Response
 from reelstack.chassis.resilience.retry import RETRY_STATUSES, Call, recover
@@ -108,7 +109,7 @@ class ResilientClient:
         self.overrides: dict[str, Overrides] = dict(overrides or {})
         check_overrides(self.overrides)
         self.options = (
-            ClientOptions.from_config(config) if config is not None else options or ClientOptions()
+            current(config) if config is not None else options or ClientOptions.defaults()
         )
         self.targets: dict[str, ServiceTarget] = {}
         self._session = session
@@ -151,6 +152,11 @@ class ResilientClient:
         self.options = options
         for name, target in self.targets.items():
             target.configure(options.with_overrides(self.overrides.get(name)))
+
+    @property
+    def session_open(self) -> bool:
+        """Whether the client holds an open session (made on first call, until closed)."""
+        return self._session is not None and not self._session.closed
 
     async def close(self) -> None:
         """Close the session if the client made it."""
@@ -308,6 +314,6 @@ def _follow(client: ResilientClient, config: Config) -> None:
     def on_change(key: str, value: object) -> None:
         target = ref()
         if target is not None and key in SETTING_KEYS:
-            target.reconfigure(ClientOptions.from_config(config))
+            target.reconfigure(current(config))
 
     config.on_change(on_change)

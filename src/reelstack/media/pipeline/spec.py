@@ -10,6 +10,8 @@ SPEC = ServiceSpec(
     ports=("log", "sql", "blob"),
     settings="reelstack.settings.media_encode",
     deploy=Deploy(
-        volumes=(Volume("media-uploads", "media.upload_dir", "/var/lib/reelstack/uploads"),)
+        volumes=(Volume("media-uploads", "media.upload_dir", "/var/lib/reelstack/uploads"),),
+        # A stopping worker finishes the encoding task in hand first.
+        stop_grace_s=120,
     ),
 )

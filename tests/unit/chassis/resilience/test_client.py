@@ -171,7 +171,7 @@ async def test_503_is_retried_elsewhere_for_idempotent_calls_only(
 async def test_retries_stop_when_the_budget_is_spent(
     make_client: Callable[..., ResilientClient],
 ) -> None:
-    options = ClientOptions(retry_budget_ratio=0.0, retry_budget_min_per_s=0.0)
+    options = ClientOptions.defaults(retry_budget_ratio=0.0, retry_budget_min_per_s=0.0)
     client = make_client([dead("d1"), dead("d2")], options=options)
     with pytest.raises(ConnectionFailedError) as caught:
         await client.request("svc", "GET", "/x")
@@ -186,7 +186,9 @@ async def test_breaker_opens_short_circuits_and_closes_after_a_good_trial(
     clock = FakeClock()
     sick = await upstream("sick")
     sick.status = 500
-    client = make_client([sick.info], clock=clock, options=ClientOptions(request_volume=20))
+    client = make_client(
+        [sick.info], clock=clock, options=ClientOptions.defaults(request_volume=20)
+    )
     for _ in range(20):
         assert (await client.request("svc", "GET", "/x")).status == 500
     assert client.target("svc").breaker.state_name == "open"
@@ -236,7 +238,7 @@ async def test_bulkhead_rejects_at_once_when_full(
     upstream: Callable[..., Awaitable[Upstream]], make_client: Callable[..., ResilientClient]
 ) -> None:
     slow = await upstream("slow")
-    client = make_client([slow.info], options=ClientOptions(max_concurrent=2))
+    client = make_client([slow.info], options=ClientOptions.defaults(max_concurrent=2))
     in_flight = [asyncio.create_task(client.request("svc", "GET", "/slow?s=0.5")) for _ in range(2)]
     deadline = asyncio.get_running_loop().time() + 5
     while len(slow.hits) < 2:
@@ -267,7 +269,7 @@ async def test_timeout_bounds_the_call_and_is_not_retried(
 async def test_no_instance_is_an_error_not_a_breaker_failure(
     make_client: Callable[..., ResilientClient],
 ) -> None:
-    client = make_client([], options=ClientOptions(request_volume=1))
+    client = make_client([], options=ClientOptions.defaults(request_volume=1))
     for _ in range(3):
         with pytest.raises(NoInstancesError):
             await client.request("svc", "GET", "/x")

@@ -1,7 +1,9 @@
 """media: the titles table (metadata, ladder, artwork, intro markers, ingest state).
 
+The first revision of branch ``media``.
+
 Revision ID: 0002_media_titles
-Revises: 0001_hello_visits
+Revises:
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_media_titles"
-down_revision: str | Sequence[str] | None = "0001_hello_visits"
-branch_labels: str | Sequence[str] | None = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("media",)
 depends_on: str | Sequence[str] | None = None
 
 

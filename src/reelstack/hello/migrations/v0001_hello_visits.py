@@ -1,4 +1,4 @@
-"""hello: the visits table of the sample service.
+"""hello: the visits table of the sample service (the first revision of branch ``hello``).
 
 Revision ID: 0001_hello_visits
 Revises:
@@ -13,7 +13,7 @@ from alembic import op
 
 revision: str = "0001_hello_visits"
 down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("hello",)
 depends_on: str | Sequence[str] | None = None
 
 

@@ -1,0 +1,181 @@
+"""``deploy/k8s/services.yaml``: one Deployment per service and zone, and the Services
+and volume claims the specs ask for.
+
+Every container runs the one image, told which service to be by
+``REELSTACK_SERVICE_NAME`` and where the engines are by the ``reelstack-engines``
+ConfigMap and ``reelstack-secrets`` Secret (``deploy/k8s/config.yaml``, written
+by hand). Services find each other through the registry, so only an
+``addressable`` service (one Service per zone, a fixed name) and a public one
+(a load balancer) get Kubernetes Services.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from reelstack.chassis.spec import ServiceSpec
+from reelstack.config import env_name
+from reelstack.deploy.layout import HTTP_PORT, Layout, SharedVolume, replicas, shared_volumes
+from reelstack.deploy.text import comment, scalar
+from reelstack.settings.instance import (
+    INSTANCE_ID,
+    SERVICE_ADVERTISE_HOST,
+    SERVICE_NAME,
+    SERVICE_ZONE,
+)
+
+NAMESPACE = "reelstack"
+IMAGE = "reelstack:latest"
+PUBLIC_PORT = 80
+"""The port a public service's load balancer answers on."""
+VOLUME_SIZE = "100Gi"
+"""What each shared volume claims; resize it in the cluster as the catalog grows."""
+
+HEADER = """\
+# The reelstack services: each runs from the one image, chosen by
+# REELSTACK_SERVICE_NAME; one Deployment per service and zone. Services find
+# each other through the registry, so only addressable services (found by a
+# fixed name) and public ones (behind a load balancer) have Kubernetes
+# Services. A zone's replicas are the instances the service's spec asks for,
+# spread over the zones as the local cluster spreads them.
+#
+# Written by `reelstack deploy render` (make deploy-render) from each service's
+# spec (<package>/spec.py): edit the spec or src/reelstack/deploy/, not this file.
+"""
+
+
+def _zone(zone: str) -> str:
+    # Quoted always: a zone may be all digits, and a label value is a string.
+    return json.dumps(zone)
+
+
+def render(specs: Iterable[ServiceSpec], layout: Layout) -> str:
+    """Return ``deploy/k8s/services.yaml`` for ``specs``."""
+    specs = list(specs)
+    pending = {item.volume.name: item for item in shared_volumes(specs)}
+    docs: list[list[str]] = []
+    for spec in specs:
+        for zone, count in replicas(spec, layout):
+            docs.append(deployment(spec, zone, count))
+        if spec.deploy.addressable:
+            docs += [zone_service(spec, zone) for zone, _ in replicas(spec, layout)]
+        if spec.deploy.public_port is not None:
+            docs.append(public_service(spec))
+        # Each claim follows the first service that mounts it.
+        for volume in spec.deploy.volumes:
+            item = pending.pop(volume.name, None)
+            if item is not None:
+                docs.append(claim(item))
+    body = "\n---\n".join("\n".join(doc) for doc in docs)
+    return HEADER + body + "\n"
+
+
+def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
+    """Return the Deployment of ``spec``'s instances in ``zone``."""
+    name = scalar(spec.name)
+    labels = f"{{app: {name}, zone: {_zone(zone)}}}"
+    lines = [
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata:",
+        f"  name: {scalar(f'{spec.name}-{zone}')}",
+        f"  namespace: {NAMESPACE}",
+        f"  labels: {labels}",
+        "spec:",
+        f"  replicas: {count}",
+        "  selector:",
+        f"    matchLabels: {labels}",
+        "  template:",
+        "    metadata:",
+        f"      labels: {labels}",
+        "    spec:",
+        "      containers:",
+        f"        - name: {name}",
+        f"          image: {IMAGE}",
+        f"          ports: [{{containerPort: {HTTP_PORT}, name: http}}]",
+        "          envFrom:",
+        "            - configMapRef: {name: reelstack-engines}",
+        "            - secretRef: {name: reelstack-secrets}",
+        "          env:",
+        f"            - {{name: {SERVICE_NAME.env}, value: {name}}}",
+        f"            - {{name: {SERVICE_ZONE.env}, value: {_zone(zone)}}}",
+        f"            - name: {SERVICE_ADVERTISE_HOST.env}",
+        "              valueFrom: {fieldRef: {fieldPath: status.podIP}}",
+        f"            - name: {INSTANCE_ID.env}",
+        "              valueFrom: {fieldRef: {fieldPath: metadata.name}}",
+    ]
+    for volume in spec.deploy.volumes:
+        lines.append(
+            f"            - {{name: {env_name(volume.setting)}, value: {scalar(volume.path)}}}"
+        )
+    lines += [
+        "          livenessProbe:",
+        "            httpGet: {path: /health, port: http}",
+        "          readinessProbe:",
+        "            httpGet: {path: /ready, port: http}",
+        # Kubernetes' usual pause: endpoints drop the pod before it is told to stop.
+        "          lifecycle:",
+        "            preStop:",
+        "              sleep: {seconds: 5}",
+    ]
+    if spec.deploy.volumes:
+        lines.append("          volumeMounts:")
+        lines += [
+            f"            - {{name: {scalar(v.name)}, mountPath: {scalar(v.path)}}}"
+            for v in spec.deploy.volumes
+        ]
+    lines.append(f"      terminationGracePeriodSeconds: {spec.deploy.stop_grace_s}")
+    if spec.deploy.volumes:
+        lines.append("      volumes:")
+        lines += [
+            f"        - {{name: {scalar(v.name)}, persistentVolumeClaim:"
+            f" {{claimName: {scalar(v.name)}}}}}"
+            for v in spec.deploy.volumes
+        ]
+    return lines
+
+
+def zone_service(spec: ServiceSpec, zone: str) -> list[str]:
+    """Return the Service that names ``spec``'s instances in ``zone`` (``registry-a``)."""
+    return [
+        "apiVersion: v1",
+        "kind: Service",
+        "metadata:",
+        f"  name: {scalar(f'{spec.name}-{zone}')}",
+        f"  namespace: {NAMESPACE}",
+        "spec:",
+        f"  selector: {{app: {scalar(spec.name)}, zone: {_zone(zone)}}}",
+        f"  ports: [{{port: {HTTP_PORT}, targetPort: http}}]",
+    ]
+
+
+def public_service(spec: ServiceSpec) -> list[str]:
+    """Return the load balancer in front of every zone's instances of ``spec``."""
+    return [
+        "apiVersion: v1",
+        "kind: Service",
+        "metadata:",
+        f"  name: {scalar(spec.name)}",
+        f"  namespace: {NAMESPACE}",
+        "spec:",
+        "  type: LoadBalancer",
+        f"  selector: {{app: {scalar(spec.name)}}}",
+        f"  ports: [{{port: {PUBLIC_PORT}, targetPort: http}}]",
+    ]
+
+
+def claim(item: SharedVolume) -> list[str]:
+    """Return the claim of a volume every instance of its services mounts at once."""
+    return [
+        *comment(item.about),
+        "apiVersion: v1",
+        "kind: PersistentVolumeClaim",
+        "metadata:",
+        f"  name: {scalar(item.volume.name)}",
+        f"  namespace: {NAMESPACE}",
+        "spec:",
+        "  accessModes: [ReadWriteMany]",
+        "  resources:",
+        f"    requests: {{storage: {VOLUME_SIZE}}}",
+    ]

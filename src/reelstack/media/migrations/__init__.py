@@ -1,0 +1,7 @@
+"""The media service's Alembic branch (``media``): revisions of the tables it owns.
+
+Importing it declares those tables on the shared metadata (for autogenerate).
+"""
+
+from reelstack.media import jobstore as jobstore
+from reelstack.media import repository as repository
