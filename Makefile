@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup system-packages test-packages web demo up down status test engines-up engines-down lint typecheck unit bench bench-tools clean deploy-render
+.PHONY: setup system-packages test-packages web demo up down status check test engines-up engines-down lint typecheck unit bench bench-tools clean deploy-render
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -70,6 +70,15 @@ down: setup
 
 status: setup
 	$(BIN)/reelstack status
+
+## make check: the inner loop, in under 2 minutes: lint, types, the unit tests and
+## the contract suites on the embedded adapters only (no engine is used, even a
+## running one), on every core (pytest-xdist). `make test` is the full suite.
+check: $(VENV)/.installed
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/mypy
+	REELSTACK_TEST_EMBEDDED_ONLY=1 $(BIN)/pytest -q -p no:cacheprovider -n auto tests/unit tests/contract
 
 ## make test: install, then lint, type check and run every test, the contract
 ## suites against every real engine too (started here, stopped after, unless

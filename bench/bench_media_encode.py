@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -54,13 +55,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import Result, header, report
 from reelstack import settings
 from reelstack.bootstrap import Adapters, bootstrap
-from reelstack.config import Config
-from reelstack.media import jobs, jobstore
-from reelstack.media.encode import EncodeSettings, Rendition, video_encode
+from reelstack.config import Config, group_defaults
 from reelstack.media.ffmpeg import find_binaries
-from reelstack.media.ffmpeg.commands import scale_filter, video_encode_args
-from reelstack.media.jobs import EncodeRequest, JobState
-from reelstack.media.ladder import fixed_plan
+from reelstack.media.ffmpeg.encode import ladder_hls_argv
+from reelstack.media.ffmpeg.options import (
+    AudioEncode,
+    CmafSegments,
+    Container,
+    SafeInput,
+    SyntheticClip,
+    decoders_for,
+)
+from reelstack.media.ffmpeg.synthetic import synthetic_argv
+from reelstack.media.ladder.plan import fixed_plan
+from reelstack.media.ladder.renditions import Rendition
+from reelstack.media.packaging.encode import EncodeSettings, video_encode
+from reelstack.media.pipeline import jobs, jobstore
+from reelstack.media.pipeline import settings as pipeline_settings
+from reelstack.media.pipeline.jobs import EncodeRequest, JobState
 
 SECONDS = float(os.environ.get("BENCH_MEDIA_SECONDS", "60"))
 PRESET = os.environ.get("BENCH_MEDIA_PRESET", "veryfast")
@@ -83,114 +95,35 @@ def ladder() -> list[Rendition]:
 
 
 def make_source(ffmpeg: Path, path: Path) -> None:
-    subprocess.run(
-        [
-            str(ffmpeg),
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=1920x1080:rate={FPS}:duration={SECONDS}",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:duration={SECONDS}",
-            "-map",
-            "0:v",
-            "-map",
-            "1:a",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-crf",
-            "16",
-            "-g",
-            str(2 * FPS),
-            "-c:a",
-            "aac",
-            "-b:a",
-            "192k",
-            str(path),
-        ],
-        check=True,
+    clip = SyntheticClip(
+        video=f"testsrc2=size=1920x1080:rate={FPS}:duration={SECONDS}",
+        audio=f"sine=frequency=440:duration={SECONDS}[a]",
+        seconds=SECONDS,
+        crf=16,
+        preset="ultrafast",
+        gop_frames=2 * FPS,
+        audio_kbps=192,
+        faststart=False,
     )
+    subprocess.run(synthetic_argv(ffmpeg, clip, out=path.resolve()), check=True)
 
 
 def anchor_argv(ffmpeg: Path, source: Path, out: Path, threads: int) -> list[str]:
     """One ffmpeg: decode once, split to every rung, each straight into HLS fMP4."""
-    renditions = ladder()
-    enc = EncodeSettings(preset=PRESET, threads=threads)
-    graph = f"[0:v]split={len(renditions)}" + "".join(f"[s{i}]" for i in range(len(renditions)))
-    graph += "".join(
-        f";[s{i}]{scale_filter(r.width, r.height, 'bicubic')},format=yuv420p[o{i}]"
-        for i, r in enumerate(renditions)
+    defaults = group_defaults(
+        settings.registry(), EncodeSettings, pipeline_settings.ENCODE_SETTINGS
     )
-    argv = [
-        str(ffmpeg),
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-threads",
-        str(threads),
-        "-i",
-        str(source),
-        "-filter_complex_threads",
-        str(threads),
-        "-filter_complex",
-        graph,
-    ]
-    hls = [
-        "-f",
-        "hls",
-        "-hls_time",
-        "4",
-        "-hls_playlist_type",
-        "vod",
-        "-hls_segment_type",
-        "fmp4",
-        "-hls_flags",
-        "independent_segments",
-    ]
-    for i, rendition in enumerate(renditions):
+    enc = replace(defaults, preset=PRESET, encode_threads=threads)
+    videos = []
+    for rendition in ladder():
         folder = out / rendition.name
         folder.mkdir(parents=True)
-        argv += [
-            "-map",
-            f"[o{i}]",
-            *video_encode_args(video_encode(rendition, enc, Fraction(FPS))),
-            "-force_key_frames",
-            "expr:gte(t,n_forced*4)",
-            "-an",
-            *hls,
-            "-hls_segment_filename",
-            str(folder / "seg_%05d.m4s"),
-            str(folder / "index.m3u8"),
-        ]
+        segments = CmafSegments(folder, 4.0, "seg_%05d.m4s", "index.m3u8")
+        videos.append((video_encode(rendition, enc, Fraction(FPS)), segments))
     (out / "a0").mkdir()
-    argv += [
-        "-map",
-        "0:a:0",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        "-ac",
-        "2",
-        "-ar",
-        "48000",
-        *hls,
-        "-hls_segment_filename",
-        str(out / "a0" / "seg_%05d.m4s"),
-        str(out / "a0" / "index.m3u8"),
-    ]
-    return argv
+    audio = (AudioEncode(), CmafSegments(out / "a0", 4.0, "seg_%05d.m4s", "index.m3u8"))
+    src = SafeInput(source.resolve(), Container.MP4, decoders_for(("h264", "aac")))
+    return ladder_hls_argv(ffmpeg, src, videos=videos, audio=audio, keyframe_s=4.0, threads=threads)
 
 
 def run_anchor(ffmpeg: Path, source: Path, folder: Path, threads: int) -> float:
@@ -239,7 +172,7 @@ async def run_pipeline(
     """
     home = folder / f"home-{time.monotonic_ns()}"
     env = pipeline_env(home, threads, chunk_s)
-    config = Config.load(settings.REGISTRY, environ=env)
+    config = Config.load(settings.registry(), environ=env)
     adapters = bootstrap(config)
     await adapters.open(["log", "sql", "blob"])
     procs = []
@@ -307,8 +240,8 @@ async def run_pipeline(
 def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "reelstack.media.worker"],
-            env=env,
+            [sys.executable, "-m", "reelstack.chassis.run"],
+            env={**env, "REELSTACK_SERVICE_NAME": "media-worker", "REELSTACK_SERVICE_PORT": "0"},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -4,7 +4,7 @@ Netflix reported that per-title encoding saved about 20 % of the bits of its
 fixed ladder at the same quality. This measures the same thing here.
 
 Sources: the demo catalog, rendered exactly as ``reelstack demo`` renders it
-(:func:`reelstack.media.demo.generate`): ``BENCH_PERTITLE_TITLES`` titles
+(:func:`reelstack.cli.demo_catalog.generate`): ``BENCH_PERTITLE_TITLES`` titles
 (default ``media.demo_titles``, 12), each ``BENCH_PERTITLE_SECONDS`` long
 (default ``media.demo_seconds``, 24; the series' episodes are at least 30) at
 ``BENCH_PERTITLE_SIZE`` (default ``media.demo_size``, 854x480). The three
@@ -13,7 +13,7 @@ counted once, as the catalog has them. ``BENCH_PERTITLE_CACHE`` names a
 folder to keep the rendered sources in between runs (default: a temporary one).
 
 Each source is staged and validated as the pipeline does
-(:func:`reelstack.media.validate.validate`), then gets two ladders planned
+(:func:`reelstack.media.source.validate.validate`), then gets two ladders planned
 with the pipeline's own settings (``Pipeline.from_config``; ``REELSTACK_*``
 variables apply as they would to a worker): the per-title one
 (``plan_ladder(mode="pertitle")``: CRF trials on sampled scenes, VMAF, convex
@@ -21,8 +21,8 @@ hull) and the fixed one (``mode="fixed"``: Netflix's pre-2015 ladder fitted to
 the source, never upscaled; at 854x480 that is 235 kb/s at 428x240, 375 at
 512x288, 560 and 750 at 684x384, and 1050 and 1750 at 854x480).
 
-Measurement (:func:`reelstack.media.savings.measure_savings`): every rung of
-both ladders is encoded as the pipeline ships it (:mod:`reelstack.media.encode`),
+Measurement (:func:`reelstack.media.ladder.savings.measure_savings`): every rung of
+both ladders is encoded as the pipeline ships it (:mod:`reelstack.media.packaging.encode`),
 x264 with the trial preset under a VBV cap of 1.5x/2x the rung's bitrate:
 fixed rungs one pass at their bitrate, per-title rungs at the CRF their
 trials chose (capped CRF), and scored with VMAF against a lossless
@@ -80,22 +80,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Result, header, report
 from reelstack import settings
+from reelstack.cli import demo_catalog as demo
 from reelstack.config import Config
-from reelstack.media import demo
-from reelstack.media.curves import Savings, monotone_curve
+from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg import Binaries, find_binaries
-from reelstack.media.ladder import LadderPlan, Rung
-from reelstack.media.pertitle import plan_ladder
-from reelstack.media.savings import measure_savings
-from reelstack.media.staging import Pipeline
-from reelstack.media.validate import ValidatedMedia, stage_upload, validate
+from reelstack.media.ladder.curves import Savings, monotone_curve
+from reelstack.media.ladder.plan import LadderPlan, Rung
+from reelstack.media.ladder.planner import plan_ladder
+from reelstack.media.ladder.savings import measure_savings
+from reelstack.media.pipeline.staging import Pipeline
+from reelstack.media.source.validate import ValidatedMedia, stage_upload, validate
 
-CONFIG = Config.load(settings.REGISTRY, environ=os.environ)
-TITLES = int(os.environ.get("BENCH_PERTITLE_TITLES", str(CONFIG.get(settings.MEDIA_DEMO_TITLES))))
-SECONDS = float(
-    os.environ.get("BENCH_PERTITLE_SECONDS", str(CONFIG.get(settings.MEDIA_DEMO_SECONDS)))
+CONFIG = Config.load(settings.registry(), environ=os.environ)
+TITLES = int(
+    os.environ.get("BENCH_PERTITLE_TITLES", str(CONFIG.get(media_settings.MEDIA_DEMO_TITLES)))
 )
-SIZE = os.environ.get("BENCH_PERTITLE_SIZE", CONFIG.get(settings.MEDIA_DEMO_SIZE))
+SECONDS = float(
+    os.environ.get("BENCH_PERTITLE_SECONDS", str(CONFIG.get(media_settings.MEDIA_DEMO_SECONDS)))
+)
+SIZE = os.environ.get("BENCH_PERTITLE_SIZE", CONFIG.get(media_settings.MEDIA_DEMO_SIZE))
 CACHE = os.environ.get("BENCH_PERTITLE_CACHE", "")
 SAMPLED = os.environ.get("BENCH_PERTITLE_SAMPLED", "1") != "0"
 
@@ -244,7 +247,9 @@ def measure_title(
 def main() -> None:
     header()
     started = time.perf_counter()
-    binaries = find_binaries(CONFIG.get(settings.MEDIA_FFMPEG), CONFIG.get(settings.MEDIA_FFPROBE))
+    binaries = find_binaries(
+        CONFIG.get(media_settings.MEDIA_FFMPEG), CONFIG.get(media_settings.MEDIA_FFPROBE)
+    )
     binaries.require_vmaf()
     pipeline = Pipeline.from_config(CONFIG)
     trials, bounds = pipeline.trials, pipeline.bounds

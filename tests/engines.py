@@ -1,47 +1,7 @@
-"""Where the real engines are, for the contract suites.
-
-``make test`` starts every engine (``python -m tools.engines up``) and records
-their addresses in ``.engines/state.json``; each engine offers environment
-variables such as ``REELSTACK_TEST_POSTGRES``. An address set in the real
-environment wins, so a developer can point a suite at their own server.
-
-Outside CI a suite skips an engine that is not running. In CI (``CI=true``)
-or with ``REELSTACK_REQUIRE_ENGINES=1`` a missing engine fails the test: no
-contract test is skipped there.
-"""
+"""Where the real engines are: moved to :mod:`tests.support.engines`; kept so its imports work."""
 
 from __future__ import annotations
 
-import os
+from tests.support.engines import engine_env, require, required
 
-import pytest
-
-from tools.engines import load_state
-
-
-def required() -> bool:
-    """Whether a missing engine is a failure rather than a skip."""
-    flags = (os.environ.get("CI", ""), os.environ.get("REELSTACK_REQUIRE_ENGINES", ""))
-    return any(flag.lower() in ("1", "true", "yes") for flag in flags)
-
-
-def engine_env(variable: str) -> str | None:
-    """The value of one engine variable, from the environment or the engine state."""
-    value = os.environ.get(variable)
-    if value:
-        return value
-    for state in load_state().values():
-        if variable in state.env:
-            return state.env[variable]
-    return None
-
-
-def require(variable: str) -> str:
-    """The value of ``variable``; skip (or fail in CI) when no engine offers it."""
-    value = engine_env(variable)
-    if value is None:
-        message = f"{variable} not set and no running engine offers it (make engines-up)"
-        if required():
-            pytest.fail(message)
-        pytest.skip(message)
-    return value
+__all__ = ["engine_env", "require", "required"]

@@ -1,45 +1,29 @@
-"""Shared helpers for the contract suites: polling, and workers in other OS processes."""
+"""Shared helpers for the contract suites: workers in other OS processes, and a barrier."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import os
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+from tests.support.wait import WITHIN_S, wait_until
 
 T = TypeVar("T")
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T]],
-    done: Callable[[T], bool],
-    *,
-    timeout_s: float = 5.0,
-    interval_s: float = 0.05,
-) -> T:
-    """Call ``probe`` until ``done(result)``; fail with the last result at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await probe()
-        if done(result):
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s}s; last: {result!r}")
-        await asyncio.sleep(interval_s)
-
-
-def barrier(folder: Path, name: str, parties: int, timeout_s: float = 30.0) -> None:
+def barrier(folder: Path, name: str, parties: int, timeout_s: float = WITHIN_S) -> None:
     """Block until ``parties`` processes have reached the barrier named ``name``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.{os.getpid()}").touch()
-    deadline = time.monotonic() + timeout_s
-    while len(list(folder.glob(f"{name}.*"))) < parties:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"barrier {name}: fewer than {parties} processes arrived")
-        time.sleep(0.01)
+    wait_until(
+        lambda: len(list(folder.glob(f"{name}.*"))) >= parties,
+        f"{parties} processes at barrier {name}",
+        within_s=timeout_s,
+        interval_s=0.01,
+    )
 
 
 def run_in_processes(

@@ -1,4 +1,4 @@
-"""What the EventLog contract suite shares: polling helpers and worker processes.
+"""What the EventLog contract suite shares: consumer polling and worker processes.
 
 Workers run in spawned processes: each is a module-level function given a
 :class:`Place`, from which it opens its own instance of the adapter under test.
@@ -21,6 +21,7 @@ from typing import Any
 from reelstack.errors import NotAssignedError
 from reelstack.ports.log import Consumer, EventLog, Record, TopicPartition
 from tests.contract.conftest import barrier
+from tests.support.wait import WITHIN_S, eventually
 
 # Short enough for a test to wait out, long enough for a loaded 2-core machine.
 SESSION_MS = 1500
@@ -55,29 +56,43 @@ async def read_all(event_log: EventLog, topic: str, partitions: int) -> dict[int
 
 
 async def poll_until(
-    consumer: Consumer, done: Callable[[], bool], *, timeout_s: float = 10.0
+    consumer: Consumer, done: Callable[[], bool], *, timeout_s: float = WITHIN_S
 ) -> list[Record]:
     """Poll ``consumer`` until ``done()``; return what it polled on the way."""
     got: list[Record] = []
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not done within {timeout_s}s; holds {consumer.assignment()}")
-        got += await consumer.poll(timeout_s=0.05)
+
+    async def polled() -> bool:
+        if done():
+            return True
+        got.extend(await consumer.poll(timeout_s=0.05))
+        return False
+
+    await eventually(
+        polled,
+        "the consumer's condition",
+        within_s=timeout_s,
+        interval_s=0,
+        log=lambda: f"holds {consumer.assignment()}",
+    )
     return got
 
 
-async def drain(consumer: Consumer, count: int, *, timeout_s: float = 10.0) -> list[Record]:
+async def drain(consumer: Consumer, count: int, *, timeout_s: float = WITHIN_S) -> list[Record]:
     """Poll until ``count`` records came, committing after each poll."""
     got: list[Record] = []
-    deadline = time.monotonic() + timeout_s
-    while len(got) < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"only {len(got)} of {count} records within {timeout_s}s")
+
+    async def polled() -> bool:
+        if len(got) >= count:
+            return True
         batch = await consumer.poll(timeout_s=0.2)
-        got += batch
+        got.extend(batch)
         if batch:
             await consumer.commit()
+        return False
+
+    await eventually(
+        polled, f"{count} records", within_s=timeout_s, interval_s=0, log=lambda: f"got {len(got)}"
+    )
     return got
 
 

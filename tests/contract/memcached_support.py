@@ -6,7 +6,7 @@ import socket
 from typing import Any
 
 from reelstack.adapters.cache.memcached import MemcachedCache
-from tests.engines import require
+from tests.support.engines import require
 
 
 def address(zone: str) -> tuple[str, int]:

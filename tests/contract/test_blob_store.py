@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,8 @@ from reelstack.errors import (
 )
 from reelstack.ports import BlobStore
 from tests.contract.conftest import barrier, in_processes
-from tests.engines import require
+from tests.support.engines import require
+from tests.support.ports import free_port
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -42,14 +42,6 @@ MIB = 1024 * KIB
 @asynccontextmanager
 async def _local(tmp_path: Path) -> AsyncIterator[BlobStore]:
     yield LocalBlobStore(tmp_path / "blobs")
-
-
-@contextmanager
-def socket_port() -> Iterator[int]:
-    """A port nothing listens on (once the block ends)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield int(sock.getsockname()[1])
 
 
 def s3_admin(endpoint: str) -> Any:
@@ -517,8 +509,8 @@ async def test_s3_a_missing_bucket_is_refused_unless_it_may_be_created(
 
 
 async def test_s3_an_unreachable_endpoint_is_unavailable() -> None:
-    with socket_port() as port:
-        endpoint = f"http://127.0.0.1:{port}"
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
     store = s3_store(endpoint, "nowhere", connect_timeout_s=1)
     with pytest.raises(UnavailableError, match=f"127.0.0.1:{port}"):
         await store.open()

@@ -25,7 +25,8 @@ from reelstack.errors import (
     StoreCorruptError,
 )
 from reelstack.ports import Cache
-from tests.contract.conftest import barrier, eventually, in_processes
+from tests.contract.conftest import barrier, in_processes
+from tests.support.wait import eventually
 
 MIB = 1024 * 1024
 
@@ -91,7 +92,7 @@ async def test_values_expire_after_their_ttl(cache: Cache) -> None:
     await cache.set("long", b"l", ttl_s=60)
     await cache.set("forever", b"f")
     assert await cache.get("short") == b"s"
-    await eventually(lambda: cache.get("short"), lambda value: value is None, timeout_s=15)
+    await eventually(lambda: cache.get("short"), "the value to expire", done=lambda v: v is None)
     assert await cache.get_many(["short", "long", "forever"]) == {"long": b"l", "forever": b"f"}
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -53,7 +52,8 @@ from reelstack.errors import ConfigError, ConflictError, StoreCorruptError, Unav
 from reelstack.hello import repository
 from reelstack.ports import Database
 from tests.contract.conftest import barrier, in_processes
-from tests.engines import require
+from tests.support.engines import require
+from tests.support.ports import free_port
 
 
 def _sqlite(tmp_path: Path) -> SqlAlchemyDatabase:
@@ -493,15 +493,9 @@ async def test_a_stopped_server_is_unavailable_and_the_store_recovers(
     assert await count_visits(db) == 2
 
 
-def _unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("scheme", ["postgresql+asyncpg", "cockroachdb+asyncpg"])
 async def test_an_unreachable_server_is_unavailable_naming_host_and_port(scheme: str) -> None:
-    port = _unused_port()
+    port = free_port()
     adapter = SqlAlchemyDatabase(f"{scheme}://reelstack@127.0.0.1:{port}/reelstack")
     with pytest.raises(UnavailableError, match=f"127.0.0.1:{port}"):
         await adapter.open()

@@ -32,7 +32,7 @@ from reelstack.errors import (
     StoreCorruptError,
 )
 from reelstack.ports.log import EventLog, Record, TopicPartition, TopicSpec
-from tests.contract.conftest import eventually, in_processes
+from tests.contract.conftest import in_processes
 from tests.contract.event_log_support import (
     SESSION_MS,
     Place,
@@ -47,7 +47,8 @@ from tests.contract.event_log_support import (
     spawned,
     unique,
 )
-from tests.engines import require
+from tests.support.engines import require
+from tests.support.wait import eventually
 
 
 def _sqlite(folder: Path) -> EventLog:
@@ -435,11 +436,15 @@ async def test_members_share_partitions_fairly_and_never_both_hold_one(
             assert sum(len(h) for h in held) == len(frozenset().union(*held))
         return [m.assignment() for m in members]
 
-    await eventually(round_, lambda _: settled())
+    await eventually(round_, "a settled group of two", done=lambda _: settled())
     assert sorted(len(m.assignment()) for m in members) == [2, 2]
     await c.start()
     members.append(c)
-    await eventually(round_, lambda _: settled() and len(c.assignment()) == 1)
+    await eventually(
+        round_,
+        "a settled group of three",
+        done=lambda _: settled() and len(c.assignment()) == 1,
+    )
     assert sorted(len(m.assignment()) for m in members) == [1, 1, 2]
     for member in members:
         await member.stop()
@@ -462,7 +467,7 @@ async def test_a_stopped_members_partitions_move_and_resume_at_the_commit(
         await b.poll(timeout_s=0, max_records=1)
         return len(a.assignment()) == len(b.assignment()) == 1
 
-    await eventually(both_hold_one, bool)
+    await eventually(both_hold_one, "each member holding one partition")
     [tp] = a.assignment()
     count = sum(1 for md in written if md.partition == tp.partition)
     await a.commit({tp: 3})
@@ -474,7 +479,9 @@ async def test_a_stopped_members_partitions_move_and_resume_at_the_commit(
         got.extend(await b.poll(timeout_s=0.05))
         return sorted(r.offset for r in got if r.partition == tp.partition)
 
-    offsets = await eventually(taken_over, lambda offsets: len(offsets) >= count - 3)
+    offsets = await eventually(
+        taken_over, "b reading from the commit", done=lambda offsets: len(offsets) >= count - 3
+    )
     assert offsets == list(range(3, count))
     await b.stop()
 
@@ -577,7 +584,9 @@ async def test_an_acknowledged_append_survives_the_kill_of_its_process(
     acked = place.folder / "acked.txt"
     with spawned(append_until_killed, place, topic, str(acked)) as process:
         await eventually(
-            lambda: asyncio.to_thread(lines, acked), lambda got: len(got) >= 100, timeout_s=20
+            lambda: asyncio.to_thread(lines, acked),
+            "100 acknowledged appends",
+            done=lambda got: len(got) >= 100,
         )
         process.kill()
         process.join(10)
@@ -599,14 +608,16 @@ async def test_a_killed_member_loses_its_partitions_after_the_session_timeout(
     await event_log.append_many(topic, [(b"k%d" % i, b"%d" % i) for i in range(80)])
     ready = place.folder / "ready"
     with spawned(hold_then_hang, place, topic, group, str(ready), 2) as process:
-        await eventually(lambda: asyncio.to_thread(ready.exists), bool, timeout_s=20)
+        await eventually(
+            lambda: asyncio.to_thread(ready.exists), "the member holding every partition"
+        )
         process.kill()
         process.join(10)
     survivor = event_log.consumer(
         group, [topic], member_id="survivor", session_timeout_ms=SESSION_MS
     )
     await survivor.start()
-    got = await poll_until(survivor, lambda: len(survivor.assignment()) == 4, timeout_s=15)
+    got = await poll_until(survivor, lambda: len(survivor.assignment()) == 4)
     got += await drain(survivor, 80 - 4 * 2 - len(got))
     for partition in range(4):
         offsets = sorted(r.offset for r in got if r.partition == partition)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -21,7 +19,9 @@ from reelstack.adapters.log.kafka import KafkaEventLog, KafkaOptions
 from reelstack.errors import UnavailableError
 from reelstack.ports.log import TopicSpec
 from tests.contract.event_log_support import read_all, unique
-from tests.engines import require
+from tests.support.engines import require
+from tests.support.ports import free_port
+from tests.support.wait import eventually
 from tools.engines import restart_process, stop_one
 
 KEYS = [b"profile-%d" % i for i in range(12)]
@@ -71,13 +71,14 @@ async def event_log() -> AsyncIterator[KafkaEventLog]:
         await adapter.close()
 
 
-async def _wait_for(out: Produced, more: int, timeout_s: float = 60) -> None:
+async def acknowledged(out: Produced, more: int) -> None:
     """Let the producer get ``more`` records acknowledged (it must make progress)."""
     target = len(out.acked) + more
-    deadline = time.monotonic() + timeout_s
-    while len(out.acked) < target:
-        assert time.monotonic() < deadline, f"appends stalled at {len(out.acked)} records"
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: len(out.acked) >= target,
+        f"{more} more acknowledged appends",
+        log=lambda: f"appends stalled at {len(out.acked)} records",
+    )
 
 
 @pytest.mark.slow
@@ -94,13 +95,13 @@ async def test_acknowledged_records_survive_a_broker_failing_and_coming_back(
     producer = asyncio.create_task(produce(event_log, topic, out, done))
     broker = "kafka-3" if hard else "kafka-2"
     try:
-        await _wait_for(out, 200)
+        await acknowledged(out, 200)
         await asyncio.to_thread(stop_one, "kafka", broker, hard=hard)
         out.outage = True
-        await _wait_for(out, 300)
+        await acknowledged(out, 300)
         out.outage = False
         await asyncio.to_thread(restart_process, "kafka", broker)
-        await _wait_for(out, 200)
+        await acknowledged(out, 200)
     finally:
         done.set()
         with contextlib.suppress(Exception):
@@ -129,10 +130,7 @@ async def test_acknowledged_records_survive_a_broker_failing_and_coming_back(
 
 
 async def test_open_names_the_brokers_it_cannot_reach() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # Nothing listens on the port once the socket is closed.
+    port = free_port()
     servers = [f"127.0.0.1:{port}"]
     event_log = KafkaEventLog(servers, KafkaOptions(connect_timeout_s=1))
     with pytest.raises(UnavailableError) as info:

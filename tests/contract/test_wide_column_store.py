@@ -27,8 +27,9 @@ from reelstack.errors import (
     StoreCorruptError,
 )
 from reelstack.ports import Column, TableSpec, WideColumnStore
-from tests.contract.conftest import barrier, eventually, in_processes
-from tests.engines import require
+from tests.contract.conftest import barrier, in_processes
+from tests.support.engines import require
+from tests.support.wait import eventually
 
 
 def _sqlite(tmp_path: Path) -> WideColumnStore:
@@ -320,7 +321,9 @@ async def test_a_row_written_with_a_ttl_disappears(store: WideColumnStore) -> No
     await store.upsert("history", {**key, "title": "brief"}, ttl_s=3)
     await store.upsert("history", {"profile": "ttl", "day": 1, "seq": 2, "title": "stays"})
     assert await store.get("history", key) is not None
-    await eventually(lambda: store.get("history", key), lambda row: row is None, timeout_s=15)
+    await eventually(
+        lambda: store.get("history", key), "the row to expire", done=lambda row: row is None
+    )
     rows = await store.query("history", {"profile": "ttl"})
     assert keys(rows, "seq", "title") == [(2, "stays")]
 
@@ -333,7 +336,7 @@ async def test_a_ttl_applies_to_the_cells_it_wrote_only(store: WideColumnStore) 
         row = await store.get("every_type", {"id": "r"})
         return row and row["note"]
 
-    await eventually(note, lambda value: value is None)
+    await eventually(note, "the cell to expire", done=lambda value: value is None)
     assert await store.get("every_type", {"id": "r"}) == {
         "id": "r",
         "n": 5,
@@ -356,7 +359,11 @@ async def test_a_table_default_ttl_applies_unless_overridden(store: WideColumnSt
     await store.create_table(spec)
     await store.upsert("sessions", {"id": "default", "v": 1})
     await store.upsert("sessions", {"id": "kept", "v": 2}, ttl_s=0)
-    await eventually(lambda: store.get("sessions", {"id": "default"}), lambda row: row is None)
+    await eventually(
+        lambda: store.get("sessions", {"id": "default"}),
+        "the row to expire by the table's ttl",
+        done=lambda row: row is None,
+    )
     assert await store.get("sessions", {"id": "kept"}) == {"id": "kept", "v": 2}
 
 

@@ -12,28 +12,25 @@ import httpx
 import psutil
 import pytest
 
+from reelstack import services
 from reelstack.cluster.model import spec_for
-from reelstack.services import SERVICES
-from tests.e2e.conftest import Cluster, wait_for
+from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
-UP_WITHIN_S = 15.0
-REPLACED_WITHIN_S = 5.0
-
 
 def test_up_runs_every_instance_in_both_zones(cluster: Cluster) -> None:
-    # `up` returns once every instance is up; this is the spec's deadline for it.
-    assert cluster.up_elapsed_s <= UP_WITHIN_S, f"up took {cluster.up_elapsed_s:.1f}s"
+    # `up` returns once every instance is up (how long it takes: bench/bench_cluster.py).
     views = cluster.status()
     assert all(view["state"] == "up" for view in views), views
     expected = sorted(
         spec_for(name, "v1", slot, ("a", "b"), "v1").instance_id
-        for name, service in SERVICES.items()
+        for name, service in services.specs().items()
         for slot in range(service.instances or 2)
     )
     assert sorted(view["instance"] for view in views) == expected
-    for name in SERVICES:
+    for name in services.specs():
         assert {v["zone"] for v in views if v["service"] == name} == {"a", "b"}
     assert len({view["port"] for view in views}) == len(views)
     for view in views:
@@ -51,11 +48,11 @@ def test_up_runs_every_instance_in_both_zones(cluster: Cluster) -> None:
     assert [v["pid"] for v in cluster.status()] == [v["pid"] for v in views]
 
 
-def test_kill_9_is_replaced_with_the_same_id_within_5s(cluster: Cluster) -> None:
+def test_kill_9_is_replaced_with_the_same_id(cluster: Cluster) -> None:
     before = cluster.wait_all_up()
     victim = next(view for view in before if view["instance"] == "hello-a-1")
     os.kill(victim["pid"], signal.SIGKILL)
-    after = wait_for(
+    after = wait_until(
         lambda: (
             (v := cluster.by_id().get(victim["instance"]))
             and v["state"] == "up"
@@ -63,7 +60,6 @@ def test_kill_9_is_replaced_with_the_same_id_within_5s(cluster: Cluster) -> None
             and v
         ),
         f"{victim['instance']} replaced and up",
-        within_s=REPLACED_WITHIN_S,
     )
     assert (after["zone"], after["version"]) == (victim["zone"], victim["version"])
     assert after["restarts"] == victim["restarts"] + 1
@@ -84,7 +80,7 @@ def test_config_set_reaches_running_instances(cluster: Cluster) -> None:
                 return False
         return True
 
-    wait_for(everyone_greets, "the new greeting on every instance", within_s=10)
+    wait_until(everyone_greets, "the new greeting on every instance")
     got = cluster.ok("config", "get", "hello.greeting", "--json")
     assert '"source": "runtime"' in got and greeting in got
 
@@ -167,13 +163,13 @@ def test_prometheus_finds_every_instance_that_is_up(cluster: Cluster) -> None:
 
 
 def test_down_leaves_no_process_behind(new_cluster: Cluster) -> None:
-    new_cluster.ok("up", "--timeout", "60")
+    new_cluster.ok("up", "--timeout", str(UP_TIMEOUT_S))
     supervisor_pid = new_cluster.supervisor()["pid"]
     views = new_cluster.status()
     pids = {supervisor_pid} | {v["pid"] for v in views}
     assert "hello-a-1" in {v["instance"] for v in views}
     # Spares too: everything started for this home.
-    wait_for(lambda: len(new_cluster.processes()) > len(pids), "a warm spare", within_s=30)
+    wait_until(lambda: len(new_cluster.processes()) > len(pids), "a warm spare")
     pids |= {proc.pid for proc in new_cluster.processes()}
 
     out = new_cluster.ok("down")
@@ -188,12 +184,12 @@ def test_down_leaves_no_process_behind(new_cluster: Cluster) -> None:
 
 
 def test_a_killed_supervisor_leaves_nothing_running_for_long(new_cluster: Cluster) -> None:
-    new_cluster.ok("up", "--timeout", "60")
+    new_cluster.ok("up", "--timeout", str(UP_TIMEOUT_S))
     supervisor_pid = new_cluster.supervisor()["pid"]
     instance_pids = [v["pid"] for v in new_cluster.status()]
     os.kill(supervisor_pid, signal.SIGKILL)
     # Instances get SIGTERM when their parent dies, and drain.
-    wait_for(
+    wait_until(
         lambda: (
             not any(
                 psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -201,10 +197,9 @@ def test_a_killed_supervisor_leaves_nothing_running_for_long(new_cluster: Cluste
             )
         ),
         "the instances of a killed supervisor stopped",
-        within_s=30,
     )
     # The stale state file does not stop a new cluster from starting, or stopping.
-    new_cluster.ok("up", "--timeout", "60")
+    new_cluster.ok("up", "--timeout", str(UP_TIMEOUT_S))
     assert {v["state"] for v in new_cluster.status()} == {"up"}
     new_cluster.ok("down")
     assert new_cluster.processes() == []
@@ -218,7 +213,7 @@ def test_up_names_the_instance_that_does_not_start_and_stops_the_rest(
     data = new_cluster.home / "data"
     data.mkdir(parents=True)
     (data / "sql.db").write_bytes(b"this is not a database" * 100)
-    result = new_cluster.cli("up", "--timeout", "60")
+    result = new_cluster.cli("up", "--timeout", str(UP_TIMEOUT_S))
     assert result.returncode == 1
     first_line = result.stderr.splitlines()[0]
     named = re.search(r"instance (\S+) is not up", first_line)

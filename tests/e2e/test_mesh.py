@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Cluster, wait_for
+from tests.e2e.conftest import Cluster
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +40,7 @@ def test_the_gateway_routes_to_every_instance_found_through_the_registry(
 ) -> None:
     cluster.wait_all_up()
     base = _gateway(cluster)
-    wait_for(lambda: _reaches_hello(base), "the gateway reaching hello", 30)
+    wait_until(lambda: _reaches_hello(base), "the gateway reaching hello")
     # Zone affinity: the zone-a gateway calls the zone-a instance while it is up.
     assert _served_by(base) == {"hello-a-1"}
     with httpx.Client() as client:
@@ -54,7 +55,7 @@ def test_the_gateway_routes_to_every_instance_found_through_the_registry(
 def test_the_gateway_keeps_serving_while_a_registry_instance_is_down(cluster: Cluster) -> None:
     cluster.wait_all_up()
     base = _gateway(cluster)
-    wait_for(lambda: _reaches_hello(base), "the gateway reaching hello", 30)
+    wait_until(lambda: _reaches_hello(base), "the gateway reaching hello")
     status, _ = cluster.api("POST", "/instances/registry-a-1/stop")
     assert status == 200
     try:
@@ -69,7 +70,7 @@ def test_the_gateway_keeps_serving_while_a_registry_instance_is_down(cluster: Cl
 def test_an_instance_killed_with_kill_9_costs_callers_nothing(cluster: Cluster) -> None:
     cluster.wait_all_up()
     base = _gateway(cluster)
-    wait_for(lambda: _reaches_hello(base), "the gateway reaching hello", 30)
+    wait_until(lambda: _reaches_hello(base), "the gateway reaching hello")
     # The instance this gateway calls (its own zone's) dies without a word.
     victim: dict[str, Any] = cluster.by_id()["hello-a-1"]
     # The supervisor is paused meanwhile: its warm spare can take the dead

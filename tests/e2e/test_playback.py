@@ -13,7 +13,6 @@ fail in CI or under ``REELSTACK_REQUIRE_ENGINES=1``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,13 +26,12 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from reelstack.media.ffmpeg import Binaries
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
-from tests.engines import required
 from tests.integration.media.conftest import ClipMaker
+from tests.support.binaries import need_chromium
 from tests.unit.gateway.keys import SigningKey, jwks, make_key
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path(os.environ.get("REELSTACK_TEST_CHROMIUM", "/usr/bin/chromium"))
 # Flags that let Chromium run as root in a container, unattended, offline.
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -61,16 +59,6 @@ class Published:
     token: str
     expired_token: str  # signed by the trusted key, expired two minutes ago
     master: Any  # m3u8.M3U8 of the published master playlist
-
-
-def _chromium() -> Path:
-    """Debian's Chromium; skip without it (fail where every engine is required)."""
-    if os.access(CHROMIUM, os.X_OK):
-        return CHROMIUM
-    message = f"no Chromium at {CHROMIUM} (make test-packages installs Debian's)"
-    if required():
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def _built_web_app() -> Path:
@@ -111,7 +99,7 @@ def _hevc_5_1_matroska(clips: ClipMaker, binaries: Binaries) -> Path:
 
 @pytest.fixture(scope="module")
 def chromium() -> Path:
-    return _chromium()
+    return need_chromium()
 
 
 @pytest.fixture(scope="module")

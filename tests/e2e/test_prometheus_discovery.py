@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Cluster, wait_for
-from tests.engines import require
+from tests.e2e.conftest import Cluster
+from tests.support.engines import require
+from tests.support.wait import wait_until
 from tools.engines.prometheus import config_text, start_prometheus, stop_prometheus
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,7 @@ def test_prometheus_scrapes_every_instance_found_through_the_registry(
     sd_url = f"http://127.0.0.1:{registry['port']}/prometheus/targets"
     expected = {i["instance"] for i in instances}
     # Every instance registers (and the registry lists it) before Prometheus looks.
-    wait_for(
+    wait_until(
         lambda: (
             {
                 group["labels"]["instance_id"]
@@ -46,7 +47,6 @@ def test_prometheus_scrapes_every_instance_found_through_the_registry(
             >= expected
         ),
         "every instance listed by the registry's service discovery",
-        within_s=30,
     )
 
     process, prometheus = start_prometheus(
@@ -58,7 +58,7 @@ def test_prometheus_scrapes_every_instance_found_through_the_registry(
             up = _query(prometheus, "up == 1")
             return {r["metric"].get("instance_id") for r in up} >= expected
 
-        wait_for(scraped_up, "Prometheus scraping every instance", within_s=60)
+        wait_until(scraped_up, "Prometheus scraping every instance")
         series = _query(prometheus, 'sum by (service) (http_requests_total{route="/health"})')
         assert {r["metric"]["service"] for r in series} >= {"hello", "registry"}
     finally:

@@ -8,8 +8,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.conftest import Cluster
-from tests.engines import require
+from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
+from tests.support.engines import require
 from tools.engines import load_state, scale_profile
 
 pytestmark = pytest.mark.slow
@@ -31,8 +31,9 @@ def test_the_scale_profile_runs_every_instance_on_the_real_engines(
     new_cluster.home.mkdir(parents=True, exist_ok=True)
     (new_cluster.home / "reelstack.scale.toml").write_text(scale_profile(load_state()))
 
-    new_cluster.ok("up", "--profile", "scale", "--timeout", "90")
-    instances = new_cluster.wait_all_up(within_s=90)
+    # More instances than the default cluster, on real engines: twice the usual wait.
+    new_cluster.ok("up", "--profile", "scale", "--timeout", str(2 * UP_TIMEOUT_S))
+    instances = new_cluster.wait_all_up(within_s=2 * UP_TIMEOUT_S)
     hello = next(i for i in instances if i["service"] == "hello")
     base = f"http://127.0.0.1:{hello['port']}"
 

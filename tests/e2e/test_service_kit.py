@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Cluster, wait_for
+from tests.e2e.conftest import Cluster
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +87,7 @@ THROWAWAY: dict[str, str] = {
         from sqlalchemy import func, select
 
         from reelstack.chassis.app import create_service_app
-        from reelstack.chassis.deps import SqlDep, context_dep
+        from reelstack.chassis.route_deps import SqlDep, context_dep
         from throwaway import settings
         from throwaway.repository import notes
         from throwaway.spec import SPEC
@@ -174,7 +175,7 @@ def test_a_service_written_in_one_folder_and_registered_in_one_line_runs_in_the_
         body: dict[str, object] = response.json()
         return body if response.status_code == 200 and body.get("ticks") else None
 
-    body = wait_for(answered, "the throwaway service answering through the gateway", 120)
+    body = wait_until(answered, "the throwaway service answering through the gateway", within_s=120)
     # Its setting reached it, its background task runs, its table exists.
     assert body["greeting"] == "bonjour"
     assert body["notes"] == 0

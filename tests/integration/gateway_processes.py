@@ -1,33 +1,25 @@
 """Real processes for the gateway's integration tests: gateways and echo upstreams.
 
 Every process binds 127.0.0.1 on a free port chosen here, writes its output
-to a log file under the test's folder, and is killed when the test module
-ends. Readiness is polled with a deadline, never slept for.
+to a log file under the test's folder (shown when a test fails), and is
+killed when the test module ends. Readiness is polled with a deadline, never
+slept for.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.ports import free_port
+from tests.support.processes import Child, Children
+
 ROOT = Path(__file__).resolve().parents[2]
-DEADLINE_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -61,56 +53,25 @@ def request(
         conn.close()
 
 
-def until(check: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after the deadline."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        try:
-            result = check()
-        except OSError:
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 class Process:
     """One child process serving HTTP on ``port``."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
+    def __init__(self, child: Child, port: int) -> None:
+        self.child = child
         self.port = port
-        self.log = log
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")
+        return self.child.output()
 
     def wait_ready(self, path: str) -> None:
-        def ready() -> bool:
-            if self.process.poll() is not None:
-                raise AssertionError(f"exited with {self.process.returncode}:\n{self.output()}")
-            return request(self.port, path, timeout_s=2).status < 500
-
-        until(ready, f"{self.log.name} to answer {path}")
+        self.child.wait_until(
+            lambda: request(self.port, path, timeout_s=2).status < 500,
+            f"{self.child.name} to answer {path}",
+        )
 
     def kill(self) -> None:
         """Kill it with SIGKILL (no goodbye to anyone) and wait for it to be gone."""
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
+        self.child.kill()
 
 
 class Processes:
@@ -118,14 +79,18 @@ class Processes:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.started: list[Process] = []
+        self.children = Children(folder)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str], port: int) -> Process:
+        """Start ``argv`` from the checkout, logging to ``<name>.log``."""
+        child = self.children.start(name, argv, env={"PYTHONPATH": str(ROOT), **env}, cwd=ROOT)
+        return Process(child, port)
 
     def echo(self, name: str, port: int | None = None) -> Process:
         """Start an echo upstream named ``name``."""
         port = port or free_port()
         argv = [sys.executable, "-m", "bench.servers.serve", "bench.servers.echo:app", str(port)]
-        process = Process(argv, {"ECHO_INSTANCE": name}, port, self.folder / f"echo-{name}.log")
-        self.started.append(process)
+        process = self.start(f"echo-{name}", argv, {"ECHO_INSTANCE": name}, port)
         process.wait_ready("/")
         return process
 
@@ -146,13 +111,9 @@ class Processes:
             **{f"REELSTACK_{key}": value for key, value in settings.items()},
         }
         module = "tests.integration.gateway_asgi" if asgi else "reelstack.chassis.run"
-        process = Process(
-            [sys.executable, "-m", module], env, port, self.folder / f"gateway-{name}.log"
-        )
-        self.started.append(process)
+        process = self.start(f"gateway-{name}", [sys.executable, "-m", module], env, port)
         process.wait_ready("/health")
         return process
 
     def close(self) -> None:
-        for process in self.started:
-            process.stop()
+        self.children.close()

@@ -1,31 +1,18 @@
-"""Helpers for the registry's integration tests: instances as real processes, HTTP, polling."""
+"""Helpers for the registry's integration tests: instances as real processes, HTTP."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.support.ports import free_port
+from tests.support.processes import Child, Children
 
-DEADLINE_S = 30.0
 JSON = {"Accept": "application/json"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def call(
@@ -40,21 +27,6 @@ def call(
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-def until(check: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after the deadline."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        try:
-            result = check()
-        except OSError:
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def registration(
@@ -79,20 +51,13 @@ def registration(
 class Process:
     """A reelstack instance started with ``python -m reelstack.chassis.run``."""
 
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env = env
+    def __init__(self, child: Child, port: int) -> None:
+        self.child = child
         self.port = port
-        self.log = log
-        self.process = self._start()
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        with self.log.open("ab") as out:
-            return subprocess.Popen(
-                [sys.executable, "-m", "reelstack.chassis.run"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+    @property
+    def log(self) -> Path:
+        return self.child.log
 
     @property
     def url(self) -> str:
@@ -103,24 +68,18 @@ class Process:
         return self.url + "/eureka"
 
     def wait_healthy(self) -> None:
-        def healthy() -> bool:
-            if self.process.poll() is not None:
-                pytest.fail(f"exited with {self.process.returncode}:\n{self.log.read_text()}")
-            return call("GET", self.url + "/health")[0] == 200
-
-        until(healthy, f"{self.log.name} to be healthy")
+        self.child.wait_until(
+            lambda: call("GET", self.url + "/health")[0] == 200, f"{self.child.name} to be healthy"
+        )
 
     def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=10)
+        self.child.kill()
 
     def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
+        return self.child.terminate()
 
     def restart(self) -> None:
-        assert self.process.poll() is not None
-        self.process = self._start()
+        self.child.restart()
 
 
 class Processes:
@@ -128,12 +87,11 @@ class Processes:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.started: list[Process] = []
+        self.children = Children(home)
 
     def __call__(self, service: str = "registry", port: int | None = None, **env: str) -> Process:
         port = free_port() if port is None else port
         environ = {
-            **os.environ,
             "REELSTACK_HOME": str(self.home / "home"),
             "REELSTACK_SERVICE_NAME": service,
             "REELSTACK_SERVICE_PORT": str(port),
@@ -141,16 +99,13 @@ class Processes:
             "REELSTACK_LOGGING_ACCESS": "false",
             **env,
         }
-        process = Process(environ, port, self.home / f"{service}-{port}.log")
-        self.started.append(process)
+        argv = [sys.executable, "-m", "reelstack.chassis.run"]
+        process = Process(self.children.start(f"{service}-{port}", argv, env=environ), port)
         process.wait_healthy()
         return process
 
     def close(self) -> None:
-        for process in self.started:
-            if process.process.poll() is None:
-                process.process.kill()
-            process.process.wait(timeout=10)
+        self.children.close()
 
 
 def instances(registry: str) -> dict[str, dict[str, Any]]:

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,17 +15,10 @@ import pytest
 
 from reelstack import settings
 from reelstack.chassis.properties import PropertyStore
+from tests.support.ports import free_port, taken_port
+from tests.support.processes import Child, Children
 
 pytestmark = pytest.mark.slow
-
-START_TIMEOUT_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def get(url: str, timeout: float = 5.0) -> tuple[int, bytes, dict[str, str]]:
@@ -42,44 +30,33 @@ def get(url: str, timeout: float = 5.0) -> tuple[int, bytes, dict[str, str]]:
 
 
 class Instance:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.process = process
+    def __init__(self, child: Child, port: int) -> None:
+        self.child = child
         self.port = port
-        self.log = log
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
-        return self.log.read_text()
+        return self.child.output()
 
     def wait_healthy(self) -> dict[str, Any]:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"instance exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                status, body, _ = get(self.url + "/health", timeout=1)
-                if status == 200:
-                    health: dict[str, Any] = json.loads(body)
-                    return health
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"instance not healthy in {START_TIMEOUT_S}s:\n{self.output()}")
-            time.sleep(0.05)
+        def health() -> dict[str, Any] | None:
+            status, body, _ = get(self.url + "/health", timeout=1)
+            return json.loads(body) if status == 200 else None
+
+        found: dict[str, Any] = self.child.wait_until(health, "the instance to be healthy")
+        return found
 
 
 @pytest.fixture
 def spawn(tmp_path: Path) -> Iterator[Callable[..., Instance]]:
-    started: list[subprocess.Popen[bytes]] = []
+    children = Children(tmp_path)
 
     def start(port: int | None = None, **env: str) -> Instance:
         port = free_port() if port is None else port
-        log = tmp_path / f"instance-{len(started)}.log"
         environ = {
-            **os.environ,
             "REELSTACK_HOME": str(tmp_path / "home"),
             "REELSTACK_SERVICE_NAME": "hello",
             "REELSTACK_SERVICE_PORT": str(port),
@@ -89,21 +66,12 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., Instance]]:
             "REELSTACK_PROPERTIES_POLL_S": "0.1",
             **env,
         }
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "reelstack.chassis.run"],
-                env=environ,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        started.append(process)
-        return Instance(process, port, log)
+        argv = [sys.executable, "-m", "reelstack.chassis.run"]
+        child = children.start(f"instance-{len(children.started)}", argv, env=environ)
+        return Instance(child, port)
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+    children.close()
 
 
 def test_serves_health_metrics_and_picks_up_a_property_live(
@@ -117,7 +85,7 @@ def test_serves_health_metrics_and_picks_up_a_property_live(
         "instance": "hello-test-1",
         "zone": "b",
         "version": "v7",
-        "pid": instance.process.pid,
+        "pid": instance.child.pid,
     }
     status, body, headers = get(instance.url + "/hello?name=ann")
     assert status == 200
@@ -135,11 +103,11 @@ def test_serves_health_metrics_and_picks_up_a_property_live(
     PropertyStore(tmp_path / "home" / "data" / "properties.db", settings.registry()).set(
         "hello.greeting", "howdy", service="hello"
     )
-    deadline = time.monotonic() + 10
-    while json.loads(get(instance.url + "/hello?name=ann")[1])["greeting"] != "howdy ann":
-        assert time.monotonic() < deadline, "the property never reached the instance"
-        time.sleep(0.05)
-    assert instance.wait_healthy()["pid"] == instance.process.pid, "no restart happened"
+    instance.child.wait_until(
+        lambda: json.loads(get(instance.url + "/hello?name=ann")[1])["greeting"] == "howdy ann",
+        "the property to reach the instance",
+    )
+    assert instance.wait_healthy()["pid"] == instance.child.pid, "no restart happened"
 
     lines = [json.loads(line) for line in instance.output().splitlines() if line.startswith("{")]
     access = [line for line in lines if line["logger"] == "reelstack.access"]
@@ -147,12 +115,9 @@ def test_serves_health_metrics_and_picks_up_a_property_live(
 
 
 def test_port_in_use_exits_3_naming_port_and_service(spawn: Callable[..., Instance]) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with taken_port() as port:
         instance = spawn(port=port)
-        assert instance.process.wait(timeout=START_TIMEOUT_S) == 3
+        assert instance.child.wait_exit() == 3
     errors = [json.loads(line) for line in instance.output().splitlines() if '"ERROR"' in line]
     assert errors[-1]["error"] == "PortInUseError"
     assert errors[-1]["port"] == port
@@ -164,7 +129,7 @@ def test_invalid_setting_exits_2_naming_key_value_and_source(
     spawn: Callable[..., Instance],
 ) -> None:
     instance = spawn(REELSTACK_SERVICE_SHUTDOWN_GRACE_S="soon")
-    assert instance.process.wait(timeout=START_TIMEOUT_S) == 2
+    assert instance.child.wait_exit() == 2
     output = instance.output()
     assert "service.shutdown_grace_s" in output
     assert "soon" in output
@@ -186,12 +151,11 @@ def test_sigterm_lets_the_in_flight_request_finish(spawn: Callable[..., Instance
     client.start()
     try:
         # In flight: the slow request plus this scrape itself.
-        deadline = time.monotonic() + 10
-        while "http_requests_in_flight 2.0" not in get(instance.url + "/metrics")[1].decode():
-            assert time.monotonic() < deadline, "the slow request never started"
-            time.sleep(0.02)
-        instance.process.send_signal(signal.SIGTERM)
-        assert instance.process.wait(timeout=20) == 0
+        instance.child.wait_until(
+            lambda: "http_requests_in_flight 2.0" in get(instance.url + "/metrics")[1].decode(),
+            "the slow request to start",
+        )
+        assert instance.child.terminate() == 0
     finally:
         client.join(timeout=20)
     assert result.get("status") == 200, result
@@ -207,7 +171,7 @@ def test_corrupt_store_file_exits_4_naming_the_file_and_keeps_it(
     garbage = b"this is not a database\x00" * 200
     (data / "cache.db").write_bytes(garbage)
     instance = spawn()
-    assert instance.process.wait(timeout=START_TIMEOUT_S) == 4
+    assert instance.child.wait_exit() == 4
     output = instance.output()
     assert "cache.db" in output
     assert (data / "cache.db").read_bytes() == garbage  # not silently recreated
@@ -275,15 +239,14 @@ def test_the_runner_serves_an_app_with_its_own_server_options(
     assert instance.wait_healthy()["service"] == "probe"
     _, _, headers = get(instance.url + "/health")
     assert headers.get("server") == "uvicorn"
-    instance.process.send_signal(signal.SIGTERM)
-    assert instance.process.wait(timeout=20) == 0
+    assert instance.child.terminate() == 0
 
 
 def test_a_background_task_that_raises_exits_4_naming_the_task(
     spawn: Callable[..., Instance], probe_env: dict[str, str]
 ) -> None:
     instance = spawn(PROBE_CRASH="1", **probe_env)
-    assert instance.process.wait(timeout=START_TIMEOUT_S) == 4
+    assert instance.child.wait_exit() == 4
     lines = [json.loads(line) for line in instance.output().splitlines() if line.startswith("{")]
     (failed,) = [line for line in lines if line.get("task") == "probe.app:work"]
     assert failed["level"] == "ERROR" and "the probe's work failed" in failed["message"]

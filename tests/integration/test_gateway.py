@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.gateway_processes import Answer, Process, Processes, request, until
+from tests.integration.gateway_processes import Answer, Process, Processes, request
+from tests.support.wait import wait_until
 from tests.unit.gateway.keys import SigningKey, jwks, make_key
 
 pytestmark = pytest.mark.slow
@@ -229,7 +230,7 @@ def test_the_passport_is_logged_one_line_per_request(setup: Setup) -> None:
                 return found
         return None
 
-    line = until(logged, "the passport line")
+    line = wait_until(logged, "the passport line")
     assert line["route"] == "/api/public" and line["status"] == 200
     assert line["passport"][0][0] == "route"
     assert line["attempts"][0]["outcome"] == "ok"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -13,14 +12,9 @@ import pytest
 
 from reelstack import settings
 from reelstack.chassis.properties import PropertyStore
-from tests.integration.gateway_processes import (
-    Answer,
-    Process,
-    Processes,
-    free_port,
-    request,
-    until,
-)
+from tests.integration.gateway_processes import Answer, Process, Processes, request
+from tests.support.ports import free_port
+from tests.support.wait import wait_until
 from tests.unit.gateway.keys import jwks, make_key
 
 pytestmark = pytest.mark.slow
@@ -46,15 +40,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     (keys / ".well-known").mkdir(parents=True)
     (keys / ".well-known" / "jwks.json").write_text(jwks(KEY))
     key_port = free_port()
-    key_server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(key_port), "--bind", "127.0.0.1"],
-        cwd=keys,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     processes = Processes(folder)
     try:
-        until(lambda: request(key_port, "/.well-known/jwks.json").status == 200, "key server")
+        key_server = processes.children.start(
+            "keys",
+            [sys.executable, "-m", "http.server", str(key_port), "--bind", "127.0.0.1"],
+            cwd=keys,
+        )
+        key_server.wait_until(
+            lambda: request(key_port, "/.well-known/jwks.json").status == 200, "key server"
+        )
         echo = processes.echo("echo")
         gateway = processes.gateway(
             "faults",
@@ -66,8 +61,6 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         yield Setup(gateway, folder / "home-faults")
     finally:
         processes.close()
-        key_server.kill()
-        key_server.wait(timeout=10)
 
 
 def set_property(setup: Setup, key: str, value: str) -> None:
@@ -78,13 +71,13 @@ def set_property(setup: Setup, key: str, value: str) -> None:
 def test_fault_header_works_only_once_enabled_at_runtime(setup: Setup) -> None:
     assert setup.get("/api/echo/x", X_Reelstack_Fault="abort=503").status == 200
     set_property(setup, "gateway.faults.header", "true")
-    aborted = until(
+    aborted = wait_until(
         lambda: (a := setup.get("/api/echo/x", X_Reelstack_Fault="abort=503")).status == 503 and a,
         "the property to reach the gateway",
     )
     assert aborted.json()["error"] == "InjectedFault"
     set_property(setup, "gateway.debug_header", "true")
-    delayed = until(
+    delayed = wait_until(
         lambda: (
             "x-reelstack-passport"
             in (
@@ -102,7 +95,7 @@ def test_fault_header_works_only_once_enabled_at_runtime(setup: Setup) -> None:
     # milliseconds, so a sleep may end a little before perf_counter says).
     assert marks["fault"] >= 295_000
     set_property(setup, "gateway.faults.header", "false")
-    until(
+    wait_until(
         lambda: setup.get("/api/echo/x", X_Reelstack_Fault="abort=503").status == 200,
         "faults to be turned off",
     )
@@ -115,7 +108,7 @@ def test_load_is_shed_with_503_and_retry_after_when_the_bulkhead_is_full(setup: 
     )
     holder.start()
     try:
-        until(
+        wait_until(
             lambda: (
                 'client_bulkhead_in_use{service="echo"} 1.0' in setup.get("/metrics").body.decode()
             ),
@@ -133,7 +126,7 @@ def test_load_is_shed_with_503_and_retry_after_when_the_bulkhead_is_full(setup: 
 
 def test_tokens_are_checked_with_keys_fetched_from_the_url(setup: Setup) -> None:
     token = KEY.token("account-fetched")
-    answer = until(
+    answer = wait_until(
         lambda: (
             (a := setup.get("/api/private/x", Authorization=f"Bearer {token}")).status == 200 and a
         ),

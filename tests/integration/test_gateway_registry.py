@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration import registry_processes
-from tests.integration.gateway_processes import Processes, request, until
+from tests.integration.gateway_processes import Processes, request
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +41,7 @@ def test_routes_to_a_service_found_in_the_registry(
         GATEWAY_ROUTES="/api/hello=hello;public;rewrite=/hello",
         **FAST,
     )
-    answer = until(
+    answer = wait_until(
         lambda: (a := request(gateway.port, "/api/hello?name=ann")).status == 200 and a,
         "the gateway to find hello in the registry",
     )
@@ -50,4 +51,4 @@ def test_routes_to_a_service_found_in_the_registry(
         found = registry_processes.instances(registry.eureka)
         return any(i["app"] == "GATEWAY" and i["status"] == "UP" for i in found.values())
 
-    until(gateway_registered, "the gateway to register itself")
+    wait_until(gateway_registered, "the gateway to register itself")

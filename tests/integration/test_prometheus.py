@@ -3,56 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.engines import require
+from tests.support.engines import require
+from tests.support.ports import free_port
+from tests.support.processes import Child, Children
+from tests.support.wait import wait_until
 from tools.engines.prometheus import start_prometheus, stop_prometheus
 
 pytestmark = pytest.mark.slow
-
-DEADLINE_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
-
-
-def poll(probe: Callable[[], Any], what: str, log: Callable[[], str]) -> Any:
-    """Call ``probe`` until it returns something truthy; fail naming ``what`` at the deadline."""
-    deadline = time.monotonic() + DEADLINE_S
-    last: Any = None
-    while True:
-        try:
-            last = probe()
-        except OSError as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not within {DEADLINE_S}s; last: {last!r}\n{log()}")
-        time.sleep(0.2)
 
 
 class Discovery:
@@ -90,48 +63,39 @@ class Discovery:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+def instance(tmp_path: Path) -> Iterator[tuple[int, Child]]:
     """A real ``hello`` instance on a free port, stopped afterwards."""
     port = free_port()
-    log = tmp_path / "instance.log"
     environ = {
-        **os.environ,
         "REELSTACK_HOME": str(tmp_path / "home"),
         "REELSTACK_SERVICE_NAME": "hello",
         "REELSTACK_SERVICE_PORT": str(port),
         "REELSTACK_INSTANCE_ID": "hello-prom-1",
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reelstack.chassis.run"],
-            env=environ,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    children = Children(tmp_path)
     try:
-        yield port, process, log
+        yield (
+            port,
+            children.start(
+                "instance", [sys.executable, "-m", "reelstack.chassis.run"], env=environ
+            ),
+        )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        children.close(grace_s=15)
 
 
 def test_prometheus_discovers_and_scrapes_an_instance(
-    instance: tuple[int, subprocess.Popen[bytes], Path], tmp_path: Path
+    instance: tuple[int, Child], tmp_path: Path
 ) -> None:
     require("REELSTACK_TEST_PROMETHEUS_BIN")
-    port, process, instance_log = instance
+    port, child = instance
     base = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:
-        assert process.poll() is None, f"instance exited:\n{instance_log.read_text()}"
         with urllib.request.urlopen(base + "/health", timeout=2) as response:
             return int(response.status) == 200
 
-    poll(healthy, "instance health", instance_log.read_text)
+    child.wait_until(healthy, "instance health")
     with urllib.request.urlopen(base + "/hello?name=prom", timeout=5) as response:
         assert response.status == 200
 
@@ -155,17 +119,19 @@ def test_prometheus_discovers_and_scrapes_an_instance(
             result: list[dict[str, Any]] = reply["data"]["result"]
             return result
 
-        up = poll(
+        up = wait_until(
             lambda: [r for r in query('up{service="hello"}') if r["value"][1] == "1"],
             'up{service="hello"} == 1',
-            prometheus_log.read_text,
+            interval_s=0.2,
+            log=prometheus_log.read_text,
         )
         assert up[0]["metric"]["instance"] == f"127.0.0.1:{port}"
         assert up[0]["metric"]["job"] == "reelstack"
-        requests = poll(
+        requests = wait_until(
             lambda: query('http_requests_total{service="hello",route="/hello"}'),
             "the instance's request counter in Prometheus",
-            prometheus_log.read_text,
+            interval_s=0.2,
+            log=prometheus_log.read_text,
         )
         assert float(requests[0]["value"][1]) >= 1
         assert requests[0]["metric"]["status"] == "200"

@@ -24,12 +24,12 @@ from tests.integration.registry_processes import (
     Process,
     Processes,
     call,
-    free_port,
     instances,
     registration,
     registry_status,
-    until,
 )
+from tests.support.ports import free_port
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -110,12 +110,14 @@ def test_py_eureka_client_registers_renews_and_discovers(spawn: Processes, tmp_p
         )
     lines = Lines(client)
     try:
-        mine = until(lambda: instances(registry.eureka).get(f"pyclient-{port}"), "registration")
+        mine = wait_until(
+            lambda: instances(registry.eureka).get(f"pyclient-{port}"), "registration"
+        )
         assert mine["app"] == "PYCLIENT" and mine["status"] == "UP"
         assert mine["port"] == {"$": port, "@enabled": "true"}
         assert mine["metadata"]["zone"] == "b" and mine["metadata"]["version"] == "v5"
         registered_ms = mine["leaseInfo"]["registrationTimestamp"]
-        until(
+        wait_until(
             lambda: (
                 instances(registry.eureka)[f"pyclient-{port}"]["leaseInfo"]["lastRenewalTimestamp"]
                 > registered_ms
@@ -123,17 +125,17 @@ def test_py_eureka_client_registers_renews_and_discovers(spawn: Processes, tmp_p
             "a renewal",
         )
         # Discovery through the full registry (XML, as py-eureka-client reads it).
-        until(lambda: (lines.last() or {}).get("HELLO") == ["hello-1"], "discovering HELLO")
+        wait_until(lambda: (lines.last() or {}).get("HELLO") == ["hello-1"], "discovering HELLO")
         # A later registration reaches it through a delta.
         assert call("POST", registry.eureka + "/apps/HELLO", registration("hello-2"))[0] == 204
-        until(
+        wait_until(
             lambda: (lines.last() or {}).get("HELLO") == ["hello-1", "hello-2"],
             "discovering hello-2",
         )
         assert (lines.last() or {}).get("PYCLIENT") == [f"pyclient-{port}"]
         assert client.stdin is not None
         client.stdin.close()  # the script stops the client: it cancels its registration
-        until(lambda: {"stopped": True} in lines.lines, "the client to stop")
+        wait_until(lambda: {"stopped": True} in lines.lines, "the client to stop")
         assert f"pyclient-{port}" not in instances(registry.eureka)
     finally:
         client.kill()
@@ -171,7 +173,7 @@ def test_expired_lease_is_evicted_and_self_preservation_stops_evictions(
     thread = heartbeats(registry, alive, stop)
     try:
         # The dead instance's lease expires while the others renew: it goes.
-        until(lambda: "dead" not in instances(registry.eureka), "the eviction")
+        wait_until(lambda: "dead" not in instances(registry.eureka), "the eviction")
         assert sorted(instances(registry.eureka)) == alive
         assert registry_status(registry)["evictions"] == 1
     finally:
@@ -179,10 +181,10 @@ def test_expired_lease_is_evicted_and_self_preservation_stops_evictions(
         thread.join()
     # Every renewal stops at once: the registry blames the network and keeps them.
     stopped = time.monotonic()
-    until(lambda: registry_status(registry)["selfPreservation"]["active"], "self-preservation")
-    until(lambda: time.monotonic() > stopped + 3.5, "the leases to expire")
+    wait_until(lambda: registry_status(registry)["selfPreservation"]["active"], "self-preservation")
+    wait_until(lambda: time.monotonic() > stopped + 3.5, "the leases to expire")
     runs = registry_status(registry)["evictionRuns"]
-    until(lambda: registry_status(registry)["evictionRuns"] >= runs + 3, "eviction runs")
+    wait_until(lambda: registry_status(registry)["evictionRuns"] >= runs + 3, "eviction runs")
     assert sorted(instances(registry.eureka)) == alive
     status = registry_status(registry)
     assert status["selfPreservation"]["renewalsInWindow"] == 0
@@ -193,7 +195,7 @@ def test_expired_lease_is_evicted_and_self_preservation_stops_evictions(
     PropertyStore(tmp_path / "home" / "data" / "properties.db", settings.registry()).set(
         "registry.self_preservation", "false", service="registry"
     )
-    until(lambda: not instances(registry.eureka), "the evictions")
+    wait_until(lambda: not instances(registry.eureka), "the evictions")
     assert registry_status(registry)["evictions"] == 4
 
 

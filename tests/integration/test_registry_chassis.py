@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,14 @@ from fastapi import APIRouter
 
 from reelstack import settings
 from reelstack.chassis.app import chassis_of, create_service_app
-from reelstack.chassis.deps import ClientDep
 from reelstack.chassis.eureka import EurekaClient
+from reelstack.chassis.route_deps import ClientDep
 from reelstack.config import Config
-from tests.integration.registry_processes import Processes, free_port, instances
+from tests.integration.registry_processes import Processes, instances
+from tests.support.ports import free_port
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.slow
-
-DEADLINE_S = 30.0
 
 
 @pytest.fixture
@@ -29,16 +29,6 @@ def spawn(tmp_path: Path) -> Iterator[Processes]:
     processes = Processes(tmp_path)
     yield processes
     processes.close()
-
-
-async def until_async(check: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 calls_hello = APIRouter()
@@ -73,7 +63,7 @@ async def test_hello_registers_and_discovery_outlives_the_registry(
         REELSTACK_SERVICE_VERSION="v7",
         **client_settings,
     )
-    mine = await until_async(
+    mine = await eventually(
         lambda: (
             (registered(registry.eureka, "hello-1") or {}).get("status") == "UP"
             and registered(registry.eureka, "hello-1")
@@ -97,7 +87,7 @@ async def test_hello_registers_and_discovery_outlives_the_registry(
     async with app.router.lifespan_context(app):
         discovery = chassis_of(app).discovery
         assert isinstance(discovery, EurekaClient)
-        await until_async(lambda: discovery.instances("hello"), "discovering hello")
+        await eventually(lambda: discovery.instances("hello"), "discovering hello")
         (found,) = discovery.instances("hello")
         assert (found.instance_id, found.port, found.zone) == ("hello-1", hello.port, "b")
         # A route of the probe calls hello by name through the resilient client.
@@ -108,7 +98,7 @@ async def test_hello_registers_and_discovery_outlives_the_registry(
 
         registry.kill()
         failures = discovery.fetch_failures
-        await until_async(lambda: discovery.fetch_failures >= failures + 3, "failed fetches")
+        await eventually(lambda: discovery.fetch_failures >= failures + 3, "failed fetches")
         assert [i.instance_id for i in discovery.instances("hello")] == ["hello-1"]
 
         # The restarted registry is empty; hello's next heartbeat gets 404
@@ -116,13 +106,13 @@ async def test_hello_registers_and_discovery_outlives_the_registry(
         restarted = time.time()
         await asyncio.to_thread(registry.restart)
         await asyncio.to_thread(registry.wait_healthy)
-        await until_async(
+        await eventually(
             lambda: registered(registry.eureka, "hello-1"), "hello's registration after a restart"
         )
         assert "registering again" in hello.log.read_text(), "re-registered after a 404"
         # The local copy follows the restarted registry again.
-        await until_async(lambda: discovery.last_fetch_s > restarted, "a fetch after the restart")
-        await until_async(lambda: discovery.instances("hello"), "hello in the refreshed copy")
+        await eventually(lambda: discovery.last_fetch_s > restarted, "a fetch after the restart")
+        await eventually(lambda: discovery.instances("hello"), "hello in the refreshed copy")
 
     # A graceful stop cancels the registration.
     assert await asyncio.to_thread(hello.terminate) == 0

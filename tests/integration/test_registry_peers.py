@@ -11,12 +11,12 @@ from tests.integration.registry_processes import (
     Process,
     Processes,
     call,
-    free_port,
     instances,
     registration,
     registry_status,
-    until,
 )
+from tests.support.ports import free_port
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def peers(spawn: Processes) -> tuple[Process, Process]:
     one = spawn(port=ports[0], REELSTACK_SERVICE_ZONE="a", **common)
     two = spawn(port=ports[1], REELSTACK_SERVICE_ZONE="b", **common)
     # Each copies the registry from the other at start, in the background.
-    until(lambda: registry_status(one)["synced"] and registry_status(two)["synced"], "syncs")
+    wait_until(lambda: registry_status(one)["synced"] and registry_status(two)["synced"], "syncs")
     return one, two
 
 
@@ -54,27 +54,27 @@ def test_changes_on_one_peer_reach_the_other(spawn: Processes) -> None:
     one, two = peers(spawn)
     assert [p["url"] for p in registry_status(one)["peers"]] == [two.eureka]
     assert call("POST", one.eureka + "/apps/HELLO", registration("h1"))[0] == 204
-    until(lambda: "h1" in instances(two.eureka), "the registration on the other peer")
+    wait_until(lambda: "h1" in instances(two.eureka), "the registration on the other peer")
 
     before = lease_renewed_ms(two, "h1")
     assert call("PUT", one.eureka + "/apps/HELLO/h1")[0] == 200
-    until(lambda: lease_renewed_ms(two, "h1") > before, "the replicated heartbeat")
+    wait_until(lambda: lease_renewed_ms(two, "h1") > before, "the replicated heartbeat")
 
     assert call("PUT", two.eureka + "/apps/HELLO/h1/status?value=OUT_OF_SERVICE")[0] == 200
-    until(
+    wait_until(
         lambda: instances(one.eureka)["h1"]["status"] == "OUT_OF_SERVICE",
         "the replicated status override",
     )
     assert call("DELETE", one.eureka + "/apps/HELLO/h1/status")[0] == 200
-    until(lambda: instances(two.eureka)["h1"]["status"] == "UP", "the removed override")
+    wait_until(lambda: instances(two.eureka)["h1"]["status"] == "UP", "the removed override")
 
     assert call("PUT", one.eureka + "/apps/HELLO/h1/metadata?weight=5")[0] == 200
-    until(
+    wait_until(
         lambda: instances(two.eureka)["h1"]["metadata"].get("weight") == "5",
         "the replicated metadata",
     )
     assert call("DELETE", two.eureka + "/apps/HELLO/h1")[0] == 200
-    until(lambda: "h1" not in instances(one.eureka), "the replicated cancel")
+    wait_until(lambda: "h1" not in instances(one.eureka), "the replicated cancel")
 
 
 def test_a_heartbeat_the_peer_never_saw_sends_it_the_instance(spawn: Processes) -> None:
@@ -84,24 +84,24 @@ def test_a_heartbeat_the_peer_never_saw_sends_it_the_instance(spawn: Processes) 
     assert call("POST", one.eureka + "/apps/HELLO", body, headers=REPLICATION)[0] == 204
     assert "only-on-one" not in instances(two.eureka)
     assert call("PUT", one.eureka + "/apps/HELLO/only-on-one")[0] == 200
-    until(lambda: "only-on-one" in instances(two.eureka), "the instance after a 404")
+    wait_until(lambda: "only-on-one" in instances(two.eureka), "the instance after a 404")
 
 
 def test_a_dead_peer_loses_nothing_and_a_restarted_one_syncs(spawn: Processes) -> None:
     one, two = peers(spawn)
     assert call("POST", one.eureka + "/apps/HELLO", registration("h1"))[0] == 204
-    until(lambda: "h1" in instances(two.eureka), "the replication")
+    wait_until(lambda: "h1" in instances(two.eureka), "the replication")
 
     one.kill()
     assert "h1" in instances(two.eureka), "the other peer still knows h1"
     # The surviving peer keeps taking changes; what it cannot replicate it
     # retries, then drops with a log line.
     assert call("POST", two.eureka + "/apps/HELLO", registration("h2"))[0] == 204
-    until(lambda: "dropping" in two.log.read_text(), "the dropped replication's log line")
+    wait_until(lambda: "dropping" in two.log.read_text(), "the dropped replication's log line")
     assert registry_status(two)["peers"][0]["dropped"] >= 1
 
     one.restart()
     one.wait_healthy()
     # The restarted registry copies the whole registry from its peer at start.
-    until(lambda: {"h1", "h2"} <= set(instances(one.eureka)), "the start-up sync")
+    wait_until(lambda: {"h1", "h2"} <= set(instances(one.eureka)), "the start-up sync")
     assert registry_status(one)["synced"] is True

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -23,73 +20,53 @@ from reelstack.chassis.resilience import (
     Response,
     ShortCircuitedError,
 )
+from tests.support.ports import accepts, free_port
+from tests.support.processes import Child, Children
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.slow
 
 SERVER = Path(__file__).with_name("resilience_upstream.py")
-START_TIMEOUT_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Upstream:
     """One upstream process; ``kill`` is kill -9, ``start`` (re)starts it on its port."""
 
-    def __init__(self, name: str, zone: str, log: Path) -> None:
+    def __init__(self, name: str, zone: str, children: Children) -> None:
         self.name = name
         self.port = free_port()
         self.info = InstanceInfo("films", name, "127.0.0.1", self.port, zone=zone)
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
+        self.children = children
+        self.child: Child | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, str(SERVER), str(self.port), self.name],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"{self.name} exited: {self.log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                assert time.monotonic() < deadline, f"{self.name} did not start"
-                time.sleep(0.02)
+        if self.child is None:
+            argv = [sys.executable, str(SERVER), str(self.port), self.name]
+            self.child = self.children.start(self.name, argv)
+        else:
+            self.child.restart()
+        self.child.wait_until(lambda: accepts(self.port), f"{self.name} to accept connections")
 
     def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        assert self.child is not None
+        self.child.kill()
 
 
 @pytest.fixture
 def upstreams(tmp_path: Path) -> Iterator[Callable[..., Upstream]]:
-    started: list[Upstream] = []
+    children = Children(tmp_path)
 
     def start(name: str, zone: str = "a") -> Upstream:
-        upstream = Upstream(name, zone, tmp_path / f"{name}.log")
+        upstream = Upstream(name, zone, children)
         upstream.start()
-        started.append(upstream)
         return upstream
 
     yield start
-    for upstream in started:
-        if upstream.process is not None and upstream.process.poll() is None:
-            upstream.process.kill()
-            upstream.process.wait(timeout=10)
+    children.close()
 
 
 @pytest.fixture
@@ -156,13 +133,12 @@ async def test_breaker_opens_on_errors_and_closes_after_the_sleep_window_on_reco
             fallbacks.append(error)
             return Response.from_json({"instance": None})
 
-        deadline = time.monotonic() + 10
-        while True:
-            response = await client.request("films", "GET", "/ping", fallback=fallback)
-            if response.instance is not None:
-                break
-            assert time.monotonic() < deadline, "the breaker never let a trial through"
-            await asyncio.sleep(0.01)
+        response = await eventually(
+            lambda: client.request("films", "GET", "/ping", fallback=fallback),
+            "the breaker to let a trial through",
+            done=lambda response: response.instance is not None,
+            interval_s=0.01,
+        )
         closed_at = time.monotonic()
         assert response.status == 200
         assert breaker.state_name == "closed"
@@ -185,14 +161,12 @@ async def test_breaker_opens_while_the_only_instance_is_down_and_closes_once_it_
         breaker = client.target("films").breaker
         assert breaker.state_name == "open"
         films.start()
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                response = await client.request("films", "GET", "/ping")
-                break
-            except ShortCircuitedError:
-                assert time.monotonic() < deadline, "the breaker never closed"
-                await asyncio.sleep(0.01)
+        response = await eventually(
+            lambda: client.request("films", "GET", "/ping"),
+            "the breaker to close",
+            ignoring=(ShortCircuitedError,),
+            interval_s=0.01,
+        )
         assert response.status == 200 and breaker.state_name == "closed"
 
 
@@ -207,13 +181,15 @@ async def test_bulkhead_rejects_when_full_and_only_for_that_service(
         slow = [
             asyncio.create_task(client.request("films", "GET", "/slow?s=1.5")) for _ in range(4)
         ]
-        deadline = time.monotonic() + 10
-        while True:
+
+        async def inflight() -> int:
             async with control.get(f"{films.url}/inflight") as response:
-                if (await response.json())["inflight"] == 4:
-                    break
-            assert time.monotonic() < deadline, "the slow calls never reached the upstream"
-            await asyncio.sleep(0.01)
+                count: int = (await response.json())["inflight"]
+                return count
+
+        await eventually(
+            inflight, "the slow calls to reach the upstream", done=lambda n: n == 4, interval_s=0.01
+        )
 
         with pytest.raises(BulkheadFullError) as caught:
             await client.request("films", "GET", "/ping")

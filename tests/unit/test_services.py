@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -166,3 +168,22 @@ def test_extra_services_come_from_the_environment_or_the_settings_file(tmp_path:
     assert settings.extra_services({"REELSTACK_HOME": str(tmp_path)}) == ("d",)
     with pytest.raises(ConfigError, match=r"services.extra='no such'.*not a Python package name"):
         settings.extra_services({"REELSTACK_SERVICES_EXTRA": "no such"})
+
+
+def test_services_import_ports_never_adapter_modules() -> None:
+    wrong: list[str] = []
+    for spec in services.specs().values():
+        found = importlib.util.find_spec(spec.package)
+        assert found is not None and found.submodule_search_locations
+        root = Path(next(iter(found.submodule_search_locations)))
+        for path in sorted(root.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else []
+                )
+                wrong += [f"{path}: {n}" for n in names if n.startswith("reelstack.adapters")]
+    assert wrong == []

@@ -3,7 +3,7 @@
 ``python -m tools.engines up [NAME ...]`` installs (cached) and starts each
 engine with its data under ``.engines/``, waits until each is ready, and
 records addresses in ``.engines/state.json``; ``down`` stops them and removes
-their data. Tests read the state through :mod:`tests.engines`. ``make test``
+their data. Tests read the state through :mod:`tests.support.engines`. ``make test``
 runs ``up`` before the suites and ``down`` after; ``make engines-up`` keeps
 them running for repeated test runs.
 """

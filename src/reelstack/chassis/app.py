@@ -23,10 +23,10 @@ from starlette.types import ASGIApp
 from reelstack import settings
 from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.chassis import health
+from reelstack.chassis.adapter_lifecycle import AdapterLifecycle, OnOpen
 from reelstack.chassis.background import Background, BackgroundTasks, resolve
-from reelstack.chassis.dependencies import Dependencies, OnOpen
 from reelstack.chassis.eureka import EurekaClient
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.chassis.logs import AccessLog, set_level
 from reelstack.chassis.metrics import Metrics
 from reelstack.chassis.middleware import RequestMiddleware
@@ -123,7 +123,7 @@ def create_service_app(
     are opened (an adapter still unreachable answers UnavailableError when
     used); it is kept on the chassis, routes receive it with
     ``Annotated[Ctx, Depends(context_dep(Ctx))]`` (see
-    :mod:`reelstack.chassis.deps`) and start-up and shutdown hooks with
+    :mod:`reelstack.chassis.route_deps`) and start-up and shutdown hooks with
     ``chassis.context_as(Ctx)``. Without it the context is the chassis itself.
 
     ``background`` tasks (``async def task(context)``) start after the context
@@ -153,9 +153,9 @@ def create_service_app(
     if spec is not None and spec.migrations is not None and "sql" in ports:
         # The service's own Alembic branch, and no other, once its store opens.
         on_open.setdefault("sql", migrate_branch(spec.migrations))
-    identity = Identity.from_config(config, service=service)
+    identity = InstanceIdentity.from_config(config, service=service)
     adapters = adapters if adapters is not None else bootstrap(config)
-    dependencies = Dependencies(adapters, ports, on_open=on_open)
+    dependencies = AdapterLifecycle(adapters, ports, on_open=on_open)
     metrics = Metrics(identity)
     access = access_log or AccessLog()
     access.enabled = config.get(settings.ACCESS_LOG)

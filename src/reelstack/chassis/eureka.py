@@ -30,7 +30,7 @@ import orjson
 from reelstack import settings
 from reelstack.chassis.client import http_session
 from reelstack.chassis.discovery import InstanceInfo, Status
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.config import Config
 from reelstack.errors import UnavailableError
 
@@ -148,7 +148,7 @@ class EurekaClient:
     def __init__(
         self,
         config: Config,
-        identity: Identity,
+        identity: InstanceIdentity,
         session: aiohttp.ClientSession | None = None,
         *,
         status: Callable[[], str] | None = None,

@@ -6,8 +6,8 @@ import os
 
 from fastapi import APIRouter, Request, Response
 
-from reelstack.chassis.deps import chassis_for
 from reelstack.chassis.responses import json_response
+from reelstack.chassis.route_deps import chassis_for
 
 router = APIRouter(include_in_schema=False)
 

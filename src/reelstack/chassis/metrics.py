@@ -33,7 +33,7 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.registry import Collector
 
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 
 UNMATCHED_ROUTE = "<unmatched>"
 
@@ -112,7 +112,9 @@ class RequestCollector(Collector):
 class Metrics:
     """The request and process metrics of one app."""
 
-    def __init__(self, identity: Identity, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, identity: InstanceIdentity, registry: CollectorRegistry | None = None
+    ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         self.in_flight = 0
         self.stats: dict[tuple[str, str], RouteStats] = {}

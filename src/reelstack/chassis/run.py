@@ -30,7 +30,7 @@ from typing import Any
 
 from reelstack import services, settings
 from reelstack.chassis import logs, server
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import ConfigError, PortInUseError, SpecError
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 config = settings.load(args={"service.port": str(sock.getsockname()[1])})
             except ConfigError as exc:
                 return _config_error(exc)
-        identity = Identity.from_config(config)
+        identity = InstanceIdentity.from_config(config)
         logs.CONTEXT.instance = identity.instance
         log.info(
             "listening on %s:%d",

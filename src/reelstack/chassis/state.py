@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from reelstack.bootstrap import Adapters
-from reelstack.chassis.dependencies import Dependencies
+from reelstack.chassis.adapter_lifecycle import AdapterLifecycle
 from reelstack.chassis.discovery import Discovery
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.chassis.logs import AccessLog
 from reelstack.chassis.metrics import Metrics
 from reelstack.chassis.properties import PropertyPoller
@@ -32,9 +32,9 @@ class Chassis:
     """One app's configuration, identity, adapters, metrics and background tasks."""
 
     config: Config
-    identity: Identity
+    identity: InstanceIdentity
     adapters: Adapters
-    dependencies: Dependencies
+    dependencies: AdapterLifecycle
     metrics: Metrics
     access_log: AccessLog
     poller: PropertyPoller | None

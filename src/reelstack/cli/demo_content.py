@@ -19,13 +19,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from reelstack import settings as S
+from reelstack.cli import demo_catalog as demo
 from reelstack.cli.context import Cli, console, err_console
+from reelstack.cli.local_media import worker_unless_running
+from reelstack.cli.media_client import MediaClient
 from reelstack.errors import UnavailableError
-from reelstack.media import demo
-from reelstack.media.client import MediaClient
+from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import find_binaries
-from reelstack.media.local import worker_unless_running
 
 POLL_S = 0.5
 WAIT_S = 1800.0
@@ -43,9 +43,14 @@ def _up(instances: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
 def sources(cli: Cli, titles: tuple[demo.DemoTitle, ...]) -> dict[str, Path]:
     """Render (or find in the cache) every title's source; return them by slug."""
     config = cli.config
-    seconds, size = config.get(S.MEDIA_DEMO_SECONDS), config.get(S.MEDIA_DEMO_SIZE)
+    seconds, size = (
+        config.get(media_settings.MEDIA_DEMO_SECONDS),
+        config.get(media_settings.MEDIA_DEMO_SIZE),
+    )
     folder = cli.home / "demo" / demo.spec_hash(titles, seconds=seconds, size=size)
-    binaries = find_binaries(config.get(S.MEDIA_FFMPEG), config.get(S.MEDIA_FFPROBE))
+    binaries = find_binaries(
+        config.get(media_settings.MEDIA_FFMPEG), config.get(media_settings.MEDIA_FFPROBE)
+    )
     made: dict[str, Path] = {}
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err_console) as bars:
@@ -100,9 +105,9 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
     media = _up(instances, "media")
     if not media:
         raise UnavailableError("the cluster runs no media instance that is up")
-    titles = demo.catalog(cli.config.get(S.MEDIA_DEMO_TITLES))
+    titles = demo.catalog(cli.config.get(media_settings.MEDIA_DEMO_TITLES))
     files = sources(cli, titles)
-    chunk = cli.config.get(S.MEDIA_UPLOAD_CHUNK_BYTES)
+    chunk = cli.config.get(media_settings.MEDIA_UPLOAD_CHUNK_BYTES)
     with MediaClient(_url(media[0])) as client:
         with err_console.status("uploading the demo catalog ..."):
             ids = ingest_catalog(client, titles, files, chunk)

@@ -4,7 +4,7 @@ Where it goes: ``media.url`` if set (a media instance or the gateway);
 otherwise a media instance of the running local cluster (from the
 supervisor's control API); otherwise, with no cluster, a media service and
 one worker started for the duration of the command (see
-:mod:`reelstack.media.local`). The upload is resumable (tus), the file is
+:mod:`reelstack.cli.local_media`). The upload is resumable (tus), the file is
 validated by the service before any work, and a refused file exits 1 with
 the reason.
 """
@@ -22,11 +22,11 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
-from reelstack import settings as S
 from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
+from reelstack.cli.media_client import MediaClient
 from reelstack.cluster.client import ControlClient
 from reelstack.errors import InvalidRequestError, UnavailableError
-from reelstack.media.client import MediaClient
+from reelstack.media import settings as media_settings
 
 EXIT_REFUSED = 1
 POLL_S = 0.3
@@ -40,7 +40,7 @@ def media_service(cli: Cli, *, wait: bool = True) -> Iterator[tuple[str, bool]]:
     A local service lives only as long as the command, so the URLs printed
     then are paths, for whatever serves the home later (`reelstack up`).
     """
-    explicit: str = cli.config.get(S.MEDIA_URL)
+    explicit: str = cli.config.get(media_settings.MEDIA_URL)
     if explicit:
         yield explicit.rstrip("/"), False
         return
@@ -58,12 +58,12 @@ def media_service(cli: Cli, *, wait: bool = True) -> Iterator[tuple[str, bool]]:
         if not wait:
             yield url, False
             return
-        from reelstack.media.local import worker_unless_running
+        from reelstack.cli.local_media import worker_unless_running
 
         with worker_unless_running(cli.child_env(), views, err_console.print):
             yield url, False
         return
-    from reelstack.media.local import local_media
+    from reelstack.cli.local_media import local_media
 
     with err_console.status("no cluster runs: starting a media service here ..."):
         stack = contextlib.ExitStack()
@@ -213,7 +213,7 @@ def ingest(
             client,
             path,
             metadata,
-            chunk_bytes=cli.config.get(S.MEDIA_UPLOAD_CHUNK_BYTES),
+            chunk_bytes=cli.config.get(media_settings.MEDIA_UPLOAD_CHUNK_BYTES),
             subtitles=(subtitles, lang) if subtitles is not None and lang is not None else None,
             poster=poster,
             wait=not no_wait,

@@ -16,7 +16,7 @@ from rich.table import Table
 from reelstack.cli.cluster_commands import JsonOption
 from reelstack.cli.context import cli_of, console, print_json
 from reelstack.cli.ingest import media_service
-from reelstack.media.client import MediaClient
+from reelstack.cli.media_client import MediaClient
 
 titles_app = typer.Typer(help="See and delete ingested titles.", no_args_is_help=True)
 

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from reelstack.chassis.deps import CacheDep, SqlDep
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
+from reelstack.chassis.route_deps import CacheDep, SqlDep
 from reelstack.config import Property
 from reelstack.hello import service
 from reelstack.hello.schemas import Greeting, Visit, VisitIn, Visits
 
 
-def make_router(*, greeting: Property[str], identity: Identity) -> APIRouter:
+def make_router(*, greeting: Property[str], identity: InstanceIdentity) -> APIRouter:
     """Return the hello routes bound to this app's greeting property and identity.
 
     The greeting handle and identity are bound here rather than injected with

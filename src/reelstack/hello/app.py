@@ -7,9 +7,9 @@ import logging
 from fastapi import FastAPI
 
 from reelstack.bootstrap import Adapters
+from reelstack.chassis.adapter_lifecycle import adapter_installed
 from reelstack.chassis.app import create_service_app
-from reelstack.chassis.dependencies import adapter_installed
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.config import Config
 from reelstack.hello import settings as hello_settings
 from reelstack.hello.api import make_router
@@ -22,7 +22,7 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
     """Return the hello service's ASGI app."""
     router = make_router(
         greeting=config.property(hello_settings.HELLO_GREETING),
-        identity=Identity.from_config(config, service=SPEC.name),
+        identity=InstanceIdentity.from_config(config, service=SPEC.name),
     )
     if adapters is None:
         ports = [role for role in SPEC.ports if adapter_installed(config, role)]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.config import Property
 from reelstack.errors import ReelstackError
 from reelstack.hello import repository
@@ -22,7 +22,7 @@ COUNT_KEY = "hello:visits:count"
 COUNT_TTL_S = 10.0
 
 
-def greet(*, greeting: Property[str], identity: Identity, name: str) -> Greeting:
+def greet(*, greeting: Property[str], identity: InstanceIdentity, name: str) -> Greeting:
     """Greet ``name`` with the current greeting property."""
     text = f"{greeting.get()} {name}" if name else greeting.get()
     return Greeting(greeting=text, instance=identity.instance, zone=identity.zone)

@@ -1,6 +1,6 @@
 """Routes of the media service: titles, jobs and their progress, published files.
 
-The tus upload routes are in :mod:`reelstack.media.tus`. Published files
+The tus upload routes are in :mod:`reelstack.media.ingest.tus`. Published files
 (HLS and DASH renditions, trickplay, artwork) are served from the blob store
 at ``/media/...`` with byte ranges, so a player can play through the gateway.
 """
@@ -17,14 +17,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from reelstack.adapters.blob.keys import check_key
 from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.media import service
-from reelstack.media.context import URL_PREFIX
-from reelstack.media.encoding import JobView
+from reelstack.media.context import URL_PREFIX, MediaDep
 from reelstack.media.models import TitleState
+from reelstack.media.pipeline.encoder import JobView
 from reelstack.media.schemas import JobOut, TitleOut, TitlesOut
-from reelstack.media.tus import MediaDep
+from reelstack.ports.blob_keys import check_key
 
 MAX_SIDE_BYTES = 10 * 1024 * 1024
 EVENT_POLL_S = 0.5

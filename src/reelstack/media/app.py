@@ -1,37 +1,38 @@
 """The media service's app: ingest (tus uploads), titles, jobs, published files.
 
-At start-up it migrates the relational store, prepares the encoding
-pipeline's topics, and starts the sweeper that takes finished uploads through
+At start-up the chassis migrates the service's Alembic branch; the app builds
+its context (:class:`MediaContext`), prepares the encoding pipeline's topics,
+and the chassis runs :func:`sweep_uploads`, which takes finished uploads through
 validation to an encoding job and marks titles ready when their job is
-published (:mod:`reelstack.media.ingest`).
+published (:mod:`reelstack.media.ingest.sweeper`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from fastapi import FastAPI
 
-from reelstack import settings as S
 from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import ReelstackError
-from reelstack.media import api, ingest, tus
+from reelstack.media import api
+from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext
-from reelstack.media.encoding import Encoder, PipelineEncoder
-from reelstack.ports import Database
+from reelstack.media.ingest import sweeper as ingest
+from reelstack.media.ingest import tus
+from reelstack.media.pipeline.encoder import Encoder, PipelineEncoder
+from reelstack.media.spec import SPEC
 
 log = logging.getLogger(__name__)
 
-PORTS = ("sql", "blob", "log")
 
-
-async def _migrate(db: Database) -> None:
-    await db.migrate()
+async def sweep_uploads(ctx: MediaContext) -> None:
+    """The service's background task: sweep uploads and jobs until the instance stops."""
+    await ingest.run_sweeper(ctx, ctx.config.get(media_settings.MEDIA_RECONCILE_S))
 
 
 def create_app(
@@ -46,10 +47,8 @@ def create_app(
     ``encoder`` replaces the encoding pipeline (tests); ``sweep=False`` leaves
     finished uploads for another instance (or a test) to process.
     """
-    tasks: list[asyncio.Task[None]] = []
-    app: FastAPI | None = None
 
-    async def start(chassis: Chassis) -> None:
+    async def build(chassis: Chassis) -> MediaContext:
         chosen = encoder if encoder is not None else PipelineEncoder(chassis.adapters)
         ctx = MediaContext.build(
             chassis.config,
@@ -66,26 +65,13 @@ def create_app(
                 await chosen.prepare()
             except ReelstackError as exc:
                 log.warning("encoding pipeline not prepared: %s", exc)
-        assert app is not None
-        app.state.media = ctx
-        if sweep:
-            interval = chassis.config.get(S.MEDIA_RECONCILE_S)
-            tasks.append(asyncio.create_task(ingest.run_sweeper(ctx, interval)))
+        return ctx
 
-    async def stop(chassis: Chassis) -> None:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app = create_service_app(
+    return create_service_app(
         config,
+        spec=SPEC,
         routers=[tus.make_router(), api.make_router(), api.make_files_router()],
-        ports=PORTS,
-        on_open={"sql": _migrate},
-        on_startup=[start],
-        on_shutdown=[stop],
-        service="media",
+        context=build,
+        background=None if sweep else [],
         adapters=adapters,
     )
-    return app

@@ -12,13 +12,18 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
-from reelstack import settings as S
-from reelstack.config import Config
-from reelstack.media.encoding import Encoder
+from fastapi import Depends
+
+from reelstack.chassis.route_deps import context_dep
+from reelstack.config import Config, read_group
+from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import Binaries, find_binaries
-from reelstack.media.uploads import UploadStore
-from reelstack.media.validate import MediaLimits
+from reelstack.media.ingest.uploads import UploadStore
+from reelstack.media.pipeline import settings as pipeline_settings
+from reelstack.media.pipeline.encoder import Encoder
+from reelstack.media.source.validate import MediaLimits
 from reelstack.ports import BlobStore, Database
 
 URL_PREFIX = "/media"
@@ -52,13 +57,13 @@ class MediaContext:
             db=db,
             blob=blob,
             uploads=UploadStore(
-                Path(config.get(S.MEDIA_UPLOAD_DIR)),
-                expiry_s=config.get(S.MEDIA_UPLOAD_EXPIRY_S),
+                Path(config.get(media_settings.MEDIA_UPLOAD_DIR)),
+                expiry_s=config.get(media_settings.MEDIA_UPLOAD_EXPIRY_S),
             ),
             encoder=encoder,
             owner=owner,
-            limits=MediaLimits.from_config(config),
-            work_dir=Path(config.get(S.MEDIA_WORK_DIR)) / "ingest",
+            limits=read_group(config, MediaLimits, media_settings.LIMITS),
+            work_dir=Path(config.get(pipeline_settings.MEDIA_WORK_DIR)) / "ingest",
         )
 
     @property
@@ -66,13 +71,14 @@ class MediaContext:
         """ffmpeg and ffprobe (found once; FfmpegMissingError if absent)."""
         if self._binaries is None:
             self._binaries = find_binaries(
-                self.config.get(S.MEDIA_FFMPEG), self.config.get(S.MEDIA_FFPROBE)
+                self.config.get(media_settings.MEDIA_FFMPEG),
+                self.config.get(media_settings.MEDIA_FFPROBE),
             )
         return self._binaries
 
     @property
     def output_prefix(self) -> str:
-        prefix: str = self.config.get(S.MEDIA_OUTPUT_PREFIX)
+        prefix: str = self.config.get(pipeline_settings.MEDIA_OUTPUT_PREFIX)
         return prefix
 
     def public_key(self, title_id: str, relative: str) -> str:
@@ -103,3 +109,6 @@ def source_key(title_id: str) -> str:
 def fingerprint_key(title_id: str) -> str:
     """Blob key of an episode's audio fingerprints."""
     return f"private/fingerprints/{title_id}.json"
+
+
+MediaDep = Annotated[MediaContext, Depends(context_dep(MediaContext))]

@@ -1,4 +1,8 @@
-"""Domain types of the media service: titles, their states and ladder rungs (no I/O)."""
+"""Domain types of the media service: titles and their states (no I/O).
+
+A title's published rungs are kept as the JSON its job reported; the one rung
+type of the media code is :class:`reelstack.media.ladder.plan.Rung`.
+"""
 
 from __future__ import annotations
 
@@ -38,27 +42,6 @@ class TitleState(StrEnum):
 
 
 MATURITY_RATINGS = ("G", "PG", "PG-13", "R", "NC-17", "TV-Y", "TV-G", "TV-PG", "TV-14", "TV-MA")
-
-
-@dataclass(frozen=True, slots=True)
-class Rung:
-    """One rendition of the published ladder."""
-
-    bitrate_kbps: int
-    width: int
-    height: int
-    vmaf: float | None = None
-    codec: str = "h264"
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the rung as JSON-ready data."""
-        return {
-            "bitrate_kbps": self.bitrate_kbps,
-            "width": self.width,
-            "height": self.height,
-            "vmaf": self.vmaf,
-            "codec": self.codec,
-        }
 
 
 @dataclass(frozen=True, slots=True)

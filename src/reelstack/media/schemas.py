@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from reelstack.media.context import MediaContext
-from reelstack.media.encoding import JobView
 from reelstack.media.models import Title
+from reelstack.media.pipeline.encoder import JobView
 
 
 class RungOut(BaseModel):

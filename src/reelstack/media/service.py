@@ -1,7 +1,7 @@
 """Use cases of the media service: uploads, titles, subtitles, artwork, jobs.
 
 The heavy part of ingest (validation, encoding job, trickplay, artwork,
-intro detection) runs in :mod:`reelstack.media.ingest`, picked up by
+intro detection) runs in :mod:`reelstack.media.ingest.sweeper`, picked up by
 whichever instance claims the finished upload.
 """
 
@@ -13,13 +13,14 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack import settings as S
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError, ReelstackError
-from reelstack.media import repository, subtitles
+from reelstack.media import repository
+from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
-from reelstack.media.encoding import JobView
+from reelstack.media.ingest.uploads import TooLarge, UploadInfo
 from reelstack.media.models import MATURITY_RATINGS, Title, TitleMeta, TitleState
-from reelstack.media.uploads import TooLarge, UploadInfo
+from reelstack.media.pipeline.encoder import JobView
+from reelstack.media.source import subtitles
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ async def start_upload(
     *, ctx: MediaContext, length: int, metadata: Mapping[str, str]
 ) -> tuple[UploadInfo, Title]:
     """Create an upload and the title it will become (state ``uploading``)."""
-    max_bytes = ctx.config.get(S.MEDIA_MAX_BYTES)
+    max_bytes = ctx.config.get(media_settings.MEDIA_MAX_BYTES)
     if length > max_bytes:
         raise TooLarge(f"Upload-Length {length} is over the {max_bytes} bytes accepted")
     meta = title_meta(metadata)

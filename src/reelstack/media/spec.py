@@ -8,8 +8,9 @@ SPEC = ServiceSpec(
     name="media",
     app="reelstack.media.app:create_app",
     ports=("sql", "blob", "log"),
-    settings="reelstack.settings.media_service",
+    settings="reelstack.media.settings",
     migrations="media",
+    background=("reelstack.media.app:sweep_uploads",),
     routes=(
         # Uploads, jobs and changes need a token; anyone may read titles and
         # play published files.

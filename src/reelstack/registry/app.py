@@ -14,7 +14,7 @@ from prometheus_client.registry import Collector
 
 from reelstack import settings
 from reelstack.chassis.app import chassis_of, create_service_app
-from reelstack.chassis.identity import Identity
+from reelstack.chassis.instance import InstanceIdentity
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.registry import settings as registry_settings
@@ -36,7 +36,9 @@ def _same_host(a: str, b: str) -> bool:
     return a in local and b in local
 
 
-def other_peers(peers: Sequence[tuple[str, str]], identity: Identity) -> list[tuple[str, str]]:
+def other_peers(
+    peers: Sequence[tuple[str, str]], identity: InstanceIdentity
+) -> list[tuple[str, str]]:
     """Return the configured peers without this registry itself."""
     others = []
     for zone, url in peers:
@@ -106,7 +108,7 @@ class RegistryCollector(Collector):
 
 def create_app(config: Config, **options: Any) -> FastAPI:
     """Return the registry service's ASGI app."""
-    identity = Identity.from_config(config, service="registry")
+    identity = InstanceIdentity.from_config(config, service="registry")
     registry = Registry(
         renewal_window_s=config.get(registry_settings.REGISTRY_RENEWAL_WINDOW_S),
         delta_retention_s=config.get(registry_settings.REGISTRY_DELTA_RETENTION_S),

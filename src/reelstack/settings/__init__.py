@@ -26,9 +26,6 @@ from reelstack.settings.client import *  # noqa: F403
 from reelstack.settings.cluster import *  # noqa: F403
 from reelstack.settings.discovery import *  # noqa: F403
 from reelstack.settings.instance import *  # noqa: F403
-from reelstack.settings.media import *  # noqa: F403
-from reelstack.settings.media_encode import *  # noqa: F403
-from reelstack.settings.media_service import *  # noqa: F403
 from reelstack.settings.ports import *  # noqa: F403
 
 

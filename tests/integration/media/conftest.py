@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from reelstack import settings
+from reelstack.config import group_defaults
+from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg import Binaries, FfmpegMissingError, find_binaries, make_job_folder
-from reelstack.media.validate import MediaLimits, ValidatedMedia, stage_upload, validate
+from reelstack.media.source.validate import MediaLimits, ValidatedMedia, stage_upload, validate
 
 from .hostile import ConnectionRecorder, Tripwire
+
+DEFAULT_LIMITS = group_defaults(settings.registry(), MediaLimits, media_settings.LIMITS)
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +86,7 @@ def job_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def limits() -> MediaLimits:
-    return MediaLimits()
+    return DEFAULT_LIMITS
 
 
 def check(
@@ -89,7 +94,7 @@ def check(
 ) -> ValidatedMedia:
     """Stage and validate an upload the way the ingest path does."""
     staged = stage_upload(upload, job_dir)
-    return validate(staged, job_dir=job_dir, limits=limits or MediaLimits(), binaries=binaries)
+    return validate(staged, job_dir=job_dir, limits=limits or DEFAULT_LIMITS, binaries=binaries)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ file really is followed.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -28,9 +29,9 @@ from reelstack.media.ffmpeg import (
     run,
 )
 from reelstack.media.ffmpeg.runner import make_job_folder
-from reelstack.media.validate import MediaLimits, MediaRefused, stage_upload
+from reelstack.media.source.validate import MediaRefused, stage_upload
 
-from .conftest import ClipMaker, check
+from .conftest import DEFAULT_LIMITS, ClipMaker, check
 from .hostile import ConnectionRecorder, Tripwire
 
 pytestmark = pytest.mark.slow
@@ -61,7 +62,12 @@ def naive_ffprobe(binaries: Binaries, path: Path, *extra: str) -> None:
 
 def assert_refused(code: str, upload: Path, job_dir: Path, binaries: Binaries, **limits: object):
     with pytest.raises(MediaRefused) as caught:
-        check(upload, job_dir, binaries, MediaLimits(**limits) if limits else None)  # type: ignore[arg-type]
+        check(
+            upload,
+            job_dir,
+            binaries,
+            dataclasses.replace(DEFAULT_LIMITS, **limits) if limits else None,
+        )  # type: ignore[arg-type]
     assert caught.value.code == code, caught.value
     assert caught.value.reason in str(caught.value)
     return caught.value
@@ -365,7 +371,7 @@ def test_a_run_over_its_time_limit_refuses_the_upload(
     job_dir: Path, binaries: Binaries, clips: ClipMaker
 ) -> None:
     refused = assert_refused(
-        "resources", clips.video("plain.mp4"), job_dir, binaries, run=Limits(wall_s=0.001)
+        "resources", clips.video("plain.mp4"), job_dir, binaries, max_wall_s=0.001
     )
     assert "wall-clock" in refused.reason
 

@@ -7,17 +7,25 @@ from pathlib import Path
 
 import pytest
 
+from reelstack import settings
+from reelstack.config import group_defaults
 from reelstack.media.ffmpeg import Binaries, FfmpegMissingError, Limits
-from reelstack.media.ladder import LadderBounds, fixed_plan, select_rungs
-from reelstack.media.pertitle import TrialConfig, plan_ladder, run_trials
-from reelstack.media.savings import measure_savings
-from reelstack.media.validate import ValidatedMedia
+from reelstack.media.ladder.plan import fixed_plan
+from reelstack.media.ladder.planner import plan_ladder
+from reelstack.media.ladder.savings import measure_savings
+from reelstack.media.ladder.select import LadderBounds, select_rungs
+from reelstack.media.ladder.trials import TrialConfig, run_trials
+from reelstack.media.pipeline import settings as pipeline_settings
+from reelstack.media.source.validate import ValidatedMedia
 
 from .conftest import ClipMaker, check
 
 pytestmark = pytest.mark.slow
 
-SMALL = TrialConfig(
+DEFAULT_BOUNDS = group_defaults(settings.registry(), LadderBounds, pipeline_settings.LADDER_BOUNDS)
+
+SMALL = dataclasses.replace(
+    group_defaults(settings.registry(), TrialConfig, pipeline_settings.TRIAL_CONFIG),
     heights=(180, 360),
     crfs=(24, 38),
     samples=2,
@@ -65,7 +73,10 @@ def test_trials_measure_bitrate_and_vmaf_that_move_the_right_way(
     assert sorted(p.name for p in job_dir.iterdir()) == ["source"]
 
     plan = select_rungs(
-        run.points, LadderBounds(min_bitrate_kbps=16), source_width=640, source_height=360
+        run.points,
+        dataclasses.replace(DEFAULT_BOUNDS, min_bitrate_kbps=16),
+        source_width=640,
+        source_height=360,
     )
     assert plan.mode == "pertitle"
     rates = [r.bitrate_kbps for r in plan.rungs]
@@ -88,7 +99,7 @@ def test_plan_ladder_per_title_and_fixed(
     title: ValidatedMedia, job_dir: Path, binaries: Binaries
 ) -> None:
     common = {"job_dir": job_dir, "binaries": binaries, "limits": Limits()}
-    bounds = LadderBounds(min_bitrate_kbps=16)
+    bounds = dataclasses.replace(DEFAULT_BOUNDS, min_bitrate_kbps=16)
     fixed = plan_ladder(title, mode="fixed", trial_config=SMALL, bounds=bounds, **common)
     assert fixed == fixed_plan(640, 360)
     assert [r.bitrate_kbps for r in fixed.rungs] == [235, 375, 560]
@@ -111,7 +122,7 @@ def test_without_libvmaf_per_title_falls_back_to_fixed(
         job_dir=job_dir,
         binaries=no_vmaf,
         trial_config=SMALL,
-        bounds=LadderBounds(),
+        bounds=DEFAULT_BOUNDS,
         limits=Limits(),
     )
     assert plan.mode == "fixed"
@@ -121,7 +132,7 @@ def test_without_libvmaf_per_title_falls_back_to_fixed(
 def test_measured_savings_compare_both_ladders_encoded_alike(
     title: ValidatedMedia, job_dir: Path, binaries: Binaries
 ) -> None:
-    bounds = LadderBounds(min_bitrate_kbps=16)
+    bounds = dataclasses.replace(DEFAULT_BOUNDS, min_bitrate_kbps=16)
     run = run_trials(title, job_dir=job_dir, binaries=binaries, config=SMALL, limits=Limits())
     plan = select_rungs(run.points, bounds, source_width=640, source_height=360)
     fixed = fixed_plan(640, 360)
@@ -139,7 +150,7 @@ def test_measured_savings_compare_both_ladders_encoded_alike(
 def test_capped_crf_rungs_land_where_the_trials_said(
     title: ValidatedMedia, job_dir: Path, binaries: Binaries
 ) -> None:
-    bounds = LadderBounds(min_bitrate_kbps=16, vmaf_target=99)
+    bounds = dataclasses.replace(DEFAULT_BOUNDS, min_bitrate_kbps=16, vmaf_target=99)
     run = run_trials(title, job_dir=job_dir, binaries=binaries, config=SMALL, limits=Limits())
     plan = select_rungs(run.points, bounds, source_width=640, source_height=360)
     _, plan_m, _ = measure_savings(
@@ -167,7 +178,7 @@ def test_trials_reach_past_the_grid_toward_an_unmet_target(
 ) -> None:
     # VMAF 99.9 is past both grid CRFs (24, 38): the largest size is tried one step finer.
     seen: list[float] = []
-    bounds = LadderBounds(min_bitrate_kbps=16, vmaf_target=99.9)
+    bounds = dataclasses.replace(DEFAULT_BOUNDS, min_bitrate_kbps=16, vmaf_target=99.9)
     run = run_trials(
         title,
         job_dir=job_dir,

@@ -20,13 +20,19 @@ import pytest
 from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.config import Config
 from reelstack.errors import ConflictError, InvalidRequestError
-from reelstack.media import jobs, jobstore
 from reelstack.media.ffmpeg import Binaries
-from reelstack.media.jobs import EncodeRequest, Job, JobState, ProgressEvent, SubtitleSource
-from reelstack.media.ladder import Rung
-from reelstack.media.package import decrypt_segment
-from reelstack.media.tasks import Task, enqueue
-from reelstack.media.worker import Worker, open_context
+from reelstack.media.ladder.plan import Rung
+from reelstack.media.packaging.encryption import decrypt_segment
+from reelstack.media.pipeline import jobs, jobstore
+from reelstack.media.pipeline.jobs import (
+    EncodeRequest,
+    Job,
+    JobState,
+    ProgressEvent,
+    SubtitleSource,
+)
+from reelstack.media.pipeline.tasks import Task, enqueue
+from reelstack.media.pipeline.worker import Worker, open_context
 
 from .conftest import ClipMaker
 from .pipeline_support import (

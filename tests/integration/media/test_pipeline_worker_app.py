@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from reelstack.bootstrap import bootstrap
-from reelstack.media import jobs
-from reelstack.media.jobs import EncodeRequest, JobState
-from reelstack.media.ladder import Rung
-from reelstack.media.worker_app import create_app
+from reelstack.media.ladder.plan import Rung
+from reelstack.media.pipeline import jobs
+from reelstack.media.pipeline.jobs import EncodeRequest, JobState
+from reelstack.media.pipeline.worker_app import create_app
 
 from .conftest import ClipMaker
 from .pipeline_support import pipeline_config

@@ -21,10 +21,10 @@ import pytest
 
 from reelstack.bootstrap import bootstrap
 from reelstack.config import Config
-from reelstack.media import jobs, jobstore
 from reelstack.media.ffmpeg import Binaries
-from reelstack.media.jobs import PROGRESS_TOPIC, EncodeRequest, JobState, ProgressEvent
-from reelstack.media.ladder import Rung
+from reelstack.media.ladder.plan import Rung
+from reelstack.media.pipeline import jobs, jobstore
+from reelstack.media.pipeline.jobs import PROGRESS_TOPIC, EncodeRequest, JobState, ProgressEvent
 from reelstack.ports.log import TopicPartition
 
 from .conftest import ClipMaker
@@ -36,6 +36,10 @@ pytestmark = pytest.mark.slow
 SETTINGS = {"preset": "slow", "worker_session_ms": "1500", "task_partitions": "4"}
 RUNGS = (Rung(320, 180, 300), Rung(480, 270, 500), Rung(640, 360, 800))
 DEADLINE_S = 280.0
+
+
+# A worker runs through the chassis' one runner, as the cluster runs it.
+WORKER_ENV = {"REELSTACK_SERVICE_NAME": "media-worker", "REELSTACK_SERVICE_PORT": "0"}
 
 
 class Workers:
@@ -50,8 +54,12 @@ class Workers:
         log = self.logs / f"worker-{len(self.procs)}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "reelstack.media.worker"],
-                env=self.env,
+                [sys.executable, "-m", "reelstack.chassis.run"],
+                env={
+                    **self.env,
+                    "REELSTACK_SERVICE_NAME": "media-worker",
+                    "REELSTACK_SERVICE_PORT": "0",
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -15,9 +16,9 @@ from reelstack.media.ffmpeg import (
     make_job_folder,
     probe,
 )
-from reelstack.media.validate import MediaLimits, MediaRefused
+from reelstack.media.source.validate import MediaRefused
 
-from .conftest import ClipMaker, check
+from .conftest import DEFAULT_LIMITS, ClipMaker, check
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +110,12 @@ def test_portrait_video_is_measured_on_its_long_side(
     job_dir: Path, binaries: Binaries, clips: ClipMaker
 ) -> None:
     upload = clips.video("portrait.mp4", size="180x320")
-    media = check(upload, job_dir, binaries, MediaLimits(max_width=320, max_height=180))
+    media = check(
+        upload,
+        job_dir,
+        binaries,
+        dataclasses.replace(DEFAULT_LIMITS, max_width=320, max_height=180),
+    )
     assert media.display_size == (180, 320)
 
 

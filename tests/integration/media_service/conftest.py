@@ -23,12 +23,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from reelstack import settings
+from reelstack.chassis.app import chassis_of
 from reelstack.config import Config
 from reelstack.errors import NotFoundError
 from reelstack.media.app import create_app
 from reelstack.media.context import MediaContext
-from reelstack.media.encoding import JobView
 from reelstack.media.ffmpeg import Binaries, FfmpegMissingError, find_binaries
+from reelstack.media.pipeline.encoder import JobView
 from tests.integration.media.conftest import ClipMaker
 
 START_TIMEOUT_S = 20.0
@@ -91,7 +92,7 @@ class FakeEncoder:
             job = JobView(job.id, job.title_id, "failed", 1.0, reason="encoder exploded")
         else:
             assert self.app is not None
-            ctx: MediaContext = self.app.state.media
+            ctx = chassis_of(self.app).context_as(MediaContext)
             key = ctx.public_key(job.title_id, f"{job.id}/master.m3u8")
             await ctx.blob.put(key, b"#EXTM3U\n", content_type="application/vnd.apple.mpegurl")
             rungs = [{"bitrate_kbps": 375, "width": 384, "height": 216, "vmaf": 80.0}]

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reelstack.cli import demo_catalog as demo
 from reelstack.cli.demo_content import ingest_catalog, wait_all
-from reelstack.media import demo
-from reelstack.media.client import MediaClient
+from reelstack.cli.local_media import local_media
+from reelstack.cli.media_client import MediaClient
 from reelstack.media.ffmpeg import Binaries
-from reelstack.media.local import local_media
 
 pytestmark = pytest.mark.slow
 

@@ -7,6 +7,8 @@ import re
 
 import httpx
 
+from reelstack.chassis.app import chassis_of
+from reelstack.media.context import MediaContext
 from tests.integration.media.conftest import ClipMaker
 
 from .conftest import Server
@@ -124,5 +126,5 @@ def test_uploaded_artwork_and_subtitles_are_kept(start_media, clips: ClipMaker) 
     title = encoder_server.wait_title(title_id, ("ready",))
     assert title["poster_url"].endswith("/artwork/poster-uploaded.png")
     assert title["backdrop_url"].endswith("/artwork/backdrop.jpg")
-    fake = encoder_server.app.state.media.encoder
+    fake = chassis_of(encoder_server.app).context_as(MediaContext).encoder
     assert fake.submitted[0]["subtitles"][0]["language"] == "en"

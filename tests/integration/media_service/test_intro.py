@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reelstack.media import demo
+from reelstack.cli import demo_catalog as demo
 from reelstack.media.ffmpeg import Binaries
 
 TUS = {"Tus-Resumable": "1.0.0"}

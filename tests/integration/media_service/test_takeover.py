@@ -12,8 +12,9 @@ import httpx
 from sqlalchemy import select
 
 from reelstack.bootstrap import Adapters, bootstrap
-from reelstack.media import ingest, repository
+from reelstack.media import repository
 from reelstack.media.context import MediaContext, source_key
+from reelstack.media.ingest import sweeper as ingest
 from reelstack.media.models import TitleState
 from tests.integration.media.conftest import ClipMaker
 

@@ -1,13 +1,11 @@
-"""Fixtures for chassis unit tests: a config under tmp_path and an in-process client."""
+"""Fixtures for chassis unit tests: log sinks and an in-process client."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,10 +13,9 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from reelstack import settings
 from reelstack.chassis import server
 from reelstack.chassis.logs import AccessLog, JsonLogHandler, LogContext
-from reelstack.config import Config
+from tests.support.wait import eventually
 
 
 class Lines:
@@ -32,21 +29,6 @@ class Lines:
 
     def by_logger(self, name: str) -> list[dict[str, Any]]:
         return [line for line in self.lines if line["logger"] == name]
-
-
-@pytest.fixture
-def make_config(tmp_path: Path) -> Callable[..., Config]:
-    def make(**values: str) -> Config:
-        environ: Mapping[str, str] = {
-            "REELSTACK_HOME": str(tmp_path),
-            "REELSTACK_SERVICE_NAME": "hello",
-            "REELSTACK_SERVICE_PORT": "18199",
-            "REELSTACK_SERVICE_ZONE": "b",
-            **{settings.REGISTRY[k].env: v for k, v in values.items()},
-        }
-        return Config.load(settings.REGISTRY, environ=environ)
-
-    return make
 
 
 @pytest.fixture
@@ -89,23 +71,15 @@ async def served(app: FastAPI, name: str = "downstream") -> AsyncIterator[int]:
     uvicorn_server = server.make_server(app, grace_s=1)
     task = asyncio.create_task(uvicorn_server.serve(sockets=[sock]))
     try:
-        deadline = time.monotonic() + 10
-        while not uvicorn_server.started:
-            assert time.monotonic() < deadline, f"{name} did not start"
+
+        def serving() -> bool:
             assert not task.done(), f"{name} stopped"
-            await asyncio.sleep(0.01)
+            return bool(uvicorn_server.started)
+
+        await eventually(serving, f"{name} to start")
         port: int = sock.getsockname()[1]
         yield port
     finally:
         uvicorn_server.should_exit = True
         await task
         sock.close()
-
-
-async def eventually(check: Callable[[], object], what: str, within_s: float = 10.0) -> None:
-    """Poll ``check`` until it is truthy; fail naming ``what`` after ``within_s``."""
-    deadline = time.monotonic() + within_s
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.01)

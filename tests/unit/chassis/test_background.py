@@ -14,7 +14,8 @@ from reelstack.chassis.background import BackgroundTasks, graceful, resolve
 from reelstack.chassis.spec import ServiceSpec
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
-from tests.unit.chassis.conftest import Lines, eventually, started
+from tests.support.wait import eventually
+from tests.unit.chassis.conftest import Lines, started
 
 
 @dataclass

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 
 from reelstack import settings
 from reelstack.chassis.app import chassis_of, create_service_app
-from reelstack.chassis.deps import ClientDep
 from reelstack.chassis.discovery import InstanceInfo, StaticDiscovery
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.resilience import ResilientClient
+from reelstack.chassis.route_deps import ClientDep
 from reelstack.config import Config
 from tests.unit.chassis.conftest import served, started
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi import APIRouter, Depends
 
 from reelstack.chassis.app import chassis_of, create_service_app
-from reelstack.chassis.deps import context_dep
+from reelstack.chassis.route_deps import context_dep
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from tests.unit.chassis.conftest import started

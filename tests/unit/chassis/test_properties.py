@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from reelstack.chassis.properties import GLOBAL, PropertyPoller, PropertyStore
 from reelstack.config import Config
 from reelstack.errors import ConfigError, StoreCorruptError
 from reelstack.hello import settings as hello_settings
+from tests.support.wait import eventually
 from tests.unit.chassis.conftest import started
 
 
@@ -82,10 +81,10 @@ async def test_running_app_sees_a_changed_property_and_log_level(
         async for _client in started(app):
             store.set("hello.greeting", "bonjour", service="hello")
             store.set("logging.level", "ERROR")
-            deadline = time.monotonic() + 10
-            while config.get(hello_settings.HELLO_GREETING) != "bonjour":
-                assert time.monotonic() < deadline, "the poller never applied the change"
-                await asyncio.sleep(0.02)
+            await eventually(
+                lambda: config.get(hello_settings.HELLO_GREETING) == "bonjour",
+                "the poller to apply the change",
+            )
             assert root.level == logging.ERROR
     finally:
         root.setLevel(old_level)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -29,18 +27,10 @@ FORKSERVER = (
     "tests.unit.cluster.fake_instance:serve",
     "json",
 )
-DEADLINE_S = 10.0
+# A crash-loop delay no test waits out: an instance up before any deadline skipped it.
+NEVER_S = 3600.0
 
 MakeSupervisor = Callable[..., Awaitable[Supervisor]]
-
-
-async def eventually(check: Callable[[], bool], what: str, within_s: float = DEADLINE_S) -> None:
-    """Poll ``check`` until it holds; fail naming ``what`` after ``within_s``."""
-    deadline = time.monotonic() + within_s
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.01)
 
 
 def all_up(supervisor: Supervisor) -> bool:

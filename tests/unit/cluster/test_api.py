@@ -10,7 +10,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from reelstack.cluster.api import create_app
 from reelstack.cluster.supervisor import Supervisor
-from tests.unit.cluster.conftest import MakeSupervisor, all_up, eventually
+from tests.support.wait import eventually
+from tests.unit.cluster.conftest import MakeSupervisor, all_up
 
 
 class Api:

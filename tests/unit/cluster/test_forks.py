@@ -13,7 +13,8 @@ import psutil
 from reelstack.cluster.forks import MAX_FAILURES, ForkServer
 from reelstack.cluster.model import State
 from reelstack.cluster.supervisor import Supervisor
-from tests.unit.cluster.conftest import FORKSERVER, MakeSupervisor, all_up, eventually
+from tests.support.wait import eventually
+from tests.unit.cluster.conftest import FORKSERVER, MakeSupervisor, all_up
 
 
 def _forks(supervisor: Supervisor) -> ForkServer:

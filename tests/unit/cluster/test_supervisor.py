@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 
 import psutil
 import pytest
@@ -14,7 +13,9 @@ from reelstack.cluster import procs
 from reelstack.cluster.model import State
 from reelstack.cluster.supervisor import Supervisor
 from reelstack.errors import ConflictError, NotFoundError
-from tests.unit.cluster.conftest import MakeSupervisor, all_up, eventually
+from tests.support.ports import taken_port
+from tests.support.wait import eventually
+from tests.unit.cluster.conftest import NEVER_S, MakeSupervisor, all_up
 
 
 def state(supervisor: Supervisor, instance_id: str) -> str:
@@ -56,12 +57,14 @@ async def test_a_killed_instance_comes_back_with_the_same_id(
 async def test_a_quick_death_waits_for_the_crash_loop_delay(
     make_supervisor: MakeSupervisor,
 ) -> None:
-    supervisor = await make_supervisor(count=1, crash_backoff_s=60)
+    supervisor = await make_supervisor(count=1, crash_backoff_s=NEVER_S)
     await eventually(lambda: all_up(supervisor), "up")
     instance = supervisor.get("hello-a-1")
     pid = instance.view()["pid"]
     os.kill(pid, signal.SIGKILL)  # not through the API: an unexpected death
-    await eventually(lambda: "restarting in 60.0s" in instance.reason, "the crash-loop delay")
+    await eventually(
+        lambda: f"restarting in {NEVER_S:.1f}s" in instance.reason, "the crash-loop delay"
+    )
     assert instance.state is State.DOWN
     # Stopping does not wait out the delay; starting again skips it.
     await instance.stop()
@@ -84,16 +87,13 @@ async def test_an_invalid_setting_is_not_retried(make_supervisor: MakeSupervisor
 async def test_a_port_race_moves_to_another_port_at_once(
     make_supervisor: MakeSupervisor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        held_port: int = held.getsockname()[1]
+    with taken_port() as held_port:
         # Another process takes the port between the supervisor's choice and the bind.
         real_free_port = procs.free_port
         ports = iter([held_port])
         monkeypatch.setattr(procs, "free_port", lambda host: next(ports, None) or real_free_port())
         # A long crash-loop delay: coming up at all proves no delay was applied.
-        supervisor = await make_supervisor(count=1, crash_backoff_s=60)
+        supervisor = await make_supervisor(count=1, crash_backoff_s=NEVER_S)
         await eventually(lambda: all_up(supervisor), "up after the race")
         view = supervisor.get("hello-a-1").view()
         assert view["restarts"] == 1
@@ -102,7 +102,7 @@ async def test_a_port_race_moves_to_another_port_at_once(
 
 
 async def test_exit_3_on_a_free_port_is_a_start_failure(make_supervisor: MakeSupervisor) -> None:
-    supervisor = await make_supervisor(count=1, env={"FAKE_EXIT": "3"}, crash_backoff_s=60)
+    supervisor = await make_supervisor(count=1, env={"FAKE_EXIT": "3"}, crash_backoff_s=NEVER_S)
     instance = supervisor.get("hello-a-1")
     await eventually(lambda: "restarting in" in instance.reason, "a crash-loop delay")
     assert "start-up failed" in instance.reason
@@ -183,13 +183,15 @@ async def test_a_replacement_comes_from_a_warm_spare(make_supervisor: MakeSuperv
 
 
 async def test_start_cuts_a_crash_loop_delay_short(make_supervisor: MakeSupervisor) -> None:
-    supervisor = await make_supervisor(count=1, crash_backoff_s=60)
+    supervisor = await make_supervisor(count=1, crash_backoff_s=NEVER_S)
     await eventually(lambda: all_up(supervisor), "up")
     instance = supervisor.get("hello-a-1")
     os.kill(instance.view()["pid"], signal.SIGKILL)
-    await eventually(lambda: "restarting in 60.0s" in instance.reason, "the crash-loop delay")
+    await eventually(
+        lambda: f"restarting in {NEVER_S:.1f}s" in instance.reason, "the crash-loop delay"
+    )
     instance.start()
-    await eventually(lambda: instance.state is State.UP, "up without waiting 60s")
+    await eventually(lambda: instance.state is State.UP, "up without waiting out the delay")
     assert "restarting in" not in instance.reason
 
 

@@ -83,8 +83,8 @@ class FakeUpstreams:
 
         async def connect(pool: InstancePool, timeout_s: float) -> UpstreamConnection:
             fakes.connects.append(pool.port)
-            if fakes._peek(pool.port) == REFUSE:
-                fakes._next(pool.port)
+            if fakes.peek(pool.port) == REFUSE:
+                fakes.take(pool.port)
                 raise ConnectionRefusedError(f"refused: {pool.port}")
             conn = UpstreamConnection(pool)
             conn.connection_made(_FakeTransport(fakes, conn, pool.port))  # type: ignore[arg-type]
@@ -93,10 +93,12 @@ class FakeUpstreams:
 
         monkeypatch.setattr(InstancePool, "connect", connect)
 
-    def _peek(self, port: int) -> Reply:
+    def peek(self, port: int) -> Reply:
+        """The reply the next request to ``port`` gets, left in place."""
         return self.replies.get(port, [response()])[0]
 
-    def _next(self, port: int) -> Reply:
+    def take(self, port: int) -> Reply:
+        """The reply for the next request to ``port``; the last one stays for every later one."""
         queue = self.replies.setdefault(port, [response()])
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
@@ -130,7 +132,7 @@ class _FakeTransport:
             return
         self.buffer = b""
         self.fakes.requests.append((self.port, head + b"\r\n\r\n" + rest))
-        reply = self.fakes._next(self.port)
+        reply = self.fakes.take(self.port)
         loop = asyncio.get_running_loop()
         if reply == CLOSE:
             loop.call_soon(self._lost)

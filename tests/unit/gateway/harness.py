@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from reelstack.config import Config, env_name
 from reelstack.gateway.app import create_app
 from reelstack.gateway.asgi import GatewayApp
 from reelstack.gateway.server import GatewayProtocol
+from tests.support.wait import eventually
 
 
 def gateway_config(home: Path, **values: str) -> Config:
@@ -135,20 +135,23 @@ class Connection:
         p.answers.append(Answer(p.status, p.headers, bytes(p.body)))
         p.headers, p.body = {}, bytearray()
 
-    async def answers(self, count: int, timeout_s: float = 5.0) -> list[Answer]:
+    async def answers(self, count: int) -> list[Answer]:
         """Wait until ``count`` responses were written; return them all."""
-        deadline = time.monotonic() + timeout_s
-        while True:
+
+        def parsed() -> list[Answer]:
             new = bytes(self.transport.written[self.seen :])
             self.seen = len(self.transport.written)
             if new:
                 self.parser.feed_data(new)
-            if len(self.parsed.answers) >= count:
-                return self.parsed.answers
-            if time.monotonic() > deadline:
-                written = bytes(self.transport.written)
-                raise AssertionError(f"{len(self.parsed.answers)} of {count} answers: {written!r}")
-            await asyncio.sleep(0.001)
+            return self.parsed.answers
+
+        return await eventually(
+            parsed,
+            f"{count} answers",
+            done=lambda answers: len(answers) >= count,
+            interval_s=0.001,
+            log=lambda: f"written: {bytes(self.transport.written)!r}",
+        )
 
     async def get(self, path: str, *headers: tuple[bytes, bytes], method: bytes = b"GET") -> Answer:
         """Send one request without a body and return its answer."""

@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from reelstack.gateway.models import PASSPORT_HEADER
+from tests.support.wait import eventually
 from tests.unit.gateway.fakes import CLOSE, HANG, FakeUpstreams, response
 from tests.unit.gateway.harness import Connection, gateway_config, make_app
 from tests.unit.gateway.keys import jwks, make_key
@@ -227,10 +228,9 @@ async def test_expect_100_continue(tmp_path: Path, fakes: FakeUpstreams) -> None
         b"POST /api/open/x HTTP/1.1\r\nhost: gw\r\ncontent-length: 3\r\n"
         b"expect: 100-continue\r\n\r\n"
     )
-    deadline = asyncio.get_running_loop().time() + 5
-    while b"100 Continue" not in conn.transport.written:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.001)
+    await eventually(
+        lambda: b"100 Continue" in conn.transport.written, "100 Continue", interval_s=0.001
+    )
     conn.send(b"abc")
     written = bytes(conn.transport.written)
     assert written.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -282,15 +282,10 @@ async def test_a_client_that_leaves_frees_the_service_call(
     app, lines = make_app(config(tmp_path), 9001)
     conn = Connection(app)
     conn.send(b"GET /api/open/x HTTP/1.1\r\nhost: gw\r\n\r\n")
-    deadline = asyncio.get_running_loop().time() + 5
-    while not fakes.requests:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.001)
+    await eventually(lambda: fakes.requests, "the request at the service", interval_s=0.001)
     conn.lose()
     target = app.gateway.inbound[0].proxy.client.target("svc")  # type: ignore[attr-defined]
-    while target.bulkhead.in_use:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.001)
+    await eventually(lambda: not target.bulkhead.in_use, "the service call freed", interval_s=0.001)
     app.gateway.access_log.flush()
     assert orjson.loads(lines[-1].splitlines()[-1])["status"] == 499
 
@@ -371,8 +366,7 @@ async def test_a_body_that_breaks_off_closes_the_client_connection(
     app, _ = make_app(config(tmp_path), 9001)
     conn = Connection(app)
     conn.send(b"GET /api/open/x HTTP/1.1\r\nhost: gw\r\n\r\n")
-    deadline = asyncio.get_running_loop().time() + 5
-    while not conn.transport.closed:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.001)
+    await eventually(
+        lambda: conn.transport.closed, "the client connection closed", interval_s=0.001
+    )
     assert bytes(conn.transport.written).endswith(b"partial")

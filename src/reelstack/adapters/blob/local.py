@@ -33,13 +33,6 @@ from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from reelstack import settings
-from reelstack.adapters.blob.keys import (
-    RESERVED,
-    check_content_type,
-    check_key,
-    check_prefix,
-    check_range,
-)
 from reelstack.config import Config
 from reelstack.errors import (
     ConfigError,
@@ -49,6 +42,13 @@ from reelstack.errors import (
     UnavailableError,
 )
 from reelstack.ports.blob import BlobInfo
+from reelstack.ports.blob_keys import (
+    RESERVED,
+    check_content_type,
+    check_key,
+    check_prefix,
+    check_range,
+)
 
 log = logging.getLogger(__name__)
 

@@ -46,17 +46,17 @@ from aiobotocore.session import get_session  # type: ignore[import-untyped]
 
 from reelstack import settings
 from reelstack.adapters.blob import s3_upload
-from reelstack.adapters.blob.keys import (
+from reelstack.adapters.blob.s3_upload import VENDOR_ERRORS, MultipartUpload, settle, translate
+from reelstack.config import Config
+from reelstack.errors import ConfigError, InvalidRequestError, NotFoundError, UnavailableError
+from reelstack.ports.blob import BlobInfo
+from reelstack.ports.blob_keys import (
     RESERVED,
     check_content_type,
     check_key,
     check_prefix,
     check_range,
 )
-from reelstack.adapters.blob.s3_upload import VENDOR_ERRORS, MultipartUpload, settle, translate
-from reelstack.config import Config
-from reelstack.errors import ConfigError, InvalidRequestError, NotFoundError, UnavailableError
-from reelstack.ports.blob import BlobInfo
 
 log = logging.getLogger(__name__)
 

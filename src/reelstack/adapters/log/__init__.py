@@ -5,7 +5,7 @@ embedded log works against a Kafka cluster: topic names are 1 to 249
 characters of ``[a-zA-Z0-9._-]`` (not ``.`` or ``..``), a record (key plus
 value) over the adapter's limit is refused with RecordTooLargeError and nothing
 of its batch is written, and keys are placed by Kafka's default partitioner
-(:mod:`reelstack.adapters.log.partitioner`).
+(:mod:`reelstack.ports.partitioning`).
 """
 
 from __future__ import annotations

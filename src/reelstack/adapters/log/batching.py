@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import add, itemgetter
 
-from reelstack.adapters.log.partitioner import Partitioner
 from reelstack.adapters.log.records import make_metadata
 from reelstack.errors import InvalidRequestError, RecordTooLargeError
 from reelstack.ports.log import RecordMetadata
+from reelstack.ports.partitioning import Partitioner
 
 
 def check_records(

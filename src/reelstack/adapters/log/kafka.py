@@ -6,7 +6,7 @@ The port's semantics, as Kafka keeps them here:
   idempotent producer, so a retried batch is never written twice and each
   partition keeps its order. Keyed records go where Kafka's Java producer
   puts them (murmur2 of the key; the adapter places them itself with
-  :mod:`reelstack.adapters.log.partitioner`, as librdkafka's
+  :mod:`reelstack.ports.partitioning`, as librdkafka's
   ``murmur2_random`` would); keyless ones stick to a partition for about 16
   KiB (KIP-794), so a large ``append_many`` spreads over the partitions.
 - "All or none" for ``append_many`` means: every record is checked (types,
@@ -62,10 +62,10 @@ from reelstack.adapters.log.kafka_client import (
 from reelstack.adapters.log.kafka_consumer import KafkaConsumer
 from reelstack.adapters.log.kafka_producer import KafkaProducer
 from reelstack.adapters.log.kafka_reader import KafkaReader
-from reelstack.adapters.log.partitioner import Partitioner
 from reelstack.config import Config
 from reelstack.errors import InvalidRequestError, NotFoundError, UnavailableError
 from reelstack.ports.log import Consumer, Record, RecordMetadata, TopicPartition, TopicSpec
+from reelstack.ports.partitioning import Partitioner
 
 log = logging.getLogger(__name__)
 

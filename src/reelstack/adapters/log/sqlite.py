@@ -41,8 +41,7 @@ from reelstack.adapters.log import (
     codec,
 )
 from reelstack.adapters.log.batching import check_records, place
-from reelstack.adapters.log.consumer import SqliteConsumer
-from reelstack.adapters.log.partitioner import Partitioner
+from reelstack.adapters.log.sqlite_consumer import SqliteConsumer
 from reelstack.adapters.log.store import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -67,6 +66,7 @@ from reelstack.errors import (
     UnavailableError,
 )
 from reelstack.ports.log import Consumer, Record, RecordMetadata, TopicPartition, TopicSpec
+from reelstack.ports.partitioning import Partitioner
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Identity headers (inbound): a client's copies of X-Account-Id and X-Profile-Id go.
+"""InstanceIdentity headers (inbound): a client's copies of X-Account-Id and X-Profile-Id go.
 
 Services trust these headers because only the gateway sets them, from a
 verified token. A client that sends its own copy, hoping to be taken for

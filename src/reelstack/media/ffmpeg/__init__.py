@@ -1,10 +1,16 @@
-"""A dependency-free wrapper around ffmpeg and ffprobe.
+"""A dependency-free wrapper around ffmpeg and ffprobe: every argv the media code runs.
 
-Typed options (:mod:`.options`) become argv lists (:mod:`.commands`, pure and
-unit-tested), which :mod:`.runner` executes without a shell, in a private job
-folder, under resource limits. Every input is opened through
-:func:`.commands.input_args`: file protocol only, the demuxer forced to the
-container the file's bytes were sniffed as, a decoder allow-list.
+Typed options (:mod:`.options`) become argv lists in pure builders, one module
+per kind of run: :mod:`.commands` (opening inputs safely, probes, decode
+checks, trial encodes and VMAF), :mod:`.encode` (the ladder's chunk and audio
+encodes), :mod:`.segment` (CMAF segments for HLS and DASH), :mod:`.stills`
+(sprite sheets, sampled frames, artwork), :mod:`.fingerprint` (Chromaprint)
+and :mod:`.synthetic` (clips from ffmpeg's own sources). :mod:`.runner`
+executes them without a shell, in a private job folder, under resource
+limits. Every input is opened through :func:`.commands.input_args`: file
+protocol only, the demuxer forced to the container the file's bytes were
+sniffed as, a decoder allow-list. Nothing here imports the rest of reelstack's
+media code.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ from reelstack.media.ffmpeg.options import (
     Container,
     SafeInput,
     SampleSpan,
-    Segmenting,
     VideoEncode,
     VmafOptions,
     decoders_for,
@@ -43,7 +48,6 @@ __all__ = [
     "RunResult",
     "SafeInput",
     "SampleSpan",
-    "Segmenting",
     "StreamInfo",
     "VideoEncode",
     "VmafOptions",

@@ -24,20 +24,23 @@ from reelstack.media.ffmpeg.options import (
     VmafOptions,
 )
 
-# Global options first on every ffmpeg run: no stdin, machine-readable progress
-# on stdout, errors only on stderr.
-_FFMPEG_GLOBAL = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y")
+FFMPEG_GLOBAL = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y")
+"""Global options first on every ffmpeg run: no stdin, machine-readable progress on
+stdout, errors only on stderr, outputs overwritten (each run writes in its own folder)."""
 
 
-def _seconds(value: float) -> str:
+def seconds_arg(value: float) -> str:
+    """Seconds as ffmpeg takes them: up to microseconds, no trailing zeros."""
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
 
 
-def _fps(value: Fraction) -> str:
+def rate_arg(value: Fraction) -> str:
+    """A frame rate as an exact fraction (``30000/1001``)."""
     return f"{value.numerator}/{value.denominator}"
 
 
-def _output(path: Path) -> str:
+def output_arg(path: Path) -> str:
+    """An output file as ffmpeg takes it: ``file:`` and absolute, never a URL."""
     if not path.is_absolute():
         raise ValueError(f"output path must be absolute, got {path}")
     return f"file:{path}"
@@ -72,9 +75,9 @@ def input_args(
         str(src.max_pixels),
     ]
     if seek_s is not None and seek_s > 0:
-        args += ["-ss", _seconds(seek_s)]
+        args += ["-ss", seconds_arg(seek_s)]
     if duration_s is not None:
-        args += ["-t", _seconds(duration_s)]
+        args += ["-t", seconds_arg(duration_s)]
     return [*args, "-i", f"file:{src.path}"]
 
 
@@ -87,6 +90,23 @@ def ffprobe_argv(ffprobe: Path, src: SafeInput, *, decode: bool) -> list[str]:
     return [*argv, "-print_format", "json", "-show_format", "-show_streams", "-show_error"]
 
 
+def keyframe_times_argv(ffprobe: Path, src: SafeInput) -> list[str]:
+    """ffprobe listing the first video stream's packets (time and flags), decoding nothing."""
+    return [
+        str(ffprobe),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        *input_args(src),
+        "-select_streams",
+        "V:0",
+        "-show_entries",
+        "packet=pts_time,flags",
+        "-of",
+        "csv=p=0",
+    ]
+
+
 def decode_check_argv(
     ffmpeg: Path, src: SafeInput, *, start_s: float, duration_s: float, threads: int
 ) -> list[str]:
@@ -97,7 +117,7 @@ def decode_check_argv(
     """
     return [
         str(ffmpeg),
-        *_FFMPEG_GLOBAL,
+        *FFMPEG_GLOBAL,
         "-progress",
         "pipe:1",
         "-threads",
@@ -139,11 +159,11 @@ def reference_argv(
     """
     if not spans:
         raise ValueError("at least one span")
-    argv = [str(ffmpeg), *_FFMPEG_GLOBAL, "-progress", "pipe:1"]
+    argv = [str(ffmpeg), *FFMPEG_GLOBAL, "-progress", "pipe:1"]
     for span in spans:
         argv += input_args(src, seek_s=span.start_s, duration_s=span.duration_s)
     chains = [
-        f"[{i}:V:0]{scale_filter(width, height, 'bicubic')},fps={_fps(fps)},"
+        f"[{i}:V:0]{scale_filter(width, height, 'bicubic')},fps={rate_arg(fps)},"
         f"format=yuv420p,setpts=PTS-STARTPTS[s{i}]"
         for i in range(len(spans))
     ]
@@ -165,7 +185,7 @@ def reference_argv(
         str(threads),
         "-f",
         "matroska",
-        _output(out),
+        output_arg(out),
     ]
 
 
@@ -185,17 +205,21 @@ def video_encode_args(enc: VideoEncode) -> list[str]:
         if enc.codec == "libx264":
             args += ["-sc_threshold", "0"]
     if enc.fps is not None:
-        args += ["-r", _fps(enc.fps)]
+        args += ["-r", rate_arg(enc.fps)]
     if enc.profile is not None:
         args += ["-profile:v", enc.profile]
-    return [*args, "-threads", str(enc.threads)]
+    args += ["-threads", str(enc.threads)]
+    if enc.codec == "libsvtav1":
+        # One SVT-AV1 thread pool level per encoder thread asked for.
+        args += ["-svtav1-params", f"lp={max(1, enc.threads)}"]
+    return args
 
 
 def trial_encode_argv(ffmpeg: Path, ref: SafeInput, enc: VideoEncode, out: Path) -> list[str]:
     """Encode the reference clip at one trial point (size and quality), video only."""
     return [
         str(ffmpeg),
-        *_FFMPEG_GLOBAL,
+        *FFMPEG_GLOBAL,
         "-progress",
         "pipe:1",
         *input_args(ref),
@@ -209,7 +233,7 @@ def trial_encode_argv(ffmpeg: Path, ref: SafeInput, enc: VideoEncode, out: Path)
         "-dn",
         "-f",
         "matroska",
-        _output(out),
+        output_arg(out),
     ]
 
 
@@ -242,7 +266,7 @@ def vmaf_argv(
     )
     return [
         str(ffmpeg),
-        *_FFMPEG_GLOBAL,
+        *FFMPEG_GLOBAL,
         "-progress",
         "pipe:1",
         *input_args(distorted),

@@ -7,7 +7,7 @@ never guessed), the decoders that may run on it, and the probe limits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -122,14 +122,6 @@ class AudioEncode:
 
 
 @dataclass(frozen=True, slots=True)
-class Segmenting:
-    """How outputs are cut for HLS/DASH: CMAF fragmented MP4 segments."""
-
-    segment_s: float = 4.0
-    cmaf: bool = True
-
-
-@dataclass(frozen=True, slots=True)
 class VmafOptions:
     """How VMAF is measured by the libvmaf filter."""
 
@@ -155,10 +147,67 @@ class SampleSpan:
 
 
 @dataclass(frozen=True, slots=True)
-class ReferenceClip:
-    """The lossless clip sampled scenes are cut into: what trials encode and VMAF compares to."""
+class FrameWindow:
+    """A run of output frames of the source, at a constant rate: what one chunk encodes.
+
+    Frame ``n`` of the output sits at ``n / fps`` seconds of the source.
+    """
+
+    start_frame: int
+    frames: int | None
+    """How many frames; None runs to the source's end."""
+    fps: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class VideoOutput:
+    """One video output of a run: how it is encoded and the file it goes to (absolute)."""
+
+    encode: VideoEncode
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class CmafSegments:
+    """How the HLS muxer cuts one stream into fragmented-MP4 (CMAF) segments in ``folder``.
+
+    ``segment_pattern`` and ``playlist`` are file names inside ``folder``;
+    ``init_name`` names the init segment (None: the muxer's own name).
+    """
+
+    folder: Path
+    segment_s: float
+    segment_pattern: str
+    playlist: str
+    init_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpriteSheets:
+    """Seek-preview thumbnails: one every ``interval_s``, ``grid`` by ``grid`` per JPEG sheet."""
 
     width: int
     height: int
-    fps: Fraction
-    spans: tuple[SampleSpan, ...] = field(default_factory=tuple)
+    interval_s: float
+    grid: int
+    jpeg_quality: int
+    """ffmpeg's -q:v for JPEG: 2 (best) to 31."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticClip:
+    """A clip rendered from ffmpeg's own sources (lavfi), as H.264 and AAC in MP4.
+
+    ``video`` is a lavfi source graph and ``audio`` a filtergraph ending in
+    ``[a]``; both come from the caller's code (a catalog of test patterns),
+    never from a user.
+    """
+
+    video: str
+    audio: str
+    seconds: float
+    crf: int
+    preset: str
+    gop_frames: int
+    audio_kbps: int
+    faststart: bool = True

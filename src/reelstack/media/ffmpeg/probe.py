@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from reelstack.media.ffmpeg.commands import ffprobe_argv
+from reelstack.media.ffmpeg.commands import ffprobe_argv, keyframe_times_argv
 from reelstack.media.ffmpeg.errors import FfmpegError
 from reelstack.media.ffmpeg.options import SafeInput
 from reelstack.media.ffmpeg.runner import Limits, run
@@ -179,3 +179,23 @@ def probe(
     if isinstance(error, dict):
         raise FfmpegError("ffprobe", 1, str(error.get("string", "")) or result.stderr_tail)
     return ProbeResult.from_json(data)
+
+
+def parse_keyframe_times(output: str) -> list[float]:
+    """Keyframe times from :func:`.commands.keyframe_times_argv`'s output, sorted."""
+    times = []
+    for line in output.splitlines():
+        pts, _, flags = line.strip().partition(",")
+        if "K" not in flags:
+            continue
+        try:
+            times.append(float(pts))
+        except ValueError:  # "N/A" for packets without a timestamp
+            continue
+    return sorted(times)
+
+
+def keyframe_times(ffprobe: Path, src: SafeInput, *, cwd: Path, limits: Limits) -> list[float]:
+    """The source's video keyframe times, from its packet index (no decoding)."""
+    result = run(keyframe_times_argv(ffprobe, src), cwd=cwd, limits=limits)
+    return parse_keyframe_times(result.stdout.decode("ascii", "replace"))

@@ -3,5 +3,5 @@
 Importing it declares those tables on the shared metadata (for autogenerate).
 """
 
-from reelstack.media import jobstore as jobstore
 from reelstack.media import repository as repository
+from reelstack.media.pipeline import tables as tables

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +27,8 @@ from reelstack.chassis.resilience import (
     UpstreamError,
 )
 from reelstack.config import Config
+from tests.support.ports import free_port
+from tests.support.wait import eventually
 from tests.unit.chassis.conftest import started
 
 
@@ -63,13 +64,6 @@ class Upstream:
         return web.json_response({"instance": self.name}, status=self.status)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def upstream() -> AsyncIterator[Callable[..., Awaitable[Upstream]]]:
     started: list[Upstream] = []
@@ -83,7 +77,7 @@ async def upstream() -> AsyncIterator[Callable[..., Awaitable[Upstream]]]:
         await server.runner.setup()
         site = web.TCPSite(server.runner, "127.0.0.1", 0)
         await site.start()
-        server.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        server.port = server.runner.addresses[0][1]
         started.append(server)
         return server
 
@@ -240,10 +234,7 @@ async def test_bulkhead_rejects_at_once_when_full(
     slow = await upstream("slow")
     client = make_client([slow.info], options=ClientOptions.defaults(max_concurrent=2))
     in_flight = [asyncio.create_task(client.request("svc", "GET", "/slow?s=0.5")) for _ in range(2)]
-    deadline = asyncio.get_running_loop().time() + 5
-    while len(slow.hits) < 2:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(slow.hits) >= 2, "both calls at the upstream")
     with pytest.raises(BulkheadFullError):
         await client.request("svc", "GET", "/x")
     answer = await client.request(
@@ -367,10 +358,7 @@ async def test_a_cancelled_trial_frees_its_slot_and_lets_the_next_call_try(
     breaker.on_failure(1, clock.now)
     breaker.state, breaker.opened_at = 1, clock.now - 60  # open, sleep window over
     trial = asyncio.create_task(client.request("svc", "GET", "/slow?s=5"))
-    deadline = asyncio.get_running_loop().time() + 5
-    while not slow.hits:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.01)
+    await eventually(lambda: slow.hits, "the trial call at the upstream")
     assert breaker.state_name == "half_open"
     with pytest.raises(ShortCircuitedError):
         await client.request("svc", "GET", "/x")
