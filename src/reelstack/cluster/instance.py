@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from reelstack.cluster import procs, statefile
 from reelstack.cluster.model import Backoff, InstanceSpec, State, describe_exit
-from reelstack.cluster.procs import ProcessRef
+from reelstack.cluster.procs import InstanceProcess, ProcessRef
 from reelstack.errors import ConflictError
 from reelstack.pdeathsig import parent_death_signal
 
@@ -49,23 +49,6 @@ MAX_PORT_RETRIES = 5
 # Consecutive failed health checks before an up instance counts as starting again:
 # one slow answer on a busy machine should not pull it out of discovery.
 HEALTH_FAILURES_TO_DEMOTE = 3
-
-
-class InstanceProcess(Protocol):
-    """What the supervisor needs of an instance's process, however it was started:
-    an asyncio subprocess, a spare, or a child of the fork server."""
-
-    @property
-    def pid(self) -> int: ...
-
-    @property
-    def returncode(self) -> int | None: ...
-
-    async def wait(self) -> int: ...
-
-    def send_signal(self, sig: int) -> None: ...
-
-    def kill(self) -> None: ...
 
 
 class HealthCheck(Protocol):

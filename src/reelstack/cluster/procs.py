@@ -16,6 +16,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 
@@ -56,6 +57,23 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
                 return False
             raise
         return True
+
+
+class InstanceProcess(Protocol):
+    """What the supervisor needs of an instance's process, however it was started:
+    an asyncio subprocess, a spare, or a child of the fork server."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,8 @@
 
 Starting an instance costs mostly imports (the web stack, the ORM, the
 service's modules): over a second on an idle laptop, several on a busy one.
-A spare pays most of that cost ahead of time, importing what every instance
-imports (:mod:`reelstack.cluster.preload`; not every service's own modules,
-so a spare does not grow with the services), then waits on stdin. When an instance
+A spare pays that cost ahead of time, importing what the fork server does
+(:mod:`reelstack.cluster.preload`), then waits on stdin. When an instance
 dies, the supervisor hands a spare the instance's identity as one JSON line
 ``{"env": {...}, "log": PATH}``; the spare points its stdout and stderr at the
 instance's log, takes that environment and runs :mod:`reelstack.chassis.run`,
