@@ -22,6 +22,19 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	touch $@
 
+# Bytecode, compiled here once (docs/adr/0009-light-cluster.md): where
+# PYTHONDONTWRITEBYTECODE is set Python never writes it, and every process of
+# the cluster compiles every module it imports, every time it starts.
+# compileall writes it regardless and skips what is up to date; src/ (an
+# editable install) is compiled again whenever a file there changes.
+$(VENV)/.compiled: $(VENV)/.installed
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null
+	touch $@
+
+$(VENV)/.compiled-src: $(VENV)/.compiled $(shell find src -name '*.py' 2>/dev/null)
+	$(BIN)/python -m compileall -q src >/dev/null
+	touch $@
+
 # The web app: locked front-end dependencies, then a production build that the
 # gateway serves.
 web/node_modules/.installed: web/package.json web/package-lock.json
@@ -38,7 +51,7 @@ web: web/dist/index.html
 system-packages:
 	@command -v ffprobe >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null; }
 
-setup: $(VENV)/.installed web system-packages
+setup: $(VENV)/.installed $(VENV)/.compiled $(VENV)/.compiled-src web system-packages
 
 # Chromium (Debian's) for the browser tests: playwright drives it, never a
 # browser of its own (no `playwright install`).

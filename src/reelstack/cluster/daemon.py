@@ -28,6 +28,7 @@ from reelstack.chassis import logs
 from reelstack.chassis.server import bind
 from reelstack.cluster import procs, statefile
 from reelstack.cluster.api import create_app
+from reelstack.cluster.forks import ForkServer
 from reelstack.cluster.health import HttpHealthCheck
 from reelstack.cluster.instance import Launcher
 from reelstack.cluster.model import State, zone_of
@@ -158,7 +159,15 @@ async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.sock
             fixed_ports=fixed,
             primary_version=plan.primary_version,
         )
-        spares = SparePool(env=launcher.env, home=home, size=config.get(settings.CLUSTER_SPARES))
+        if config.get(settings.CLUSTER_FORK) and sys.platform == "linux":
+            # Started first: it preloads while the control API comes up, and
+            # every instance (replacements too) is forked from it.
+            launcher.forks = ForkServer(env=launcher.env, home=home)
+            launcher.forks.start()
+        # A fork replaces a dead instance as fast as a spare would, so spares
+        # are kept only for instances started as fresh interpreters.
+        spare_count = 0 if launcher.forks is not None else config.get(settings.CLUSTER_SPARES)
+        spares = SparePool(env=launcher.env, home=home, size=spare_count)
         launcher.spares = spares
         supervisor = Supervisor(plan, launcher)
 
@@ -194,6 +203,8 @@ async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.sock
             await spares.close()
             stopped = await supervisor.shutdown()
             log.info("stopped %d instances: %s", len(stopped), ", ".join(stopped))
+            if launcher.forks is not None:
+                await launcher.forks.close()
             await runner.cleanup()
             statefile.remove(home)
     return EXIT_OK

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from reelstack.cluster import procs, statefile
 from reelstack.cluster.model import Backoff, InstanceSpec, State, describe_exit
-from reelstack.cluster.procs import ProcessRef
+from reelstack.cluster.procs import InstanceProcess, ProcessRef
 from reelstack.errors import ConflictError
 from reelstack.pdeathsig import parent_death_signal
 
 if TYPE_CHECKING:
+    from reelstack.cluster.forks import ForkServer
     from reelstack.cluster.spares import SparePool
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,9 @@ class Launcher:
     health_interval_s: float = 0.2
     up_health_interval_s: float = 0.5
     on_change: Callable[[], None] = field(default=lambda: None)
+    # Where an instance's process comes from, first that has one: a fork of
+    # the preloaded parent, a warm spare, else a fresh interpreter.
+    forks: ForkServer | None = None
     spares: SparePool | None = None
     # (service, slot) -> the port that instance always listens on: services
     # others find by address rather than through the registry (the registry).
@@ -114,7 +118,7 @@ class ManagedInstance:
         self.state = State.DOWN
         self.desired = Desired.STOPPED
         self.port: int | None = None
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: InstanceProcess | None = None
         self.ref: ProcessRef | None = None
         self.restarts = 0
         self.started_at: float | None = None
@@ -224,10 +228,14 @@ class ManagedInstance:
             return self.port
         return procs.free_port(self.launcher.host)
 
-    async def _spawn(self, port: int) -> asyncio.subprocess.Process:
+    async def _spawn(self, port: int) -> InstanceProcess:
         path = self.log_path
         path.parent.mkdir(parents=True, exist_ok=True)
         env = self.launcher.instance_env(self.spec, port)
+        if self.launcher.forks is not None:
+            forked = await self.launcher.forks.spawn(env, path)
+            if forked is not None:
+                return forked
         if self.launcher.spares is not None:
             spare = await self.launcher.spares.become(env, path)
             if spare is not None:
@@ -351,7 +359,7 @@ class ManagedInstance:
             return 0.0
         return self.backoff.next()
 
-    async def _watch_health(self, proc: asyncio.subprocess.Process, port: int) -> None:
+    async def _watch_health(self, proc: InstanceProcess, port: int) -> None:
         failures = 0
         while proc.returncode is None:
             ok = await self.launcher.health(self.launcher.host, port, self.instance_id, proc.pid)

@@ -16,6 +16,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 
@@ -30,8 +31,10 @@ _CREATE_TIME_TOLERANCE_S = 0.01
 INSTANCE_MODULE = "reelstack.chassis.run"
 DAEMON_MODULE = "reelstack.cluster.daemon"
 SPARE_MODULE = "reelstack.cluster.spare"
-# What an instance process' command line says: started fresh, or as a spare.
-INSTANCE_MARKERS = (INSTANCE_MODULE, SPARE_MODULE)
+FORKSERVER_MODULE = "reelstack.cluster.forkserver"
+# What an instance process' command line says: started fresh, as a spare, or
+# forked by the fork server (a child keeps its parent's command line).
+INSTANCE_MARKERS = (INSTANCE_MODULE, SPARE_MODULE, FORKSERVER_MODULE)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -54,6 +57,23 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
                 return False
             raise
         return True
+
+
+class InstanceProcess(Protocol):
+    """What the supervisor needs of an instance's process, however it was started:
+    an asyncio subprocess, a spare, or a child of the fork server."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

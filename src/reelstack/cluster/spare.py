@@ -2,7 +2,8 @@
 
 Starting an instance costs mostly imports (the web stack, the ORM, the
 service's modules): over a second on an idle laptop, several on a busy one.
-A spare pays that cost ahead of time, then waits on stdin. When an instance
+A spare pays that cost ahead of time, importing what the fork server does
+(:mod:`reelstack.cluster.preload`), then waits on stdin. When an instance
 dies, the supervisor hands a spare the instance's identity as one JSON line
 ``{"env": {...}, "log": PATH}``; the spare points its stdout and stderr at the
 instance's log, takes that environment and runs :mod:`reelstack.chassis.run`,
@@ -12,21 +13,16 @@ becoming the instance (same exit codes). End of input without a line means
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
 
-from reelstack import services, settings
-
-# The imports an instance would do at start, done now.
-from reelstack.chassis import app as _app  # noqa: F401
 from reelstack.chassis import run
+from reelstack.cluster import preload
 
 
 def _preload() -> None:
-    for spec in services.specs(settings.extra_services()).values():
-        importlib.import_module(spec.app.partition(":")[0])
+    preload.import_all(preload.for_this_process())
 
 
 def _become(assignment: dict[str, object]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reelstack.cluster.model import parse_zones
 from reelstack.config import (
     Setting,
+    parse_bool,
     parse_int,
 )
 from reelstack.settings.base import add
@@ -30,12 +31,23 @@ CLUSTER_INSTANCES = add(
 CLUSTER_ZONES = add(
     Setting("cluster.zones", parse_zones, "a,b", "Comma-separated zones instances spread over.")
 )
+CLUSTER_FORK = add(
+    Setting(
+        "cluster.fork",
+        parse_bool,
+        "true",
+        "Start instances as forks of one parent that has done the imports every instance"
+        " needs: they share its memory and start in a fraction of a second (Linux; see"
+        " docs/adr/0009-light-cluster.md). false: each instance is a fresh interpreter.",
+    )
+)
 CLUSTER_SPARES = add(
     Setting(
         "cluster.spares",
         parse_int(0, 8),
         "1",
-        "Warm spare processes (imports done) kept to replace a dead instance in about a second.",
+        "Warm spare processes (imports done) kept to replace a dead instance in about a second"
+        " when instances are not forked (cluster.fork false).",
     )
 )
 

@@ -9,12 +9,24 @@ from pathlib import Path
 
 import pytest
 
+from reelstack.cluster import procs
+from reelstack.cluster.forks import ForkServer
 from reelstack.cluster.health import HttpHealthCheck
 from reelstack.cluster.instance import Launcher
 from reelstack.cluster.spares import SparePool
 from reelstack.cluster.supervisor import ClusterPlan, Supervisor
 
 FAKE = Path(__file__).with_name("fake_instance.py")
+ROOT = Path(__file__).resolve().parents[3]
+# The real fork server, preloading next to nothing, whose children run the fake instance.
+FORKSERVER = (
+    sys.executable,
+    "-m",
+    procs.FORKSERVER_MODULE,
+    "--run",
+    "tests.unit.cluster.fake_instance:serve",
+    "json",
+)
 # A crash-loop delay no test waits out: an instance up before any deadline skipped it.
 NEVER_S = 3600.0
 
@@ -28,7 +40,7 @@ def all_up(supervisor: Supervisor) -> bool:
 
 @pytest.fixture
 async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
-    made: list[tuple[Supervisor, SparePool | None]] = []
+    made: list[tuple[Supervisor, SparePool | None, ForkServer | None]] = []
     session = HttpHealthCheck.new_session()
 
     async def make(
@@ -36,6 +48,7 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
         count: int = 2,
         env: dict[str, str] | None = None,
         spares: int = 0,
+        fork_command: tuple[str, ...] | None = None,
         crash_backoff_s: float = 0.5,
     ) -> Supervisor:
         base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(env or {})}
@@ -59,17 +72,24 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
                 command=(sys.executable, str(FAKE), "--spare"),
             )
             launcher.spares = pool
+        if fork_command is not None:
+            path = os.pathsep.join(filter(None, [str(ROOT), base_env.get("PYTHONPATH")]))
+            launcher.forks = ForkServer(
+                env={**base_env, "PYTHONPATH": path}, home=tmp_path, command=fork_command
+            )
         supervisor = Supervisor(
             ClusterPlan(services={"hello": count}, zones=("a", "b"), primary_version="v1"),
             launcher,
         )
-        made.append((supervisor, pool))
+        made.append((supervisor, pool, launcher.forks))
         await supervisor.start()
         return supervisor
 
     yield make
-    for supervisor, pool in made:
+    for supervisor, pool, fork_server in made:
         if pool is not None:
             await pool.close()
         await supervisor.shutdown()
+        if fork_server is not None:
+            await fork_server.close()
     await session.close()
