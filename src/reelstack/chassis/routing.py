@@ -10,7 +10,9 @@ for these methods, ``/``-separated; GET brings HEAD; a token sent anyway is
 still checked), ``keep`` (send the path unchanged),
 ``rewrite=/x`` (the prefix becomes ``/x``; by default it is stripped, as
 Zuul's ``stripPrefix`` does), ``timeout=SECONDS`` (wait for the response
-head), ``max_body=BYTES`` (request body limit for this route).
+head), ``max_body=BYTES`` (request body limit for this route),
+``role=studio/admin`` (a token holding one of these roles is needed for every
+method the route does not open to anyone; 403 otherwise).
 
 A prefix matches whole path segments: ``/api/hello`` matches ``/api/hello``
 and ``/api/hello/x`` but not ``/api/helloworld``. The longest match wins.
@@ -29,7 +31,9 @@ class Route:
     (``""`` strips it, Zuul's ``stripPrefix``); ``public`` routes need no
     token; on a route with ``public_methods`` those methods need none, but a
     token sent with them is still checked (a caller is anonymous or known,
-    never wrongly known); ``timeout_s`` bounds the wait for the service's response head
+    never wrongly known); ``roles`` (when given) are the roles of which a
+    caller needs one for every method the route does not open to anyone;
+    ``timeout_s`` bounds the wait for the service's response head
     (None: the ``gateway.timeout_s`` setting); ``max_body_bytes`` overrides
     the request body limit for this route.
     """
@@ -41,6 +45,7 @@ class Route:
     timeout_s: float | None = None
     max_body_bytes: int | None = None
     public_methods: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
 
     def upstream_path(self, path: str) -> str:
         """Return ``path`` as the service sees it (the prefix rewritten)."""
@@ -85,6 +90,7 @@ def parse_route(entry: str) -> Route:
     public_methods: frozenset[str] = frozenset()
     timeout_s: float | None = None
     max_body: int | None = None
+    roles: frozenset[str] = frozenset()
     for option in options:
         name, _, value = option.partition("=")
         name, value = name.strip(), value.strip()
@@ -97,6 +103,8 @@ def parse_route(entry: str) -> Route:
         elif name == "rewrite":
             _check_path("route rewrite", value)
             rewrite = value.rstrip("/")
+        elif name == "role":
+            roles = _parse_roles(entry, value)
         elif name == "timeout":
             timeout_s = _parse_number(name, value, float)
         elif name == "max_body":
@@ -104,9 +112,11 @@ def parse_route(entry: str) -> Route:
         elif name:
             raise ValueError(
                 f"route {entry!r}: unknown option {name!r} "
-                "(known: public, public=, keep, rewrite=, timeout=, max_body=)"
+                "(known: public, public=, keep, rewrite=, role=, timeout=, max_body=)"
             )
-    return Route(prefix, service, rewrite, public, timeout_s, max_body, public_methods)
+    if roles and public:
+        raise ValueError(f"route {entry!r}: a public route needs no role")
+    return Route(prefix, service, rewrite, public, timeout_s, max_body, public_methods, roles)
 
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -123,6 +133,20 @@ def _parse_methods(entry: str, raw: str) -> frozenset[str]:
     if "GET" in methods:
         methods.add("HEAD")
     return frozenset(methods)
+
+
+ROLES = frozenset({"viewer", "studio", "admin"})
+
+
+def _parse_roles(entry: str, raw: str) -> frozenset[str]:
+    roles = {r.strip().lower() for r in raw.split("/") if r.strip()}
+    unknown = sorted(roles - ROLES)
+    if not roles or unknown:
+        raise ValueError(
+            f"route {entry!r}: role={raw!r} must name roles separated by /"
+            f" ({', '.join(sorted(ROLES))}; unknown: {', '.join(unknown) or 'none given'})"
+        )
+    return frozenset(roles)
 
 
 def parse_routes(raw: str) -> tuple[Route, ...]:

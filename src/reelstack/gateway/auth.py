@@ -27,6 +27,7 @@ import jwt
 import orjson
 from jwt import PyJWK
 
+from reelstack.chassis.routing import ROLES
 from reelstack.gateway.models import Principal
 
 log = logging.getLogger(__name__)
@@ -231,4 +232,16 @@ class TokenVerifier:
         # A token not valid yet (within the leeway) is not cached: the cache
         # only checks expiry.
         cacheable = nbf is None or (isinstance(nbf, int | float) and nbf <= now)
-        return Principal(account, profile, float(exp)), cacheable
+        return Principal(account, profile, float(exp), _roles(claims.get("roles"))), cacheable
+
+
+def _roles(claim: object) -> frozenset[str]:
+    """Return the token's roles: a list of known role names (none: no roles)."""
+    if claim is None:
+        return frozenset()
+    if not isinstance(claim, list) or not all(isinstance(r, str) for r in claim):
+        raise AuthError("claim roles is not a list of role names")
+    unknown = sorted(set(claim) - ROLES)  # the roles routes may ask for
+    if unknown:
+        raise AuthError(f"claim roles names unknown roles: {', '.join(unknown)}")
+    return frozenset(claim)

@@ -43,7 +43,8 @@ HOP_BY_HOP = frozenset(
 # caller is, a client's copies are removed before anything else looks.
 ACCOUNT_HEADER = b"x-account-id"
 PROFILE_HEADER = b"x-profile-id"
-IDENTITY_HEADERS = frozenset({ACCOUNT_HEADER, PROFILE_HEADER})
+ROLES_HEADER = b"x-roles"
+IDENTITY_HEADERS = frozenset({ACCOUNT_HEADER, PROFILE_HEADER, ROLES_HEADER})
 FAULT_HEADER = b"x-reelstack-fault"
 DEBUG_HEADER = b"x-reelstack-debug"
 PASSPORT_HEADER = b"x-reelstack-passport"
@@ -58,6 +59,7 @@ class Principal:
     account: str
     profile: str | None
     claims_exp: float  # the token's expiry, seconds since the epoch
+    roles: frozenset[str] = frozenset()  # the token's ``roles`` claim
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ SPEC = ServiceSpec(
     migrations="media",
     background=("reelstack.media.app:sweep_uploads",),
     routes=(
-        # Uploads, jobs and changes need a token; anyone may read titles and
-        # play published files.
-        "/api/media;keep;timeout=60",
-        "/api/media/titles;public=GET;keep;timeout=60",
+        # Uploads, jobs and changes need a studio (or admin) token; anyone
+        # may read titles and play published files.
+        "/api/media;keep;timeout=60;role=studio/admin",
+        "/api/media/titles;public=GET;keep;timeout=60;role=studio/admin",
         "/media;public;keep",
     ),
     deploy=Deploy(

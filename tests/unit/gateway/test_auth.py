@@ -143,3 +143,16 @@ def test_reads_a_key_set_from_a_file(tmp_path: Path) -> None:
     assert load_configured_jwks("  ") == {}
     with pytest.raises(ValueError):
         load_configured_jwks("{not json")
+
+
+def test_the_roles_claim_names_the_callers_roles() -> None:
+    key = make_key()
+    verifier = TokenVerifier(configured=load_configured_jwks(jwks(key)))
+    assert verifier.verify(key.token("a", roles=["studio", "viewer"]).encode()).roles == {
+        "studio",
+        "viewer",
+    }
+    assert verifier.verify(key.token("b").encode()).roles == frozenset()
+    for bad in ("studio", ["owner"], [1]):
+        with pytest.raises(AuthError, match="claim roles"):
+            verifier.verify(key.token("c", roles=bad).encode())

@@ -62,3 +62,11 @@ def test_rewrites_the_prefix() -> None:
     assert rewrite.upstream_path("/api/b") == "/b"
     assert rewrite.upstream_path("/api/b/x") == "/b/x"
     assert keep.upstream_path("/api/c/x") == "/api/c/x"
+
+
+def test_a_route_names_the_roles_it_needs() -> None:
+    (studio,) = parse_routes("/api/media=media;role=studio/Admin")
+    assert studio.roles == {"studio", "admin"}
+    for bad in ("/api/a=a;role=owner", "/api/a=a;role=", "/api/a=a;public;role=studio"):
+        with pytest.raises(ValueError, match="role"):
+            parse_routes(bad)

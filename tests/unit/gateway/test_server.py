@@ -115,6 +115,36 @@ async def test_methods_a_route_opens_to_anyone_need_no_token_but_a_sent_one_is_c
     assert len(fakes.requests) == 2  # the anonymous read and the signed-in one
 
 
+async def test_a_route_that_names_roles_refuses_a_caller_without_one_with_403(
+    tmp_path: Path, fakes: FakeUpstreams
+) -> None:
+    routes = "/api/titles=svc;public=GET;role=studio/admin,/api/studio=svc;role=studio"
+    app, _ = make_app(config(tmp_path, gateway__routes=routes), 9001)
+    conn = Connection(app)
+    viewer = b"Bearer " + KEY.token("account-v", roles=["viewer"]).encode()
+    studio = b"Bearer " + KEY.token("account-s", roles=["studio"]).encode()
+    bare = b"Bearer " + KEY.token("account-n").encode()
+    for token in (viewer, bare):
+        refused = await conn.get("/api/studio/upload", (b"authorization", token), method=b"POST")
+        assert refused.status == 403
+        assert "needs the role studio" in refused.json()["detail"]
+        # What the route opens to anyone stays open, a token or not.
+        read = await conn.get("/api/titles/7", (b"authorization", token))
+        assert read.status == 200
+        assert (await conn.get("/api/titles/7", method=b"DELETE")).status == 401
+        denied = await conn.get("/api/titles/7", (b"authorization", token), method=b"DELETE")
+        assert denied.status == 403
+    assert len(fakes.requests) == 2  # only the two reads reached the service
+    allowed = await conn.get("/api/studio/upload", (b"authorization", studio), method=b"POST")
+    assert allowed.status == 200
+    forwarded = echo_request(fakes).lower()
+    assert b"x-roles: studio" in forwarded and b"x-account-id: account-s" in forwarded
+    # A client's own X-Roles never reaches a service.
+    forged = await conn.get("/api/titles/7", (b"x-roles", b"admin"))
+    assert forged.status == 200
+    assert b"x-roles" not in echo_request(fakes).lower()
+
+
 async def test_the_caller_is_named_by_the_gateway_only(
     tmp_path: Path, fakes: FakeUpstreams
 ) -> None:

@@ -1,7 +1,9 @@
 """Authentication (inbound): a bearer token on every route that is not public.
 
-A valid token's account and profile go to the service as ``X-Account-Id``
-and ``X-Profile-Id`` (the client's own copies were already removed), and the
+A valid token's account, profile and roles go to the service as
+``X-Account-Id``, ``X-Profile-Id`` and ``X-Roles`` (the client's own copies
+were already removed); a route that names roles (``role=studio``) answers 403
+to a caller holding none of them, and the
 token itself is not forwarded (the proxy leaves out the Authorization header
 of an authenticated request): services trust the gateway's headers, and a
 token that never reaches them cannot leak from them. A missing, expired,
@@ -16,7 +18,13 @@ from collections.abc import Awaitable
 from reelstack.gateway.auth import AuthError, TokenVerifier
 from reelstack.gateway.filters import Kind
 from reelstack.gateway.jwks import JwksFetcher
-from reelstack.gateway.models import ACCOUNT_HEADER, PROFILE_HEADER, Principal, RequestContext
+from reelstack.gateway.models import (
+    ACCOUNT_HEADER,
+    PROFILE_HEADER,
+    ROLES_HEADER,
+    Principal,
+    RequestContext,
+)
 from reelstack.gateway.responses import error_response
 
 AUTHORIZATION = b"authorization"
@@ -74,10 +82,25 @@ class AuthFilter:
         self._refuse(ctx, first, "invalid")
 
     def _accept(self, ctx: RequestContext, principal: Principal) -> None:
+        route = ctx.route
+        if (
+            route is not None
+            and route.roles
+            and ctx.method not in route.public_methods
+            and not principal.roles & route.roles
+        ):
+            # Known, but not allowed here: 403, not a challenge to sign in again.
+            self.failures["role"] = self.failures.get("role", 0) + 1
+            needed = " or ".join(sorted(route.roles))
+            ctx.response = error_response(403, "Forbidden", f"this route needs the role {needed}")
+            return
         ctx.principal = principal
         ctx.upstream_headers.append((ACCOUNT_HEADER, principal.account.encode("ascii")))
         if principal.profile is not None:
             ctx.upstream_headers.append((PROFILE_HEADER, principal.profile.encode("ascii")))
+        if principal.roles:
+            roles = ",".join(sorted(principal.roles)).encode("ascii")
+            ctx.upstream_headers.append((ROLES_HEADER, roles))
 
     def _refuse(self, ctx: RequestContext, error: AuthError, reason: str) -> None:
         self.failures[reason] = self.failures.get(reason, 0) + 1
