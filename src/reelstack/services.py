@@ -91,6 +91,9 @@ def check(loaded: Sequence[ServiceSpec]) -> None:
                 spec.name, f"declared twice, by {other} and by {spec.package}: rename one"
             )
         names[spec.name] = spec
+        for reference in (spec.app, *spec.background):
+            if not _is_reference(reference):
+                raise SpecError(spec.name, f"{reference!r} is not a 'module:function' reference")
         unknown = [port for port in spec.ports if port not in PORTS]
         if unknown:
             raise SpecError(
@@ -124,6 +127,12 @@ def check(loaded: Sequence[ServiceSpec]) -> None:
     for spec in loaded:
         if spec.settings:
             _check_settings_module(spec, settings_modules, service_packages)
+
+
+def _is_reference(reference: str) -> bool:
+    module, sep, attr = reference.partition(":")
+    parts = [*module.split("."), *attr.split(".")]
+    return bool(sep) and all(part.isidentifier() for part in parts)
 
 
 def _inside(module: str, package: str) -> bool:

@@ -134,6 +134,18 @@ def test_a_package_without_a_spec_is_named(packages: Path) -> None:
     assert error.service == "bare" and "bare.spec" in str(error)
 
 
+@pytest.mark.parametrize(
+    ("app", "background"),
+    [("pkg.app", ()), ("pkg.app:create", ("pkg.tasks.tick",)), ("pkg app:create", ())],
+)
+def test_app_and_background_references_are_module_function_pairs(
+    app: str, background: tuple[str, ...]
+) -> None:
+    spec = ServiceSpec(name="refs", app=app, background=background)
+    with pytest.raises(SpecError, match=r"'refs'.*is not a 'module:function' reference"):
+        services.check([spec])
+
+
 def test_a_spec_route_is_checked_like_a_gateway_route() -> None:
     spec = ServiceSpec(name="odd", app="x:y", routes=("api/no-slash",))
     with pytest.raises(SpecError, match=r"'odd'.*must start with /"):
