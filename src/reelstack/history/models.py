@@ -23,6 +23,12 @@ FINISHED_AT = 0.90
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of ours a client's clock may be. A later timestamp would win
 every last-write-wins comparison until that time comes, so it is refused."""
+RELIST_AFTER = timedelta(minutes=10)
+"""A heartbeat moves its title to the top of the history list only when the
+title's place there is older than this. Moving is a write and a delete, and on
+Cassandra every delete is a tombstone a history read scans past: heartbeats
+every 30 s would leave hundreds per film. The cost: the list may order titles
+watched within 10 minutes of each other by when they were started."""
 OLDEST_HEARTBEAT = timedelta(days=365)
 """How old a heartbeat may be (an offline device syncing late)."""
 
@@ -54,6 +60,8 @@ class Bookmark:
     device: str
     watched_at: datetime
     episode: Episode | None = None
+    listed_at: datetime | None = None
+    """Where the title stands in the history list (see :data:`RELIST_AFTER`)."""
 
     @property
     def fraction(self) -> float:

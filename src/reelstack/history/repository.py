@@ -6,10 +6,11 @@ reachable only with the account the gateway vouches for:
 - ``history_bookmarks``: one row per title, clustered by title. Every cell
   is written with the heartbeat's client time as its timestamp (CQL's
   ``USING TIMESTAMP``), so the newest heartbeat wins whatever order they land in.
-- ``history_timeline``: the same titles newest first (``watched_at`` desc).
-  A heartbeat adds its row and deletes the title's previous one; rows left
-  behind by concurrent heartbeats are dropped on reading by comparing with the
-  bookmark (see :func:`live`).
+- ``history_timeline``: the same titles newest first (``listed_at`` desc).
+  A heartbeat that moves its title up adds a row and deletes the title's
+  previous one (at most every ``RELIST_AFTER``); the bookmark's ``listed_at``
+  names the current row, so rows left behind by concurrent heartbeats or a
+  removal are dropped on reading (see :func:`live`).
 
 No TTL: history stays until the profile removes a title.
 """
@@ -33,6 +34,7 @@ BOOKMARKS = TableSpec(
         Column("duration_s", "double"),
         Column("device", "text"),
         Column("watched_at", "timestamp"),
+        Column("listed_at", "timestamp"),
         Column("series", "text"),
         Column("season", "int"),
         Column("episode", "int"),
@@ -46,11 +48,11 @@ TIMELINE = TableSpec(
     columns=(
         Column("account", "text"),
         Column("profile", "text"),
-        Column("watched_at", "timestamp"),
+        Column("listed_at", "timestamp"),
         Column("title", "text"),
     ),
     partition_key=("account", "profile"),
-    clustering=(("watched_at", "desc"), ("title", "asc")),
+    clustering=(("listed_at", "desc"), ("title", "asc")),
 )
 
 TABLES = (BOOKMARKS, TIMELINE)
@@ -78,6 +80,7 @@ def _bookmark(row: dict[str, Any]) -> Bookmark:
         device=row["device"],
         watched_at=row["watched_at"],
         episode=episode,
+        listed_at=row.get("listed_at"),
     )
 
 
@@ -93,12 +96,21 @@ async def bookmarks(store: WideColumnStore, caller: Caller, *, limit: int) -> li
     return [_bookmark(row) for row in rows]
 
 
-async def put_bookmark(store: WideColumnStore, caller: Caller, bookmark: Bookmark) -> None:
-    """Write ``bookmark`` with its client time as the write timestamp."""
+async def put_bookmark(
+    store: WideColumnStore, caller: Caller, bookmark: Bookmark, *, relisted: bool = True
+) -> None:
+    """Write ``bookmark`` with its client time as the write timestamp.
+
+    ``listed_at`` is written only by a heartbeat that moved the title in the
+    timeline (``relisted``): the others leave the cell to whichever mover
+    was newest, whose timeline row therefore exists.
+    """
     episode = bookmark.episode
+    listed = {"listed_at": bookmark.listed_at} if relisted else {}
     await store.upsert(
         BOOKMARKS.name,
         {
+            **listed,
             **_partition(caller),
             "title": bookmark.title_id,
             "position_s": bookmark.position_s,
@@ -116,13 +128,13 @@ async def put_bookmark(store: WideColumnStore, caller: Caller, bookmark: Bookmar
 
 
 async def put_timeline(
-    store: WideColumnStore, caller: Caller, title_id: str, watched_at: datetime
+    store: WideColumnStore, caller: Caller, title_id: str, listed_at: datetime
 ) -> None:
-    """Add ``title_id`` to the caller's timeline at ``watched_at``."""
+    """Add ``title_id`` to the caller's timeline at ``listed_at``."""
     await store.upsert(
         TIMELINE.name,
-        {**_partition(caller), "watched_at": watched_at, "title": title_id},
-        timestamp_us=micros(watched_at),
+        {**_partition(caller), "listed_at": listed_at, "title": title_id},
+        timestamp_us=micros(listed_at),
     )
 
 
@@ -130,12 +142,12 @@ async def delete_timeline(
     store: WideColumnStore,
     caller: Caller,
     title_id: str,
-    watched_at: datetime,
+    listed_at: datetime,
     *,
     timestamp_us: int,
 ) -> None:
-    """Delete the caller's timeline row of ``title_id`` at ``watched_at``."""
-    key = {**_partition(caller), "watched_at": watched_at, "title": title_id}
+    """Delete the caller's timeline row of ``title_id`` at ``listed_at``."""
+    key = {**_partition(caller), "listed_at": listed_at, "title": title_id}
     await store.delete(TIMELINE.name, key, timestamp_us=timestamp_us)
 
 
@@ -150,12 +162,12 @@ async def delete_bookmark(
 async def timeline(
     store: WideColumnStore, caller: Caller, *, before: datetime | None, limit: int
 ) -> list[tuple[datetime, str]]:
-    """Return up to ``limit`` (watched_at, title) rows newest first, at or before ``before``."""
+    """Return up to ``limit`` (listed_at, title) rows newest first, at or before ``before``."""
     end: Sequence[Any] | None = None if before is None else (before + MILLISECOND,)
     rows = await store.query(TIMELINE.name, _partition(caller), end=end, limit=limit)
-    return [(row["watched_at"], row["title"]) for row in rows]
+    return [(row["listed_at"], row["title"]) for row in rows]
 
 
 def live(row: tuple[datetime, str], bookmark: Bookmark | None) -> bool:
     """Whether a timeline row is the title's current one (not stale, not removed)."""
-    return bookmark is not None and bookmark.watched_at == row[0]
+    return bookmark is not None and bookmark.listed_at == row[0]

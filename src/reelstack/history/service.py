@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from reelstack.errors import InvalidRequestError
 from reelstack.history import repository
 from reelstack.history.models import (
+    RELIST_AFTER,
     Bookmark,
     Caller,
     NextEpisodeLookup,
@@ -48,6 +49,13 @@ async def record_heartbeat(
 ) -> Recorded:
     """Record a heartbeat's bookmark unless a newer one already stands."""
     watched_at = check_watched_at(heartbeat.watched_at, now=now or datetime.now(UTC))
+    current = await repository.get_bookmark(store, caller, heartbeat.title_id)
+    if current is not None and current.watched_at >= watched_at:
+        # Writing it would change nothing (its timestamps lose) but would
+        # leave a stale timeline row behind.
+        return Recorded(current, applied=False)
+    listed = current.listed_at if current is not None else None
+    relist = listed is None or watched_at - listed >= RELIST_AFTER
     beat = Bookmark(
         title_id=heartbeat.title_id,
         position_s=heartbeat.position_s,
@@ -55,19 +63,18 @@ async def record_heartbeat(
         device=heartbeat.device,
         watched_at=watched_at,
         episode=heartbeat.episode,
+        listed_at=watched_at if relist else listed,
     )
-    current = await repository.get_bookmark(store, caller, beat.title_id)
-    if current is not None and current.watched_at >= watched_at:
-        # Writing it would change nothing (its timestamps lose) but would
-        # leave a stale timeline row behind.
-        return Recorded(current, applied=False)
+    if relist:
+        # The new timeline row goes first: a reader meanwhile sees the old
+        # row live until the bookmark names the new one, never neither.
+        await repository.put_timeline(store, caller, beat.title_id, watched_at)
     # The bookmark's cells carry the client time: if a newer heartbeat lands
     # between our read and this write, the newer cells still win.
-    await repository.put_bookmark(store, caller, beat)
-    await repository.put_timeline(store, caller, beat.title_id, watched_at)
-    if current is not None:
+    await repository.put_bookmark(store, caller, beat, relisted=relist)
+    if relist and listed is not None:
         await repository.delete_timeline(
-            store, caller, beat.title_id, current.watched_at, timestamp_us=micros(watched_at)
+            store, caller, beat.title_id, listed, timestamp_us=micros(watched_at)
         )
     return Recorded(beat, applied=True)
 
@@ -158,8 +165,9 @@ async def remove(
         # A client clock ahead of ours wrote in our future: delete after it,
         # or the bookmark would outlive its deletion.
         at = max(at, micros(current.watched_at) + 1)
+    if current is not None and current.listed_at is not None:
         await repository.delete_timeline(
-            store, caller, title_id, current.watched_at, timestamp_us=at
+            store, caller, title_id, current.listed_at, timestamp_us=at
         )
     await repository.delete_bookmark(store, caller, title_id, timestamp_us=at)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pytest
 
 from reelstack.errors import InvalidRequestError
 from reelstack.history import repository, service
-from reelstack.history.models import Bookmark, Episode, NextEpisode
+from reelstack.history.models import Bookmark, Episode, NextEpisode, micros
 from reelstack.ports import WideColumnStore
 from tests.integration.history.conftest import new_caller
 
@@ -110,8 +111,9 @@ async def test_history_lists_titles_newest_first_in_pages(store: WideColumnStore
             now=NOW,
         )
     # Watching t05 again moves it to the front.
+    later = NOW + timedelta(minutes=11)
     await service.record_heartbeat(
-        store=store, caller=caller, heartbeat=beat("t05", 9, at=NOW + timedelta(seconds=1)), now=NOW
+        store=store, caller=caller, heartbeat=beat("t05", 9, at=later), now=later
     )
     seen: list[str] = []
     cursor: str | None = None
@@ -251,3 +253,69 @@ async def test_profiles_and_accounts_never_share_rows(store: WideColumnStore) ->
         assert (await service.history(store=store, caller=caller, limit=5)).items == []
         await service.remove(store=store, caller=caller, title_id="t", now=NOW)
     assert await service.bookmark(store=store, caller=owner, title_id="t") is not None
+
+
+class CountingStore:
+    """A WideColumnStore that counts the timeline rows each heartbeat writes and deletes."""
+
+    def __init__(self, inner: WideColumnStore) -> None:
+        self.inner = inner
+        self.timeline_writes = 0
+        self.timeline_deletes = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def upsert(self, table: str, row: Any, **options: Any) -> None:
+        self.timeline_writes += table == repository.TIMELINE.name
+        await self.inner.upsert(table, row, **options)
+
+    async def delete(self, table: str, key: Any, **options: Any) -> None:
+        self.timeline_deletes += table == repository.TIMELINE.name
+        await self.inner.delete(table, key, **options)
+
+
+async def test_heartbeats_move_a_title_in_the_timeline_at_most_every_ten_minutes(
+    store: WideColumnStore,
+) -> None:
+    # Each move is a delete: a tombstone on Cassandra that every history read
+    # scans past. A 30 s heartbeat must not leave one per beat.
+    caller = new_caller()
+    counting = CountingStore(store)
+    start = NOW - timedelta(hours=1)
+    for i in range(60):  # half an hour of heartbeats, 30 s apart
+        at = start + timedelta(seconds=30 * i)
+        await service.record_heartbeat(
+            store=cast(WideColumnStore, counting),
+            caller=caller,
+            heartbeat=beat("film", 10 * i, at=at),
+            now=NOW,
+        )
+    assert (counting.timeline_writes, counting.timeline_deletes) == (3, 2)
+    page = await service.history(store=store, caller=caller, limit=5)
+    assert [(m.title_id, m.position_s) for m in page.items] == [("film", 590)]
+
+
+async def test_a_newer_heartbeat_that_read_before_a_move_keeps_the_title_listed(
+    store: WideColumnStore,
+) -> None:
+    # A moves the title (it read an old place); B, newer, read the same old
+    # place before A wrote and does not move it. B must not point the
+    # bookmark back at the row A deleted.
+    caller = new_caller()
+    first = NOW - timedelta(minutes=30)
+    await service.record_heartbeat(
+        store=store, caller=caller, heartbeat=beat("film", 10, at=first), now=NOW
+    )
+    moved_at = NOW - timedelta(minutes=1)
+    await repository.put_timeline(store, caller, "film", moved_at)
+    await repository.put_bookmark(
+        store, caller, Bookmark("film", 100, 1000, "tv", moved_at, listed_at=moved_at)
+    )
+    await repository.delete_timeline(store, caller, "film", first, timestamp_us=micros(moved_at))
+    b = Bookmark("film", 130, 1000, "tv", NOW, listed_at=first)
+    await repository.put_bookmark(store, caller, b, relisted=False)
+    page = await service.history(store=store, caller=caller, limit=5)
+    assert [(m.title_id, m.position_s, m.listed_at) for m in page.items] == [
+        ("film", 130, moved_at)
+    ]
