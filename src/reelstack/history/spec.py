@@ -8,6 +8,8 @@ SPEC = ServiceSpec(
     name="history",
     app="reelstack.history.app:create_app",
     ports=("widecolumn",),
-    # Every route needs a token: the gateway's identity headers say whose rows these are.
-    routes=("/api/history;rewrite=/history",),
+    # Every route needs a token: the gateway's identity headers say whose rows
+    # these are. A heartbeat is a few hundred bytes; 8 KiB leaves room and
+    # stops a large body at the front door.
+    routes=("/api/history;rewrite=/history;max_body=8192",),
 )

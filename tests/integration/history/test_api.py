@@ -116,11 +116,22 @@ async def test_bad_heartbeats_are_refused_with_the_reason(
     assert (await client.get(f"{BASE}/bookmarks/t", headers=ME)).status_code == 404
 
 
-async def test_a_heartbeat_from_the_far_future_is_refused(client: httpx.AsyncClient) -> None:
-    # It would win every last-write-wins comparison for years.
-    far = now() + timedelta(days=3650)
-    response = await client.put(f"{BASE}/bookmarks/t", json=heartbeat(10, at=far), headers=ME)
-    assert response.status_code == 400 and "ahead of the server's clock" in response.text
+@pytest.mark.parametrize(
+    ("at", "reason"),
+    [
+        # It would win every last-write-wins comparison for years.
+        ((datetime.now(UTC) + timedelta(days=3650)).isoformat(), "ahead of the server's clock"),
+        ("9999-12-31T23:59:59-14:00", "ahead of the server's clock"),
+        ("0001-01-01T00:00:00+14:00", "days old"),
+    ],
+)
+async def test_heartbeat_times_far_from_now_are_refused(
+    client: httpx.AsyncClient, at: str, reason: str
+) -> None:
+    response = await client.put(
+        f"{BASE}/bookmarks/t", json=heartbeat(10) | {"watched_at": at}, headers=ME
+    )
+    assert response.status_code == 400 and reason in response.text
 
 
 async def test_oversized_ids_limits_and_cursors_are_refused(client: httpx.AsyncClient) -> None:

@@ -18,6 +18,7 @@ def test_the_spec_is_accepted_and_every_route_needs_a_token() -> None:
     assert spec.ports == ("widecolumn",)
     (route,) = spec.gateway_routes()
     assert route.prefix == "/api/history" and not route.public
+    assert route.rewrite == "/history" and route.max_body_bytes == 8192
 
 
 @pytest.mark.parametrize(
