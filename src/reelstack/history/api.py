@@ -1,0 +1,114 @@
+"""Routes of the history service, under ``/history/profiles/{profile_id}``.
+
+The caller is whoever the gateway's headers name (it removes a client's
+own copies and sets them from a verified token). A route names a profile;
+one that is not the token's profile is answered 404, as if it did not exist,
+and rows are keyed by account and profile, so even a profile id guessed under
+another account reaches only the caller's own (empty) partition.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+
+from reelstack.chassis.route_deps import WideColumnDep
+from reelstack.history import service
+from reelstack.history.models import Caller, NextEpisodeLookup
+from reelstack.history.schemas import (
+    ID_PATTERN,
+    BookmarkOut,
+    HeartbeatIn,
+    HeartbeatOut,
+    HistoryPage,
+    NextUpItem,
+    NextUpList,
+    TitleList,
+)
+
+_ID = re.compile(ID_PATTERN)
+NOT_FOUND = "no such profile"
+
+ProfileId = Annotated[str, Path(pattern=ID_PATTERN)]
+TitleId = Annotated[str, Path(pattern=ID_PATTERN)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+async def get_caller(
+    profile_id: ProfileId,
+    x_account_id: Annotated[str | None, Header()] = None,
+    x_profile_id: Annotated[str | None, Header()] = None,
+) -> Caller:
+    """Return the caller if the route's profile is the token's; 401 without an account."""
+    if x_account_id is None or not _ID.match(x_account_id):
+        # Only reachable by a request that did not come through the gateway.
+        raise HTTPException(401, "no account: the gateway's x-account-id header is missing")
+    # A token for the account alone names no profile: it may not touch any
+    # profile's rows (the identity service vouches for profile and account
+    # together, by putting both in one token).
+    if x_profile_id is None or x_profile_id != profile_id:
+        raise HTTPException(404, NOT_FOUND)
+    return Caller(account=x_account_id, profile=profile_id)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def make_router(*, lookup: NextEpisodeLookup) -> APIRouter:
+    """Return the history routes, Next Up resolved through ``lookup``."""
+    router = APIRouter(prefix="/history/profiles/{profile_id}", tags=["history"])
+
+    @router.put("/bookmarks/{title_id}")
+    async def heartbeat(
+        title_id: TitleId, beat: HeartbeatIn, caller: CallerDep, store: WideColumnDep
+    ) -> HeartbeatOut:
+        """Record a player heartbeat (the newest by client time wins)."""
+        recorded = await service.record_heartbeat(
+            store=store, caller=caller, heartbeat=beat.bookmark(title_id)
+        )
+        return HeartbeatOut(applied=recorded.applied, bookmark=BookmarkOut.of(recorded.bookmark))
+
+    @router.get("/bookmarks/{title_id}")
+    async def get_bookmark(
+        title_id: TitleId, caller: CallerDep, store: WideColumnDep
+    ) -> BookmarkOut:
+        """Return where the profile stands in a title (404 if it never played it)."""
+        mark = await service.bookmark(store=store, caller=caller, title_id=title_id)
+        if mark is None:
+            raise HTTPException(404, "no bookmark for this title")
+        return BookmarkOut.of(mark)
+
+    @router.get("/history")
+    async def history(
+        caller: CallerDep,
+        store: WideColumnDep,
+        limit: Limit = 20,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> HistoryPage:
+        """List the titles the profile watched, newest first, a page at a time."""
+        page = await service.history(store=store, caller=caller, limit=limit, cursor=cursor)
+        return HistoryPage(items=[BookmarkOut.of(m) for m in page.items], cursor=page.cursor)
+
+    @router.get("/continue-watching")
+    async def continue_watching(
+        caller: CallerDep, store: WideColumnDep, limit: Limit = 20
+    ) -> TitleList:
+        """List the titles between 5% and 90% watched, newest first."""
+        marks = await service.continue_watching(store=store, caller=caller, limit=limit)
+        return TitleList(items=[BookmarkOut.of(m) for m in marks])
+
+    @router.get("/next-up")
+    async def next_up(caller: CallerDep, store: WideColumnDep, limit: Limit = 20) -> NextUpList:
+        """List, per series, the episode after the last one finished, newest first."""
+        entries = await service.next_up(store=store, caller=caller, lookup=lookup, limit=limit)
+        return NextUpList(items=[NextUpItem.of(entry) for entry in entries])
+
+    @router.delete("/titles/{title_id}", status_code=204)
+    async def remove(title_id: TitleId, caller: CallerDep, store: WideColumnDep) -> Response:
+        """Remove a title from the profile's history (idempotent)."""
+        await service.remove(store=store, caller=caller, title_id=title_id)
+        return Response(status_code=204)
+
+    return router
