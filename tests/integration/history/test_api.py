@@ -22,6 +22,15 @@ ME = {"x-account-id": OWNER.account, "x-profile-id": OWNER.profile}
 BASE = f"/history/profiles/{OWNER.profile}"
 
 
+@pytest.fixture(autouse=True)
+def _an_account_of_its_own() -> None:
+    # Every test acts for an account no other test uses: on Cassandra the run
+    # shares one keyspace, and a title another test watched would show here.
+    global OWNER, ME
+    OWNER = new_caller(OWNER.profile)
+    ME = {"x-account-id": OWNER.account, "x-profile-id": OWNER.profile}
+
+
 @pytest.fixture
 async def client(config: Config, new_store: WideColumnStore) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(config, adapters=Adapters(config, _built={"widecolumn": new_store}))
