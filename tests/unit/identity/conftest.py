@@ -1,0 +1,65 @@
+"""The identity service on a real SQLite store in a temporary file, with a clock tests move."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reelstack import migrations, services
+from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
+from reelstack.identity.context import IdentityContext, Limits
+from reelstack.identity.passwords import Passwords
+
+PACKAGE = "reelstack.identity"
+PASSWORD = "correct horse battery"
+
+
+class Clock:
+    """A clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def database(path: Path) -> SqlAlchemyDatabase:
+    """Return an unopened store that migrates the identity branch."""
+    specs = services.specs((PACKAGE,)).values()
+    return SqlAlchemyDatabase(
+        f"sqlite+aiosqlite:///{path}", version_locations=migrations.version_locations(specs)
+    )
+
+
+@pytest.fixture(scope="session")
+def passwords() -> Passwords:
+    # The production floor (m=19 MiB, t=2, p=1): the tests pay its cost.
+    return Passwords(memory_kib=19_456, time_cost=2, parallelism=1)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def ctx(tmp_path: Path, passwords: Passwords, clock: Clock) -> AsyncIterator[IdentityContext]:
+    db = database(tmp_path / "sql.db")
+    await db.open()
+    await db.migrate("identity")
+    try:
+        yield IdentityContext(
+            db=db,
+            passwords=passwords,
+            limits=Limits(throttle_per_account=3, throttle_per_address=5),
+            clock=clock,
+        )
+    finally:
+        await db.close()
