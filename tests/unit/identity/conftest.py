@@ -21,7 +21,9 @@ class Clock:
     """A clock that moves only when told."""
 
     def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+        # Starts at the real time: PyJWT, inside the gateway's verifier,
+        # checks a token's expiry against the real clock.
+        self.now = datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
