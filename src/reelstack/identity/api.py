@@ -15,7 +15,13 @@ from fastapi import APIRouter, Header, HTTPException, Response
 from reelstack.identity import service
 from reelstack.identity.context import IdentityDep
 from reelstack.identity.models import Account
-from reelstack.identity.schemas import AccountOut, Credentials, RefreshIn, TokensOut
+from reelstack.identity.schemas import (
+    AccountOut,
+    Credentials,
+    RefreshIn,
+    RefreshProfileIn,
+    TokensOut,
+)
 from reelstack.identity.throttle import ThrottledError
 
 CallerHeader = Annotated[str | None, Header(alias="x-account-id", max_length=128)]
@@ -25,7 +31,8 @@ AddressHeader = Annotated[str | None, Header(alias="x-forwarded-for", max_length
 BEARER = {"WWW-Authenticate": 'Bearer realm="reelstack"'}
 
 
-def _caller(account_id: str | None) -> str:
+def caller_of(account_id: str | None) -> str:
+    """Return the caller's account id, or answer 401 when the gateway named none."""
     if not account_id:
         raise HTTPException(401, "sign in first", headers=BEARER)
     return account_id
@@ -56,7 +63,7 @@ def make_router() -> APIRouter:
     @router.get("/accounts/me")
     async def me(ctx: IdentityDep, caller: CallerHeader = None) -> AccountOut:
         """Return the caller's account."""
-        return _account_out(await service.get_account(ctx=ctx, account_id=_caller(caller)))
+        return _account_out(await service.get_account(ctx=ctx, account_id=caller_of(caller)))
 
     @router.post("/sessions")
     async def sign_in(
@@ -78,12 +85,22 @@ def make_router() -> APIRouter:
         return _tokens_out(tokens)
 
     @router.post("/sessions/refresh")
-    async def refresh(body: RefreshIn, ctx: IdentityDep) -> TokensOut:
-        """Exchange a refresh token for new tokens (the old one is spent)."""
+    async def refresh(body: RefreshProfileIn, ctx: IdentityDep) -> TokensOut:
+        """Exchange a refresh token for new tokens (the old one is spent).
+
+        With ``profile_id`` (and its ``pin`` if it has one) the new access
+        token names that profile of the session's account.
+        """
         try:
-            tokens = await service.refresh(ctx=ctx, refresh_token=body.refresh_token)
+            tokens = await service.refresh(
+                ctx=ctx, refresh_token=body.refresh_token, profile_id=body.profile_id, pin=body.pin
+            )
         except service.NotAuthenticatedError as exc:
             raise HTTPException(401, str(exc), headers=BEARER) from None
+        except ThrottledError as exc:
+            raise HTTPException(
+                429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}
+            ) from None
         return _tokens_out(tokens)
 
     @router.post("/sessions/sign-out", status_code=204)
@@ -95,7 +112,7 @@ def make_router() -> APIRouter:
     @router.delete("/sessions", status_code=204)
     async def sign_out_everywhere(ctx: IdentityDep, caller: CallerHeader = None) -> Response:
         """End every session of the caller's account."""
-        await service.sign_out_everywhere(ctx=ctx, account_id=_caller(caller))
+        await service.sign_out_everywhere(ctx=ctx, account_id=caller_of(caller))
         return Response(status_code=204)
 
     return router

@@ -10,6 +10,7 @@ from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.identity.api import make_jwks_router, make_router
 from reelstack.identity.context import IdentityContext
+from reelstack.identity.profiles_api import make_profiles_router
 from reelstack.identity.spec import SPEC
 from reelstack.ports import Database
 
@@ -24,7 +25,7 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
     return create_service_app(
         config,
         spec=SPEC,
-        routers=[make_router(), make_jwks_router()],
+        routers=[make_router(), make_profiles_router(), make_jwks_router()],
         context=build,
         adapters=adapters,
     )

@@ -80,3 +80,46 @@ def check_password(password: str, *, email: str) -> None:
     lowered = password.lower()
     if email.split("@")[0] in lowered and len(email.split("@")[0]) >= 4:
         raise InvalidRequestError("password: contains the email's name")
+
+
+# -- profiles ---------------------------------------------------------------------------
+
+MAX_PROFILES = 5
+
+
+class Maturity(StrEnum):
+    """The most mature content a profile sees, lowest first.
+
+    ``kids``: TV-Y, TV-G, G; ``older-kids``: TV-PG, PG; ``teens``: TV-14,
+    PG-13; ``adults``: everything. A kids profile is ``kids`` or ``older-kids``.
+    """
+
+    KIDS = "kids"
+    OLDER_KIDS = "older-kids"
+    TEENS = "teens"
+    ADULTS = "adults"
+
+
+KIDS_LEVELS = frozenset({Maturity.KIDS, Maturity.OLDER_KIDS})
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A profile of an account (its PIN only as whether it has one)."""
+
+    id: str
+    account_id: str
+    name: str
+    avatar: str
+    language: str
+    maturity: Maturity
+    kids: bool
+    has_pin: bool
+
+
+def check_profile(*, kids: bool, maturity: Maturity) -> None:
+    """Refuse a kids profile allowed past ``older-kids``."""
+    if kids and maturity not in KIDS_LEVELS:
+        raise InvalidRequestError(
+            f"a kids profile's maturity is {Maturity.KIDS} or {Maturity.OLDER_KIDS}, not {maturity}"
+        )

@@ -59,6 +59,8 @@ refresh_tokens = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=True),
     Column("revoked_at", UtcDateTime(), nullable=True),
+    # The profile the session's access tokens name (None: none chosen yet).
+    Column("profile_id", String(32), nullable=True),
 )
 
 failed_signins = Table(
@@ -214,6 +216,7 @@ class StoredRefresh:
     expires_at: datetime
     used_at: datetime | None
     revoked_at: datetime | None
+    profile_id: str | None = None
 
 
 async def add_refresh(session: AsyncSession, token: StoredRefresh) -> None:
@@ -227,6 +230,7 @@ async def add_refresh(session: AsyncSession, token: StoredRefresh) -> None:
             expires_at=token.expires_at,
             used_at=token.used_at,
             revoked_at=token.revoked_at,
+            profile_id=token.profile_id,
         )
     )
 
@@ -248,6 +252,7 @@ async def refresh_by_hash(session: AsyncSession, token_hash: str) -> StoredRefre
         row.expires_at,
         row.used_at,
         row.revoked_at,
+        row.profile_id,
     )
 
 

@@ -7,14 +7,15 @@ import hashlib
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack.errors import NotFoundError, ReelstackError
-from reelstack.identity import keys, repository, throttle
+from reelstack.identity import keys, profiles, repository, throttle
+from reelstack.identity import profile_repository as profile_repo
 from reelstack.identity.context import IdentityContext
 from reelstack.identity.models import Account, Role, check_password, normalize_email
 
@@ -117,46 +118,86 @@ def _new_refresh(
     )
 
 
-async def refresh(*, ctx: IdentityContext, refresh_token: str) -> Tokens:
-    """Exchange a refresh token for new tokens; a reused one revokes its whole session."""
+async def refresh(
+    *,
+    ctx: IdentityContext,
+    refresh_token: str,
+    profile_id: str | None = None,
+    pin: str | None = None,
+) -> Tokens:
+    """Exchange a refresh token for new tokens; a reused one revokes its whole session.
+
+    With ``profile_id`` the session switches to that profile of its account
+    (NotFoundError for another account's; its PIN if it has one, wrong PINs
+    throttled like passwords); without it, the session keeps its profile.
+    """
     token_hash = _hash_refresh(refresh_token)
     new_token = secrets.token_urlsafe(32)
     now = ctx.clock()
+    if profile_id is not None:
+        await _enter_profile(ctx, token_hash, profile_id, pin, now)
 
-    async def rotate(session: AsyncSession) -> tuple[Account | None, str]:
+    async def rotate(session: AsyncSession) -> tuple[Account | None, str | None, str]:
         stored = await repository.refresh_by_hash(session, token_hash)
         if stored is None:
-            return None, "unknown refresh token"
+            return None, None, "unknown refresh token"
         if stored.revoked_at is not None:
-            return None, "the session has ended"
+            return None, None, "the session has ended"
         if stored.used_at is not None:
             # Someone holds a token that was already exchanged: either the
             # client or a thief has the newer one. End the session for both.
             await repository.revoke_family(session, stored.family, at=now)
             log.warning("refresh token reused; session %s revoked", stored.family)
-            return None, "refresh token reused; the session has been revoked"
+            return None, None, "refresh token reused; the session has been revoked"
         if stored.expires_at <= now:
-            return None, "the session has expired"
+            return None, None, "the session has expired"
         account = await repository.account_by_id(session, stored.account_id)
         if account is None:
-            return None, "the account no longer exists"
+            return None, None, "the account no longer exists"
+        profile = profile_id if profile_id is not None else stored.profile_id
+        if profile is not None:
+            found = await profile_repo.get(
+                session, account_id=account.account.id, profile_id=profile
+            )
+            profile = None if found is None else profile
         await repository.mark_used(session, token_hash, at=now)
-        await repository.add_refresh(
-            session,
-            _new_refresh(
-                ctx,
-                new_token,
-                family=stored.family,
-                account=stored.account_id,
-                started=stored.family_started_at,
-            ),
+        fresh = _new_refresh(
+            ctx,
+            new_token,
+            family=stored.family,
+            account=stored.account_id,
+            started=stored.family_started_at,
         )
-        return account.account, ""
+        await repository.add_refresh(session, replace(fresh, profile_id=profile))
+        return account.account, profile, ""
 
-    account, reason = await ctx.db.transaction(rotate)
+    account, profile, reason = await ctx.db.transaction(rotate)
     if account is None:
         raise NotAuthenticatedError(reason)
-    return Tokens(await _access_token(ctx, account), ctx.limits.access_ttl_s, new_token)
+    return Tokens(await _access_token(ctx, account, profile), ctx.limits.access_ttl_s, new_token)
+
+
+async def _enter_profile(
+    ctx: IdentityContext, token_hash: str, profile_id: str, pin: str | None, now: datetime
+) -> None:
+    async with ctx.db.session() as session:
+        stored = await repository.refresh_by_hash(session, token_hash)
+        if stored is None:
+            return  # the rotation answers for it
+        key = f"pin:{profile_id}"
+        await throttle.check(session, limits=ctx.limits, email=key, address=None, now=now)
+    entered = await profiles.check_entry(
+        ctx=ctx, account_id=stored.account_id, profile_id=profile_id, pin=pin
+    )
+    if not entered:
+
+        async def failed(session: AsyncSession) -> None:
+            await throttle.record_failure(
+                session, limits=ctx.limits, email=key, address=None, now=now
+            )
+
+        await ctx.db.transaction(failed)
+        raise NotAuthenticatedError("this profile needs its PIN" if pin is None else "wrong PIN")
 
 
 async def sign_out(*, ctx: IdentityContext, refresh_token: str) -> None:
@@ -212,7 +253,7 @@ async def _signing_key(ctx: IdentityContext) -> repository.StoredKey:
     return await ctx.db.transaction(create)
 
 
-async def _access_token(ctx: IdentityContext, account: Account) -> str:
+async def _access_token(ctx: IdentityContext, account: Account, profile: str | None = None) -> str:
     key = await _signing_key(ctx)
     now = ctx.clock()
     claims: dict[str, Any] = {
@@ -224,6 +265,8 @@ async def _access_token(ctx: IdentityContext, account: Account) -> str:
         "exp": int(now.timestamp()) + ctx.limits.access_ttl_s,
         "jti": secrets.token_hex(8),
     }
+    if profile is not None:
+        claims["profile"] = profile
     if ctx.limits.issuer:
         claims["iss"] = ctx.limits.issuer
     return ctx.signer.sign(key, claims)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reelstack import migrations, services
 from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
+from reelstack.bootstrap import Adapters
+from reelstack.config import Config
+from reelstack.identity.app import create_app
 from reelstack.identity.context import IdentityContext, Limits
 from reelstack.identity.passwords import Passwords
+from tests.unit.chassis.conftest import started
 
 PACKAGE = "reelstack.identity"
 PASSWORD = "correct horse battery"
@@ -65,3 +70,28 @@ async def ctx(tmp_path: Path, passwords: Passwords, clock: Clock) -> AsyncIterat
         )
     finally:
         await db.close()
+
+
+@pytest.fixture
+async def client(
+    make_config: Callable[..., Config], tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    config = make_config(**{"identity.throttle_per_account": "2"})
+    db = database(tmp_path / "identity.db")
+    app = create_app(config, adapters=Adapters(config, _built={"sql": db}))
+    async for c in started(app):
+        yield c
+
+
+async def sign_up_and_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
+    """Create an account and sign it in; return its id and tokens."""
+    made = await client.post("/identity/accounts", json={"email": email, "password": PASSWORD})
+    assert made.status_code == 201, made.text
+    signed = await client.post("/identity/sessions", json={"email": email, "password": PASSWORD})
+    assert signed.status_code == 200, signed.text
+    return {"account": made.json()["id"], **signed.json()}
+
+
+def caller(who: dict[str, str]) -> dict[str, str]:
+    """Return the identity header the gateway sets for ``who``'s requests."""
+    return {"x-account-id": who["account"]}

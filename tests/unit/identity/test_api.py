@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-
 import httpx
-import pytest
 
-from reelstack.bootstrap import Adapters
-from reelstack.config import Config
 from reelstack.gateway.auth import TokenVerifier, parse_jwks
-from reelstack.identity.app import create_app
-from tests.unit.chassis.conftest import started
-from tests.unit.identity.conftest import PASSWORD, database
-
-
-@pytest.fixture
-async def client(
-    make_config: Callable[..., Config], tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
-    config = make_config(**{"identity.throttle_per_account": "2"})
-    db = database(tmp_path / "identity.db")
-    app = create_app(config, adapters=Adapters(config, _built={"sql": db}))
-    async for c in started(app):
-        yield c
-
-
-async def _sign_up_and_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
-    made = await client.post("/identity/accounts", json={"email": email, "password": PASSWORD})
-    assert made.status_code == 201, made.text
-    signed = await client.post("/identity/sessions", json={"email": email, "password": PASSWORD})
-    assert signed.status_code == 200, signed.text
-    return {"account": made.json()["id"], **signed.json()}
+from tests.unit.identity.conftest import PASSWORD, sign_up_and_in
 
 
 async def test_a_viewer_signs_up_in_refreshes_and_out(client: httpx.AsyncClient) -> None:
-    ann = await _sign_up_and_in(client, "ann@example.com")
+    ann = await sign_up_and_in(client, "ann@example.com")
     jwks = (await client.get("/.well-known/jwks.json")).json()
     verifier = TokenVerifier()
     verifier.set_fetched(parse_jwks(jwks, "identity"))
@@ -83,7 +56,7 @@ async def test_oversized_bodies_are_refused_with_the_field(client: httpx.AsyncCl
 
 
 async def test_wrong_passwords_get_429_with_retry_after(client: httpx.AsyncClient) -> None:
-    await _sign_up_and_in(client, "ann@example.com")
+    await sign_up_and_in(client, "ann@example.com")
     wrong = {"email": "ann@example.com", "password": "not the password"}
     codes = [(await client.post("/identity/sessions", json=wrong)).status_code for _ in range(2)]
     assert codes == [401, 401]
@@ -110,7 +83,7 @@ async def test_the_address_comes_from_the_gateways_forwarded_header(
 
 
 async def test_a_reused_refresh_token_ends_the_session(client: httpx.AsyncClient) -> None:
-    ann = await _sign_up_and_in(client, "ann@example.com")
+    ann = await sign_up_and_in(client, "ann@example.com")
     stolen = {"refresh_token": ann["refresh_token"]}
     legit = (await client.post("/identity/sessions/refresh", json=stolen)).json()
     reused = await client.post("/identity/sessions/refresh", json=stolen)
@@ -122,8 +95,8 @@ async def test_a_reused_refresh_token_ends_the_session(client: httpx.AsyncClient
 
 
 async def test_account_routes_need_the_gateways_caller(client: httpx.AsyncClient) -> None:
-    ann = await _sign_up_and_in(client, "ann@example.com")
-    bob = await _sign_up_and_in(client, "bob@example.com")
+    ann = await sign_up_and_in(client, "ann@example.com")
+    bob = await sign_up_and_in(client, "bob@example.com")
     assert (await client.get("/identity/accounts/me")).status_code == 401
     assert (await client.delete("/identity/sessions")).status_code == 401
     out = await client.delete("/identity/sessions", headers={"x-account-id": ann["account"]})

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("expires_at", UtcDateTime(), nullable=False),
         sa.Column("used_at", UtcDateTime(), nullable=True),
         sa.Column("revoked_at", UtcDateTime(), nullable=True),
+        sa.Column("profile_id", sa.String(length=32), nullable=True),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_identity_refresh_tokens")),
     )
     op.create_index(
@@ -56,6 +57,20 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_identity_refresh_tokens_account_id"), "identity_refresh_tokens", ["account_id"]
     )
+    op.create_table(
+        "identity_profiles",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("account_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("avatar", sa.String(length=50), nullable=False),
+        sa.Column("language", sa.String(length=35), nullable=False),
+        sa.Column("maturity", sa.String(length=16), nullable=False),
+        sa.Column("kids", sa.Boolean(), nullable=False),
+        sa.Column("pin_hash", sa.String(length=200), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_profiles")),
+    )
+    op.create_index(op.f("ix_identity_profiles_account_id"), "identity_profiles", ["account_id"])
     op.create_table(
         "identity_failed_signins",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -68,6 +83,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("identity_failed_signins")
+    op.drop_table("identity_profiles")
     op.drop_table("identity_refresh_tokens")
     op.drop_table("identity_signing_keys")
     op.drop_table("identity_accounts")
