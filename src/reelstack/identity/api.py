@@ -12,12 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Response
 
-from reelstack.identity import service
+from reelstack.identity import plans, service
 from reelstack.identity.context import IdentityDep
-from reelstack.identity.models import Account
+from reelstack.identity.models import PLANS, Account, Plan
 from reelstack.identity.schemas import (
     AccountOut,
     Credentials,
+    PlanIn,
+    PlanOut,
+    PlansOut,
     RefreshIn,
     RefreshProfileIn,
     TokensOut,
@@ -50,6 +53,10 @@ def _tokens_out(tokens: service.Tokens) -> TokensOut:
     )
 
 
+def _plan_out(plan: Plan) -> PlanOut:
+    return PlanOut(name=plan.name, max_streams=plan.max_streams, max_height=plan.max_height)
+
+
 def make_router() -> APIRouter:
     """Return the identity routes (under ``/identity``)."""
     router = APIRouter(prefix="/identity", tags=["identity"])
@@ -64,6 +71,22 @@ def make_router() -> APIRouter:
     async def me(ctx: IdentityDep, caller: CallerHeader = None) -> AccountOut:
         """Return the caller's account."""
         return _account_out(await service.get_account(ctx=ctx, account_id=caller_of(caller)))
+
+    @router.get("/plans")
+    async def list_plans() -> PlansOut:
+        """List the plans and what each allows."""
+        return PlansOut(plans=[_plan_out(p) for p in PLANS.values()])
+
+    @router.get("/accounts/me/plan")
+    async def my_plan(ctx: IdentityDep, caller: CallerHeader = None) -> PlanOut:
+        """Return the caller's plan."""
+        return _plan_out(await plans.plan_of(ctx=ctx, account_id=caller_of(caller)))
+
+    @router.put("/accounts/me/plan")
+    async def change_plan(body: PlanIn, ctx: IdentityDep, caller: CallerHeader = None) -> PlanOut:
+        """Move the caller's account to another plan."""
+        plan = await plans.change_plan(ctx=ctx, account_id=caller_of(caller), plan=body.plan)
+        return _plan_out(plan)
 
     @router.post("/sessions")
     async def sign_in(

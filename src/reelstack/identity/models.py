@@ -123,3 +123,31 @@ def check_profile(*, kids: bool, maturity: Maturity) -> None:
         raise InvalidRequestError(
             f"a kids profile's maturity is {Maturity.KIDS} or {Maturity.OLDER_KIDS}, not {maturity}"
         )
+
+
+# -- plans ------------------------------------------------------------------------------
+
+
+class PlanName(StrEnum):
+    """The plans an account may be on."""
+
+    BASIC = "basic"
+    STANDARD = "standard"
+    PREMIUM = "premium"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a plan allows: concurrent streams and the tallest rendition (None: any)."""
+
+    name: PlanName
+    max_streams: int
+    max_height: int | None
+
+
+PLANS: dict[PlanName, Plan] = {
+    PlanName.BASIC: Plan(PlanName.BASIC, 1, 720),
+    PlanName.STANDARD: Plan(PlanName.STANDARD, 2, 1080),
+    PlanName.PREMIUM: Plan(PlanName.PREMIUM, 4, None),
+}
+DEFAULT_PLAN = PlanName.BASIC

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack.db import UtcDateTime, metadata
-from reelstack.identity.models import Account, parse_roles
+from reelstack.identity.models import DEFAULT_PLAN, Account, PlanName, parse_roles
 
 accounts = Table(
     "identity_accounts",
@@ -35,7 +35,18 @@ accounts = Table(
     Column("email", String(254), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=False),
     Column("roles", String(100), nullable=False),
+    Column("plan", String(16), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+)
+
+plan_changes = Table(
+    "identity_plan_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(32), nullable=False, index=True),
+    Column("from_plan", String(16), nullable=False),
+    Column("to_plan", String(16), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 signing_keys = Table(
@@ -100,6 +111,7 @@ async def add_account(
             email=account.email,
             password_hash=password_hash,
             roles=",".join(account.roles),
+            plan=DEFAULT_PLAN.value,
             created_at=at,
         )
     )
@@ -136,6 +148,28 @@ async def set_roles(session: AsyncSession, account_id: str, roles: str) -> int:
         update(accounts).where(accounts.c.id == account_id).values(roles=roles)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def plan_of(session: AsyncSession, account_id: str) -> PlanName | None:
+    """Return an account's plan, or None if there is no such account."""
+    found = (
+        await session.execute(select(accounts.c.plan).where(accounts.c.id == account_id))
+    ).scalar_one_or_none()
+    return None if found is None else PlanName(found)
+
+
+async def set_plan(
+    session: AsyncSession, account_id: str, *, old: PlanName, new: PlanName, at: datetime
+) -> None:
+    """Move an account from ``old`` to ``new`` and record the change."""
+    await session.execute(
+        update(accounts).where(accounts.c.id == account_id).values(plan=new.value)
+    )
+    await session.execute(
+        insert(plan_changes).values(
+            account_id=account_id, from_plan=old.value, to_plan=new.value, at=at
+        )
+    )
 
 
 # -- signing keys -----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from reelstack.identity.models import MAX_EMAIL, MAX_PASSWORD, Maturity
+from reelstack.identity.models import MAX_EMAIL, MAX_PASSWORD, Maturity, PlanName
 
 
 class Credentials(BaseModel):
@@ -84,3 +84,17 @@ class ProfileOut(BaseModel):
 
 class ProfilesOut(BaseModel):
     profiles: list[ProfileOut]
+
+
+class PlanOut(BaseModel):
+    name: PlanName
+    max_streams: int
+    max_height: int | None
+
+
+class PlansOut(BaseModel):
+    plans: list[PlanOut]
+
+
+class PlanIn(BaseModel):
+    plan: PlanName

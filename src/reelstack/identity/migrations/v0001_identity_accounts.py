@@ -26,9 +26,22 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("roles", sa.String(length=100), nullable=False),
+        sa.Column("plan", sa.String(length=16), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_accounts")),
         sa.UniqueConstraint("email", name=op.f("uq_identity_accounts_email")),
+    )
+    op.create_table(
+        "identity_plan_changes",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("account_id", sa.String(length=32), nullable=False),
+        sa.Column("from_plan", sa.String(length=16), nullable=False),
+        sa.Column("to_plan", sa.String(length=16), nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_plan_changes")),
+    )
+    op.create_index(
+        op.f("ix_identity_plan_changes_account_id"), "identity_plan_changes", ["account_id"]
     )
     op.create_table(
         "identity_signing_keys",
@@ -86,4 +99,5 @@ def downgrade() -> None:
     op.drop_table("identity_profiles")
     op.drop_table("identity_refresh_tokens")
     op.drop_table("identity_signing_keys")
+    op.drop_table("identity_plan_changes")
     op.drop_table("identity_accounts")
