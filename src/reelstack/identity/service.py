@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack.errors import NotFoundError, ReelstackError
+from reelstack.errors import InvalidRequestError, NotFoundError, ReelstackError
 from reelstack.identity import keys, profiles, repository, throttle
 from reelstack.identity import profile_repository as profile_repo
 from reelstack.identity.context import IdentityContext
@@ -230,6 +230,28 @@ async def get_account(*, ctx: IdentityContext, account_id: str) -> Account:
     if stored is None:
         raise NotFoundError("no such account")
     return stored.account
+
+
+async def list_accounts(*, ctx: IdentityContext, limit: int = 1000) -> list[Account]:
+    """Return up to ``limit`` accounts, oldest first."""
+    async with ctx.db.session() as session:
+        return await repository.list_accounts(session, limit=limit)
+
+
+async def set_roles(*, ctx: IdentityContext, email: str, roles: tuple[Role, ...]) -> Account:
+    """Replace the roles of the account with this email (its next access token carries them)."""
+    if not roles:
+        raise InvalidRequestError("an account needs at least one role")
+    email = normalize_email(email)
+
+    async def work(session: AsyncSession) -> Account:
+        stored = await repository.account_by_email(session, email)
+        if stored is None:
+            raise NotFoundError(f"no account with email {email}")
+        await repository.set_roles(session, stored.account.id, ",".join(roles))
+        return replace(stored.account, roles=roles)
+
+    return await ctx.db.transaction(work)
 
 
 # -- signing keys -----------------------------------------------------------------------
