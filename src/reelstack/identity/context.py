@@ -24,15 +24,15 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Limits:
-    """Token lifetimes and sign-in throttling, in seconds and counts."""
+    """Token lifetimes and sign-in throttling, in seconds and counts (from the settings)."""
 
-    access_ttl_s: int = 600
-    refresh_idle_s: int = 1800
-    session_max_s: int = 43_200
-    issuer: str = ""
-    throttle_window_s: int = 900
-    throttle_per_account: int = 10
-    throttle_per_address: int = 50
+    access_ttl_s: int
+    refresh_idle_s: int
+    session_max_s: int
+    issuer: str
+    throttle_window_s: int
+    throttle_per_account: int
+    throttle_per_address: int
 
     @classmethod
     def from_config(cls, config: Config) -> Limits:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -93,11 +94,9 @@ class StoredAccount:
     password_hash: str
 
 
-def _account(row: object) -> StoredAccount:
-    r = row  # a Row; attribute access keeps the typing light
+def _account(row: Any) -> StoredAccount:
     return StoredAccount(
-        Account(id=r.id, email=r.email, roles=parse_roles(r.roles)),  # type: ignore[attr-defined]
-        r.password_hash,  # type: ignore[attr-defined]
+        Account(id=row.id, email=row.email, roles=parse_roles(row.roles)), row.password_hash
     )
 
 
@@ -184,9 +183,8 @@ class StoredKey:
     retired_at: datetime | None
 
 
-def _key(row: object) -> StoredKey:
-    r = row
-    return StoredKey(r.kid, r.private_pem, r.public_jwk, r.created_at, r.retired_at)  # type: ignore[attr-defined]
+def _key(row: Any) -> StoredKey:
+    return StoredKey(row.kid, row.private_pem, row.public_jwk, row.created_at, row.retired_at)
 
 
 async def current_key(session: AsyncSession) -> StoredKey | None:

@@ -73,14 +73,14 @@ async def sign_in(
         raise NotAuthenticatedError("wrong email or password") from None
     now = ctx.clock()
     async with ctx.db.session() as session:
-        await throttle.check(session, limits=ctx.limits, email=email, address=address, now=now)
+        await throttle.check(session, limits=ctx.limits, subject=email, address=address, now=now)
         stored = await repository.account_by_email(session, email)
     known = None if stored is None else stored.password_hash
     if not await asyncio.to_thread(ctx.passwords.verify, known, password):
 
         async def failed(session: AsyncSession) -> None:
             await throttle.record_failure(
-                session, limits=ctx.limits, email=email, address=address, now=now
+                session, limits=ctx.limits, subject=email, address=address, now=now
             )
 
         await ctx.db.transaction(failed)
@@ -185,7 +185,7 @@ async def _enter_profile(
         if stored is None:
             return  # the rotation answers for it
         key = f"pin:{profile_id}"
-        await throttle.check(session, limits=ctx.limits, email=key, address=None, now=now)
+        await throttle.check(session, limits=ctx.limits, subject=key, address=None, now=now)
     entered = await profiles.check_entry(
         ctx=ctx, account_id=stored.account_id, profile_id=profile_id, pin=pin
     )
@@ -193,7 +193,7 @@ async def _enter_profile(
 
         async def failed(session: AsyncSession) -> None:
             await throttle.record_failure(
-                session, limits=ctx.limits, email=key, address=None, now=now
+                session, limits=ctx.limits, subject=key, address=None, now=now
             )
 
         await ctx.db.transaction(failed)

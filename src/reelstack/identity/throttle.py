@@ -28,20 +28,20 @@ class ThrottledError(ReelstackError):
         super().__init__(f"{reason}; retry in {retry_after_s} s")
 
 
-def keys(email: str, address: str | None) -> list[tuple[str, str]]:
-    """Return the throttle keys of an attempt with what each limits."""
-    found = [(f"account:{email}", "account")]
+def keys(subject: str, address: str | None) -> list[tuple[str, str]]:
+    """Return the throttle keys of an attempt on ``subject`` (an email, a profile's PIN)."""
+    found = [(f"account:{subject}", "account")]
     if address:
         found.append((f"address:{address}", "address"))
     return found
 
 
 async def check(
-    session: AsyncSession, *, limits: Limits, email: str, address: str | None, now: datetime
+    session: AsyncSession, *, limits: Limits, subject: str, address: str | None, now: datetime
 ) -> None:
-    """Raise ThrottledError if this email or address has used up its failures."""
+    """Raise ThrottledError if this subject or address has used up its failures."""
     window = timedelta(seconds=limits.throttle_window_s)
-    for key, kind in keys(email, address):
+    for key, kind in keys(subject, address):
         limit = limits.throttle_per_account if kind == "account" else limits.throttle_per_address
         count, oldest = await repository.failures_since(session, key, now - window)
         if count >= limit and oldest is not None:
@@ -50,10 +50,10 @@ async def check(
 
 
 async def record_failure(
-    session: AsyncSession, *, limits: Limits, email: str, address: str | None, now: datetime
+    session: AsyncSession, *, limits: Limits, subject: str, address: str | None, now: datetime
 ) -> None:
-    """Record a failed sign-in, and drop failures that left the window."""
-    await repository.add_failure(session, keys=[k for k, _ in keys(email, address)], at=now)
+    """Record a failed attempt, and drop failures that left the window."""
+    await repository.add_failure(session, keys=[k for k, _ in keys(subject, address)], at=now)
     await repository.forget_failures(
         session, before=now - timedelta(seconds=limits.throttle_window_s)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,7 +58,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def ctx(tmp_path: Path, passwords: Passwords, clock: Clock) -> AsyncIterator[IdentityContext]:
+async def ctx(
+    tmp_path: Path, passwords: Passwords, clock: Clock, make_config: Callable[..., Config]
+) -> AsyncIterator[IdentityContext]:
     db = database(tmp_path / "sql.db")
     await db.open()
     await db.migrate("identity")
@@ -65,7 +68,9 @@ async def ctx(tmp_path: Path, passwords: Passwords, clock: Clock) -> AsyncIterat
         yield IdentityContext(
             db=db,
             passwords=passwords,
-            limits=Limits(throttle_per_account=3, throttle_per_address=5),
+            limits=replace(
+                Limits.from_config(make_config()), throttle_per_account=3, throttle_per_address=5
+            ),
             clock=clock,
         )
     finally:
