@@ -61,8 +61,12 @@ class IdentityContext:
     @classmethod
     def build(cls, config: Config, *, db: Database) -> IdentityContext:
         """Assemble the context from settings and the opened store."""
+        passphrase = config.get(s.IDENTITY_KEY_PASSPHRASE).reveal().encode()
         return cls(
-            db=db, passwords=Passwords.from_config(config), limits=Limits.from_config(config)
+            db=db,
+            passwords=Passwords.from_config(config),
+            limits=Limits.from_config(config),
+            signer=Signer(passphrase),
         )
 
 

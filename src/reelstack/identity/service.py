@@ -262,7 +262,7 @@ async def _signing_key(ctx: IdentityContext) -> repository.StoredKey:
         key = await repository.current_key(session)
     if key is not None:
         return key
-    fresh = keys.new_key(at=ctx.clock())
+    fresh = ctx.signer.new_key(at=ctx.clock())
 
     async def create(session: AsyncSession) -> repository.StoredKey:
         # Another instance may have made one meanwhile: use it.
@@ -296,7 +296,7 @@ async def _access_token(ctx: IdentityContext, account: Account, profile: str | N
 
 async def rotate_signing_key(*, ctx: IdentityContext) -> str:
     """Make a new signing key current; the old one stays published until its tokens expire."""
-    fresh = keys.new_key(at=ctx.clock())
+    fresh = ctx.signer.new_key(at=ctx.clock())
 
     async def work(session: AsyncSession) -> None:
         await repository.retire_keys(session, at=fresh.created_at)

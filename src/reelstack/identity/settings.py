@@ -6,7 +6,7 @@ parsers' minimums: no configuration, tests included, can go below them.
 
 from __future__ import annotations
 
-from reelstack.config import Setting, parse_int, parse_str
+from reelstack.config import Setting, parse_int, parse_secret, parse_str
 from reelstack.settings.base import add
 
 # -- passwords --------------------------------------------------------------------------
@@ -68,6 +68,16 @@ IDENTITY_ISSUER = add(
         parse_str,
         "",
         "The iss claim of access tokens (empty: none); match gateway.auth.issuer.",
+    )
+)
+
+IDENTITY_KEY_PASSPHRASE = add(
+    Setting(
+        "identity.key_passphrase",
+        parse_secret,
+        "",
+        "Passphrase the signing keys' private halves are encrypted with in the store "
+        "(empty: stored unencrypted). Every instance needs the same one.",
     )
 )
 

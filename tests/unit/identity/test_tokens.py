@@ -6,8 +6,9 @@ import jwt
 import pytest
 
 from reelstack.gateway.auth import AuthError, TokenVerifier, parse_jwks
-from reelstack.identity import service
+from reelstack.identity import repository, service
 from reelstack.identity.context import IdentityContext
+from reelstack.identity.keys import Signer
 from reelstack.identity.models import Role
 from tests.unit.identity.conftest import PASSWORD, Clock
 
@@ -78,3 +79,21 @@ async def test_a_token_signed_by_another_key_is_refused(ctx: IdentityContext, cl
     )
     with pytest.raises(AuthError, match="signature"):
         (await _verifier(ctx, clock)).verify(forged.encode())
+
+
+async def test_keys_are_encrypted_at_rest_with_a_passphrase(
+    ctx: IdentityContext, clock: Clock
+) -> None:
+    ctx.signer = Signer(b"a long operator passphrase")
+    await service.sign_up(ctx=ctx, email="ann@example.com", password=PASSWORD)
+    tokens = await service.sign_in(
+        ctx=ctx, email="ann@example.com", password=PASSWORD, address=None
+    )
+    async with ctx.db.session() as session:
+        stored = await repository.current_key(session)
+    assert stored is not None and b"ENCRYPTED PRIVATE KEY" in stored.private_pem
+    (await _verifier(ctx, clock)).verify(tokens.access_token.encode())
+    # Another instance with the same passphrase signs with the stored key.
+    ctx.signer = Signer(b"a long operator passphrase")
+    again = await service.refresh(ctx=ctx, refresh_token=tokens.refresh_token)
+    (await _verifier(ctx, clock)).verify(again.access_token.encode())
