@@ -32,6 +32,8 @@ PACKAGES: tuple[str, ...] = (
     "reelstack.hello",
     "reelstack.media",
     "reelstack.media.pipeline",
+    "reelstack.identity",
+    "reelstack.history",
 )
 
 _loaded: dict[tuple[str, ...], dict[str, ServiceSpec]] = {}
