@@ -32,8 +32,8 @@ from reelstack.chassis.responses import json_response
 from reelstack.chassis.route_deps import chassis_for
 from reelstack.events import service
 from reelstack.events.context import EventsContext
+from reelstack.events.fields import check_identifier
 from reelstack.events.models import Caller
-from reelstack.events.schemas import check_identifier
 
 ACCOUNT_HEADER = "x-account-id"
 PROFILE_HEADER = "x-profile-id"

@@ -8,6 +8,7 @@ import pytest
 
 from reelstack import services
 from reelstack.events import schemas
+from reelstack.events.fields import CMCD_KEYS, accepts
 from reelstack.events.models import Caller
 from reelstack.events.schemas import KINDS, REASONS, check_event
 from reelstack.events.service import check_batch, to_records
@@ -200,3 +201,18 @@ def test_the_spec_is_accepted_by_the_service_loader() -> None:
         "/events",
         False,
     )
+
+
+SAMPLES: list[Any] = [
+    None, True, False, 0, 1, -1, 7, 600_001, 2**53, 1.5, float("nan"), "", "v", "abr",
+    "play-1", "has space", "x" * 65, "m" * 513, [], {}, {"br": 1},
+]  # fmt: skip
+
+
+def test_the_fast_path_accepts_nothing_its_check_refuses() -> None:
+    fields = {id(f): f for schema in schemas.SCHEMAS.values() for f, _ in schema.values()}
+    fields.update({id(f): f for f in CMCD_KEYS.values()})
+    for field in fields.values():
+        for value in SAMPLES:
+            if accepts(field, value):
+                assert field.check(value) is None, (field, value)
