@@ -14,6 +14,10 @@ of the very records the service writes for those batches (keyed by session,
 stamped with the caller), batch by batch, on a fresh log file with the same
 topic. Each figure is the median of ``ROUNDS`` interleaved rounds.
 
+A second line gives both per CPU-second of the process doing the work (the
+service's, read from /proc; the anchor's own), which holds still when the two
+cores are shared with other work.
+
 Target: the endpoint accepts at least half the events/s of the raw append.
 """
 
