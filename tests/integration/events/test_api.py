@@ -18,7 +18,7 @@ from reelstack.config import Config
 from reelstack.events.app import create_app
 from reelstack.ports.log import Record, TopicPartition
 from tests.unit.chassis.conftest import started
-from tests.unit.events.test_schemas import event
+from tests.unit.events.samples import event
 
 TOPIC = "player.events"
 PARTITIONS = 4
