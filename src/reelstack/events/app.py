@@ -8,8 +8,8 @@ metrics.
 Garbage collection runs on a timetable, as on the gateway
 (:mod:`reelstack.gateway.collector`, ADR 7's addendum): every batch parses
 into a few hundred dicts, so CPython's count-driven collector would run every
-few requests and scan the whole heap every few hundred; measured in-process,
-that was about 40% of the endpoint's CPU.
+few requests and scan the whole heap every few hundred; in one in-process
+measurement that took a 100-event request from 2.0 to 3.3 ms of CPU.
 """
 
 from __future__ import annotations

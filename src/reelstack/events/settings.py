@@ -51,7 +51,7 @@ EVENTS_GC_INTERVAL_S = add(
         "1",
         "Seconds between the events service's garbage collections of young objects "
         "(everything every 60th), as the gateway does; 0: CPython's own rhythm, by "
-        "allocation count. A batch parses into hundreds of objects, and collections by "
-        "count cost the endpoint about 40% of its CPU (bench/bench_events.py).",
+        "allocation count. A batch parses into hundreds of objects; in one in-process "
+        "measurement collections by count took a 100-event request from 2.0 to 3.3 ms of CPU.",
     )
 )
