@@ -6,7 +6,7 @@ partitions; an existing topic is kept); its counters join the instance's
 metrics.
 
 Garbage collection runs on a timetable, as on the gateway
-(:mod:`reelstack.gateway.collector`, ADR 7's addendum): every batch parses
+(:mod:`reelstack.chassis.collector`, ADR 7's addendum): every batch parses
 into a few hundred dicts, so CPython's count-driven collector would run every
 few requests and scan the whole heap every few hundred; in one in-process
 measurement that took a 100-event request from 2.0 to 3.3 ms of CPU.
@@ -18,13 +18,13 @@ from fastapi import FastAPI
 
 from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
+from reelstack.chassis.collector import PacedCollector
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.events import api
 from reelstack.events import settings as events_settings
 from reelstack.events.context import EventsContext
 from reelstack.events.spec import SPEC
-from reelstack.gateway.collector import PacedCollector
 from reelstack.ports import EventLog
 from reelstack.ports.log import TopicSpec
 

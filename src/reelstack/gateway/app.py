@@ -24,6 +24,7 @@ from typing import Any
 
 from reelstack import services
 from reelstack.chassis.app import chassis_of, create_service_app
+from reelstack.chassis.collector import PacedCollector
 from reelstack.chassis.discovery import Discovery, InstanceInfo
 from reelstack.chassis.resilience import ResilientClient
 from reelstack.chassis.resilience.options import Overrides
@@ -35,7 +36,6 @@ from reelstack.gateway import settings as gateway_settings
 from reelstack.gateway.asgi import GatewayApp
 from reelstack.gateway.auth import TokenVerifier, load_configured_jwks
 from reelstack.gateway.chain import Gateway
-from reelstack.gateway.collector import PacedCollector
 from reelstack.gateway.faults import FaultInjector
 from reelstack.gateway.filters import Filter
 from reelstack.gateway.filters.auth import AuthFilter

@@ -351,6 +351,6 @@ GATEWAY_GC_INTERVAL_S = add(
         parse_float(0.0, 60.0),
         "1",
         "Seconds between the gateway's garbage collections of young objects (everything "
-        "every 60th); 0: CPython's own rhythm, by allocation count. See gateway/collector.py.",
+        "every 60th); 0: CPython's own rhythm, by allocation count. See chassis/collector.py.",
     )
 )

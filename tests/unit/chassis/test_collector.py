@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reelstack.gateway.collector import SAFETY_THRESHOLD, PacedCollector
+from reelstack.chassis.collector import SAFETY_THRESHOLD, PacedCollector
 
 
 class Node:
