@@ -131,6 +131,27 @@ def check(loaded: Sequence[ServiceSpec]) -> None:
             _check_settings_module(spec, settings_modules, service_packages)
 
 
+def imports(path: Path, package: str) -> list[tuple[str, tuple[str, ...], int]]:
+    """Return what the module in ``path`` imports, read from its source (nothing is run).
+
+    Each entry is (absolute module, names taken from it, line): ``import a.b``
+    gives ``("a.b", (), n)``, ``from .x import y`` in package ``p`` gives
+    ``("p.x", ("y",), n)``.
+    """
+    found: list[tuple[str, tuple[str, ...], int]] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, (), node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                anchor = ".".join(parts[: len(parts) - node.level + 1])
+                module = f"{anchor}.{module}" if module else anchor
+            found.append((module, tuple(alias.name for alias in node.names), node.lineno))
+    return found
+
+
 def _is_reference(reference: str) -> bool:
     module, sep, attr = reference.partition(":")
     parts = [*module.split("."), *attr.split(".")]
@@ -152,23 +173,13 @@ def _check_settings_module(
         raise SpecError(spec.name, f"settings module {spec.settings} not found ({exc})") from None
     if found is None or found.origin is None:
         raise SpecError(spec.name, f"settings module {spec.settings} not found")
-    tree = ast.parse(Path(found.origin).read_text(), filename=found.origin)
-    base = spec.settings.rsplit(".", 1)[0]
-    for node in ast.walk(tree):
-        imported: list[str] = []
-        if isinstance(node, ast.Import):
-            imported = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            if node.level:
-                parts = base.split(".")
-                anchor = ".".join(parts[: len(parts) - node.level + 1])
-                module = f"{anchor}.{module}" if module else anchor
-            # ``from pkg import settings`` imports a module, not the package's code.
-            imported = [
-                f"{module}.{alias.name}" if f"{module}.{alias.name}" in settings_modules else module
-                for alias in node.names
-            ]
+    package = spec.settings.rsplit(".", 1)[0]
+    for module, names, line in imports(Path(found.origin), package):
+        # ``from pkg import settings`` imports a module, not the package's code.
+        imported = [
+            f"{module}.{name}" if f"{module}.{name}" in settings_modules else module
+            for name in names
+        ] or [module]
         for name in imported:
             if name in settings_modules:
                 continue
@@ -177,7 +188,7 @@ def _check_settings_module(
                 raise SpecError(
                     spec.name,
                     f"settings module {spec.settings} imports service code ({name}, line "
-                    f"{getattr(node, 'lineno', '?')}); a settings module may import only "
+                    f"{line}); a settings module may import only "
                     "reelstack.config, reelstack.settings and other settings modules",
                 )
 

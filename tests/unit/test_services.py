@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import subprocess
 import sys
@@ -189,13 +188,9 @@ def test_services_import_ports_never_adapter_modules() -> None:
         assert found is not None and found.submodule_search_locations
         root = Path(next(iter(found.submodule_search_locations)))
         for path in sorted(root.rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text())):
-                names = (
-                    [node.module or ""]
-                    if isinstance(node, ast.ImportFrom)
-                    else [a.name for a in node.names]
-                    if isinstance(node, ast.Import)
-                    else []
-                )
-                wrong += [f"{path}: {n}" for n in names if n.startswith("reelstack.adapters")]
+            wrong += [
+                f"{path}:{line}: {module}"
+                for module, _, line in services.imports(path, spec.package)
+                if module.startswith("reelstack.adapters")
+            ]
     assert wrong == []

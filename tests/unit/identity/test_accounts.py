@@ -117,3 +117,12 @@ async def test_sign_out_and_sign_out_everywhere(ctx: IdentityContext) -> None:
     with pytest.raises(service.NotAuthenticatedError):
         await service.refresh(ctx=ctx, refresh_token=three.refresh_token)
     assert await service.refresh(ctx=ctx, refresh_token=bob.refresh_token), "others stay in"
+
+
+def test_the_roles_identity_issues_are_the_roles_routes_may_ask_for() -> None:
+    # The gateway refuses a token naming a role it does not know, and routes
+    # name roles from the same set: one list, checked here on both sides.
+    from reelstack.chassis.routing import ROLES
+    from reelstack.identity.models import Role
+
+    assert {role.value for role in Role} == ROLES

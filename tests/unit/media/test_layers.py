@@ -8,12 +8,12 @@ may be imported from anywhere.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
 import reelstack.media
+from reelstack import services
 
 MEDIA = Path(reelstack.media.__file__).resolve().parent
 LEVEL = {"ffmpeg": 0, "source": 1, "ladder": 2, "packaging": 3, "extras": 3, "pipeline": 4}
@@ -21,14 +21,12 @@ SETTINGS = {"reelstack.media.settings", "reelstack.media.pipeline.settings"}
 
 
 def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                full = f"{node.module}.{alias.name}"
-                found.add(full if full in SETTINGS else node.module)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+    package = "reelstack.media." + ".".join(path.relative_to(MEDIA).parent.parts)
+    found = {
+        f"{module}.{name}" if f"{module}.{name}" in SETTINGS else module
+        for module, names, _ in services.imports(path, package.rstrip("."))
+        for name in names or ("",)
+    }
     return {name for name in found if name.startswith("reelstack.media.")}
 
 
