@@ -91,12 +91,7 @@ class ServiceSpec:
 
     def gateway_routes(self) -> tuple[Route, ...]:
         """Return the gateway routes this service declares, parsed."""
-        out: list[Route] = []
-        for entry in self.routes:
-            prefix, _, options = entry.partition(";")
-            text = f"{prefix}={self.name}" + (f";{options}" if options else "")
-            out.append(parse_route(text))
-        return tuple(out)
+        return tuple(parse_route(text) for text in self.route_text())
 
     def route_text(self) -> tuple[str, ...]:
         """Return the routes in ``gateway.routes`` syntax (``PREFIX=SERVICE;options``)."""

@@ -232,7 +232,9 @@ class TokenVerifier:
         # A token not valid yet (within the leeway) is not cached: the cache
         # only checks expiry.
         cacheable = nbf is None or (isinstance(nbf, int | float) and nbf <= now)
-        return Principal(account, profile, float(exp), _roles(claims.get("roles"))), cacheable
+        roles = _roles(claims.get("roles"))
+        roles_header = ",".join(sorted(roles)).encode("ascii")
+        return Principal(account, profile, float(exp), roles, roles_header), cacheable
 
 
 def _roles(claim: object) -> frozenset[str]:

@@ -60,6 +60,8 @@ class Principal:
     profile: str | None
     claims_exp: float  # the token's expiry, seconds since the epoch
     roles: frozenset[str] = frozenset()  # the token's ``roles`` claim
+    # ``X-Roles`` as sent to services, made once per token (principals are cached).
+    roles_header: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

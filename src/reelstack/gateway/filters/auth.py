@@ -98,9 +98,8 @@ class AuthFilter:
         ctx.upstream_headers.append((ACCOUNT_HEADER, principal.account.encode("ascii")))
         if principal.profile is not None:
             ctx.upstream_headers.append((PROFILE_HEADER, principal.profile.encode("ascii")))
-        if principal.roles:
-            roles = ",".join(sorted(principal.roles)).encode("ascii")
-            ctx.upstream_headers.append((ROLES_HEADER, roles))
+        if principal.roles_header:
+            ctx.upstream_headers.append((ROLES_HEADER, principal.roles_header))
 
     def _refuse(self, ctx: RequestContext, error: AuthError, reason: str) -> None:
         self.failures[reason] = self.failures.get(reason, 0) + 1
