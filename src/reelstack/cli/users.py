@@ -133,6 +133,22 @@ def set_role(
         console.print(f"{escape(account.email)}: {', '.join(account.roles)}")
 
 
+@users_app.command("rotate-keys")
+def rotate_keys(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Make a new token signing key current; tokens signed before stay valid until they expire."""
+    from reelstack.identity import service
+
+    kid = run_identity(
+        cli_of(ctx).config, lambda identity: service.rotate_signing_key(ctx=identity)
+    )
+    if as_json:
+        print_json({"kid": kid})
+    else:
+        console.print(
+            f"signing with key {kid}; the gateway fetches it when it first sees a token it signed"
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``users`` to ``app``."""
     app.add_typer(users_app, name="users")
