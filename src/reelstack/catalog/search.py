@@ -27,7 +27,7 @@ from reelstack.catalog.tables import titles
 from reelstack.errors import InvalidRequestError
 
 MAX_QUERY = 100
-THRESHOLD = 0.5
+THRESHOLD = 0.4
 CANDIDATES = 200
 _SPACES = re.compile(r"[^\w]+")
 # The FTS5 table the SQLite revision makes (not on the shared metadata).
@@ -164,7 +164,7 @@ class TrigramSearch:
 
     # Lower than pg_trgm's 0.6 default: the final cut is THRESHOLD, here as
     # on SQLite; this only bounds the candidates the index returns.
-    INDEX_THRESHOLD = 0.3
+    INDEX_THRESHOLD = 0.2
 
     async def put(self, session: AsyncSession, *, title_id: str, body: str) -> None:
         """Nothing to do: the index covers ``catalog_titles.search_text``."""
