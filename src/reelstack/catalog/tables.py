@@ -62,6 +62,14 @@ titles = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_catalog_titles_series", "series_id", "season", "episode"),
     Index("ix_catalog_titles_published_name", "published", "name"),
+    # A trigram index on PostgreSQL and CockroachDB (search); on SQLite,
+    # where the FTS5 table serves search, a plain one of the same name.
+    Index(
+        "ix_catalog_titles_search_trgm",
+        "search_text",
+        postgresql_using="gin",
+        postgresql_ops={"search_text": "gin_trgm_ops"},
+    ),
 )
 
 genres = Table(

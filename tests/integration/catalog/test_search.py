@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from reelstack import settings
 from reelstack.adapters.log.sqlite import SqliteEventLog
 from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
 from reelstack.catalog import service
@@ -59,13 +58,15 @@ ENGINES: dict[str, Callable[[Path], AbstractAsyncContextManager[SqlAlchemyDataba
 
 
 @pytest.fixture(params=sorted(ENGINES))
-async def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CatalogContext]:
+async def ctx(
+    request: pytest.FixtureRequest, tmp_path: Path, config: Config
+) -> AsyncIterator[CatalogContext]:
     async with ENGINES[request.param](tmp_path) as db:
         await db.open()
         try:
             await db.migrate("catalog")
             ctx = CatalogContext(
-                config=Config.load(settings.REGISTRY, environ={}),
+                config=config,
                 db=db,
                 log=SqliteEventLog(tmp_path / "log.db"),
             )

@@ -155,6 +155,8 @@ def _create_search_index() -> None:
             "CREATE VIRTUAL TABLE catalog_search USING fts5("
             "title_id UNINDEXED, body, tokenize='trigram')"
         )
+        # The index the metadata declares (a trigram one on the servers).
+        op.create_index("ix_catalog_titles_search_trgm", "catalog_titles", ["search_text"])
     else:
         if dialect == "postgresql":
             op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -254,8 +256,7 @@ def _copy_media_titles() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE catalog_search")
-    else:
-        op.execute("DROP INDEX ix_catalog_titles_search_trgm")
+    op.drop_index("ix_catalog_titles_search_trgm", table_name="catalog_titles")
     for name in (
         "catalog_thumbs",
         "catalog_my_list",
