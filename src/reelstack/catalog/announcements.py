@@ -49,6 +49,13 @@ class _Event(BaseModel):
     assets: _Assets | None = None
 
 
+def _clean(text: str) -> str:
+    # An uploader's text may hold control characters (PostgreSQL refuses NUL):
+    # dropped here, so such an announcement applies rather than blocking the
+    # partition by failing every time it is read.
+    return "".join(c for c in text if ord(c) >= 32 or c in "\n\t").strip()
+
+
 def decode(value: bytes) -> TitleEvent:
     """Read one announcement; InvalidRequestError says what is wrong with it."""
     try:
@@ -62,11 +69,11 @@ def decode(value: bytes) -> TitleEvent:
     if event.meta is not None:
         m = event.meta
         meta = TitleMeta(
-            name=m.name,
-            synopsis=m.synopsis,
-            genres=tuple(g.strip() for g in m.genres if g.strip()),
+            name=_clean(m.name) or event.title_id,
+            synopsis=_clean(m.synopsis),
+            genres=tuple(g for g in (_clean(g)[:40] for g in m.genres) if g),
             maturity_rating=m.maturity_rating,
-            series=m.series,
+            series=_clean(m.series) or None if m.series is not None else None,
             season=m.season,
             episode=m.episode,
         )

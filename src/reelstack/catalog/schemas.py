@@ -127,6 +127,14 @@ class ThumbOut(BaseModel):
 Genre = Field(min_length=1, max_length=40)
 
 
+def _printable(value: str | None) -> str | None:
+    # PostgreSQL refuses NUL in text; other control characters have no place
+    # in a title either.
+    if value is not None and any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
 class MetaIn(BaseModel):
     """Fields to change; those left out stay as they are."""
 
@@ -134,6 +142,8 @@ class MetaIn(BaseModel):
     synopsis: str | None = Field(default=None, max_length=MAX_SYNOPSIS)
     maturity_rating: str | None = None
     genres: list[str] | None = Field(default=None, max_length=10)
+
+    _text = field_validator("name", "synopsis")(_printable)
 
     @field_validator("maturity_rating")
     @classmethod
@@ -148,7 +158,7 @@ class MetaIn(BaseModel):
         if value is None:
             return None
         cleaned = [g.strip() for g in value]
-        if any(not g or len(g) > 40 for g in cleaned):
+        if any(not g or len(g) > 40 or _printable(g) != g for g in cleaned):
             raise ValueError("a genre is 1 to 40 characters")
         return cleaned
 
@@ -172,6 +182,8 @@ class CreditIn(BaseModel):
     role: CastRole
     character: str | None = Field(default=None, max_length=200)
 
+    _text = field_validator("name", "character")(_printable)
+
 
 class CastIn(BaseModel):
     cast: list[CreditIn] = Field(max_length=200)
@@ -182,3 +194,5 @@ class ArtworkIn(BaseModel):
 
     poster_key: str | None = Field(default=None, max_length=1024)
     backdrop_key: str | None = Field(default=None, max_length=1024)
+
+    _keys = field_validator("poster_key", "backdrop_key")(_printable)

@@ -49,6 +49,8 @@ def test_an_announcement_that_is_not_v1_is_refused_whole() -> None:
     ):
         with pytest.raises(InvalidRequestError):
             announcements.decode(bad)
+    dirty = announcements.decode(event("t1", 1, name="Bad\u0000 Name\u0007", genres=("\u0000",)))
+    assert dirty.meta is not None and (dirty.meta.name, dirty.meta.genres) == ("Bad Name", ())
     with pytest.raises(InvalidRequestError, match="needs its meta"):
         announcements.decode(good.replace(b'"meta":{', b'"meta":null,"x":{'))
 

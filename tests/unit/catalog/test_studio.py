@@ -84,6 +84,7 @@ async def test_studio_input_is_bounded_and_checked(
     attempts = {
         "rating": await client.patch(TITLE, json={"maturity_rating": "X"}, headers=STUDIO),
         "name": await client.patch(TITLE, json={"name": "n" * 301}, headers=STUDIO),
+        "nul": await client.patch(TITLE, json={"name": "bad\u0000name"}, headers=STUDIO),
         "genres": await client.patch(TITLE, json={"genres": ["g"] * 11}, headers=STUDIO),
         "region": await client.put(f"{TITLE}/regions", json={"regions": ["usa"]}, headers=STUDIO),
         "role": await client.put(
