@@ -118,6 +118,20 @@ def make_router() -> APIRouter:
             ],
         )
 
+    @router.get("/series/{series_id}/next")
+    async def next_episode(
+        series_id: Annotated[str, Path(pattern=ID_PATTERN)],
+        ctx: CatalogDep,
+        viewer: ViewerDep,
+        season: Annotated[int, Query(ge=0, le=10_000)],
+        episode: Annotated[int, Query(ge=0, le=10_000)],
+    ) -> TitleOut:
+        """The episode after season ``season`` episode ``episode`` (history's Next Up)."""
+        found = await service.episode_after(
+            ctx=ctx, viewer=viewer, series_id=series_id, season=season, episode=episode
+        )
+        return TitleOut.of(found, ctx, next_episode_id=None)
+
     @router.get("/genres")
     async def genres(ctx: CatalogDep, viewer: ViewerDep) -> GenresOut:
         """The genres of the titles the profile may see, with how many each."""

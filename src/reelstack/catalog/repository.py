@@ -178,19 +178,29 @@ async def next_episode_id(session: AsyncSession, title: Title, *, viewer: Viewer
     """The id of the episode after ``title`` in its series that ``viewer`` may see."""
     if title.series_id is None or title.season is None or title.episode is None:
         return None
+    found = await episode_after(
+        session, title.series_id, title.season, title.episode, viewer=viewer
+    )
+    return found.id if found is not None else None
+
+
+async def episode_after(
+    session: AsyncSession, series_id: str, season: int, episode: int, *, viewer: Viewer
+) -> Title | None:
+    """The first episode after season ``season`` episode ``episode`` that ``viewer`` may see."""
     later = or_(
-        titles.c.season > title.season,
-        and_(titles.c.season == title.season, titles.c.episode > title.episode),
+        titles.c.season > season,
+        and_(titles.c.season == season, titles.c.episode > episode),
     )
     row = (
         await session.execute(
-            select(titles.c.id)
-            .where(titles.c.series_id == title.series_id, later, visible(viewer))
+            _select()
+            .where(titles.c.series_id == series_id, later, visible(viewer))
             .order_by(titles.c.season, titles.c.episode, titles.c.id)
             .limit(1)
         )
     ).first()
-    return str(row.id) if row is not None else None
+    return _title(row) if row is not None else None
 
 
 async def genre_counts(session: AsyncSession, *, viewer: Viewer) -> list[tuple[str, int]]:

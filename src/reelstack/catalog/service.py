@@ -75,6 +75,17 @@ async def get_series(
     return found, seasons
 
 
+async def episode_after(
+    *, ctx: CatalogContext, viewer: Viewer, series_id: str, season: int, episode: int
+) -> Title:
+    """Return the episode the viewer may see after the given one (404 at the series' end)."""
+    async with ctx.db.session() as session:
+        found = await repository.episode_after(session, series_id, season, episode, viewer=viewer)
+    if found is None:
+        raise NotFoundError(f"no episode after S{season}E{episode} of series {series_id!r}")
+    return found
+
+
 async def genres(*, ctx: CatalogContext, viewer: Viewer) -> list[tuple[str, int]]:
     """Return the genres with titles the viewer may see, and how many."""
     async with ctx.db.session() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from reelstack.catalog import announcements, consumer
 from reelstack.catalog.context import CatalogContext
-from reelstack.errors import InvalidRequestError
+from reelstack.errors import InvalidRequestError, UnavailableError
 from tests.support.wait import eventually
 from tests.unit.catalog.conftest import ADULT, STUDIO, event, publish
 
@@ -96,6 +97,43 @@ async def test_the_consumer_applies_the_topic_and_a_replay_of_it_changes_nothing
 
         await eventually(marker_seen, "the replay to be read")
         assert await state() == before
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+
+class FlakyDatabase:
+    """The catalog's store, refusing its first ``failures`` transactions as if down."""
+
+    def __init__(self, real: Any, failures: int) -> None:
+        self.real, self.failures, self.refused = real, failures, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    async def transaction(self, work: Any) -> Any:
+        if self.refused < self.failures:
+            self.refused += 1
+            raise UnavailableError("relational store down")
+        return await self.real.transaction(work)
+
+
+async def test_an_announcement_the_store_could_not_take_is_applied_once_it_is_back(
+    client: httpx.AsyncClient, ctx: CatalogContext, make_config: Any
+) -> None:
+    flaky = FlakyDatabase(ctx.db, failures=3)
+    quick = replace(ctx, db=flaky, config=make_config(**{"catalog.retry_s": "0.05"}))
+    await consumer.ensure_topic(quick, "media.titles")
+    await ctx.log.append("media.titles", event("late", 1, name="Patience"), key=b"late")
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(quick, stop=stop))
+    try:
+
+        async def shown() -> int:
+            return (await client.get("/catalog/titles/late", headers=ADULT)).status_code
+
+        await eventually(shown, "the announcement to be applied", done=lambda s: s == 200)
+        assert flaky.refused == 3
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=30)

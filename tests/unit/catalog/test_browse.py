@@ -124,3 +124,19 @@ async def test_bad_input_is_refused_with_the_reason(client: httpx.AsyncClient) -
     assert bad_level.status_code == 400 and "x-maturity" in bad_level.text
     punctuation = await client.get("/catalog/search?q=%25%25", headers=ADULT)
     assert punctuation.status_code == 400 and "letter" in punctuation.text
+
+
+async def test_the_next_episode_is_looked_up_by_numbers_for_next_up(
+    client: httpx.AsyncClient, ctx: CatalogContext
+) -> None:
+    await fill(ctx)
+    series_id = (await client.get("/catalog/titles/ep1", headers=ADULT)).json()["series_id"]
+    path = f"/catalog/series/{series_id}/next"
+    adult = await client.get(f"{path}?season=1&episode=1", headers=ADULT)
+    assert (adult.json()["id"], adult.json()["episode"]) == ("ep2", 2)
+    kids = await client.get(f"{path}?season=1&episode=1", headers=KIDS)
+    assert kids.json()["id"] == "ep3", "the mature episode is skipped"
+    end = await client.get(f"{path}?season=1&episode=3", headers=ADULT)
+    assert end.status_code == 404
+    bad = await client.get(f"{path}?season=-1&episode=1", headers=ADULT)
+    assert bad.status_code == 422
