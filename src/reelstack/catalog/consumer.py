@@ -58,8 +58,11 @@ async def run(ctx: CatalogContext, *, stop: asyncio.Event | None = None) -> None
                 log.warning("cannot poll %s: %s", topic, exc)
                 await asyncio.sleep(pause)
                 continue
-            for record in records:
+            for index, record in enumerate(records):
                 if not await _process(ctx, consumer, record):
+                    # The poll moved every partition's position past what it
+                    # returned: rewind each to its first record not applied.
+                    await _rewind(consumer, records[index:])
                     await asyncio.sleep(pause)
                     break
     finally:
@@ -67,8 +70,22 @@ async def run(ctx: CatalogContext, *, stop: asyncio.Event | None = None) -> None
             await consumer.stop()
 
 
+async def _rewind(consumer: Consumer, pending: list[Record]) -> None:
+    first: dict[TopicPartition, int] = {}
+    for record in pending:
+        tp = TopicPartition(record.topic, record.partition)
+        first[tp] = min(first.get(tp, record.offset), record.offset)
+    for tp, offset in first.items():
+        try:
+            await consumer.seek(tp, offset)
+        except ReelstackError as exc:
+            # Not ours any more (a rebalance): its new owner starts at the
+            # committed offset, which is before these records.
+            log.info("cannot rewind %s[%d] to %d: %s", tp.topic, tp.partition, offset, exc)
+
+
 async def _process(ctx: CatalogContext, consumer: Consumer, record: Record) -> bool:
-    """Apply one record and commit past it; False (rewound) if it must be read again."""
+    """Apply one record and commit past it; False if it must be read again."""
     tp = TopicPartition(record.topic, record.partition)
     try:
         event = announcements.decode(record.value)
@@ -91,8 +108,6 @@ async def _process(ctx: CatalogContext, consumer: Consumer, record: Record) -> b
                 event.version,
                 exc,
             )
-            with contextlib.suppress(ReelstackError):
-                await consumer.seek(tp, record.offset)
             return False
         log.info(
             "%s %s of %s version %d",

@@ -124,15 +124,22 @@ async def test_an_announcement_the_store_could_not_take_is_applied_once_it_is_ba
     flaky = FlakyDatabase(ctx.db, failures=3)
     quick = replace(ctx, db=flaky, config=make_config(**{"catalog.retry_s": "0.05"}))
     await consumer.ensure_topic(quick, "media.titles")
-    await ctx.log.append("media.titles", event("late", 1, name="Patience"), key=b"late")
+    # Titles on every partition, polled together: the one that fails must
+    # not make the consumer skip the others the same poll returned.
+    names = [f"late{i}" for i in range(12)]
+    await ctx.log.append_many("media.titles", [(n.encode(), event(n, 1)) for n in names])
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(quick, stop=stop))
     try:
 
-        async def shown() -> int:
-            return (await client.get("/catalog/titles/late", headers=ADULT)).status_code
+        async def shown() -> list[int]:
+            return [
+                (await client.get(f"/catalog/titles/{n}", headers=ADULT)).status_code for n in names
+            ]
 
-        await eventually(shown, "the announcement to be applied", done=lambda s: s == 200)
+        await eventually(
+            shown, "the announcements to be applied", done=lambda s: s == [200] * len(names)
+        )
         assert flaky.refused == 3
     finally:
         stop.set()
