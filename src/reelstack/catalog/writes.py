@@ -96,7 +96,13 @@ async def apply(
         await session.execute(update(titles).where(titles.c.id == event.title_id).values(**values))
     if held is None or not held.meta_edited:
         await _replace_genres(session, event.title_id, meta.genres)
-        await index.put(session, title_id=event.title_id, body=values["search_text"])
+        body = values["search_text"]
+    else:
+        # The studio's text stands; indexed again, as a removal dropped it.
+        body = (
+            await session.execute(select(titles.c.search_text).where(titles.c.id == event.title_id))
+        ).scalar_one()
+    await index.put(session, title_id=event.title_id, body=body)
     return True
 
 

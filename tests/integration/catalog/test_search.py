@@ -118,6 +118,11 @@ async def test_search_follows_renames_and_removals(ctx: CatalogContext) -> None:
     assert await names(ctx, "matrix") == []
     await publish(ctx, event("mar", 2, type="title.removed"))
     assert await names(ctx, "mary poppins") == []
+    # A title the studio renamed, removed and published again is found by its studio name.
+    await publish(ctx, event("mat", 2, type="title.removed"))
+    assert await names(ctx, "reloaded") == []
+    await publish(ctx, event("mat", 3, name="The Matrix"))
+    assert await names(ctx, "reloaded") == ["Reloaded"]
 
 
 async def test_a_query_is_bounded(ctx: CatalogContext) -> None:
