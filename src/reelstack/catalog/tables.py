@@ -21,7 +21,10 @@ from sqlalchemy import (
     Text,
 )
 
-from reelstack.db import UtcDateTime, metadata
+from reelstack.db import UNDECLARED_TABLES, UtcDateTime, metadata
+
+# SQLite's FTS5 search table and its shadow tables (catalog_search_data, ...).
+UNDECLARED_TABLES.add("catalog_search")
 
 series = Table(
     "catalog_series",
