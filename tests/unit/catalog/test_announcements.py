@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from reelstack.adapters.log.sqlite import SqliteEventLog
+from reelstack.bootstrap import Adapters
 from reelstack.catalog import announcements, consumer
+from reelstack.catalog.app import create_app
 from reelstack.catalog.context import CatalogContext
+from reelstack.config import Config
 from reelstack.errors import InvalidRequestError, UnavailableError
+from reelstack.ports.log import TopicSpec
 from tests.support.wait import eventually
-from tests.unit.catalog.conftest import ADULT, STUDIO, event, publish
+from tests.unit.catalog.conftest import ADULT, STUDIO, database, event, publish
+from tests.unit.chassis.conftest import started
 
 
 async def test_a_replayed_or_older_announcement_changes_nothing(
@@ -144,3 +151,18 @@ async def test_an_announcement_the_store_could_not_take_is_applied_once_it_is_ba
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=30)
+
+
+async def test_the_running_service_applies_announcements_in_its_background_task(
+    config: Config, tmp_path: Path
+) -> None:
+    log = SqliteEventLog(tmp_path / "log.db")
+    adapters = Adapters(config, _built={"sql": database(tmp_path / "sql.db"), "log": log})
+    async for client in started(create_app(config, adapters=adapters)):
+        await log.create_topic(TopicSpec("media.titles", consumer.TITLES_PARTITIONS))
+        await log.append("media.titles", event("bg1", 1, name="Background"), key=b"bg1")
+
+        async def shown(client: httpx.AsyncClient = client) -> int:
+            return (await client.get("/catalog/titles/bg1", headers=ADULT)).status_code
+
+        await eventually(shown, "the service to apply it", done=lambda status: status == 200)
