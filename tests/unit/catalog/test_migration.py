@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
 from reelstack.catalog import repository as catalog_repository
 from reelstack.catalog import search
 from reelstack.catalog.models import Maturity, Viewer
@@ -20,7 +21,11 @@ def micros(moment: datetime) -> int:
 
 
 async def test_every_media_title_and_field_is_found_in_the_catalog(tmp_path: Path) -> None:
-    db = database(tmp_path / "sql.db")
+    await check_copy(database(tmp_path / "sql.db"))
+
+
+async def check_copy(db: SqlAlchemyDatabase) -> None:
+    """Migrate media, make titles by its schema, migrate catalog; compare every field."""
     await db.open()
     try:
         await db.migrate("media")
@@ -71,7 +76,7 @@ async def test_every_media_title_and_field_is_found_in_the_catalog(tmp_path: Pat
                 session, "ep1", viewer=Viewer(maturity=Maturity.KIDS)
             )
             found = await search.find(
-                search.SqliteSearch(),
+                search.for_dialect(db.engine.dialect.name),
                 session,
                 query="nite shift",
                 where=catalog_repository.visible(Viewer()),
