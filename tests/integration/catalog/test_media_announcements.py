@@ -31,8 +31,8 @@ from reelstack.media import service as media_service
 from reelstack.media.context import MediaContext
 from reelstack.media.models import TitleMeta, TitleState
 from reelstack.ports.log import RecordMetadata
+from tests.integration.catalog.engines import ENGINES
 from tests.support.wait import eventually
-from tests.unit.catalog.conftest import database
 
 TOPIC = "media.titles"
 
@@ -64,9 +64,16 @@ class Both:
             return await catalog_repository.get(session, title_id, viewer=None)
 
 
-@pytest.fixture
-async def both(tmp_path: Path, config: Config) -> AsyncIterator[Both]:
-    db = database(tmp_path / "sql.db")
+@pytest.fixture(params=sorted(ENGINES))
+async def both(
+    request: pytest.FixtureRequest, tmp_path: Path, config: Config
+) -> AsyncIterator[Both]:
+    async with ENGINES[request.param](tmp_path) as db:
+        async for made in _both(db, tmp_path, config):
+            yield made
+
+
+async def _both(db: SqlAlchemyDatabase, tmp_path: Path, config: Config) -> AsyncIterator[Both]:
     log = SqliteEventLog(tmp_path / "log.db")
     blob = LocalBlobStore(tmp_path / "blobs")
     await db.open()

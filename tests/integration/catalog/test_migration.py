@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.catalog.test_search import ENGINES
+from tests.integration.catalog.engines import ENGINES
 from tests.unit.catalog.test_migration import check_copy
 
 

@@ -6,55 +6,20 @@ database of its own, dropped afterwards, where an engine runs.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from reelstack.adapters.log.sqlite import SqliteEventLog
-from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
 from reelstack.catalog import service
 from reelstack.catalog.context import CatalogContext
 from reelstack.catalog.models import Maturity, Viewer
 from reelstack.catalog.writes import MetaEdit
 from reelstack.config import Config
 from reelstack.errors import InvalidRequestError
-from tests.support.engines import require
-from tests.unit.catalog.conftest import database, event, publish
-
-
-@asynccontextmanager
-async def _sqlite(tmp_path: Path) -> AsyncIterator[SqlAlchemyDatabase]:
-    yield database(tmp_path / "sql.db")
-
-
-@asynccontextmanager
-async def _postgres(tmp_path: Path) -> AsyncIterator[SqlAlchemyDatabase]:
-    server = make_url(require("REELSTACK_TEST_POSTGRES"))
-    name = f"catalog_{uuid.uuid4().hex[:16]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield database(server.set(database=name).render_as_string(hide_password=False))
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
-ENGINES: dict[str, Callable[[Path], AbstractAsyncContextManager[SqlAlchemyDatabase]]] = {
-    "sqlite": _sqlite,
-    "postgres": _postgres,
-}
+from tests.integration.catalog.engines import ENGINES
+from tests.unit.catalog.conftest import event, publish
 
 
 @pytest.fixture(params=sorted(ENGINES))
