@@ -24,7 +24,7 @@ from reelstack.media.ingest.uploads import UploadStore
 from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.pipeline.encoder import Encoder
 from reelstack.media.source.validate import MediaLimits
-from reelstack.ports import BlobStore, Database
+from reelstack.ports import BlobStore, Database, EventLog
 
 URL_PREFIX = "/media"
 
@@ -45,11 +45,20 @@ class MediaContext:
     limits: MediaLimits
     work_dir: Path
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    titles_log: EventLog | None = None
+    """Where titles are announced to the catalog (None: not announced)."""
     _binaries: Binaries | None = None
 
     @classmethod
     def build(
-        cls, config: Config, *, db: Database, blob: BlobStore, encoder: Encoder, owner: str
+        cls,
+        config: Config,
+        *,
+        db: Database,
+        blob: BlobStore,
+        encoder: Encoder,
+        owner: str,
+        titles_log: EventLog | None = None,
     ) -> MediaContext:
         """Assemble the context from settings and opened ports."""
         return cls(
@@ -64,6 +73,7 @@ class MediaContext:
             owner=owner,
             limits=read_group(config, MediaLimits, media_settings.LIMITS),
             work_dir=Path(config.get(pipeline_settings.MEDIA_WORK_DIR)) / "ingest",
+            titles_log=titles_log,
         )
 
     @property
