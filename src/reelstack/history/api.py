@@ -40,6 +40,8 @@ async def get_caller(
     profile_id: ProfileId,
     x_account_id: Annotated[str | None, Header()] = None,
     x_profile_id: Annotated[str | None, Header()] = None,
+    x_maturity: Annotated[str | None, Header(max_length=16)] = None,
+    x_region: Annotated[str | None, Header(max_length=2)] = None,
 ) -> Caller:
     """Return the caller if the route's profile is the token's; 401 without an account."""
     if x_account_id is None or not _ID.match(x_account_id):
@@ -50,7 +52,7 @@ async def get_caller(
     # together, by putting both in one token).
     if x_profile_id is None or x_profile_id != profile_id:
         raise HTTPException(404, NOT_FOUND)
-    return Caller(account=x_account_id, profile=profile_id)
+    return Caller(account=x_account_id, profile=profile_id, maturity=x_maturity, region=x_region)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -35,10 +35,26 @@ OLDEST_HEARTBEAT = timedelta(days=365)
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Whose rows a request reads and writes: the gateway's account and profile."""
+    """Whose rows a request reads and writes: the gateway's account and profile.
+
+    ``maturity`` and ``region`` (the gateway's X-Maturity and X-Region) are
+    not part of any key: they travel to catalog with a Next Up lookup, so a
+    kids profile is never offered an episode it may not see.
+    """
 
     account: str
     profile: str
+    maturity: str | None = None
+    region: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """Return the identity headers to forward to another service for this caller."""
+        out = {"x-account-id": self.account, "x-profile-id": self.profile}
+        if self.maturity is not None:
+            out["x-maturity"] = self.maturity
+        if self.region is not None:
+            out["x-region"] = self.region
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,18 +114,18 @@ class NextUp:
 
 
 class NextEpisodeLookup(Protocol):
-    """Finds the episode after ``episode`` (None: the series ends there).
+    """Finds the episode after ``episode`` that ``caller`` may see (None: none).
 
     History cannot read the catalog's tables; whoever knows the series
-    (catalog, through a client) answers here.
+    (catalog, through a client: :mod:`reelstack.history.catalog`) answers here.
     """
 
-    async def __call__(self, episode: Episode) -> NextEpisode | None:
+    async def __call__(self, episode: Episode, caller: Caller) -> NextEpisode | None:
         """Return the episode after ``episode``, or None."""
         ...
 
 
-async def next_in_season(episode: Episode) -> NextEpisode | None:
+async def next_in_season(episode: Episode, caller: Caller) -> NextEpisode | None:
     """The default lookup: the following number in the same season, title unknown.
 
     Without the catalog this is all history knows; the player or playback

@@ -147,7 +147,7 @@ async def next_up(
     out: list[NextUp] = []
     for mark in finished:
         assert mark.episode is not None
-        following = await lookup(mark.episode)
+        following = await lookup(mark.episode, caller)
         if following is not None:
             out.append(NextUp(following, mark))
             if len(out) == limit:

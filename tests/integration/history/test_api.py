@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from reelstack.bootstrap import Adapters
 from reelstack.config import Config
 from reelstack.history.app import create_app
+from reelstack.history.models import next_in_season
 from reelstack.ports import WideColumnStore
 from tests.integration.history.conftest import new_caller
 from tests.unit.chassis.conftest import started
@@ -33,7 +34,11 @@ def _an_account_of_its_own() -> None:
 
 @pytest.fixture
 async def client(config: Config, new_store: WideColumnStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(config, adapters=Adapters(config, _built={"widecolumn": new_store}))
+    # Numbers only for Next Up here; the catalog-backed lookup has its own test
+    # (tests/unit/history/test_catalog_lookup.py).
+    app = create_app(
+        config, adapters=Adapters(config, _built={"widecolumn": new_store}), lookup=next_in_season
+    )
     async for client in started(app):
         yield client
 
@@ -88,7 +93,7 @@ async def test_history_continue_watching_next_up_and_removal(client: httpx.Async
     up = (await client.get(f"{BASE}/next-up", headers=ME)).json()["items"]
     assert [(i["series_id"], i["season"], i["episode"], i["title_id"]) for i in up] == [
         ("show", 1, 4, None)
-    ], "the default lookup knows numbers only; the player resolves the title"
+    ], "a numbers-only lookup; catalog's resolves the title"
     assert up[0]["after"]["title_id"] == "show-e3"
     removed = await client.delete(f"{BASE}/titles/show-e3", headers=ME)
     assert removed.status_code == 204
@@ -133,6 +138,9 @@ async def test_bad_heartbeats_are_refused_with_the_reason(
         ("9999-12-31T23:59:59-14:00", "ahead of the server's clock"),
         ("0001-01-01T00:00:00+14:00", "days old"),
     ],
+    # Fixed ids: the first value is made from the clock, and parallel workers
+    # must collect the same test names.
+    ids=["ten-years-ahead", "year-9999", "year-1"],
 )
 async def test_heartbeat_times_far_from_now_are_refused(
     client: httpx.AsyncClient, at: str, reason: str

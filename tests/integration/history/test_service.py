@@ -10,7 +10,7 @@ import pytest
 
 from reelstack.errors import InvalidRequestError
 from reelstack.history import repository, service
-from reelstack.history.models import Bookmark, Episode, NextEpisode, micros
+from reelstack.history.models import Bookmark, Caller, Episode, NextEpisode, micros
 from reelstack.ports import WideColumnStore
 from tests.integration.history.conftest import new_caller
 
@@ -161,7 +161,7 @@ class Lookup:
     def __init__(self) -> None:
         self.asked: list[Episode] = []
 
-    async def __call__(self, episode: Episode) -> NextEpisode | None:
+    async def __call__(self, episode: Episode, caller: Caller) -> NextEpisode | None:
         self.asked.append(episode)
         order = [(1, 1), (1, 2), (2, 1)]
         at = order.index((episode.season, episode.episode))

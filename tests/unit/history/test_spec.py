@@ -8,7 +8,7 @@ import pytest
 
 from reelstack import services
 from reelstack.errors import InvalidRequestError
-from reelstack.history.models import Bookmark, Episode, check_watched_at, next_in_season
+from reelstack.history.models import Bookmark, Caller, Episode, check_watched_at, next_in_season
 
 NOW = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ def test_heartbeat_times_are_kept_to_the_millisecond_within_the_allowed_skew() -
 
 
 async def test_the_default_lookup_offers_the_next_number_in_the_season() -> None:
-    following = await next_in_season(Episode("show", 2, 9))
+    following = await next_in_season(Episode("show", 2, 9), Caller("acct", "prof"))
     assert following is not None
     assert (following.series_id, following.season, following.episode, following.title_id) == (
         "show",
