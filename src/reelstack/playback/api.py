@@ -107,9 +107,7 @@ def make_router() -> APIRouter:
             headers={"Cache-Control": "private, no-store"},
         )
 
-    @router.api_route(
-        "/manifests/{token}/plays/{play_id}/master.m3u8", methods=["GET", "HEAD"]
-    )
+    @router.api_route("/manifests/{token}/plays/{play_id}/master.m3u8", methods=["GET", "HEAD"])
     async def manifest(token: str, play_id: PlayId, ctx: PlaybackDep) -> Response:
         """A play's master playlist: 403 for a token that does not sign it, 410 once expired."""
         try:
