@@ -186,8 +186,8 @@ def make_files_router() -> APIRouter:
     """Published files from the blob store: at ``/media/s/TOKEN/...`` signed, ``/media/...`` open.
 
     With ``media.signed_urls`` on (the default) the open route serves only
-    pictures (posters, backdrops, thumbnails: what a catalog page shows to
-    anyone); playlists, segments and subtitles need a token playback made
+    pictures (posters, backdrops, seek-preview thumbnails and their index:
+    what a catalog page or a seek bar shows, not the film); playlists, segments and subtitles need a token playback made
     (:mod:`reelstack.signed_urls`): 403 for a token that is tampered or
     covers another path, 410 for an expired one.
     """
@@ -218,7 +218,11 @@ def make_files_router() -> APIRouter:
 
 
 def _is_picture(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
+    """A picture, or the seek-preview index that places pictures (``TITLE/trickplay/*``)."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[1] == "trickplay":
+        return True
+    name = parts[-1]
     return "." in name and "." + name.rsplit(".", 1)[-1].lower() in _PICTURES
 
 
