@@ -187,7 +187,8 @@ def make_files_router() -> APIRouter:
 
     With ``media.signed_urls`` on (the default) the open route serves only
     pictures (posters, backdrops, seek-preview thumbnails and their index:
-    what a catalog page or a seek bar shows, not the film); playlists, segments and subtitles need a token playback made
+    what a catalog page or a seek bar shows, not the film); playlists,
+    segments and subtitles need a token playback made
     (:mod:`reelstack.signed_urls`): 403 for a token that is tampered or
     covers another path, 410 for an expired one.
     """
