@@ -2,7 +2,9 @@
 
 The tus upload routes are in :mod:`reelstack.media.ingest.tus`. Published files
 (HLS and DASH renditions, trickplay, artwork) are served from the blob store
-at ``/media/...`` with byte ranges, so a player can play through the gateway.
+with byte ranges, so a player can play through the gateway: playlists and
+segments at signed URLs (``/media/s/TOKEN/...``, see
+:mod:`reelstack.signed_urls`), pictures also at ``/media/...``.
 """
 
 from __future__ import annotations
