@@ -10,7 +10,14 @@ import pytest
 
 from reelstack import settings
 from reelstack.config import Config
-from reelstack.signed_urls import SKEW_S, ExpiredError, SignatureError, UrlSigner, home_key
+from reelstack.signed_urls import (
+    SKEW_S,
+    ExpiredError,
+    SignatureError,
+    UrlSigner,
+    home_key,
+    signer_for,
+)
 
 SIGNER = UrlSigner(b"k" * 32)
 NOW = 1_800_000_000
@@ -90,3 +97,15 @@ def test_the_secret_setting_never_prints(make_config: Callable[..., Config]) -> 
     config = make_config(**{"playback.url_secret": "s" * 40})
     assert "sss" not in repr(config.get(settings.URL_SECRET))
     assert "sss" not in str(config.get(settings.URL_SECRET))
+
+
+def test_a_configured_secret_reaches_child_processes_and_signs(
+    make_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    config = make_config(**{"playback.url_secret": "s" * 40})
+    # The supervisor starts every instance with the settings it was given.
+    assert config.as_env()["REELSTACK_PLAYBACK_URL_SECRET"] == "s" * 40
+    assert signer_for(config).key == b"s" * 40
+    assert not (tmp_path / "secrets").exists()
+    # Unset, every process of the home signs with the home's key.
+    assert signer_for(make_config()).key == home_key(tmp_path)
