@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from reelstack import services
 
 
@@ -14,3 +16,17 @@ def test_the_spec_is_accepted_and_only_manifests_are_open() -> None:
     assert plays.max_body_bytes == 4096
     manifests = routes["/api/playback/manifests"]
     assert manifests.public_methods >= {"GET"} and manifests.rewrite == "/playback/manifests"
+
+
+def test_playback_imports_ports_and_no_other_service() -> None:
+    spec = services.specs(("reelstack.playback",))["playback"]
+    others = [f"{s.package}." for s in services.specs().values()]
+    root = Path(__file__).resolve().parents[3] / "src" / "reelstack" / "playback"
+    wrong = [
+        f"{path.name}:{line}: {module}"
+        for path in sorted(root.rglob("*.py"))
+        for module, _, line in services.imports(path, spec.package)
+        if module.startswith("reelstack.adapters")
+        or any(f"{module}.".startswith(other) for other in others)
+    ]
+    assert wrong == []
