@@ -20,7 +20,11 @@ then to the anchor. A play start costs playback four calls in parallel
 time, a read of the master playlist.
 
 Printed: play starts/s answered 2xx and the p99 of a play start, each beside
-the anchor's, medians over ``ROUNDS``. Target: p99 <= 50 ms on this 2-core
+the anchor's, medians over ``ROUNDS``; every round's figures go to stderr.
+The cluster runs ``cluster.instances`` of every service (2 by default;
+``REELSTACK_CLUSTER_INSTANCES=1`` runs one of each, fewer processes on the
+two cores and no second playback instance contending for the store's write
+lock). Target: p99 <= 50 ms on this 2-core
 machine. The load average is printed to stderr before and after: the two
 cores are shared with whatever else runs.
 """
