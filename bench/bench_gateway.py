@@ -223,7 +223,12 @@ def make_token() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
     public.update({"kid": "bench", "alg": "RS256", "use": "sig"})
-    claims = {"sub": "account-1", "profile": "profile-1", "exp": int(time.time()) + 3600}
+    claims = {
+        "sub": "account-1",
+        "profile": "profile-1",
+        "maturity": "adults",
+        "exp": int(time.time()) + 3600,
+    }
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench"})
     return json.dumps({"keys": [public]}), token
 

@@ -25,6 +25,14 @@ NAMING_CONVENTION: dict[str, str] = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+UNDECLARED_TABLES: set[str] = set()
+"""Name prefixes of tables a revision makes that the metadata cannot declare.
+
+An engine's own kinds of table, such as SQLite's FTS5 virtual tables and the
+shadow tables that come with them; the module declaring a service's tables
+adds them here, and comparing the metadata with a store leaves them out.
+"""
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and read back timezone-aware, on every engine.

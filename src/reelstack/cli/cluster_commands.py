@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from reelstack import settings
+from reelstack import services, settings
 from reelstack.cli import deploy_render
 from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
 from reelstack.cli.render import instance_json, instance_table
@@ -118,6 +118,11 @@ def demo(
     cli.use_profile(profile)
     result = start_cluster(cli, timeout)
     print_where(cli, result)
+    if "identity" in services.of(cli.config):
+        from reelstack.cli import demo_accounts
+
+        demo_accounts.ensure(cli.config)
+        demo_accounts.print_accounts()
     if content:
         from reelstack.cli import demo_content
 

@@ -35,7 +35,8 @@ RolesArgument = Annotated[
 ]
 
 
-def _run(config: Config, use_case: Callable[[IdentityContext], Awaitable[T]]) -> T:
+def run_identity(config: Config, use_case: Callable[[IdentityContext], Awaitable[T]]) -> T:
+    """Run ``use_case`` on identity's store (its tables brought up to date first)."""
     if "identity" not in services.of(config):
         raise ReelstackError(
             "the identity service is not among this deployment's services "
@@ -80,7 +81,7 @@ def add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    account = _run(
+    account = run_identity(
         cli_of(ctx).config,
         lambda identity: service.sign_up(
             ctx=identity, email=email, password=password, roles=wanted
@@ -97,7 +98,9 @@ def list_users(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the accounts."""
     from reelstack.identity import service
 
-    accounts = _run(cli_of(ctx).config, lambda identity: service.list_accounts(ctx=identity))
+    accounts = run_identity(
+        cli_of(ctx).config, lambda identity: service.list_accounts(ctx=identity)
+    )
     if as_json:
         print_json([_as_json(a) for a in accounts])
         return
@@ -120,7 +123,7 @@ def set_role(
     from reelstack.identity import service
 
     wanted = parse_roles(roles)
-    account = _run(
+    account = run_identity(
         cli_of(ctx).config,
         lambda identity: service.set_roles(ctx=identity, email=email, roles=wanted),
     )
@@ -128,6 +131,22 @@ def set_role(
         print_json(_as_json(account))
     else:
         console.print(f"{escape(account.email)}: {', '.join(account.roles)}")
+
+
+@users_app.command("rotate-keys")
+def rotate_keys(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Make a new token signing key current; tokens signed before stay valid until they expire."""
+    from reelstack.identity import service
+
+    kid = run_identity(
+        cli_of(ctx).config, lambda identity: service.rotate_signing_key(ctx=identity)
+    )
+    if as_json:
+        print_json({"kid": kid})
+    else:
+        console.print(
+            f"signing with key {kid}; the gateway fetches it when it first sees a token it signed"
+        )
 
 
 def register(app: typer.Typer) -> None:

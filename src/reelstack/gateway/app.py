@@ -7,7 +7,8 @@ instances of a service are comes from ``gateway.instances`` when set, else
 from the chassis' registry client (``eureka.urls``).
 
 Filters, in order: inbound ``debug`` (1), ``route`` (0 — first of all, it
-picks the endpoint), ``strip_identity`` (5), ``body_limit`` (10),
+picks the endpoint), ``strip_identity`` (5), ``region``
+(6), ``body_limit`` (10),
 ``ratelimit_address`` (30), ``auth`` (40), ``ratelimit_account`` (50),
 ``fault`` (60); outbound ``request_id`` (0), ``passport_header`` (90).
 """
@@ -44,6 +45,7 @@ from reelstack.gateway.filters.faults import FaultFilter
 from reelstack.gateway.filters.identity import StripIdentityHeadersFilter
 from reelstack.gateway.filters.limits import BodyLimitFilter
 from reelstack.gateway.filters.ratelimit import RateLimitFilter
+from reelstack.gateway.filters.region import RegionFilter
 from reelstack.gateway.filters.request_id import RequestIdFilter
 from reelstack.gateway.filters.routing import RoutingFilter
 from reelstack.gateway.jwks import JwksFetcher
@@ -226,6 +228,11 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         ),
         debug,
         StripIdentityHeadersFilter(),
+        RegionFilter(
+            default=config.get(gateway_settings.GATEWAY_REGION_DEFAULT),
+            networks=config.get(gateway_settings.GATEWAY_REGION_NETWORKS),
+            from_client=config.get(gateway_settings.GATEWAY_REGION_FROM_CLIENT),
+        ),
         body_limit,
         limit_address,
         auth,

@@ -234,7 +234,29 @@ class TokenVerifier:
         cacheable = nbf is None or (isinstance(nbf, int | float) and nbf <= now)
         roles = _roles(claims.get("roles"))
         roles_header = ",".join(sorted(roles)).encode("ascii")
-        return Principal(account, profile, float(exp), roles, roles_header), cacheable
+        maturity = _maturity(claims.get("maturity"), profile)
+        principal = Principal(account, profile, float(exp), roles, roles_header, maturity)
+        return principal, cacheable
+
+
+# The maturity levels of identity's profiles, lowest first (a test ties the two).
+MATURITY_LEVELS = ("kids", "older-kids", "teens", "adults")
+
+
+def _maturity(claim: object, profile: str | None) -> bytes:
+    """Return the profile's maturity level as sent to services (b"" for no profile)."""
+    if claim is None:
+        if profile is not None:
+            # A profile's token always says what it may see; one that does not
+            # is not from our identity service. Failing closed keeps a kids
+            # profile from browsing as an adult.
+            raise AuthError("a token naming a profile must carry its maturity claim")
+        return b""
+    if profile is None:
+        raise AuthError("claim maturity needs a profile claim")
+    if claim not in MATURITY_LEVELS:
+        raise AuthError(f"claim maturity is not one of {', '.join(MATURITY_LEVELS)}")
+    return str(claim).encode("ascii")
 
 
 def _roles(claim: object) -> frozenset[str]:

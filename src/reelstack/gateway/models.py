@@ -44,7 +44,11 @@ HOP_BY_HOP = frozenset(
 ACCOUNT_HEADER = b"x-account-id"
 PROFILE_HEADER = b"x-profile-id"
 ROLES_HEADER = b"x-roles"
-IDENTITY_HEADERS = frozenset({ACCOUNT_HEADER, PROFILE_HEADER, ROLES_HEADER})
+MATURITY_HEADER = b"x-maturity"  # the profile's maturity level
+REGION_HEADER = b"x-region"  # the viewer's region (filters/region.py)
+IDENTITY_HEADERS = frozenset(
+    {ACCOUNT_HEADER, PROFILE_HEADER, ROLES_HEADER, MATURITY_HEADER, REGION_HEADER}
+)
 FAULT_HEADER = b"x-reelstack-fault"
 DEBUG_HEADER = b"x-reelstack-debug"
 PASSPORT_HEADER = b"x-reelstack-passport"
@@ -62,6 +66,8 @@ class Principal:
     roles: frozenset[str] = frozenset()  # the token's ``roles`` claim
     # ``X-Roles`` as sent to services, made once per token (principals are cached).
     roles_header: bytes = b""
+    # The profile's maturity level (the token's ``maturity`` claim), sent as X-Maturity.
+    maturity: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

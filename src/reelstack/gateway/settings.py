@@ -7,6 +7,7 @@ settings never imports the gateway: ``gateway.instances`` entries become
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -352,5 +353,73 @@ GATEWAY_GC_INTERVAL_S = add(
         "1",
         "Seconds between the gateway's garbage collections of young objects (everything "
         "every 60th); 0: CPython's own rhythm, by allocation count. See chassis/collector.py.",
+    )
+)
+
+
+# -- the viewer's region ---------------------------------------------------------------
+
+
+REGION_PATTERN = "^[A-Z]{2}$"
+
+
+def parse_region(raw: str) -> str:
+    """Parse a region: an ISO 3166-1 alpha-2 code such as ``US`` (case ignored)."""
+    code = raw.strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise ValueError(f"region {raw!r} is not a two-letter country code such as US")
+    return code
+
+
+class RegionNetwork(NamedTuple):
+    """One entry of ``gateway.region.networks``: clients in ``network`` are in ``region``."""
+
+    network: str  # CIDR, as written (parsed by the filter)
+    region: str
+
+
+def parse_region_networks(raw: str) -> tuple[RegionNetwork, ...]:
+    """Parse ``CIDR=REGION`` entries, comma-separated (most specific first is not needed)."""
+    entries: list[RegionNetwork] = []
+    for entry in raw.split(","):
+        if not entry.strip():
+            continue
+        cidr, sep, region = entry.partition("=")
+        if not sep:
+            raise ValueError(f"region network {entry!r}: expected CIDR=REGION")
+        try:
+            network = ipaddress.ip_network(cidr.strip(), strict=False)
+        except ValueError as exc:
+            raise ValueError(f"region network {entry!r}: {exc}") from None
+        entries.append(RegionNetwork(str(network), parse_region(region)))
+    return tuple(entries)
+
+
+GATEWAY_REGION_DEFAULT = add(
+    Setting(
+        "gateway.region.default",
+        parse_region,
+        "US",
+        "Region (ISO 3166-1 alpha-2) of a client no network entry names; services receive"
+        " the viewer's region as X-Region.",
+    )
+)
+GATEWAY_REGION_NETWORKS = add(
+    Setting(
+        "gateway.region.networks",
+        parse_region_networks,
+        "",
+        "Client networks and their regions: CIDR=REGION, comma-separated; the longest"
+        " matching prefix wins.",
+    )
+)
+GATEWAY_REGION_FROM_CLIENT = add(
+    Setting(
+        "gateway.region.from_client",
+        parse_bool,
+        "false",
+        "Take the region a client names in its X-Reelstack-Region header (demos and load"
+        " tests pretending to be elsewhere). Off in production: a viewer could reach"
+        " titles licensed elsewhere.",
     )
 )

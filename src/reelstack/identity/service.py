@@ -17,7 +17,7 @@ from reelstack.errors import InvalidRequestError, NotFoundError, ReelstackError
 from reelstack.identity import keys, profiles, repository, throttle
 from reelstack.identity import profile_repository as profile_repo
 from reelstack.identity.context import IdentityContext
-from reelstack.identity.models import Account, Role, check_password, normalize_email
+from reelstack.identity.models import Account, Profile, Role, check_password, normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ async def refresh(
     if profile_id is not None:
         await _enter_profile(ctx, token_hash, profile_id, pin, now)
 
-    async def rotate(session: AsyncSession) -> tuple[Account | None, str | None, str]:
+    async def rotate(session: AsyncSession) -> tuple[Account | None, Profile | None, str]:
         stored = await repository.refresh_by_hash(session, token_hash)
         if stored is None:
             return None, None, "unknown refresh token"
@@ -154,12 +154,13 @@ async def refresh(
         account = await repository.account_by_id(session, stored.account_id)
         if account is None:
             return None, None, "the account no longer exists"
-        profile = profile_id if profile_id is not None else stored.profile_id
-        if profile is not None:
+        wanted = profile_id if profile_id is not None else stored.profile_id
+        profile = None
+        if wanted is not None:
             found = await profile_repo.get(
-                session, account_id=account.account.id, profile_id=profile
+                session, account_id=account.account.id, profile_id=wanted
             )
-            profile = None if found is None else profile
+            profile = None if found is None else found[0]
         await repository.mark_used(session, token_hash, at=now)
         fresh = _new_refresh(
             ctx,
@@ -168,7 +169,8 @@ async def refresh(
             account=stored.account_id,
             started=stored.family_started_at,
         )
-        await repository.add_refresh(session, replace(fresh, profile_id=profile))
+        held = None if profile is None else profile.id
+        await repository.add_refresh(session, replace(fresh, profile_id=held))
         return account.account, profile, ""
 
     account, profile, reason = await ctx.db.transaction(rotate)
@@ -275,7 +277,9 @@ async def _signing_key(ctx: IdentityContext) -> repository.StoredKey:
     return await ctx.db.transaction(create)
 
 
-async def _access_token(ctx: IdentityContext, account: Account, profile: str | None = None) -> str:
+async def _access_token(
+    ctx: IdentityContext, account: Account, profile: Profile | None = None
+) -> str:
     key = await _signing_key(ctx)
     now = ctx.clock()
     claims: dict[str, Any] = {
@@ -288,7 +292,11 @@ async def _access_token(ctx: IdentityContext, account: Account, profile: str | N
         "jti": secrets.token_hex(8),
     }
     if profile is not None:
-        claims["profile"] = profile
+        # The maturity travels with the profile so that catalog and playback
+        # filter without asking identity on every request; a change to a
+        # profile's maturity reaches its tokens at the next refresh.
+        claims["profile"] = profile.id
+        claims["maturity"] = profile.maturity.value
     if ctx.limits.issuer:
         claims["iss"] = ctx.limits.issuer
     return ctx.signer.sign(key, claims)

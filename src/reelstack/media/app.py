@@ -19,7 +19,7 @@ from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import ReelstackError
-from reelstack.media import api
+from reelstack.media import announce, api
 from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext
 from reelstack.media.ingest import sweeper as ingest
@@ -33,6 +33,12 @@ log = logging.getLogger(__name__)
 async def sweep_uploads(ctx: MediaContext) -> None:
     """The service's background task: sweep uploads and jobs until the instance stops."""
     await ingest.run_sweeper(ctx, ctx.config.get(media_settings.MEDIA_RECONCILE_S))
+
+
+async def announce_titles(ctx: MediaContext) -> None:
+    """The service's background task: announce changed titles to the catalog on the log."""
+    if ctx.titles_log is not None:
+        await announce.run_announcer(ctx, ctx.titles_log)
 
 
 def create_app(
@@ -58,6 +64,7 @@ def create_app(
             blob=chassis.adapters.blob,
             encoder=chosen,
             owner=chassis.identity.instance,
+            titles_log=chassis.adapters.log,
         )
         await asyncio.to_thread(ctx.uploads.open)
         if isinstance(chosen, PipelineEncoder):

@@ -24,7 +24,7 @@ from reelstack.media.ingest.uploads import UploadStore
 from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.pipeline.encoder import Encoder
 from reelstack.media.source.validate import MediaLimits
-from reelstack.ports import BlobStore, Database
+from reelstack.ports import BlobStore, Database, EventLog
 from reelstack.signed_urls import UrlSigner, signer_for
 
 URL_PREFIX = "/media"
@@ -48,11 +48,20 @@ class MediaContext:
     signer: UrlSigner
     """Verifies the tokens of ``/media/s/TOKEN/...`` (playback signs with the same key)."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    titles_log: EventLog | None = None
+    """Where titles are announced to the catalog (None: not announced)."""
     _binaries: Binaries | None = None
 
     @classmethod
     def build(
-        cls, config: Config, *, db: Database, blob: BlobStore, encoder: Encoder, owner: str
+        cls,
+        config: Config,
+        *,
+        db: Database,
+        blob: BlobStore,
+        encoder: Encoder,
+        owner: str,
+        titles_log: EventLog | None = None,
     ) -> MediaContext:
         """Assemble the context from settings and opened ports."""
         return cls(
@@ -68,6 +77,7 @@ class MediaContext:
             limits=read_group(config, MediaLimits, media_settings.LIMITS),
             work_dir=Path(config.get(pipeline_settings.MEDIA_WORK_DIR)) / "ingest",
             signer=signer_for(config),
+            titles_log=titles_log,
         )
 
     @property

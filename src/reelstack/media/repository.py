@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Float,
@@ -66,10 +67,19 @@ titles = Table(
     Column("claimed_by", String(200)),
     Column("claimed_until", Float),
     Column("extras_at", DateTime(timezone=True)),  # migration 0004
+    Column("announced_at", DateTime(timezone=True)),  # migration 0005
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index(None, "state"),
     Index("ix_media_titles_series", "series", "season", "episode"),
+)
+
+# Titles deleted whose removal is not on the log yet (migration 0005).
+removed_titles = Table(
+    "media_removed_titles",
+    metadata,
+    Column("title_id", String(32), primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )
 
 _FIELDS = tuple(name for name in Title.__dataclass_fields__)
@@ -270,5 +280,18 @@ async def release(session: AsyncSession, title_id: str, *, owner: str) -> None:
 
 
 async def delete(session: AsyncSession, title_id: str) -> None:
-    """Delete a title's row."""
+    """Delete a title's row; one that was announced leaves its removal to announce."""
+    row = (
+        await session.execute(select(titles.c.announced_at).where(titles.c.id == title_id))
+    ).first()
     await session.execute(titles.delete().where(titles.c.id == title_id))
+    if row is not None and row.announced_at is not None:
+        await session.execute(removed_titles.delete().where(removed_titles.c.title_id == title_id))
+        await session.execute(
+            insert(removed_titles).values(title_id=title_id, version=micros(datetime.now(UTC)))
+        )
+
+
+def micros(moment: datetime) -> int:
+    """A title's version in announcements: a time in whole microseconds since the epoch."""
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond

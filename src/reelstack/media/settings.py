@@ -215,6 +215,22 @@ MEDIA_RECONCILE_S = add(
         "Seconds between a media instance's sweeps for finished uploads and jobs.",
     )
 )
+MEDIA_ANNOUNCE_S = add(
+    Setting(
+        "media.announce_s",
+        parse_float(0.05),
+        "1",
+        "Seconds between a media instance's rounds announcing changed titles on the log.",
+    )
+)
+MEDIA_TITLES_TOPIC = add(
+    Setting(
+        "media.titles_topic",
+        parse_str,
+        "media.titles",
+        "Topic on which media announces published, changed and removed titles (catalog reads it).",
+    )
+)
 MEDIA_TRICKPLAY_INTERVAL_S = add(
     Setting(
         "media.trickplay_interval_s",

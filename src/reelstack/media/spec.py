@@ -10,7 +10,7 @@ SPEC = ServiceSpec(
     ports=("sql", "blob", "log"),
     settings="reelstack.media.settings",
     migrations="media",
-    background=("reelstack.media.app:sweep_uploads",),
+    background=("reelstack.media.app:sweep_uploads", "reelstack.media.app:announce_titles"),
     routes=(
         # Uploads, jobs and changes need a studio (or admin) token; anyone
         # may read titles and play published files.

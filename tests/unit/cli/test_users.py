@@ -61,3 +61,22 @@ def test_refusals_say_why(
     assert code != 0 and "unknown role" in err
     code, _, err = run(capsys, tmp_path, "users", "set-role", "nobody@example.com", "admin")
     assert code != 0 and "no account" in err
+
+
+def test_rotate_keys_makes_a_new_key_current_and_keeps_the_old_published(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, tmp_path, "users", "rotate-keys", "--json")
+    assert code == 0, err
+    first = json.loads(out)["kid"]
+    code, out, err = run(capsys, tmp_path, "users", "rotate-keys", "--json")
+    assert code == 0, err
+    second = json.loads(out)["kid"]
+    assert second != first
+
+    from reelstack import settings
+    from reelstack.cli.users import run_identity
+    from reelstack.identity import service
+
+    jwks = run_identity(settings.load({"home": str(tmp_path)}), lambda ctx: service.jwks(ctx=ctx))
+    assert {first, second} <= {key["kid"] for key in jwks["keys"]}

@@ -18,8 +18,27 @@ from tests.unit.gateway.keys import jwks, make_key
 def test_accepts_a_token_signed_by_a_known_key(algorithm: str) -> None:
     key = make_key(algorithm)
     verifier = TokenVerifier(configured=load_configured_jwks(jwks(key)))
-    principal = verifier.verify(key.token("acct-1", profile="prof-9").encode())
+    token = key.token("acct-1", profile="prof-9", maturity="kids")
+    principal = verifier.verify(token.encode())
     assert (principal.account, principal.profile) == ("acct-1", "prof-9")
+    assert principal.maturity == b"kids"
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"profile": "prof-9"}, "must carry its maturity claim"),
+        ({"profile": "prof-9", "maturity": "everything"}, "claim maturity is not one of"),
+        ({"profile": "prof-9", "maturity": ["adults"]}, "claim maturity is not one of"),
+        ({"maturity": "adults"}, "claim maturity needs a profile claim"),
+    ],
+)
+def test_a_profile_token_must_say_its_maturity(claims: dict[str, object], reason: str) -> None:
+    # Failing closed: a kids profile's token without the claim would browse as an adult.
+    key = make_key()
+    verifier = TokenVerifier(configured=load_configured_jwks(jwks(key)))
+    with pytest.raises(AuthError, match=reason):
+        verifier.verify(key.token("acct-1", **claims).encode())
 
 
 def test_the_account_claim_wins_over_sub() -> None:

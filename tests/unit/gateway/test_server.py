@@ -150,18 +150,22 @@ async def test_the_caller_is_named_by_the_gateway_only(
 ) -> None:
     app, _ = make_app(config(tmp_path), 9001)
     conn = Connection(app)
-    token = KEY.token("account-a", profile="kid-profile").encode()
+    token = KEY.token("account-a", profile="kid-profile", maturity="kids").encode()
     answer = await conn.get(
         "/api/svc/history",
         (b"authorization", b"Bearer " + token),
         (b"x-account-id", b"account-b"),
         (b"X-Profile-Id", b"profile-b"),
+        (b"X-Maturity", b"adults"),
+        (b"X-Region", b"ZZ"),
     )
     assert answer.status == 200
     sent = echo_request(fakes).lower()
     assert sent.count(b"x-account-id") == 1
     assert b"x-account-id: account-a" in sent
     assert b"x-profile-id: kid-profile" in sent
+    assert b"x-maturity: kids" in sent and b"adults" not in sent
+    assert b"x-region: us" in sent and b"zz" not in sent  # the default region
     assert b"account-b" not in sent and b"profile-b" not in sent
     assert b"authorization" not in sent  # the token stays at the gateway
     # A public route gets no identity, and a forged one is removed there too.

@@ -97,3 +97,40 @@ async def test_keys_are_encrypted_at_rest_with_a_passphrase(
     ctx.signer = Signer(b"a long operator passphrase")
     again = await service.refresh(ctx=ctx, refresh_token=tokens.refresh_token)
     (await _verifier(ctx, clock)).verify(again.access_token.encode())
+
+
+async def test_a_profiles_token_carries_its_maturity_for_the_gateway(
+    ctx: IdentityContext, clock: Clock
+) -> None:
+    # Catalog and playback filter titles by X-Maturity, which the gateway
+    # takes from the token: a kids profile's token must say "kids".
+    from reelstack.identity import profiles
+    from reelstack.identity.models import Maturity
+
+    account = await service.sign_up(ctx=ctx, email="kim@example.com", password=PASSWORD)
+    kid = await profiles.create(
+        ctx=ctx,
+        account_id=account.id,
+        name="Kid",
+        avatar="owl",
+        language="en",
+        maturity=Maturity.KIDS,
+        kids=True,
+        pin=None,
+    )
+    tokens = await service.sign_in(
+        ctx=ctx, email="kim@example.com", password=PASSWORD, address=None
+    )
+    entered = await service.refresh(ctx=ctx, refresh_token=tokens.refresh_token, profile_id=kid.id)
+    verifier = await _verifier(ctx, clock)
+    principal = verifier.verify(entered.access_token.encode())
+    assert (principal.profile, principal.maturity) == (kid.id, b"kids")
+    # Leaving no profile behind: the account's own token names no maturity.
+    assert verifier.verify(tokens.access_token.encode()).maturity == b""
+
+
+def test_identitys_maturity_levels_are_the_ones_the_gateway_accepts() -> None:
+    from reelstack.gateway.auth import MATURITY_LEVELS
+    from reelstack.identity.models import Maturity
+
+    assert tuple(level.value for level in Maturity) == MATURITY_LEVELS

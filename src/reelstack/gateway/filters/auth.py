@@ -1,10 +1,10 @@
 """Authentication (inbound): a bearer token on every route that is not public.
 
-A valid token's account, profile and roles go to the service as
-``X-Account-Id``, ``X-Profile-Id`` and ``X-Roles`` (the client's own copies
-were already removed); a route that names roles (``role=studio``) answers 403
-to a caller holding none of them, and the
-token itself is not forwarded (the proxy leaves out the Authorization header
+A valid token's account, profile, roles and profile maturity go to the
+service as ``X-Account-Id``, ``X-Profile-Id``, ``X-Roles`` and ``X-Maturity``
+(the client's own copies were already removed); a route that names roles
+(``role=studio``) answers 403 to a caller holding none of them, and the token
+itself is not forwarded (the proxy leaves out the Authorization header
 of an authenticated request): services trust the gateway's headers, and a
 token that never reaches them cannot leak from them. A missing, expired,
 malformed or forged token is answered with 401 and a ``WWW-Authenticate``
@@ -20,6 +20,7 @@ from reelstack.gateway.filters import Kind
 from reelstack.gateway.jwks import JwksFetcher
 from reelstack.gateway.models import (
     ACCOUNT_HEADER,
+    MATURITY_HEADER,
     PROFILE_HEADER,
     ROLES_HEADER,
     Principal,
@@ -100,6 +101,8 @@ class AuthFilter:
             ctx.upstream_headers.append((PROFILE_HEADER, principal.profile.encode("ascii")))
         if principal.roles_header:
             ctx.upstream_headers.append((ROLES_HEADER, principal.roles_header))
+        if principal.maturity:
+            ctx.upstream_headers.append((MATURITY_HEADER, principal.maturity))
 
     def _refuse(self, ctx: RequestContext, error: AuthError, reason: str) -> None:
         self.failures[reason] = self.failures.get(reason, 0) + 1

@@ -1,4 +1,5 @@
-"""InstanceIdentity headers (inbound): a client's copies of X-Account-Id and X-Profile-Id go.
+"""Identity headers (inbound): a client's copies of X-Account-Id, X-Profile-Id, X-Roles,
+X-Maturity and X-Region go.
 
 Services trust these headers because only the gateway sets them, from a
 verified token. A client that sends its own copy, hoping to be taken for
