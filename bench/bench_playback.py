@@ -280,7 +280,8 @@ def main() -> None:
     header()
     with tempfile.TemporaryDirectory(prefix="bench-playback-") as raw:
         tmp = Path(raw)
-        extra = [*PLAYBACK, *write_standins(tmp / "services")]
+        # services.extra names each package once, so this holds once playback is built in.
+        extra = ["reelstack.playback", *write_standins(tmp / "services")]
         note(f"catalog: {'a stand-in from memory' if 'benchcatalog' in extra else 'the real one'}")
         home = tmp / "home"
         env = {
