@@ -1,9 +1,10 @@
-"""Playback over HTTP with the services it asks: real identity, history and media, a catalog.
+"""Playback over HTTP with the services it asks: real identity, history and media, and catalog.
 
-Catalog is written at the same time elsewhere, so a small FastAPI app answers
-its contract here (``GET /catalog/titles/{id}``, 404 above the caller's
-``x-maturity``). Every app runs on a free 127.0.0.1 port; playback finds
-them through a fixed discovery list, as it would through the registry.
+Each test runs twice: with a small FastAPI app answering catalog's contract
+(``GET /catalog/titles/{id}``, 404 above the caller's ``x-maturity``), and
+with the catalog service itself, its titles applied from media's
+announcements. Every app runs on a free 127.0.0.1 port; playback finds them
+through a fixed discovery list, as it would through the registry.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from fastapi import FastAPI, Header, HTTPException
 
 import reelstack.media.pipeline.settings  # noqa: F401  (declares media.key_prefix)
 from reelstack import settings
+from reelstack.catalog.app import create_app as create_catalog
+from reelstack.catalog.context import CatalogContext
 from reelstack.chassis.app import chassis_of
 from reelstack.chassis.discovery import InstanceInfo, StaticDiscovery
 from reelstack.config import Config
@@ -33,6 +36,7 @@ from reelstack.media.models import TitleMeta, TitleState
 from reelstack.playback.app import create_app as create_playback
 from reelstack.playback.context import PlaybackContext
 from tests.integration.media_service.conftest import FakeEncoder
+from tests.unit.catalog.conftest import event, publish
 from tests.unit.chassis.conftest import served, started
 from tests.unit.playback.test_manifest import MASTER
 
@@ -108,14 +112,27 @@ async def _publish(media: FastAPI, home: Path, title_id: str) -> None:
     (folder / "master.m3u8").write_text(MASTER)
 
 
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
+async def _announce(catalog: FastAPI) -> None:
+    """The titles as media announces them, applied as catalog's consumer does."""
+    ctx = chassis_of(catalog).context_as(CatalogContext)
+    for title_id, rating in RATINGS.items():
+        assert await publish(ctx, event(title_id, 1, name=title_id, rating=rating))
+
+
+@pytest.fixture(params=["stand-in", "catalog"])
+async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
         infos = []
         urls = {}
         media = create_media(_config(tmp_path, "media", 0), encoder=FakeEncoder(), sweep=False)
+        real = request.param == "catalog"
+        catalog = (
+            create_catalog(_config(tmp_path, "catalog", 0), consume=False)
+            if real
+            else catalog_app()
+        )
         for name, app in (
-            ("catalog", catalog_app()),
+            ("catalog", catalog),
             ("identity", create_identity(_config(tmp_path, "identity", 0))),
             ("history", create_history(_config(tmp_path, "history", 0))),
             ("media", media),
@@ -125,6 +142,8 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
             urls[name] = f"http://127.0.0.1:{port}"
         for title_id in RATINGS:
             await _publish(media, tmp_path / "home", title_id)
+        if real:
+            await _announce(catalog)
         playback = create_playback(_config(tmp_path, "playback", 0))
         chassis_of(playback).discovery = StaticDiscovery(infos)
         agen = started(playback)
