@@ -319,6 +319,11 @@ def main() -> None:
             for _ in range(ROUNDS):
                 for name, url in targets.items():
                     runs[name].append(load(url, token, body, DURATION_S))
+            # Why play starts failed, if they did: the answer to one more.
+            try:
+                call(base, "POST", "/api/playback/plays", play, token)
+            except urllib.error.HTTPError as exc:
+                note(f"a play start after the rounds: {exc.code} {exc.read()[:300]!r}")
         finally:
             cli(env, "down", timeout=120)
         note(f"load average after: {loadavg()}")

@@ -104,6 +104,7 @@ class LoadGen:
         self.lateness: list[float] = []
         self.errors = 0
         self.non_2xx = 0
+        self.statuses: dict[int, int] = {}
         self.sent = 0
         self.loop = asyncio.get_running_loop()
 
@@ -111,6 +112,7 @@ class LoadGen:
         self.latencies.append(perf_counter() - scheduled)
         if not 200 <= status < 300:
             self.non_2xx += 1
+            self.statuses[status] = self.statuses.get(status, 0) + 1
         if self.backlog:
             conn.send(self.request, self.backlog.pop(0))
         else:
@@ -173,6 +175,7 @@ class LoadGen:
             "answered": len(ordered),
             "errors": self.errors,
             "non_2xx": self.non_2xx,
+            "non_2xx_statuses": self.statuses,
             "rate": len(ordered) / elapsed,
             "p50_ms": pct(50),
             "p90_ms": pct(90),
