@@ -3,7 +3,8 @@
 ``python -m bench.loadgen URL RATE SECONDS [HEADER: VALUE ...]`` sends GET
 requests at RATE per second for SECONDS over keep-alive connections and
 prints one JSON object: requests sent and answered, errors, the rate
-achieved, and latency percentiles in milliseconds.
+achieved, and latency percentiles in milliseconds. An argument ``@FILE``
+among the headers makes every request a POST of FILE's bytes (JSON).
 
 Why not wrk: wrk sends the next request on a connection only when the last
 one is answered, so when the server stalls, the requests that would have
@@ -82,13 +83,18 @@ class _Conn(asyncio.Protocol):
 class LoadGen:
     """Sends requests on a fixed timetable and records their latencies."""
 
-    def __init__(self, url: str, rate: float, seconds: float, headers: list[str]) -> None:
+    def __init__(
+        self, url: str, rate: float, seconds: float, headers: list[str], body: bytes | None = None
+    ) -> None:
         parts = urlsplit(url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        lines = [f"GET {target} HTTP/1.1", f"Host: {self.host}:{self.port}", *headers]
-        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        method = "GET" if body is None else "POST"
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}", *headers]
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
         self.rate = rate
         self.seconds = seconds
         self.idle: list[_Conn] = []
@@ -98,6 +104,7 @@ class LoadGen:
         self.lateness: list[float] = []
         self.errors = 0
         self.non_2xx = 0
+        self.statuses: dict[int, int] = {}
         self.sent = 0
         self.loop = asyncio.get_running_loop()
 
@@ -105,6 +112,7 @@ class LoadGen:
         self.latencies.append(perf_counter() - scheduled)
         if not 200 <= status < 300:
             self.non_2xx += 1
+            self.statuses[status] = self.statuses.get(status, 0) + 1
         if self.backlog:
             conn.send(self.request, self.backlog.pop(0))
         else:
@@ -167,6 +175,7 @@ class LoadGen:
             "answered": len(ordered),
             "errors": self.errors,
             "non_2xx": self.non_2xx,
+            "non_2xx_statuses": self.statuses,
             "rate": len(ordered) / elapsed,
             "p50_ms": pct(50),
             "p90_ms": pct(90),
@@ -178,8 +187,11 @@ class LoadGen:
 
 
 async def _main(argv: list[str]) -> dict[str, Any]:
-    url, rate, seconds, *headers = argv
-    gen = LoadGen(url, float(rate), float(seconds), headers)
+    url, rate, seconds, *rest = argv
+    files = [arg[1:] for arg in rest if arg.startswith("@")]
+    headers = [arg for arg in rest if not arg.startswith("@")]
+    body = open(files[0], "rb").read() if files else None  # noqa: SIM115, ASYNC230
+    gen = LoadGen(url, float(rate), float(seconds), headers, body)
     return await gen.run()
 
 

@@ -23,6 +23,7 @@ from reelstack.cli import demo_catalog as demo
 from reelstack.cli.context import Cli, console, err_console
 from reelstack.cli.local_media import worker_unless_running
 from reelstack.cli.media_client import MediaClient
+from reelstack.cli.signed_media import with_signed_urls
 from reelstack.errors import UnavailableError
 from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import find_binaries
@@ -117,7 +118,9 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
             published = wait_all(client, ids)
     gateways = [_url(v) for v in _up(instances, "gateway")]
     candidates = [*gateways, _url(media[0])]
-    masters = [t["master_url"] for t in published if t.get("master_url")]
+    # Playlists play only at signed URLs: the operator gets links any player opens.
+    shown = [with_signed_urls(cli.config, t) for t in published]
+    masters = [t["master_url"] for t in shown if t.get("master_url")]
     ready = [t["id"] for t in published if t.get("master_url")]
     # The web app's player needs a gateway that serves it and lets anyone read titles.
     watch = [
@@ -128,7 +131,7 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         and _answers(base, f"/api/media/titles/{ready[0]}")
     ]
     print_catalog(
-        published,
+        shown,
         files_base=serving_base(candidates, masters[0] if masters else "/media/"),
         api_base=serving_base(candidates, "/api/media/titles"),
         watch_base=watch[0] if watch else None,

@@ -24,13 +24,32 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 
 from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
 from reelstack.cli.media_client import MediaClient
+from reelstack.cli.signed_media import signed_path
 from reelstack.cluster.client import ControlClient
+from reelstack.config import Config
 from reelstack.errors import InvalidRequestError, UnavailableError
 from reelstack.media import settings as media_settings
 
 EXIT_REFUSED = 1
 POLL_S = 0.3
 WAITING = ("uploading", "uploaded", "validating")
+
+
+def public_url(cli: Cli, media_url: str) -> str:
+    """The base URL players should use: the local cluster's gateway when one is up.
+
+    Media's own port is an internal address; the gateway is where a player
+    on another machine (or a browser page) reaches published files.
+    """
+    control = ControlClient.for_home(cli.home)
+    if control is None or cli.config.get(media_settings.MEDIA_URL):
+        return media_url
+    with control:
+        views = control.instances()
+    gateways = [v for v in views if v["service"] == "gateway" and v["state"] == "up"]
+    if not gateways:
+        return media_url
+    return f"http://{gateways[0]['host']}:{gateways[0]['port']}"
 
 
 @contextlib.contextmanager
@@ -78,6 +97,7 @@ class Outcome:
 
     title: dict[str, Any]
     base_url: str
+    config: Config
 
     @property
     def state(self) -> str:
@@ -89,7 +109,7 @@ class Outcome:
             "title_id": self.title["id"],
             "job_id": self.title.get("job_id"),
             "state": self.state,
-            "master_url": f"{self.base_url}{master}" if master else None,
+            "master_url": f"{self.base_url}{signed_path(self.config, master)}" if master else None,
         }
         if self.title.get("reason"):
             data["reason"] = self.title["reason"]
@@ -220,7 +240,7 @@ def ingest(
             timeout_s=timeout,
             show=not as_json,
         )
-    outcome = Outcome(found, "" if local else base_url)
+    outcome = Outcome(found, "" if local else public_url(cli, base_url), cli.config)
     if as_json:
         print_json(outcome.as_json())
     else:

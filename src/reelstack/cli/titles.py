@@ -17,14 +17,18 @@ from reelstack.cli.cluster_commands import JsonOption
 from reelstack.cli.context import cli_of, console, print_json
 from reelstack.cli.ingest import media_service
 from reelstack.cli.media_client import MediaClient
+from reelstack.cli.signed_media import with_signed_urls
+from reelstack.config import Config
 
 titles_app = typer.Typer(help="See and delete ingested titles.", no_args_is_help=True)
 
 STATE_STYLE = {"ready": "green", "refused": "red", "failed": "red"}
 
 
-def _with_base(title: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """The title with its published URLs made absolute when the service outlives the command."""
+def _with_base(title: dict[str, Any], base_url: str, config: Config) -> dict[str, Any]:
+    """The title with its playlists signed, and its published URLs made absolute when the
+    service outlives the command."""
+    title = with_signed_urls(config, title)
     if not base_url:
         return title
     return {
@@ -72,11 +76,13 @@ def list_titles(
 ) -> None:
     """List the titles, oldest first."""
     filters = {k: v for k, v in (("state", state), ("series", series)) if v is not None}
+    cli = cli_of(ctx)
     with (
-        media_service(cli_of(ctx), wait=False) as (base_url, local),
+        media_service(cli, wait=False) as (base_url, local),
         MediaClient(base_url) as client,
     ):
-        found = [_with_base(t, "" if local else base_url) for t in client.titles(**filters)]
+        base = "" if local else base_url
+        found = [_with_base(t, base, cli.config) for t in client.titles(**filters)]
     if as_json:
         print_json(found)
     elif not found:
@@ -92,11 +98,12 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one title: its state, ladder, markers and where to play it."""
+    cli = cli_of(ctx)
     with (
-        media_service(cli_of(ctx), wait=False) as (base_url, local),
+        media_service(cli, wait=False) as (base_url, local),
         MediaClient(base_url) as client,
     ):
-        title = _with_base(client.title(title_id), "" if local else base_url)
+        title = _with_base(client.title(title_id), "" if local else base_url, cli.config)
     if as_json:
         print_json(title)
         return

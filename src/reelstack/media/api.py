@@ -2,7 +2,9 @@
 
 The tus upload routes are in :mod:`reelstack.media.ingest.tus`. Published files
 (HLS and DASH renditions, trickplay, artwork) are served from the blob store
-at ``/media/...`` with byte ranges, so a player can play through the gateway.
+with byte ranges, so a player can play through the gateway: playlists and
+segments at signed URLs (``/media/s/TOKEN/...``, see
+:mod:`reelstack.signed_urls`), pictures also at ``/media/...``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
+from reelstack import settings
+from reelstack.chassis.responses import json_response
 from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.media import service
-from reelstack.media.context import URL_PREFIX, MediaDep
+from reelstack.media.context import URL_PREFIX, MediaContext, MediaDep
 from reelstack.media.models import TitleState
 from reelstack.media.pipeline.encoder import JobView
 from reelstack.media.schemas import JobOut, TitleOut, TitlesOut
 from reelstack.ports.blob_keys import check_key
+from reelstack.signed_urls import SIGNED_PREFIX, ExpiredError, SignatureError
 
 MAX_SIDE_BYTES = 10 * 1024 * 1024
 EVENT_POLL_S = 0.5
@@ -42,6 +47,8 @@ CONTENT_TYPES = {
 }
 # Playlists change when a title is re-encoded; segments and pictures do not.
 _SHORT_LIVED = (".m3u8", ".mpd", ".vtt")
+# Open to anyone even with signing on: what a catalog page shows, not the content.
+_PICTURES = (".jpg", ".png", ".webp")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -178,54 +185,96 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def make_files_router() -> APIRouter:
-    """Published files at ``/media/{title_id}/...`` from the blob store."""
+    """Published files from the blob store: at ``/media/s/TOKEN/...`` signed, ``/media/...`` open.
+
+    With ``media.signed_urls`` on (the default) the open route serves only
+    pictures (posters, backdrops, seek-preview thumbnails and their index:
+    what a catalog page or a seek bar shows, not the film); playlists,
+    segments and subtitles need a token playback made
+    (:mod:`reelstack.signed_urls`): 403 for a token that is tampered or
+    covers another path, 410 for an expired one.
+    """
     router = APIRouter(tags=["published"])
+
+    @router.api_route(f"{SIGNED_PREFIX}/{{token}}/{{path:path}}", methods=["GET", "HEAD"])
+    async def signed(token: str, path: str, request: Request, ctx: MediaDep) -> Response:
+        """A published file at a signed URL, whole or one byte range."""
+        try:
+            ctx.signer.verify(token, path, now=time.time())
+        except ExpiredError as exc:
+            return _refused(410, exc)
+        except SignatureError as exc:
+            return _refused(403, exc)
+        return await _serve(path, request, ctx)
 
     @router.api_route(f"{URL_PREFIX}/{{path:path}}", methods=["GET", "HEAD"])
     async def published(path: str, request: Request, ctx: MediaDep) -> Response:
-        """A published file, whole or one byte range."""
-        try:
-            key = check_key(ctx.key_for(path))
-        except InvalidRequestError:
-            raise NotFoundError(f"no published file {path!r}") from None
-        suffix = "." + key.rsplit(".", 1)[-1] if "." in key.rsplit("/", 1)[-1] else ""
-        content_type = CONTENT_TYPES.get(suffix.lower())
-        if content_type is None:
-            raise NotFoundError(f"no published file {path!r}")
-        headers = {
-            "Access-Control-Allow-Origin": "*",
-            "Cache-Control": "public, max-age=2"
-            if suffix in _SHORT_LIVED
-            else "public, max-age=86400",
-        }
-        local = ctx.blob.local_path(key)
-        if local is not None:
-            if not await asyncio.to_thread(local.is_file):
-                raise NotFoundError(f"no published file {path!r}")
-            # Starlette answers Range and HEAD requests for a file itself.
-            return FileResponse(local, media_type=content_type, headers=headers)
-        info = await ctx.blob.stat(key)
-        headers["Accept-Ranges"] = "bytes"
-        try:
-            wanted = _range(request.headers.get("range"), info.size)
-        except InvalidRequestError:
-            headers["Content-Range"] = f"bytes */{info.size}"
-            return Response(status_code=416, headers=headers)
-        first, last = wanted if wanted else (0, info.size - 1)
-        length = last - first + 1 if info.size else 0
-        headers["Content-Length"] = str(length)
-        headers["ETag"] = f'"{info.etag}"'
-        status = 200
-        if wanted is not None:
-            status = 206
-            headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
-        if request.method == "HEAD" or length == 0:
-            return Response(status_code=status, headers=headers, media_type=content_type)
-        return StreamingResponse(
-            ctx.blob.get(key, offset=first, length=length),
-            status_code=status,
-            headers=headers,
-            media_type=content_type,
-        )
+        """A published picture, or any published file when signing is off."""
+        if ctx.config.get(settings.SIGNED_URLS) and not _is_picture(path):
+            return json_response(
+                {"detail": "media files are served at signed URLs: start a play at /api/playback"},
+                403,
+            )
+        return await _serve(path, request, ctx)
 
     return router
+
+
+def _is_picture(path: str) -> bool:
+    """A picture, or the seek-preview index that places pictures (``TITLE/trickplay/*``)."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[1] == "trickplay":
+        return True
+    name = parts[-1]
+    return "." in name and "." + name.rsplit(".", 1)[-1].lower() in _PICTURES
+
+
+def _refused(status: int, exc: Exception) -> Response:
+    response = json_response({"detail": str(exc)}, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _serve(path: str, request: Request, ctx: MediaContext) -> Response:
+    """A published file, whole or one byte range."""
+    try:
+        key = check_key(ctx.key_for(path))
+    except InvalidRequestError:
+        raise NotFoundError(f"no published file {path!r}") from None
+    suffix = "." + key.rsplit(".", 1)[-1] if "." in key.rsplit("/", 1)[-1] else ""
+    content_type = CONTENT_TYPES.get(suffix.lower())
+    if content_type is None:
+        raise NotFoundError(f"no published file {path!r}")
+    headers = {
+        "Access-Control-Allow-Origin": "*",
+        "Cache-Control": "public, max-age=2" if suffix in _SHORT_LIVED else "public, max-age=86400",
+    }
+    local = ctx.blob.local_path(key)
+    if local is not None:
+        if not await asyncio.to_thread(local.is_file):
+            raise NotFoundError(f"no published file {path!r}")
+        # Starlette answers Range and HEAD requests for a file itself.
+        return FileResponse(local, media_type=content_type, headers=headers)
+    info = await ctx.blob.stat(key)
+    headers["Accept-Ranges"] = "bytes"
+    try:
+        wanted = _range(request.headers.get("range"), info.size)
+    except InvalidRequestError:
+        headers["Content-Range"] = f"bytes */{info.size}"
+        return Response(status_code=416, headers=headers)
+    first, last = wanted if wanted else (0, info.size - 1)
+    length = last - first + 1 if info.size else 0
+    headers["Content-Length"] = str(length)
+    headers["ETag"] = f'"{info.etag}"'
+    status = 200
+    if wanted is not None:
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
+    if request.method == "HEAD" or length == 0:
+        return Response(status_code=status, headers=headers, media_type=content_type)
+    return StreamingResponse(
+        ctx.blob.get(key, offset=first, length=length),
+        status_code=status,
+        headers=headers,
+        media_type=content_type,
+    )

@@ -25,6 +25,7 @@ from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.pipeline.encoder import Encoder
 from reelstack.media.source.validate import MediaLimits
 from reelstack.ports import BlobStore, Database, EventLog
+from reelstack.signed_urls import UrlSigner, signer_for
 
 URL_PREFIX = "/media"
 
@@ -44,6 +45,8 @@ class MediaContext:
     """Who claims titles for processing: this instance's id."""
     limits: MediaLimits
     work_dir: Path
+    signer: UrlSigner
+    """Verifies the tokens of ``/media/s/TOKEN/...`` (playback signs with the same key)."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     titles_log: EventLog | None = None
     """Where titles are announced to the catalog (None: not announced)."""
@@ -73,6 +76,7 @@ class MediaContext:
             owner=owner,
             limits=read_group(config, MediaLimits, media_settings.LIMITS),
             work_dir=Path(config.get(pipeline_settings.MEDIA_WORK_DIR)) / "ingest",
+            signer=signer_for(config),
             titles_log=titles_log,
         )
 

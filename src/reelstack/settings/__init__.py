@@ -24,6 +24,7 @@ from reelstack.settings.base import *  # noqa: F403
 from reelstack.settings.base import CONFIG_ENV, HOME, REGISTRY, SERVICES_EXTRA
 from reelstack.settings.client import *  # noqa: F403
 from reelstack.settings.cluster import *  # noqa: F403
+from reelstack.settings.delivery import *  # noqa: F403
 from reelstack.settings.discovery import *  # noqa: F403
 from reelstack.settings.instance import *  # noqa: F403
 from reelstack.settings.ports import *  # noqa: F403

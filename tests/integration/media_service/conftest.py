@@ -33,6 +33,8 @@ from reelstack.media.pipeline.encoder import JobView
 from tests.integration.media.conftest import ClipMaker
 
 START_TIMEOUT_S = 20.0
+URL_SECRET = "media-tests-url-secret-0123456789"
+"""The URL signing key of the test's media server, which the CLI in a test signs with too."""
 
 
 @pytest.fixture(scope="session")
@@ -129,6 +131,12 @@ class Server:
         self.server.should_exit = True
         self.thread.join(timeout=30)
 
+    def signed(self, path: str) -> str:
+        """``path`` (``/media/TITLE/...``) as a URL on this server signed for the title's folder."""
+        ctx = chassis_of(self.app).context_as(MediaContext)
+        title, _, rest = path.removeprefix("/media/").partition("/")
+        return self.url + ctx.signer.url(title, rest, expires=int(time.time()) + 600)
+
     def title(self, title_id: str) -> dict[str, Any]:
         response = httpx.get(f"{self.url}/api/media/titles/{title_id}", timeout=10)
         response.raise_for_status()
@@ -158,6 +166,7 @@ def media_config(tmp_path: Path) -> Callable[..., Config]:
             "REELSTACK_MEDIA_RECONCILE_S": "0.2",
             "REELSTACK_MEDIA_TRICKPLAY_INTERVAL_S": "1",
             "REELSTACK_MEDIA_ARTWORK_CANDIDATES": "3",
+            "REELSTACK_PLAYBACK_URL_SECRET": URL_SECRET,
             **{settings.REGISTRY[k].env: v for k, v in values.items()},
         }
         return Config.load(settings.REGISTRY, environ=environ)

@@ -11,7 +11,7 @@ import pytest
 from reelstack.cli.main import main
 from tests.integration.media.conftest import ClipMaker
 
-from .conftest import Server
+from .conftest import URL_SECRET, Server
 
 
 @pytest.fixture
@@ -20,6 +20,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         monkeypatch.setenv("REELSTACK_HOME", str(tmp_path / "cli-home"))
         monkeypatch.setenv("REELSTACK_MEDIA_URL", server.url)
         monkeypatch.setenv("REELSTACK_MEDIA_UPLOAD_CHUNK_BYTES", str(64 * 1024))
+        monkeypatch.setenv("REELSTACK_PLAYBACK_URL_SECRET", URL_SECRET)
 
     return point_at
 
@@ -59,8 +60,12 @@ def test_ingest_json_reports_title_job_state_and_master_url(
     assert code == 0
     assert set(out) == {"title_id", "job_id", "state", "master_url"}
     assert out["state"] == "ready"
-    assert out["master_url"] == f"{server.url}/media/{out['title_id']}/{out['job_id']}/master.m3u8"
+    # Signed for the title's folder, so any HLS player plays it and every rendition.
+    assert out["master_url"].startswith(f"{server.url}/media/s/")
+    assert out["master_url"].endswith(f"/{out['title_id']}/{out['job_id']}/master.m3u8")
     assert httpx.get(out["master_url"]).status_code == 200
+    unsigned = f"{server.url}/media/{out['title_id']}/{out['job_id']}/master.m3u8"
+    assert httpx.get(unsigned).status_code == 403
     title = server.title(out["title_id"])
     assert (title["kind"], title["series"], title["season"], title["episode"]) == (
         "episode",
@@ -144,8 +149,9 @@ def test_ingest_without_a_cluster_runs_the_service_and_a_worker_itself(
     assert code == 0, out
     assert out["state"] == "ready"
     # The service lived only as long as the command: the URL is a path to serve later.
-    assert out["master_url"] == f"/media/{out['title_id']}/{out['job_id']}/master.m3u8"
-    assert (home / "blobs" / out["master_url"].lstrip("/")).read_text().startswith("#EXTM3U")
+    master = f"{out['title_id']}/{out['job_id']}/master.m3u8"
+    assert out["master_url"].startswith("/media/s/") and out["master_url"].endswith(master)
+    assert (home / "blobs" / "media" / master).read_text().startswith("#EXTM3U")
 
 
 def test_titles_lists_shows_and_deletes_what_was_ingested(
@@ -164,14 +170,15 @@ def test_titles_lists_shows_and_deletes_what_was_ingested(
     assert main(["titles", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [t["name"] for t in listed] == ["First", "Second"]
-    assert listed[0]["master_url"].startswith(f"{server.url}/media/{ids[0]}/")
+    assert listed[0]["master_url"].startswith(f"{server.url}/media/s/")
+    assert f"/{ids[0]}/" in listed[0]["master_url"]
     assert main(["titles", "list"]) == 0
     table = capsys.readouterr().out
     assert "First" in table and "Second" in table and "ready" in table
 
     assert main(["titles", "show", ids[1]]) == 0
     shown = capsys.readouterr().out
-    assert f"play   {server.url}/media/{ids[1]}/" in shown
+    assert f"play   {server.url}/media/s/" in shown and f"/{ids[1]}/" in shown
 
     master = listed[0]["master_url"]
     assert main(["titles", "delete", ids[0]]) == 0

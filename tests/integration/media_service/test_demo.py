@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from reelstack.cli.demo_content import ingest_catalog, wait_all
 from reelstack.cli.local_media import local_media
 from reelstack.cli.media_client import MediaClient
 from reelstack.media.ffmpeg import Binaries
+from reelstack.signed_urls import UrlSigner, home_key
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +38,13 @@ def test_two_demo_titles_are_published_and_not_ingested_twice(
         "REELSTACK_MEDIA_LADDER_MODE": "fixed",
         "REELSTACK_MEDIA_TOP_MAX_HEIGHT": "240",
     }
+    # The local service signs with the home's key, as a play's URLs are signed.
+    signer = UrlSigner(home_key(tmp_path / "home"))
+
+    def signed(path: str) -> str:
+        title_id, _, rest = path.removeprefix("/media/").partition("/")
+        return url + signer.url(title_id, rest, expires=int(time.time()) + 600)
+
     with local_media(environ) as url, MediaClient(url) as client:
         ids = ingest_catalog(client, titles, files, 64 * 1024)
         published = wait_all(client, ids, timeout_s=240)
@@ -45,12 +54,12 @@ def test_two_demo_titles_are_published_and_not_ingested_twice(
             assert title["genres"] == list(spec.genres)
             assert title["maturity_rating"] == spec.rating
             assert title["rungs"] and all(r["height"] <= 240 for r in title["rungs"])
-            master = httpx.get(url + title["master_url"])
+            master = httpx.get(signed(title["master_url"]))
             assert master.text.startswith("#EXTM3U")
             assert "#EXT-X-STREAM-INF" in master.text
             assert httpx.get(url + title["poster_url"]).content.startswith(b"\xff\xd8\xff")
             assert httpx.get(url + title["trickplay_url"]).text.startswith("WEBVTT")
-            assert title["dash_url"] and httpx.get(url + title["dash_url"]).status_code == 200
+            assert title["dash_url"] and httpx.get(signed(title["dash_url"])).status_code == 200
         # The job's progress, replayed from media.progress as server-sent events.
         events = []
         job_id = published[0]["job_id"]

@@ -166,7 +166,7 @@ def test_an_interrupted_upload_resumes_with_tuspy(
     home = tmp_path / "home"
     kept = home / "blobs" / "private" / "sources" / title_id / "source"
     assert hashlib.sha256(kept.read_bytes()).digest() == hashlib.sha256(data).digest()
-    assert httpx.get(server.url + title["master_url"]).text == "#EXTM3U\n"
+    assert httpx.get(server.signed(title["master_url"])).text == "#EXTM3U\n"
 
 
 def test_an_upload_continues_on_another_instance_after_a_restart(

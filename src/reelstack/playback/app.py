@@ -1,0 +1,58 @@
+"""The playback service's app: plays, stream leases, manifests and content keys."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import FastAPI
+
+from reelstack.bootstrap import Adapters
+from reelstack.chassis.app import create_service_app
+from reelstack.chassis.state import Chassis
+from reelstack.config import Config
+from reelstack.errors import ReelstackError
+from reelstack.playback import service
+from reelstack.playback.api import make_router
+from reelstack.playback.context import KEY_PREFIX_SETTING, Lifetimes, PlaybackContext
+from reelstack.playback.spec import SPEC
+from reelstack.playback.upstream import ServiceUpstreams, Upstreams
+from reelstack.signed_urls import signer_for
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_S = 300.0
+
+
+async def sweep_plays(ctx: PlaybackContext) -> None:
+    """The service's background task: drop long-ended plays until the instance stops."""
+    while True:
+        try:
+            dropped = await service.sweep(ctx=ctx)
+            if dropped:
+                log.info("dropped %d ended plays", dropped)
+        except ReelstackError as exc:
+            # The rows wait for the next sweep; nothing depends on their absence.
+            log.warning("cannot sweep ended plays: %s", exc)
+        await asyncio.sleep(SWEEP_EVERY_S)
+
+
+def create_app(
+    config: Config, *, adapters: Adapters | None = None, upstreams: Upstreams | None = None
+) -> FastAPI:
+    """Return the playback service's ASGI app (``upstreams`` replaces the real calls in tests)."""
+
+    async def build(chassis: Chassis) -> PlaybackContext:
+        signer = signer_for(chassis.config)
+        return PlaybackContext(
+            db=chassis.adapters.sql,
+            blob=chassis.adapters.blob,
+            signer=signer,
+            upstreams=upstreams or ServiceUpstreams(client=chassis.client, signer=signer),
+            times=Lifetimes.from_config(chassis.config),
+            key_prefix=str(chassis.config.get(KEY_PREFIX_SETTING)),
+        )
+
+    return create_service_app(
+        config, spec=SPEC, routers=[make_router()], context=build, adapters=adapters
+    )

@@ -1,0 +1,196 @@
+"""Use cases of playback: start a play, keep its lease, stop it, its manifest and key."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelstack.errors import NotFoundError, ReelstackError
+from reelstack.playback import repository
+from reelstack.playback.context import PlaybackContext
+from reelstack.playback.manifest import filtered_master
+from reelstack.playback.models import Caller, Device, Play, StreamLimitError
+from reelstack.signed_urls import SignatureError
+
+log = logging.getLogger(__name__)
+
+PUBLIC_PREFIX = "/api/playback"
+"""Where the gateway serves playback (the spec's route); manifest URLs are made under it."""
+MANIFEST_NAME = "master.m3u8"
+NO_PLAY = "no such play"
+
+
+class LeaseEndedError(ReelstackError):
+    """The play was stopped or its lease ran out: its slot may be another's now (410)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayStarted:
+    """A started play and what the player needs to begin."""
+
+    play: Play
+    manifest_url: str
+    resume_s: float
+    intro: tuple[float, float] | None
+    credits_start_s: float | None
+    next_episode_id: str | None
+
+
+def manifest_path(play_id: str) -> str:
+    """The path a play's manifest is signed over (its token covers ``plays/ID``)."""
+    return f"plays/{play_id}/{MANIFEST_NAME}"
+
+
+async def start_play(
+    *, ctx: PlaybackContext, caller: Caller, title_id: str, device: Device
+) -> PlayStarted:
+    """Start a play of ``title_id`` on ``device``: check, take a stream slot, sign the manifest."""
+    now = ctx.clock()
+    up = ctx.upstreams
+    # Asked at once: a play start waits for the slowest answer, not the sum.
+    title_r, plan_r, playable_r, resume_r = await asyncio.gather(
+        up.catalog_title(caller, title_id),
+        up.plan(caller),
+        up.playable(title_id),
+        up.resume_s(caller, title_id),
+        return_exceptions=True,
+    )
+    # Catalog's answer first: a title the caller may not see is 404 whatever
+    # else failed, so its existence does not leak through another error.
+    title: dict[str, Any] = _value(title_r)
+    plan = _value(plan_r)
+    playable = _value(playable_r)
+    resume_s: float = _value(resume_r)
+    expires = int(now + ctx.times.url_ttl_s)
+    manifest = filtered_master(
+        await up.master(playable),
+        folder=playable.folder,
+        plan=plan,
+        device=device,
+        signer=ctx.signer,
+        expires=expires,
+    )
+    play = Play(
+        id=secrets.token_hex(16),
+        account=caller.account,
+        profile=caller.profile,
+        title_id=title_id,
+        device_id=device.id,
+        device_name=device.name,
+        started_at=now,
+        expires_at=now + ctx.times.lease_s,
+    )
+
+    async def take_slot(session: AsyncSession) -> None:
+        live = await repository.live_plays(session, account=caller.account, now=now)
+        # A device plays one thing at a time: its own earlier play gives way.
+        same = [p.id for p in live if p.device_id == device.id]
+        others = [p for p in live if p.device_id != device.id]
+        if len(others) >= plan.max_streams:
+            raise StreamLimitError(plan.max_streams, others)
+        await repository.end(session, play_ids=same, at=now)
+        await repository.add(session, play=play, manifest=manifest)
+
+    await ctx.db.transaction(take_slot)
+    token = ctx.signer.token(f"plays/{play.id}", expires=expires)
+    next_episode = title.get("next_episode_id")
+    return PlayStarted(
+        play=play,
+        manifest_url=f"{PUBLIC_PREFIX}/manifests/{token}/{manifest_path(play.id)}",
+        resume_s=resume_s,
+        intro=playable.intro,
+        credits_start_s=playable.credits_start_s,
+        next_episode_id=next_episode if isinstance(next_episode, str) else None,
+    )
+
+
+def _value(result: Any) -> Any:
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+async def _owned(session: AsyncSession, caller: Caller, play_id: str) -> Play:
+    play = await repository.get(session, play_id)
+    if play is None or not play.owned_by(caller):
+        # Another account's or profile's play is answered as one that does not exist.
+        raise NotFoundError(NO_PLAY)
+    return play
+
+
+async def heartbeat(*, ctx: PlaybackContext, caller: Caller, play_id: str) -> Play:
+    """Extend the play's lease; LeaseEndedError if it already ended."""
+    now = ctx.clock()
+
+    async def work(session: AsyncSession) -> Play:
+        play = await _owned(session, caller, play_id)
+        if not play.live(now):
+            raise LeaseEndedError("the play has ended: start a new one")
+        expires_at = now + ctx.times.lease_s
+        await repository.extend(session, play_id=play_id, expires_at=expires_at)
+        return Play(**{**_fields(play), "expires_at": expires_at})
+
+    return await ctx.db.transaction(work)
+
+
+def _fields(play: Play) -> dict[str, Any]:
+    return {name: getattr(play, name) for name in Play.__slots__}
+
+
+async def stop(*, ctx: PlaybackContext, caller: Caller, play_id: str) -> None:
+    """End the play now: its stream slot is free at once (idempotent)."""
+    now = ctx.clock()
+
+    async def work(session: AsyncSession) -> None:
+        await _owned(session, caller, play_id)
+        await repository.end(session, play_ids=[play_id], at=now)
+
+    await ctx.db.transaction(work)
+
+
+async def manifest(*, ctx: PlaybackContext, token: str, play_id: str) -> str:
+    """Return a play's manifest if ``token`` signs it (SignatureError, ExpiredError if not)."""
+    ctx.signer.verify(token, manifest_path(play_id), now=ctx.clock())
+    async with ctx.db.session() as session:
+        text = await repository.manifest(session, play_id)
+    if text is None:
+        # Only reachable with a genuine token of a play since swept away.
+        raise SignatureError(NO_PLAY)
+    return text
+
+
+async def content_key(*, ctx: PlaybackContext, caller: Caller, title_id: str) -> bytes:
+    """Return the title's AES-128 key to a caller playing it now; NotFoundError otherwise."""
+    async with ctx.db.session() as session:
+        entitled = await repository.has_live_play(
+            session,
+            account=caller.account,
+            profile=caller.profile,
+            title_id=title_id,
+            now=ctx.clock(),
+        )
+    if not entitled:
+        raise NotFoundError("no key for this caller")
+    try:
+        key = await ctx.blob.read(ctx.key_blob(title_id))
+    except NotFoundError:
+        raise NotFoundError("no key for this caller") from None
+    if len(key) != 16:
+        log.error("the content key of %s is %d bytes, not 16", title_id, len(key))
+        raise NotFoundError("no key for this caller")
+    return key
+
+
+async def sweep(*, ctx: PlaybackContext) -> int:
+    """Drop plays whose lease ran out longer ago than ``playback.keep_s``; return how many."""
+    before = ctx.clock() - ctx.times.keep_s
+
+    async def work(session: AsyncSession) -> int:
+        return await repository.drop_older(session, before=before)
+
+    return await ctx.db.transaction(work)
