@@ -35,6 +35,7 @@ PACKAGES: tuple[str, ...] = (
     "reelstack.identity",
     "reelstack.history",
     "reelstack.catalog",
+    "reelstack.playback",
 )
 
 _loaded: dict[tuple[str, ...], dict[str, ServiceSpec]] = {}
