@@ -118,7 +118,8 @@ credits = Table(
     ),
     Column("position", Integer, primary_key=True),
     Column("person_id", String(32), ForeignKey("catalog_people.id"), nullable=False),
-    Column("role", String(16), nullable=False),
+    # "role" is a reserved word in CockroachDB (quoted there, not in PostgreSQL).
+    Column("part", String(16), nullable=False, key="role"),
     Column("character", String(200)),
 )
 

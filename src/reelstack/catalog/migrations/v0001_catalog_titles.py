@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 from reelstack.db import UtcDateTime
 
@@ -113,7 +113,7 @@ def upgrade() -> None:
         "catalog_credits",
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.String(length=32), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("part", sa.String(length=16), nullable=False),
         sa.Column("character", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
             ["person_id"],
@@ -199,6 +199,11 @@ def _micros(moment: datetime) -> int:
 
 
 def _copy_media_titles() -> None:
+    if context.is_offline_mode():
+        # A rendered script (alembic --sql) cannot read rows; the copy runs
+        # when the migration runs against the database itself.
+        op.execute("-- catalog: media's titles are copied when this migration runs online")
+        return
     bind = op.get_bind()
     meta = sa.MetaData()
     meta.reflect(bind, only=["catalog_series", "catalog_titles", "catalog_title_genres"])
