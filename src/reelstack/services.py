@@ -34,6 +34,7 @@ PACKAGES: tuple[str, ...] = (
     "reelstack.media.pipeline",
     "reelstack.identity",
     "reelstack.history",
+    "reelstack.events",
 )
 
 _loaded: dict[tuple[str, ...], dict[str, ServiceSpec]] = {}
