@@ -4,6 +4,7 @@ import { TitleError } from './media.ts'
 import {
   bookmarkOf,
   heartbeat,
+  isRefusedToken,
   PlayEndedError,
   saveBookmark,
   startPlay,
@@ -64,6 +65,12 @@ describe('the lease', () => {
     await heartbeat(SESSION, 'play 1', fetchFn)
     expect(fetchFn.sent[0].url).toBe('/api/playback/plays/play%201/heartbeat')
     expect(fetchFn.sent[0].init.method).toBe('PUT')
+  })
+
+  it('says a refused token is refused, so the caller can refresh it', async () => {
+    const error = await heartbeat(SESSION, 'p', fakeFetch(json(401, {}))).catch((e: unknown) => e)
+    expect(isRefusedToken(error)).toBe(true)
+    expect(isRefusedToken(new PlayEndedError())).toBe(false)
   })
 
   it.each([404, 410])('says the play ended on %i', async (status) => {

@@ -123,6 +123,7 @@ export async function heartbeat(
     headers: { accept: 'application/json', ...authorization(session) },
   })
   if (response.status === 404 || response.status === 410) throw new PlayEndedError()
+  if (response.status === 401) throw new TitleError('unauthorized', 'Sign in to watch this title.')
   if (!response.ok) {
     throw new TitleError('unavailable', `The play could not be kept alive (HTTP ${response.status}).`)
   }
@@ -185,4 +186,9 @@ export async function saveBookmark(
   if (!response.ok) {
     throw new TitleError('unavailable', `The bookmark was not saved (HTTP ${response.status}).`)
   }
+}
+
+/** Whether `error` is a refused token (the session needs fresh tokens). */
+export function isRefusedToken(error: unknown): boolean {
+  return error instanceof TitleError && error.problem === 'unauthorized'
 }

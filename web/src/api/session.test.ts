@@ -5,10 +5,12 @@ import {
   clearSession,
   listProfiles,
   loadSession,
+  refreshSession,
   saveSession,
   SESSION_KEY,
   SessionError,
   signIn,
+  withFreshToken,
 } from './session.ts'
 
 const TOKENS = { access_token: 'access-1', refresh_token: 'refresh-1', expires_in: 900 }
@@ -95,4 +97,57 @@ describe('the stored session', () => {
       expect(loadSession(storage)).toBeNull()
     },
   )
+})
+
+describe('fresh tokens', () => {
+  const session = { accessToken: 'old', refreshToken: 'refresh-1', profileId: 'p1' }
+
+  it('refreshes with the refresh token alone and keeps the profile', async () => {
+    const fetchFn = fakeFetch(json(200, { ...TOKENS, access_token: 'new', refresh_token: 'refresh-2' }))
+    expect(await refreshSession(session, fetchFn)).toEqual({
+      accessToken: 'new',
+      refreshToken: 'refresh-2',
+      profileId: 'p1',
+    })
+    expect(JSON.parse(fetchFn.sent[0].init.body as string)).toEqual({ refresh_token: 'refresh-1' })
+  })
+
+  it('says the session ended when the refresh is refused', async () => {
+    const error = await refreshSession(session, fakeFetch(json(401, {}))).catch((e: unknown) => e)
+    expect((error as SessionError).problem).toBe('expired')
+  })
+
+  it('retries a refused call once with refreshed tokens', async () => {
+    const fresh = { ...session, accessToken: 'new' }
+    const tokens: string[] = []
+    const outcome = await withFreshToken(
+      session,
+      async (s) => {
+        tokens.push(s.accessToken)
+        if (s.accessToken === 'old') throw new Error('refused')
+        return 'done'
+      },
+      (error) => error instanceof Error && error.message === 'refused',
+      async () => fresh,
+    )
+    expect(outcome).toEqual({ result: 'done', session: fresh })
+    expect(tokens).toEqual(['old', 'new'])
+  })
+
+  it('passes other errors on without refreshing', async () => {
+    let refreshed = false
+    const error = await withFreshToken(
+      session,
+      async () => {
+        throw new Error('outage')
+      },
+      () => false,
+      async (s) => {
+        refreshed = true
+        return s
+      },
+    ).catch((e: unknown) => e)
+    expect((error as Error).message).toBe('outage')
+    expect(refreshed).toBe(false)
+  })
 })

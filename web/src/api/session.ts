@@ -25,7 +25,7 @@ interface TokensOut {
   expires_in: number
 }
 
-export type SessionProblem = 'wrong-credentials' | 'throttled' | 'unavailable' | 'bad-pin'
+export type SessionProblem = 'wrong-credentials' | 'throttled' | 'unavailable' | 'bad-pin' | 'expired'
 
 /** Why signing in or choosing a profile failed, with a message meant for the viewer. */
 export class SessionError extends Error {
@@ -153,4 +153,45 @@ export async function chooseProfile(
   }
   const tokens = (await response.json()) as TokensOut
   return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, profileId }
+}
+
+/** New tokens for the session (same profile); the refresh token is spent. */
+export async function refreshSession(
+  session: Session,
+  fetchFn: typeof fetch = fetch,
+): Promise<Session> {
+  const response = await post(
+    '/api/identity/sessions/refresh',
+    { refresh_token: session.refreshToken },
+    fetchFn,
+  )
+  if (!response.ok) {
+    throw refused(response, new SessionError('expired', 'Your session has ended. Sign in again.'))
+  }
+  const tokens = (await response.json()) as TokensOut
+  return {
+    accessToken: tokens.access_token,
+    refreshToken: tokens.refresh_token,
+    profileId: session.profileId,
+  }
+}
+
+/**
+ * Run `call` with the session; when its access token is refused (they live
+ * minutes, a film lasts hours) refresh the session once and run it again.
+ * Returns the result and the session to use from now on.
+ */
+export async function withFreshToken<T>(
+  session: Session,
+  call: (session: Session) => Promise<T>,
+  isRefused: (error: unknown) => boolean,
+  refresh: (session: Session) => Promise<Session> = refreshSession,
+): Promise<{ result: T; session: Session }> {
+  try {
+    return { result: await call(session), session }
+  } catch (error) {
+    if (!isRefused(error)) throw error
+  }
+  const fresh = await refresh(session)
+  return { result: await call(fresh), session: fresh }
 }

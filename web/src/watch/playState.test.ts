@@ -27,6 +27,12 @@ describe('the watch page steps', () => {
     expect(state).toEqual({ step: 'playing', session: CHOSEN, play: PLAY })
   })
 
+  it('plays with the session refreshed while starting', () => {
+    const fresh = { ...CHOSEN, accessToken: 'a3' }
+    const state = reduce(initialState(CHOSEN), { type: 'started', play: PLAY, session: fresh })
+    expect(state).toEqual({ step: 'playing', session: fresh, play: PLAY })
+  })
+
   it('starts right away for an account without profiles', () => {
     const state = reduce(initialState(null), { type: 'signed-in', session: SESSION, profiles: [] })
     expect(state).toEqual({ step: 'starting', session: SESSION })

@@ -20,7 +20,7 @@ export type PlayEvent =
   | { type: 'sign-in-failed'; message: string }
   | { type: 'profile-chosen'; session: Session }
   | { type: 'profile-failed'; message: string }
-  | { type: 'started'; play: Play }
+  | { type: 'started'; play: Play; session?: Session }
   | { type: 'limited'; message: string; devices: ActiveDevice[] }
   | { type: 'failed'; problem: TitleProblem; message: string }
   | { type: 'ended'; message: string }
@@ -55,8 +55,11 @@ export function reduce(state: PlayState, event: PlayEvent): PlayState {
     case 'profile-failed':
       return state.step === 'profiles' ? { ...state, message: event.message } : state
     case 'started': {
-      const session = sessionOf(state)
-      return state.step === 'starting' && session ? { step: 'playing', session, play: event.play } : state
+      // The session may come back refreshed from starting the play.
+      const session = event.session ?? sessionOf(state)
+      return state.step === 'starting' && session
+        ? { step: 'playing', session, play: event.play }
+        : state
     }
     case 'limited': {
       const session = sessionOf(state)

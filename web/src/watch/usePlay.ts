@@ -2,6 +2,7 @@ import { useCallback, useEffect, useReducer, useRef } from 'react'
 import { TitleError } from '../api/media.ts'
 import {
   heartbeat,
+  isRefusedToken,
   PlayEndedError,
   saveBookmark,
   startPlay,
@@ -18,7 +19,9 @@ import {
   saveSession,
   SessionError,
   signIn,
+  withFreshToken,
   type Profile,
+  type Session,
 } from '../api/session.ts'
 import { initialState, onlyProfile, reduce, type PlayState } from './playState.ts'
 
@@ -81,12 +84,22 @@ export function usePlay(
   useEffect(() => {
     if (!starting) return
     const abort = new AbortController()
-    startPlay(starting, titleId, device, { signal: abort.signal })
-      .then((play) => dispatch({ type: 'started', play }))
+    withFreshToken(
+      starting,
+      (session) => startPlay(session, titleId, device, { signal: abort.signal }),
+      isRefusedToken,
+    )
+      .then(({ result: play, session }) => {
+        if (session !== starting) saveSession(session)
+        dispatch({ type: 'started', play, session })
+      })
       .catch((error: unknown) => {
         if (abort.signal.aborted) return
         if (error instanceof StreamLimitError) {
           dispatch({ type: 'limited', message: error.message, devices: error.devices })
+        } else if (error instanceof SessionError) {
+          clearSession()
+          dispatch({ type: 'failed', problem: 'unauthorized', message: error.message })
         } else if (error instanceof TitleError) {
           if (error.problem === 'unauthorized') clearSession()
           dispatch({ type: 'failed', problem: error.problem, message: error.message })
@@ -102,7 +115,9 @@ export function usePlay(
   const playing = state.step === 'playing' ? state : null
   useEffect(() => {
     if (!playing) return
-    const { session: current, play } = playing
+    const { play } = playing
+    // Replaced when the tokens are refreshed mid-play.
+    let current: Session = playing.session
     const profileId = current.profileId
     let stopped = false
     const save = (keepalive: boolean) => {
@@ -113,15 +128,26 @@ export function usePlay(
       )
     }
     const timer = window.setInterval(() => {
-      heartbeat(current, play.play_id).catch((error: unknown) => {
-        if (error instanceof PlayEndedError) {
-          window.clearInterval(timer)
-          dispatch({ type: 'ended', message: error.message })
-        } else {
-          // The lease outlives a few missed beats (90 s); the next one may get through.
-          console.warn('heartbeat failed', error)
-        }
-      })
+      withFreshToken(current, (session) => heartbeat(session, play.play_id), isRefusedToken)
+        .then(({ session }) => {
+          if (session !== current) {
+            current = session
+            saveSession(session)
+          }
+        })
+        .catch((error: unknown) => {
+          if (error instanceof PlayEndedError) {
+            window.clearInterval(timer)
+            dispatch({ type: 'ended', message: error.message })
+          } else if (error instanceof SessionError) {
+            window.clearInterval(timer)
+            clearSession()
+            dispatch({ type: 'failed', problem: 'unauthorized', message: error.message })
+          } else {
+            // The lease outlives a few missed beats (90 s); the next one may get through.
+            console.warn('heartbeat failed', error)
+          }
+        })
       save(false)
     }, play.heartbeat_s * 1000)
     const stop = () => {
