@@ -36,6 +36,7 @@ from reelstack import settings as reelstack_settings
 from reelstack.chassis import server
 from reelstack.chassis.run import load_factory
 from reelstack.config import Config
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -71,11 +72,12 @@ class Served:
 
     def start(self) -> None:
         self.thread.start()
-        ready = threading.Event()
-        while not self.uvicorn.started:
-            if not self.thread.is_alive():
-                raise RuntimeError(f"the app stopped during start-up: {self.failure!r}")
-            ready.wait(0.02)
+
+        def serving() -> bool:
+            assert self.thread.is_alive(), f"the app stopped during start-up: {self.failure!r}"
+            return bool(self.uvicorn.started)
+
+        wait_until(serving, "the app to serve")
 
     def stop(self) -> None:
         self.uvicorn.should_exit = True
