@@ -84,6 +84,7 @@ check: $(VENV)/.installed
 ## suites against every real engine too (started here, stopped after, unless
 ## `make engines-up` started them before)
 test: setup test-packages lint typecheck
+	cd web && npm run --silent test
 	REELSTACK_REQUIRE_ENGINES=1 $(BIN)/python -m tools.engines run -- $(BIN)/pytest -q
 
 engines-up: setup
@@ -99,6 +100,7 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+	cd web && npm run --silent typecheck
 
 ## make deploy-render: write deploy/compose.yaml, deploy/k8s/services.yaml and
 ## the service table of docs/architecture.md from the service specs

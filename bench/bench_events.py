@@ -1,48 +1,50 @@
-"""Player telemetry ingestion: accepted events/s through ``POST /events`` vs raw append_many.
+"""Player telemetry ingestion: accepted events/s through the gateway vs raw append_many.
 
-The figure: events/s the events service acknowledged, served as a real
-chassis instance (``python -m reelstack.chassis.run``, access log on,
-embedded SQLite event log) pinned to one core, with ``CONCURRENCY`` aiohttp
-clients on the other core posting batches of ``BATCH`` events (a play start
-and heartbeats of ``SESSIONS`` sessions, with CMCD keys) for ``DURATION_S``.
-Measured against the service directly, not through the gateway: the gateway
-would add its own per-request cost on the same two cores (see
-``bench/bench_gateway.py`` for that cost alone).
+The figure: events/s acknowledged for ``POST /api/events`` sent to a real
+gateway (``python -m reelstack.chassis.run``, full filter chain, access log
+on) with a token signed as identity signs them (EdDSA; ``sub``, ``account``,
+``profile``, ``roles``), the gateway forwarding to a real events instance
+(embedded SQLite event log). The events service is pinned to core 0, the
+gateway and ``CONCURRENCY`` aiohttp clients posting batches of ``BATCH``
+events (a play start and heartbeats of ``SESSIONS`` sessions, with CMCD keys)
+share core 1, for ``DURATION_S``.
 
-The anchor, in the same run on the same core: ``SqliteEventLog.append_many``
-of the very records the service writes for those batches (keyed by session,
-stamped with the caller), batch by batch, on a fresh log file with the same
-topic. Each figure is the median of ``ROUNDS`` interleaved rounds.
+The anchor, in the same run on core 0: ``SqliteEventLog.append_many`` of the
+very records the service writes for those batches (keyed by session, stamped
+with the caller), batch by batch, on a fresh log file with the same topic.
+Each figure is the median of ``ROUNDS`` interleaved rounds.
 
-A second line gives both per CPU-second of the process doing the work (the
-service's, read from /proc; the anchor's own), which holds still when the two
-cores are shared with other work.
+Also printed, to say where the time goes: the same batches posted to the
+events service directly (no gateway), and every figure per CPU-second of the
+processes doing the work (the servers' from /proc, the anchor's own), which
+holds still when the two cores are shared with other work.
 
-Target: the endpoint accepts at least half the events/s of the raw append.
+Target: through the gateway, at least half the events/s of the raw append.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import jwt
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
 
 # Run as `python bench/bench_events.py`, the repository root is not on the path.
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_chassis import free_port  # noqa: E402
+from bench.bench_gateway import Process  # noqa: E402
 from bench.common import Result, header, report  # noqa: E402
 from reelstack.adapters.log.sqlite import SqliteEventLog  # noqa: E402
 from reelstack.events.models import Caller  # noqa: E402
@@ -56,7 +58,9 @@ CONCURRENCY = int(os.environ.get("BENCH_EVENTS_CONCURRENCY", "8"))
 SESSIONS = 20
 PARTITIONS = 8
 TOPIC = "player.events"
-HEADERS = {"x-account-id": "acct-0001", "x-profile-id": "prof-0001"}
+ACCOUNT = "acct-0001"
+PROFILE = "prof-0001"
+HEADERS = {"x-account-id": ACCOUNT, "x-profile-id": PROFILE}
 TARGET = ">= 0.5"
 
 
@@ -91,80 +95,72 @@ def pin(cpu: int) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-def pinned(cpu: int, argv: list[str]) -> list[str]:
-    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
-        return ["taskset", "-c", str(cpu), *argv]
-    return argv
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_service(home: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "REELSTACK_HOME": str(home),
-        "REELSTACK_SERVICE_NAME": "events",
-        "REELSTACK_SERVICE_PORT": str(port),
-        "REELSTACK_INSTANCE_ID": "events-a-1",
-        "REELSTACK_SERVICES_EXTRA": "reelstack.events",
-        "REELSTACK_LOG_URL": f"sqlite:///{home}/log.db",
-        "REELSTACK_EVENTS_PARTITIONS": str(PARTITIONS),
+def make_token() -> tuple[str, str]:
+    """Return a JWKS with a fresh Ed25519 key, and a token signed as identity signs them."""
+    key = Ed25519PrivateKey.generate()
+    public = orjson.loads(OKPAlgorithm.to_jwk(key.public_key()))
+    public.update({"kid": "bench", "alg": "EdDSA", "use": "sig"})
+    now = int(time.time())
+    claims = {
+        "sub": ACCOUNT,
+        "account": ACCOUNT,
+        "profile": PROFILE,
+        "roles": ["viewer"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "jti": "bench",
     }
-    out = (home / "service.log").open("wb")
-    process = subprocess.Popen(
-        pinned(0, [sys.executable, "-m", "reelstack.chassis.run"]),
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
+    token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "bench"})
+    return orjson.dumps({"keys": [public]}).decode(), token
+
+
+def events_process(home: Path, port: int) -> Process:
+    return Process(
+        "events",
+        [sys.executable, "-m", "reelstack.chassis.run"],
+        0,
+        f"http://127.0.0.1:{port}/ready",
+        {
+            "REELSTACK_HOME": str(home),
+            "REELSTACK_SERVICE_NAME": "events",
+            "REELSTACK_SERVICE_PORT": str(port),
+            "REELSTACK_INSTANCE_ID": "events-a-1",
+            "REELSTACK_LOG_URL": f"sqlite:///{home}/log.db",
+            "REELSTACK_EVENTS_PARTITIONS": str(PARTITIONS),
+        },
     )
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"events exited: {(home / 'service.log').read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"events did not start: {(home / 'service.log').read_text()[-2000:]}"
-            )
-        time.sleep(0.05)
 
 
-def cpu_seconds(pid: int) -> float:
-    """Return the user+system CPU seconds process ``pid`` (all its threads) has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def gateway_process(home: Path, port: int, events_port: int, jwks: str) -> Process:
+    return Process(
+        "gateway",
+        [sys.executable, "-m", "reelstack.chassis.run"],
+        1,
+        f"http://127.0.0.1:{port}/health",
+        {
+            "REELSTACK_HOME": str(home),
+            "REELSTACK_SERVICE_NAME": "gateway",
+            "REELSTACK_SERVICE_PORT": str(port),
+            "REELSTACK_INSTANCE_ID": "gateway-a-1",
+            # The route the events spec declares, to the one instance started here.
+            "REELSTACK_GATEWAY_ROUTES": "/api/events=events;rewrite=/events;max_body=262144",
+            "REELSTACK_GATEWAY_INSTANCES": f"events=127.0.0.1:{events_port}",
+            "REELSTACK_GATEWAY_AUTH_JWKS": jwks,
+            "REELSTACK_GATEWAY_AUTH_JWKS_URL": "",
+            "REELSTACK_GATEWAY_RATELIMIT_ADDRESS_RPS": "1000000",
+            "REELSTACK_GATEWAY_RATELIMIT_ACCOUNT_RPS": "1000000",
+            "REELSTACK_LOGGING_ACCESS": "true",
+        },
+    )
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-async def post_for(url: str, duration_s: float) -> tuple[int, float]:
+async def post_for(url: str, headers: dict[str, str], duration_s: float) -> tuple[int, float]:
     """Return the events ``url`` acknowledged under CONCURRENCY posting clients, and the time."""
     accepted = 0
     connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     async with aiohttp.ClientSession(connector=connector) as session:
-        headers = {**HEADERS, "content-type": "application/json"}
+        headers = {**headers, "content-type": "application/json"}
         end = time.perf_counter() + duration_s
 
         async def worker(offset: int) -> None:
@@ -174,7 +170,7 @@ async def post_for(url: str, duration_s: float) -> tuple[int, float]:
                 async with session.post(url, data=BODIES[n % len(BODIES)], headers=headers) as r:
                     body = await r.read()
                     if r.status != 200:
-                        raise RuntimeError(f"POST /events answered {r.status}: {body[:300]!r}")
+                        raise RuntimeError(f"POST {url} answered {r.status}: {body[:300]!r}")
                     accepted += orjson.loads(body)["accepted"]
                 n += CONCURRENCY
 
@@ -186,7 +182,7 @@ async def post_for(url: str, duration_s: float) -> tuple[int, float]:
 
 async def raw_append(path: Path, duration_s: float) -> tuple[float, float]:
     """Return events/s and events per CPU-second of append_many of the service's records."""
-    caller = Caller(HEADERS["x-account-id"], HEADERS["x-profile-id"])
+    caller = Caller(ACCOUNT, PROFILE)
     # The same records, built before the clock starts: the anchor is the log alone.
     records = []
     for events in BATCHES:
@@ -212,52 +208,69 @@ async def raw_append(path: Path, duration_s: float) -> tuple[float, float]:
     return appended / elapsed, appended / cpu
 
 
+def measure(url: str, headers: dict[str, str], servers: list[Process]) -> tuple[float, float]:
+    """Return events/s acknowledged at ``url`` and events per CPU-second of ``servers``."""
+    pin(1)
+    asyncio.run(post_for(url, headers, 1.0))  # warm-up: imports, first labels, caches
+    cpu = sum(server.cpu_seconds() for server in servers)
+    accepted, elapsed = asyncio.run(post_for(url, headers, DURATION_S))
+    cpu = sum(server.cpu_seconds() for server in servers) - cpu
+    return accepted / elapsed, accepted / cpu
+
+
 def main() -> None:
     header()
-    endpoint: list[float] = []
-    endpoint_cpu: list[float] = []
-    anchor: list[float] = []
-    anchor_cpu: list[float] = []
+    print(f"load average before: {os.getloadavg()}", file=sys.stderr)
+    jwks, token = make_token()
+    figures: dict[str, list[float]] = {
+        name: []
+        for name in ("gateway", "gateway_cpu", "direct", "direct_cpu", "anchor", "anchor_cpu")
+    }
     with tempfile.TemporaryDirectory(
         prefix="bench-events-", dir=os.environ.get("BENCH_DIR")
     ) as tmp:
         folder = Path(tmp)
         for round_ in range(ROUNDS):
-            home = folder / f"service-{round_}"
+            home = folder / f"round-{round_}"
             home.mkdir()
-            port = free_port()
-            process = start_service(home, port)
+            events_port, gateway_port = free_port(), free_port()
+            events = events_process(home / "events", events_port)
+            gateway = gateway_process(home / "gateway", gateway_port, events_port, jwks)
             try:
-                pin(1)
-                url = f"http://127.0.0.1:{port}/events"
-                asyncio.run(post_for(url, 1.0))  # warm-up: imports, first labels, caches
-                cpu = cpu_seconds(process.pid)
-                accepted, elapsed = asyncio.run(post_for(url, DURATION_S))
-                cpu = cpu_seconds(process.pid) - cpu
+                for server in (events, gateway):
+                    server.start(home / f"{server.name}.log")
+                rate, per_cpu = measure(
+                    f"http://127.0.0.1:{gateway_port}/api/events",
+                    {"authorization": f"Bearer {token}"},
+                    [events, gateway],
+                )
+                figures["gateway"].append(rate)
+                figures["gateway_cpu"].append(per_cpu)
+                rate, per_cpu = measure(f"http://127.0.0.1:{events_port}/events", HEADERS, [events])
+                figures["direct"].append(rate)
+                figures["direct_cpu"].append(per_cpu)
             finally:
-                stop(process)
-            endpoint.append(accepted / elapsed)
-            endpoint_cpu.append(accepted / cpu)
+                gateway.stop()
+                events.stop()
             pin(0)
             rate, per_cpu = asyncio.run(raw_append(folder / f"raw-{round_}.db", DURATION_S))
-            anchor.append(rate)
-            anchor_cpu.append(per_cpu)
-    name = f"POST /events, batches of {BATCH}, {CONCURRENCY} clients, service direct"
-    anchor_name = f"raw SqliteEventLog.append_many of the same records, batches of {BATCH}"
-    median = statistics.median
-    report(Result(name, median(endpoint), "events/s", anchor_name, median(anchor), TARGET))
-    # Per CPU-second of the serving process: what the service costs, whatever
-    # else the two cores are doing (the client, other processes).
-    report(
-        Result(
-            name,
-            median(endpoint_cpu),
-            "events/CPU-s",
-            anchor_name,
-            median(anchor_cpu),
-            TARGET,
-        )
-    )
+            figures["anchor"].append(rate)
+            figures["anchor_cpu"].append(per_cpu)
+    print(f"load average after: {os.getloadavg()}", file=sys.stderr)
+    median = {name: statistics.median(values) for name, values in figures.items()}
+    shape = f"batches of {BATCH}, {CONCURRENCY} clients"
+    anchor = f"raw SqliteEventLog.append_many of the same records, batches of {BATCH}"
+    for name, key, unit in (
+        (f"POST /api/events through the gateway, {shape}", "gateway", "events/s"),
+        (f"POST /events to the service direct, {shape}", "direct", "events/s"),
+        # Per CPU-second of the serving processes (gateway and events together
+        # for the first): what serving costs, whatever else the cores are doing.
+        (f"POST /api/events through the gateway, {shape}", "gateway_cpu", "events/CPU-s"),
+        (f"POST /events to the service direct, {shape}", "direct_cpu", "events/CPU-s"),
+    ):
+        anchor_key = "anchor_cpu" if key.endswith("_cpu") else "anchor"
+        target = TARGET if key.startswith("gateway") else ""
+        report(Result(name, median[key], unit, anchor, median[anchor_key], target))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ PACKAGES: tuple[str, ...] = (
     "reelstack.history",
     "reelstack.catalog",
     "reelstack.playback",
+    "reelstack.events",
 )
 
 _loaded: dict[tuple[str, ...], dict[str, ServiceSpec]] = {}

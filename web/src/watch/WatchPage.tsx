@@ -1,38 +1,70 @@
-import { useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { fetchCatalogTitle, type CatalogTitle } from '../api/catalog.ts'
+import { bookmarkOf, type Device } from '../api/playback.ts'
+import { ProfilePicker, SignInForm } from './SignIn.tsx'
+import { deviceId, deviceName } from './playState.ts'
 import { useHlsPlayback } from './useHlsPlayback.ts'
-import { useTitle } from './useTitle.ts'
+import { usePlay } from './usePlay.ts'
 
 type VideoState = 'loading' | 'playing' | 'paused' | 'buffering' | 'ended'
 
+function thisDevice(): Device {
+  return {
+    id: deviceId(localStorage, () => crypto.randomUUID()),
+    name: deviceName(navigator.userAgent),
+  }
+}
+
 /**
- * The player page at /watch/<titleId>. The player element carries its state
- * for anyone observing the page (tests, monitoring): `data-state`
- * (loading, playing, paused, buffering, ended, error), `data-levels` (the
- * renditions hls.js found) and `data-error` (what went wrong).
+ * The player page at /watch/<titleId>: signs the viewer in (and picks a
+ * profile) when the tab has no session, starts a play on playback and plays
+ * its signed manifest from the saved position. The player element carries
+ * its state for anyone observing the page (tests, monitoring): `data-state`
+ * (sign-in, profiles, loading, playing, paused, buffering, ended, error),
+ * `data-levels` (the renditions hls.js found) and `data-error` (what went
+ * wrong: not-found, unauthorized, unavailable, stream-limit, ended, playback).
  */
 export default function WatchPage({ titleId }: { titleId: string }) {
-  const load = useTitle(titleId)
+  const [device] = useState(thisDevice)
   const videoRef = useRef<HTMLVideoElement>(null)
-  const src = load.kind === 'ready' ? load.src : null
-  const playback = useHlsPlayback(videoRef, src)
+  const bookmark = useCallback(
+    () => (videoRef.current ? bookmarkOf(videoRef.current, device.id, new Date()) : null),
+    [device],
+  )
+  const { state, signIn, choose, retry } = usePlay(titleId, device, bookmark)
+  const play = state.step === 'playing' ? state.play : null
+  const session = 'session' in state ? state.session : null
+  const playback = useHlsPlayback(videoRef, play?.manifest_url ?? null, {
+    startPosition: play?.resume_s ?? 0,
+    accessToken: session?.accessToken ?? null,
+  })
   const [videoState, setVideoState] = useState<VideoState>('loading')
   const [videoError, setVideoError] = useState<string | null>(null)
+  const title = useCatalogTitle(titleId, play ? session : null)
 
-  const title = load.kind === 'loading' ? null : load.title
   useEffect(() => {
     document.title = title ? `${title.name} · reelstack` : 'reelstack'
   }, [title])
 
-  let state: VideoState | 'error' = load.kind === 'ready' ? videoState : load.kind
+  let shown: string = state.step === 'starting' ? 'loading' : state.step
   let problem: string | null = null
   let message: string | null = null
-  if (load.kind === 'error') {
-    problem = load.problem
-    message = load.message
-  } else if (playback.failure || videoError) {
-    state = 'error'
-    problem = 'playback'
-    message = playback.failure ?? videoError
+  if (state.step === 'playing') {
+    shown = videoState
+    if (playback.failure || videoError) {
+      shown = 'error'
+      problem = 'playback'
+      message = playback.failure ?? videoError
+    }
+  } else if (state.step === 'limit') {
+    shown = 'error'
+    problem = 'stream-limit'
+    message = state.message
+  } else if (state.step === 'error') {
+    problem = state.problem
+    message = state.message
+  } else if (state.step === 'sign-in' && state.message) {
+    problem = 'unauthorized'
   }
 
   return (
@@ -40,17 +72,23 @@ export default function WatchPage({ titleId }: { titleId: string }) {
       <section
         className="player"
         data-testid="player"
-        data-state={state}
+        data-state={shown}
         data-levels={playback.levels ?? undefined}
         data-error={problem ?? undefined}
-        aria-busy={state === 'loading'}
+        aria-busy={shown === 'loading'}
       >
-        <h1 className="player-title">{title?.name ?? (state === 'loading' ? 'Loading…' : 'Unavailable')}</h1>
-        {src && (
+        <h1 className="player-title">
+          {title?.name ?? (state.step === 'error' ? 'Unavailable' : 'Watch')}
+        </h1>
+        {state.step === 'sign-in' && <SignInForm message={state.message} onSubmit={signIn} />}
+        {state.step === 'profiles' && (
+          <ProfilePicker profiles={state.profiles} message={state.message} onChoose={choose} />
+        )}
+        {play && (
           <video
             ref={videoRef}
             className="player-video"
-            poster={title?.poster_url ?? undefined}
+            poster={title?.artwork.poster ?? undefined}
             controls
             playsInline
             onPlaying={() => setVideoState('playing')}
@@ -68,10 +106,44 @@ export default function WatchPage({ titleId }: { titleId: string }) {
             {message}
           </p>
         )}
+        {state.step === 'limit' && (
+          <div className="stream-limit">
+            <p>Playing now on your account:</p>
+            <ul data-testid="devices">
+              {state.devices.map((active) => (
+                <li key={active.device_id}>
+                  {active.name} (since {new Date(active.since).toLocaleTimeString()})
+                </li>
+              ))}
+            </ul>
+            <button type="button" onClick={retry}>
+              Try again
+            </button>
+          </div>
+        )}
       </section>
       <a className="back" href="/">
         Back to reelstack
       </a>
     </main>
   )
+}
+
+/** The catalog's title for the page's heading, once a play has started (best effort). */
+function useCatalogTitle(
+  titleId: string,
+  session: Parameters<typeof fetchCatalogTitle>[0] | null,
+): CatalogTitle | null {
+  const [title, setTitle] = useState<CatalogTitle | null>(null)
+  useEffect(() => {
+    if (!session) return
+    const abort = new AbortController()
+    fetchCatalogTitle(session, titleId, abort.signal)
+      .then(setTitle)
+      .catch((error: unknown) => {
+        if (!abort.signal.aborted) console.warn('the title could not be loaded', error)
+      })
+    return () => abort.abort()
+  }, [session, titleId])
+  return title
 }

@@ -1,5 +1,6 @@
 import Hls from 'hls.js'
 import { useEffect, useState, type RefObject } from 'react'
+import { keyRequestSetup } from './keyRequests.ts'
 
 const HLS_MIME = 'application/vnd.apple.mpegurl'
 
@@ -16,9 +17,17 @@ export interface HlsPlayback {
  * iOS). Playback starts by itself, muted if the browser refuses sound without
  * a click.
  */
+/** Where to start, and the token the key requests of an encrypted title carry. */
+export interface HlsOptions {
+  startPosition: number
+  accessToken: string | null
+}
+
+
 export function useHlsPlayback(
   videoRef: RefObject<HTMLVideoElement | null>,
   src: string | null,
+  options: HlsOptions = { startPosition: 0, accessToken: null },
 ): HlsPlayback {
   const [levels, setLevels] = useState<number | null>(null)
   const [failure, setFailure] = useState<string | null>(null)
@@ -29,15 +38,27 @@ export function useHlsPlayback(
   useEffect(() => {
     const video = videoRef.current
     if (!video || !src || unsupported) return
+    const startPosition = options.startPosition
+    const accessToken = options.accessToken
     if (!Hls.isSupported()) {
+      // Safari's own HLS cannot add a header to key requests: encrypted titles
+      // play only through hls.js.
       video.src = src
+      if (startPosition > 0) {
+        video.addEventListener('loadedmetadata', () => (video.currentTime = startPosition), {
+          once: true,
+        })
+      }
       start(video)
       return () => {
         video.removeAttribute('src')
         video.load()
       }
     }
-    const hls = new Hls()
+    const hls = new Hls({
+      startPosition: startPosition > 0 ? startPosition : -1,
+      xhrSetup: keyRequestSetup(accessToken, window.location.href),
+    })
     hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
       setLevels(data.levels.length)
       start(video)
@@ -49,7 +70,7 @@ export function useHlsPlayback(
     hls.loadSource(src)
     hls.attachMedia(video)
     return () => hls.destroy()
-  }, [videoRef, src, unsupported])
+  }, [videoRef, src, unsupported, options.startPosition, options.accessToken])
 
   return {
     levels,
