@@ -2,8 +2,9 @@
 
 The source is what a viewer's upload often is and no browser plays as is:
 HEVC video with 5.1 audio in Matroska. The cluster encodes it to the H.264/AAC
-ladder; the page at ``/watch/<title_id>``, served by the gateway, fetches the
-title through the gateway's API and plays its HLS master with hls.js.
+ladder; the page at ``/watch/<title_id>``, served by the gateway, signs the
+viewer in, starts a play on the playback service and plays the signed
+manifest it hands out with hls.js.
 
 The browser is Debian's Chromium driven by Playwright (``make test`` installs
 it; Playwright never downloads one here). Without it these tests skip, and
@@ -28,7 +29,7 @@ from reelstack.media.ffmpeg import Binaries
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
 from tests.integration.media.conftest import ClipMaker
 from tests.support.binaries import need_chromium
-from tests.unit.gateway.keys import SigningKey, jwks, make_key
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -48,17 +49,18 @@ TITLE_NAME = "Five Point One"
 PLAYED_S = 1.5
 BROWSER_WAIT_MS = 60_000
 UNKNOWN_ID = "no-such-title"
+PASSWORD = "correct horse battery staple"
 
 
 @dataclass
 class Published:
-    """The ingested title and where the gateway serves it."""
+    """The ingested title, where the gateway serves it, and a viewer who may watch it."""
 
     gateway: str
     title_id: str
-    token: str
-    expired_token: str  # signed by the trusted key, expired two minutes ago
     master: Any  # m3u8.M3U8 of the published master playlist
+    email: str = "viewer@example.com"
+    password: str = PASSWORD
 
 
 def _built_web_app() -> Path:
@@ -113,15 +115,8 @@ def published(
     _built_web_app()  # served from the checkout by default, as `make demo` does
     folder = tmp_path_factory.mktemp("playback")
     source = _hevc_5_1_matroska(clips, binaries)
-    key: SigningKey = make_key("ES256", kid="playback")
     cluster = Cluster(folder / "home")
-    cluster.env.update(
-        REELSTACK_CLUSTER_INSTANCES="1",
-        REELSTACK_MEDIA_LADDER_MODE="fixed",
-        # The gateway trusts this test's key for signed-in viewers.
-        REELSTACK_GATEWAY_AUTH_JWKS=jwks(key),
-        REELSTACK_GATEWAY_AUTH_JWKS_URL="",
-    )
+    cluster.env.update(REELSTACK_CLUSTER_INSTANCES="1", REELSTACK_MEDIA_LADDER_MODE="fixed")
     try:
         cluster.ok("up", "--timeout", str(UP_TIMEOUT_S))
         result = cluster.cli("ingest", str(source), "--title", TITLE_NAME, "--json", timeout=300)
@@ -132,18 +127,29 @@ def published(
             v for v in cluster.instances() if v["service"] == "gateway" and v["state"] == "up"
         )
         base = f"http://127.0.0.1:{gateway['port']}"
-        token = key.token("account-playback", profile="profile-1")
-        title = httpx.get(
-            f"{base}/api/media/titles/{out['title_id']}",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
+        # ingest --json prints a signed master URL at the gateway.
+        assert out["master_url"].startswith(f"{base}/media/s/"), out
+        master = m3u8.loads(httpx.get(out["master_url"], timeout=10).text)
+        published = Published(base, out["title_id"], master)
+
+        # A viewer account without profiles (the page makes its first one).
+        def sign_up() -> httpx.Response:
+            return httpx.post(
+                f"{base}/api/identity/accounts",
+                json={"email": published.email, "password": published.password},
+                timeout=30,
+            )
+
+        made = wait_until(
+            sign_up, "sign-up through the gateway", done=lambda r: r.status_code != 503
         )
-        assert title.status_code == 200, title.text
-        master_url = title.json()["master_url"]
-        assert master_url.startswith("/"), master_url  # same origin as the page
-        master = m3u8.loads(httpx.get(base + master_url, timeout=10).text)
-        expired = key.token("account-playback", profile="profile-1", ttl_s=-120)
-        yield Published(base, out["title_id"], token, expired, master)
+        assert made.status_code == 201, made.text
+        # The catalog hears of the title from media's announcements.
+        wait_until(
+            lambda: _catalog_has(base, published),
+            "the catalog listing the title",
+        )
+        yield published
     finally:
         cluster.destroy()
 
@@ -174,17 +180,35 @@ def page(browser: BrowserContext) -> Iterator[Page]:
         page.close()
 
 
-def _signed_in(page: Page, published: Published) -> None:
-    # Sign-in is not part of the web app yet: send the viewer's token as a
-    # signed-in browser session would.
-    page.set_extra_http_headers({"Authorization": f"Bearer {published.token}"})
+def _catalog_has(base: str, published: Published) -> bool:
+    tokens = httpx.post(
+        f"{base}/api/identity/sessions",
+        json={"email": published.email, "password": published.password},
+        timeout=30,
+    ).json()
+    answer = httpx.get(
+        f"{base}/api/catalog/titles/{published.title_id}",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=30,
+    )
+    return answer.status_code == 200
 
 
-def _settled_state(page: Page) -> dict[str, str | None]:
-    """Wait until the player plays or has failed; return its data attributes and message."""
+def _sign_in(page: Page, published: Published) -> None:
+    """Sign in on the page's form, as a viewer does."""
+    page.wait_for_selector("form[aria-label='Sign in']")
+    page.get_by_label("Email").fill(published.email)
+    page.get_by_label("Password").fill(published.password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _settled_state(
+    page: Page, states: tuple[str, ...] = ("playing", "error")
+) -> dict[str, str | None]:
+    """Wait until the player is in one of ``states``; return its data attributes and message."""
     page.wait_for_function(
-        """() => ['playing', 'error'].includes(
-            document.querySelector('[data-testid=player]')?.dataset.state)"""
+        "states => states.includes(document.querySelector('[data-testid=player]')?.dataset.state)",
+        arg=list(states),
     )
     player = page.locator("[data-testid=player]")
     alert = page.locator("[role=alert]")
@@ -204,13 +228,14 @@ def test_a_published_hevc_5_1_title_plays_in_hls_js(page: Page, published: Publi
     assert all("avc1" in v.stream_info.codecs for v in variants), published.master.dumps()
     crashes: list[str] = []
     page.on("pageerror", lambda error: crashes.append(str(error)))
-    _signed_in(page, published)
-
     page.goto(f"{published.gateway}/watch/{published.title_id}")
+    _sign_in(page, published)
 
     settled = _settled_state(page)
     assert settled["state"] == "playing", settled
-    assert page.locator("h1").inner_text() == TITLE_NAME
+    page.wait_for_function(
+        f"() => document.querySelector('h1')?.innerText === {json.dumps(TITLE_NAME)}"
+    )
     page.wait_for_function(f"() => document.querySelector('video').currentTime > {PLAYED_S}")
     decoded = page.evaluate(
         """() => {
@@ -232,9 +257,8 @@ def test_a_published_hevc_5_1_title_plays_in_hls_js(page: Page, published: Publi
 
 
 def test_an_unknown_title_shows_that_it_does_not_exist(page: Page, published: Published) -> None:
-    _signed_in(page, published)
-
     page.goto(f"{published.gateway}/watch/{UNKNOWN_ID}")
+    _sign_in(page, published)
 
     settled = _settled_state(page)
     assert settled["state"] == "error", settled
@@ -243,25 +267,39 @@ def test_an_unknown_title_shows_that_it_does_not_exist(page: Page, published: Pu
     assert page.locator("video").count() == 0
 
 
-def test_a_viewer_who_is_not_signed_in_watches_a_published_title(
+def test_a_viewer_who_is_not_signed_in_is_asked_to_and_then_watches(
     page: Page, published: Published
 ) -> None:
-    # What a newcomer does after `make demo`: open the page, no account.
+    # What a newcomer does after `make demo`: open the page, no session yet.
     page.goto(f"{published.gateway}/watch/{published.title_id}")
 
-    settled = _settled_state(page)
-    assert settled["state"] == "playing", settled
+    settled = _settled_state(page, ("sign-in",))
+    assert settled["error"] is None, settled  # asked, not refused
+    assert page.locator("video").count() == 0
+    page.get_by_label("Email").fill(published.email)
+    page.get_by_label("Password").fill("not the password at all")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("[role=alert]")
+    assert page.locator("video").count() == 0
+    _sign_in(page, published)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=player]')?.dataset.state === 'playing'"
+    )
     page.wait_for_function(f"() => document.querySelector('video').currentTime > {PLAYED_S}")
 
 
 def test_a_viewer_whose_session_is_no_longer_valid_is_asked_to_sign_in(
     page: Page, published: Published
 ) -> None:
-    page.set_extra_http_headers({"Authorization": f"Bearer {published.expired_token}"})
+    # A tab holding tokens the identity service no longer honours.
+    stale = {"accessToken": "not.a.token", "refreshToken": "spent", "profileId": "p-1"}
+    page.add_init_script(
+        f"sessionStorage.setItem('reelstack.session', {json.dumps(json.dumps(stale))})"
+    )
 
     page.goto(f"{published.gateway}/watch/{published.title_id}")
 
-    settled = _settled_state(page)
-    assert settled["state"] == "error", settled
+    page.wait_for_selector("[role=alert]")
+    settled = _settled_state(page, ("sign-in",))
     assert settled["error"] == "unauthorized", settled
-    assert settled["message"] == "Sign in to watch this title."
+    assert settled["message"] == "Your session has ended. Sign in again."

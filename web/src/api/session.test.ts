@@ -3,6 +3,7 @@ import { fakeFetch, json, MemoryStorage } from '../test/fakes.ts'
 import {
   chooseProfile,
   clearSession,
+  createProfile,
   listProfiles,
   loadSession,
   refreshSession,
@@ -57,6 +58,19 @@ describe('profiles', () => {
     expect((fetchFn.sent[0].init.headers as Record<string, string>).authorization).toBe(
       'Bearer access-1',
     )
+  })
+
+  it('makes a first profile with the access token', async () => {
+    const profile = { id: 'p9', name: 'Me', avatar: 'default', maturity: 'adults', kids: false, has_pin: false }
+    const fetchFn = fakeFetch(json(201, profile))
+    expect(await createProfile(session, 'Me', fetchFn)).toEqual(profile)
+    expect(fetchFn.sent[0].url).toBe('/api/identity/profiles')
+    expect(fetchFn.sent[0].init.method).toBe('POST')
+    expect(JSON.parse(fetchFn.sent[0].init.body as string)).toEqual({ name: 'Me' })
+    const refused = await createProfile(session, 'Me', fakeFetch(json(409, {}))).catch(
+      (e: unknown) => e,
+    )
+    expect(refused).toBeInstanceOf(SessionError)
   })
 
   it('switches the session to a profile with its PIN through a refresh', async () => {

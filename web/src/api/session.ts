@@ -134,6 +134,35 @@ export async function listProfiles(
   return ((await response.json()) as { profiles: Profile[] }).profiles
 }
 
+/** Make the account's first profile (a play is always a profile's: history, lists, maturity). */
+export async function createProfile(
+  session: Session,
+  name: string,
+  fetchFn: typeof fetch = fetch,
+): Promise<Profile> {
+  let response: Response
+  try {
+    response = await fetchFn('/api/identity/profiles', {
+      method: 'POST',
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/json',
+        ...authorization(session),
+      },
+      body: JSON.stringify({ name }),
+    })
+  } catch {
+    throw new SessionError('unavailable', 'The service cannot be reached. Try again in a moment.')
+  }
+  if (!response.ok) {
+    throw new SessionError(
+      'unavailable',
+      `A profile could not be made for this account (HTTP ${response.status}).`,
+    )
+  }
+  return (await response.json()) as Profile
+}
+
 /** Switch the session to one of the account's profiles (its PIN if it has one). */
 export async function chooseProfile(
   session: Session,

@@ -14,6 +14,7 @@ import {
 import {
   chooseProfile,
   clearSession,
+  createProfile,
   listProfiles,
   loadSession,
   saveSession,
@@ -24,6 +25,8 @@ import {
   type Session,
 } from '../api/session.ts'
 import { initialState, onlyProfile, reduce, type PlayState } from './playState.ts'
+
+const FIRST_PROFILE = 'Me'
 
 export interface PlayControls {
   state: PlayState
@@ -50,7 +53,10 @@ export function usePlay(
   const doSignIn = useCallback((email: string, password: string) => {
     signIn(email, password)
       .then(async (session) => {
-        const profiles = await listProfiles(session)
+        let profiles = await listProfiles(session)
+        // Every play belongs to a profile; an account made without one gets
+        // its first here, as a streaming service's sign-up does.
+        if (profiles.length === 0) profiles = [await createProfile(session, FIRST_PROFILE)]
         saveSession(session)
         dispatch({ type: 'signed-in', session, profiles })
       })
