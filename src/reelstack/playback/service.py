@@ -109,6 +109,12 @@ async def start_play(
     )
 
 
+async def active_plays(*, ctx: PlaybackContext, account: str) -> list[Play]:
+    """Return the plays holding the account's stream slots now, oldest first."""
+    async with ctx.db.session() as session:
+        return await repository.live_plays(session, account=account, now=ctx.clock())
+
+
 def _value(result: Any) -> Any:
     if isinstance(result, BaseException):
         raise result
