@@ -87,14 +87,16 @@ async def start_play(
     )
 
     async def take_slot(session: AsyncSession) -> None:
-        live = await repository.live_plays(session, account=caller.account, now=now)
-        # A device plays one thing at a time: its own earlier play gives way.
-        same = [p.id for p in live if p.device_id == device.id]
-        others = [p for p in live if p.device_id != device.id]
-        if len(others) >= plan.max_streams:
+        # A device plays one thing at a time: its own earlier play gives way
+        # (undone with the rest if the limit refuses). Two statements, so the
+        # store's write turn is short: SQLite runs writers one at a time.
+        await repository.end_device(session, account=caller.account, device_id=device.id, at=now)
+        added = await repository.add_within(
+            session, play=play, manifest=manifest, limit=plan.max_streams, now=now
+        )
+        if not added:
+            others = await repository.live_plays(session, account=caller.account, now=now)
             raise StreamLimitError(plan.max_streams, others)
-        await repository.end(session, play_ids=same, at=now)
-        await repository.add(session, play=play, manifest=manifest)
 
     await ctx.db.transaction(take_slot)
     token = ctx.signer.token(f"plays/{play.id}", expires=expires)
