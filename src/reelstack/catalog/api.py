@@ -30,6 +30,7 @@ from reelstack.catalog.schemas import (
     TitlePage,
 )
 from reelstack.catalog.search import MAX_QUERY
+from reelstack.chassis.responses import json_response
 from reelstack.errors import InvalidRequestError
 
 _ID = re.compile(ID_PATTERN)
@@ -93,11 +94,14 @@ def make_router() -> APIRouter:
         items = [TitleOut.of(t, ctx, next_episode_id=None) for t in found]
         return TitlePage(total=total, offset=offset, items=items)
 
-    @router.get("/titles/{title_id}")
-    async def get_title(title_id: TitleId, ctx: CatalogDep, viewer: ViewerDep) -> TitleOut:
+    @router.get("/titles/{title_id}", response_model=TitleOut)
+    async def get_title(title_id: TitleId, ctx: CatalogDep, viewer: ViewerDep) -> Response:
         """One title (404 if it does not exist or the profile may not see it)."""
         title, following = await service.get_title(ctx=ctx, viewer=viewer, title_id=title_id)
-        return TitleOut.of(title, ctx, next_episode_id=following)
+        # Every play start asks this: the model is built once and dumped with
+        # orjson, not validated a second time as FastAPI's response model.
+        out = TitleOut.of(title, ctx, next_episode_id=following)
+        return json_response(out.model_dump(mode="json"))
 
     @router.get("/series/{series_id}")
     async def get_series(

@@ -11,12 +11,32 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, exists, func, not_, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Row,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack.catalog.models import (
     CastMember,
     CastRole,
+    Maturity,
     Series,
     Title,
     TitleKind,
@@ -30,13 +50,31 @@ def visible(viewer: Viewer | None) -> ColumnElement[bool]:
     """The condition a title row meets when ``viewer`` may see it (None: studio, everything)."""
     if viewer is None:
         return true()
-    condition: ColumnElement[bool] = titles.c.published.is_(True)
-    allowed = allowed_ratings(viewer.maturity)
+    return _visible(viewer.maturity, literal(viewer.region, String), titles)
+
+
+def _visible(
+    maturity: Maturity, region: ColumnElement[str], table: FromClause
+) -> ColumnElement[bool]:
+    """:func:`visible` for ``table`` (titles or an alias of it), the region an expression."""
+    condition: ColumnElement[bool] = table.c.published.is_(True)
+    allowed = allowed_ratings(maturity)
     if allowed is not None:
-        condition = and_(condition, titles.c.maturity_rating.in_(sorted(allowed)))
-    anywhere = not_(exists().where(regions.c.title_id == titles.c.id))
-    here = exists().where(regions.c.title_id == titles.c.id, regions.c.region == viewer.region)
+        # The level's ratings are fixed: inline constants keep one compiled
+        # statement per level instead of an expanding IN per execution.
+        condition = and_(
+            condition,
+            table.c.maturity_rating.in_([literal_column(_quoted(r)) for r in sorted(allowed)]),
+        )
+    anywhere = not_(exists().where(regions.c.title_id == table.c.id))
+    here = exists().where(regions.c.title_id == table.c.id, regions.c.region == region)
     return and_(condition, or_(anywhere, here))
+
+
+def _quoted(rating: str) -> str:
+    if "'" in rating:
+        raise AssertionError(f"a rating with a quote: {rating!r}")  # the table is ours
+    return f"'{rating}'"
 
 
 _COLUMNS = (
@@ -75,37 +113,121 @@ def _title(row: Row[Any]) -> Title:
     return Title(**data)
 
 
-async def _hydrate(session: AsyncSession, found: list[Title]) -> list[Title]:
-    """Fill in genres, regions and cast of ``found`` (three queries for any number)."""
-    if not found:
-        return found
-    ids = [t.id for t in found]
-    by_id = {t.id: t for t in found}
-    for row in await session.execute(
-        select(genres.c.title_id, genres.c.genre)
-        .where(genres.c.title_id.in_(ids))
-        .order_by(genres.c.genre)
-    ):
-        by_id[row.title_id].genres.append(row.genre)
-    for row in await session.execute(
-        select(regions.c.title_id, regions.c.region)
-        .where(regions.c.title_id.in_(ids))
-        .order_by(regions.c.region)
-    ):
-        by_id[row.title_id].regions.append(row.region)
-    cast: dict[str, list[CastMember]] = defaultdict(list)
-    for credit in await session.execute(
-        select(credits.c.title_id, credits.c.role, credits.c.character, people.c.id, people.c.name)
+def _details_statement() -> Any:
+    """Genres, regions and cast of the titles ``:ids`` in one round trip (a UNION ALL).
+
+    Rows are ``(title_id, part, position, text, role, character, person_id)``,
+    ``part`` 1 genre, 2 region, 3 cast; built once, executed with ``ids``.
+    """
+    ids: BindParameter[str] = bindparam("ids", expanding=True)
+    no_text = cast(null(), String)
+    genre_rows = select(
+        genres.c.title_id,
+        literal_column("1").label("part"),
+        literal_column("0").label("position"),
+        genres.c.genre.label("text"),
+        no_text.label("role"),
+        no_text.label("character"),
+        no_text.label("person_id"),
+    ).where(genres.c.title_id.in_(ids))
+    region_rows = select(
+        regions.c.title_id,
+        literal_column("2"),
+        literal_column("0"),
+        regions.c.region,
+        no_text,
+        no_text,
+        no_text,
+    ).where(regions.c.title_id.in_(ids))
+    cast_rows = (
+        select(
+            credits.c.title_id,
+            literal_column("3"),
+            credits.c.position,
+            people.c.name,
+            credits.c.role,
+            credits.c.character,
+            people.c.id,
+        )
         .join(people, people.c.id == credits.c.person_id)
         .where(credits.c.title_id.in_(ids))
-        .order_by(credits.c.title_id, credits.c.position)
-    ):
-        cast[credit.title_id].append(
-            CastMember(credit.id, credit.name, CastRole(credit.role), credit.character)
-        )
-    for title_id, members in cast.items():
+    )
+    both = union_all(genre_rows, region_rows, cast_rows).subquery()
+    return select(both).order_by(both.c.title_id, both.c.part, both.c.position, both.c.text)
+
+
+_DETAILS = _details_statement()
+
+
+async def _hydrate(session: AsyncSession, found: list[Title]) -> list[Title]:
+    """Fill in genres, regions and cast of ``found`` (one query for any number)."""
+    if not found:
+        return found
+    by_id = {t.id: t for t in found}
+    cast_of: dict[str, list[CastMember]] = defaultdict(list)
+    for row in await session.execute(_DETAILS, {"ids": list(by_id)}):
+        title = by_id[row.title_id]
+        if row.part == 1:
+            title.genres.append(row.text)
+        elif row.part == 2:
+            title.regions.append(row.text)
+        else:
+            cast_of[row.title_id].append(
+                CastMember(row.person_id, row.text, CastRole(row.role), row.character)
+            )
+    for title_id, members in cast_of.items():
         by_id[title_id].cast = members
     return found
+
+
+def _title_statement(maturity: Maturity) -> Any:
+    """One title a viewer of ``maturity`` may see, with its next such episode's id.
+
+    Parameters ``:title_id`` and ``:region``. The next episode is a correlated
+    subquery, so a play start's title read is two round trips (this, then
+    :data:`_DETAILS`), and the statement is built and compiled once per level.
+    """
+    region = bindparam("region", type_=String)
+    after = titles.alias("following")
+    later = or_(
+        after.c.season > titles.c.season,
+        and_(after.c.season == titles.c.season, after.c.episode > titles.c.episode),
+    )
+    following = (
+        select(after.c.id)
+        .where(after.c.series_id == titles.c.series_id, later, _visible(maturity, region, after))
+        .order_by(after.c.season, after.c.episode, after.c.id)
+        .limit(1)
+        .correlate(titles)
+        .scalar_subquery()
+    )
+    return (
+        _select()
+        .add_columns(following.label("next_episode_id"))
+        .where(
+            titles.c.id == bindparam("title_id", type_=String), _visible(maturity, region, titles)
+        )
+    )
+
+
+_TITLE_FOR = {level: _title_statement(level) for level in Maturity}
+
+
+async def get_with_next(
+    session: AsyncSession, title_id: str, *, viewer: Viewer
+) -> tuple[Title, str | None] | None:
+    """Return a title ``viewer`` may see and the id of the next episode it may see, or None."""
+    row = (
+        await session.execute(
+            _TITLE_FOR[viewer.maturity], {"title_id": title_id, "region": viewer.region}
+        )
+    ).first()
+    if row is None:
+        return None
+    data = row._asdict()
+    following: str | None = data.pop("next_episode_id")
+    data["kind"] = TitleKind(data["kind"])
+    return (await _hydrate(session, [Title(**data)]))[0], following
 
 
 async def get(session: AsyncSession, title_id: str, *, viewer: Viewer | None) -> Title | None:

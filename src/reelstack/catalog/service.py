@@ -39,11 +39,10 @@ async def get_title(
 ) -> tuple[Title, str | None]:
     """Return a title the viewer may see, with the id of its next episode."""
     async with ctx.db.session() as session:
-        title = await repository.get(session, title_id, viewer=viewer)
-        if title is None:
-            raise _missing(title_id)
-        following = await repository.next_episode_id(session, title, viewer=viewer)
-    return title, following
+        found = await repository.get_with_next(session, title_id, viewer=viewer)
+    if found is None:
+        raise _missing(title_id)
+    return found
 
 
 async def browse(

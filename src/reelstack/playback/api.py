@@ -3,7 +3,8 @@
 The caller is whoever the gateway's headers name (it removes a client's own
 copies and sets them from a verified token). Every play route acts for a
 profile: a token without one, or a play of another account or profile, is
-answered 404, as if there were no such play.
+answered 404, as if there were no such play. The one exception is the list
+of the account's active devices, which the account holder reads too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from reelstack.playback.schemas import (
     ID_PATTERN,
     MAX_BODY_BYTES,
     PLAY_ID_PATTERN,
+    ActiveDeviceOut,
+    ActiveDevicesOut,
     DeviceOut,
     LeaseOut,
     PlayIn,
@@ -63,6 +66,18 @@ async def small_body(request: Request) -> None:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
+async def get_account(
+    x_account_id: Annotated[str | None, Header(max_length=128)] = None,
+) -> str:
+    """Return the caller's account (401: none); a token without a profile is the account holder."""
+    if x_account_id is None or not _ID.match(x_account_id):
+        raise HTTPException(401, "no account: the gateway's x-account-id header is missing")
+    return x_account_id
+
+
+AccountDep = Annotated[str, Depends(get_account)]
+
+
 def make_router() -> APIRouter:
     """Plays, their leases and the content keys they entitle to."""
     router = APIRouter(prefix="/playback", tags=["playback"])
@@ -81,6 +96,13 @@ def make_router() -> APIRouter:
             return json_response({"detail": str(exc)}, 422)
         out = PlayOut.of(started, heartbeat_s=ctx.times.heartbeat_s)
         return json_response(out.model_dump(mode="json"), 201)
+
+    @router.get("/plays")
+    async def active(account: AccountDep, ctx: PlaybackDep) -> Response:
+        """The devices streaming for the caller's account now (its account page), oldest first."""
+        plays = await service.active_plays(ctx=ctx, account=account)
+        out = ActiveDevicesOut(items=[ActiveDeviceOut.of(p) for p in plays])
+        return json_response(out.model_dump(mode="json"))
 
     @router.put("/plays/{play_id}/heartbeat")
     async def heartbeat(play_id: PlayId, caller: CallerDep, ctx: PlaybackDep) -> Response:

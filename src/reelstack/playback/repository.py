@@ -14,7 +14,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Float, Index, String, Table, Text, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,21 +91,56 @@ async def live_plays(session: AsyncSession, *, account: str, now: float) -> list
     return [_play(row) for row in rows]
 
 
-async def add(session: AsyncSession, *, play: Play, manifest: str) -> None:
-    """Insert a play with its manifest."""
-    await session.execute(
-        insert(plays).values(
-            id=play.id,
-            account_id=play.account,
-            profile_id=play.profile,
-            title_id=play.title_id,
-            device_id=play.device_id,
-            device_name=play.device_name,
-            started_at=play.started_at,
-            expires_at=play.expires_at,
-            ended_at=None,
-            manifest=manifest,
+async def add_within(
+    session: AsyncSession, *, play: Play, manifest: str, limit: int, now: float
+) -> bool:
+    """Insert a play only while the account holds fewer than ``limit`` live plays.
+
+    The count and the insert are one statement (``INSERT ... SELECT ... WHERE
+    (count) < limit``), so the lease's hot path is one round trip; it reads
+    the account's rows inside the caller's SERIALIZABLE transaction as
+    :func:`live_plays` would. Return whether the play was inserted.
+    """
+    live = (
+        select(func.count())
+        .select_from(plays)
+        .where(
+            plays.c.account_id == play.account,
+            plays.c.expires_at > now,
+            plays.c.ended_at.is_(None),
         )
+        .scalar_subquery()
+    )
+    values = {
+        "id": literal(play.id, String),
+        "account_id": literal(play.account, String),
+        "profile_id": literal(play.profile, String),
+        "title_id": literal(play.title_id, String),
+        "device_id": literal(play.device_id, String),
+        "device_name": literal(play.device_name, String),
+        "started_at": literal(play.started_at, Float),
+        "expires_at": literal(play.expires_at, Float),
+        "manifest": literal(manifest, Text),
+    }
+    result = await session.execute(
+        insert(plays).from_select(
+            list(values), select(*[v.label(k) for k, v in values.items()]).where(live < limit)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+async def end_device(session: AsyncSession, *, account: str, device_id: str, at: float) -> None:
+    """End the account's live plays on ``device_id`` at ``at`` (a device plays one thing)."""
+    await session.execute(
+        update(plays)
+        .where(
+            plays.c.account_id == account,
+            plays.c.device_id == device_id,
+            plays.c.expires_at > at,
+            plays.c.ended_at.is_(None),
+        )
+        .values(ended_at=at)
     )
 
 

@@ -97,3 +97,24 @@ class DeviceOut(BaseModel):
             title_id=play.title_id,
             since=_iso(play.started_at),
         )
+
+
+class ActiveDeviceOut(DeviceOut):
+    """A device streaming for the account now, and for which of its profiles."""
+
+    profile_id: str
+
+    @classmethod
+    def of(cls, play: Play) -> ActiveDeviceOut:
+        """An account's live play, as its account page lists it."""
+        return cls(
+            device_id=play.device_id,
+            name=play.device_name,
+            title_id=play.title_id,
+            since=_iso(play.started_at),
+            profile_id=play.profile,
+        )
+
+
+class ActiveDevicesOut(BaseModel):
+    items: list[ActiveDeviceOut]

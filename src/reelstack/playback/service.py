@@ -87,14 +87,16 @@ async def start_play(
     )
 
     async def take_slot(session: AsyncSession) -> None:
-        live = await repository.live_plays(session, account=caller.account, now=now)
-        # A device plays one thing at a time: its own earlier play gives way.
-        same = [p.id for p in live if p.device_id == device.id]
-        others = [p for p in live if p.device_id != device.id]
-        if len(others) >= plan.max_streams:
+        # A device plays one thing at a time: its own earlier play gives way
+        # (undone with the rest if the limit refuses). Two statements, so the
+        # store's write turn is short: SQLite runs writers one at a time.
+        await repository.end_device(session, account=caller.account, device_id=device.id, at=now)
+        added = await repository.add_within(
+            session, play=play, manifest=manifest, limit=plan.max_streams, now=now
+        )
+        if not added:
+            others = await repository.live_plays(session, account=caller.account, now=now)
             raise StreamLimitError(plan.max_streams, others)
-        await repository.end(session, play_ids=same, at=now)
-        await repository.add(session, play=play, manifest=manifest)
 
     await ctx.db.transaction(take_slot)
     token = ctx.signer.token(f"plays/{play.id}", expires=expires)
@@ -107,6 +109,12 @@ async def start_play(
         credits_start_s=playable.credits_start_s,
         next_episode_id=next_episode if isinstance(next_episode, str) else None,
     )
+
+
+async def active_plays(*, ctx: PlaybackContext, account: str) -> list[Play]:
+    """Return the plays holding the account's stream slots now, oldest first."""
+    async with ctx.db.session() as session:
+        return await repository.live_plays(session, account=account, now=ctx.clock())
 
 
 def _value(result: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from reelstack.catalog import service
 from reelstack.catalog.context import CatalogContext
 from tests.unit.catalog.conftest import ADULT, KIDS, STUDIO, event, fill, publish, viewer
 
@@ -140,3 +141,18 @@ async def test_the_next_episode_is_looked_up_by_numbers_for_next_up(
     assert end.status_code == 404
     bad = await client.get(f"{path}?season=-1&episode=1", headers=ADULT)
     assert bad.status_code == 422
+
+
+async def test_the_next_episode_skips_one_not_available_in_the_viewers_region(
+    client: httpx.AsyncClient, ctx: CatalogContext
+) -> None:
+    await fill(ctx)
+    series_id = (await client.get("/catalog/titles/ep1", headers=ADULT)).json()["series_id"]
+    await service.set_regions(ctx=ctx, title_id="ep2", codes=["GB"])
+    gb, us = viewer("adults", region="GB"), viewer("adults", region="US")
+    assert (await client.get("/catalog/titles/ep1", headers=gb)).json()["next_episode_id"] == "ep2"
+    assert (await client.get("/catalog/titles/ep1", headers=us)).json()["next_episode_id"] == "ep3"
+    assert (await client.get("/catalog/titles/ep2", headers=us)).status_code == 404
+    found = (await client.get("/catalog/titles/ep2", headers=gb)).json()
+    assert found["series_id"] == series_id and found["regions"] == ["GB"]
+    assert found["next_episode_id"] == "ep3"

@@ -1,0 +1,39 @@
+"""SQLite write transactions of one process take turns instead of meeting at the file lock."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
+
+
+async def test_concurrent_writers_of_one_process_all_commit_without_waiting_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    # No busy wait and no retry: two writers meeting at SQLite's lock would fail.
+    db = SqlAlchemyDatabase(
+        f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+        busy_timeout_s=0.0,
+        max_attempts=1,
+        version_locations=[],
+    )
+    await db.open()
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE counter (n INTEGER NOT NULL)"))
+            await conn.execute(text("INSERT INTO counter VALUES (0)"))
+
+        async def bump(session: AsyncSession) -> None:
+            n = (await session.execute(text("SELECT n FROM counter"))).scalar_one()
+            await asyncio.sleep(0)  # let the other writers run up against this one
+            await session.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+        await asyncio.gather(*(db.transaction(bump) for _ in range(12)))
+        async with db.session() as session:
+            assert (await session.execute(text("SELECT n FROM counter"))).scalar_one() == 12
+    finally:
+        await db.close()
