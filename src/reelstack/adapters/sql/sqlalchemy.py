@@ -126,6 +126,7 @@ class SqlAlchemyDatabase:
         self._writes: async_sessionmaker[AsyncSession] | None = None
         # SQLite: this process's writers queue here, see ``transaction``.
         self._writer: asyncio.Lock | None = None
+        self._writer_task: asyncio.Task[object] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -293,8 +294,17 @@ class SqlAlchemyDatabase:
         if self._writer is None:
             yield
             return
+        me = asyncio.current_task()
+        if me is not None and self._writer_task is me:
+            # A write transaction opened inside another on one task would wait
+            # for itself forever; SQLite could not run it either.
+            raise RuntimeError("a write transaction was opened inside another one")
         async with self._writer:
-            yield
+            self._writer_task = me
+            try:
+                yield
+            finally:
+                self._writer_task = None
 
     async def migrate(self, branch: str | None = None) -> None:
         """Bring ``branch`` (a service's Alembic branch; None: every one) to its newest revision.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,5 +36,26 @@ async def test_concurrent_writers_of_one_process_all_commit_without_waiting_on_s
         await asyncio.gather(*(db.transaction(bump) for _ in range(12)))
         async with db.session() as session:
             assert (await session.execute(text("SELECT n FROM counter"))).scalar_one() == 12
+    finally:
+        await db.close()
+
+
+async def test_a_write_transaction_inside_another_fails_instead_of_waiting_forever(
+    tmp_path: Path,
+) -> None:
+    db = SqlAlchemyDatabase(f"sqlite+aiosqlite:///{tmp_path / 'nested.db'}")
+    await db.open()
+    try:
+
+        async def inner(session: AsyncSession) -> None:
+            return None
+
+        async def outer(session: AsyncSession) -> None:
+            await db.transaction(inner)
+
+        with pytest.raises(RuntimeError, match="inside another"):
+            await db.transaction(outer)
+        # The turn was given back: the next writer goes on.
+        await db.transaction(inner)
     finally:
         await db.close()
