@@ -7,6 +7,7 @@ whichever instance claims the finished upload.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from reelstack.media.ingest.uploads import TooLarge, UploadInfo
 from reelstack.media.models import MATURITY_RATINGS, Title, TitleMeta, TitleState
 from reelstack.media.pipeline.encoder import JobView
 from reelstack.media.source import subtitles
+from reelstack.media.source.validate import MediaRefused
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +205,13 @@ async def add_subtitles(*, ctx: MediaContext, title_id: str, language: str, data
     """Check and store a subtitle file (SubRip or WebVTT) as WebVTT for a title."""
     subtitles.check_language(language)
     title = await get_title(ctx=ctx, title_id=title_id)
-    webvtt = subtitles.convert(data, duration_s=title.duration_s)
+    try:
+        # Off the event loop: the parser is linear and capped, but 4 MiB of cues
+        # still take a fraction of a second other requests need not wait for.
+        webvtt = await asyncio.to_thread(subtitles.convert, data, duration_s=title.duration_s)
+    except MediaRefused as exc:
+        ctx.refusals.note("subtitle", str(exc))
+        raise
     # Kept private: the encoding pipeline publishes it as a subtitle rendition.
     key = f"private/subtitles/{title_id}/{language}.vtt"
     await ctx.blob.put(key, webvtt.encode("utf-8"), content_type="text/vtt")
