@@ -162,6 +162,7 @@ async def list_titles(
     season: int | None = None,
     name: str | None = None,
     limit: int = 500,
+    offset: int = 0,
 ) -> list[Title]:
     """Return titles, series episodes in order, then the rest by name."""
     query = select(*_columns())
@@ -176,6 +177,8 @@ async def list_titles(
     query = query.order_by(
         titles.c.series, titles.c.season, titles.c.episode, titles.c.name, titles.c.id
     ).limit(limit)
+    if offset:
+        query = query.offset(offset)
     return [_title(row) for row in await session.execute(query)]
 
 

@@ -163,10 +163,14 @@ async def list_titles(
     state: TitleState | None = None,
     series: str | None = None,
     name: str | None = None,
+    limit: int = 500,
+    offset: int = 0,
 ) -> list[Title]:
-    """Return titles (episodes in order)."""
+    """Return one page of titles (episodes in order)."""
     async with ctx.db.session() as session:
-        return await repository.list_titles(session, state=state, series=series, name=name)
+        return await repository.list_titles(
+            session, state=state, series=series, name=name, limit=limit, offset=offset
+        )
 
 
 async def delete_title(*, ctx: MediaContext, title_id: str) -> None:
