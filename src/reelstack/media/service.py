@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError, ReelstackError
-from reelstack.media import repository
+from reelstack.media import limits, repository
 from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
 from reelstack.media.ingest.uploads import TooLarge, UploadInfo
@@ -93,6 +93,15 @@ def title_meta(metadata: Mapping[str, str]) -> TitleMeta:
 # -- uploads -------------------------------------------------------------------------
 
 
+def check_disk(*, ctx: MediaContext, incoming: int) -> None:
+    """Refuse (507) ``incoming`` upload bytes that would take the disk below its floor."""
+    floor = ctx.config.get(media_settings.MEDIA_MIN_FREE_BYTES)
+    reason = limits.below_floor(ctx.uploads.folder, floor, incoming=incoming)
+    if reason is not None:
+        ctx.refusals.note("disk_floor", reason)
+        raise limits.InsufficientStorage(f"upload refused: {reason}")
+
+
 async def start_upload(
     *, ctx: MediaContext, length: int, metadata: Mapping[str, str]
 ) -> tuple[UploadInfo, Title]:
@@ -101,6 +110,7 @@ async def start_upload(
     if length > max_bytes:
         raise TooLarge(f"Upload-Length {length} is over the {max_bytes} bytes accepted")
     meta = title_meta(metadata)
+    check_disk(ctx=ctx, incoming=length)
     title_id = new_title_id()
     info = ctx.uploads.create(length=length, metadata=dict(metadata), title_id=title_id)
 

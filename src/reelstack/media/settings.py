@@ -182,6 +182,15 @@ MEDIA_UPLOAD_DIR = add(
         "when instances run on several hosts).",
     )
 )
+MEDIA_MIN_FREE_BYTES = add(
+    Setting(
+        "media.min_free_bytes",
+        parse_int(0),
+        str(1024**3),
+        "Free disk space kept on the upload and work folders' disks: uploads that would go "
+        "below it are refused (507) and encoding workers wait (0: no floor).",
+    )
+)
 MEDIA_UPLOAD_EXPIRY_S = add(
     Setting(
         "media.upload_expiry_s",

@@ -72,7 +72,9 @@ def _headers(**extra: str) -> dict[str, str]:
 
 
 def _error(exc: ReelstackError) -> Response:
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 503)
+    status = getattr(exc, "status", None)  # quotas and the disk floor carry theirs
+    if not isinstance(status, int):
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 503)
     return JSONResponse(
         {"error": type(exc).__name__, "detail": str(exc)}, status_code=status, headers=_headers()
     )
@@ -110,6 +112,10 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 async def _append(ctx: MediaContext, request: Request, upload_id: str, offset: int) -> UploadInfo:
     checksum_header = request.headers.get("upload-checksum")
     checksum = parse_checksum(checksum_header) if checksum_header else None
+    # What is still to come must fit above the floor, checked at every chunk:
+    # the disk fills from other uploads and encodes meanwhile.
+    known = ctx.uploads.info(upload_id)
+    service.check_disk(ctx=ctx, incoming=max(0, known.length - offset))
     info = await ctx.uploads.append(
         upload_id, offset=offset, chunks=_body(request), checksum=checksum
     )
