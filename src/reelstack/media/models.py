@@ -96,6 +96,9 @@ class Title:
     upload_id: str | None = None
     source_key: str | None = None
     job_id: str | None = None
+    account_id: str | None = None
+    """The account that uploaded it (the gateway's ``x-account-id``), for its quotas."""
+    source_bytes: int | None = None
 
 
 # An absolute path (or a file: URL) in a reason: not preceded by a word character,

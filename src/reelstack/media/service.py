@@ -11,6 +11,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,21 +103,66 @@ def check_disk(*, ctx: MediaContext, incoming: int) -> None:
         raise limits.InsufficientStorage(f"upload refused: {reason}")
 
 
+def _check_quotas(
+    ctx: MediaContext, account_id: str | None, spent: repository.Usage, length: int
+) -> None:
+    """Refuse an upload of ``length`` bytes past one of the account's quotas."""
+    get = ctx.config.get
+    who = f"account {account_id}" if account_id else "callers without an account"
+    checks = (
+        ("bytes", get(media_settings.MEDIA_QUOTA_BYTES), spent.source_bytes + length, 413,
+         f"{who} would keep {spent.source_bytes + length} bytes of uploads"),
+        ("uploads", get(media_settings.MEDIA_QUOTA_UPLOADS), spent.uploads_in_flight + 1, 429,
+         f"{who} has {spent.uploads_in_flight} unfinished uploads"),
+        ("titles", get(media_settings.MEDIA_QUOTA_TITLES), spent.titles + 1, 429,
+         f"{who} has {spent.titles} titles"),
+    )  # fmt: skip
+    for quota, limit, wanted, status, message in checks:
+        if limit and wanted > limit:
+            ctx.refusals.note(f"quota:{quota}", message, account=account_id)
+            raise limits.QuotaExceeded(quota, limit, message, status=status)
+    encode_s = get(media_settings.MEDIA_QUOTA_ENCODE_S)
+    if encode_s and spent.duration_s_since >= encode_s:
+        message = f"{who} had {spent.duration_s_since:.0f} s encoded in the last 24 hours"
+        ctx.refusals.note("quota:encode_s", message, account=account_id)
+        raise limits.QuotaExceeded("encode_s", encode_s, message, status=429)
+
+
 async def start_upload(
-    *, ctx: MediaContext, length: int, metadata: Mapping[str, str]
+    *,
+    ctx: MediaContext,
+    length: int,
+    metadata: Mapping[str, str],
+    account_id: str | None = None,
 ) -> tuple[UploadInfo, Title]:
-    """Create an upload and the title it will become (state ``uploading``)."""
+    """Create an upload and the title it will become (state ``uploading``).
+
+    ``account_id`` (the gateway's ``x-account-id``) owns the title and spends
+    its quotas; QuotaExceeded names the one used up.
+    """
     max_bytes = ctx.config.get(media_settings.MEDIA_MAX_BYTES)
     if length > max_bytes:
         raise TooLarge(f"Upload-Length {length} is over the {max_bytes} bytes accepted")
     meta = title_meta(metadata)
     check_disk(ctx=ctx, incoming=length)
+    since = datetime.now(UTC) - timedelta(days=1)
+    async with ctx.db.session() as session:
+        spent = await repository.usage(session, account_id=account_id, since=since)
+    # Checked before the transaction, so two uploads racing may both pass: a
+    # quota can be overrun by the uploads one account starts at the same moment.
+    _check_quotas(ctx, account_id, spent, length)
     title_id = new_title_id()
     info = ctx.uploads.create(length=length, metadata=dict(metadata), title_id=title_id)
 
     async def work(session: AsyncSession) -> Title:
         return await repository.create(
-            session, title_id=title_id, meta=meta, state=TitleState.UPLOADING, upload_id=info.id
+            session,
+            title_id=title_id,
+            meta=meta,
+            state=TitleState.UPLOADING,
+            upload_id=info.id,
+            account_id=account_id,
+            source_bytes=length,
         )
 
     try:

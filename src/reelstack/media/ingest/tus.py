@@ -54,6 +54,7 @@ EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 OCTET_STREAM = "application/offset+octet-stream"
 UPLOADS_PATH = "/api/media/uploads"
 TITLE_HEADER = "Reelstack-Title-Id"
+MAX_ACCOUNT_CHARS = 128  # the column's width
 
 # Most specific first: how each refusal reaches a tus client.
 _STATUS: tuple[tuple[type[ReelstackError], int], ...] = (
@@ -151,7 +152,12 @@ def make_router() -> APIRouter:
                 raise InvalidRequestError("Upload-Defer-Length is not supported")
             length = _length(request.headers.get("upload-length"), "Upload-Length")
             metadata = parse_metadata(request.headers.get("upload-metadata", ""))
-            info, title = await service.start_upload(ctx=ctx, length=length, metadata=metadata)
+            account = request.headers.get("x-account-id")
+            if account is not None and len(account) > MAX_ACCOUNT_CHARS:
+                raise InvalidRequestError(f"x-account-id is longer than {MAX_ACCOUNT_CHARS}")
+            info, title = await service.start_upload(
+                ctx=ctx, length=length, metadata=metadata, account_id=account
+            )
             if request.headers.get("content-type") == OCTET_STREAM:
                 info = await _append(ctx, request, info.id, 0)
         except ReelstackError as exc:
