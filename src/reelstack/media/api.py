@@ -27,6 +27,7 @@ from reelstack.media.context import URL_PREFIX, MediaContext, MediaDep
 from reelstack.media.models import TitleState
 from reelstack.media.pipeline.encoder import JobView
 from reelstack.media.schemas import JobOut, TitleOut, TitlesOut
+from reelstack.media.source import subtitles
 from reelstack.ports.blob_keys import check_key
 from reelstack.signed_urls import SIGNED_PREFIX, ExpiredError, SignatureError
 
@@ -135,7 +136,8 @@ def make_router() -> APIRouter:
         title_id: str, language: str, request: Request, ctx: MediaDep
     ) -> TitleOut:
         """Add subtitles (SubRip or WebVTT body) in ``language``, before the upload completes."""
-        data = await _read_body(request, MAX_SIDE_BYTES)
+        # The parser's own cap: a larger body is refused before it is buffered.
+        data = await _read_body(request, subtitles.MAX_BYTES)
         title = await service.add_subtitles(
             ctx=ctx, title_id=title_id, language=language, data=data
         )
