@@ -23,7 +23,7 @@ from reelstack.media.ffmpeg.binaries import Binaries, find_binaries
 from reelstack.media.ingest.uploads import UploadStore
 from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.pipeline.encoder import Encoder
-from reelstack.media.refusals import Refusals
+from reelstack.media.source.refusals import Refusals
 from reelstack.media.source.validate import MediaLimits
 from reelstack.ports import BlobStore, Database, EventLog
 from reelstack.signed_urls import UrlSigner, signer_for

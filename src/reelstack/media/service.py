@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError, ReelstackError
-from reelstack.media import limits, repository
+from reelstack.media import repository
 from reelstack.media import settings as media_settings
 from reelstack.media.context import MediaContext, fingerprint_key, source_key
 from reelstack.media.ingest.uploads import TooLarge, UploadInfo
 from reelstack.media.models import MATURITY_RATINGS, Title, TitleMeta, TitleState
 from reelstack.media.pipeline.encoder import JobView
-from reelstack.media.source import subtitles
+from reelstack.media.source import limits, subtitles
 from reelstack.media.source.validate import MediaRefused
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,6 @@ from pathlib import Path
 from reelstack.bootstrap import Adapters, bootstrap
 from reelstack.config import Config
 from reelstack.errors import NotAssignedError, ReelstackError
-from reelstack.media import limits
 from reelstack.media import settings as media_settings
 from reelstack.media.ffmpeg.binaries import find_binaries
 from reelstack.media.pipeline import settings as pipeline_settings
@@ -41,7 +40,8 @@ from reelstack.media.pipeline.jobtypes import TASKS_TOPIC, WORKER_GROUP
 from reelstack.media.pipeline.staging import Pipeline
 from reelstack.media.pipeline.steps import Context, fail_job, run_task
 from reelstack.media.pipeline.tasks import Task
-from reelstack.media.refusals import Refusals
+from reelstack.media.source import limits
+from reelstack.media.source.refusals import Refusals
 from reelstack.ports.log import Consumer, Record, TopicPartition
 
 log = logging.getLogger("reelstack.media.pipeline.worker")

@@ -26,7 +26,7 @@ from reelstack.media import settings as media_settings
 from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.pipeline.spec import SPEC
 from reelstack.media.pipeline.worker import Worker, build_context
-from reelstack.media.refusals import Refusals
+from reelstack.media.source.refusals import Refusals
 
 WorkerDep = Annotated[Worker, Depends(context_dep(Worker))]
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from reelstack.media.pipeline.worker import Worker
-from reelstack.media.refusals import Refusals
+from reelstack.media.source.refusals import Refusals
 
 
 class WatchingConsumer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reelstack.media import limits
+from reelstack.media.source import limits
 
 
 def test_below_floor_counts_the_incoming_bytes(tmp_path: Path) -> None:
