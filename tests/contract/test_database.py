@@ -180,6 +180,9 @@ async def test_a_store_migrated_before_the_branches_keeps_its_tables(
         # The line ended at 0004: what media's later revisions made is undone.
         await conn.execute(text("DROP TABLE media_removed_titles"))
         await conn.execute(text("ALTER TABLE media_titles DROP COLUMN announced_at"))
+        await conn.execute(text("DROP INDEX ix_media_titles_account"))
+        await conn.execute(text("ALTER TABLE media_titles DROP COLUMN account_id"))
+        await conn.execute(text("ALTER TABLE media_titles DROP COLUMN source_bytes"))
         await conn.execute(text("DELETE FROM alembic_version"))
         await conn.execute(text("INSERT INTO alembic_version VALUES ('0004_media_extras')"))
     await fresh.migrate("hello")

@@ -30,6 +30,7 @@ CHUNK_RETRIES = 5
 RETRY_PAUSE_S = 0.5
 
 Progress = Callable[[int, int], None]
+TITLES_PAGE = 500
 
 
 class MediaClient:
@@ -37,7 +38,11 @@ class MediaClient:
 
     def __init__(self, base_url: str, *, timeout_s: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        # The operator's tool: it sees titles in every state, as a studio does
+        # (the gateway replaces this header with the token's roles).
+        self._http = httpx.Client(
+            base_url=self.base_url, timeout=timeout_s, headers={"x-roles": "studio"}
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -170,10 +175,15 @@ class MediaClient:
         return result
 
     def titles(self, **filters: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._call(
-            "GET", "/api/media/titles", params=filters
-        ).json()["titles"]
-        return result
+        """Every title matching ``filters``, following the listing's pages."""
+        result: list[dict[str, Any]] = []
+        params: dict[str, str] = {**filters, "limit": str(TITLES_PAGE)}
+        while True:
+            page = self._call("GET", "/api/media/titles", params=params).json()
+            result += page["titles"]
+            if not page.get("next_cursor"):
+                return result
+            params["cursor"] = page["next_cursor"]
 
     def delete_title(self, title_id: str) -> None:
         self._call("DELETE", f"/api/media/titles/{title_id}")

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from reelstack import settings
@@ -27,6 +27,7 @@ from reelstack.media.context import URL_PREFIX, MediaContext, MediaDep
 from reelstack.media.models import TitleState
 from reelstack.media.pipeline.encoder import JobView
 from reelstack.media.schemas import JobOut, TitleOut, TitlesOut
+from reelstack.media.source import subtitles
 from reelstack.ports.blob_keys import check_key
 from reelstack.signed_urls import SIGNED_PREFIX, ExpiredError, SignatureError
 
@@ -50,6 +51,26 @@ _SHORT_LIVED = (".m3u8", ".mpd", ".vtt")
 # Open to anyone even with signing on: what a catalog page shows, not the content.
 _PICTURES = (".jpg", ".png", ".webp")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+STUDIO_ROLES = frozenset({"studio", "admin"})
+PAGE_DEFAULT = 100
+PAGE_MAX = 500
+# A cursor is an offset today; capped so a crafted one cannot make the store
+# skip an arbitrary number of rows.
+CURSOR_MAX = 1_000_000
+RolesHeader = Annotated[str | None, Header(alias="x-roles", max_length=200)]
+
+
+def is_studio(x_roles: str | None) -> bool:
+    """Whether the gateway's ``x-roles`` names a studio or admin caller."""
+    return bool({r.strip() for r in (x_roles or "").split(",")} & STUDIO_ROLES)
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or int(cursor) > CURSOR_MAX:
+        raise InvalidRequestError(f"cursor {cursor[:20]!r} is not one this listing gave out")
+    return int(cursor)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -70,18 +91,40 @@ def make_router() -> APIRouter:
     @router.get("/titles")
     async def list_titles(
         ctx: MediaDep,
+        x_roles: RolesHeader = None,
         state: Annotated[TitleState | None, Query()] = None,
         series: Annotated[str | None, Query(max_length=300)] = None,
         name: Annotated[str | None, Query(max_length=300)] = None,
+        limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+        cursor: Annotated[str | None, Query(max_length=20)] = None,
     ) -> TitlesOut:
-        """List titles; filter by state, series or exact name."""
-        found = await service.list_titles(ctx=ctx, state=state, series=series, name=name)
-        return TitlesOut(count=len(found), titles=[TitleOut.of(t, ctx) for t in found])
+        """List titles a page at a time; filter by state, series or exact name.
+
+        Without a studio or admin role only published (``ready``) titles are
+        listed, and reasons carry no server paths.
+        """
+        studio = is_studio(x_roles)
+        offset = _offset(cursor)
+        if not studio:
+            if state not in (None, TitleState.READY):
+                return TitlesOut(count=0, titles=[])
+            state = TitleState.READY
+        # One more than asked says whether there is a next page.
+        found = await service.list_titles(
+            ctx=ctx, state=state, series=series, name=name, limit=limit + 1, offset=offset
+        )
+        page = found[:limit]
+        return TitlesOut(
+            count=len(page),
+            titles=[TitleOut.of(t, ctx, studio=studio) for t in page],
+            next_cursor=str(offset + limit) if len(found) > limit else None,
+        )
 
     @router.get("/titles/{title_id}")
-    async def get_title(title_id: str, ctx: MediaDep) -> TitleOut:
+    async def get_title(title_id: str, ctx: MediaDep, x_roles: RolesHeader = None) -> TitleOut:
         """One title: metadata, state, ladder, artwork, markers."""
-        return TitleOut.of(await service.get_title(ctx=ctx, title_id=title_id), ctx)
+        title = await service.get_title(ctx=ctx, title_id=title_id)
+        return TitleOut.of(title, ctx, studio=is_studio(x_roles))
 
     @router.delete("/titles/{title_id}", status_code=204)
     async def delete_title(title_id: str, ctx: MediaDep) -> None:
@@ -93,7 +136,8 @@ def make_router() -> APIRouter:
         title_id: str, language: str, request: Request, ctx: MediaDep
     ) -> TitleOut:
         """Add subtitles (SubRip or WebVTT body) in ``language``, before the upload completes."""
-        data = await _read_body(request, MAX_SIDE_BYTES)
+        # The parser's own cap: a larger body is refused before it is buffered.
+        data = await _read_body(request, subtitles.MAX_BYTES)
         title = await service.add_subtitles(
             ctx=ctx, title_id=title_id, language=language, data=data
         )

@@ -66,6 +66,7 @@ def create_app(
             owner=chassis.identity.instance,
             titles_log=chassis.adapters.log,
         )
+        ctx.refusals.register(chassis.metrics.registry)
         await asyncio.to_thread(ctx.uploads.open)
         if isinstance(chosen, PipelineEncoder):
             try:

@@ -23,6 +23,7 @@ from reelstack.media.ffmpeg.binaries import Binaries, find_binaries
 from reelstack.media.ingest.uploads import UploadStore
 from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.pipeline.encoder import Encoder
+from reelstack.media.source.refusals import Refusals
 from reelstack.media.source.validate import MediaLimits
 from reelstack.ports import BlobStore, Database, EventLog
 from reelstack.signed_urls import UrlSigner, signer_for
@@ -50,6 +51,8 @@ class MediaContext:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     titles_log: EventLog | None = None
     """Where titles are announced to the catalog (None: not announced)."""
+    refusals: Refusals = field(default_factory=Refusals)
+    """What was refused and why, counted for ``/metrics``."""
     _binaries: Binaries | None = None
 
     @classmethod

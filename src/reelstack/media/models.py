@@ -6,6 +6,7 @@ type of the media code is :class:`reelstack.media.ladder.plan.Rung`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -95,3 +96,22 @@ class Title:
     upload_id: str | None = None
     source_key: str | None = None
     job_id: str | None = None
+    account_id: str | None = None
+    """The account that uploaded it (the gateway's ``x-account-id``), for its quotas."""
+    source_bytes: int | None = None
+
+
+# An absolute path (or a file: URL) in a reason: not preceded by a word character,
+# so "1/2" and "H.264/AVC" stay; one pass, no nested repeats.
+_SERVER_PATH = re.compile(r"(?<![\w.])(?:file:)?/[^\s'\",;:)]*")
+
+
+def public_reason(reason: str | None) -> str | None:
+    """A title's or job's reason with server paths replaced by ``<path>``.
+
+    What went wrong stays ("not a regular file", "ffmpeg failed: ..."); where
+    the server keeps its files is for the studio, not for every reader.
+    """
+    if reason is None:
+        return None
+    return _SERVER_PATH.sub("<path>", reason)

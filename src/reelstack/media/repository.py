@@ -7,6 +7,7 @@ SQLAlchemy Core's view of it. Every write runs inside ``Database.transaction``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,8 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
+    func,
     insert,
     or_,
     select,
@@ -68,10 +71,13 @@ titles = Table(
     Column("claimed_until", Float),
     Column("extras_at", DateTime(timezone=True)),  # migration 0004
     Column("announced_at", DateTime(timezone=True)),  # migration 0005
+    Column("account_id", String(128)),  # migration 0006
+    Column("source_bytes", BigInteger),  # migration 0006
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index(None, "state"),
     Index("ix_media_titles_series", "series", "season", "episode"),
+    Index("ix_media_titles_account", "account_id", "state"),
 )
 
 # Titles deleted whose removal is not on the log yet (migration 0005).
@@ -113,6 +119,8 @@ async def create(
     meta: TitleMeta,
     state: TitleState,
     upload_id: str | None = None,
+    account_id: str | None = None,
+    source_bytes: int | None = None,
 ) -> Title:
     """Insert a new title in ``state``."""
     now = datetime.now(UTC)
@@ -131,11 +139,43 @@ async def create(
             subtitles=[],
             state=state.value,
             upload_id=upload_id,
+            account_id=account_id,
+            source_bytes=source_bytes,
             created_at=now,
             updated_at=now,
         )
     )
     return await get(session, title_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one account has spent: its titles, uploads in flight, bytes, recent seconds."""
+
+    titles: int
+    uploads_in_flight: int
+    source_bytes: int
+    duration_s_since: float
+
+
+async def usage(session: AsyncSession, *, account_id: str | None, since: datetime) -> Usage:
+    """What ``account_id`` (None: titles of no account) spends; seconds counted since ``since``."""
+    owned = (
+        titles.c.account_id.is_(None) if account_id is None else titles.c.account_id == account_id
+    )
+    uploading = case((titles.c.state == TitleState.UPLOADING.value, 1), else_=0)
+    recent = case((titles.c.created_at >= since, titles.c.duration_s), else_=0.0)
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(uploading), 0),
+                func.coalesce(func.sum(titles.c.source_bytes), 0),
+                func.coalesce(func.sum(recent), 0.0),
+            ).where(owned)
+        )
+    ).one()
+    return Usage(int(row[0]), int(row[1]), int(row[2]), float(row[3]))
 
 
 async def get(session: AsyncSession, title_id: str) -> Title:
@@ -162,6 +202,7 @@ async def list_titles(
     season: int | None = None,
     name: str | None = None,
     limit: int = 500,
+    offset: int = 0,
 ) -> list[Title]:
     """Return titles, series episodes in order, then the rest by name."""
     query = select(*_columns())
@@ -176,6 +217,8 @@ async def list_titles(
     query = query.order_by(
         titles.c.series, titles.c.season, titles.c.episode, titles.c.name, titles.c.id
     ).limit(limit)
+    if offset:
+        query = query.offset(offset)
     return [_title(row) for row in await session.execute(query)]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reelstack.media.context import MediaContext
-from reelstack.media.models import Title
+from reelstack.media.models import Title, public_reason
 from reelstack.media.pipeline.encoder import JobView
 
 
@@ -49,8 +49,8 @@ class TitleOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, title: Title, ctx: MediaContext) -> TitleOut:
-        """The API view of a stored title."""
+    def of(cls, title: Title, ctx: MediaContext, *, studio: bool = True) -> TitleOut:
+        """The API view of a stored title; without ``studio``, its reason shows no paths."""
         return cls(
             id=title.id,
             name=title.name,
@@ -62,7 +62,7 @@ class TitleOut(BaseModel):
             season=title.season,
             episode=title.episode,
             state=title.state.value,
-            reason=title.reason,
+            reason=title.reason if studio else public_reason(title.reason),
             job_id=title.job_id,
             duration_s=title.duration_s,
             master_url=title.master_url,
@@ -83,7 +83,10 @@ class TitleOut(BaseModel):
 
 class TitlesOut(BaseModel):
     count: int
+    """Titles on this page."""
     titles: list[TitleOut]
+    next_cursor: str | None = None
+    """Pass as ``cursor`` for the next page; None on the last one."""
 
 
 class JobOut(BaseModel):

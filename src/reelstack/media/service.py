@@ -7,9 +7,11 @@ whichever instance claims the finished upload.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +22,8 @@ from reelstack.media.context import MediaContext, fingerprint_key, source_key
 from reelstack.media.ingest.uploads import TooLarge, UploadInfo
 from reelstack.media.models import MATURITY_RATINGS, Title, TitleMeta, TitleState
 from reelstack.media.pipeline.encoder import JobView
-from reelstack.media.source import subtitles
+from reelstack.media.source import limits, subtitles
+from reelstack.media.source.validate import MediaRefused
 
 log = logging.getLogger(__name__)
 
@@ -91,20 +94,75 @@ def title_meta(metadata: Mapping[str, str]) -> TitleMeta:
 # -- uploads -------------------------------------------------------------------------
 
 
+def check_disk(*, ctx: MediaContext, incoming: int) -> None:
+    """Refuse (507) ``incoming`` upload bytes that would take the disk below its floor."""
+    floor = ctx.config.get(media_settings.MEDIA_MIN_FREE_BYTES)
+    reason = limits.below_floor(ctx.uploads.folder, floor, incoming=incoming)
+    if reason is not None:
+        ctx.refusals.note("disk_floor", reason)
+        raise limits.InsufficientStorage(f"upload refused: {reason}")
+
+
+def _check_quotas(
+    ctx: MediaContext, account_id: str | None, spent: repository.Usage, length: int
+) -> None:
+    """Refuse an upload of ``length`` bytes past one of the account's quotas."""
+    get = ctx.config.get
+    who = f"account {account_id}" if account_id else "callers without an account"
+    checks = (
+        ("bytes", get(media_settings.MEDIA_QUOTA_BYTES), spent.source_bytes + length, 413,
+         f"{who} would keep {spent.source_bytes + length} bytes of uploads"),
+        ("uploads", get(media_settings.MEDIA_QUOTA_UPLOADS), spent.uploads_in_flight + 1, 429,
+         f"{who} has {spent.uploads_in_flight} unfinished uploads"),
+        ("titles", get(media_settings.MEDIA_QUOTA_TITLES), spent.titles + 1, 429,
+         f"{who} has {spent.titles} titles"),
+    )  # fmt: skip
+    for quota, limit, wanted, status, message in checks:
+        if limit and wanted > limit:
+            ctx.refusals.note(f"quota:{quota}", message, account=account_id)
+            raise limits.QuotaExceeded(quota, limit, message, status=status)
+    encode_s = get(media_settings.MEDIA_QUOTA_ENCODE_S)
+    if encode_s and spent.duration_s_since >= encode_s:
+        message = f"{who} had {spent.duration_s_since:.0f} s encoded in the last 24 hours"
+        ctx.refusals.note("quota:encode_s", message, account=account_id)
+        raise limits.QuotaExceeded("encode_s", encode_s, message, status=429)
+
+
 async def start_upload(
-    *, ctx: MediaContext, length: int, metadata: Mapping[str, str]
+    *,
+    ctx: MediaContext,
+    length: int,
+    metadata: Mapping[str, str],
+    account_id: str | None = None,
 ) -> tuple[UploadInfo, Title]:
-    """Create an upload and the title it will become (state ``uploading``)."""
+    """Create an upload and the title it will become (state ``uploading``).
+
+    ``account_id`` (the gateway's ``x-account-id``) owns the title and spends
+    its quotas; QuotaExceeded names the one used up.
+    """
     max_bytes = ctx.config.get(media_settings.MEDIA_MAX_BYTES)
     if length > max_bytes:
         raise TooLarge(f"Upload-Length {length} is over the {max_bytes} bytes accepted")
     meta = title_meta(metadata)
+    check_disk(ctx=ctx, incoming=length)
+    since = datetime.now(UTC) - timedelta(days=1)
+    async with ctx.db.session() as session:
+        spent = await repository.usage(session, account_id=account_id, since=since)
+    # Checked before the transaction, so two uploads racing may both pass: a
+    # quota can be overrun by the uploads one account starts at the same moment.
+    _check_quotas(ctx, account_id, spent, length)
     title_id = new_title_id()
     info = ctx.uploads.create(length=length, metadata=dict(metadata), title_id=title_id)
 
     async def work(session: AsyncSession) -> Title:
         return await repository.create(
-            session, title_id=title_id, meta=meta, state=TitleState.UPLOADING, upload_id=info.id
+            session,
+            title_id=title_id,
+            meta=meta,
+            state=TitleState.UPLOADING,
+            upload_id=info.id,
+            account_id=account_id,
+            source_bytes=length,
         )
 
     try:
@@ -161,10 +219,14 @@ async def list_titles(
     state: TitleState | None = None,
     series: str | None = None,
     name: str | None = None,
+    limit: int = 500,
+    offset: int = 0,
 ) -> list[Title]:
-    """Return titles (episodes in order)."""
+    """Return one page of titles (episodes in order)."""
     async with ctx.db.session() as session:
-        return await repository.list_titles(session, state=state, series=series, name=name)
+        return await repository.list_titles(
+            session, state=state, series=series, name=name, limit=limit, offset=offset
+        )
 
 
 async def delete_title(*, ctx: MediaContext, title_id: str) -> None:
@@ -203,7 +265,13 @@ async def add_subtitles(*, ctx: MediaContext, title_id: str, language: str, data
     """Check and store a subtitle file (SubRip or WebVTT) as WebVTT for a title."""
     subtitles.check_language(language)
     title = await get_title(ctx=ctx, title_id=title_id)
-    webvtt = subtitles.convert(data, duration_s=title.duration_s)
+    try:
+        # Off the event loop: the parser is linear and capped, but 4 MiB of cues
+        # still take a fraction of a second other requests need not wait for.
+        webvtt = await asyncio.to_thread(subtitles.convert, data, duration_s=title.duration_s)
+    except MediaRefused as exc:
+        ctx.refusals.note("subtitle", str(exc))
+        raise
     # Kept private: the encoding pipeline publishes it as a subtitle rendition.
     key = f"private/subtitles/{title_id}/{language}.vtt"
     await ctx.blob.put(key, webvtt.encode("utf-8"), content_type="text/vtt")

@@ -182,6 +182,45 @@ MEDIA_UPLOAD_DIR = add(
         "when instances run on several hosts).",
     )
 )
+MEDIA_MIN_FREE_BYTES = add(
+    Setting(
+        "media.min_free_bytes",
+        parse_int(0),
+        str(1024**3),
+        "Free disk space kept on the upload and work folders' disks: uploads that would go "
+        "below it are refused (507) and encoding workers wait (0: no floor).",
+    )
+)
+# Per-account quotas (the gateway's x-account-id; 0: no limit). Refusals say
+# which quota and its limit: 413 for bytes, 429 for the others.
+MEDIA_QUOTA_BYTES = add(
+    Setting(
+        "media.quota_bytes",
+        parse_int(0),
+        str(200 * 1024**3),
+        "Upload bytes one account may keep stored (its titles' sources); 413 past it.",
+    )
+)
+MEDIA_QUOTA_UPLOADS = add(
+    Setting(
+        "media.quota_uploads",
+        parse_int(0),
+        "10",
+        "Unfinished uploads one account may have at once; 429 past it.",
+    )
+)
+MEDIA_QUOTA_TITLES = add(
+    Setting("media.quota_titles", parse_int(0), "2000", "Titles one account may have; 429 past it.")
+)
+MEDIA_QUOTA_ENCODE_S = add(
+    Setting(
+        "media.quota_encode_s",
+        parse_int(0),
+        "86400",
+        "Seconds of video one account may have encoded in any 24 hours (its titles'"
+        " durations); a new upload is refused with 429 once they are spent.",
+    )
+)
 MEDIA_UPLOAD_EXPIRY_S = add(
     Setting(
         "media.upload_expiry_s",

@@ -65,6 +65,7 @@ class FakeEncoder:
     submitted: list[dict[str, Any]] = field(default_factory=list)
     jobs: dict[str, JobView] = field(default_factory=dict)
     fail: bool = False
+    fail_reason: str = "encoder exploded"
     hold: bool = False  # jobs stay queued while set
 
     async def submit(
@@ -91,7 +92,7 @@ class FakeEncoder:
         if job.final or self.hold:
             return job
         if self.fail:
-            job = JobView(job.id, job.title_id, "failed", 1.0, reason="encoder exploded")
+            job = JobView(job.id, job.title_id, "failed", 1.0, reason=self.fail_reason)
         else:
             assert self.app is not None
             ctx = chassis_of(self.app).context_as(MediaContext)

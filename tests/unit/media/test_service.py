@@ -21,3 +21,14 @@ def test_title_metadata_rules() -> None:
     ):
         with pytest.raises(InvalidRequestError):
             title_meta(bad)
+
+
+def test_public_reasons_lose_server_paths_and_keep_the_rest() -> None:
+    from reelstack.media.models import public_reason
+
+    assert public_reason(None) is None
+    assert (
+        public_reason("'/srv/up/x.mp4' is not a regular file") == "'<path>' is not a regular file"
+    )
+    assert public_reason("read file:/etc/passwd, refused") == "read <path>, refused"
+    assert public_reason("H.264/AVC at 1/2 speed") == "H.264/AVC at 1/2 speed"

@@ -54,6 +54,7 @@ EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 OCTET_STREAM = "application/offset+octet-stream"
 UPLOADS_PATH = "/api/media/uploads"
 TITLE_HEADER = "Reelstack-Title-Id"
+MAX_ACCOUNT_CHARS = 128  # the column's width
 
 # Most specific first: how each refusal reaches a tus client.
 _STATUS: tuple[tuple[type[ReelstackError], int], ...] = (
@@ -72,7 +73,9 @@ def _headers(**extra: str) -> dict[str, str]:
 
 
 def _error(exc: ReelstackError) -> Response:
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 503)
+    status = getattr(exc, "status", None)  # quotas and the disk floor carry theirs
+    if not isinstance(status, int):
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 503)
     return JSONResponse(
         {"error": type(exc).__name__, "detail": str(exc)}, status_code=status, headers=_headers()
     )
@@ -110,6 +113,10 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 async def _append(ctx: MediaContext, request: Request, upload_id: str, offset: int) -> UploadInfo:
     checksum_header = request.headers.get("upload-checksum")
     checksum = parse_checksum(checksum_header) if checksum_header else None
+    # What is still to come must fit above the floor, checked at every chunk:
+    # the disk fills from other uploads and encodes meanwhile.
+    known = ctx.uploads.info(upload_id)
+    service.check_disk(ctx=ctx, incoming=max(0, known.length - offset))
     info = await ctx.uploads.append(
         upload_id, offset=offset, chunks=_body(request), checksum=checksum
     )
@@ -145,7 +152,12 @@ def make_router() -> APIRouter:
                 raise InvalidRequestError("Upload-Defer-Length is not supported")
             length = _length(request.headers.get("upload-length"), "Upload-Length")
             metadata = parse_metadata(request.headers.get("upload-metadata", ""))
-            info, title = await service.start_upload(ctx=ctx, length=length, metadata=metadata)
+            account = request.headers.get("x-account-id")
+            if account is not None and len(account) > MAX_ACCOUNT_CHARS:
+                raise InvalidRequestError(f"x-account-id is longer than {MAX_ACCOUNT_CHARS}")
+            info, title = await service.start_upload(
+                ctx=ctx, length=length, metadata=metadata, account_id=account
+            )
             if request.headers.get("content-type") == OCTET_STREAM:
                 info = await _append(ctx, request, info.id, 0)
         except ReelstackError as exc:

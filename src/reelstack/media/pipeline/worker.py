@@ -40,6 +40,8 @@ from reelstack.media.pipeline.jobtypes import TASKS_TOPIC, WORKER_GROUP
 from reelstack.media.pipeline.staging import Pipeline
 from reelstack.media.pipeline.steps import Context, fail_job, run_task
 from reelstack.media.pipeline.tasks import Task
+from reelstack.media.source import limits
+from reelstack.media.source.refusals import Refusals
 from reelstack.ports.log import Consumer, Record, TopicPartition
 
 log = logging.getLogger("reelstack.media.pipeline.worker")
@@ -59,8 +61,19 @@ def worker_id() -> str:
 class Worker:
     """Consumes ``media.tasks`` and runs each task once it holds it."""
 
-    def __init__(self, ctx: Context, *, session_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        session_timeout_ms: int,
+        min_free_bytes: int = 0,
+        refusals: Refusals | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.min_free_bytes = min_free_bytes
+        self.refusals = refusals if refusals is not None else Refusals()
+        self.paused: str | None = None
+        """Why the worker takes no task now (the disk below its floor), or None."""
         self.session_timeout_ms = session_timeout_ms
         self.heartbeat_s = min(1.0, session_timeout_ms / 4000)
         self.current: Task | None = None
@@ -81,6 +94,13 @@ class Worker:
         self.running = True
         try:
             while not stop.is_set():
+                if self._below_floor():
+                    # Wait, not fail: the task stays on the topic for this
+                    # worker (or another) once space is freed.
+                    await self._heartbeat(consumer)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.heartbeat_s)
+                    continue
                 try:
                     records = await consumer.poll(max_records=1, timeout_s=self.heartbeat_s)
                 except ReelstackError as exc:
@@ -94,6 +114,16 @@ class Worker:
             with contextlib.suppress(ReelstackError):
                 await consumer.stop()
             log.info("media worker %s stopped after %d tasks", self.ctx.worker_id, self.done)
+
+    def _below_floor(self) -> bool:
+        """Whether the work folder's disk is below the floor; logs and counts each pause once."""
+        reason = limits.below_floor(self.ctx.work_root, self.min_free_bytes)
+        if reason is not None and self.paused is None:
+            self.refusals.note("disk_floor_pause", f"encoding paused: {reason}")
+        elif reason is None and self.paused is not None:
+            log.info("encoding resumed: free disk space is above the floor again")
+        self.paused = reason
+        return reason is not None
 
     async def _heartbeat(self, consumer: Consumer) -> None:
         """Poll so the group keeps this member, and rewind what the poll fetched."""

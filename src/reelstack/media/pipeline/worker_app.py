@@ -22,9 +22,11 @@ from reelstack.chassis.background import graceful
 from reelstack.chassis.route_deps import context_dep
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
+from reelstack.media import settings as media_settings
 from reelstack.media.pipeline import settings as pipeline_settings
 from reelstack.media.pipeline.spec import SPEC
 from reelstack.media.pipeline.worker import Worker, build_context
+from reelstack.media.source.refusals import Refusals
 
 WorkerDep = Annotated[Worker, Depends(context_dep(Worker))]
 
@@ -32,8 +34,13 @@ WorkerDep = Annotated[Worker, Depends(context_dep(Worker))]
 async def open_worker(chassis: Chassis) -> Worker:
     """Build the worker on the adapters the chassis opened."""
     ctx = await build_context(chassis.config, chassis.adapters)
+    refusals = Refusals()
+    refusals.register(chassis.metrics.registry)
     return Worker(
-        ctx, session_timeout_ms=chassis.config.get(pipeline_settings.MEDIA_WORKER_SESSION_MS)
+        ctx,
+        session_timeout_ms=chassis.config.get(pipeline_settings.MEDIA_WORKER_SESSION_MS),
+        min_free_bytes=chassis.config.get(media_settings.MEDIA_MIN_FREE_BYTES),
+        refusals=refusals,
     )
 
 
