@@ -24,6 +24,7 @@ from tests.integration.registry_processes import (
     Process,
     Processes,
     call,
+    eureka_url_as,
     instances,
     registration,
     registry_status,
@@ -103,7 +104,13 @@ def test_py_eureka_client_registers_renews_and_discovers(spawn: Processes, tmp_p
     port = free_port()
     with (tmp_path / "pyclient.log").open("wb") as errors:
         client = subprocess.Popen(
-            [sys.executable, "-c", PY_EUREKA_CLIENT, registry.eureka, str(port)],
+            [
+                sys.executable,
+                "-c",
+                PY_EUREKA_CLIENT,
+                eureka_url_as(registry.eureka, "pyclient"),
+                str(port),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=errors,

@@ -99,7 +99,10 @@ async def impostor() -> AsyncIterator[int]:
 
 
 async def test_a_key_registered_through_discovery_by_an_impostor_is_refused(
-    tmp_path: Path, impostor: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    impostor: int,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fakes = FakeUpstreams(monkeypatch)
     fakes.replies[9001] = [response(200, b"ok")]
@@ -132,3 +135,4 @@ async def test_a_key_registered_through_discovery_by_an_impostor_is_refused(
     assert "unknown key" in forged.headers["www-authenticate"]
     assert genuine.status_code == 200
     assert len(fakes.requests) == 1
+    assert "token refused (invalid): the token is signed with an unknown key" in caplog.text
