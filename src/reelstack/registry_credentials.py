@@ -55,8 +55,20 @@ def credential(key: bytes, service: str) -> str:
 
 def authorization(key: bytes, service: str) -> str:
     """Return the ``Authorization`` header value ``service`` writes to the registry with."""
-    pair = f"{service.lower()}:{credential(key, service)}".encode()
+    return _basic(service, credential(key, service))
+
+
+def _basic(service: str, given: str) -> str:
+    pair = f"{service.lower()}:{given}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def own_authorization(config: Config, service: str) -> str:
+    """Return the header this instance writes with: ``eureka.credential``, else derived."""
+    own: Secret = config.get(settings.EUREKA_CREDENTIAL)
+    if own.reveal():
+        return _basic(service, own.reveal())
+    return authorization(cluster_key(config), service)
 
 
 class CredentialError(Exception):

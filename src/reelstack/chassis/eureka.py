@@ -33,7 +33,7 @@ from reelstack.chassis.discovery import InstanceInfo, Status
 from reelstack.chassis.instance import InstanceIdentity
 from reelstack.config import Config
 from reelstack.errors import UnavailableError
-from reelstack.registry_credentials import authorization, cluster_key
+from reelstack.registry_credentials import own_authorization
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class EurekaClient:
         self.identity = identity
         self.app = identity.service.upper()
         # Registries refuse writes without this service's credential.
-        self._auth = authorization(cluster_key(config), identity.service)
+        self._auth = own_authorization(config, identity.service)
         self.should_register: bool = config.get(settings.EUREKA_REGISTER)
         self.should_fetch: bool = config.get(settings.EUREKA_FETCH)
         self.renewal_interval_s: float = config.get(settings.EUREKA_RENEWAL_INTERVAL_S)

@@ -93,3 +93,13 @@ CLUSTER_SECRET = add(
         "<home>/secrets/cluster_secret (0600), made by the first process that needs it.",
     )
 )
+EUREKA_CREDENTIAL = add(
+    Setting(
+        "eureka.credential",
+        parse_secret,
+        "",
+        "This instance's own registry credential (HMAC-SHA256 of its service name under "
+        "cluster.secret); give it instead of the "
+        "secret to a service that must write only as itself. Empty: derived from cluster.secret.",
+    )
+)

@@ -20,6 +20,8 @@ from reelstack.registry_credentials import (
     CredentialError,
     authorization,
     cluster_key,
+    credential,
+    own_authorization,
 )
 from tests.unit.registry.conftest import wire_instance
 
@@ -214,3 +216,17 @@ def test_the_cluster_secret_is_made_once_private_and_never_printed(config: Confi
     )
     assert "s" * 20 not in repr(configured.get(settings.CLUSTER_SECRET))
     assert cluster_key(configured) == b"s" * 20
+
+
+def test_a_service_given_only_its_credential_needs_no_secret(tmp_path: Path) -> None:
+    key = b"c" * 32
+    given = Config.load(
+        settings.REGISTRY,
+        environ={
+            "REELSTACK_HOME": str(tmp_path),
+            "REELSTACK_EUREKA_CREDENTIAL": credential(key, "media"),
+        },
+    )
+    header = own_authorization(given, "media")
+    assert CredentialChecker(key).check_app(header, "media") == "media"
+    assert not (tmp_path / "secrets").exists()  # no secret was made or read
