@@ -81,7 +81,15 @@ class Cluster:
         return f"http://127.0.0.1:{self.supervisor()['control_port']}"
 
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        response = httpx.request(method, self.control_url + path, json=body, timeout=60)
+        """Call the control API with the token the supervisor keeps in the home."""
+        token = (self.home / "cluster" / "control.token").read_text().strip()
+        response = httpx.request(
+            method,
+            self.control_url + path,
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
         return response.status_code, response.json()
 
     def wait_all_up(self, within_s: float = UP_TIMEOUT_S) -> list[dict[str, Any]]:

@@ -140,6 +140,22 @@ def test_control_api_refuses_bad_input(cluster: Cluster) -> None:
     assert status == 404 and "hello-z-9" in body["detail"]
 
 
+def test_control_api_refuses_callers_without_the_homes_token(cluster: Cluster) -> None:
+    token = cluster.home / "cluster" / "control.token"
+    assert token.stat().st_mode & 0o777 == 0o600
+    # A web page's CSRF: no token, an Origin, a text/plain body.
+    response = httpx.post(
+        cluster.control_url + "/shutdown",
+        content=b"{}",
+        headers={"Origin": "https://evil.example", "Content-Type": "text/plain"},
+        timeout=10,
+    )
+    assert response.status_code == 403
+    response = httpx.get(cluster.control_url + "/instances", timeout=10)
+    assert response.status_code == 401
+    assert cluster.instances()
+
+
 def test_prometheus_finds_every_instance_that_is_up(cluster: Cluster) -> None:
     views = cluster.wait_all_up()
     status, groups = cluster.api("GET", "/prometheus/targets")

@@ -12,7 +12,7 @@ from reelstack import services, settings
 from reelstack.cli import deploy_render
 from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
 from reelstack.cli.render import instance_json, instance_table
-from reelstack.cluster import lifecycle, statefile
+from reelstack.cluster import auth, lifecycle, statefile
 from reelstack.cluster.client import ControlClient
 from reelstack.cluster.lifecycle import UpResult
 
@@ -145,6 +145,7 @@ def print_where(cli: Cli, result: UpResult) -> None:
     control = result.record.control_url
     console.print(
         f"\ncontrol API: {control}/instances; Prometheus targets: {control}/prometheus/targets"
+        f" (token: {escape(str(auth.token_path(cli.home)))})"
         f"\nlogs: {escape(str(statefile.logs_dir(cli.home)))}"
         "\nwatch it:  reelstack status"
         "\nchaos:     reelstack instances kill INSTANCE   (it comes back)"

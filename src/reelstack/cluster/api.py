@@ -15,11 +15,17 @@ POST     /services/{service}/versions                ``{"version": V, "count": N
 DELETE   /services/{service}/versions/{version}      stop and remove that version's instances
 POST     /shutdown                                   stop every instance, then the supervisor
 GET      /prometheus/targets                         Prometheus HTTP service discovery
+GET      /metrics                                    the API's own refusal counts (Prometheus)
 =======  ==========================================  =========================================
+
+Every request needs ``Authorization: Bearer <token>`` (the token is in
+``<home>/cluster/control.token``), a local ``Host``, no ``Origin``, and a JSON
+body if any: :mod:`reelstack.cluster.guard` says why and what each refusal is.
 
 Errors are JSON ``{"error": kind, "detail": text}`` (plus ``field`` for a bad
 body): 400 for bad input, 404 for an unknown instance, service or version,
-409 for a command the instance's state refuses, 503 while shutting down.
+409 for a command the instance's state refuses, 413 for a body over 64 KiB,
+503 while shutting down.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from reelstack.cluster.guard import Refusals, guard
 from reelstack.cluster.schemas import (
     FieldError,
     ScaleRequest,
@@ -46,6 +54,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SUPERVISOR_KEY = web.AppKey("supervisor", Supervisor)
 SHUTDOWN_KEY: web.AppKey[Callable[[], None]] = web.AppKey("request_shutdown")
+REGISTRY_KEY = web.AppKey("metrics_registry", CollectorRegistry)
+REFUSALS_KEY = web.AppKey("refusals", Refusals)
+# The largest body is a scale or version request of a few dozen bytes.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def _error(status: int, kind: str, detail: str, **extra: Any) -> web.Response:
@@ -65,6 +77,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(409, "ConflictError", str(exc))
     except UnavailableError as exc:
         return _error(503, "UnavailableError", str(exc))
+    except web.HTTPRequestEntityTooLarge:
+        return request.app[REFUSALS_KEY].refuse(
+            request,
+            413,
+            "body_too_large",
+            "PayloadTooLargeError",
+            f"the body is over {MAX_BODY_BYTES} bytes",
+        )
     except web.HTTPException as exc:
         if exc.status >= 400:
             kind = "NotFoundError" if exc.status == 404 else exc.reason
@@ -166,10 +186,28 @@ async def prometheus_targets(request: web.Request) -> web.Response:
     return web.json_response(_supervisor(request).prometheus_targets())
 
 
-def create_app(supervisor: Supervisor, request_shutdown: Callable[[], None]) -> web.Application:
-    """Return the control API application for ``supervisor``."""
-    app = web.Application(middlewares=[errors])
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[REGISTRY_KEY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_app(
+    supervisor: Supervisor,
+    request_shutdown: Callable[[], None],
+    *,
+    token: str,
+    registry: CollectorRegistry | None = None,
+) -> web.Application:
+    """Return the control API application for ``supervisor``, answering only ``token``'s holders."""
+    registry = registry if registry is not None else CollectorRegistry()
+    refusals = Refusals(registry)
+    # The guard runs first: nothing unauthenticated reaches routing or a handler.
+    app = web.Application(
+        middlewares=[guard(token, refusals), errors], client_max_size=MAX_BODY_BYTES
+    )
     app[SUPERVISOR_KEY] = supervisor
+    app[REGISTRY_KEY] = registry
+    app[REFUSALS_KEY] = refusals
     app[SHUTDOWN_KEY] = request_shutdown
     app.router.add_get("/health", health)
     app.router.add_get("/instances", list_instances)
@@ -183,4 +221,5 @@ def create_app(supervisor: Supervisor, request_shutdown: Callable[[], None]) -> 
     app.router.add_delete("/services/{service}/versions/{version}", remove_version)
     app.router.add_post("/shutdown", shutdown)
     app.router.add_get("/prometheus/targets", prometheus_targets)
+    app.router.add_get("/metrics", metrics)
     return app

@@ -2,7 +2,9 @@
 
 Answers are translated into reelstack's errors: 400 ``InvalidRequestError``,
 404 ``NotFoundError``, 409 ``ConflictError``, 503 or no answer
-``UnavailableError``.
+``UnavailableError``; a refusal by the API's guard (401, 403, 415) raises
+``ReelstackError`` with its reason. The token comes from
+``<home>/cluster/control.token`` (:mod:`reelstack.cluster.auth`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from reelstack.cluster import statefile
+from reelstack.cluster import auth, statefile
+from reelstack.cluster.statefile import SupervisorRecord
 from reelstack.errors import (
     ConflictError,
     InvalidRequestError,
@@ -28,9 +31,10 @@ SLOW_TIMEOUT_S = 60.0
 class ControlClient:
     """Calls one supervisor's control API."""
 
-    def __init__(self, base_url: str, timeout_s: float = 5.0) -> None:
+    def __init__(self, base_url: str, token: str | None, timeout_s: float = 5.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers)
 
     @classmethod
     def for_home(cls, home: Path, timeout_s: float = 5.0) -> ControlClient | None:
@@ -40,7 +44,13 @@ class ControlClient:
         record = statefile.read(home)
         if record is None:
             return None
-        return cls(record.control_url, timeout_s)
+        return cls.of(record, timeout_s)
+
+    @classmethod
+    def of(cls, record: SupervisorRecord, timeout_s: float = 5.0) -> ControlClient:
+        """Return a client for the supervisor ``record`` describes, with its home's token."""
+        # Without a token the API answers 401, which names the token file.
+        return cls(record.control_url, auth.read(Path(record.home)), timeout_s)
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -26,7 +26,7 @@ from aiohttp import web
 from reelstack import services, settings
 from reelstack.chassis import logs
 from reelstack.chassis.server import bind
-from reelstack.cluster import procs, statefile
+from reelstack.cluster import auth, procs, statefile
 from reelstack.cluster.api import create_app
 from reelstack.cluster.forks import ForkServer
 from reelstack.cluster.health import HttpHealthCheck
@@ -138,6 +138,9 @@ async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.sock
     """Run the supervisor and its control API until asked to stop."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    # Made (or checked) before the state file names the port: a client that
+    # finds the port finds the token too.
+    token = auth.ensure(home)
     me = procs.ProcessRef.of(os.getpid())
     record = SupervisorRecord(
         pid=os.getpid(),
@@ -181,7 +184,7 @@ async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.sock
 
         launcher.on_change = persist
         runner = web.AppRunner(
-            create_app(supervisor, stop.set), access_log=None, handle_signals=False
+            create_app(supervisor, stop.set, token=token), access_log=None, handle_signals=False
         )
         await runner.setup()
         await web.SockSite(runner, sock).start()

@@ -108,7 +108,7 @@ def up(home: Path, env: Mapping[str, str], timeout_s: float = 30.0) -> UpResult:
     deadline = started + timeout_s
     if statefile.supervisor_running(home):
         record = _wait_for_record(home, deadline, None)
-        with ControlClient(record.control_url) as client:
+        with ControlClient.of(record) as client:
             views = client.instances()
         return UpResult(record, views, already_running=True, elapsed_s=0.0)
 
@@ -143,7 +143,7 @@ def _wait_until_up(
     daemon: subprocess.Popen[bytes],
     log_start: int,
 ) -> list[dict[str, Any]]:
-    with ControlClient(record.control_url) as client:
+    with ControlClient.of(record) as client:
         while True:
             try:
                 views = client.instances()
@@ -197,7 +197,7 @@ def down(home: Path, grace_s: float = 10.0) -> DownResult:
         deadline = time.monotonic() + grace_s + 10
         asked = False
         try:
-            with ControlClient(record.control_url, timeout_s=3) as client:
+            with ControlClient.of(record, timeout_s=3) as client:
                 result.instances = list(client.shutdown()["stopping"])
                 asked = True
         except ReelstackError as exc:

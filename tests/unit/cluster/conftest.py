@@ -6,15 +6,19 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from reelstack.cluster import procs
+from reelstack.cluster.api import create_app
 from reelstack.cluster.forks import ForkServer
 from reelstack.cluster.health import HttpHealthCheck
 from reelstack.cluster.instance import Launcher
 from reelstack.cluster.spares import SparePool
 from reelstack.cluster.supervisor import ClusterPlan, Supervisor
+from tests.support.wait import eventually
 
 FAKE = Path(__file__).with_name("fake_instance.py")
 ROOT = Path(__file__).resolve().parents[3]
@@ -93,3 +97,35 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
         if fork_server is not None:
             await fork_server.close()
     await session.close()
+
+
+TOKEN = "test-token-" + "x" * 40
+
+
+class Api:
+    """The control API of a supervisor of fake instances, called with its token."""
+
+    def __init__(self, client: TestClient[Any, Any], supervisor: Supervisor) -> None:
+        self.client = client
+        self.supervisor = supervisor
+        self.shutdowns = 0
+        self.auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        response = await self.client.request(method, path, json=body, headers=self.auth)
+        return response.status, await response.json()
+
+
+@pytest.fixture
+async def api(make_supervisor: MakeSupervisor) -> AsyncIterator[Api]:
+    supervisor = await make_supervisor(count=2)
+    await eventually(lambda: all_up(supervisor), "every instance up")
+    holder: list[Api] = []
+
+    def request_shutdown() -> None:
+        holder[0].shutdowns += 1
+
+    app = create_app(supervisor, request_shutdown, token=TOKEN)
+    async with TestClient(TestServer(app)) as client:
+        holder.append(Api(client, supervisor))
+        yield holder[0]

@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from reelstack.cluster.api import create_app
-from reelstack.cluster.supervisor import Supervisor
 from tests.support.wait import eventually
-from tests.unit.cluster.conftest import MakeSupervisor, all_up
-
-
-class Api:
-    def __init__(self, client: TestClient[Any, Any], supervisor: Supervisor) -> None:
-        self.client = client
-        self.supervisor = supervisor
-        self.shutdowns = 0
-
-    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        response = await self.client.request(method, path, json=body)
-        return response.status, await response.json()
-
-
-@pytest.fixture
-async def api(make_supervisor: MakeSupervisor) -> AsyncIterator[Api]:
-    supervisor = await make_supervisor(count=2)
-    await eventually(lambda: all_up(supervisor), "every instance up")
-    holder: list[Api] = []
-
-    def request_shutdown() -> None:
-        holder[0].shutdowns += 1
-
-    async with TestClient(TestServer(create_app(supervisor, request_shutdown))) as client:
-        holder.append(Api(client, supervisor))
-        yield holder[0]
+from tests.unit.cluster.conftest import Api, all_up
 
 
 async def test_lists_instances_and_prometheus_targets(api: Api) -> None:
@@ -114,7 +85,11 @@ async def test_bad_requests(
 
 
 async def test_invalid_json_is_a_400_naming_the_body(api: Api) -> None:
-    response = await api.client.post("/services/hello/scale", data=b"{nope")
+    response = await api.client.post(
+        "/services/hello/scale",
+        data=b"{nope",
+        headers={**api.auth, "Content-Type": "application/json"},
+    )
     assert response.status == 400
     assert (await response.json())["field"] == "body"
 
