@@ -50,6 +50,7 @@ from reelstack.adapters.log.sqlite import SqliteEventLog  # noqa: E402
 from reelstack.events.models import Caller  # noqa: E402
 from reelstack.events.service import check_batch, to_records  # noqa: E402
 from reelstack.ports.log import TopicSpec  # noqa: E402
+from reelstack.settings.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER  # noqa: E402
 
 BATCH = int(os.environ.get("BENCH_EVENTS_BATCH", "100"))
 DURATION_S = float(os.environ.get("BENCH_EVENTS_DURATION_S", "5"))
@@ -106,6 +107,8 @@ def make_token() -> tuple[str, str]:
         "account": ACCOUNT,
         "profile": PROFILE,
         "roles": ["viewer"],
+        "iss": DEFAULT_ISSUER,
+        "aud": DEFAULT_AUDIENCE,
         "iat": now,
         "nbf": now,
         "exp": now + 3600,

@@ -52,6 +52,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from bench.bench_chassis import free_port, pinned
 from bench.common import Result, header, report
+from reelstack.settings.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 ROOT = Path(__file__).resolve().parent.parent
 DURATION_S = int(os.environ.get("BENCH_GATEWAY_DURATION_S", "5"))
@@ -227,6 +228,9 @@ def make_token() -> tuple[str, str]:
         "sub": "account-1",
         "profile": "profile-1",
         "maturity": "adults",
+        "iss": DEFAULT_ISSUER,
+        "aud": DEFAULT_AUDIENCE,
+        "iat": int(time.time()),
         "exp": int(time.time()) + 3600,
     }
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench"})

@@ -113,14 +113,14 @@ def signer_for(config: Config) -> UrlSigner:
     return UrlSigner(home_key(Path(config.get(settings.HOME))))
 
 
-def home_key(home: Path) -> bytes:
-    """Return the key kept under ``home``, made at random by the first caller.
+def home_key(home: Path, name: str = SECRET_FILE) -> bytes:
+    """Return the key kept at ``home/name`` (0600), made at random by the first caller.
 
     The file is created exclusively then renamed into place, so processes
     starting together agree on one key: whoever loses the race reads the
     winner's.
     """
-    path = home / SECRET_FILE
+    path = home / name
     try:
         return _read_key(path)
     except FileNotFoundError:
@@ -135,7 +135,7 @@ def home_key(home: Path) -> bytes:
     try:
         # link fails if another process put its key there first: keep theirs.
         os.link(temp, path)
-        log.info("made a URL signing key at %s", path)
+        log.info("made a random key at %s", path)
     except FileExistsError:
         pass
     finally:
@@ -146,5 +146,5 @@ def home_key(home: Path) -> bytes:
 def _read_key(path: Path) -> bytes:
     key = path.read_bytes().strip()
     if len(key) < 16:
-        raise ReelstackError(f"the URL signing key in {path} is too short")
+        raise ReelstackError(f"the key in {path} is too short")
     return key

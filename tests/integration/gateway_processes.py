@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.integration.registry_processes import SECRET
 from tests.support.ports import free_port
 from tests.support.processes import Child, Children
 
@@ -108,6 +109,8 @@ class Processes:
             "REELSTACK_SERVICE_PORT": str(port),
             "REELSTACK_PROPERTIES_POLL_S": "0.1",
             "REELSTACK_GATEWAY_AUTH_JWKS_URL": "",
+            # The registry's helpers start registries with this secret.
+            "REELSTACK_CLUSTER_SECRET": SECRET,
             **{f"REELSTACK_{key}": value for key, value in settings.items()},
         }
         module = "tests.integration.gateway_asgi" if asgi else "reelstack.chassis.run"

@@ -8,17 +8,38 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from reelstack.registry_credentials import PEER, authorization, credential
 from tests.support.ports import free_port
 from tests.support.processes import Child, Children
 
 JSON = {"Accept": "application/json"}
+SECRET = "integration-cluster-secret"
+"""The cluster secret every process these helpers start shares."""
+
+
+def credentials_for(url: str) -> dict[str, str]:
+    """The credential a write to ``url`` needs: the app's own, or a peer's for replication."""
+    parts = urlsplit(url).path.split("/")
+    writer = parts[3] if len(parts) > 3 and parts[2] == "apps" else PEER
+    return {"Authorization": authorization(SECRET.encode(), writer)}
+
+
+def eureka_url_as(url: str, service: str) -> str:
+    """``url`` (a registry's /eureka URL) with ``service``'s credentials in it."""
+    parts = urlsplit(url)
+    user = f"{service}:{credential(SECRET.encode(), service)}"
+    return parts._replace(netloc=f"{user}@{parts.netloc}").geturl()
 
 
 def call(
     method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
 ) -> tuple[int, bytes]:
+    """Send a request; writes carry the credentials of the app they write unless given."""
     data = None if body is None else json.dumps(body).encode()
+    if headers is None and method != "GET":
+        headers = credentials_for(url)
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if data is not None:
         request.add_header("Content-Type", "application/json")
@@ -97,6 +118,7 @@ class Processes:
             "REELSTACK_SERVICE_PORT": str(port),
             "REELSTACK_PROPERTIES_POLL_S": "0.1",
             "REELSTACK_LOGGING_ACCESS": "false",
+            "REELSTACK_CLUSTER_SECRET": SECRET,
             **env,
         }
         argv = [sys.executable, "-m", "reelstack.chassis.run"]

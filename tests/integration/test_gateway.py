@@ -118,7 +118,7 @@ def test_missing_expired_and_forged_tokens_are_401(setup: Setup) -> None:
 
 
 def test_a_token_for_account_a_never_reaches_b(setup: Setup) -> None:
-    token = KEY.token("account-a", profile="profile-a1")
+    token = KEY.token("account-a", profile="profile-a1", maturity="adults")
     answer = setup.get(
         "/api/echo/history", token, X_Account_Id="account-b", X_Profile_Id="profile-b1"
     )

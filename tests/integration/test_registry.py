@@ -24,6 +24,8 @@ from tests.integration.registry_processes import (
     Process,
     Processes,
     call,
+    credentials_for,
+    eureka_url_as,
     instances,
     registration,
     registry_status,
@@ -103,7 +105,13 @@ def test_py_eureka_client_registers_renews_and_discovers(spawn: Processes, tmp_p
     port = free_port()
     with (tmp_path / "pyclient.log").open("wb") as errors:
         client = subprocess.Popen(
-            [sys.executable, "-c", PY_EUREKA_CLIENT, registry.eureka, str(port)],
+            [
+                sys.executable,
+                "-c",
+                PY_EUREKA_CLIENT,
+                eureka_url_as(registry.eureka, "pyclient"),
+                str(port),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=errors,
@@ -226,3 +234,22 @@ def test_status_override_delta_and_malformed_payloads(spawn: Processes) -> None:
     assert call("DELETE", url + "/apps/HELLO/h1/status")[0] == 200
     targets = json.loads(call("GET", registry.url + "/prometheus/targets")[1])
     assert [t["labels"]["instance_id"] for t in targets] == ["h1"]
+
+
+def test_a_real_registry_refuses_writes_without_a_credential(spawn: Processes) -> None:
+    registry = spawn()
+    anonymous = call(
+        "POST", registry.eureka + "/apps/IDENTITY", registration("evil", "IDENTITY"), {}
+    )
+    assert anonymous[0] == 401
+    as_hello = credentials_for(registry.eureka + "/apps/HELLO")
+    other = call(
+        "POST", registry.eureka + "/apps/IDENTITY", registration("evil", "IDENTITY"), as_hello
+    )
+    assert other[0] == 403 and b"hello may not write the instances of identity" in other[1]
+    assert "evil" not in instances(registry.eureka)
+    log = registry.log.read_text()
+    assert "registry write refused (missing)" in log
+    assert "registry write refused (other_service)" in log
+    metrics = call("GET", registry.url + "/metrics")[1].decode()
+    assert 'registry_write_refusals_total{reason="other_service"} 1.0' in metrics

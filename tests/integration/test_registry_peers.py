@@ -11,6 +11,7 @@ from tests.integration.registry_processes import (
     Process,
     Processes,
     call,
+    credentials_for,
     instances,
     registration,
     registry_status,
@@ -81,7 +82,9 @@ def test_a_heartbeat_the_peer_never_saw_sends_it_the_instance(spawn: Processes) 
     one, two = peers(spawn)
     # A registration marked as replicated is not passed on: only "one" has it.
     body = registration("only-on-one")
-    assert call("POST", one.eureka + "/apps/HELLO", body, headers=REPLICATION)[0] == 204
+    # Only a peer may mark a write as replicated: this one writes as a peer.
+    as_peer = REPLICATION | credentials_for(one.eureka + "/peerreplication/batch")
+    assert call("POST", one.eureka + "/apps/HELLO", body, headers=as_peer)[0] == 204
     assert "only-on-one" not in instances(two.eureka)
     assert call("PUT", one.eureka + "/apps/HELLO/only-on-one")[0] == 200
     wait_until(lambda: "only-on-one" in instances(two.eureka), "the instance after a 404")

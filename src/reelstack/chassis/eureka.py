@@ -33,6 +33,7 @@ from reelstack.chassis.discovery import InstanceInfo, Status
 from reelstack.chassis.instance import InstanceIdentity
 from reelstack.config import Config
 from reelstack.errors import UnavailableError
+from reelstack.registry_credentials import own_authorization
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,8 @@ class EurekaClient:
         self.urls = [url for _, url in ordered]
         self.identity = identity
         self.app = identity.service.upper()
+        # Registries refuse writes without this service's credential.
+        self._auth = own_authorization(config, identity.service)
         self.should_register: bool = config.get(settings.EUREKA_REGISTER)
         self.should_fetch: bool = config.get(settings.EUREKA_FETCH)
         self.renewal_interval_s: float = config.get(settings.EUREKA_RENEWAL_INTERVAL_S)
@@ -260,9 +263,7 @@ class EurekaClient:
                     url,
                     data=body,
                     params=params,
-                    headers={**JSON_HEADERS, "Content-Type": "application/json"}
-                    if body is not None
-                    else JSON_HEADERS,
+                    headers=self._headers(method, body is not None),
                 ) as response:
                     data = await response.read()
                     if response.status >= 500:
@@ -275,6 +276,14 @@ class EurekaClient:
                 self._preferred = index
             return response.status, data
         raise UnavailableError("no registry answered: " + "; ".join(errors))
+
+    def _headers(self, method: str, has_body: bool) -> dict[str, str]:
+        headers = dict(JSON_HEADERS)
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        if method != "GET":
+            headers["Authorization"] = self._auth
+        return headers
 
     def instance_payload(self, status: str) -> dict[str, Any]:
         """This instance's registration, in Eureka's JSON shape."""

@@ -39,6 +39,7 @@ from reelstack.config import Config
 from reelstack.errors import ConfigError, PortInUseError, SpecError
 from reelstack.gateway import settings as gateway_settings
 from reelstack.registry import settings as registry_settings
+from reelstack.registry_credentials import cluster_key
 
 log = logging.getLogger("reelstack.cluster.daemon")
 
@@ -149,6 +150,9 @@ async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.sock
         home=str(home),
     )
     fixed = fixed_ports(config, plan)
+    # Made (0600, under the home) before any instance starts, so every
+    # instance reads the same secret rather than racing to make one.
+    cluster_key(config)
     async with HttpHealthCheck.new_session() as session:
         launcher = Launcher(
             command=INSTANCE_COMMAND,

@@ -22,6 +22,7 @@ from reelstack.deploy.layout import (
     shared_volumes,
 )
 from reelstack.deploy.text import comment, scalar
+from reelstack.gateway.settings import GATEWAY_AUTH_JWKS_URL
 from reelstack.registry.spec import SPEC as REGISTRY_SPEC
 from reelstack.settings.discovery import EUREKA_URLS
 from reelstack.settings.instance import (
@@ -65,6 +66,8 @@ x-engines: &engines
   REELSTACK_BLOB_URL: s3://reelstack?endpoint=http://minio:9000&region=us-east-1
   REELSTACK_BLOB_S3_ACCESS_KEY_ID: reelstack
   REELSTACK_BLOB_S3_SECRET_ACCESS_KEY: reelstack-secret
+  # Registry writes need it; set it in the environment or .env (never here).
+  REELSTACK_CLUSTER_SECRET: ${REELSTACK_CLUSTER_SECRET:?set REELSTACK_CLUSTER_SECRET}
 """
 
 ENGINES = """\
@@ -151,9 +154,10 @@ def render(specs: Iterable[ServiceSpec], layout: Layout) -> str:
     if urls:
         lines.append(f"  {EUREKA_URLS.env}: {scalar(urls)}")
     lines += ["", "services:"]
+    keys = key_host(specs, layout)
     for spec in specs:
         for placement in placements(spec, layout):
-            lines += instance(spec, placement)
+            lines += instance(spec, placement, keys)
         lines.append("")
     lines += ENGINES.splitlines()
     lines += volumes(shared_volumes(specs))
@@ -170,7 +174,15 @@ def registry_urls(specs: Sequence[ServiceSpec], layout: Layout) -> str:
     return ""
 
 
-def instance(spec: ServiceSpec, placement: Placement) -> list[str]:
+def key_host(specs: Sequence[ServiceSpec], layout: Layout) -> str:
+    """Return the compose name of the identity instance the gateway reads keys from."""
+    for spec in specs:
+        if spec.name == "identity":
+            return next(iter(placements(spec, layout))).host
+    return ""
+
+
+def instance(spec: ServiceSpec, placement: Placement, key_host: str = "") -> list[str]:
     """Return the compose service of one instance."""
     lines = [f"  {placement.host}:", "    <<: *reelstack"]
     if not spec.deploy.needs_engines:
@@ -188,6 +200,9 @@ def instance(spec: ServiceSpec, placement: Placement) -> list[str]:
         INSTANCE_ID.env: placement.instance_id,
     }
     env.update({env_name(v.setting): v.path for v in spec.deploy.volumes})
+    if spec.name == "gateway" and key_host:
+        # Identity's keys at a fixed compose name, never found through the registry.
+        env[GATEWAY_AUTH_JWKS_URL.env] = f"http://{key_host}:{HTTP_PORT}/.well-known/jwks.json"
     lines += ["    environment:", "      <<: *engines"]
     lines += [f"      {name}: {scalar(value)}" for name, value in env.items()]
     return lines

@@ -18,6 +18,8 @@ from reelstack.chassis.spec import ServiceSpec
 from reelstack.config import env_name
 from reelstack.deploy.layout import HTTP_PORT, Layout, SharedVolume, replicas, shared_volumes
 from reelstack.deploy.text import comment, scalar
+from reelstack.gateway.settings import GATEWAY_AUTH_JWKS_URL
+from reelstack.settings.discovery import CLUSTER_SECRET
 from reelstack.settings.instance import (
     INSTANCE_ID,
     SERVICE_ADVERTISE_HOST,
@@ -29,6 +31,10 @@ NAMESPACE = "reelstack"
 IMAGE = "reelstack:latest"
 PUBLIC_PORT = 80
 """The port a public service's load balancer answers on."""
+KEY_SERVICE = "identity"
+"""The service whose public keys verify tokens: it gets a fixed Service name."""
+KEY_READER = "gateway"
+KEY_URL = f"http://{KEY_SERVICE}.{NAMESPACE}.svc:{HTTP_PORT}/.well-known/jwks.json"
 VOLUME_SIZE = "100Gi"
 """What each shared volume claims; resize it in the cluster as the catalog grows."""
 
@@ -39,6 +45,12 @@ HEADER = """\
 # fixed name) and public ones (behind a load balancer) have Kubernetes
 # Services. A zone's replicas are the instances the service's spec asks for,
 # spread over the zones as the local cluster spreads them.
+#
+# Registry writes need the cluster secret, made at install and never committed:
+#   kubectl -n reelstack create secret generic reelstack-cluster \
+#     --from-literal=secret="$(openssl rand -hex 32)"
+# The gateway reads identity's public keys at the fixed Service "identity"
+# (its pods are chosen by the cluster's labels), never through the registry.
 #
 # Written by `reelstack deploy render` (make deploy-render) from each service's
 # spec (<package>/spec.py): edit the spec or src/reelstack/deploy/, not this file.
@@ -60,6 +72,8 @@ def render(specs: Iterable[ServiceSpec], layout: Layout) -> str:
             docs.append(deployment(spec, zone, count))
         if spec.deploy.addressable:
             docs += [zone_service(spec, zone) for zone, _ in replicas(spec, layout)]
+        if spec.name == KEY_SERVICE:
+            docs.append(key_service(spec))
         if spec.deploy.public_port is not None:
             docs.append(public_service(spec))
         # Each claim follows the first service that mounts it.
@@ -104,7 +118,13 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
         "              valueFrom: {fieldRef: {fieldPath: status.podIP}}",
         f"            - name: {INSTANCE_ID.env}",
         "              valueFrom: {fieldRef: {fieldPath: metadata.name}}",
+        f"            - name: {CLUSTER_SECRET.env}",
+        "              valueFrom: {secretKeyRef: {name: reelstack-cluster, key: secret}}",
     ]
+    if spec.name == KEY_READER:
+        lines.append(
+            f"            - {{name: {GATEWAY_AUTH_JWKS_URL.env}, value: {scalar(KEY_URL)}}}"
+        )
     for volume in spec.deploy.volumes:
         lines.append(
             f"            - {{name: {env_name(volume.setting)}, value: {scalar(volume.path)}}}"
@@ -134,6 +154,20 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
             for v in spec.deploy.volumes
         ]
     return lines
+
+
+def key_service(spec: ServiceSpec) -> list[str]:
+    """Return the Service the gateway reads identity's public keys through (every zone)."""
+    return [
+        "apiVersion: v1",
+        "kind: Service",
+        "metadata:",
+        f"  name: {scalar(spec.name)}",
+        f"  namespace: {NAMESPACE}",
+        "spec:",
+        f"  selector: {{app: {scalar(spec.name)}}}",
+        f"  ports: [{{port: {HTTP_PORT}, targetPort: http}}]",
+    ]
 
 
 def zone_service(spec: ServiceSpec, zone: str) -> list[str]:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reelstack import services
+from reelstack import services, settings
 from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.collector import PacedCollector
 from reelstack.chassis.discovery import Discovery, InstanceInfo
@@ -116,9 +116,10 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         raise ConfigError(resolved.key, "(key set)", resolved.source, str(exc)) from None
     verifier = TokenVerifier(
         configured=configured_keys,
-        issuer=config.get(gateway_settings.GATEWAY_AUTH_ISSUER),
-        audience=config.get(gateway_settings.GATEWAY_AUTH_AUDIENCE),
+        issuer=config.get(settings.TOKEN_ISSUER),
+        audience=config.get(settings.TOKEN_AUDIENCE),
         leeway_s=config.get(gateway_settings.GATEWAY_AUTH_LEEWAY_S),
+        max_lifetime_s=config.get(settings.TOKEN_MAX_LIFETIME_S),
     )
     pools = Pools(idle_s=config.get(gateway_settings.GATEWAY_UPSTREAM_IDLE_S))
     gc_interval_s = config.get(gateway_settings.GATEWAY_GC_INTERVAL_S)
@@ -166,6 +167,17 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
                 "the gateway has no way to find services: set gateway.instances or eureka.urls"
             )
     jwks_url = config.get(gateway_settings.GATEWAY_AUTH_JWKS_URL)
+    if jwks_url.startswith("service:") and not config.get(
+        gateway_settings.GATEWAY_AUTH_JWKS_DISCOVERY
+    ):
+        resolved = config.resolved(gateway_settings.GATEWAY_AUTH_JWKS_URL)
+        raise ConfigError(
+            resolved.key,
+            jwks_url,
+            resolved.source,
+            "keys found through discovery trust whatever registers as their service: "
+            "give identity's fixed address or a file, or set gateway.auth.jwks_discovery",
+        )
     if jwks_url:
         fetcher = JwksFetcher(
             verifier,

@@ -2,11 +2,16 @@
 
 The keys come from a JSON Web Key Set: the one configured
 (``gateway.auth.jwks``: the JSON itself, or ``@path`` to a file) and the one
-the identity service publishes (``gateway.auth.jwks_url``, by default
-``service://identity/.well-known/jwks.json``, found through discovery), which
-is fetched in the background, refreshed every ``gateway.auth.jwks_refresh_s``
-and fetched again, at most every few seconds, when a token names a key id
-the set does not hold (a key rotation).
+the identity service publishes (``gateway.auth.jwks_url``, by default the
+file identity writes under the home; never found through discovery unless
+``gateway.auth.jwks_discovery`` allows it), which is read in the background,
+refreshed every ``gateway.auth.jwks_refresh_s`` and read again, at most every
+few seconds, when a token names a key id the set does not hold (a rotation).
+
+A token must name the configured issuer and audience (``auth.issuer``,
+``auth.audience``) and live no longer than ``auth.max_token_lifetime_s``
+(``exp - iat``, or ``exp - nbf``): a key that leaks cannot mint a token that
+outlives the leak's discovery by days.
 
 A verified token is cached until it expires, keyed by the token itself:
 checking an RS256 signature costs tens of microseconds, as much as the rest
@@ -129,6 +134,7 @@ class TokenVerifier:
         issuer: str = "",
         audience: str = "",
         leeway_s: float = 30.0,
+        max_lifetime_s: float | None = None,
         clock: Any = time.time,
     ) -> None:
         self.configured: dict[str, PyJWK] = dict(configured or {})
@@ -137,6 +143,7 @@ class TokenVerifier:
         self.issuer = issuer or None
         self.audience = audience or None
         self.leeway_s = leeway_s
+        self.max_lifetime_s = max_lifetime_s
         self.clock = clock
         self.cache: dict[bytes, Principal] = {}
 
@@ -179,6 +186,27 @@ class TokenVerifier:
             return kid
         return None
 
+    @property
+    def _required(self) -> list[str]:
+        required = ["exp", "sub"]
+        if self.issuer is not None:
+            required.append("iss")
+        if self.audience is not None:
+            required.append("aud")
+        if self.max_lifetime_s is not None:
+            required.append("iat")  # a lifetime needs a start
+        return required
+
+    @staticmethod
+    def _check_lifetime(limit: float, exp: float, iat: object, nbf: object) -> None:
+        for name, start in (("iat", iat), ("nbf", nbf)):
+            if start is None:
+                continue
+            if not isinstance(start, int | float) or isinstance(start, bool):
+                raise AuthError(f"claim {name} is not a number")
+            if exp - start > limit:
+                raise AuthError(f"the token lives longer than {limit:.0f} s (exp - {name})")
+
     def _decode(self, token: bytes, now: float) -> tuple[Principal, bool]:
         try:
             header = jwt.get_unverified_header(token)
@@ -206,7 +234,7 @@ class TokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway_s,
-                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+                options={"require": self._required, "verify_aud": self.audience is not None},
             )
         except jwt.ExpiredSignatureError:
             raise AuthError("the token has expired") from None
@@ -229,6 +257,8 @@ class TokenVerifier:
         if not isinstance(exp, int | float):
             raise AuthError("claim exp is not a number")
         nbf = claims.get("nbf")
+        if self.max_lifetime_s is not None:
+            self._check_lifetime(self.max_lifetime_s, exp, claims.get("iat"), nbf)
         # A token not valid yet (within the leeway) is not cached: the cache
         # only checks expiry.
         cacheable = nbf is None or (isinstance(nbf, int | float) and nbf <= now)

@@ -1,8 +1,11 @@
 """Fetching the identity service's key set, in the background and on a new key id.
 
-``gateway.auth.jwks_url`` is an ``http(s)://`` URL or ``service://NAME/PATH``,
-which is resolved through discovery to an instance of NAME (one in our own
-zone when there is one). Until the first fetch succeeds, only the configured
+``gateway.auth.jwks_url`` is an ``http(s)://`` URL, a ``file://`` path (the
+key set identity publishes under the home, the local cluster's default) or,
+only when ``gateway.auth.jwks_discovery`` allows it, ``service://NAME/PATH``,
+resolved through discovery to an instance of NAME. Discovery is off by
+default because anything that can register as ``identity`` would then choose
+the keys the gateway trusts. Until the first fetch succeeds, only the configured
 keys are known; a service that does not exist yet is not an error, only a
 debug line, so the gateway runs before the identity service does.
 """
@@ -13,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,16 +83,13 @@ class JwksFetcher:
             if url is None:
                 log.debug("no instance to fetch the key set from: %s", self.url)
                 return False
-            if self._session is None:
-                self._session = http_session(timeout_s=FETCH_TIMEOUT_S)
             try:
-                async with self._session.get(url) as response:
-                    if response.status != 200:
-                        log.warning("key set fetch from %s answered %d", url, response.status)
-                        return False
-                    document = orjson.loads(await response.read())
+                raw = await self._read(url)
+                if raw is None:
+                    return False
+                document = orjson.loads(raw)
                 keys = parse_jwks(document, url)
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            except (aiohttp.ClientError, TimeoutError, ValueError, OSError) as exc:
                 log.warning("cannot fetch the key set from %s: %s", url, exc)
                 return False
             self.fetched_at = time.monotonic()
@@ -103,6 +104,19 @@ class JwksFetcher:
                 extra={"key_ids": sorted(keys)},
             )
             return True
+
+    async def _read(self, url: str) -> bytes | None:
+        """Return the key set's bytes (None: the server answered an error, logged)."""
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            return await asyncio.to_thread(Path(parts.path).read_bytes)
+        if self._session is None:
+            self._session = http_session(timeout_s=FETCH_TIMEOUT_S)
+        async with self._session.get(url) as response:
+            if response.status != 200:
+                log.warning("key set fetch from %s answered %d", url, response.status)
+                return None
+            return await response.read()
 
     async def refresh_for_unknown_key(self) -> bool:
         """Fetch again for a token naming an unknown key, unless one was tried just now."""

@@ -23,6 +23,7 @@ from reelstack.config import (
     parse_url,
 )
 from reelstack.settings.base import HOME, add
+from reelstack.settings.tokens import JWKS_FILE
 
 # -- values of the structured settings --------------------------------------------
 
@@ -233,16 +234,27 @@ GATEWAY_MAX_BODY_BYTES = add(
 
 
 def _parse_jwks_url(raw: str) -> str:
-    return parse_url("http", "https", "service")(raw) if raw.strip() else ""
+    return parse_url("http", "https", "file", "service")(raw) if raw.strip() else ""
 
 
 GATEWAY_AUTH_JWKS_URL = add(
     Setting(
         "gateway.auth.jwks_url",
         _parse_jwks_url,
-        "service://identity/.well-known/jwks.json",
-        "Key set to check tokens with: http(s)://... or service://NAME/PATH (found "
-        "through discovery), fetched in the background; empty: only gateway.auth.jwks.",
+        lambda config: "file://" + config.get(JWKS_FILE) if config.get(JWKS_FILE) else "",
+        "Key set to check tokens with, fetched in the background: http(s)://... (identity's "
+        "/.well-known/jwks.json at a fixed address), file://PATH (default: the file identity "
+        "publishes under the home), or service://NAME/PATH (found through discovery: only "
+        "with gateway.auth.jwks_discovery); empty: only gateway.auth.jwks.",
+    )
+)
+GATEWAY_AUTH_JWKS_DISCOVERY = add(
+    Setting(
+        "gateway.auth.jwks_discovery",
+        parse_bool,
+        "false",
+        "Allow a service:// key set URL. Off: anything that can register as identity "
+        "could hand the gateway its keys, so keys never come through discovery.",
     )
 )
 GATEWAY_AUTH_JWKS = add(
@@ -260,12 +272,6 @@ GATEWAY_AUTH_JWKS_REFRESH_S = add(
         "300",
         "Seconds between fetches of the key set.",
     )
-)
-GATEWAY_AUTH_ISSUER = add(
-    Setting("gateway.auth.issuer", parse_str, "", "Required token issuer (iss); empty: any.")
-)
-GATEWAY_AUTH_AUDIENCE = add(
-    Setting("gateway.auth.audience", parse_str, "", "Required token audience (aud); empty: any.")
 )
 GATEWAY_AUTH_LEEWAY_S = add(
     Setting(

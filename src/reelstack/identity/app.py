@@ -8,6 +8,7 @@ from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
+from reelstack.identity import service
 from reelstack.identity.api import make_jwks_router, make_router
 from reelstack.identity.context import IdentityContext
 from reelstack.identity.profiles_api import make_profiles_router
@@ -20,7 +21,11 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
 
     async def build(chassis: Chassis) -> IdentityContext:
         db: Database = chassis.dependencies.get("sql")
-        return IdentityContext.build(config, db=db)
+        ctx = IdentityContext.build(config, db=db)
+        # Published at start (a key is made if none exists), so a gateway
+        # reading the file knows the keys before the first token is minted.
+        await service.publish_jwks(ctx=ctx)
+        return ctx
 
     return create_service_app(
         config,

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from reelstack import settings
 from reelstack.chassis.route_deps import context_dep
 from reelstack.config import Config
 from reelstack.identity import settings as s
@@ -30,6 +31,7 @@ class Limits:
     refresh_idle_s: int
     session_max_s: int
     issuer: str
+    audience: str
     throttle_window_s: int
     throttle_per_account: int
     throttle_per_address: int
@@ -41,7 +43,8 @@ class Limits:
             access_ttl_s=config.get(s.IDENTITY_ACCESS_TTL_S),
             refresh_idle_s=config.get(s.IDENTITY_REFRESH_IDLE_S),
             session_max_s=config.get(s.IDENTITY_SESSION_MAX_S),
-            issuer=config.get(s.IDENTITY_ISSUER),
+            issuer=config.get(settings.TOKEN_ISSUER),
+            audience=config.get(settings.TOKEN_AUDIENCE),
             throttle_window_s=config.get(s.IDENTITY_THROTTLE_WINDOW_S),
             throttle_per_account=config.get(s.IDENTITY_THROTTLE_PER_ACCOUNT),
             throttle_per_address=config.get(s.IDENTITY_THROTTLE_PER_ADDRESS),
@@ -57,6 +60,8 @@ class IdentityContext:
     limits: Limits
     signer: Signer = field(default_factory=Signer)
     clock: Callable[[], datetime] = utc_now
+    jwks_file: str = ""
+    """Where the public keys are published for the gateway (empty: nowhere)."""
 
     @classmethod
     def build(cls, config: Config, *, db: Database) -> IdentityContext:
@@ -67,6 +72,7 @@ class IdentityContext:
             passwords=Passwords.from_config(config),
             limits=Limits.from_config(config),
             signer=Signer(passphrase),
+            jwks_file=config.get(settings.JWKS_FILE),
         )
 
 

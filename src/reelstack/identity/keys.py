@@ -8,8 +8,10 @@ the service's own table and never leaves the service.
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -72,3 +74,16 @@ class Signer:
                 raise TypeError(f"signing key {key.kid} is not an Ed25519 key")
             private = self._parsed[key.kid] = loaded
         return jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def write_jwks(path: str, document: dict[str, Any]) -> None:
+    """Write ``document`` to ``path`` whole (a reader never sees half a key set).
+
+    The folder is private to the cluster's user: whoever can write this file
+    chooses the keys the gateway trusts.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    temp.write_bytes(orjson.dumps(document))
+    os.replace(temp, target)

@@ -274,7 +274,10 @@ async def _signing_key(ctx: IdentityContext) -> repository.StoredKey:
         await repository.add_key(session, fresh)
         return fresh
 
-    return await ctx.db.transaction(create)
+    made = await ctx.db.transaction(create)
+    if made is fresh:
+        await publish_jwks(ctx=ctx)
+    return made
 
 
 async def _access_token(
@@ -297,8 +300,8 @@ async def _access_token(
         # profile's maturity reaches its tokens at the next refresh.
         claims["profile"] = profile.id
         claims["maturity"] = profile.maturity.value
-    if ctx.limits.issuer:
-        claims["iss"] = ctx.limits.issuer
+    claims["iss"] = ctx.limits.issuer
+    claims["aud"] = ctx.limits.audience
     return ctx.signer.sign(key, claims)
 
 
@@ -311,6 +314,7 @@ async def rotate_signing_key(*, ctx: IdentityContext) -> str:
         await repository.add_key(session, fresh)
 
     await ctx.db.transaction(work)
+    await publish_jwks(ctx=ctx)
     return fresh.kid
 
 
@@ -321,3 +325,11 @@ async def jwks(*, ctx: IdentityContext) -> dict[str, Any]:
     async with ctx.db.session() as session:
         published = await repository.published_keys(session, retired_after=horizon)
     return {"keys": [keys.public_jwk(key) for key in published]}
+
+
+async def publish_jwks(*, ctx: IdentityContext) -> None:
+    """Write the JWKS to the file the gateway reads, if one is configured."""
+    if not ctx.jwks_file:
+        return
+    document = await jwks(ctx=ctx)
+    await asyncio.to_thread(keys.write_jwks, ctx.jwks_file, document)

@@ -6,7 +6,7 @@ parsers' minimums: no configuration, tests included, can go below them.
 
 from __future__ import annotations
 
-from reelstack.config import Setting, parse_int, parse_secret, parse_str
+from reelstack.config import Setting, parse_int, parse_secret
 from reelstack.settings.base import add
 
 # -- passwords --------------------------------------------------------------------------
@@ -62,15 +62,6 @@ IDENTITY_SESSION_MAX_S = add(
         "A session ends this long after sign-in whatever its use, in seconds (ASVS: 12 h).",
     )
 )
-IDENTITY_ISSUER = add(
-    Setting(
-        "identity.issuer",
-        parse_str,
-        "",
-        "The iss claim of access tokens (empty: none); match gateway.auth.issuer.",
-    )
-)
-
 IDENTITY_KEY_PASSPHRASE = add(
     Setting(
         "identity.key_passphrase",

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from reelstack.chassis.responses import json_response
 from reelstack.registry import service
+from reelstack.registry.guard import WriteGuard
 from reelstack.registry.leases import Registry, Renewal, group_changes
 from reelstack.registry.models import UP, Lease
 from reelstack.registry.peers import REPLICATION_HEADER, Peers
@@ -32,6 +33,7 @@ from reelstack.registry.schemas import (
     parse_status,
 )
 from reelstack.registry.xmlwire import to_xml
+from reelstack.registry_credentials import PEER
 
 MAX_BODY = 256 * 1024
 XML = "application/xml"
@@ -53,9 +55,13 @@ def render(request: Request, document: dict[str, Any], status_code: int = 200) -
     return Response(to_xml(document), status_code=status_code, media_type=XML)
 
 
-def is_replication(request: Request) -> bool:
-    """Whether the request is a peer's replication (it must not be replicated again)."""
-    return request.headers.get(REPLICATION_HEADER, "").lower() == "true"
+def is_replication(request: Request, writer: str) -> bool:
+    """Whether the request is a peer's replication (it must not be replicated again).
+
+    Only a peer registry may say so: a service claiming it would keep its
+    change from the other registries.
+    """
+    return writer == PEER and request.headers.get(REPLICATION_HEADER, "").lower() == "true"
 
 
 def bad_request(exc: FieldError) -> Response:
@@ -112,9 +118,13 @@ def prometheus_targets(leases: list[Lease]) -> list[dict[str, Any]]:
 
 
 def make_router(
-    *, registry: Registry, peers: Peers | None, status: Callable[[], dict[str, Any]]
+    *,
+    registry: Registry,
+    peers: Peers | None,
+    status: Callable[[], dict[str, Any]],
+    guard: WriteGuard,
 ) -> APIRouter:
-    """Return the registry's routes bound to its lease table and peers."""
+    """Return the registry's routes bound to its lease table and peers; ``guard`` checks writes."""
     router = APIRouter(tags=["registry"])
     cache = PayloadCache()
 
@@ -195,18 +205,27 @@ def make_router(
     @router.post("/eureka/apps/{app}")
     async def register(request: Request, app: str) -> Response:
         """Register an instance: ``{"instance": {...}}`` -> 204."""
+        writer = guard.app_writer(request, app)
+        if isinstance(writer, Response):
+            return writer
         try:
             instance = parse_registration(await read_body(request), app=app, now_ms=_now_ms())
         except FieldError as exc:
             return bad_request(exc)
         service.register(
-            registry=registry, peers=peers, instance=instance, replication=is_replication(request)
+            registry=registry,
+            peers=peers,
+            instance=instance,
+            replication=is_replication(request, writer),
         )
         return Response(status_code=204)
 
     @router.put("/eureka/apps/{app}/{instance_id}")
     async def heartbeat(request: Request, app: str, instance_id: str) -> Response:
         """Renew a lease; 404 tells the instance to register again."""
+        writer = guard.app_writer(request, app)
+        if isinstance(writer, Response):
+            return writer
         query = request.query_params
         try:
             status = query.get("status")
@@ -221,7 +240,7 @@ def make_router(
             instance_id=instance_id,
             status=reported,
             last_dirty_ms=last_dirty,
-            replication=is_replication(request),
+            replication=is_replication(request, writer),
         )
         if outcome is Renewal.CONFLICT and lease is not None:
             return json_response(instance_to_wire(lease, own_status=True), 409)
@@ -232,18 +251,24 @@ def make_router(
     @router.delete("/eureka/apps/{app}/{instance_id}")
     async def cancel(request: Request, app: str, instance_id: str) -> Response:
         """Cancel a registration (an instance shutting down)."""
+        writer = guard.app_writer(request, app)
+        if isinstance(writer, Response):
+            return writer
         lease = service.cancel(
             registry=registry,
             peers=peers,
             app=app,
             instance_id=instance_id,
-            replication=is_replication(request),
+            replication=is_replication(request, writer),
         )
         return Response(status_code=200) if lease is not None else not_found(f"{app}/{instance_id}")
 
     @router.put("/eureka/apps/{app}/{instance_id}/status")
     async def override(request: Request, app: str, instance_id: str) -> Response:
         """Override an instance's status: ``?value=OUT_OF_SERVICE``."""
+        writer = guard.app_writer(request, app)
+        if isinstance(writer, Response):
+            return writer
         try:
             value = parse_status(request.query_params.get("value"), "value")
         except FieldError as exc:
@@ -254,13 +279,16 @@ def make_router(
             app=app,
             instance_id=instance_id,
             status=value,
-            replication=is_replication(request),
+            replication=is_replication(request, writer),
         )
         return Response(status_code=200) if lease is not None else not_found(f"{app}/{instance_id}")
 
     @router.delete("/eureka/apps/{app}/{instance_id}/status")
     async def remove_override(request: Request, app: str, instance_id: str) -> Response:
         """Remove a status override; ``?value=`` also sets the instance's own status."""
+        writer = guard.app_writer(request, app)
+        if isinstance(writer, Response):
+            return writer
         raw = request.query_params.get("value")
         try:
             value = None if raw is None else parse_status(raw, "value")
@@ -272,13 +300,16 @@ def make_router(
             app=app,
             instance_id=instance_id,
             status=value,
-            replication=is_replication(request),
+            replication=is_replication(request, writer),
         )
         return Response(status_code=200) if lease is not None else not_found(f"{app}/{instance_id}")
 
     @router.put("/eureka/apps/{app}/{instance_id}/metadata")
     async def metadata(request: Request, app: str, instance_id: str) -> Response:
         """Merge ``?key=value`` pairs into an instance's metadata."""
+        writer = guard.app_writer(request, app)
+        if isinstance(writer, Response):
+            return writer
         values = dict(request.query_params)
         if not values:
             return bad_request(FieldError("metadata", "give at least one key=value"))
@@ -291,6 +322,9 @@ def make_router(
     @router.post("/eureka/peerreplication/batch/")
     async def replication_batch(request: Request) -> Response:
         """Apply a batch of changes a peer replicated (never replicated further)."""
+        refused = guard.peer(request)
+        if isinstance(refused, Response):
+            return refused
         try:
             tasks = parse_replication_batch(await request.body())
         except FieldError as exc:

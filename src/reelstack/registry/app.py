@@ -20,9 +20,11 @@ from reelstack.config import Config
 from reelstack.registry import settings as registry_settings
 from reelstack.registry.api import make_router
 from reelstack.registry.context import RegistryContext
+from reelstack.registry.guard import WriteGuard
 from reelstack.registry.leases import Registry
 from reelstack.registry.peers import Peers
 from reelstack.registry.spec import SPEC
+from reelstack.registry_credentials import PEER, CredentialChecker, authorization, cluster_key
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +55,10 @@ def other_peers(
 class RegistryCollector(Collector):
     """The registry's own figures for Prometheus."""
 
-    def __init__(self, registry: Registry, peers: Peers) -> None:
+    def __init__(self, registry: Registry, peers: Peers, guard: WriteGuard) -> None:
         self.registry = registry
         self.peers = peers
+        self.guard = guard
 
     def collect(self) -> Iterator[Metric]:
         registry = self.registry
@@ -88,6 +91,14 @@ class RegistryCollector(Collector):
             ("registry_evictions", "Leases evicted after expiring.", registry.evictions),
         ):
             yield CounterMetricFamily(name, doc, value)
+        refused = CounterMetricFamily(
+            "registry_write_refusals",
+            "Registry writes refused: no, a bad or another service's credential.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.guard.refusals.items()):
+            refused.add_metric([reason], count)
+        yield refused
         sent = CounterMetricFamily(
             "registry_replicated", "Changes delivered to a peer.", labels=["peer"]
         )
@@ -116,11 +127,14 @@ def create_app(config: Config, **options: Any) -> FastAPI:
         self_preservation=config.property(registry_settings.REGISTRY_SELF_PRESERVATION),
     )
     configured: tuple[tuple[str, str], ...] = config.get(registry_settings.REGISTRY_PEERS)
+    key = cluster_key(config)
+    guard = WriteGuard(CredentialChecker(key))
     peers = Peers(
         other_peers(configured, identity),
         registry=registry,
         timeout_s=config.get(settings.EUREKA_TIMEOUT_S),
         retry_s=config.get(registry_settings.REGISTRY_REPLICATION_RETRY_S),
+        authorization=authorization(key, PEER),
     )
 
     def status() -> dict[str, Any]:
@@ -159,10 +173,10 @@ def create_app(config: Config, **options: Any) -> FastAPI:
     app = create_service_app(
         config,
         spec=SPEC,
-        routers=[make_router(registry=registry, peers=peers, status=status)],
+        routers=[make_router(registry=registry, peers=peers, status=status, guard=guard)],
         context=open_context,
         on_shutdown=[stop],
         **options,
     )
-    chassis_of(app).metrics.registry.register(RegistryCollector(registry, peers))
+    chassis_of(app).metrics.registry.register(RegistryCollector(registry, peers, guard))
     return app

@@ -95,8 +95,11 @@ class Peers:
         registry: Registry,
         timeout_s: float = 5.0,
         retry_s: float = 30.0,
+        authorization: str = "",
     ) -> None:
         self.peers = [Peer(zone, url) for zone, url in peers]
+        # The peer credential (registry_credentials): peers refuse batches without it.
+        self.authorization = authorization
         self.registry = registry
         self.timeout_s = timeout_s
         self.retry_s = retry_s
@@ -202,6 +205,7 @@ class Peers:
             headers={
                 "Content-Type": "application/json",
                 "Accept": "application/json",
+                "Authorization": self.authorization,
                 REPLICATION_HEADER: "true",
             },
         ) as response:

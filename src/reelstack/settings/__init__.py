@@ -28,6 +28,7 @@ from reelstack.settings.delivery import *  # noqa: F403
 from reelstack.settings.discovery import *  # noqa: F403
 from reelstack.settings.instance import *  # noqa: F403
 from reelstack.settings.ports import *  # noqa: F403
+from reelstack.settings.tokens import *  # noqa: F403
 
 
 def config_file(environ: Mapping[str, str]) -> Path:

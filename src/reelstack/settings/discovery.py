@@ -8,6 +8,7 @@ from reelstack.config import (
     Setting,
     parse_bool,
     parse_float,
+    parse_secret,
 )
 from reelstack.settings.base import add
 
@@ -79,4 +80,26 @@ EUREKA_FETCH_INTERVAL_S = add(
 )
 EUREKA_TIMEOUT_S = add(
     Setting("eureka.timeout_s", parse_float(0.1), "5", "Seconds one call to a registry may take.")
+)
+
+CLUSTER_SECRET = add(
+    Setting(
+        "cluster.secret",
+        parse_secret,
+        "",
+        "Shared secret registry writes are authenticated with: each service's credential is "
+        "derived from it and its name, so it registers, renews and cancels only itself. "
+        "Every process of a cluster needs the same one. Empty: a random key kept in "
+        "<home>/secrets/cluster_secret (0600), made by the first process that needs it.",
+    )
+)
+EUREKA_CREDENTIAL = add(
+    Setting(
+        "eureka.credential",
+        parse_secret,
+        "",
+        "This instance's own registry credential (HMAC-SHA256 of its service name under "
+        "cluster.secret); give it instead of the "
+        "secret to a service that must write only as itself. Empty: derived from cluster.secret.",
+    )
 )

@@ -11,6 +11,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
+from reelstack.settings.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER
+
 
 @dataclass
 class SigningKey:
@@ -22,8 +24,17 @@ class SigningKey:
     public_jwk: dict[str, Any]
 
     def token(self, sub: str = "account-a", *, ttl_s: float = 600, **claims: Any) -> str:
-        """Return a token for ``sub`` expiring in ``ttl_s`` seconds (negative: expired)."""
-        payload = {"sub": sub, "exp": int(time.time() + ttl_s), **claims}
+        """Return a token for ``sub`` expiring in ``ttl_s`` seconds (negative: expired).
+
+        It carries the cluster's default issuer and audience and ``iat`` as
+        identity's do; a claim given as None is left out.
+        """
+        now = int(time.time())
+        defaults = {"iss": DEFAULT_ISSUER, "aud": DEFAULT_AUDIENCE, "iat": now}
+        if ttl_s < 0:
+            defaults["iat"] = now + int(ttl_s) - 60  # an expired token was issued before it expired
+        payload = {"sub": sub, "exp": int(now + ttl_s), **defaults, **claims}
+        payload = {name: value for name, value in payload.items() if value is not None}
         return jwt.encode(
             payload, self.private, algorithm=self.algorithm, headers={"kid": self.kid}
         )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import jwt
+import orjson
 import pytest
 
 from reelstack.gateway.auth import AuthError, TokenVerifier, parse_jwks
@@ -36,6 +40,7 @@ async def test_the_gateway_accepts_issued_tokens_with_the_published_jwks(
     claims = jwt.decode(tokens.access_token, options={"verify_signature": False})
     assert claims["roles"] == ["viewer", "studio"] and claims["sub"] == account.id
     assert claims["exp"] - claims["nbf"] == ctx.limits.access_ttl_s
+    assert (claims["iss"], claims["aud"]) == (ctx.limits.issuer, ctx.limits.audience)
 
 
 async def test_the_jwks_holds_only_public_keys(ctx: IdentityContext) -> None:
@@ -134,3 +139,17 @@ def test_identitys_maturity_levels_are_the_ones_the_gateway_accepts() -> None:
     from reelstack.identity.models import Maturity
 
     assert tuple(level.value for level in Maturity) == MATURITY_LEVELS
+
+
+async def test_the_published_key_file_follows_rotation(
+    ctx: IdentityContext, tmp_path: Path
+) -> None:
+    path = tmp_path / "keys" / "jwks.json"
+    ctx = dataclasses.replace(ctx, jwks_file=str(path))
+    await service.publish_jwks(ctx=ctx)
+    first = {key["kid"] for key in orjson.loads(path.read_bytes())["keys"]}
+    assert len(first) == 1
+    fresh = await service.rotate_signing_key(ctx=ctx)
+    published = {key["kid"] for key in orjson.loads(path.read_bytes())["keys"]}
+    assert published == first | {fresh}
+    assert all("d" not in key for key in orjson.loads(path.read_bytes())["keys"])

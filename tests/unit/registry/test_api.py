@@ -13,6 +13,7 @@ import pytest
 from reelstack import settings
 from reelstack.config import Config
 from reelstack.registry.app import create_app
+from reelstack.registry_credentials import PEER, authorization, cluster_key
 from tests.unit.registry.conftest import wire_instance
 
 JSON = {"Accept": "application/json"}
@@ -32,9 +33,14 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         },
     )
     app = create_app(config, poll_properties=False)
+    # These tests exercise Eureka's semantics, so they write as a peer
+    # registry (which may write any app); test_credentials attacks the door.
+    peer = {"Authorization": authorization(cluster_key(config), PEER)}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://registry", headers=peer
+        ) as c:
             yield c
 
 

@@ -13,6 +13,8 @@ challenge (RFC 6750).
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable
 
 from reelstack.gateway.auth import AuthError, TokenVerifier
@@ -29,6 +31,10 @@ from reelstack.gateway.models import (
 from reelstack.gateway.responses import error_response
 
 AUTHORIZATION = b"authorization"
+LOG_EVERY_S = 10.0
+"""A refused token is logged at most this often per reason: a flood must not flood the log."""
+
+log = logging.getLogger(__name__)
 
 
 class AuthFilter:
@@ -42,6 +48,7 @@ class AuthFilter:
         self.verifier = verifier
         self.fetcher = fetcher
         self.failures: dict[str, int] = {}  # refusals by reason, for metrics
+        self._logged: dict[str, float] = {}
 
     def should_apply(self, ctx: RequestContext) -> bool:
         route = ctx.route
@@ -106,6 +113,16 @@ class AuthFilter:
 
     def _refuse(self, ctx: RequestContext, error: AuthError, reason: str) -> None:
         self.failures[reason] = self.failures.get(reason, 0) + 1
+        if reason != "missing":
+            now = time.monotonic()
+            if now - self._logged.get(reason, -LOG_EVERY_S) >= LOG_EVERY_S:
+                self._logged[reason] = now
+                log.warning(
+                    "token refused (%s): %s; %d refused for this reason so far",
+                    reason,
+                    error.description,
+                    self.failures[reason],
+                )
         response = error_response(401, "Unauthorized", error.description)
         response.headers.append((b"www-authenticate", error.challenge()))
         ctx.response = response
