@@ -34,6 +34,8 @@ from schemathesis import GenerationMode
 from reelstack import services
 from reelstack import settings as reelstack_settings
 from reelstack.chassis import server
+from reelstack.chassis.app import chassis_of
+from reelstack.chassis.discovery import InstanceInfo, StaticDiscovery
 from reelstack.chassis.run import load_factory
 from reelstack.config import Config
 from tests.support.wait import wait_until
@@ -99,19 +101,45 @@ def service_config(name: str, home: Path) -> Config:
     )
 
 
-@pytest.fixture(params=sorted(services.specs()))
-def base_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    name: str = request.param
-    config = service_config(name, tmp_path)
-    app = load_factory(config)(config)
-    if not isinstance(app, FastAPI) or not app.openapi_url:
-        pytest.skip(f"{name} publishes no OpenAPI ({type(app).__name__})")
-    served = Served(app)
-    served.start()
+@pytest.fixture(scope="module")
+def served_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Every FastAPI service, served at once on one home, each finding the others.
+
+    A service that calls others (playback asks catalog, identity, media and
+    history) answers from real ones, found through a static discovery of the
+    served instances, as a cluster's registry would give them: a 503 from an
+    unreachable dependency would be no bug of the service under test.
+    """
+    home = tmp_path_factory.mktemp("schemathesis")
+    apps: dict[str, FastAPI] = {}
+    for name in sorted(services.specs()):
+        config = service_config(name, home)
+        app = load_factory(config)(config)
+        if isinstance(app, FastAPI) and app.openapi_url:
+            apps[name] = app
+    running: dict[str, Served] = {}
     try:
-        yield f"http://127.0.0.1:{served.port}"
+        for name, app in apps.items():
+            running[name] = Served(app)
+            running[name].start()
+        instances = [
+            InstanceInfo(name, f"{name}-schemathesis", "127.0.0.1", served.port, "a")
+            for name, served in running.items()
+        ]
+        for app in apps.values():
+            chassis_of(app).discovery = StaticDiscovery(instances)
+        yield {name: f"http://127.0.0.1:{served.port}" for name, served in running.items()}
     finally:
-        served.stop()
+        for served in running.values():
+            served.stop()
+
+
+@pytest.fixture(params=sorted(services.specs()))
+def base_url(request: pytest.FixtureRequest, served_services: dict[str, str]) -> str:
+    name: str = request.param
+    if name not in served_services:
+        pytest.skip(f"{name} publishes no OpenAPI")
+    return served_services[name]
 
 
 def test_every_service_answers_generated_requests_without_5xx(base_url: str) -> None:
