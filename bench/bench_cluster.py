@@ -47,7 +47,7 @@ from typing import Any
 
 import psutil
 
-from bench.common import Result, header, report
+from bench.common import Result, cli, header, report
 from reelstack.cluster import statefile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -267,20 +267,6 @@ def wait_until_idle(
         if time.monotonic() > deadline:
             note(f"not idle after {SETTLE_TIMEOUT_S}s ({used:.2f} cores busy); measuring anyway")
             return procs
-
-
-def cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "reelstack.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"reelstack {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
 
 
 def run_cluster(tmp: Path, extra: list[str]) -> ClusterRun:

@@ -49,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Result, header, report  # noqa: E402
+from bench.common import Result, cli, header, report  # noqa: E402
 
 RATE = float(os.environ.get("BENCH_PLAYBACK_RATE", "50"))
 DURATION_S = float(os.environ.get("BENCH_PLAYBACK_DURATION_S", "10"))
@@ -166,20 +166,6 @@ def write_standins(root: Path) -> list[str]:
             (root / name / filename).write_text(textwrap.dedent(text).lstrip())
         names.append(name)
     return names
-
-
-def cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "reelstack.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"reelstack {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
 
 
 def call(base: str, method: str, path: str, body: Any = None, token: str = "") -> Any:

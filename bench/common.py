@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from dataclasses import asdict, dataclass
 
@@ -46,3 +47,18 @@ def header() -> None:
     """Print the column names, unless a runner printed them already."""
     if not os.environ.get("BENCH_NO_HEADER"):
         print(HEADER, file=sys.stdout, flush=True)
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
+    """Run ``reelstack ARGS`` with ``env``; return its output (RuntimeError with it on failure)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "reelstack.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"reelstack {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
