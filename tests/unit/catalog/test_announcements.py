@@ -166,3 +166,5 @@ async def test_the_running_service_applies_announcements_in_its_background_task(
             return (await client.get("/catalog/titles/bg1", headers=ADULT)).status_code
 
         await eventually(shown, "the service to apply it", done=lambda status: status == 200)
+        applied = (await client.get("/catalog/titles/bg1", headers=ADULT)).json()
+        assert applied["name"] == "Background"
