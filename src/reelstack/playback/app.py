@@ -15,6 +15,7 @@ from reelstack.errors import ReelstackError
 from reelstack.playback import service
 from reelstack.playback.api import make_router
 from reelstack.playback.context import KEY_PREFIX_SETTING, Lifetimes, PlaybackContext
+from reelstack.playback.settings import PLAYBACK_TITLE_CACHE_S
 from reelstack.playback.spec import SPEC
 from reelstack.playback.upstream import ServiceUpstreams, Upstreams
 from reelstack.signed_urls import signer_for
@@ -48,7 +49,12 @@ def create_app(
             db=chassis.adapters.sql,
             blob=chassis.adapters.blob,
             signer=signer,
-            upstreams=upstreams or ServiceUpstreams(client=chassis.client, signer=signer),
+            upstreams=upstreams
+            or ServiceUpstreams(
+                client=chassis.client,
+                signer=signer,
+                playable_ttl_s=float(chassis.config.get(PLAYBACK_TITLE_CACHE_S)),
+            ),
             times=Lifetimes.from_config(chassis.config),
             key_prefix=str(chassis.config.get(KEY_PREFIX_SETTING)),
         )

@@ -29,3 +29,12 @@ PLAYBACK_KEEP_S = add(
         "Seconds an ended play's row is kept (for support questions) before the sweep drops it.",
     )
 )
+PLAYBACK_TITLE_CACHE_S = add(
+    Setting(
+        "playback.title_cache_s",
+        parse_float(0, 60),
+        "5",
+        "Seconds a play start reuses what media said about a title (a removal reaches new"
+        " plays within this; 0 asks media every time).",
+    )
+)

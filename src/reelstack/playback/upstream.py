@@ -69,7 +69,11 @@ class ServiceUpstreams:
 
     client: Callable[[], ResilientClient]
     signer: UrlSigner
+    #: Seconds media's answer about a title is reused (0: ask every time).
+    playable_ttl_s: float = 5.0
+    clock: Callable[[], float] = time.monotonic
     _masters: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    _playables: OrderedDict[str, tuple[float, Playable]] = field(default_factory=OrderedDict)
 
     async def catalog_title(self, caller: Caller, title_id: str) -> dict[str, Any]:
         response = await self.client().request(
@@ -90,6 +94,24 @@ class ServiceUpstreams:
         )
 
     async def playable(self, title_id: str) -> Playable:
+        # What media published for a title is the same for every viewer and
+        # changes when a title is published again or removed; a few seconds'
+        # reuse spares media a read per play start of a popular title. A title
+        # not (yet) playable is asked again every time, so a publish is seen at
+        # once; a removal is seen within ``playable_ttl_s``.
+        now = self.clock()
+        cached = self._playables.get(title_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = await self._ask_playable(title_id)
+        if self.playable_ttl_s > 0:
+            self._playables[title_id] = (now + self.playable_ttl_s, found)
+            self._playables.move_to_end(title_id)
+            if len(self._playables) > _MASTER_CACHE:
+                self._playables.popitem(last=False)
+        return found
+
+    async def _ask_playable(self, title_id: str) -> Playable:
         response = await self.client().request(
             "media", "GET", f"/api/media/titles/{quote(title_id)}"
         )

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelstack.adapters.sql.sqlalchemy import SqlAlchemyDatabase
@@ -57,5 +57,27 @@ async def test_a_write_transaction_inside_another_fails_instead_of_waiting_forev
             await db.transaction(outer)
         # The turn was given back: the next writer goes on.
         await db.transaction(inner)
+    finally:
+        await db.close()
+
+
+async def test_a_burst_of_readers_reuses_the_files_connections(tmp_path: Path) -> None:
+    # A connection opened for a burst and closed after it is a thread, a file
+    # open and the pragmas again on the next burst: the pool keeps them all.
+    db = SqlAlchemyDatabase(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", pool_size=3)
+    await db.open()
+    opened: list[object] = []
+    event.listen(db.engine.sync_engine, "connect", lambda conn, _record: opened.append(conn))
+    try:
+
+        async def read() -> None:
+            async with db.session() as session:
+                await session.execute(text("SELECT 1"))
+                await asyncio.sleep(0.01)  # all of the burst at once
+
+        for _ in range(3):
+            await asyncio.gather(*(read() for _ in range(20)))
+        # One burst opens what the pool holds; the next bursts open nothing.
+        assert 0 < len(opened) <= 6
     finally:
         await db.close()
