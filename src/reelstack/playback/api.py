@@ -44,7 +44,7 @@ async def get_caller(who: chassis_caller.CallerDep) -> Caller:
     account = who.require_account()
     if who.profile is None:
         raise HTTPException(404, NO_PROFILE)
-    return Caller(account=account, profile=who.profile, headers=who.headers())
+    return Caller(account=account, profile=who.profile, headers=who.headers(), region=who.region)
 
 
 async def small_body(request: Request) -> None:

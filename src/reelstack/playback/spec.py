@@ -7,10 +7,10 @@ from reelstack.chassis.spec import ServiceSpec
 SPEC = ServiceSpec(
     name="playback",
     app="reelstack.playback.app:create_app",
-    ports=("sql", "blob"),
+    ports=("sql", "blob", "log"),
     settings="reelstack.playback.settings",
     migrations="playback",
-    background=("reelstack.playback.app:sweep_plays",),
+    background=("reelstack.playback.app:sweep_plays", "reelstack.playback.app:announce_plays"),
     routes=(
         # Every play route acts for the token's account and profile; a play
         # start is a few hundred bytes.
