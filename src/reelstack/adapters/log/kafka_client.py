@@ -13,11 +13,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException
 
+from reelstack.config import Secret
 from reelstack.errors import (
     ConflictError,
     InvalidRequestError,
@@ -137,9 +139,32 @@ def servers_of(bootstrap: Sequence[str]) -> str:
     return ",".join(bootstrap)
 
 
-def base_config(bootstrap: Sequence[str], client_id: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class KafkaAuth:
+    """SASL credentials over a plaintext listener (``SASL_PLAINTEXT``).
+
+    ``mechanism`` is ``PLAIN``, ``SCRAM-SHA-256`` or ``SCRAM-SHA-512``; the
+    password stays a :class:`~reelstack.config.Secret` until librdkafka needs it.
+    """
+
+    mechanism: str
+    username: str
+    password: Secret
+
+    def client_config(self) -> dict[str, str]:
+        """Return the librdkafka properties that authenticate a client."""
+        return {
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": self.mechanism,
+            "sasl.username": self.username,
+            "sasl.password": self.password.reveal(),
+        }
+
+
+def base_config(bootstrap: Sequence[str], auth: KafkaAuth | None, client_id: str) -> dict[str, Any]:
     """Settings every client of the adapter shares."""
     return {
+        **(auth.client_config() if auth is not None else {}),
         "bootstrap.servers": servers_of(bootstrap),
         "client.id": client_id,
         "logger": log,
