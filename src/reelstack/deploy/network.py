@@ -164,10 +164,20 @@ DEFAULT_DENY = [
 ]
 
 
+PROMETHEUS_POLICY = _policy(
+    PROMETHEUS,
+    "Prometheus scrapes and is reached by nobody (it has no authentication):"
+    " kubectl port-forward to see it.",
+    PROMETHEUS,
+    [],
+)
+
+
 def render(specs: Iterable[ServiceSpec]) -> str:
     """Return ``deploy/k8s/network.yaml`` for ``specs``."""
     specs = list(specs)
     docs = [DEFAULT_DENY]
     docs += [service_policy(spec, specs) for spec in specs]
     docs += [engine_policy(engine, specs) for engine in ENGINES]
+    docs.append(PROMETHEUS_POLICY)
     return HEADER + "\n---\n".join("\n".join(doc) for doc in docs) + "\n"
