@@ -47,6 +47,7 @@ import uuid
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from confluent_kafka.admin import AdminClient
@@ -58,7 +59,9 @@ from reelstack.adapters.log.kafka_admin import KafkaAdmin, TopicInfo
 from reelstack.adapters.log.kafka_client import (
     RECORD_OVERHEAD,
     KafkaAuth,
+    auth_from,
     base_config,
+    note_refusal,
     servers_of,
 )
 from reelstack.adapters.log.kafka_consumer import KafkaConsumer
@@ -120,12 +123,23 @@ class KafkaEventLog:
         """Connect; UnavailableError naming the bootstrap servers if no broker answers."""
         if self._producer is not None:
             return
-        admin = KafkaAdmin(
-            AdminClient(base_config(self.bootstrap, self.options.auth, f"{self._client_id}-admin")),
-            self.servers,
-            self.options.request_timeout_s,
-        )
-        await admin.ping(self.options.connect_timeout_s)
+        refusals: list[str] = []
+        config = base_config(self.bootstrap, self.options.auth, f"{self._client_id}-admin")
+        config["error_cb"] = partial(note_refusal, refusals)
+        client = AdminClient(config)
+        admin = KafkaAdmin(client, self.servers, self.options.request_timeout_s)
+        try:
+            await admin.ping(self.options.connect_timeout_s)
+        except UnavailableError as exc:
+            # librdkafka reports a refused login only as a transport failure; its
+            # error callback, served here, says why.
+            client.poll(0)
+            if refusals:
+                log.error("%r: Kafka refused our SASL login: %s", self, refusals[-1])
+                raise UnavailableError(
+                    f"{exc}; the brokers refused the SASL login: {refusals[-1]}"
+                ) from exc
+            raise
         self._admin = admin
         reader = self.consumer_config(f"{self._client_id}-reader", f"{self._client_id}-reader")
         # An offset retention passed meanwhile reads from the earliest retained record.
@@ -354,29 +368,3 @@ def from_url(url: str, config: Config) -> KafkaEventLog:
             auth=auth_from(config),
         ),
     )
-
-
-def auth_from(config: Config) -> KafkaAuth | None:
-    """Return the SASL credentials the log settings give (None when no mechanism is set).
-
-    Raises ConfigError when a mechanism is set without a user name or password:
-    an instance that would only fail at its first append must not start.
-    """
-    mechanism = config.get(settings.LOG_SASL_MECHANISM)
-    if not mechanism:
-        return None
-    username = config.get(settings.LOG_SASL_USERNAME)
-    password = config.get(settings.LOG_SASL_PASSWORD)
-    required = (
-        (settings.LOG_SASL_USERNAME, username),
-        (settings.LOG_SASL_PASSWORD, password.reveal()),
-    )
-    for setting, value in required:
-        if not value:
-            raise ConfigError(
-                setting.key,
-                "",
-                config.resolved(setting).source,
-                f"required when log.sasl_mechanism is {mechanism}",
-            )
-    return KafkaAuth(mechanism=mechanism, username=username, password=password)

@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException
 
-from reelstack.config import Secret
+from reelstack import settings
+from reelstack.config import Config, Secret
 from reelstack.errors import (
+    ConfigError,
     ConflictError,
     InvalidRequestError,
     NotAssignedError,
@@ -193,3 +195,35 @@ class CallThread:
     def shutdown(self) -> None:
         """Let the queued calls finish, then end the thread (without waiting for it)."""
         self._pool.shutdown(wait=False)
+
+
+def note_refusal(refusals: list[str], error: KafkaError) -> None:
+    """Keep the reason of a refused SASL login (other errors surface through the calls)."""
+    if error.code() == KafkaError._AUTHENTICATION:
+        refusals.append(error.str())
+
+
+def auth_from(config: Config) -> KafkaAuth | None:
+    """Return the SASL credentials the log settings give (None when no mechanism is set).
+
+    Raises ConfigError when a mechanism is set without a user name or password:
+    an instance that would only fail at its first append must not start.
+    """
+    mechanism = config.get(settings.LOG_SASL_MECHANISM)
+    if not mechanism:
+        return None
+    username = config.get(settings.LOG_SASL_USERNAME)
+    password = config.get(settings.LOG_SASL_PASSWORD)
+    required = (
+        (settings.LOG_SASL_USERNAME, username),
+        (settings.LOG_SASL_PASSWORD, password.reveal()),
+    )
+    for setting, value in required:
+        if not value:
+            raise ConfigError(
+                setting.key,
+                "",
+                config.resolved(setting).source,
+                f"required when log.sasl_mechanism is {mechanism}",
+            )
+    return KafkaAuth(mechanism=mechanism, username=username, password=password)
