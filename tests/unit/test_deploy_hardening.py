@@ -158,7 +158,7 @@ def test_no_deploy_file_carries_a_literal_secret() -> None:
 
 
 def test_every_secret_the_files_ask_for_is_one_the_install_makes(tmp_path: Path) -> None:
-    made = secrets.write(tmp_path)
+    made = secrets.write(tmp_path, SERVICES.values())
     text = (DEPLOY / "compose.yaml").read_text()
     asked = set(re.findall(r"\$\{([A-Z0-9_]+):\?", text))
     assert asked and asked <= set(made)

@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from reelstack.cli.context import console, err_console
+from reelstack import services
+from reelstack.cli.context import cli_of, console, err_console
 from reelstack.deploy import files, secrets
 
 
 def make_secrets(
+    ctx: typer.Context,
     rotate: Annotated[
         bool,
         typer.Option(
@@ -36,10 +38,12 @@ def make_secrets(
     deploy/secrets.env is for `docker compose --env-file deploy/secrets.env`;
     deploy/k8s/secrets.yaml for `kubectl apply -f`. Values already in
     deploy/secrets.env are kept unless --rotate; the values are never printed.
+    Each service gets its own registry credential, derived from the cluster
+    secret: run it again after adding a service.
     """
     root = out if out is not None else files.CHECKOUT
     try:
-        found = secrets.write(root, rotate=rotate)
+        found = secrets.write(root, services.of(cli_of(ctx).config).values(), rotate=rotate)
     except OSError as exc:
         err_console.print(
             f"[red]error:[/] cannot write the secrets under {escape(str(root))}: {exc}"

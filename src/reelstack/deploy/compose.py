@@ -267,7 +267,7 @@ def instance(spec: ServiceSpec, placement: Placement, key_host: str = "") -> lis
     lines += ["    environment:", "      <<: *engines"]
     lines += [f"      {name}: {scalar(value)}" for name, value in env.items()]
     # From deploy/secrets.env or the environment: compose stops without them.
-    lines += [f"      {item.name}: {compose_ref(item.name)}" for item in needed(spec)]
+    lines += [f"      {variable}: {compose_ref(key)}" for variable, key in needed(spec)]
     return lines
 
 

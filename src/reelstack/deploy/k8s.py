@@ -121,10 +121,10 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
         f"            - name: {INSTANCE_ID.env}",
         "              valueFrom: {fieldRef: {fieldPath: metadata.name}}",
     ]
-    for item in needed(spec):
-        ref = f"{{name: {SERVICE_SECRET}, key: {item.name}}}"
+    for variable, key in needed(spec):
+        ref = f"{{name: {SERVICE_SECRET}, key: {key}}}"
         lines += [
-            f"            - name: {item.name}",
+            f"            - name: {variable}",
             f"              valueFrom: {{secretKeyRef: {ref}}}",
         ]
     if spec.name == KEY_READER:

@@ -11,7 +11,8 @@
   missing does not start.
 
 Each service is given only the secrets of the ports it uses (history, on
-Cassandra alone, never sees the PostgreSQL password).
+Cassandra alone, never sees the PostgreSQL password), and its own registry
+credential rather than the cluster secret (:func:`needed`).
 
 Both paths are in ``.gitignore`` and written ``0600``. Running the command
 again keeps the values already in ``deploy/secrets.env`` (PostgreSQL keeps
@@ -23,12 +24,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from reelstack.chassis.spec import ServiceSpec
-from reelstack.settings.discovery import CLUSTER_SECRET
+from reelstack.registry.spec import SPEC as REGISTRY_SPEC
+from reelstack.registry_credentials import credential
+from reelstack.settings.discovery import CLUSTER_SECRET, EUREKA_CREDENTIAL
 from reelstack.settings.ports import (
     BLOB_S3_ACCESS_KEY_ID,
     BLOB_S3_SECRET_ACCESS_KEY,
@@ -59,29 +62,50 @@ def _key_id() -> str:
 class Generated:
     """One secret: its variable, who reads it, and how a value is made.
 
-    ``role``: the port role whose services read it (``sql``...); ``""``: every
-    service; None: no service (an engine's own credential).
+    ``role``: the port role whose services read it (``sql``...); None: no
+    service reads it as such (the cluster secret, which only the registry
+    reads, and the brokers' own credential).
     """
 
     name: str
     about: str
-    role: str | None = ""
+    role: str | None = None
     make: Callable[[], str] = _hex
+    services: bool = True
+    """Whether it goes in the services' Secret (False: the engines' alone)."""
 
 
 SECRETS: tuple[Generated, ...] = (
-    Generated(CLUSTER_SECRET.env, "registry credentials are derived from it"),
+    Generated(CLUSTER_SECRET.env, "the registry's; each service gets its own credential instead"),
     Generated(SQL_PASSWORD.env, "PostgreSQL password of the reelstack role", "sql"),
     Generated(LOG_SASL_PASSWORD.env, "Kafka SASL/PLAIN password of the reelstack user", "log"),
     Generated(BLOB_S3_ACCESS_KEY_ID.env, "S3 (MinIO root) access key id", "blob", _key_id),
     Generated(BLOB_S3_SECRET_ACCESS_KEY.env, "S3 (MinIO root) secret key", "blob"),
-    Generated(BROKER_PASSWORD, "Kafka brokers' password between themselves", None),
+    Generated(BROKER_PASSWORD, "Kafka brokers' password between themselves", services=False),
 )
+CREDENTIAL_PREFIX = "REGISTRY_CREDENTIAL_"
 
 
-def needed(spec: ServiceSpec) -> list[Generated]:
-    """Return the secrets ``spec``'s instances read: only those of the ports it asks for."""
-    return [item for item in SECRETS if item.role == "" or item.role in spec.ports]
+def credential_name(service: str) -> str:
+    """Return the variable holding ``service``'s registry credential."""
+    return CREDENTIAL_PREFIX + service.upper().replace("-", "_")
+
+
+def needed(spec: ServiceSpec) -> list[tuple[str, str]]:
+    """Return ``(variable, secret)`` for each secret ``spec``'s instances read.
+
+    Only the registry holds the cluster secret; every other service gets its
+    own registry credential (``eureka.credential``), so a compromised service
+    can write to the registry only as itself. A port's secrets go only to
+    the services that ask for the port (history never sees the PostgreSQL
+    password).
+    """
+    if spec.name == REGISTRY_SPEC.name:
+        out = [(CLUSTER_SECRET.env, CLUSTER_SECRET.env)]
+    else:
+        out = [(EUREKA_CREDENTIAL.env, credential_name(spec.name))]
+    out += [(item.name, item.name) for item in SECRETS if item.role in spec.ports]
+    return out
 
 
 def compose_ref(name: str) -> str:
@@ -102,12 +126,22 @@ def read_env(path: Path) -> dict[str, str]:
     return values
 
 
-def values(existing: Mapping[str, str], *, rotate: bool = False) -> dict[str, str]:
-    """Return every secret: the existing value unless ``rotate`` or empty, else a new one."""
+def values(
+    existing: Mapping[str, str], specs: Iterable[ServiceSpec], *, rotate: bool = False
+) -> dict[str, str]:
+    """Return every secret: the existing value unless ``rotate`` or empty, else a new one.
+
+    The services' registry credentials are derived from the cluster secret
+    (:func:`reelstack.registry_credentials.credential`), never kept apart.
+    """
     out: dict[str, str] = {}
     for item in SECRETS:
         kept = "" if rotate else existing.get(item.name, "")
         out[item.name] = kept or item.make()
+    key = out[CLUSTER_SECRET.env].encode()
+    for spec in specs:
+        if spec.name != REGISTRY_SPEC.name:
+            out[credential_name(spec.name)] = credential(key, spec.name)
     return out
 
 
@@ -116,7 +150,13 @@ def env_text(found: Mapping[str, str]) -> str:
     lines = ["# Made by `reelstack deploy secrets`; never commit it (it is in .gitignore)."]
     for item in SECRETS:
         lines += [f"# {item.about}", f"{item.name}={found[item.name]}"]
+    lines.append("# Each service's registry credential, derived from the cluster secret")
+    lines += [f"{name}={value}" for name, value in found.items() if _is_credential(name)]
     return "\n".join(lines) + "\n"
+
+
+def _is_credential(name: str) -> bool:
+    return name.startswith(CREDENTIAL_PREFIX)
 
 
 def k8s_text(found: Mapping[str, str]) -> str:
@@ -134,7 +174,8 @@ def k8s_text(found: Mapping[str, str]) -> str:
             *(f'  {key}: "{value}"' for key, value in data.items()),
         ]
 
-    shared = {item.name: found[item.name] for item in SECRETS if item.role is not None}
+    shared = {item.name: found[item.name] for item in SECRETS if item.services}
+    shared.update({name: value for name, value in found.items() if _is_credential(name)})
     kafka = {
         "broker-password": found[BROKER_PASSWORD],
         "client-password": found[LOG_SASL_PASSWORD.env],
@@ -160,12 +201,12 @@ def _write_private(path: Path, text: str) -> None:
         raise
 
 
-def write(root: Path, *, rotate: bool = False) -> dict[str, str]:
+def write(root: Path, specs: Iterable[ServiceSpec], *, rotate: bool = False) -> dict[str, str]:
     """Write ``deploy/secrets.env`` and ``deploy/k8s/secrets.yaml`` under ``root``.
 
     Returns the values (the caller prints only their names).
     """
-    found = values(read_env(root / ENV_FILE), rotate=rotate)
+    found = values(read_env(root / ENV_FILE), specs, rotate=rotate)
     _write_private(root / ENV_FILE, env_text(found))
     _write_private(root / K8S_FILE, k8s_text(found))
     return found
