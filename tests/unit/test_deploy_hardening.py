@@ -206,3 +206,15 @@ def test_postgres_authenticates_with_scram_and_kafka_with_sasl(where: str) -> No
     assert "user_reelstack" not in env["KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG"]
     assert services_env["REELSTACK_LOG_SASL_MECHANISM"] == env["KAFKA_SASL_ENABLED_MECHANISMS"]
     assert services_env["REELSTACK_LOG_SASL_USERNAME"] == "reelstack"
+
+
+def test_the_gateway_keeps_client_addresses_and_its_probes_need_no_chassis_path() -> None:
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in _k8s_docs()}
+    assert docs[("Service", "gateway")]["spec"]["externalTrafficPolicy"] == "Local"
+    for zone in ("a", "b"):
+        container = docs[("Deployment", f"gateway-{zone}")]["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+        # The gateway refuses /health, /ready and /metrics to all but internal networks.
+        for probe in ("livenessProbe", "readinessProbe"):
+            assert "httpGet" not in container[probe] and container[probe]["tcpSocket"]

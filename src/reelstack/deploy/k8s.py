@@ -136,10 +136,7 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
             f"            - {{name: {env_name(volume.setting)}, value: {scalar(volume.path)}}}"
         )
     lines += [
-        "          livenessProbe:",
-        "            httpGet: {path: /health, port: http}",
-        "          readinessProbe:",
-        "            httpGet: {path: /ready, port: http}",
+        *probes(spec),
         # Kubernetes' usual pause: endpoints drop the pod before it is told to stop.
         "          lifecycle:",
         "            preStop:",
@@ -160,6 +157,28 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
             for v in spec.deploy.volumes
         ]
     return lines
+
+
+def probes(spec: ServiceSpec) -> list[str]:
+    """Return the liveness and readiness probes of ``spec``'s containers.
+
+    A public service answers its chassis endpoints (``/health``, ``/ready``)
+    only to internal networks, and kubelet's probes come from the node, as
+    load-balanced public traffic may: its probes only open the port.
+    """
+    if spec.deploy.public_port is not None:
+        return [
+            "          livenessProbe:",
+            "            tcpSocket: {port: http}",
+            "          readinessProbe:",
+            "            tcpSocket: {port: http}",
+        ]
+    return [
+        "          livenessProbe:",
+        "            httpGet: {path: /health, port: http}",
+        "          readinessProbe:",
+        "            httpGet: {path: /ready, port: http}",
+    ]
 
 
 def key_service(spec: ServiceSpec) -> list[str]:
@@ -200,6 +219,9 @@ def public_service(spec: ServiceSpec) -> list[str]:
         f"  namespace: {NAMESPACE}",
         "spec:",
         "  type: LoadBalancer",
+        # Keep the client's address (no SNAT to a node's): the gateway's
+        # per-client caps and its internal-network check depend on it.
+        "  externalTrafficPolicy: Local",
         f"  selector: {{app: {scalar(spec.name)}}}",
         f"  ports: [{{port: {PUBLIC_PORT}, targetPort: http}}]",
     ]
