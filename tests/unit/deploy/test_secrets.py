@@ -113,3 +113,8 @@ def test_only_the_registry_is_given_the_cluster_secret() -> None:
             assert "REELSTACK_CLUSTER_SECRET" not in names
             assert names["REELSTACK_EUREKA_CREDENTIAL"] == secrets.credential_name(spec.name)
         assert ("REELSTACK_SQL_PASSWORD" in names) == ("sql" in spec.ports), spec.name
+
+
+def test_the_generated_files_stay_out_of_the_image_build_context() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert str(secrets.ENV_FILE) in ignored and str(secrets.K8S_FILE) in ignored
