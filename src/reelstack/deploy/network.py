@@ -24,14 +24,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reelstack.chassis.spec import ServiceSpec
+from reelstack.deploy.k8s import KEY_READER, KEY_SERVICE, NAMESPACE
 from reelstack.deploy.layout import HTTP_PORT
 from reelstack.deploy.text import comment, scalar
+from reelstack.registry.spec import SPEC as REGISTRY_SPEC
 
-NAMESPACE = "reelstack"
-GATEWAY = "gateway"
-REGISTRY = "registry"
-KEY_SERVICE = "identity"
+GATEWAY = KEY_READER
+REGISTRY = REGISTRY_SPEC.name
 PROMETHEUS = "prometheus"
+"""The ``app`` label of the Prometheus pods (``deploy/k8s/engines.yaml``)."""
 
 
 @dataclass(frozen=True)
