@@ -27,6 +27,7 @@ from reelstack.chassis.spec import ServiceSpec
 from reelstack.deploy.k8s import KEY_READER, KEY_SERVICE, NAMESPACE
 from reelstack.deploy.layout import HTTP_PORT
 from reelstack.deploy.text import comment, scalar
+from reelstack.errors import SpecError
 from reelstack.registry.spec import SPEC as REGISTRY_SPEC
 
 GATEWAY = KEY_READER
@@ -175,8 +176,17 @@ PROMETHEUS_POLICY = _policy(
 
 
 def render(specs: Iterable[ServiceSpec]) -> str:
-    """Return ``deploy/k8s/network.yaml`` for ``specs``."""
+    """Return ``deploy/k8s/network.yaml`` for ``specs``.
+
+    Raises SpecError for a ``deploy.calls`` naming no service of ``specs``:
+    the call would be refused by the policies.
+    """
     specs = list(specs)
+    names = {spec.name for spec in specs}
+    for spec in specs:
+        unknown = sorted(set(spec.deploy.calls) - names)
+        if unknown:
+            raise SpecError(spec.name, f"deploy.calls names no service: {', '.join(unknown)}")
     docs = [DEFAULT_DENY]
     docs += [service_policy(spec, specs) for spec in specs]
     docs += [engine_policy(engine, specs) for engine in ENGINES]

@@ -18,6 +18,7 @@ from reelstack import services
 from reelstack.chassis.spec import Deploy, ServiceSpec
 from reelstack.deploy import network
 from reelstack.deploy.layout import HTTP_PORT
+from reelstack.errors import SpecError
 from tests.unit.deploy.policies import allowed
 
 SPECS = services.specs()
@@ -137,3 +138,9 @@ def test_every_service_a_package_sends_requests_to_is_in_its_specs_calls() -> No
         assert targets <= set(SPECS[name].deploy.calls), f"{name} calls {targets}"
     for name, spec in SPECS.items():
         assert set(spec.deploy.calls) <= set(SPECS), f"{name} calls an unknown service"
+
+
+def test_a_call_to_a_service_that_does_not_exist_is_refused_naming_both() -> None:
+    typo = ServiceSpec(name="ratings", app="r:app", deploy=Deploy(calls=("catalgo",)))
+    with pytest.raises(SpecError, match=r"ratings.*catalgo"):
+        network.render([*SPECS.values(), typo])
