@@ -48,9 +48,7 @@ def test_an_id_that_cannot_be_one_is_absent(bad: str) -> None:
 
 @pytest.mark.parametrize("header", ["x-maturity", "x-region", "x-roles"])
 @pytest.mark.parametrize("bad", ["kids!", "k" * 33, "adults, teens;"])
-def test_a_malformed_maturity_region_or_role_is_refused_not_dropped(
-    header: str, bad: str
-) -> None:
+def test_a_malformed_maturity_region_or_role_is_refused_not_dropped(header: str, bad: str) -> None:
     # Dropped, a maturity would read as "no limit" to a service that defaults to adults.
     with pytest.raises(InvalidRequestError, match=header):
         Caller.from_headers({**GATEWAY, header: bad})
