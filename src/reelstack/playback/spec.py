@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelstack.chassis.spec import ServiceSpec
+from reelstack.chassis.spec import Deploy, ServiceSpec
 
 SPEC = ServiceSpec(
     name="playback",
@@ -19,4 +19,5 @@ SPEC = ServiceSpec(
         # token: the signed token in its path is the credential.
         "/api/playback/manifests;public=GET;rewrite=/playback/manifests",
     ),
+    deploy=Deploy(calls=("catalog", "history", "identity", "media")),
 )
