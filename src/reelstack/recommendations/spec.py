@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelstack.chassis.spec import ServiceSpec
+from reelstack.chassis.spec import Deploy, ServiceSpec
 
 SPEC = ServiceSpec(
     name="recommendations",
@@ -15,4 +15,5 @@ SPEC = ServiceSpec(
     ),
     # A profile's rows: the token's profile only (the gateway's identity headers).
     routes=("/api/recommendations;rewrite=/recommendations;max_body=1024",),
+    deploy=Deploy(calls=("catalog", "history")),
 )

@@ -22,19 +22,29 @@ from reelstack.errors import SpecError
 from tests.unit.deploy.policies import allowed
 
 SPECS = services.specs()
-ROUTED = {"hello", "media", "identity", "history", "catalog", "playback", "events"}
+ROUTED = {
+    "hello",
+    "media",
+    "identity",
+    "history",
+    "catalog",
+    "playback",
+    "events",
+    "recommendations",
+}
 # The real call graph, written out so that a change to it shows in review.
 CALLS: dict[str, set[str]] = {
     "gateway": ROUTED | {"registry"},
     "history": {"catalog", "registry"},
     "playback": {"catalog", "history", "identity", "media", "registry"},
+    "recommendations": {"catalog", "history", "registry"},
     "registry": {"registry"},  # peer replication
 }
 ENGINE_USERS = {
     "postgres": {"hello", "media", "media-worker", "identity", "catalog", "playback"},
-    "kafka": {"media", "media-worker", "catalog", "events"},
-    "cassandra": {"history"},
-    "memcached": {"hello"},
+    "kafka": {"media", "media-worker", "catalog", "events", "playback", "recommendations"},
+    "cassandra": {"history", "recommendations"},
+    "memcached": {"hello", "recommendations"},
     "minio": {"media", "media-worker", "playback"},
 }
 PROMETHEUS = {"app": "prometheus"}
