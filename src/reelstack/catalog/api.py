@@ -54,6 +54,18 @@ async def get_viewer(ctx: CatalogDep, caller: CallerDep) -> Viewer:
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
+MAX_IDS = 100
+
+
+def _id_list(raw: str) -> list[str]:
+    wanted = [part.strip() for part in raw.split(",") if part.strip()]
+    if not wanted or len(wanted) > MAX_IDS:
+        raise InvalidRequestError(f"ids takes 1 to {MAX_IDS} comma-separated title ids")
+    for title_id in wanted:
+        if not _ID.match(title_id):
+            raise InvalidRequestError(f"ids: {title_id[:64]!r} is not a title id")
+    return wanted
+
 
 async def get_profile_viewer(profile_id: ProfileId, viewer: ViewerDep) -> Viewer:
     """The viewer, if the route's profile is the token's (404 otherwise)."""
@@ -81,8 +93,18 @@ def make_router() -> APIRouter:
         kind: Annotated[TitleKind | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+        ids: Annotated[str | None, Query(max_length=MAX_IDS * 65)] = None,
     ) -> TitlePage:
-        """List the titles the profile may see, by name; filter by genre and kind."""
+        """List the titles the profile may see, by name; filter by genre and kind.
+
+        ``ids`` (comma-separated, up to 100) asks for those titles instead, in
+        that order: the ones the profile may not see are left out.
+        """
+        if ids is not None:
+            wanted = _id_list(ids)
+            found = await service.titles_by_ids(ctx=ctx, viewer=viewer, ids=wanted)
+            items = [TitleOut.of(t, ctx, next_episode_id=None) for t in found]
+            return TitlePage(total=len(items), offset=0, items=items)
         found, total = await service.browse(
             ctx=ctx, viewer=viewer, genre=genre, kind=kind, limit=limit, offset=offset
         )
