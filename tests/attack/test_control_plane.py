@@ -14,6 +14,7 @@ import pytest
 
 from tests.attack.client import WellBehaved, assert_served
 from tests.attack.conftest import Home
+from tests.attack.signals import counter, wait_logged
 
 pytestmark = [pytest.mark.attack, pytest.mark.slow]
 
@@ -84,6 +85,17 @@ def test_the_control_api_refuses_browsers_foreign_hosts_and_strangers(
             {"Host": host, "Authorization": bearer, "Content-Type": "text/plain"},
         ),
     }
+    base = f"http://{host}"
+
+    def refusals() -> dict[str, float]:
+        return {
+            reason: counter(
+                base, "reelstack_control_refused_total", {"Authorization": bearer}, reason=reason
+            )
+            for reason in attacks
+        }
+
+    before = refusals()
     with good.beside() as seen:
         answers = {
             reason: _raw(port, method, KILL, headers, b'{"signal": "KILL"}')
@@ -97,6 +109,13 @@ def test_the_control_api_refuses_browsers_foreign_hosts_and_strangers(
         "token_wrong": (401, "token_wrong"),
         "content_type": (415, "content_type"),
     }
+    after = refusals()
+    assert {reason: after[reason] - before[reason] for reason in attacks} == dict.fromkeys(
+        attacks, 1
+    )
+    wait_logged(
+        cluster.home, "supervisor", "reelstack.cluster.guard", f"control API refused POST {KILL}"
+    )
     # Nothing was killed, and the operator's CLI still drives the supervisor.
     assert cluster.by_id()["gateway-a-1"]["pid"] == gateway_pid
     status = {row["instance"]: row["state"] for row in cluster.status()}

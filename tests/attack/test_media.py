@@ -16,11 +16,20 @@ import pytest
 from reelstack.media.source import subtitles
 from tests.attack.client import WellBehaved, assert_served, sign_in, start_upload
 from tests.attack.conftest import QUOTA_UPLOADS, Accounts, Home
+from tests.attack.signals import counter, wait_logged
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.attack, pytest.mark.slow]
 
 TITLE_HEADER = "Reelstack-Title-Id"
+
+
+def _media(home: Home) -> str:
+    return f"http://127.0.0.1:{home.cluster.by_id()['media-a-1']['port']}"
+
+
+def _refusals(home: Home, kind: str) -> float:
+    return counter(_media(home), "media_refusals_total", kind=kind)
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -43,6 +52,7 @@ def test_a_crafted_subtitle_file_while_a_viewer_lists_titles(
         assert made.status_code == 201, made.text
         title = made.headers[TITLE_HEADER]
         path = f"/api/media/titles/{title}/subtitles/en"
+        before = _refusals(home, "subtitle")
         with good.beside() as seen:
             refused = client.put(path, content=over_the_line_cap, headers=_auth(token))
             parsed = client.put(path, content=under_every_cap, headers=_auth(token))
@@ -50,6 +60,13 @@ def test_a_crafted_subtitle_file_while_a_viewer_lists_titles(
     assert refused.status_code == 400, refused.text
     assert f"longer than {subtitles.MAX_LINE_CHARS} characters" in refused.json()["detail"]
     assert parsed.status_code == 200, parsed.text
+    assert _refusals(home, "subtitle") - before == 1
+    wait_logged(
+        home.cluster.home,
+        "media-a-1",
+        "reelstack.media.source.refusals",
+        f"longer than {subtitles.MAX_LINE_CHARS} characters",
+    )
     assert_served(seen)
 
 
@@ -58,6 +75,7 @@ def test_an_account_over_its_upload_quota_is_refused_while_another_uploads(
 ) -> None:
     with httpx.Client(base_url=home.gateway, timeout=60) as client:
         token = sign_in(client, accounts.mallory)
+        before = _refusals(home, "quota:uploads")
         with good.beside() as seen:
             answers = [start_upload(client, token) for _ in range(QUOTA_UPLOADS + 2)]
         for answer in answers:
@@ -67,6 +85,10 @@ def test_an_account_over_its_upload_quota_is_refused_while_another_uploads(
     assert statuses == [201] * QUOTA_UPLOADS + [429, 429], statuses
     detail = answers[-1].json()["detail"]
     assert f"quota uploads (limit {QUOTA_UPLOADS}) exceeded" in detail, detail
+    assert _refusals(home, "quota:uploads") - before == 2
+    wait_logged(
+        home.cluster.home, "media-a-1", "reelstack.media.source.refusals", "(quota:uploads)"
+    )
     assert_served(seen)
 
 

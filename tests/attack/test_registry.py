@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from reelstack import registry_credentials, settings
 from tests.attack.client import WellBehaved, assert_served, sign_in
 from tests.attack.conftest import Accounts, Home
+from tests.attack.signals import counter, wait_logged
 
 pytestmark = [pytest.mark.attack, pytest.mark.slow]
 
@@ -77,6 +78,10 @@ def test_registry_writes_as_another_service_are_refused(home: Home, good: WellBe
     forged = _basic(
         "identity", registry_credentials.credential(b"not the cluster secret", "identity")
     )
+    before = {
+        reason: counter(registry, "registry_write_refusals_total", reason=reason)
+        for reason in ("missing", "invalid", "other_service")
+    }
     with good.beside() as seen:
         attempts = {
             "register, no credential": httpx.post(
@@ -118,6 +123,22 @@ def test_registry_writes_as_another_service_are_refused(home: Home, good: WellBe
     assert attempts["register, no credential"].headers["www-authenticate"].startswith("Basic")
     # Nothing changed: the real identity alone, still up, and still serving sign-ins.
     assert _identity_instances(registry) == {"identity-a-1": "UP"}
+    # The operator sees each refusal, by reason, and the log line naming the write.
+    after = {
+        reason: counter(registry, "registry_write_refusals_total", reason=reason)
+        for reason in before
+    }
+    assert {reason: after[reason] - before[reason] for reason in before} == {
+        "missing": 2,
+        "invalid": 1,
+        "other_service": 3,
+    }
+    wait_logged(
+        home.cluster.home,
+        "registry-a-1",
+        "reelstack.registry.guard",
+        "registry write refused (other_service): DELETE /eureka/apps/IDENTITY/identity-a-1",
+    )
     assert_served(seen)
 
 
@@ -135,6 +156,7 @@ def test_a_fake_peers_replication_batch_is_refused(home: Home, good: WellBehaved
         ]
     }
     url = f"{registry}/eureka/peerreplication/batch"
+    before = counter(registry, "registry_write_refusals_total")
     with good.beside() as seen:
         anonymous = httpx.post(url, json=batch, timeout=60)
         as_media = httpx.post(url, json=batch, headers=_credential(home, "media"), timeout=60)
@@ -145,6 +167,13 @@ def test_a_fake_peers_replication_batch_is_refused(home: Home, good: WellBehaved
         403,
     )
     assert _identity_instances(registry) == {"identity-a-1": "UP"}
+    assert counter(registry, "registry_write_refusals_total") - before == 3
+    wait_logged(
+        home.cluster.home,
+        "registry-a-1",
+        "reelstack.registry.guard",
+        "POST /eureka/peerreplication/batch",
+    )
     assert_served(seen)
 
 
@@ -212,8 +241,10 @@ def test_tokens_the_gateway_must_not_trust_are_refused(
 
         # The forging works: the same claims, signed with identity's key, are accepted.
         assert me(_forge(home, real, "control")).status_code == 200
+        before = counter(home.gateway, "gateway_auth_failures_total")
         with good.beside() as seen:
             refused = me(_forge(home, real, case))
     assert refused.status_code == 401, refused.text
     assert reason in refused.headers["www-authenticate"].lower(), refused.headers
+    assert counter(home.gateway, "gateway_auth_failures_total") - before == 1
     assert_served(seen)
