@@ -32,7 +32,7 @@ MAX_CONNECTIONS_PER_CLIENT = 32
 HEADER_TIMEOUT_S = 3
 # Long enough that the stalled bodies are still held while the viewer's rounds
 # run (the test checks they were), short enough to see them cut afterwards.
-BODY_CHUNK_TIMEOUT_S = 20
+BODY_CHUNK_TIMEOUT_S = 30
 # A proxy the gateway trusts to say who the client is (X-Forwarded-For).
 TRUSTED_PROXY = "127.0.0.250"
 # Unfinished uploads one account may have at once.
