@@ -19,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 from reelstack.chassis.requestid import HEADER_BYTES, accept, request_id_var
 from reelstack.gateway.bridge import AsgiBridge
 from reelstack.gateway.chain import BodyTooLargeError, ClientGoneError, Gateway, new_request_id
+from reelstack.gateway.front import Connections, FrontLimits, Refusals
 from reelstack.gateway.models import BodySource, GatewayResponse, RequestContext
 from reelstack.gateway.passport import Passport
 from reelstack.gateway.responses import error_response
@@ -65,15 +66,20 @@ class GatewayApp:
     def __init__(
         self,
         chassis_app: FastAPI,
-        gateway: Gateway,
         *,
-        max_header_bytes: int,
+        front: FrontLimits,
     ) -> None:
         self.chassis_app = chassis_app
         # The process runner reads ``app.state.chassis`` (identity, fatal errors).
         self.state = chassis_app.state
-        self.gateway = gateway
-        self.max_header_bytes = max_header_bytes  # gateway.max_header_bytes, kept current
+        # The filter chain, set by create_app once its filters exist (they
+        # count their refusals on this app's ``refusals``).
+        self.gateway: Gateway
+        # The front door's limits (kept current by the app), the connections
+        # held against their caps, and the refusals counted for /metrics.
+        self.front = front
+        self.connections = Connections(front)
+        self.refusals = Refusals()
         self.chassis_paths = CHASSIS_PATHS
         self.bridge = AsgiBridge(chassis_app)
         # Extra uvicorn options for the runner: serve with the gateway's protocol.
@@ -100,7 +106,7 @@ class GatewayApp:
                 content_length = int(value)
             elif name == b"transfer-encoding":
                 chunked = b"chunked" in value.lower()
-        if size > self.max_header_bytes:
+        if size > self.front.max_header_bytes:
             await _send(send, error_response(431, "HeadersTooLarge", "request headers too large"))
             return
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")

@@ -15,7 +15,10 @@ in order, with reading paused); a request body streams to the endpoint with
 reading paused while it is not consumed; the response is written with
 flow control; a connection idle for the keep-alive timeout is closed.
 Header bytes over ``gateway.max_header_bytes`` are refused with 431 while
-parsing, before the request exists.
+parsing, before the request exists: counted as they arrive, so a header line
+that never ends is refused too. The front door's deadlines (headers in total,
+body per chunk and in total) and connection caps are enforced here with one
+timer per connection; see :mod:`reelstack.gateway.front` and ADR 0017.
 """
 
 from __future__ import annotations
@@ -29,9 +32,19 @@ from typing import TYPE_CHECKING, Any, cast
 import httptools
 
 from reelstack.chassis.requestid import accept, request_id_var
-from reelstack.gateway.chain import ClientGoneError, new_request_id
+from reelstack.gateway.chain import BodyTimeoutError, ClientGoneError, new_request_id
+from reelstack.gateway.front import (
+    BAD_REQUEST,
+    BODY_CHUNK_TIMEOUT,
+    BODY_TIMEOUT,
+    CONNECTIONS_TOTAL,
+    HEADER_TIMEOUT,
+    HEADER_TOO_LARGE,
+    INTERNAL_ENDPOINT,
+)
 from reelstack.gateway.models import GatewayResponse, Headers, RequestContext
 from reelstack.gateway.passport import Passport
+from reelstack.gateway.responses import error_response
 from reelstack.gateway.wire import (
     CHUNKED,
     CLOSE_DELIMITED,
@@ -49,6 +62,9 @@ log = logging.getLogger(__name__)
 DEFAULT_KEEP_ALIVE_S = 5.0
 LINGER_S = 2.0
 CLIENT_CLOSED = 499  # nginx's status for a request the client gave up on
+# Headers that say a proxy forwarded the request for someone else: such a
+# request never reads the internal endpoints, whoever the peer is.
+FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
 
 
 class _HeadersTooLargeError(Exception):
@@ -75,6 +91,17 @@ class GatewayProtocol(asyncio.Protocol):
     ) -> None:
         self.app: GatewayApp = config.app
         self.gateway = self.app.gateway
+        self.front = self.app.front
+        self.refusals = self.app.refusals
+        self.admitted = False
+        # The head being read: whether one is expected, its raw bytes so far
+        # and when its first byte came; the body's start and latest byte.
+        self.in_head = True
+        self.head_raw = 0
+        self.head_started = 0.0
+        self.body_started = 0.0
+        self.body_last = 0.0
+        self.watch_at = 0.0  # loop time the connection's timer fires next
         self.loop = _loop or asyncio.get_event_loop()
         self.server_state = server_state
         self.app_state = app_state if app_state is not None else {}
@@ -117,18 +144,25 @@ class GatewayProtocol(asyncio.Protocol):
         sock = transport.get_extra_info("sockname")
         self.server = (sock[0], sock[1]) if isinstance(sock, tuple) else None
         self.last_active = self.loop.time()
+        refused = self.app.connections.admit(self.client)
+        if refused is not None:
+            self._refuse_connection(refused)
+            return
+        self.admitted = True
         worker = self.worker = self.loop.create_task(self._serve())
         if self.server_state is not None:
             self.server_state.connections.add(self)
             tasks = self.server_state.tasks
             tasks.add(worker)
             worker.add_done_callback(tasks.discard)
-        if self.keep_alive_s > 0:
-            self.loop.call_later(self.keep_alive_s, self._check_idle)
+        self._watch_at(self.last_active + self.keep_alive_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
         self.transport = None
+        if self.admitted:
+            self.admitted = False
+            self.app.connections.release(self.client)
         if self.server_state is not None:
             self.server_state.connections.discard(self)
         if self.parsing_body is not None:
@@ -148,18 +182,31 @@ class GatewayProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.discarding:
             return  # lingering before the close: what the client still sends is dropped
+        if self.in_head:
+            # Counted before parsing: httptools hands a header over only once
+            # its line ends, so a line that never ends is seen only here.
+            if not self.head_started:
+                self.head_started = started = self.loop.time()
+                self._watch_at(started + self.front.header_timeout_s)
+            self.head_raw += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError:
             if self.header_bytes > self.max_header_bytes:
-                self._refuse(431, b"request headers too large")
+                self._refuse_head(431, HEADER_TOO_LARGE, b"request headers too large")
             else:
                 log.exception("gateway request parsing failed")
                 self._refuse(500, b"request parsing failed")
         except httptools.HttpParserUpgrade:
+            self.refusals.refuse(BAD_REQUEST, self.client, "protocol upgrade")
             self._refuse(501, b"protocol upgrades are not supported")
         except httptools.HttpParserError as exc:
-            self._refuse(400, str(exc).encode("ascii", "replace").replace(b'"', b"'"))
+            reason = str(exc)
+            self.refusals.refuse(BAD_REQUEST, self.client, reason)
+            self._refuse(400, reason.encode("ascii", "replace").replace(b'"', b"'"))
+        else:
+            if self.in_head and self.head_raw > self.front.max_header_bytes:
+                self._refuse_head(431, HEADER_TOO_LARGE, b"request headers too large")
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
@@ -185,7 +232,7 @@ class GatewayProtocol(asyncio.Protocol):
         self.url = b""
         self.headers = []
         self.header_bytes = 0
-        self.max_header_bytes = self.app.max_header_bytes
+        self.max_header_bytes = self.front.max_header_bytes
         self.request_id = None
         self.host = b""
         self.content_length = None
@@ -216,6 +263,9 @@ class GatewayProtocol(asyncio.Protocol):
             self.expect = value.lower() == b"100-continue"
 
     def on_headers_complete(self) -> None:
+        self.in_head = False
+        self.head_raw = 0
+        self.head_started = 0.0
         parser = self.parser
         if parser.should_upgrade():
             raise httptools.HttpParserUpgrade("upgrade")
@@ -245,6 +295,9 @@ class GatewayProtocol(asyncio.Protocol):
         )
         if body is not None:
             body.ctx = ctx
+            self.body_started = self.body_last = now = self.loop.time()
+            front = self.front
+            self._watch_at(now + min(front.body_chunk_timeout_s, front.body_timeout_s))
         self.parsing_body = body
         self.pipeline.append((ctx, parser.should_keep_alive() and not self.closing))
         ready = self.ready
@@ -256,9 +309,11 @@ class GatewayProtocol(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         if self.parsing_body is not None:
+            self.body_last = self.loop.time()
             self.parsing_body.feed(body)
 
     def on_message_complete(self) -> None:
+        self.in_head = True
         if self.parsing_body is not None:
             self.parsing_body.end()
             self.parsing_body = None
@@ -292,11 +347,15 @@ class GatewayProtocol(asyncio.Protocol):
         """Answer one request; return whether the connection may stay open."""
         request_id_var.set(ctx.request_id)
         if ctx.path in self.app.chassis_paths:
-            return await self._answer_chassis(ctx, keep_alive)
+            if self._internal(ctx):
+                return await self._answer_chassis(ctx, keep_alive)
+            self.refusals.refuse(INTERNAL_ENDPOINT, ctx.client, ctx.path)
+            detail = f"{ctx.path} is served to gateway.internal_networks only"
+            ctx.response = error_response(404, "NotFound", detail)
         status = CLIENT_CLOSED
         sent = 0
         try:
-            response = await self.gateway.handle(ctx)
+            response = ctx.response or await self.gateway.handle(ctx)
             status = response.status
             body = ctx.body
             if body is not None and not (isinstance(body, ClientBody) and body.done):
@@ -397,21 +456,93 @@ class GatewayProtocol(asyncio.Protocol):
         """Read again once the endpoint has taken the buffered body."""
         if self.body_paused:
             self.body_paused = False
+            # The chunk deadline counts the client's silence, not ours.
+            self.body_last = self.loop.time()
             if not self.pipeline:
                 self._resume_reading()
 
-    def _check_idle(self) -> None:
+    def _watch_at(self, when: float) -> None:
         # One timer per connection, re-armed lazily: cheaper than arming and
-        # cancelling one around every request.
-        if self.transport is None:
+        # cancelling one around every request. A sooner deadline (a head or
+        # a body starting) adds a call; the later one finds nothing to do.
+        if self.watch_at and self.watch_at <= when:
             return
-        idle_s = self.loop.time() - self.last_active
-        if not self.busy and not self.pipeline and idle_s >= self.keep_alive_s:
-            self.closing = True
-            self.transport.close()
+        self.watch_at = when
+        self.loop.call_at(when, self._watch)
+
+    def _watch(self) -> None:
+        """Close an idle connection; refuse a head or body past its deadline."""
+        now = self.loop.time()
+        if self.watch_at > now + 0.001:
+            return  # a sooner call replaced this one's work
+        self.watch_at = 0.0
+        transport = self.transport
+        if transport is None or self.discarding:
             return
-        wait = self.keep_alive_s if self.busy or self.pipeline else self.keep_alive_s - idle_s
-        self.loop.call_later(max(wait, 0.05), self._check_idle)
+        front = self.front
+        nexts: list[float] = []
+        if self.in_head and self.head_started:
+            until = self.head_started + front.header_timeout_s
+            if now >= until:
+                text = b"request headers not received within %g s" % front.header_timeout_s
+                self._refuse_head(408, HEADER_TIMEOUT, text)
+                return
+            nexts.append(until)
+        body = self.parsing_body
+        if body is not None and not body.done and body.error is None:
+            until = self.body_started + front.body_timeout_s
+            if now >= until:
+                self._body_timeout(body, BODY_TIMEOUT, front.body_timeout_s, "in total")
+                return
+            nexts.append(until)
+            if not self.body_paused:
+                until = self.body_last + front.body_chunk_timeout_s
+                if now >= until:
+                    timeout_s = front.body_chunk_timeout_s
+                    self._body_timeout(body, BODY_CHUNK_TIMEOUT, timeout_s, "between bytes")
+                    return
+                nexts.append(until)
+        if self.keep_alive_s > 0:
+            if self.busy or self.pipeline or self.head_started:
+                nexts.append(now + self.keep_alive_s)
+            else:
+                until = self.last_active + self.keep_alive_s
+                if now >= until:
+                    self.closing = True
+                    transport.close()
+                    return
+                nexts.append(until)
+        if nexts:
+            self._watch_at(max(min(nexts), now + 0.01))
+
+    def _body_timeout(self, body: ClientBody, reason: str, timeout_s: float, how: str) -> None:
+        self.refusals.refuse(reason, self.client, f"request body too slow ({how})")
+        body.fail(BodyTimeoutError(f"request body not received within {timeout_s:g} s ({how})"))
+
+    def _internal(self, ctx: RequestContext) -> bool:
+        """Whether ``ctx`` may read the chassis' endpoints (an internal caller, not proxied)."""
+        front = self.front
+        client = ctx.client
+        if client not in front.internal_networks or client in front.trusted_proxies:
+            return False
+        return not any(name in FORWARDING_HEADERS for name, _ in ctx.headers)
+
+    def _refuse_head(self, status: int, reason: str, text: bytes) -> None:
+        self.refusals.refuse(reason, self.client, text.decode("ascii"))
+        self.in_head = False  # nothing more of it is counted or timed
+        self._refuse(status, text)
+
+    def _refuse_connection(self, reason: str) -> None:
+        """Answer 503 on a connection over a cap and close it."""
+        which = "in all" if reason == CONNECTIONS_TOTAL else "from your address"
+        self.refusals.refuse(reason, self.client, f"too many connections {which}")
+        self.closing = True
+        self.in_head = False
+        transport = self.transport
+        if transport is not None:
+            transport.write(error_bytes(503, b"too many connections %s" % which.encode()))
+            self.linger = True
+            self._close()
 
     def _close(self) -> None:
         """Close the connection; linger first if the client may still be sending.
