@@ -51,7 +51,7 @@ from reelstack.gateway.filters.ratelimit import RateLimitFilter
 from reelstack.gateway.filters.region import RegionFilter
 from reelstack.gateway.filters.request_id import RequestIdFilter
 from reelstack.gateway.filters.routing import RoutingFilter
-from reelstack.gateway.front import AddressSet, FrontLimits
+from reelstack.gateway.front import AddressSet, FrontLimits, Refusals
 from reelstack.gateway.jwks import JwksFetcher
 from reelstack.gateway.metrics import GatewayCollector, GatewayStats
 from reelstack.gateway.passport import PassportLog
@@ -211,7 +211,8 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         timeout_s=config.get(gateway_settings.GATEWAY_TIMEOUT_S),
     )
     static_root = Path(config.get(gateway_settings.GATEWAY_STATIC_DIR))
-    static: StaticEndpoint | None = StaticEndpoint(static_root)
+    refusals = Refusals()
+    static: StaticEndpoint | None = StaticEndpoint(static_root, refusals)
     if static is not None and not static.available():
         log.info("no web app in %s: only API routes are served", static_root)
         static = None
@@ -236,7 +237,7 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     debug = DebugRequestFilter(config.get(gateway_settings.GATEWAY_DEBUG_HEADER))
     body_limit = BodyLimitFilter(config.get(gateway_settings.GATEWAY_MAX_BODY_BYTES))
     front = front_limits(config)
-    app = GatewayApp(chassis_app, front=front)
+    app = GatewayApp(chassis_app, front=front, refusals=refusals)
     filters: list[Filter] = [
         RoutingFilter(
             table,

@@ -68,6 +68,7 @@ class GatewayApp:
         chassis_app: FastAPI,
         *,
         front: FrontLimits,
+        refusals: Refusals | None = None,
     ) -> None:
         self.chassis_app = chassis_app
         # The process runner reads ``app.state.chassis`` (identity, fatal errors).
@@ -79,7 +80,7 @@ class GatewayApp:
         # held against their caps, and the refusals counted for /metrics.
         self.front = front
         self.connections = Connections(front)
-        self.refusals = Refusals()
+        self.refusals = refusals if refusals is not None else Refusals()
         self.chassis_paths = CHASSIS_PATHS
         self.bridge = AsgiBridge(chassis_app)
         # Extra uvicorn options for the runner: serve with the gateway's protocol.

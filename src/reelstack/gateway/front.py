@@ -31,6 +31,7 @@ CONNECTIONS_TOTAL = "connections_total"
 CONNECTIONS_PER_CLIENT = "connections_per_client"
 INTERNAL_ENDPOINT = "internal_endpoint"
 BAD_REQUEST = "bad_request"
+STATIC_OUTSIDE_ROOT = "static_outside_root"
 
 # At most one log line per reason per this many seconds: an attack sends
 # thousands of refusals, and the log must stay readable (the metric counts all).
