@@ -71,6 +71,15 @@ class _HeadersTooLargeError(Exception):
     pass
 
 
+class _FramingError(Exception):
+    """A request whose framing or head two parsers could read differently."""
+
+    def __init__(self, status: int, text: bytes) -> None:
+        super().__init__(text.decode("ascii"))
+        self.status = status
+        self.text = text
+
+
 class GatewayProtocol(asyncio.Protocol):
     """One client connection to the gateway.
 
@@ -102,6 +111,9 @@ class GatewayProtocol(asyncio.Protocol):
         self.body_started = 0.0
         self.body_last = 0.0
         self.watch_at = 0.0  # loop time the connection's timer fires next
+        # The request whose head was parsed and body not yet: dropped unanswered
+        # if the rest turns out malformed and nothing has taken it yet.
+        self.unfinished: RequestContext | None = None
         self.loop = _loop or asyncio.get_event_loop()
         self.server_state = server_state
         self.app_state = app_state if app_state is not None else {}
@@ -191,9 +203,14 @@ class GatewayProtocol(asyncio.Protocol):
             self.head_raw += len(data)
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserCallbackError:
+        except httptools.HttpParserCallbackError as exc:
+            framing = exc.__context__
             if self.header_bytes > self.max_header_bytes:
                 self._refuse_head(431, HEADER_TOO_LARGE, b"request headers too large")
+            elif isinstance(framing, _FramingError):
+                self._drop_unfinished()
+                self.refusals.refuse(BAD_REQUEST, self.client, str(framing))
+                self._refuse(framing.status, framing.text)
             else:
                 log.exception("gateway request parsing failed")
                 self._refuse(500, b"request parsing failed")
@@ -201,6 +218,7 @@ class GatewayProtocol(asyncio.Protocol):
             self.refusals.refuse(BAD_REQUEST, self.client, "protocol upgrade")
             self._refuse(501, b"protocol upgrades are not supported")
         except httptools.HttpParserError as exc:
+            self._drop_unfinished()
             reason = str(exc)
             self.refusals.refuse(BAD_REQUEST, self.client, reason)
             self._refuse(400, reason.encode("ascii", "replace").replace(b'"', b"'"))
@@ -252,13 +270,21 @@ class GatewayProtocol(asyncio.Protocol):
         name = name.lower()
         self.headers.append((name, value))
         if name == b"host":
+            if self.host:
+                # RFC 9112 3.2: which one a service would use is anyone's guess.
+                raise _FramingError(400, b"more than one Host header")
             self.host = value
         elif name == b"x-request-id":
             self.request_id = value
         elif name == b"content-length":
             self.content_length = int(value)  # the parser has checked it is a number
         elif name == b"transfer-encoding":
-            self.chunked = b"chunked" in value.lower()
+            # The parser has refused every value it reads differently from
+            # "chunked" at the end; any other coding is one we do not speak,
+            # and would be dropped on the way (RFC 9112 6.1: 501).
+            if self.chunked or value.strip().lower() != b"chunked":
+                raise _FramingError(501, b"only Transfer-Encoding: chunked is supported")
+            self.chunked = True
         elif name == b"expect":
             self.expect = value.lower() == b"100-continue"
 
@@ -267,6 +293,13 @@ class GatewayProtocol(asyncio.Protocol):
         self.head_raw = 0
         self.head_started = 0.0
         parser = self.parser
+        version = parser.get_http_version()
+        if version != "1.1":
+            if version != "1.0":
+                raise _FramingError(505, b"only HTTP/1.1 and HTTP/1.0 are served")
+            if self.chunked:
+                # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+                raise _FramingError(400, b"Transfer-Encoding in an HTTP/1.0 request")
         if parser.should_upgrade():
             raise httptools.HttpParserUpgrade("upgrade")
         url = self.url
@@ -286,7 +319,7 @@ class GatewayProtocol(asyncio.Protocol):
             query=query,
             headers=self.headers,
             client=self.client,
-            http_version=parser.get_http_version(),
+            http_version=version,
             request_id=new_request_id() if request_id is None else accept(request_id),
             passport=Passport(perf_counter()),
             body=body,
@@ -299,6 +332,7 @@ class GatewayProtocol(asyncio.Protocol):
             front = self.front
             self._watch_at(now + min(front.body_chunk_timeout_s, front.body_timeout_s))
         self.parsing_body = body
+        self.unfinished = ctx if body is not None else None
         self.pipeline.append((ctx, parser.should_keep_alive() and not self.closing))
         ready = self.ready
         if ready is not None:
@@ -314,6 +348,7 @@ class GatewayProtocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.in_head = True
+        self.unfinished = None
         if self.parsing_body is not None:
             self.parsing_body.end()
             self.parsing_body = None
@@ -526,6 +561,12 @@ class GatewayProtocol(asyncio.Protocol):
         if client not in front.internal_networks or client in front.trusted_proxies:
             return False
         return not any(name in FORWARDING_HEADERS for name, _ in ctx.headers)
+
+    def _drop_unfinished(self) -> None:
+        unfinished = self.unfinished
+        self.unfinished = None
+        if unfinished is not None and self.pipeline and self.pipeline[-1][0] is unfinished:
+            self.pipeline.pop()
 
     def _refuse_head(self, status: int, reason: str, text: bytes) -> None:
         self.refusals.refuse(reason, self.client, text.decode("ascii"))
