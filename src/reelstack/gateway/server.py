@@ -32,19 +32,16 @@ from typing import TYPE_CHECKING, Any, cast
 import httptools
 
 from reelstack.chassis.requestid import accept, request_id_var
-from reelstack.gateway.chain import BodyTimeoutError, ClientGoneError, new_request_id
+from reelstack.gateway.chain import ClientGoneError, new_request_id
 from reelstack.gateway.front import (
     BAD_REQUEST,
-    BODY_CHUNK_TIMEOUT,
-    BODY_TIMEOUT,
-    CONNECTIONS_TOTAL,
-    HEADER_TIMEOUT,
     HEADER_TOO_LARGE,
     INTERNAL_ENDPOINT,
 )
 from reelstack.gateway.models import GatewayResponse, Headers, RequestContext
 from reelstack.gateway.passport import Passport
 from reelstack.gateway.responses import error_response
+from reelstack.gateway.server_front import FramingError, FrontDoorMixin
 from reelstack.gateway.wire import (
     CHUNKED,
     CLOSE_DELIMITED,
@@ -62,25 +59,13 @@ log = logging.getLogger(__name__)
 DEFAULT_KEEP_ALIVE_S = 5.0
 LINGER_S = 2.0
 CLIENT_CLOSED = 499  # nginx's status for a request the client gave up on
-# Headers that say a proxy forwarded the request for someone else: such a
-# request never reads the internal endpoints, whoever the peer is.
-FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
 
 
 class _HeadersTooLargeError(Exception):
     pass
 
 
-class _FramingError(Exception):
-    """A request whose framing or head two parsers could read differently."""
-
-    def __init__(self, status: int, text: bytes) -> None:
-        super().__init__(text.decode("ascii"))
-        self.status = status
-        self.text = text
-
-
-class GatewayProtocol(asyncio.Protocol):
+class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
     """One client connection to the gateway.
 
     The constructor takes uvicorn's protocol arguments (``config``,
@@ -207,7 +192,7 @@ class GatewayProtocol(asyncio.Protocol):
             framing = exc.__context__
             if self.header_bytes > self.max_header_bytes:
                 self._refuse_head(431, HEADER_TOO_LARGE, b"request headers too large")
-            elif isinstance(framing, _FramingError):
+            elif isinstance(framing, FramingError):
                 self._drop_unfinished()
                 self.refusals.refuse(BAD_REQUEST, self.client, str(framing))
                 self._refuse(framing.status, framing.text)
@@ -272,7 +257,7 @@ class GatewayProtocol(asyncio.Protocol):
         if name == b"host":
             if self.host:
                 # RFC 9112 3.2: which one a service would use is anyone's guess.
-                raise _FramingError(400, b"more than one Host header")
+                raise FramingError(400, b"more than one Host header")
             self.host = value
         elif name == b"x-request-id":
             self.request_id = value
@@ -283,7 +268,7 @@ class GatewayProtocol(asyncio.Protocol):
             # "chunked" at the end; any other coding is one we do not speak,
             # and would be dropped on the way (RFC 9112 6.1: 501).
             if self.chunked or value.strip().lower() != b"chunked":
-                raise _FramingError(501, b"only Transfer-Encoding: chunked is supported")
+                raise FramingError(501, b"only Transfer-Encoding: chunked is supported")
             self.chunked = True
         elif name == b"expect":
             self.expect = value.lower() == b"100-continue"
@@ -296,10 +281,10 @@ class GatewayProtocol(asyncio.Protocol):
         version = parser.get_http_version()
         if version != "1.1":
             if version != "1.0":
-                raise _FramingError(505, b"only HTTP/1.1 and HTTP/1.0 are served")
+                raise FramingError(505, b"only HTTP/1.1 and HTTP/1.0 are served")
             if self.chunked:
                 # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
-                raise _FramingError(400, b"Transfer-Encoding in an HTTP/1.0 request")
+                raise FramingError(400, b"Transfer-Encoding in an HTTP/1.0 request")
         if parser.should_upgrade():
             raise httptools.HttpParserUpgrade("upgrade")
         url = self.url
@@ -495,95 +480,6 @@ class GatewayProtocol(asyncio.Protocol):
             self.body_last = self.loop.time()
             if not self.pipeline:
                 self._resume_reading()
-
-    def _watch_at(self, when: float) -> None:
-        # One timer per connection, re-armed lazily: cheaper than arming and
-        # cancelling one around every request. A sooner deadline (a head or
-        # a body starting) adds a call; the later one finds nothing to do.
-        if self.watch_at and self.watch_at <= when:
-            return
-        self.watch_at = when
-        self.loop.call_at(when, self._watch)
-
-    def _watch(self) -> None:
-        """Close an idle connection; refuse a head or body past its deadline."""
-        now = self.loop.time()
-        if self.watch_at > now + 0.001:
-            return  # a sooner call replaced this one's work
-        self.watch_at = 0.0
-        transport = self.transport
-        if transport is None or self.discarding:
-            return
-        front = self.front
-        nexts: list[float] = []
-        if self.in_head and self.head_started:
-            until = self.head_started + front.header_timeout_s
-            if now >= until:
-                text = b"request headers not received within %g s" % front.header_timeout_s
-                self._refuse_head(408, HEADER_TIMEOUT, text)
-                return
-            nexts.append(until)
-        body = self.parsing_body
-        if body is not None and not body.done and body.error is None:
-            until = self.body_started + front.body_timeout_s
-            if now >= until:
-                self._body_timeout(body, BODY_TIMEOUT, front.body_timeout_s, "in total")
-                return
-            nexts.append(until)
-            if not self.body_paused:
-                until = self.body_last + front.body_chunk_timeout_s
-                if now >= until:
-                    timeout_s = front.body_chunk_timeout_s
-                    self._body_timeout(body, BODY_CHUNK_TIMEOUT, timeout_s, "between bytes")
-                    return
-                nexts.append(until)
-        if self.keep_alive_s > 0:
-            if self.busy or self.pipeline or self.head_started:
-                nexts.append(now + self.keep_alive_s)
-            else:
-                until = self.last_active + self.keep_alive_s
-                if now >= until:
-                    self.closing = True
-                    transport.close()
-                    return
-                nexts.append(until)
-        if nexts:
-            self._watch_at(max(min(nexts), now + 0.01))
-
-    def _body_timeout(self, body: ClientBody, reason: str, timeout_s: float, how: str) -> None:
-        self.refusals.refuse(reason, self.client, f"request body too slow ({how})")
-        body.fail(BodyTimeoutError(f"request body not received within {timeout_s:g} s ({how})"))
-
-    def _internal(self, ctx: RequestContext) -> bool:
-        """Whether ``ctx`` may read the chassis' endpoints (an internal caller, not proxied)."""
-        front = self.front
-        client = ctx.client
-        if client not in front.internal_networks or client in front.trusted_proxies:
-            return False
-        return not any(name in FORWARDING_HEADERS for name, _ in ctx.headers)
-
-    def _drop_unfinished(self) -> None:
-        unfinished = self.unfinished
-        self.unfinished = None
-        if unfinished is not None and self.pipeline and self.pipeline[-1][0] is unfinished:
-            self.pipeline.pop()
-
-    def _refuse_head(self, status: int, reason: str, text: bytes) -> None:
-        self.refusals.refuse(reason, self.client, text.decode("ascii"))
-        self.in_head = False  # nothing more of it is counted or timed
-        self._refuse(status, text)
-
-    def _refuse_connection(self, reason: str) -> None:
-        """Answer 503 on a connection over a cap and close it."""
-        which = "in all" if reason == CONNECTIONS_TOTAL else "from your address"
-        self.refusals.refuse(reason, self.client, f"too many connections {which}")
-        self.closing = True
-        self.in_head = False
-        transport = self.transport
-        if transport is not None:
-            transport.write(error_bytes(503, b"too many connections %s" % which.encode()))
-            self.linger = True
-            self._close()
 
     def _close(self) -> None:
         """Close the connection; linger first if the client may still be sending.

@@ -47,9 +47,10 @@ class ClientAddressFilter:
 
     def __init__(self, trusted: AddressSet) -> None:
         self.trusted = trusted
+        self.enabled = bool(trusted)  # asked once: most gateways trust no proxy
 
     def should_apply(self, ctx: RequestContext) -> bool:
-        return bool(self.trusted) and ctx.client in self.trusted
+        return self.enabled and ctx.client in self.trusted
 
     def apply(self, ctx: RequestContext) -> None:
         values = [value for name, value in ctx.headers if name == FORWARDED_FOR]
