@@ -24,6 +24,7 @@ import httptools
 from reelstack.chassis import server as chassis_server
 from reelstack.gateway.app import create_app
 from reelstack.gateway.asgi import GatewayApp
+from tests.support.ports import free_port
 from tests.support.wait import eventually
 from tests.unit.gateway.harness import gateway_config
 
@@ -297,3 +298,23 @@ async def test_a_slowloris_head_is_answered_408_and_closed(tmp_path: Path) -> No
         writer.close()
         assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
         assert b"request headers not received within 0.3 s" in answer
+
+
+async def test_the_internal_port_answers_health_and_metrics_the_public_port_does_not(
+    tmp_path: Path,
+) -> None:
+    internal_port = free_port()
+    values = {
+        "gateway__internal_port": str(internal_port),
+        "gateway__internal_networks": "192.0.2.0/24",  # loopback is outside here
+    }
+    async with serve(tmp_path, **values) as front:
+        get = b"GET %s HTTP/1.1\r\nhost: gw\r\nconnection: close\r\n\r\n"
+        for path in (b"/health", b"/ready", b"/metrics"):
+            public = await exchange(front.port, get % path)
+            assert public.startswith(b"HTTP/1.1 404 "), public[:100]
+            assert b"gateway.internal_networks" in public
+            inside = await exchange(internal_port, get % path)
+            assert inside.startswith(b"HTTP/1.1 200 "), inside[:100]
+        metrics = await exchange(internal_port, get % b"/metrics")
+        assert b'gateway_refused_total{reason="internal_endpoint"} 3.0' in metrics

@@ -28,6 +28,7 @@ from reelstack import services, settings
 from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.collector import PacedCollector
 from reelstack.chassis.discovery import Discovery, InstanceInfo
+from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.resilience import ResilientClient
 from reelstack.chassis.resilience.options import Overrides
 from reelstack.chassis.routing import Route
@@ -59,6 +60,7 @@ from reelstack.gateway.pools import Pools
 from reelstack.gateway.proxy import ProxyEndpoint
 from reelstack.gateway.ratelimit import TokenBuckets
 from reelstack.gateway.routes import RouteTable
+from reelstack.gateway.server import serve_internal
 from reelstack.gateway.settings import StaticInstance
 from reelstack.gateway.spec import SPEC
 from reelstack.gateway.static import StaticEndpoint
@@ -133,7 +135,13 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     async def sweep(chassis: Chassis) -> None:
         await _sweep(pools, buckets)
 
+    internal_port = config.get(gateway_settings.GATEWAY_INTERNAL_PORT)
+    internal: list[asyncio.Server] = []
+
     async def start(chassis: Chassis) -> None:
+        if internal_port:
+            host = config.get(settings.SERVICE_HOST)
+            internal.append(await serve_internal(app, host, internal_port))
         if fetcher is not None:
             fetcher.start()
         if collector is not None:
@@ -149,6 +157,8 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         if fetcher is not None:
             await fetcher.stop()
         pools.close()
+        for server in internal:
+            server.close()
         access_log.flush()
 
     access_log = PassportLog()
@@ -164,6 +174,9 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         openapi_url=None,
     )
     chassis = chassis_of(chassis_app)
+    registration = getattr(chassis, "discovery", None)
+    if internal_port and isinstance(registration, EurekaClient):
+        registration.management_port = internal_port  # where Prometheus scrapes it
     if late is not None:
         late.chassis = chassis
         if getattr(chassis, "discovery", None) is None:

@@ -76,6 +76,10 @@ class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
     a task costs more to make than the gateway spends on most requests.
     """
 
+    # A connection to gateway.internal_port: the chassis' endpoints only, to
+    # whoever reaches the port, and outside the client connection caps.
+    internal_port = False
+
     def __init__(
         self,
         config: Any,
@@ -141,11 +145,12 @@ class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
         sock = transport.get_extra_info("sockname")
         self.server = (sock[0], sock[1]) if isinstance(sock, tuple) else None
         self.last_active = self.loop.time()
-        refused = self.app.connections.admit(self.client)
-        if refused is not None:
-            self._refuse_connection(refused)
-            return
-        self.admitted = True
+        if not self.internal_port:
+            refused = self.app.connections.admit(self.client)
+            if refused is not None:
+                self._refuse_connection(refused)
+                return
+            self.admitted = True
         worker = self.worker = self.loop.create_task(self._serve())
         if self.server_state is not None:
             self.server_state.connections.add(self)
@@ -367,10 +372,13 @@ class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
         """Answer one request; return whether the connection may stay open."""
         request_id_var.set(ctx.request_id)
         if ctx.path in self.app.chassis_paths:
-            if self._internal(ctx):
+            if self.internal_port or self._internal(ctx):
                 return await self._answer_chassis(ctx, keep_alive)
             self.refusals.refuse(INTERNAL_ENDPOINT, ctx.client, ctx.path)
             detail = f"{ctx.path} is served to gateway.internal_networks only"
+            ctx.response = error_response(404, "NotFound", detail)
+        elif self.internal_port:
+            detail = "the internal port serves /health, /ready and /metrics only"
             ctx.response = error_response(404, "NotFound", detail)
         status = CLIENT_CLOSED
         sent = 0
@@ -466,6 +474,10 @@ class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
         if self.reading_paused and not self.body_paused and self.transport is not None:
             self.reading_paused = False
             self.transport.resume_reading()
+            # The read deadlines counted nothing while we did not read.
+            self.body_last = now = self.loop.time()
+            if self.head_started:
+                self.head_started = now
 
     def pause_reading_for_body(self) -> None:
         """Stop reading while a request body is buffered and not consumed."""
@@ -517,3 +529,28 @@ class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
                 # A request is being answered on this connection: let it
                 # finish, then close; the refused one gets no answer.
                 self._pause_reading()
+
+
+class InternalProtocol(GatewayProtocol):
+    """A connection to ``gateway.internal_port`` (see :func:`serve_internal`)."""
+
+    internal_port = True
+
+
+class _InternalConfig:
+    """What the protocol reads of uvicorn's config."""
+
+    def __init__(self, app: GatewayApp, keep_alive_s: float) -> None:
+        self.app = app
+        self.timeout_keep_alive = keep_alive_s
+
+
+async def serve_internal(app: GatewayApp, host: str, port: int) -> asyncio.Server:
+    """Listen on ``host:port`` for the chassis' endpoints; return the server to close."""
+    loop = asyncio.get_running_loop()
+    config = _InternalConfig(app, DEFAULT_KEEP_ALIVE_S)
+    server = await loop.create_server(
+        lambda: InternalProtocol(config, None, {}, loop), host, port, reuse_address=True
+    )
+    log.info("internal endpoints on %s:%d", host, port, extra={"internal_port": port})
+    return server

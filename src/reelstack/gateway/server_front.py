@@ -60,6 +60,7 @@ class FrontDoorMixin:
     linger: bool
     discarding: bool
     body_paused: bool
+    reading_paused: bool
     pipeline: deque[tuple[RequestContext, bool]]
     parsing_body: ClientBody | None
     in_head: bool
@@ -95,7 +96,11 @@ class FrontDoorMixin:
             return
         front = self.front
         nexts: list[float] = []
-        if self.in_head and self.head_started:
+        # While the gateway itself stops reading (a pipelined request waits,
+        # or the endpoint has not taken the body yet) the client's silence is
+        # not the client's fault: the read deadlines wait too.
+        reading = not self.reading_paused
+        if self.in_head and self.head_started and reading:
             until = self.head_started + front.header_timeout_s
             if now >= until:
                 text = b"request headers not received within %g s" % front.header_timeout_s
@@ -103,19 +108,18 @@ class FrontDoorMixin:
                 return
             nexts.append(until)
         body = self.parsing_body
-        if body is not None and not body.done and body.error is None:
+        if body is not None and not body.done and body.error is None and reading:
             until = self.body_started + front.body_timeout_s
             if now >= until:
                 self._body_timeout(body, BODY_TIMEOUT, front.body_timeout_s, "in total")
                 return
             nexts.append(until)
-            if not self.body_paused:
-                until = self.body_last + front.body_chunk_timeout_s
-                if now >= until:
-                    timeout_s = front.body_chunk_timeout_s
-                    self._body_timeout(body, BODY_CHUNK_TIMEOUT, timeout_s, "between bytes")
-                    return
-                nexts.append(until)
+            until = self.body_last + front.body_chunk_timeout_s
+            if now >= until:
+                timeout_s = front.body_chunk_timeout_s
+                self._body_timeout(body, BODY_CHUNK_TIMEOUT, timeout_s, "between bytes")
+                return
+            nexts.append(until)
         if self.keep_alive_s > 0:
             if self.busy or self.pipeline or self.head_started:
                 nexts.append(now + self.keep_alive_s)

@@ -85,6 +85,18 @@ GATEWAY_TRUSTED_PROXIES = add(
         " not in these networks. Empty (the default): the peer is the client.",
     )
 )
+GATEWAY_INTERNAL_PORT = add(
+    Setting(
+        "gateway.internal_port",
+        parse_int(0, 65535),
+        "0",
+        "A second port (on service.host) serving only /health, /ready and /metrics, to"
+        " whoever reaches it: for deployments where probes and Prometheus cannot be told"
+        " apart from the public by address (Kubernetes, Compose). Registered as the"
+        " instance's management port, so Prometheus' discovery through the registry scrapes"
+        " it. 0 (the default): none; one gateway per host may set it.",
+    )
+)
 GATEWAY_INTERNAL_NETWORKS = add(
     Setting(
         "gateway.internal_networks",

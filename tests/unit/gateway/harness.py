@@ -108,8 +108,13 @@ class _Config:
 class Connection:
     """One client connection to the app's protocol."""
 
-    def __init__(self, app: GatewayApp, peer: str = "10.9.8.7") -> None:
-        self.protocol = GatewayProtocol(_Config(app), None, {}, asyncio.get_running_loop())
+    def __init__(
+        self,
+        app: GatewayApp,
+        peer: str = "10.9.8.7",
+        protocol: type[GatewayProtocol] = GatewayProtocol,
+    ) -> None:
+        self.protocol = protocol(_Config(app), None, {}, asyncio.get_running_loop())
         self.transport = FakeClientTransport(peer)
         self.protocol.connection_made(self.transport)  # type: ignore[arg-type]
         self.parsed = _Parsed()

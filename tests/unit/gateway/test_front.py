@@ -24,6 +24,7 @@ from reelstack.gateway.front import (
     HEADER_TOO_LARGE,
     INTERNAL_ENDPOINT,
 )
+from reelstack.gateway.server import InternalProtocol
 from tests.support.wait import eventually
 from tests.unit.gateway import fakes as fakes_module
 from tests.unit.gateway.fakes import HANG, FakeUpstreams, response
@@ -344,6 +345,21 @@ async def test_refusals_show_on_the_metrics_of_an_internal_caller(
     assert b'gateway_refused_total{reason="internal_endpoint"} 1.0' in metrics.body
     local = await Connection(app, peer="127.0.0.1").get("/health")
     assert local.status == 404  # loopback is internal only while listed
+
+
+async def test_the_internal_port_serves_only_the_internal_endpoints_to_anyone(
+    tmp_path: Path, fakes: FakeUpstreams
+) -> None:
+    app = make(tmp_path, gateway__max_connections="1")
+    public = Connection(app, peer="203.0.113.5")
+    # Whoever reaches the internal port (the network decides who can) reads them,
+    # and its connections are not the public's to cap.
+    internal = Connection(app, peer="203.0.113.5", protocol=InternalProtocol)
+    assert (await internal.get("/health")).json()["service"] == "gateway"
+    assert (await internal.get("/metrics")).status == 200
+    routed = await internal.get("/api/open/x")
+    assert routed.status == 404 and fakes.requests == []
+    assert (await public.get("/health")).status == 404
 
 
 async def test_a_hung_service_still_gets_the_request_once(
