@@ -69,7 +69,7 @@ GATEWAY_MAX_CONNECTIONS_PER_CLIENT = add(
     Setting(
         "gateway.max_connections_per_client",
         parse_int(0),
-        "128",
+        "256",
         "Connections one client address holds at once (0: no cap); past it a new connection"
         " is answered 503 and closed. Peers in gateway.trusted_proxies are exempt: they"
         " carry many clients.",
