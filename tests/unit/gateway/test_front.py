@@ -114,6 +114,23 @@ async def test_a_body_that_stalls_is_refused_with_408(tmp_path: Path, fakes: Fak
     assert fakes.requests == []  # nothing half-sent reached the service
 
 
+async def test_a_pipelined_body_is_not_timed_while_the_gateway_is_not_reading_it(
+    tmp_path: Path, fakes: FakeUpstreams
+) -> None:
+    fakes.replies[9001] = [HANG, response()]
+    app = make(tmp_path, gateway__body_chunk_timeout_s="0.05", gateway__timeout_s="0.3")
+    conn = Connection(app)
+    conn.send(
+        b"GET /api/open/slow HTTP/1.1\r\nhost: gw\r\n\r\n"
+        b"POST /api/open/x HTTP/1.1\r\nhost: gw\r\ncontent-length: 10\r\n\r\nhello"
+    )
+    (first,) = await conn.answers(1)
+    assert first.status == 504  # 0.3 s, six chunk deadlines, spent on the first request
+    conn.send(b"world")
+    second = (await conn.answers(2))[1]
+    assert second.status == 200
+
+
 async def test_a_body_that_trickles_is_refused_at_its_total_deadline(
     tmp_path: Path, fakes: FakeUpstreams
 ) -> None:
