@@ -83,14 +83,14 @@ class FrontDoorMixin:
         if self.watch_at and self.watch_at <= when:
             return
         self.watch_at = when
-        self.loop.call_at(when, self._watch)
+        self.loop.call_at(when, self._watch, when)
 
-    def _watch(self) -> None:
+    def _watch(self, when: float) -> None:
         """Close an idle connection; refuse a head or body past its deadline."""
-        now = self.loop.time()
-        if self.watch_at > now + 0.001:
-            return  # a sooner call replaced this one's work
+        if when != self.watch_at:
+            return  # a sooner call replaced this one (loop timers may fire a little early)
         self.watch_at = 0.0
+        now = self.loop.time()
         transport = self.transport
         if transport is None or self.discarding:
             return
