@@ -19,7 +19,14 @@ from starlette.types import Message, Receive, Scope, Send
 from reelstack.chassis.requestid import HEADER_BYTES, accept, request_id_var
 from reelstack.gateway.bridge import AsgiBridge
 from reelstack.gateway.chain import BodyTooLargeError, ClientGoneError, Gateway, new_request_id
-from reelstack.gateway.front import Connections, FrontLimits, Refusals
+from reelstack.gateway.front import (
+    INTERNAL_ENDPOINT,
+    Connections,
+    FrontLimits,
+    Refusals,
+    internal_caller,
+    internal_refusal,
+)
 from reelstack.gateway.models import BodySource, GatewayResponse, RequestContext
 from reelstack.gateway.passport import Passport
 from reelstack.gateway.responses import error_response
@@ -87,8 +94,18 @@ class GatewayApp:
         self.server_options: dict[str, Any] = {"http": GatewayProtocol}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in CHASSIS_PATHS:
+        if scope["type"] != "http":
             await self.chassis_app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path in CHASSIS_PATHS:
+            peer = scope.get("client")
+            client = peer[0] if peer else ""
+            if internal_caller(self.front, client, scope["headers"]):
+                await self.chassis_app(scope, receive, send)
+            else:
+                self.refusals.refuse(INTERNAL_ENDPOINT, client, path)
+                await _send(send, error_response(404, "NotFound", internal_refusal(path)))
             return
         started = perf_counter()
         headers: list[tuple[bytes, bytes]] = scope["headers"]

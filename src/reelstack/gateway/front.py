@@ -84,6 +84,30 @@ class FrontLimits:
     internal_networks: AddressSet = field(default_factory=lambda: AddressSet(("127.0.0.0/8",)))
 
 
+# Headers that say a proxy forwarded the request for someone else: such a
+# request never reads the internal endpoints, whoever the peer is.
+FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
+
+
+def internal_caller(
+    limits: FrontLimits, client: str, headers: Iterable[tuple[bytes, bytes]]
+) -> bool:
+    """Whether a request may read ``/health``, ``/ready``, ``/metrics`` on the public port.
+
+    The peer must be in ``gateway.internal_networks`` and not a trusted proxy,
+    and the request must carry no forwarding header: a reverse proxy on the
+    same host would otherwise make every outside request a loopback one.
+    """
+    if client not in limits.internal_networks or client in limits.trusted_proxies:
+        return False
+    return not any(name in FORWARDING_HEADERS for name, _ in headers)
+
+
+def internal_refusal(path: str) -> str:
+    """Return the reason a refused internal endpoint names."""
+    return f"{path} is served to gateway.internal_networks only"
+
+
 class Refusals:
     """Counts refusals by reason and logs them, at most one line per reason per second."""
 

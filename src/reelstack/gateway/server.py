@@ -37,6 +37,7 @@ from reelstack.gateway.front import (
     BAD_REQUEST,
     HEADER_TOO_LARGE,
     INTERNAL_ENDPOINT,
+    internal_refusal,
 )
 from reelstack.gateway.models import GatewayResponse, Headers, RequestContext
 from reelstack.gateway.passport import Passport
@@ -375,8 +376,7 @@ class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
             if self.internal_port or self._internal(ctx):
                 return await self._answer_chassis(ctx, keep_alive)
             self.refusals.refuse(INTERNAL_ENDPOINT, ctx.client, ctx.path)
-            detail = f"{ctx.path} is served to gateway.internal_networks only"
-            ctx.response = error_response(404, "NotFound", detail)
+            ctx.response = error_response(404, "NotFound", internal_refusal(ctx.path))
         elif self.internal_port:
             detail = "the internal port serves /health, /ready and /metrics only"
             ctx.response = error_response(404, "NotFound", detail)

@@ -22,17 +22,13 @@ from reelstack.gateway.front import (
     HEADER_TIMEOUT,
     FrontLimits,
     Refusals,
+    internal_caller,
 )
 from reelstack.gateway.models import RequestContext
 from reelstack.gateway.wire import ClientBody, error_bytes
 
 if TYPE_CHECKING:
     from reelstack.gateway.asgi import GatewayApp
-
-# Headers that say a proxy forwarded the request for someone else: such a
-# request never reads the internal endpoints, whoever the peer is.
-FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
-
 
 class FramingError(Exception):
     """A request whose framing or head two parsers could read differently."""
@@ -139,11 +135,7 @@ class FrontDoorMixin:
 
     def _internal(self, ctx: RequestContext) -> bool:
         """Whether ``ctx`` may read the chassis' endpoints (an internal caller, not proxied)."""
-        front = self.front
-        client = ctx.client
-        if client not in front.internal_networks or client in front.trusted_proxies:
-            return False
-        return not any(name in FORWARDING_HEADERS for name, _ in ctx.headers)
+        return internal_caller(self.front, ctx.client, ctx.headers)
 
     def _drop_unfinished(self) -> None:
         unfinished = self.unfinished
