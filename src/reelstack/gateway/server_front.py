@@ -30,6 +30,7 @@ from reelstack.gateway.wire import ClientBody, error_bytes
 if TYPE_CHECKING:
     from reelstack.gateway.asgi import GatewayApp
 
+
 class FramingError(Exception):
     """A request whose framing or head two parsers could read differently."""
 
