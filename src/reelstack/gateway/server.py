@@ -19,6 +19,9 @@ parsing, before the request exists: counted as they arrive, so a header line
 that never ends is refused too. The front door's deadlines (headers in total,
 body per chunk and in total) and connection caps are enforced here with one
 timer per connection; see :mod:`reelstack.gateway.front` and ADR 0017.
+The parser's callbacks are in :mod:`.server_parse`, the deadlines and
+refusals in :mod:`.server_front`: parts of one protocol class, apart so each
+module keeps to one concern.
 """
 
 from __future__ import annotations
@@ -26,13 +29,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from time import perf_counter
 from typing import TYPE_CHECKING, Any, cast
 
 import httptools
 
-from reelstack.chassis.requestid import accept, request_id_var
-from reelstack.gateway.chain import ClientGoneError, new_request_id
+from reelstack.chassis.requestid import request_id_var
+from reelstack.gateway.chain import ClientGoneError
 from reelstack.gateway.front import (
     BAD_REQUEST,
     HEADER_TOO_LARGE,
@@ -40,9 +42,9 @@ from reelstack.gateway.front import (
     internal_refusal,
 )
 from reelstack.gateway.models import GatewayResponse, Headers, RequestContext
-from reelstack.gateway.passport import Passport
 from reelstack.gateway.responses import error_response
-from reelstack.gateway.server_front import FramingError, FrontDoorMixin
+from reelstack.gateway.server_front import FramingError
+from reelstack.gateway.server_parse import RequestParsingMixin
 from reelstack.gateway.wire import (
     CHUNKED,
     CLOSE_DELIMITED,
@@ -62,11 +64,7 @@ LINGER_S = 2.0
 CLIENT_CLOSED = 499  # nginx's status for a request the client gave up on
 
 
-class _HeadersTooLargeError(Exception):
-    pass
-
-
-class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
+class GatewayProtocol(RequestParsingMixin, asyncio.Protocol):
     """One client connection to the gateway.
 
     The constructor takes uvicorn's protocol arguments (``config``,
@@ -234,115 +232,6 @@ class GatewayProtocol(FrontDoorMixin, asyncio.Protocol):
         self.closing = True
         if not self.busy and not self.pipeline and self.transport is not None:
             self.transport.close()
-
-    # -- parser callbacks ---------------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self.url = b""
-        self.headers = []
-        self.header_bytes = 0
-        self.max_header_bytes = self.front.max_header_bytes
-        self.request_id = None
-        self.host = b""
-        self.content_length = None
-        self.chunked = False
-        self.expect = False
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
-        self.header_bytes += len(url)
-        if self.header_bytes > self.max_header_bytes:
-            raise _HeadersTooLargeError
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_bytes += len(name) + len(value) + 4
-        if self.header_bytes > self.max_header_bytes:
-            raise _HeadersTooLargeError
-        name = name.lower()
-        self.headers.append((name, value))
-        if name == b"host":
-            if self.host:
-                # RFC 9112 3.2: which one a service would use is anyone's guess.
-                raise FramingError(400, b"more than one Host header")
-            self.host = value
-        elif name == b"x-request-id":
-            self.request_id = value
-        elif name == b"content-length":
-            self.content_length = int(value)  # the parser has checked it is a number
-        elif name == b"transfer-encoding":
-            # The parser has refused every value it reads differently from
-            # "chunked" at the end; any other coding is one we do not speak,
-            # and would be dropped on the way (RFC 9112 6.1: 501).
-            if self.chunked or value.strip().lower() != b"chunked":
-                raise FramingError(501, b"only Transfer-Encoding: chunked is supported")
-            self.chunked = True
-        elif name == b"expect":
-            self.expect = value.lower() == b"100-continue"
-
-    def on_headers_complete(self) -> None:
-        self.in_head = False
-        self.head_raw = 0
-        self.head_started = 0.0
-        parser = self.parser
-        version = parser.get_http_version()
-        if version != "1.1":
-            if version != "1.0":
-                raise FramingError(505, b"only HTTP/1.1 and HTTP/1.0 are served")
-            if self.chunked:
-                # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
-                raise FramingError(400, b"Transfer-Encoding in an HTTP/1.0 request")
-        if parser.should_upgrade():
-            raise httptools.HttpParserUpgrade("upgrade")
-        url = self.url
-        if url[:1] != b"/":
-            # Absolute form (a client talking to us as a proxy) or "*".
-            parsed = httptools.parse_url(url)
-            raw_path = parsed.path or b"/"
-            query = parsed.query or b""
-        else:
-            raw_path, _, query = url.partition(b"?")
-        has_body = self.chunked or bool(self.content_length)
-        body = ClientBody(self, self.content_length, self.expect) if has_body else None
-        request_id = self.request_id
-        ctx = RequestContext(
-            method=parser.get_method().decode("ascii"),
-            path=raw_path.decode("latin-1"),
-            query=query,
-            headers=self.headers,
-            client=self.client,
-            http_version=version,
-            request_id=new_request_id() if request_id is None else accept(request_id),
-            passport=Passport(perf_counter()),
-            body=body,
-            content_length=self.content_length if not self.chunked else None,
-            host=self.host,
-        )
-        if body is not None:
-            body.ctx = ctx
-            self.body_started = self.body_last = now = self.loop.time()
-            front = self.front
-            self._watch_at(now + min(front.body_chunk_timeout_s, front.body_timeout_s))
-        self.parsing_body = body
-        self.unfinished = ctx if body is not None else None
-        self.pipeline.append((ctx, parser.should_keep_alive() and not self.closing))
-        ready = self.ready
-        if ready is not None:
-            self.ready = None
-            ready.set_result(None)
-        if len(self.pipeline) > 1:
-            self._pause_reading()  # pipelined: parse no further until answered
-
-    def on_body(self, body: bytes) -> None:
-        if self.parsing_body is not None:
-            self.body_last = self.loop.time()
-            self.parsing_body.feed(body)
-
-    def on_message_complete(self) -> None:
-        self.in_head = True
-        self.unfinished = None
-        if self.parsing_body is not None:
-            self.parsing_body.end()
-            self.parsing_body = None
 
     # -- handling -----------------------------------------------------------------
 
