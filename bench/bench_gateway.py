@@ -276,6 +276,9 @@ def main() -> None:
                 "REELSTACK_GATEWAY_RATELIMIT_ACCOUNT_RPS": "1000000",
                 # Shedding is on, above anything the load generator can have in flight.
                 "REELSTACK_GATEWAY_MAX_CONCURRENT": "4096",
+                # Every client here is 127.0.0.1: the per-address connection cap
+                # (ADR 0017) would count the load generator's connections as one client's.
+                "REELSTACK_GATEWAY_MAX_CONNECTIONS_PER_CLIENT": "0",
                 "REELSTACK_LOGGING_ACCESS": "true",
             },
         )

@@ -173,6 +173,10 @@ class EurekaClient:
         self._session = session
         self._owns_session = session is None
         self._status = status
+        # Where this instance's /health, /ready and /metrics answer, when not
+        # on its service port (the gateway's internal port): registered as
+        # Spring Cloud does, in the health URLs and the management.port metadata.
+        self.management_port: int | None = None
         self._started = False
         self.local = LocalRegistry()
         self.registered_status: str | None = None
@@ -290,6 +294,8 @@ class EurekaClient:
         i = self.identity
         host = i.reachable_host
         base = f"http://{host}:{i.port}"
+        management_port = self.management_port or i.port
+        management = f"http://{host}:{management_port}"
         now = str(int(time.time() * 1000))
         return {
             "instance": {
@@ -312,10 +318,14 @@ class EurekaClient:
                     "renewalIntervalInSecs": max(1, math.floor(self.renewal_interval_s)),
                     "durationInSecs": max(1, math.ceil(self.lease_duration_s)),
                 },
-                "metadata": {"zone": i.zone, "version": i.version, "management.port": str(i.port)},
+                "metadata": {
+                    "zone": i.zone,
+                    "version": i.version,
+                    "management.port": str(management_port),
+                },
                 "homePageUrl": base + "/",
-                "statusPageUrl": base + "/health",
-                "healthCheckUrl": base + "/health",
+                "statusPageUrl": management + "/health",
+                "healthCheckUrl": management + "/health",
                 "vipAddress": i.service,
                 "secureVipAddress": i.service,
                 "isCoordinatingDiscoveryServer": "false",

@@ -7,7 +7,8 @@ instances of a service are comes from ``gateway.instances`` when set, else
 from the chassis' registry client (``eureka.urls``).
 
 Filters, in order: inbound ``debug`` (1), ``route`` (0 — first of all, it
-picks the endpoint), ``strip_identity`` (5), ``region``
+picks the endpoint), ``client_address`` (2), ``no_body`` (3),
+``strip_identity`` (5), ``region``
 (6), ``body_limit`` (10),
 ``ratelimit_address`` (30), ``auth`` (40), ``ratelimit_account`` (50),
 ``fault`` (60); outbound ``request_id`` (0), ``passport_header`` (90).
@@ -27,6 +28,7 @@ from reelstack import services, settings
 from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.collector import PacedCollector
 from reelstack.chassis.discovery import Discovery, InstanceInfo
+from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.resilience import ResilientClient
 from reelstack.chassis.resilience.options import Overrides
 from reelstack.chassis.routing import Route
@@ -40,14 +42,17 @@ from reelstack.gateway.chain import Gateway
 from reelstack.gateway.faults import FaultInjector
 from reelstack.gateway.filters import Filter
 from reelstack.gateway.filters.auth import AuthFilter
+from reelstack.gateway.filters.client_address import ClientAddressFilter
 from reelstack.gateway.filters.debug import DebugRequestFilter, PassportHeaderFilter
 from reelstack.gateway.filters.faults import FaultFilter
 from reelstack.gateway.filters.identity import StripIdentityHeadersFilter
 from reelstack.gateway.filters.limits import BodyLimitFilter
+from reelstack.gateway.filters.no_body import NoBodyFilter
 from reelstack.gateway.filters.ratelimit import RateLimitFilter
 from reelstack.gateway.filters.region import RegionFilter
 from reelstack.gateway.filters.request_id import RequestIdFilter
 from reelstack.gateway.filters.routing import RoutingFilter
+from reelstack.gateway.front import AddressSet, FrontLimits, Refusals
 from reelstack.gateway.jwks import JwksFetcher
 from reelstack.gateway.metrics import GatewayCollector, GatewayStats
 from reelstack.gateway.passport import PassportLog
@@ -55,6 +60,7 @@ from reelstack.gateway.pools import Pools
 from reelstack.gateway.proxy import ProxyEndpoint
 from reelstack.gateway.ratelimit import TokenBuckets
 from reelstack.gateway.routes import RouteTable
+from reelstack.gateway.server import serve_internal
 from reelstack.gateway.settings import StaticInstance
 from reelstack.gateway.spec import SPEC
 from reelstack.gateway.static import StaticEndpoint
@@ -129,7 +135,13 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     async def sweep(chassis: Chassis) -> None:
         await _sweep(pools, buckets)
 
+    internal_port = config.get(gateway_settings.GATEWAY_INTERNAL_PORT)
+    internal: list[asyncio.Server] = []
+
     async def start(chassis: Chassis) -> None:
+        if internal_port:
+            host = config.get(settings.SERVICE_HOST)
+            internal.append(await serve_internal(app, host, internal_port))
         if fetcher is not None:
             fetcher.start()
         if collector is not None:
@@ -145,6 +157,8 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         if fetcher is not None:
             await fetcher.stop()
         pools.close()
+        for server in internal:
+            server.close()
         access_log.flush()
 
     access_log = PassportLog()
@@ -160,6 +174,9 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         openapi_url=None,
     )
     chassis = chassis_of(chassis_app)
+    registration = getattr(chassis, "discovery", None)
+    if internal_port and isinstance(registration, EurekaClient):
+        registration.management_port = internal_port  # where Prometheus scrapes it
     if late is not None:
         late.chassis = chassis
         if getattr(chassis, "discovery", None) is None:
@@ -207,7 +224,8 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         timeout_s=config.get(gateway_settings.GATEWAY_TIMEOUT_S),
     )
     static_root = Path(config.get(gateway_settings.GATEWAY_STATIC_DIR))
-    static: StaticEndpoint | None = StaticEndpoint(static_root)
+    refusals = Refusals()
+    static: StaticEndpoint | None = StaticEndpoint(static_root, refusals)
     if static is not None and not static.available():
         log.info("no web app in %s: only API routes are served", static_root)
         static = None
@@ -231,6 +249,8 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     faults = FaultFilter(injector)
     debug = DebugRequestFilter(config.get(gateway_settings.GATEWAY_DEBUG_HEADER))
     body_limit = BodyLimitFilter(config.get(gateway_settings.GATEWAY_MAX_BODY_BYTES))
+    front = front_limits(config)
+    app = GatewayApp(chassis_app, front=front, refusals=refusals)
     filters: list[Filter] = [
         RoutingFilter(
             table,
@@ -239,6 +259,8 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
             api_prefix=config.get(gateway_settings.GATEWAY_API_PREFIX),
         ),
         debug,
+        ClientAddressFilter(front.trusted_proxies),
+        NoBodyFilter(app.refusals),
         StripIdentityHeadersFilter(),
         RegionFilter(
             default=config.get(gateway_settings.GATEWAY_REGION_DEFAULT),
@@ -254,7 +276,7 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         PassportHeaderFilter(),
     ]
     stats = GatewayStats()
-    gateway = Gateway(filters, metrics=chassis.metrics, access_log=access_log, stats=stats)
+    app.gateway = Gateway(filters, metrics=chassis.metrics, access_log=access_log, stats=stats)
     chassis.metrics.registry.register(
         GatewayCollector(
             stats,
@@ -264,11 +286,8 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
             },
             auth_failures=lambda: auth.failures,
             faults_injected=lambda: faults.injected,
+            refused=lambda: app.refusals.counts,
         )
-    )
-
-    app = GatewayApp(
-        chassis_app, gateway, max_header_bytes=config.get(gateway_settings.GATEWAY_MAX_HEADER_BYTES)
     )
 
     # Runtime properties are pushed into plain attributes, so the request
@@ -291,7 +310,7 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
         elif key == gateway_settings.GATEWAY_MAX_BODY_BYTES.key:
             body_limit.max_body_bytes = value
         elif key == gateway_settings.GATEWAY_MAX_HEADER_BYTES.key:
-            app.max_header_bytes = value
+            front.max_header_bytes = value
 
     config.on_change(on_change)
     return app
@@ -305,3 +324,19 @@ async def _sweep(pools: Pools, buckets: dict[str, TokenBuckets]) -> None:
         now = time.monotonic()  # the clock the rate-limit filters use
         for limiter in buckets.values():
             limiter.sweep(now)
+
+
+def front_limits(config: Config) -> FrontLimits:
+    """Return the front door's deadlines and caps from the gateway.* settings."""
+    trusted: tuple[str, ...] = config.get(gateway_settings.GATEWAY_TRUSTED_PROXIES)
+    internal: tuple[str, ...] = config.get(gateway_settings.GATEWAY_INTERNAL_NETWORKS)
+    return FrontLimits(
+        max_header_bytes=config.get(gateway_settings.GATEWAY_MAX_HEADER_BYTES),
+        header_timeout_s=config.get(gateway_settings.GATEWAY_HEADER_TIMEOUT_S),
+        body_chunk_timeout_s=config.get(gateway_settings.GATEWAY_BODY_CHUNK_TIMEOUT_S),
+        body_timeout_s=config.get(gateway_settings.GATEWAY_BODY_TIMEOUT_S),
+        max_connections=config.get(gateway_settings.GATEWAY_MAX_CONNECTIONS),
+        max_connections_per_client=config.get(gateway_settings.GATEWAY_MAX_CONNECTIONS_PER_CLIENT),
+        trusted_proxies=AddressSet(trusted),
+        internal_networks=AddressSet(internal),
+    )

@@ -19,6 +19,14 @@ from starlette.types import Message, Receive, Scope, Send
 from reelstack.chassis.requestid import HEADER_BYTES, accept, request_id_var
 from reelstack.gateway.bridge import AsgiBridge
 from reelstack.gateway.chain import BodyTooLargeError, ClientGoneError, Gateway, new_request_id
+from reelstack.gateway.front import (
+    INTERNAL_ENDPOINT,
+    Connections,
+    FrontLimits,
+    Refusals,
+    internal_caller,
+    internal_refusal,
+)
 from reelstack.gateway.models import BodySource, GatewayResponse, RequestContext
 from reelstack.gateway.passport import Passport
 from reelstack.gateway.responses import error_response
@@ -65,23 +73,39 @@ class GatewayApp:
     def __init__(
         self,
         chassis_app: FastAPI,
-        gateway: Gateway,
         *,
-        max_header_bytes: int,
+        front: FrontLimits,
+        refusals: Refusals | None = None,
     ) -> None:
         self.chassis_app = chassis_app
         # The process runner reads ``app.state.chassis`` (identity, fatal errors).
         self.state = chassis_app.state
-        self.gateway = gateway
-        self.max_header_bytes = max_header_bytes  # gateway.max_header_bytes, kept current
+        # The filter chain, set by create_app once its filters exist (they
+        # count their refusals on this app's ``refusals``).
+        self.gateway: Gateway
+        # The front door's limits (kept current by the app), the connections
+        # held against their caps, and the refusals counted for /metrics.
+        self.front = front
+        self.connections = Connections(front)
+        self.refusals = refusals if refusals is not None else Refusals()
         self.chassis_paths = CHASSIS_PATHS
         self.bridge = AsgiBridge(chassis_app)
         # Extra uvicorn options for the runner: serve with the gateway's protocol.
         self.server_options: dict[str, Any] = {"http": GatewayProtocol}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in CHASSIS_PATHS:
+        if scope["type"] != "http":
             await self.chassis_app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path in CHASSIS_PATHS:
+            peer = scope.get("client")
+            client = peer[0] if peer else ""
+            if internal_caller(self.front, client, scope["headers"]):
+                await self.chassis_app(scope, receive, send)
+            else:
+                self.refusals.refuse(INTERNAL_ENDPOINT, client, path)
+                await _send(send, error_response(404, "NotFound", internal_refusal(path)))
             return
         started = perf_counter()
         headers: list[tuple[bytes, bytes]] = scope["headers"]
@@ -100,7 +124,7 @@ class GatewayApp:
                 content_length = int(value)
             elif name == b"transfer-encoding":
                 chunked = b"chunked" in value.lower()
-        if size > self.max_header_bytes:
+        if size > self.front.max_header_bytes:
             await _send(send, error_response(431, "HeadersTooLarge", "request headers too large"))
             return
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")

@@ -42,6 +42,10 @@ class BodyTooLargeError(Exception):
     """A streamed request body went past its limit."""
 
 
+class BodyTimeoutError(Exception):
+    """A request body did not arrive in time (per chunk or in total): answered 408."""
+
+
 class ClientGoneError(Exception):
     """The client closed the connection before its request body ended."""
 
@@ -86,6 +90,8 @@ class Gateway:
             ctx.response = error_response(
                 413, "PayloadTooLarge", f"request body over the limit of {ctx.max_body_bytes} bytes"
             )
+        except BodyTimeoutError as exc:
+            ctx.response = error_response(408, "RequestTimeout", str(exc))
         except ClientGoneError:
             raise
         except Exception:

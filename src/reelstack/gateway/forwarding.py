@@ -54,6 +54,40 @@ async def read_all(body: BodySource) -> bytes:
     return b"".join(parts)
 
 
+async def read_upto(body: BodySource, size: int) -> tuple[bytes, bool]:
+    """Return at least ``size`` bytes of ``body`` (or all of it) and whether it ended."""
+    parts: list[bytes] = []
+    got = 0
+    read = body.read
+    while got < size:
+        chunk = await read()
+        if not chunk:
+            return b"".join(parts), True
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts), False
+
+
+class PrefixedBody:
+    """A body whose first bytes were already read: those, then the rest (a BodySource)."""
+
+    __slots__ = ("body", "prefix")
+
+    def __init__(self, prefix: bytes, body: BodySource) -> None:
+        self.prefix = prefix
+        self.body = body
+
+    def expected(self) -> int | None:
+        return self.body.expected()
+
+    async def read(self) -> bytes:
+        prefix = self.prefix
+        if prefix:
+            self.prefix = b""
+            return prefix
+        return await self.body.read()
+
+
 async def stream_body(conn: UpstreamConnection, body: BodySource, chunked: bool) -> None:
     """Send a body to the service as it arrives, with flow control."""
     read = body.read

@@ -10,6 +10,8 @@ This adds, read from plain counters at scrape time:
   instance (``ok``, ``connect_error``, ``reset``, ``timeout``, ``retried_status``)
 - ``gateway_rate_limited_total{scope}``, ``gateway_auth_failures_total{reason}``,
   ``gateway_faults_injected_total``
+- ``gateway_refused_total{reason}``: requests and connections the front door
+  refused (reasons in :mod:`reelstack.gateway.front`)
 """
 
 from __future__ import annotations
@@ -44,11 +46,13 @@ class GatewayCollector(Collector):
         rate_limited: Callable[[], Mapping[str, int]],
         auth_failures: Callable[[], Mapping[str, int]],
         faults_injected: Callable[[], int],
+        refused: Callable[[], Mapping[str, int]] = dict,
     ) -> None:
         self.stats = stats
         self.rate_limited = rate_limited
         self.auth_failures = auth_failures
         self.faults_injected = faults_injected
+        self.refused = refused
 
     def collect(self) -> Iterator[Metric]:
         attempts = CounterMetricFamily(
@@ -71,6 +75,14 @@ class GatewayCollector(Collector):
         for reason, count in sorted(self.auth_failures().items()):
             auth.add_metric([reason], count)
         yield auth
+        refused = CounterMetricFamily(
+            "gateway_refused",
+            "Requests and connections the front door refused, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.refused().items()):
+            refused.add_metric([reason], count)
+        yield refused
         yield CounterMetricFamily(
             "gateway_faults_injected",
             "Requests given an injected fault.",

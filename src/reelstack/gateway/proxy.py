@@ -19,6 +19,12 @@ each within ``client.retries`` per request and the service's retry budget,
 and only while the request body can be sent again (no body, or a small one
 kept in memory). The route's timeout bounds the wait for the response head,
 retries included; it answers 504.
+
+A request takes a bulkhead slot only once it is ready to be forwarded: its
+body read in full when small, or its first ``REPLAY_MAX_BYTES`` when large
+(the rest streams, under the server's per-chunk and total deadlines).
+Clients that send headers and stall their body wait for their own bytes,
+not in a slot a well-behaved client needs (ADR 0017).
 """
 
 from __future__ import annotations
@@ -40,12 +46,19 @@ from reelstack.chassis.resilience.target import (
 )
 from reelstack.gateway.forwarding import (
     SKIP_RESPONSE,
+    PrefixedBody,
     connection_tokens,
-    read_all,
+    read_upto,
     request_head,
     stream_body,
 )
-from reelstack.gateway.models import IDEMPOTENT, GatewayResponse, Headers, RequestContext
+from reelstack.gateway.models import (
+    IDEMPOTENT,
+    BodySource,
+    GatewayResponse,
+    Headers,
+    RequestContext,
+)
 from reelstack.gateway.pools import Pools
 from reelstack.gateway.responses import error_response
 from reelstack.gateway.upstream import UpstreamClosedError, UpstreamConnection, UpstreamTimeoutError
@@ -129,6 +142,15 @@ class ProxyEndpoint:
         assert route is not None
         service = route.service
         target = self.client.targets.get(service) or self.client.target(service)
+        payload = b""
+        rest: BodySource | None = None
+        if ctx.body is not None:
+            # Reserve late: the client's bytes first, then a breaker ticket
+            # and a bulkhead slot (a stalled body holds neither).
+            payload, complete = await read_upto(ctx.body, REPLAY_MAX_BYTES)
+            if not complete:
+                rest = PrefixedBody(payload, ctx.body)
+                payload = b""
         now = monotonic()
         breaker = target.breaker
         ticket = PASS if breaker.state == CLOSED else breaker.allow(now)
@@ -149,7 +171,7 @@ class ProxyEndpoint:
         streaming = False
         verdict = NOT_CALLED
         try:
-            response, verdict = await self._call(ctx, target, now)
+            response, verdict = await self._call(ctx, target, now, payload, rest)
             # A streamed body holds its bulkhead slot until the stream closes.
             streaming = response.stream is not None
             return response
@@ -171,7 +193,12 @@ class ProxyEndpoint:
                     log.warning("circuit breaker for %s opened", service)
 
     async def _call(
-        self, ctx: RequestContext, target: ServiceTarget, now: float
+        self,
+        ctx: RequestContext,
+        target: ServiceTarget,
+        now: float,
+        payload: bytes,
+        body: BodySource | None,
     ) -> tuple[GatewayResponse, int]:
         """Return the response and what the call was (NOT_CALLED, CALL_OK, ...)."""
         route = ctx.route
@@ -188,12 +215,6 @@ class ProxyEndpoint:
         timeout_s = route.timeout_s or self.timeout_s
         deadline = now + timeout_s
         idempotent = ctx.method in IDEMPOTENT
-        body = ctx.body
-        payload = b""
-        length = ctx.content_length
-        if body is not None and length is not None and length <= REPLAY_MAX_BYTES:
-            payload = await read_all(body)
-            body = None
         # A body streamed from the client can be sent only once.
         replayable = body is None
         head = request_head(

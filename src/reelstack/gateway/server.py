@@ -15,7 +15,13 @@ in order, with reading paused); a request body streams to the endpoint with
 reading paused while it is not consumed; the response is written with
 flow control; a connection idle for the keep-alive timeout is closed.
 Header bytes over ``gateway.max_header_bytes`` are refused with 431 while
-parsing, before the request exists.
+parsing, before the request exists: counted as they arrive, so a header line
+that never ends is refused too. The front door's deadlines (headers in total,
+body per chunk and in total) and connection caps are enforced here with one
+timer per connection; see :mod:`reelstack.gateway.front` and ADR 0017.
+The parser's callbacks are in :mod:`.server_parse`, the deadlines and
+refusals in :mod:`.server_front`: parts of one protocol class, apart so each
+module keeps to one concern.
 """
 
 from __future__ import annotations
@@ -23,15 +29,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from time import perf_counter
 from typing import TYPE_CHECKING, Any, cast
 
 import httptools
 
-from reelstack.chassis.requestid import accept, request_id_var
-from reelstack.gateway.chain import ClientGoneError, new_request_id
+from reelstack.chassis.requestid import request_id_var
+from reelstack.gateway.chain import ClientGoneError
+from reelstack.gateway.front import (
+    BAD_REQUEST,
+    HEADER_TOO_LARGE,
+    INTERNAL_ENDPOINT,
+    internal_refusal,
+)
 from reelstack.gateway.models import GatewayResponse, Headers, RequestContext
-from reelstack.gateway.passport import Passport
+from reelstack.gateway.responses import error_response
+from reelstack.gateway.server_front import FramingError
+from reelstack.gateway.server_parse import RequestParsingMixin
 from reelstack.gateway.wire import (
     CHUNKED,
     CLOSE_DELIMITED,
@@ -51,11 +64,7 @@ LINGER_S = 2.0
 CLIENT_CLOSED = 499  # nginx's status for a request the client gave up on
 
 
-class _HeadersTooLargeError(Exception):
-    pass
-
-
-class GatewayProtocol(asyncio.Protocol):
+class GatewayProtocol(RequestParsingMixin, asyncio.Protocol):
     """One client connection to the gateway.
 
     The constructor takes uvicorn's protocol arguments (``config``,
@@ -66,6 +75,10 @@ class GatewayProtocol(asyncio.Protocol):
     a task costs more to make than the gateway spends on most requests.
     """
 
+    # A connection to gateway.internal_port: the chassis' endpoints only, to
+    # whoever reaches the port, and outside the client connection caps.
+    internal_port = False
+
     def __init__(
         self,
         config: Any,
@@ -75,6 +88,20 @@ class GatewayProtocol(asyncio.Protocol):
     ) -> None:
         self.app: GatewayApp = config.app
         self.gateway = self.app.gateway
+        self.front = self.app.front
+        self.refusals = self.app.refusals
+        self.admitted = False
+        # The head being read: whether one is expected, its raw bytes so far
+        # and when its first byte came; the body's start and latest byte.
+        self.in_head = True
+        self.head_raw = 0
+        self.head_started = 0.0
+        self.body_started = 0.0
+        self.body_last = 0.0
+        self.watch_at = 0.0  # loop time the connection's timer fires next
+        # The request whose head was parsed and body not yet: dropped unanswered
+        # if the rest turns out malformed and nothing has taken it yet.
+        self.unfinished: RequestContext | None = None
         self.loop = _loop or asyncio.get_event_loop()
         self.server_state = server_state
         self.app_state = app_state if app_state is not None else {}
@@ -117,18 +144,26 @@ class GatewayProtocol(asyncio.Protocol):
         sock = transport.get_extra_info("sockname")
         self.server = (sock[0], sock[1]) if isinstance(sock, tuple) else None
         self.last_active = self.loop.time()
+        if not self.internal_port:
+            refused = self.app.connections.admit(self.client)
+            if refused is not None:
+                self._refuse_connection(refused)
+                return
+            self.admitted = True
         worker = self.worker = self.loop.create_task(self._serve())
         if self.server_state is not None:
             self.server_state.connections.add(self)
             tasks = self.server_state.tasks
             tasks.add(worker)
             worker.add_done_callback(tasks.discard)
-        if self.keep_alive_s > 0:
-            self.loop.call_later(self.keep_alive_s, self._check_idle)
+        self._watch_at(self.last_active + self.keep_alive_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
         self.transport = None
+        if self.admitted:
+            self.admitted = False
+            self.app.connections.release(self.client)
         if self.server_state is not None:
             self.server_state.connections.discard(self)
         if self.parsing_body is not None:
@@ -148,18 +183,37 @@ class GatewayProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.discarding:
             return  # lingering before the close: what the client still sends is dropped
+        if self.in_head:
+            # Counted before parsing: httptools hands a header over only once
+            # its line ends, so a line that never ends is seen only here.
+            if not self.head_started:
+                self.head_started = started = self.loop.time()
+                self._watch_at(started + self.front.header_timeout_s)
+            self.head_raw += len(data)
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserCallbackError:
+        except httptools.HttpParserCallbackError as exc:
+            framing = exc.__context__
             if self.header_bytes > self.max_header_bytes:
-                self._refuse(431, b"request headers too large")
+                self._refuse_head(431, HEADER_TOO_LARGE, b"request headers too large")
+            elif isinstance(framing, FramingError):
+                self._drop_unfinished()
+                self.refusals.refuse(BAD_REQUEST, self.client, str(framing))
+                self._refuse(framing.status, framing.text)
             else:
                 log.exception("gateway request parsing failed")
                 self._refuse(500, b"request parsing failed")
         except httptools.HttpParserUpgrade:
+            self.refusals.refuse(BAD_REQUEST, self.client, "protocol upgrade")
             self._refuse(501, b"protocol upgrades are not supported")
         except httptools.HttpParserError as exc:
-            self._refuse(400, str(exc).encode("ascii", "replace").replace(b'"', b"'"))
+            self._drop_unfinished()
+            reason = str(exc)
+            self.refusals.refuse(BAD_REQUEST, self.client, reason)
+            self._refuse(400, reason.encode("ascii", "replace").replace(b'"', b"'"))
+        else:
+            if self.in_head and self.head_raw > self.front.max_header_bytes:
+                self._refuse_head(431, HEADER_TOO_LARGE, b"request headers too large")
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
@@ -178,90 +232,6 @@ class GatewayProtocol(asyncio.Protocol):
         self.closing = True
         if not self.busy and not self.pipeline and self.transport is not None:
             self.transport.close()
-
-    # -- parser callbacks ---------------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self.url = b""
-        self.headers = []
-        self.header_bytes = 0
-        self.max_header_bytes = self.app.max_header_bytes
-        self.request_id = None
-        self.host = b""
-        self.content_length = None
-        self.chunked = False
-        self.expect = False
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
-        self.header_bytes += len(url)
-        if self.header_bytes > self.max_header_bytes:
-            raise _HeadersTooLargeError
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_bytes += len(name) + len(value) + 4
-        if self.header_bytes > self.max_header_bytes:
-            raise _HeadersTooLargeError
-        name = name.lower()
-        self.headers.append((name, value))
-        if name == b"host":
-            self.host = value
-        elif name == b"x-request-id":
-            self.request_id = value
-        elif name == b"content-length":
-            self.content_length = int(value)  # the parser has checked it is a number
-        elif name == b"transfer-encoding":
-            self.chunked = b"chunked" in value.lower()
-        elif name == b"expect":
-            self.expect = value.lower() == b"100-continue"
-
-    def on_headers_complete(self) -> None:
-        parser = self.parser
-        if parser.should_upgrade():
-            raise httptools.HttpParserUpgrade("upgrade")
-        url = self.url
-        if url[:1] != b"/":
-            # Absolute form (a client talking to us as a proxy) or "*".
-            parsed = httptools.parse_url(url)
-            raw_path = parsed.path or b"/"
-            query = parsed.query or b""
-        else:
-            raw_path, _, query = url.partition(b"?")
-        has_body = self.chunked or bool(self.content_length)
-        body = ClientBody(self, self.content_length, self.expect) if has_body else None
-        request_id = self.request_id
-        ctx = RequestContext(
-            method=parser.get_method().decode("ascii"),
-            path=raw_path.decode("latin-1"),
-            query=query,
-            headers=self.headers,
-            client=self.client,
-            http_version=parser.get_http_version(),
-            request_id=new_request_id() if request_id is None else accept(request_id),
-            passport=Passport(perf_counter()),
-            body=body,
-            content_length=self.content_length if not self.chunked else None,
-            host=self.host,
-        )
-        if body is not None:
-            body.ctx = ctx
-        self.parsing_body = body
-        self.pipeline.append((ctx, parser.should_keep_alive() and not self.closing))
-        ready = self.ready
-        if ready is not None:
-            self.ready = None
-            ready.set_result(None)
-        if len(self.pipeline) > 1:
-            self._pause_reading()  # pipelined: parse no further until answered
-
-    def on_body(self, body: bytes) -> None:
-        if self.parsing_body is not None:
-            self.parsing_body.feed(body)
-
-    def on_message_complete(self) -> None:
-        if self.parsing_body is not None:
-            self.parsing_body.end()
-            self.parsing_body = None
 
     # -- handling -----------------------------------------------------------------
 
@@ -292,11 +262,17 @@ class GatewayProtocol(asyncio.Protocol):
         """Answer one request; return whether the connection may stay open."""
         request_id_var.set(ctx.request_id)
         if ctx.path in self.app.chassis_paths:
-            return await self._answer_chassis(ctx, keep_alive)
+            if self.internal_port or self._internal(ctx):
+                return await self._answer_chassis(ctx, keep_alive)
+            self.refusals.refuse(INTERNAL_ENDPOINT, ctx.client, ctx.path)
+            ctx.response = error_response(404, "NotFound", internal_refusal(ctx.path))
+        elif self.internal_port:
+            detail = "the internal port serves /health, /ready and /metrics only"
+            ctx.response = error_response(404, "NotFound", detail)
         status = CLIENT_CLOSED
         sent = 0
         try:
-            response = await self.gateway.handle(ctx)
+            response = ctx.response or await self.gateway.handle(ctx)
             status = response.status
             body = ctx.body
             if body is not None and not (isinstance(body, ClientBody) and body.done):
@@ -387,6 +363,10 @@ class GatewayProtocol(asyncio.Protocol):
         if self.reading_paused and not self.body_paused and self.transport is not None:
             self.reading_paused = False
             self.transport.resume_reading()
+            # The read deadlines counted nothing while we did not read.
+            self.body_last = now = self.loop.time()
+            if self.head_started:
+                self.head_started = now
 
     def pause_reading_for_body(self) -> None:
         """Stop reading while a request body is buffered and not consumed."""
@@ -397,21 +377,10 @@ class GatewayProtocol(asyncio.Protocol):
         """Read again once the endpoint has taken the buffered body."""
         if self.body_paused:
             self.body_paused = False
+            # The chunk deadline counts the client's silence, not ours.
+            self.body_last = self.loop.time()
             if not self.pipeline:
                 self._resume_reading()
-
-    def _check_idle(self) -> None:
-        # One timer per connection, re-armed lazily: cheaper than arming and
-        # cancelling one around every request.
-        if self.transport is None:
-            return
-        idle_s = self.loop.time() - self.last_active
-        if not self.busy and not self.pipeline and idle_s >= self.keep_alive_s:
-            self.closing = True
-            self.transport.close()
-            return
-        wait = self.keep_alive_s if self.busy or self.pipeline else self.keep_alive_s - idle_s
-        self.loop.call_later(max(wait, 0.05), self._check_idle)
 
     def _close(self) -> None:
         """Close the connection; linger first if the client may still be sending.
@@ -449,3 +418,28 @@ class GatewayProtocol(asyncio.Protocol):
                 # A request is being answered on this connection: let it
                 # finish, then close; the refused one gets no answer.
                 self._pause_reading()
+
+
+class InternalProtocol(GatewayProtocol):
+    """A connection to ``gateway.internal_port`` (see :func:`serve_internal`)."""
+
+    internal_port = True
+
+
+class _InternalConfig:
+    """What the protocol reads of uvicorn's config."""
+
+    def __init__(self, app: GatewayApp, keep_alive_s: float) -> None:
+        self.app = app
+        self.timeout_keep_alive = keep_alive_s
+
+
+async def serve_internal(app: GatewayApp, host: str, port: int) -> asyncio.Server:
+    """Listen on ``host:port`` for the chassis' endpoints; return the server to close."""
+    loop = asyncio.get_running_loop()
+    config = _InternalConfig(app, DEFAULT_KEEP_ALIVE_S)
+    server = await loop.create_server(
+        lambda: InternalProtocol(config, None, {}, loop), host, port, reuse_address=True
+    )
+    log.info("internal endpoints on %s:%d", host, port, extra={"internal_port": port})
+    return server

@@ -23,6 +23,9 @@ from reelstack.config import (
     parse_url,
 )
 from reelstack.settings.base import HOME, add
+
+# The front door's limits live in their own module; importing it registers them.
+from reelstack.settings.gateway_front import *  # noqa: F403
 from reelstack.settings.tokens import JWKS_FILE
 
 # -- values of the structured settings --------------------------------------------

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+from reelstack.gateway.front import STATIC_OUTSIDE_ROOT, Refusals
 from reelstack.gateway.models import GatewayResponse, RequestContext
 from reelstack.gateway.responses import error_response
 
@@ -63,8 +64,9 @@ class StaticEndpoint:
     name = "<static>"
     kind = "endpoint"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, refusals: Refusals | None = None) -> None:
         self.root = root.resolve()
+        self.refusals = refusals if refusals is not None else Refusals()
         self.cache: dict[str, tuple[int, int, bytes]] = {}
         self.cached_bytes = 0
 
@@ -102,21 +104,33 @@ class StaticEndpoint:
         return "/".join(parts) or INDEX
 
     def _stat(self, relative: str) -> tuple[Path, os.stat_result] | None:
-        path = self.root / relative
+        # The whole path is resolved, symlinks included, and must stay under
+        # the root: a symlinked folder inside it must not lead out of it.
+        path = self._inside(self.root / relative)
+        if path is None:
+            return None
         try:
             stat = path.stat()
         except (OSError, ValueError):
             return None
         if not path.is_file():
-            index = path / INDEX
+            index = self._inside(path / INDEX)
             try:
-                return (index, index.stat()) if index.is_file() else None
+                return (index, index.stat()) if index is not None and index.is_file() else None
             except OSError:
                 return None
-        # A symlink inside the folder must not lead out of it.
-        if path.is_symlink() and not path.resolve().is_relative_to(self.root):
-            return None
         return path, stat
+
+    def _inside(self, path: Path) -> Path | None:
+        """Return ``path`` fully resolved if it lies under the root, else None."""
+        try:
+            resolved = Path(os.path.realpath(path))
+        except (OSError, ValueError):
+            return None
+        if resolved != self.root and not resolved.is_relative_to(self.root):
+            self.refusals.refuse(STATIC_OUTSIDE_ROOT, "", f"{path} resolves outside the root")
+            return None
+        return resolved
 
     async def _serve(
         self, ctx: RequestContext, relative: str, path: Path, stat: os.stat_result

@@ -103,9 +103,13 @@ def prometheus_targets(leases: list[Lease]) -> list[dict[str, Any]]:
         i = lease.instance
         if i.effective_status != UP or not i.port_enabled:
             continue
+        # Metrics answer on the management port where an instance has one
+        # (the gateway keeps them off its public port).
+        management = i.metadata.get("management.port", "")
+        port = management if management.isdigit() else i.port
         targets.append(
             {
-                "targets": [f"{i.ip_addr or i.host_name}:{i.port}"],
+                "targets": [f"{i.ip_addr or i.host_name}:{port}"],
                 "labels": {
                     "service": i.app.lower(),
                     "instance_id": i.instance_id,

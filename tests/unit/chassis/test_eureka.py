@@ -257,3 +257,17 @@ def test_local_copy_ignores_disabled_ports_and_reads_old_shapes() -> None:
     (two,) = local.instances("CATALOG")
     assert two.metadata == {} and two.zone == "" and two.service == "catalog"
     assert local.hashcode() == "UP_1_"
+
+
+def test_a_management_port_is_registered_for_health_and_metrics(
+    make_client: Callable[..., EurekaClient],
+) -> None:
+    client = make_client("http://127.0.0.1:1/eureka")
+    plain = client.instance_payload("UP")["instance"]
+    assert plain["healthCheckUrl"].endswith(":18080/health")
+    assert plain["metadata"]["management.port"] == "18080"
+    client.management_port = 18081  # the gateway's internal port
+    instance = client.instance_payload("UP")["instance"]
+    assert instance["port"]["$"] == 18080  # traffic still goes to the service port
+    assert instance["healthCheckUrl"].endswith(":18081/health")
+    assert instance["metadata"]["management.port"] == "18081"

@@ -65,7 +65,8 @@ class _Parsed:
 
 
 class FakeClientTransport:
-    def __init__(self) -> None:
+    def __init__(self, peer: str = "10.9.8.7") -> None:
+        self.peer = peer
         self.written = bytearray()
         self.closed = False
         self.eof = False
@@ -93,7 +94,9 @@ class FakeClientTransport:
         self.paused = False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return ("10.9.8.7", 50000) if name in ("peername", "sockname") else default
+        if name == "peername":
+            return (self.peer, 50000)
+        return ("10.9.8.1", 8080) if name == "sockname" else default
 
 
 class _Config:
@@ -105,9 +108,14 @@ class _Config:
 class Connection:
     """One client connection to the app's protocol."""
 
-    def __init__(self, app: GatewayApp) -> None:
-        self.protocol = GatewayProtocol(_Config(app), None, {}, asyncio.get_running_loop())
-        self.transport = FakeClientTransport()
+    def __init__(
+        self,
+        app: GatewayApp,
+        peer: str = "10.9.8.7",
+        protocol: type[GatewayProtocol] = GatewayProtocol,
+    ) -> None:
+        self.protocol = protocol(_Config(app), None, {}, asyncio.get_running_loop())
+        self.transport = FakeClientTransport(peer)
         self.protocol.connection_made(self.transport)  # type: ignore[arg-type]
         self.parsed = _Parsed()
         self.parser = httptools.HttpResponseParser(self)

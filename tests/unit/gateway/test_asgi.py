@@ -63,3 +63,18 @@ async def test_chassis_endpoints_go_to_the_chassis_app(
     async with client(tmp_path) as http:
         health = await http.get("/health")
     assert health.status_code == 200 and health.json()["service"] == "gateway"
+
+
+async def test_chassis_endpoints_are_refused_from_outside_under_any_asgi_server(
+    tmp_path: Path, fakes: FakeUpstreams
+) -> None:
+    app, _ = make_app(gateway_config(tmp_path, gateway__routes="/api/open=svc;public"), 9001)
+    outside = httpx.ASGITransport(app=app, client=("203.0.113.5", 4000))
+    async with httpx.AsyncClient(transport=outside, base_url="http://gw.test") as http:
+        metrics = await http.get("/metrics")
+    assert metrics.status_code == 404
+    assert metrics.json()["detail"] == "/metrics is served to gateway.internal_networks only"
+    local = httpx.ASGITransport(app=app)  # 127.0.0.1, but sent on by a proxy
+    async with httpx.AsyncClient(transport=local, base_url="http://gw.test") as http:
+        proxied = await http.get("/health", headers={"x-forwarded-for": "203.0.113.5"})
+    assert proxied.status_code == 404

@@ -240,9 +240,10 @@ async def test_a_chunked_body_is_counted_as_it_streams(
     assert answer.headers[b"connection"] == b"close"  # the rest of the body is not read
 
 
-async def test_a_chunked_body_within_the_limit_is_streamed_to_the_service(
+async def test_a_small_chunked_body_is_sent_whole_with_its_length(
     tmp_path: Path, fakes: FakeUpstreams
 ) -> None:
+    # Read before a slot is taken (ADR 0017), so it goes with a Content-Length.
     app, _ = make_app(config(tmp_path), 9001)
     conn = Connection(app)
     conn.send(b"PUT /api/open/x HTTP/1.1\r\nhost: gw\r\ntransfer-encoding: chunked\r\n\r\n")
@@ -251,8 +252,26 @@ async def test_a_chunked_body_within_the_limit_is_streamed_to_the_service(
     (answer,) = await conn.answers(1)
     assert answer.status == 200
     head, _, body = echo_request(fakes).partition(b"\r\n\r\n")
+    assert b"transfer-encoding" not in head
+    assert b"content-length: 6" in head
+    assert body == b"abcdef"
+
+
+async def test_a_large_chunked_body_is_streamed_to_the_service(
+    tmp_path: Path, fakes: FakeUpstreams
+) -> None:
+    app, _ = make_app(config(tmp_path), 9001)
+    conn = Connection(app)
+    conn.send(b"PUT /api/open/x HTTP/1.1\r\nhost: gw\r\ntransfer-encoding: chunked\r\n\r\n")
+    piece = b"a" * 40_000
+    for _ in range(3):
+        conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+    conn.send(b"0\r\n\r\n")
+    (answer,) = await conn.answers(1)
+    assert answer.status == 200
+    head, _, body = echo_request(fakes).partition(b"\r\n\r\n")
     assert b"transfer-encoding: chunked" in head
-    assert dechunk(body) == b"abcdef"
+    assert dechunk(body) == piece * 3
 
 
 async def test_expect_100_continue(tmp_path: Path, fakes: FakeUpstreams) -> None:
@@ -326,7 +345,7 @@ async def test_a_client_that_leaves_frees_the_service_call(
 
 async def test_chassis_endpoints_are_served(tmp_path: Path, fakes: FakeUpstreams) -> None:
     app, _ = make_app(config(tmp_path), 9001)
-    conn = Connection(app)
+    conn = Connection(app, peer="127.0.0.1")  # the internal endpoints are for local callers
     health = await conn.get("/health")
     assert health.status == 200 and health.json()["service"] == "gateway"
     await conn.get("/api/open/x")

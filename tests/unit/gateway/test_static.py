@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.gateway.static import CACHED_MAX_BYTES, IMMUTABLE, REVALIDATE, StaticEndpoint
+from reelstack.gateway.front import STATIC_OUTSIDE_ROOT
+from reelstack.gateway.static import (
+    CACHED_MAX_BYTES,
+    IMMUTABLE,
+    INDEX,
+    REVALIDATE,
+    StaticEndpoint,
+)
 from tests.unit.gateway.fakes import make_ctx
 
 
@@ -99,3 +106,28 @@ async def test_large_files_stream(site: Path) -> None:
         parts.append(chunk)
     response.stream.close(True)
     assert b"".join(parts) == data
+
+
+async def test_a_symlinked_folder_leading_out_of_the_root_is_refused(
+    site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Only the last component was checked: a folder link led anywhere.
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.txt").write_text("TOP SECRET")
+    (outside / INDEX).write_text("their index")
+    os.symlink(outside, site / "linked")
+    endpoint = StaticEndpoint(site)
+    secret = await endpoint.handle(make_ctx("/linked/secret.txt"))
+    assert secret.status == 404 and b"TOP SECRET" not in secret.body
+    # No extension: a client-side route, so the app's own index, never theirs.
+    folder = await endpoint.handle(make_ctx("/linked"))
+    assert folder.status == 200 and folder.body == (site / INDEX).read_bytes()
+    assert endpoint.refusals.counts[STATIC_OUTSIDE_ROOT] >= 2
+
+
+async def test_a_symlink_that_stays_inside_the_root_is_served(site: Path) -> None:
+    (site / "real").mkdir()
+    (site / "real" / "page.txt").write_text("inside")
+    os.symlink(site / "real", site / "alias")
+    response = await StaticEndpoint(site).handle(make_ctx("/alias/page.txt"))
+    assert (response.status, response.body) == (200, b"inside")

@@ -176,6 +176,17 @@ async def test_replication_batch_applies_without_replicating(client: httpx.Async
     assert bad.status_code == 400 and bad.json()["field"] == "replicationList"
 
 
+async def test_prometheus_scrapes_an_instances_management_port(
+    client: httpx.AsyncClient,
+) -> None:
+    # The gateway keeps /metrics off its public port (ADR 0017).
+    metadata = {"zone": "a", "version": "v2", "management.port": "9181"}
+    await register(client, metadata=metadata)
+    await register(client, instanceId="odd", metadata={"management.port": "not-a-port"})
+    targets = (await client.get("/prometheus/targets")).json()
+    assert [t["targets"] for t in targets] == [["127.0.0.1:9181"], ["127.0.0.1:8080"]]
+
+
 async def test_prometheus_targets_status_and_metrics(client: httpx.AsyncClient) -> None:
     await register(client)
     await register(client, instanceId="down", status="DOWN")
