@@ -37,7 +37,6 @@ from tests.attack.conftest import (
 )
 from tests.attack.signals import counter
 
-HARDENING = "gateway hardening (issue 11 point 1)"
 pytestmark = [pytest.mark.attack, pytest.mark.slow]
 
 # Several times the bulkhead, spread so no address passes its connection cap.
@@ -73,7 +72,6 @@ def _head(method: str, path: str, *headers: str) -> bytes:
     return "\r\n".join(lines).encode()
 
 
-@pytest.mark.xfail(strict=True, reason=HARDENING)
 def test_stalled_bodies_do_not_starve_media(
     home: Home, accounts: Accounts, good: WellBehaved, addresses: Addresses
 ) -> None:
@@ -110,7 +108,6 @@ def test_stalled_bodies_do_not_starve_media(
     assert _refused(home, "body_chunk_timeout") - before == statuses.count(408)
 
 
-@pytest.mark.xfail(strict=True, reason=HARDENING)
 def test_an_endless_header_line_is_cut_off(
     home: Home, good: WellBehaved, addresses: Addresses
 ) -> None:
@@ -138,7 +135,6 @@ def test_an_endless_header_line_is_cut_off(
 # Today's gateway closes these too, silently: its keep-alive timer runs
 # from the connection (header bytes do not re-arm it). What it lacks is the
 # refusal named to the client (408) and to the operator (the counter).
-@pytest.mark.xfail(strict=True, reason=HARDENING)
 def test_slowloris_headers_are_cut_off(home: Home, good: WellBehaved, addresses: Addresses) -> None:
     sources = addresses.take(4)
     before = _refused(home, "header_timeout")
@@ -165,7 +161,6 @@ def test_slowloris_headers_are_cut_off(home: Home, good: WellBehaved, addresses:
     assert_served(seen)
 
 
-@pytest.mark.xfail(strict=True, reason=HARDENING)
 @pytest.mark.parametrize(
     ("method", "framing"),
     [
@@ -191,7 +186,6 @@ def test_a_body_on_a_method_that_takes_none_is_refused(
     assert_served(seen)
 
 
-@pytest.mark.xfail(strict=True, reason=HARDENING)
 def test_connections_past_the_per_address_cap_are_refused(
     home: Home, good: WellBehaved, addresses: Addresses
 ) -> None:
@@ -263,7 +257,6 @@ def test_the_address_rate_limit_holds_against_a_spoofed_forwarded_for(
     assert_served(seen)
 
 
-@pytest.mark.xfail(strict=True, reason=HARDENING)
 def test_a_trusted_proxys_forwarded_for_is_the_client(home: Home, good: WellBehaved) -> None:
     # The other side of the spoofing test: behind a configured proxy, each
     # client has its own bucket, so the proxy's many clients are not one.
@@ -273,7 +266,6 @@ def test_a_trusted_proxys_forwarded_for_is_the_client(home: Home, good: WellBeha
     assert_served(seen)
 
 
-@pytest.mark.xfail(strict=True, reason=HARDENING)
 @pytest.mark.parametrize("path", ["/metrics", "/health", "/ready"])
 def test_the_chassis_endpoints_are_not_served_to_the_public(
     home: Home, good: WellBehaved, addresses: Addresses, path: str
@@ -295,7 +287,6 @@ def test_the_chassis_endpoints_are_not_served_to_the_public(
     assert_served(seen)
 
 
-@pytest.mark.xfail(strict=True, reason=HARDENING)
 def test_a_symlinked_folder_does_not_lead_out_of_the_static_root(
     home: Home, good: WellBehaved
 ) -> None:
