@@ -208,13 +208,19 @@ def test_postgres_authenticates_with_scram_and_kafka_with_sasl(where: str) -> No
     assert services_env["REELSTACK_LOG_SASL_USERNAME"] == "reelstack"
 
 
-def test_the_gateway_keeps_client_addresses_and_its_probes_need_no_chassis_path() -> None:
+def test_the_gateway_keeps_client_addresses_and_is_probed_on_its_internal_port() -> None:
     docs = {(d["kind"], d["metadata"]["name"]): d for d in _k8s_docs()}
     assert docs[("Service", "gateway")]["spec"]["externalTrafficPolicy"] == "Local"
     for zone in ("a", "b"):
         container = docs[("Deployment", f"gateway-{zone}")]["spec"]["template"]["spec"][
             "containers"
         ][0]
-        # The gateway refuses /health, /ready and /metrics to all but internal networks.
+        # The public port refuses /health, /ready and /metrics to all but internal
+        # networks: probes (and Prometheus) use the internal port, never published.
         for probe in ("livenessProbe", "readinessProbe"):
-            assert "httpGet" not in container[probe] and container[probe]["tcpSocket"]
+            assert container[probe]["httpGet"]["port"] == "internal"
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["REELSTACK_GATEWAY_INTERNAL_PORT"] == str(ports["internal"])
+    service_ports = [p["targetPort"] for p in docs[("Service", "gateway")]["spec"]["ports"]]
+    assert service_ports == ["http"]

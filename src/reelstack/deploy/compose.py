@@ -15,6 +15,7 @@ from reelstack.chassis.spec import ServiceSpec
 from reelstack.config import env_name
 from reelstack.deploy.layout import (
     HTTP_PORT,
+    INTERNAL_PORT,
     Layout,
     Placement,
     SharedVolume,
@@ -28,6 +29,7 @@ from reelstack.deploy.text import comment, scalar
 from reelstack.gateway.settings import GATEWAY_AUTH_JWKS_URL
 from reelstack.registry.spec import SPEC as REGISTRY_SPEC
 from reelstack.settings.discovery import EUREKA_URLS
+from reelstack.settings.gateway_front import GATEWAY_INTERNAL_PORT
 from reelstack.settings.instance import (
     INSTANCE_ID,
     SERVICE_ADVERTISE_HOST,
@@ -264,6 +266,10 @@ def instance(spec: ServiceSpec, placement: Placement, key_host: str = "") -> lis
     if spec.name == "gateway" and key_host:
         # Identity's keys at a fixed compose name, never found through the registry.
         env[GATEWAY_AUTH_JWKS_URL.env] = f"http://{key_host}:{HTTP_PORT}/.well-known/jwks.json"
+    if spec.name == "gateway":
+        # Prometheus scrapes a port of its own, never published: the public port
+        # answers /health, /ready and /metrics to internal addresses only.
+        env[GATEWAY_INTERNAL_PORT.env] = str(INTERNAL_PORT)
     lines += ["    environment:", "      <<: *engines"]
     lines += [f"      {name}: {scalar(value)}" for name, value in env.items()]
     # From deploy/secrets.env or the environment: compose stops without them.

@@ -17,10 +17,18 @@ from collections.abc import Iterable
 
 from reelstack.chassis.spec import ServiceSpec
 from reelstack.config import env_name
-from reelstack.deploy.layout import HTTP_PORT, Layout, SharedVolume, replicas, shared_volumes
+from reelstack.deploy.layout import (
+    HTTP_PORT,
+    INTERNAL_PORT,
+    Layout,
+    SharedVolume,
+    replicas,
+    shared_volumes,
+)
 from reelstack.deploy.secrets import SERVICE_SECRET, needed
 from reelstack.deploy.text import comment, scalar
 from reelstack.gateway.settings import GATEWAY_AUTH_JWKS_URL
+from reelstack.settings.gateway_front import GATEWAY_INTERNAL_PORT
 from reelstack.settings.instance import (
     INSTANCE_ID,
     SERVICE_ADVERTISE_HOST,
@@ -110,7 +118,12 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
         "      containers:",
         f"        - name: {name}",
         f"          image: {IMAGE}",
-        f"          ports: [{{containerPort: {HTTP_PORT}, name: http}}]",
+        (
+            f"          ports: [{{containerPort: {HTTP_PORT}, name: http}},"
+            f" {{containerPort: {INTERNAL_PORT}, name: internal}}]"
+            if spec.name == KEY_READER
+            else f"          ports: [{{containerPort: {HTTP_PORT}, name: http}}]"
+        ),
         "          envFrom:",
         "            - configMapRef: {name: reelstack-engines}",
         "          env:",
@@ -131,6 +144,10 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
         lines.append(
             f"            - {{name: {GATEWAY_AUTH_JWKS_URL.env}, value: {scalar(KEY_URL)}}}"
         )
+        # Probes and Prometheus on a port of their own: the public one answers
+        # /health, /ready and /metrics to internal addresses only.
+        internal = scalar(str(INTERNAL_PORT))
+        lines.append(f"            - {{name: {GATEWAY_INTERNAL_PORT.env}, value: {internal}}}")
     for volume in spec.deploy.volumes:
         lines.append(
             f"            - {{name: {env_name(volume.setting)}, value: {scalar(volume.path)}}}"
@@ -164,8 +181,16 @@ def probes(spec: ServiceSpec) -> list[str]:
 
     A public service answers its chassis endpoints (``/health``, ``/ready``)
     only to internal networks, and kubelet's probes come from the node, as
-    load-balanced public traffic may: its probes only open the port.
+    load-balanced public traffic may: the gateway's probes use its internal
+    port; another public service's only open the port.
     """
+    if spec.name == KEY_READER:
+        return [
+            "          livenessProbe:",
+            "            httpGet: {path: /health, port: internal}",
+            "          readinessProbe:",
+            "            httpGet: {path: /ready, port: internal}",
+        ]
     if spec.deploy.public_port is not None:
         return [
             "          livenessProbe:",

@@ -23,6 +23,8 @@ from reelstack.settings.cluster import CLUSTER_INSTANCES, CLUSTER_ZONES
 T = TypeVar("T")
 
 HTTP_PORT = 8000
+INTERNAL_PORT = 8001
+"""The gateway's port for /health, /ready and /metrics (probes, Prometheus): never published."""
 """The port every instance listens on inside its container (the image's default)."""
 
 
