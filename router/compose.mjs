@@ -11,8 +11,10 @@ import { parse } from 'graphql';
 
 function subgraphsNamed(message, names) {
   // Composition messages name subgraphs in double quotes ('subgraph "a"',
-  // 'subgraphs "a" and "b"'); keep only names we actually sent.
+  // 'subgraphs "a" and "b"') or as a leading "[a] "; keep only names we sent.
   const quoted = [...message.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+  const prefix = message.match(/^\[([^\]]+)\]/);
+  if (prefix) quoted.push(prefix[1]);
   return [...new Set(quoted.filter((q) => names.has(q)))];
 }
 

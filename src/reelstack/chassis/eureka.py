@@ -175,6 +175,10 @@ class EurekaClient:
         self._status = status
         self._started = False
         self.local = LocalRegistry()
+        # Extra registration metadata a service adds before it starts (a
+        # subgraph's GraphQL path: reelstack.chassis.subgraph); the chassis'
+        # own keys (zone, version, management.port) win over these.
+        self.metadata: dict[str, str] = {}
         self.registered_status: str | None = None
         self.dirty_ms = int(time.time() * 1000)
         self.fetched = False
@@ -312,7 +316,12 @@ class EurekaClient:
                     "renewalIntervalInSecs": max(1, math.floor(self.renewal_interval_s)),
                     "durationInSecs": max(1, math.ceil(self.lease_duration_s)),
                 },
-                "metadata": {"zone": i.zone, "version": i.version, "management.port": str(i.port)},
+                "metadata": {
+                    **self.metadata,
+                    "zone": i.zone,
+                    "version": i.version,
+                    "management.port": str(i.port),
+                },
                 "homePageUrl": base + "/",
                 "statusPageUrl": base + "/health",
                 "healthCheckUrl": base + "/health",
