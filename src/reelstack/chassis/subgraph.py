@@ -42,8 +42,10 @@ UNKNOWN_FEDERATION_LINK_VERSION. Raise both together.
 """
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split("."))
+def _version(declared: object) -> tuple[int, ...]:
+    # Strawberry keeps the version as given ("2.9") or parsed ((2, 9)).
+    parts = declared if isinstance(declared, tuple) else str(declared).split(".")
+    return tuple(int(part) for part in parts)
 
 
 def subgraph_schema(
@@ -70,10 +72,11 @@ def serve_subgraph(app: FastAPI, schema: Schema, *, path: str = DEFAULT_PATH) ->
     Queries only by POST (no GET: a subgraph is called by the router, never
     by a browser) and no IDE page.
     """
-    declared = str(schema.federation_version)
-    if _version(declared) > _version(FEDERATION_VERSION):
+    declared = _version(schema.federation_version)
+    if declared > _version(FEDERATION_VERSION):
+        version = ".".join(map(str, declared))
         raise ValueError(
-            f"the schema declares federation {declared}; the router composes up to"
+            f"the schema declares federation {version}; the router composes up to"
             f" {FEDERATION_VERSION} (build it with subgraph_schema)"
         )
     if not path.startswith("/") or path.endswith("/"):

@@ -88,9 +88,9 @@ class HiveGateway:
         """Run the child until cancelled, restarting it whenever it exits."""
         if self.supergraph.exists():
             self._have_supergraph.set()
-        await self._have_supergraph.wait()
         pause = RESTART_FIRST_S
         try:
+            await self._have_supergraph.wait()
             while True:
                 code = await self._run_once()
                 self.restarts += 1
