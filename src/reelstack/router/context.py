@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -15,8 +16,9 @@ from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.state import Chassis
 from reelstack.router import settings as router_settings
 from reelstack.router.compose import Composer, NodeComposer
+from reelstack.router.discover import HttpSdlFetcher
 from reelstack.router.hive import HiveGateway
-from reelstack.router.models import RouterStatus, Subgraph
+from reelstack.router.models import RouterStatus, Subgraph, SubgraphSource
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,24 @@ The gateway's identity headers (it removes a client's copies and sets its
 own) and the request id; nothing else a client sends (cookies, tokens,
 made-up headers) goes past the router.
 """
+
+
+SdlFetcher = Callable[[Sequence[SubgraphSource]], Awaitable[tuple[list[Subgraph], dict[str, str]]]]
+"""Fetches the sources' SDLs: the subgraphs found and, by name, why the others failed."""
+
+
+class Gateway(Protocol):
+    """What serves the supergraph (Hive Gateway's child process; a fake in unit tests)."""
+
+    url: str | None
+
+    def supergraph_written(self) -> None:
+        """Take the new supergraph file."""
+        ...
+
+    async def supervise(self) -> None:
+        """Serve until cancelled."""
+        ...
 
 
 @dataclass
@@ -77,10 +97,10 @@ class RouterContext:
     service: str
     instances: Callable[[], Sequence[InstanceInfo]]
     composer: Composer
-    gateway: HiveGateway
+    gateway: Gateway
     supergraph: Path
     poll_s: float
-    fetch_timeout_s: float
+    fetch: SdlFetcher
     max_body_bytes: int
     metrics: RouterMetrics
     status: RouterStatus = field(default_factory=RouterStatus)
@@ -88,15 +108,17 @@ class RouterContext:
     served: dict[str, Subgraph] = field(default_factory=dict)
     # The last set composed (good or not): an unchanged set is not composed again.
     last_input: tuple[Subgraph, ...] | None = None
-    fetch_session: aiohttp.ClientSession | None = None
     forward_session: aiohttp.ClientSession | None = None
+    # Closed with the context (HttpSdlFetcher.close).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
         """Close the HTTP sessions."""
-        for session in (self.fetch_session, self.forward_session):
-            if session is not None:
-                await session.close()
-        self.fetch_session = self.forward_session = None
+        if self.forward_session is not None:
+            await self.forward_session.close()
+            self.forward_session = None
+        for close in self.closers:
+            await close()
 
 
 async def build(chassis: Chassis) -> RouterContext:
@@ -128,6 +150,7 @@ async def build(chassis: Chassis) -> RouterContext:
         headers=PROPAGATED_HEADERS,
         upstream_timeout_s=config.get(router_settings.ROUTER_UPSTREAM_TIMEOUT_S),
     )
+    fetcher = HttpSdlFetcher(timeout_s=config.get(router_settings.ROUTER_FETCH_TIMEOUT_S))
     context = RouterContext(
         service=chassis.identity.service,
         instances=instances,
@@ -139,9 +162,10 @@ async def build(chassis: Chassis) -> RouterContext:
         gateway=gateway,
         supergraph=supergraph,
         poll_s=config.get(router_settings.ROUTER_POLL_S),
-        fetch_timeout_s=config.get(router_settings.ROUTER_FETCH_TIMEOUT_S),
+        fetch=fetcher,
         max_body_bytes=config.get(router_settings.ROUTER_MAX_BODY_BYTES),
         metrics=RouterMetrics.on(chassis.metrics.registry),
+        closers=[fetcher.close],
     )
     # /ready answers 503 until Hive Gateway serves a supergraph.
     chassis.checks["hive-gateway"] = gateway.ready

@@ -83,3 +83,27 @@ async def fetch_all(
         else:
             raise result
     return found, failed
+
+
+class HttpSdlFetcher:
+    """Fetches SDLs over one keep-alive session, made on first use (inside the event loop)."""
+
+    def __init__(self, *, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __call__(
+        self, sources: Sequence[SubgraphSource]
+    ) -> tuple[list[Subgraph], dict[str, str]]:
+        """Fetch every source's SDL (see :func:`fetch_all`)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s)
+            )
+        return await fetch_all(self._session, sources)
+
+    async def close(self) -> None:
+        """Close the session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

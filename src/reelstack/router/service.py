@@ -7,12 +7,10 @@ import logging
 import time
 from collections.abc import Sequence
 
-import aiohttp
-
 from reelstack.errors import UnavailableError
 from reelstack.router.compose import write_atomically
 from reelstack.router.context import RouterContext
-from reelstack.router.discover import fetch_all, subgraph_sources
+from reelstack.router.discover import subgraph_sources
 from reelstack.router.models import Composition, RouterStatus, Subgraph
 
 log = logging.getLogger(__name__)
@@ -49,11 +47,7 @@ async def gather_subgraphs(*, context: RouterContext) -> tuple[list[Subgraph], d
     does not take a part of the graph away.
     """
     sources = subgraph_sources(context.instances(), own=context.service)
-    if context.fetch_session is None:
-        context.fetch_session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=context.fetch_timeout_s)
-        )
-    found, failed = await fetch_all(context.fetch_session, sources)
+    found, failed = await context.fetch(sources)
     by_name = {s.name: s for s in found}
     for source in sources:
         kept = context.served.get(source.name)
@@ -145,5 +139,5 @@ def status_document(context: RouterContext) -> dict[str, object]:
         "errors": status.errors,
         "compositions": status.compositions,
         "failures": status.failures,
-        "gateway": {"url": context.gateway.url, "restarts": context.gateway.restarts},
+        "gateway": {"url": context.gateway.url},
     }
