@@ -15,11 +15,14 @@ same query ``{ titles { id name } }`` is sent at a fixed rate (open loop,
 The three are measured in turn, ``ROUNDS`` times over (after a warm-up
 pass each), and the median of each percentile kept: a burst of other load on
 the host hits every target alike. Prints p50 and p99 of 2 and 3 beside the
-anchor's, same run.
+anchor's, same run; then the p50 of ``SEQUENTIAL`` requests sent one at a
+time over one connection (no queueing: the cost of each hop, which stays
+readable when the host is busy enough to make the fixed-rate run queue).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RATE = float(os.environ.get("BENCH_ROUTER_RATE", "50"))
 SECONDS = float(os.environ.get("BENCH_ROUTER_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUTER_ROUNDS", "3"))
+SEQUENTIAL = int(os.environ.get("BENCH_ROUTER_SEQUENTIAL", "300"))
 QUERY = b'{"query": "{ titles { id name } }"}'
 SECRET = "bench-router-cluster-secret"
 
@@ -132,6 +137,27 @@ def loadgen(url: str, body: Path) -> dict[str, float]:
     return result
 
 
+def one_at_a_time(url: str) -> float:
+    """Return the median milliseconds of SEQUENTIAL requests sent one after another."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    timings = []
+    try:
+        for _ in range(SEQUENTIAL):
+            started = time.perf_counter()
+            connection.request(
+                "POST", parts.path, body=QUERY, headers={"Content-Type": "application/json"}
+            )
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{url} answered {response.status}")
+            timings.append((time.perf_counter() - started) * 1000.0)
+    finally:
+        connection.close()
+    return statistics.median(timings)
+
+
 def main() -> None:
     header()
     with tempfile.TemporaryDirectory(prefix="bench-router-") as folder:
@@ -168,6 +194,9 @@ def main() -> None:
             rounds = [
                 {name: loadgen(url, body) for name, url in targets.items()} for _ in range(ROUNDS)
             ]
+            sequential = [
+                {name: one_at_a_time(url) for name, url in targets.items()} for _ in range(ROUNDS)
+            ]
         finally:
             cluster.close()
 
@@ -185,6 +214,16 @@ def main() -> None:
                     median("direct", pct),
                 )
             )
+    for name, label in (("hive", "Hive Gateway"), ("router", "router instance + Hive Gateway")):
+        report(
+            Result(
+                f"router: trivial query via {label}, one at a time, p50",
+                statistics.median(r[name] for r in sequential),
+                "ms",
+                "the subgraph called directly, one at a time, p50",
+                statistics.median(r["direct"] for r in sequential),
+            )
+        )
 
 
 if __name__ == "__main__":

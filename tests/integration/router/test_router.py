@@ -174,6 +174,14 @@ async def test_router_composes_the_registry_and_keeps_the_last_good_supergraph(
         assert big.status_code == 413
         assert "router.max_body_bytes" in big.json()["detail"]
 
+        # Malformed bodies and queries get GraphQL errors, never a 5xx.
+        for bad in (b"not json", b'{"query": "{ titles { "}', b'{"query": "{ nope }"}'):
+            answer = await client.post(
+                "/graphql", content=bad, headers={"Content-Type": "application/json"}
+            )
+            assert 400 <= answer.status_code < 500 or answer.json()["errors"], answer.text
+            assert answer.status_code < 500, answer.text
+
         # A subgraph that breaks composition is named; the last good supergraph serves on.
         await subgraphs.start("clash")
 
