@@ -37,6 +37,7 @@ PACKAGES: tuple[str, ...] = (
     "reelstack.catalog",
     "reelstack.playback",
     "reelstack.events",
+    "reelstack.recommendations",
 )
 
 _loaded: dict[tuple[str, ...], dict[str, ServiceSpec]] = {}

@@ -142,6 +142,8 @@ def test_a_viewers_journey(new_cluster: Cluster, clip: Path) -> None:
         REELSTACK_MEDIA_TOP_MAX_HEIGHT="240",
         # Announcements every second so the catalog hears of titles quickly.
         REELSTACK_MEDIA_ANNOUNCE_S="1",
+        # Home page rows rebuilt every second from the plays counted.
+        REELSTACK_RECOMMENDATIONS_BUILD_S="1",
     )
     cluster.ok("up", "--timeout", str(UP_TIMEOUT_S))
     cluster.wait_all_up(within_s=UP_TIMEOUT_S)
@@ -205,6 +207,22 @@ def test_a_viewers_journey(new_cluster: Cluster, clip: Path) -> None:
         ann.call("DELETE", f"/api/playback/plays/{again.json()['play_id']}")
         assert _play(ann, family["title_id"], "tv").status_code == 201
 
+        # The home page: the titles Ann played are trending and in her region's
+        # top 10; what she was watching is in her rows.
+        def row_ids(viewer: Viewer) -> dict[str, list[str]]:
+            answer = viewer.call("GET", f"/api/recommendations/profiles/{viewer.profile}/rows")
+            if answer.status_code != 200:
+                return {}  # not found through the gateway yet
+            return {r["id"]: [i["id"] for i in r["items"]] for r in answer.json()["rows"]}
+
+        played = {family["title_id"], mature["title_id"]}
+        home = wait_until(
+            lambda: row_ids(ann),
+            "the plays counted in the home page rows",
+            done=lambda rows: played <= set(rows.get("trending", ())),
+        )
+        assert played <= set(home["top10"])
+
         # Another account's ids, on every route of every service that names a
         # profile or a play: 404, and nothing of Ann's changes.
         bob = Viewer(client, "bob@example.com")
@@ -233,6 +251,9 @@ def test_a_viewers_journey(new_cluster: Cluster, clip: Path) -> None:
         assert mature["title_id"] not in [item["id"] for item in hidden.json()["items"]]
         assert ann.call("GET", f"/api/catalog/titles/{mature['title_id']}").status_code == 404
         assert _play(ann, mature["title_id"], "tablet").status_code == 404
+        kid_rows = row_ids(ann)
+        assert kid_rows["trending"] == [family["title_id"]]
+        assert all(mature["title_id"] not in ids for ids in kid_rows.values())
 
         # Sign out everywhere: no session of the account can be refreshed.
         assert ann.call("DELETE", "/api/identity/sessions").status_code == 204

@@ -34,7 +34,7 @@ RENDERED = files.rendered(ROOT, SERVICES.values(), Layout.defaults())
 
 
 def test_the_render_covers_the_architecture_page() -> None:
-    assert set(RENDERED) == {files.COMPOSE, files.K8S, files.ARCHITECTURE}
+    assert set(RENDERED) == {files.COMPOSE, files.K8S, files.NETWORK, files.ARCHITECTURE}
 
 
 @pytest.mark.parametrize("path", sorted(RENDERED), ids=str)

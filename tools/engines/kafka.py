@@ -24,6 +24,7 @@ connections and the metadata lists all three.
 from __future__ import annotations
 
 import base64
+import secrets
 import shutil
 import subprocess
 import uuid
@@ -43,6 +44,10 @@ LOG4J_VERSION = "2.25.3"
 NODES = 3
 HEAP = "-Xmx512m"
 ENV_VAR = "REELSTACK_TEST_KAFKA"
+SASL_ENV_VAR = "REELSTACK_TEST_KAFKA_SASL"
+"""The same brokers' SASL/PLAIN listeners (the deploy files' shape), comma-separated."""
+SASL_PASSWORD_ENV_VAR = "REELSTACK_TEST_KAFKA_SASL_PASSWORD"
+SASL_USER = "reelstack"
 START_TIMEOUT_S = 120.0
 
 POM = f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -108,18 +113,32 @@ def _cluster_id() -> str:
             return text
 
 
-def _properties(node: int, ports: dict[int, tuple[int, int]], data: Path) -> str:
+def _properties(
+    node: int, ports: dict[int, tuple[int, int]], sasl: int, password: str, data: Path
+) -> str:
     broker, controller = ports[node]
     voters = ",".join(f"{n}@127.0.0.1:{c}" for n, (_, c) in sorted(ports.items()))
     settings = {
         "process.roles": "broker,controller",
         "node.id": str(node),
         "controller.quorum.voters": voters,
-        "listeners": f"PLAINTEXT://127.0.0.1:{broker},CONTROLLER://127.0.0.1:{controller}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{broker}",
+        "listeners": (
+            f"PLAINTEXT://127.0.0.1:{broker},SASL://127.0.0.1:{sasl},"
+            f"CONTROLLER://127.0.0.1:{controller}"
+        ),
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{broker},SASL://127.0.0.1:{sasl}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": (
+            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL:SASL_PLAINTEXT"
+        ),
+        # A second client listener as the deploy files run Kafka (SASL/PLAIN):
+        # the suites prove the adapter authenticates, and is refused without.
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl.plain.sasl.jaas.config": (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required"
+            f' user_{SASL_USER}="{password}";'
+        ),
         "log.dirs": str(data),
         "num.partitions": "1",
         "default.replication.factor": "3",
@@ -205,13 +224,17 @@ class Kafka:
         ctx.run_dir.mkdir(parents=True, exist_ok=True)
         (ctx.run_dir / "log4j2.properties").write_text(LOG4J2)
         ports = {node: (ctx.free_port(), ctx.free_port()) for node in range(1, NODES + 1)}
+        sasl = {node: ctx.free_port() for node in ports}
+        password = secrets.token_hex(16)
         cluster = _cluster_id()
         configs: dict[int, Path] = {}
         for node in ports:
             folder = ctx.run_dir / f"kafka-{node}"
             folder.mkdir(parents=True, exist_ok=True)
             configs[node] = folder / "server.properties"
-            configs[node].write_text(_properties(node, ports, folder / "data"))
+            configs[node].write_text(
+                _properties(node, ports, sasl[node], password, folder / "data")
+            )
         self._format(ctx, cluster, configs)
         processes: dict[str, ProcessState] = {}
         for node, config in configs.items():
@@ -223,7 +246,11 @@ class Kafka:
         state = EngineState(
             name=self.name,
             processes=processes,
-            env={ENV_VAR: servers},
+            env={
+                ENV_VAR: servers,
+                SASL_ENV_VAR: ",".join(f"127.0.0.1:{port}" for port in sasl.values()),
+                SASL_PASSWORD_ENV_VAR: password,
+            },
             extra={
                 "version": KAFKA_VERSION,
                 "cluster_id": cluster,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from reelstack.catalog import service
 from reelstack.catalog.context import CatalogDep
@@ -30,6 +30,7 @@ from reelstack.catalog.schemas import (
     TitlePage,
 )
 from reelstack.catalog.search import MAX_QUERY
+from reelstack.chassis.caller import NO_ACCOUNT, CallerDep
 from reelstack.chassis.responses import json_response
 from reelstack.errors import InvalidRequestError
 
@@ -38,32 +39,38 @@ TitleId = Annotated[str, Path(pattern=ID_PATTERN)]
 ProfileId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
-async def get_viewer(
-    ctx: CatalogDep,
-    x_account_id: Annotated[str | None, Header(max_length=64)] = None,
-    x_profile_id: Annotated[str | None, Header(max_length=64)] = None,
-    x_maturity: Annotated[str | None, Header(max_length=32)] = None,
-    x_region: Annotated[str | None, Header(max_length=8)] = None,
-) -> Viewer:
+async def get_viewer(ctx: CatalogDep, caller: CallerDep) -> Viewer:
     """Return who reads, from the gateway's identity headers."""
     try:
-        maturity = Maturity(x_maturity) if x_maturity else Maturity.ADULTS
+        maturity = Maturity(caller.maturity) if caller.maturity else Maturity.ADULTS
     except ValueError:
         levels = ", ".join(m.value for m in Maturity)
         raise InvalidRequestError(f"x-maturity must be one of {levels}") from None
-    region = check_region(x_region) if x_region else ctx.default_region
-    account = x_account_id if x_account_id and _ID.match(x_account_id) else None
-    profile = x_profile_id if x_profile_id and _ID.match(x_profile_id) else None
+    region = check_region(caller.region) if caller.region else ctx.default_region
+    account = caller.account if caller.account and _ID.match(caller.account) else None
+    profile = caller.profile if caller.profile and _ID.match(caller.profile) else None
     return Viewer(maturity=maturity, region=region, account=account, profile=profile)
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
+MAX_IDS = 100
+
+
+def _id_list(raw: str) -> list[str]:
+    wanted = [part.strip() for part in raw.split(",") if part.strip()]
+    if not wanted or len(wanted) > MAX_IDS:
+        raise InvalidRequestError(f"ids takes 1 to {MAX_IDS} comma-separated title ids")
+    for title_id in wanted:
+        if not _ID.match(title_id):
+            raise InvalidRequestError(f"ids: {title_id[:64]!r} is not a title id")
+    return wanted
+
 
 async def get_profile_viewer(profile_id: ProfileId, viewer: ViewerDep) -> Viewer:
     """The viewer, if the route's profile is the token's (404 otherwise)."""
     if viewer.account is None:
-        raise HTTPException(401, "no account: the gateway's x-account-id header is missing")
+        raise HTTPException(401, NO_ACCOUNT)
     if viewer.profile is None or viewer.profile != profile_id:
         raise HTTPException(404, "no such profile")
     return viewer
@@ -86,8 +93,18 @@ def make_router() -> APIRouter:
         kind: Annotated[TitleKind | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+        ids: Annotated[str | None, Query(max_length=MAX_IDS * 65)] = None,
     ) -> TitlePage:
-        """List the titles the profile may see, by name; filter by genre and kind."""
+        """List the titles the profile may see, by name; filter by genre and kind.
+
+        ``ids`` (comma-separated, up to 100) asks for those titles instead, in
+        that order: the ones the profile may not see are left out.
+        """
+        if ids is not None:
+            wanted = _id_list(ids)
+            found = await service.titles_by_ids(ctx=ctx, viewer=viewer, ids=wanted)
+            items = [TitleOut.of(t, ctx, next_episode_id=None) for t in found]
+            return TitlePage(total=len(items), offset=0, items=items)
         found, total = await service.browse(
             ctx=ctx, viewer=viewer, genre=genre, kind=kind, limit=limit, offset=offset
         )

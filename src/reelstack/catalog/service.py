@@ -61,6 +61,16 @@ async def browse(
         )
 
 
+async def titles_by_ids(*, ctx: CatalogContext, viewer: Viewer, ids: Sequence[str]) -> list[Title]:
+    """Return the titles of ``ids`` the viewer may see, in the order asked (one query).
+
+    For callers resolving many titles at once (a page of rows): the others
+    are simply absent, as if they did not exist.
+    """
+    async with ctx.db.session() as session:
+        return await repository.many(session, list(dict.fromkeys(ids)), viewer=viewer)
+
+
 async def get_series(
     *, ctx: CatalogContext, viewer: Viewer, series_id: str
 ) -> tuple[Series, list[tuple[int | None, list[Title]]]]:

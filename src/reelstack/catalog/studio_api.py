@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path
 
 from reelstack.catalog import service
 from reelstack.catalog.context import CatalogContext, CatalogDep
@@ -24,15 +24,15 @@ from reelstack.catalog.schemas import (
     TitleOut,
 )
 from reelstack.catalog.writes import MetaEdit
+from reelstack.chassis.caller import CallerDep
 
 STUDIO_ROLES = frozenset({"studio", "admin"})
 TitleId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
-async def require_studio(x_roles: Annotated[str | None, Header(max_length=200)] = None) -> None:
+async def require_studio(caller: CallerDep) -> None:
     """Refuse (403) a caller whose token holds neither the studio nor the admin role."""
-    held = {r.strip() for r in (x_roles or "").split(",")}
-    if not held & STUDIO_ROLES:
+    if not caller.roles & STUDIO_ROLES:
         raise HTTPException(403, "a studio or admin token is needed")
 
 

@@ -56,6 +56,9 @@ class Deploy:
     ``stop_grace_s``: seconds an orchestrator gives a stopping instance before
     killing it (Kubernetes' ``terminationGracePeriodSeconds``); a service that
     finishes long work in hand before it stops needs more.
+    ``calls``: the services its code sends requests to (through the resilient
+    client); the network policies let it reach those and no others. The
+    gateway's routes and the registry need no entry: they are derived.
     """
 
     public_port: int | None = None
@@ -63,6 +66,7 @@ class Deploy:
     needs_engines: bool = True
     volumes: tuple[Volume, ...] = ()
     stop_grace_s: int = 30
+    calls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from reelstack import services, settings
-from reelstack.cli import deploy_render
+from reelstack.cli import deploy_render, deploy_secrets
 from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
 from reelstack.cli.render import instance_json, instance_table
 from reelstack.cluster import auth, lifecycle, statefile
@@ -18,7 +18,8 @@ from reelstack.cluster.lifecycle import UpResult
 
 instances_app = typer.Typer(help="See and act on single instances.", no_args_is_help=True)
 deploy_app = typer.Typer(
-    help="Run other versions of a service (canaries); render the deployment files.",
+    help="Run other versions of a service (canaries); render the deployment files and"
+    " make their secrets.",
     no_args_is_help=True,
 )
 
@@ -237,6 +238,7 @@ def remove_version(
 
 
 deploy_app.command("render")(deploy_render.render)
+deploy_app.command("secrets")(deploy_secrets.make_secrets)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,9 @@ from reelstack.deploy.layout import (
     placements,
     shared_volumes,
 )
+from reelstack.deploy.network import ENGINES as ENGINES_BY_ROLE
+from reelstack.deploy.network import GATEWAY
+from reelstack.deploy.secrets import BROKER_PASSWORD, compose_ref, needed
 from reelstack.deploy.text import comment, scalar
 from reelstack.gateway.settings import GATEWAY_AUTH_JWKS_URL
 from reelstack.registry.spec import SPEC as REGISTRY_SPEC
@@ -31,13 +34,24 @@ from reelstack.settings.instance import (
     SERVICE_NAME,
     SERVICE_ZONE,
 )
+from reelstack.settings.ports import (
+    BLOB_S3_ACCESS_KEY_ID,
+    BLOB_S3_SECRET_ACCESS_KEY,
+    LOG_SASL_PASSWORD,
+    SQL_PASSWORD,
+)
 
 HEADER = """\
 # reelstack on the real engines, for a machine with Docker:
-#   make web && docker compose -f deploy/compose.yaml up --build
-# The gateway answers on http://localhost:8080. Every service reads the same
-# settings as the local cluster (see docs/architecture.md); only the URLs of
-# the engines differ from the embedded defaults.
+#   reelstack deploy secrets    # once: fresh random secrets in deploy/secrets.env
+#   make web && docker compose --env-file deploy/secrets.env -f deploy/compose.yaml up --build
+# The gateway answers on http://localhost:8080, and is the only port published:
+# on 127.0.0.1 unless REELSTACK_PUBLISH_ADDRESS names another address. The
+# services, Prometheus and the engines share internal networks only (see
+# `networks` at the end). Every service reads the same settings as the local
+# cluster (see docs/architecture.md); only the URLs of the engines differ from
+# the embedded defaults. No secret is written here: compose refuses to start
+# until deploy/secrets.env (or the environment) gives each one.
 #
 # Written by `reelstack deploy render` (make deploy-render) from each service's
 # spec (<package>/spec.py): edit the spec or src/reelstack/deploy/, not this file.
@@ -59,30 +73,53 @@ x-reelstack: &reelstack
 x-engines: &engines
   REELSTACK_LOG_URL: kafka://kafka-1:9092,kafka-2:9092,kafka-3:9092
   REELSTACK_LOG_REPLICATION_FACTOR: "3"
+  REELSTACK_LOG_SASL_MECHANISM: PLAIN
+  REELSTACK_LOG_SASL_USERNAME: reelstack
   REELSTACK_WIDECOLUMN_URL: cassandra://cassandra:9042/reelstack
   REELSTACK_WIDECOLUMN_CONSISTENCY: LOCAL_QUORUM
-  REELSTACK_SQL_URL: postgresql+asyncpg://reelstack:reelstack@postgres:5432/reelstack
+  REELSTACK_SQL_URL: postgresql+asyncpg://reelstack@postgres:5432/reelstack
   REELSTACK_CACHE_URL: memcached://a=memcached-a:11211;b=memcached-b:11211
   REELSTACK_BLOB_URL: s3://reelstack?endpoint=http://minio:9000&region=us-east-1
-  REELSTACK_BLOB_S3_ACCESS_KEY_ID: reelstack
-  REELSTACK_BLOB_S3_SECRET_ACCESS_KEY: reelstack-secret
-  # Registry writes need it; set it in the environment or .env (never here).
-  REELSTACK_CLUSTER_SECRET: ${REELSTACK_CLUSTER_SECRET:?set REELSTACK_CLUSTER_SECRET}
 """
 
-ENGINES = """\
+PUBLISH_ADDRESS = "${REELSTACK_PUBLISH_ADDRESS:-127.0.0.1}"
+"""Where the gateway's port is published: loopback unless the operator says otherwise."""
+
+
+def _jaas(*users: tuple[str, str]) -> str:
+    # The listener's own login (as "broker") and the users it accepts.
+    password = compose_ref(BROKER_PASSWORD)
+    accepted = " ".join(f'user_{name}="{compose_ref(var)}"' for name, var in users)
+    return (
+        "'org.apache.kafka.common.security.plain.PlainLoginModule required"
+        f' username="broker" password="{password}" {accepted};\''
+    )
+
+
+ENGINES = f"""\
   # -- the engines, from their official images ---------------------------------
 
+  # Kafka: SASL/PLAIN on both listeners. Clients (user reelstack) reach only
+  # the broker listener; the controller listener accepts the brokers alone.
   kafka-1: &kafka
     image: apache/kafka:4.1.0
+    networks: [log]
     environment: &kafka-env
       KAFKA_NODE_ID: "1"
       KAFKA_PROCESS_ROLES: broker,controller
       KAFKA_CONTROLLER_QUORUM_VOTERS: 1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093
-      KAFKA_LISTENERS: PLAINTEXT://:9092,CONTROLLER://:9093
-      KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://kafka-1:9092
+      KAFKA_LISTENERS: BROKER://:9092,CONTROLLER://:9093
+      KAFKA_ADVERTISED_LISTENERS: BROKER://kafka-1:9092
       KAFKA_CONTROLLER_LISTENER_NAMES: CONTROLLER
-      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+      KAFKA_INTER_BROKER_LISTENER_NAME: BROKER
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: CONTROLLER:SASL_PLAINTEXT,BROKER:SASL_PLAINTEXT
+      KAFKA_SASL_ENABLED_MECHANISMS: PLAIN
+      KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL: PLAIN
+      KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL: PLAIN
+      KAFKA_LISTENER_NAME_BROKER_PLAIN_SASL_JAAS_CONFIG: {
+    _jaas(("broker", BROKER_PASSWORD), ("reelstack", LOG_SASL_PASSWORD.env))
+}
+      KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG: {_jaas(("broker", BROKER_PASSWORD))}
       KAFKA_DEFAULT_REPLICATION_FACTOR: "3"
       KAFKA_MIN_INSYNC_REPLICAS: "2"
       KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: "3"
@@ -94,16 +131,17 @@ ENGINES = """\
     environment:
       <<: *kafka-env
       KAFKA_NODE_ID: "2"
-      KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://kafka-2:9092
+      KAFKA_ADVERTISED_LISTENERS: BROKER://kafka-2:9092
   kafka-3:
     <<: *kafka
     environment:
       <<: *kafka-env
       KAFKA_NODE_ID: "3"
-      KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://kafka-3:9092
+      KAFKA_ADVERTISED_LISTENERS: BROKER://kafka-3:9092
 
   cassandra:
     image: cassandra:5.0
+    networks: [widecolumn]
     environment:
       CASSANDRA_CLUSTER_NAME: reelstack
       MAX_HEAP_SIZE: 1G
@@ -113,12 +151,16 @@ ENGINES = """\
       interval: 10s
       retries: 30
 
+  # Password authentication (scram-sha-256) for every connection over the network.
   postgres:
     image: postgres:15
+    networks: [sql]
     environment:
       POSTGRES_USER: reelstack
-      POSTGRES_PASSWORD: reelstack
+      POSTGRES_PASSWORD: {compose_ref(SQL_PASSWORD.env)}
       POSTGRES_DB: reelstack
+      POSTGRES_HOST_AUTH_METHOD: scram-sha-256
+      POSTGRES_INITDB_ARGS: --auth-host=scram-sha-256
     healthcheck:
       test: ["CMD", "pg_isready", "-U", "reelstack"]
       interval: 5s
@@ -126,24 +168,41 @@ ENGINES = """\
 
   memcached-a:
     image: memcached:1.6
+    networks: [cache]
     command: ["memcached", "-m", "256"]
   memcached-b:
     image: memcached:1.6
+    networks: [cache]
     command: ["memcached", "-m", "256"]
 
   minio:
     image: minio/minio:latest
+    networks: [blob]
     command: ["server", "/data"]
     environment:
-      MINIO_ROOT_USER: reelstack
-      MINIO_ROOT_PASSWORD: reelstack-secret
+      MINIO_ROOT_USER: {compose_ref(BLOB_S3_ACCESS_KEY_ID.env)}
+      MINIO_ROOT_PASSWORD: {compose_ref(BLOB_S3_SECRET_ACCESS_KEY.env)}
 
+  # Not published: reach it with `docker compose exec` or an override file
+  # publishing 127.0.0.1:9090 (it has no authentication).
   prometheus:
     image: prom/prometheus:v2.55.1
-    ports: ["9090:9090"]
+    networks: [mesh]
     volumes:
       - ./prometheus.yml:/etc/prometheus/prometheus.yml:ro
 """
+
+EDGE = "edge"
+MESH = "mesh"
+NETWORKS = f"""\
+
+networks:
+  # The gateway's alone: the one network with a way in (its published port).
+  {EDGE}: {{}}
+  # Every service and Prometheus; internal: no way in or out of the host.
+  {MESH}: {{internal: true}}
+  # One per engine, joined by the services whose spec asks for its port.
+""" + "".join(f"  {engine.role}: {{internal: true}}\n" for engine in ENGINES_BY_ROLE)
 
 
 def render(specs: Iterable[ServiceSpec], layout: Layout) -> str:
@@ -161,6 +220,7 @@ def render(specs: Iterable[ServiceSpec], layout: Layout) -> str:
         lines.append("")
     lines += ENGINES.splitlines()
     lines += volumes(shared_volumes(specs))
+    lines += NETWORKS.rstrip("\n").splitlines()
     return "\n".join(lines) + "\n"
 
 
@@ -188,8 +248,9 @@ def instance(spec: ServiceSpec, placement: Placement, key_host: str = "") -> lis
     if not spec.deploy.needs_engines:
         lines.append("    depends_on: []")
     if spec.deploy.public_port is not None:
-        published = f"{spec.deploy.public_port + placement.slot}:{HTTP_PORT}"
+        published = f"{PUBLISH_ADDRESS}:{spec.deploy.public_port + placement.slot}:{HTTP_PORT}"
         lines.append(f"    ports: [{scalar(published)}]")
+    lines.append(f"    networks: [{', '.join(networks(spec))}]")
     if spec.deploy.volumes:
         mounts = ", ".join(scalar(f"{v.name}:{v.path}") for v in spec.deploy.volumes)
         lines.append(f"    volumes: [{mounts}]")
@@ -205,7 +266,22 @@ def instance(spec: ServiceSpec, placement: Placement, key_host: str = "") -> lis
         env[GATEWAY_AUTH_JWKS_URL.env] = f"http://{key_host}:{HTTP_PORT}/.well-known/jwks.json"
     lines += ["    environment:", "      <<: *engines"]
     lines += [f"      {name}: {scalar(value)}" for name, value in env.items()]
+    # From deploy/secrets.env or the environment: compose stops without them.
+    lines += [f"      {variable}: {compose_ref(key)}" for variable, key in needed(spec)]
     return lines
+
+
+def networks(spec: ServiceSpec) -> list[str]:
+    """Return the compose networks of ``spec``'s instances: the mesh and its engines'.
+
+    Compose cannot say which service may call which (Kubernetes can: see
+    :mod:`.network`); the engines are each on their own network, so a
+    service reaches only the engines its spec asks for.
+    """
+    out = [EDGE] if spec.deploy.public_port is not None or spec.name == GATEWAY else []
+    out.append(MESH)
+    out += [engine.role for engine in ENGINES_BY_ROLE if engine.role in spec.ports]
+    return out
 
 
 def volumes(shared: Sequence[SharedVolume]) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import reelstack
 from reelstack.chassis.spec import ServiceSpec
-from reelstack.deploy import compose, k8s, service_table
+from reelstack.deploy import compose, k8s, network, service_table
 from reelstack.deploy.layout import Layout
 
 CHECKOUT = Path(reelstack.__file__).resolve().parents[2]
@@ -20,6 +20,7 @@ CHECKOUT = Path(reelstack.__file__).resolve().parents[2]
 
 COMPOSE = Path("deploy/compose.yaml")
 K8S = Path("deploy/k8s/services.yaml")
+NETWORK = Path("deploy/k8s/network.yaml")
 ARCHITECTURE = Path("docs/architecture.md")
 
 
@@ -31,7 +32,11 @@ def rendered(root: Path, specs: Iterable[ServiceSpec], layout: Layout) -> dict[P
     Raises ValueError if the page lacks the block's markers.
     """
     specs = list(specs)
-    out = {COMPOSE: compose.render(specs, layout), K8S: k8s.render(specs, layout)}
+    out = {
+        COMPOSE: compose.render(specs, layout),
+        K8S: k8s.render(specs, layout),
+        NETWORK: network.render(specs),
+    }
     page = root / ARCHITECTURE
     if page.is_file():
         try:

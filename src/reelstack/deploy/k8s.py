@@ -2,9 +2,10 @@
 and volume claims the specs ask for.
 
 Every container runs the one image, told which service to be by
-``REELSTACK_SERVICE_NAME`` and where the engines are by the ``reelstack-engines``
-ConfigMap and ``reelstack-secrets`` Secret (``deploy/k8s/config.yaml``, written
-by hand). Services find each other through the registry, so only an
+``REELSTACK_SERVICE_NAME``, where the engines are by the ``reelstack-engines``
+ConfigMap (``deploy/k8s/config.yaml``, written by hand), and given the keys
+of the ``reelstack-secrets`` Secret its ports need (made at install by
+:mod:`.secrets`). Services find each other through the registry, so only an
 ``addressable`` service (one Service per zone, a fixed name) and a public one
 (a load balancer) get Kubernetes Services.
 """
@@ -17,9 +18,9 @@ from collections.abc import Iterable
 from reelstack.chassis.spec import ServiceSpec
 from reelstack.config import env_name
 from reelstack.deploy.layout import HTTP_PORT, Layout, SharedVolume, replicas, shared_volumes
+from reelstack.deploy.secrets import SERVICE_SECRET, needed
 from reelstack.deploy.text import comment, scalar
 from reelstack.gateway.settings import GATEWAY_AUTH_JWKS_URL
-from reelstack.settings.discovery import CLUSTER_SECRET
 from reelstack.settings.instance import (
     INSTANCE_ID,
     SERVICE_ADVERTISE_HOST,
@@ -46,9 +47,11 @@ HEADER = """\
 # Services. A zone's replicas are the instances the service's spec asks for,
 # spread over the zones as the local cluster spreads them.
 #
-# Registry writes need the cluster secret, made at install and never committed:
-#   kubectl -n reelstack create secret generic reelstack-cluster \
-#     --from-literal=secret="$(openssl rand -hex 32)"
+# Secrets are made at install and never committed: `reelstack deploy secrets`
+# writes deploy/k8s/secrets.yaml (kubectl apply -f it before these); each
+# container takes only the keys of the ports its service uses, and a pod whose
+# Secret is missing does not start. deploy/k8s/network.yaml says who may reach
+# whom.
 # The gateway reads identity's public keys at the fixed Service "identity"
 # (its pods are chosen by the cluster's labels), never through the registry.
 #
@@ -110,7 +113,6 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
         f"          ports: [{{containerPort: {HTTP_PORT}, name: http}}]",
         "          envFrom:",
         "            - configMapRef: {name: reelstack-engines}",
-        "            - secretRef: {name: reelstack-secrets}",
         "          env:",
         f"            - {{name: {SERVICE_NAME.env}, value: {name}}}",
         f"            - {{name: {SERVICE_ZONE.env}, value: {_zone(zone)}}}",
@@ -118,9 +120,13 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
         "              valueFrom: {fieldRef: {fieldPath: status.podIP}}",
         f"            - name: {INSTANCE_ID.env}",
         "              valueFrom: {fieldRef: {fieldPath: metadata.name}}",
-        f"            - name: {CLUSTER_SECRET.env}",
-        "              valueFrom: {secretKeyRef: {name: reelstack-cluster, key: secret}}",
     ]
+    for variable, key in needed(spec):
+        ref = f"{{name: {SERVICE_SECRET}, key: {key}}}"
+        lines += [
+            f"            - name: {variable}",
+            f"              valueFrom: {{secretKeyRef: {ref}}}",
+        ]
     if spec.name == KEY_READER:
         lines.append(
             f"            - {{name: {GATEWAY_AUTH_JWKS_URL.env}, value: {scalar(KEY_URL)}}}"
@@ -130,10 +136,7 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
             f"            - {{name: {env_name(volume.setting)}, value: {scalar(volume.path)}}}"
         )
     lines += [
-        "          livenessProbe:",
-        "            httpGet: {path: /health, port: http}",
-        "          readinessProbe:",
-        "            httpGet: {path: /ready, port: http}",
+        *probes(spec),
         # Kubernetes' usual pause: endpoints drop the pod before it is told to stop.
         "          lifecycle:",
         "            preStop:",
@@ -154,6 +157,28 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
             for v in spec.deploy.volumes
         ]
     return lines
+
+
+def probes(spec: ServiceSpec) -> list[str]:
+    """Return the liveness and readiness probes of ``spec``'s containers.
+
+    A public service answers its chassis endpoints (``/health``, ``/ready``)
+    only to internal networks, and kubelet's probes come from the node, as
+    load-balanced public traffic may: its probes only open the port.
+    """
+    if spec.deploy.public_port is not None:
+        return [
+            "          livenessProbe:",
+            "            tcpSocket: {port: http}",
+            "          readinessProbe:",
+            "            tcpSocket: {port: http}",
+        ]
+    return [
+        "          livenessProbe:",
+        "            httpGet: {path: /health, port: http}",
+        "          readinessProbe:",
+        "            httpGet: {path: /ready, port: http}",
+    ]
 
 
 def key_service(spec: ServiceSpec) -> list[str]:
@@ -194,6 +219,9 @@ def public_service(spec: ServiceSpec) -> list[str]:
         f"  namespace: {NAMESPACE}",
         "spec:",
         "  type: LoadBalancer",
+        # Keep the client's address (no SNAT to a node's): the gateway's
+        # per-client caps and its internal-network check depend on it.
+        "  externalTrafficPolicy: Local",
         f"  selector: {{app: {scalar(spec.name)}}}",
         f"  ports: [{{port: {PUBLIC_PORT}, targetPort: http}}]",
     ]

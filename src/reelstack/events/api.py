@@ -30,6 +30,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from reelstack.chassis import caller as chassis_caller
 from reelstack.chassis.responses import json_response
 from reelstack.chassis.route_deps import chassis_for
 from reelstack.events import fastpath, service
@@ -37,8 +38,8 @@ from reelstack.events.context import EventsContext
 from reelstack.events.fields import check_identifier
 from reelstack.events.models import Caller
 
-ACCOUNT_HEADER = "x-account-id"
-PROFILE_HEADER = "x-profile-id"
+ACCOUNT_HEADER = chassis_caller.ACCOUNT
+PROFILE_HEADER = chassis_caller.PROFILE
 
 # The request body as OpenAPI shows it; the checks themselves are in schemas.py.
 REQUEST_BODY: dict[str, Any] = {

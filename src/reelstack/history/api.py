@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
+from reelstack.chassis import caller as chassis_caller
 from reelstack.chassis.route_deps import WideColumnDep
 from reelstack.history import service
 from reelstack.history.models import Caller, NextEpisodeLookup
@@ -36,23 +37,17 @@ TitleId = Annotated[str, Path(pattern=ID_PATTERN)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-async def get_caller(
-    profile_id: ProfileId,
-    x_account_id: Annotated[str | None, Header()] = None,
-    x_profile_id: Annotated[str | None, Header()] = None,
-    x_maturity: Annotated[str | None, Header(max_length=16)] = None,
-    x_region: Annotated[str | None, Header(max_length=2)] = None,
-) -> Caller:
+async def get_caller(profile_id: ProfileId, who: chassis_caller.CallerDep) -> Caller:
     """Return the caller if the route's profile is the token's; 401 without an account."""
-    if x_account_id is None or not _ID.match(x_account_id):
+    if who.account is None or not _ID.match(who.account):
         # Only reachable by a request that did not come through the gateway.
-        raise HTTPException(401, "no account: the gateway's x-account-id header is missing")
+        raise HTTPException(401, chassis_caller.NO_ACCOUNT)
     # A token for the account alone names no profile: it may not touch any
     # profile's rows (the identity service vouches for profile and account
     # together, by putting both in one token).
-    if x_profile_id is None or x_profile_id != profile_id:
+    if who.profile is None or who.profile != profile_id:
         raise HTTPException(404, NOT_FOUND)
-    return Caller(account=x_account_id, profile=profile_id, maturity=x_maturity, region=x_region)
+    return Caller(account=who.account, profile=profile_id, maturity=who.maturity, region=who.region)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from reelstack.chassis import caller as chassis_caller
 from reelstack.errors import InvalidRequestError
 
 CONTINUE_FROM = 0.05
@@ -49,12 +50,9 @@ class Caller:
 
     def headers(self) -> dict[str, str]:
         """Return the identity headers to forward to another service for this caller."""
-        out = {"x-account-id": self.account, "x-profile-id": self.profile}
-        if self.maturity is not None:
-            out["x-maturity"] = self.maturity
-        if self.region is not None:
-            out["x-region"] = self.region
-        return out
+        return chassis_caller.Caller(
+            account=self.account, profile=self.profile, maturity=self.maturity, region=self.region
+        ).headers()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelstack.chassis.spec import ServiceSpec
+from reelstack.chassis.spec import Deploy, ServiceSpec
 
 SPEC = ServiceSpec(
     name="history",
@@ -12,4 +12,5 @@ SPEC = ServiceSpec(
     # these are. A heartbeat is a few hundred bytes; 8 KiB leaves room and
     # stops a large body at the front door.
     routes=("/api/history;rewrite=/history;max_body=8192",),
+    deploy=Deploy(calls=("catalog",)),
 )

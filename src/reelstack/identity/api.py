@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Response
 
+from reelstack.chassis import caller as chassis_caller
 from reelstack.identity import plans, service
 from reelstack.identity.context import IdentityDep
 from reelstack.identity.models import PLANS, Account, Plan
@@ -27,7 +28,7 @@ from reelstack.identity.schemas import (
 )
 from reelstack.identity.throttle import ThrottledError
 
-CallerHeader = Annotated[str | None, Header(alias="x-account-id", max_length=128)]
+CallerHeader = Annotated[str | None, Header(alias=chassis_caller.ACCOUNT, max_length=128)]
 # The gateway replaces any client copy with the client's own address.
 AddressHeader = Annotated[str | None, Header(alias="x-forwarded-for", max_length=200)]
 

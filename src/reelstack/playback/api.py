@@ -9,12 +9,12 @@ of the account's active devices, which the account holder reads too.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from starlette.responses import Response
 
+from reelstack.chassis import caller as chassis_caller
 from reelstack.chassis.responses import json_response
 from reelstack.playback import service
 from reelstack.playback.context import PlaybackDep
@@ -33,27 +33,18 @@ from reelstack.playback.schemas import (
 )
 from reelstack.signed_urls import ExpiredError, SignatureError
 
-_ID = re.compile(ID_PATTERN.replace("{1,64}", "{1,128}"))
-FORWARDED = ("x-account-id", "x-profile-id", "x-roles", "x-maturity", "x-region")
 NO_PROFILE = "no such play: the token names no profile"
 
 PlayId = Annotated[str, Path(pattern=PLAY_ID_PATTERN)]
 TitleId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
-async def get_caller(
-    request: Request,
-    x_account_id: Annotated[str | None, Header(max_length=128)] = None,
-    x_profile_id: Annotated[str | None, Header(max_length=128)] = None,
-) -> Caller:
+async def get_caller(who: chassis_caller.CallerDep) -> Caller:
     """Return the caller from the gateway's headers (401: no account; 404: no profile)."""
-    if x_account_id is None or not _ID.match(x_account_id):
-        # Only reachable by a request that did not come through the gateway.
-        raise HTTPException(401, "no account: the gateway's x-account-id header is missing")
-    if x_profile_id is None or not _ID.match(x_profile_id):
+    account = who.require_account()
+    if who.profile is None:
         raise HTTPException(404, NO_PROFILE)
-    headers = {name: request.headers[name] for name in FORWARDED if name in request.headers}
-    return Caller(account=x_account_id, profile=x_profile_id, headers=headers)
+    return Caller(account=account, profile=who.profile, headers=who.headers(), region=who.region)
 
 
 async def small_body(request: Request) -> None:
@@ -66,13 +57,9 @@ async def small_body(request: Request) -> None:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-async def get_account(
-    x_account_id: Annotated[str | None, Header(max_length=128)] = None,
-) -> str:
+async def get_account(who: chassis_caller.CallerDep) -> str:
     """Return the caller's account (401: none); a token without a profile is the account holder."""
-    if x_account_id is None or not _ID.match(x_account_id):
-        raise HTTPException(401, "no account: the gateway's x-account-id header is missing")
-    return x_account_id
+    return who.require_account()
 
 
 AccountDep = Annotated[str, Depends(get_account)]

@@ -12,10 +12,14 @@ from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import ReelstackError
-from reelstack.playback import service
+from reelstack.playback import announce, service
 from reelstack.playback.api import make_router
 from reelstack.playback.context import KEY_PREFIX_SETTING, Lifetimes, PlaybackContext
-from reelstack.playback.settings import PLAYBACK_TITLE_CACHE_S
+from reelstack.playback.settings import (
+    PLAYBACK_ANNOUNCE_S,
+    PLAYBACK_PLAYS_TOPIC,
+    PLAYBACK_TITLE_CACHE_S,
+)
 from reelstack.playback.spec import SPEC
 from reelstack.playback.upstream import ServiceUpstreams, Upstreams
 from reelstack.signed_urls import signer_for
@@ -38,6 +42,19 @@ async def sweep_plays(ctx: PlaybackContext) -> None:
         await asyncio.sleep(SWEEP_EVERY_S)
 
 
+async def announce_plays(ctx: PlaybackContext) -> None:
+    """The service's background task: put new plays on the log until the instance stops."""
+    if ctx.log is None:
+        return
+    await announce.run_announcer(
+        db=ctx.db,
+        log_port=ctx.log,
+        topic=ctx.plays_topic,
+        interval_s=ctx.announce_s,
+        clock=ctx.clock,
+    )
+
+
 def create_app(
     config: Config, *, adapters: Adapters | None = None, upstreams: Upstreams | None = None
 ) -> FastAPI:
@@ -57,6 +74,9 @@ def create_app(
             ),
             times=Lifetimes.from_config(chassis.config),
             key_prefix=str(chassis.config.get(KEY_PREFIX_SETTING)),
+            log=chassis.adapters.log,
+            plays_topic=str(chassis.config.get(PLAYBACK_PLAYS_TOPIC)),
+            announce_s=float(chassis.config.get(PLAYBACK_ANNOUNCE_S)),
         )
 
     return create_service_app(

@@ -14,7 +14,7 @@ from reelstack.chassis.route_deps import context_dep
 from reelstack.config import Config
 from reelstack.playback import settings as s
 from reelstack.playback.upstream import Upstreams
-from reelstack.ports import BlobStore, Database
+from reelstack.ports import BlobStore, Database, EventLog
 from reelstack.signed_urls import UrlSigner
 
 KEY_PREFIX_SETTING = "media.key_prefix"
@@ -53,6 +53,10 @@ class PlaybackContext:
     upstreams: Upstreams
     times: Lifetimes
     key_prefix: str
+    log: EventLog | None = None
+    """The event log plays are announced on (None: not announced, as in unit tests)."""
+    plays_topic: str = "playback.plays"
+    announce_s: float = 1.0
     clock: Callable[[], float] = field(default=time.time)
 
     def key_blob(self, title_id: str) -> str:

@@ -18,6 +18,8 @@ class Caller:
     account: str
     profile: str
     headers: dict[str, str]
+    region: str | None = None
+    """Where the gateway places the caller (``x-region``), kept with the play for popularity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class Play:
     started_at: float
     expires_at: float
     ended_at: float | None = None
+    region: str | None = None
 
     def live(self, now: float) -> bool:
         """Whether the play holds a stream slot at ``now``."""

@@ -47,7 +47,12 @@ plays = Table(
     Column("expires_at", Float, nullable=False),
     Column("ended_at", Float, nullable=True),
     Column("manifest", Text, nullable=False),
+    # Where the viewer was (the gateway's region) and when the play was put
+    # on the log (``playback.plays``): the table is its own outbox.
+    Column("region", String(16), nullable=True),
+    Column("announced_at", Float, nullable=True),
     Index("ix_playback_plays_account_expires", "account_id", "expires_at"),
+    Index("ix_playback_plays_announced", "announced_at", "started_at"),
 )
 
 _PLAY_COLUMNS: list[Column[Any]] = [
@@ -60,6 +65,7 @@ _PLAY_COLUMNS: list[Column[Any]] = [
     plays.c.started_at,
     plays.c.expires_at,
     plays.c.ended_at,
+    plays.c.region,
 ]
 
 
@@ -74,6 +80,7 @@ def _play(row: Row[Any]) -> Play:
         started_at=row.started_at,
         expires_at=row.expires_at,
         ended_at=row.ended_at,
+        region=row.region,
     )
 
 
@@ -121,6 +128,7 @@ async def add_within(
         "started_at": literal(play.started_at, Float),
         "expires_at": literal(play.expires_at, Float),
         "manifest": literal(manifest, Text),
+        "region": literal(play.region, String),
     }
     result = await session.execute(
         insert(plays).from_select(
@@ -191,6 +199,25 @@ async def has_live_play(
 
 
 async def drop_older(session: AsyncSession, *, before: float) -> int:
-    """Delete plays whose lease ran out before ``before``; return how many."""
-    result = await session.execute(delete(plays).where(plays.c.expires_at < before))
+    """Delete announced plays whose lease ran out before ``before``; return how many."""
+    result = await session.execute(
+        delete(plays).where(plays.c.expires_at < before, plays.c.announced_at.is_not(None))
+    )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def unannounced(session: AsyncSession, *, limit: int) -> list[Play]:
+    """Return up to ``limit`` plays not yet on the log, oldest first."""
+    rows = await session.execute(
+        select(*_PLAY_COLUMNS)
+        .where(plays.c.announced_at.is_(None))
+        .order_by(plays.c.started_at)
+        .limit(limit)
+    )
+    return [_play(row) for row in rows]
+
+
+async def mark_announced(session: AsyncSession, *, play_ids: list[str], at: float) -> None:
+    """Record that these plays are on the log."""
+    if play_ids:
+        await session.execute(update(plays).where(plays.c.id.in_(play_ids)).values(announced_at=at))

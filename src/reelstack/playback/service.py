@@ -84,6 +84,7 @@ async def start_play(
         device_name=device.name,
         started_at=now,
         expires_at=now + ctx.times.lease_s,
+        region=caller.region,
     )
 
     async def take_slot(session: AsyncSession) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelstack.config import Setting, parse_float
+from reelstack.config import Setting, parse_float, parse_str
 from reelstack.settings.base import add
 
 PLAYBACK_LEASE_S = add(
@@ -36,5 +36,21 @@ PLAYBACK_TITLE_CACHE_S = add(
         "5",
         "Seconds a play start reuses what media said about a title (a removal reaches new"
         " plays within this; 0 asks media every time).",
+    )
+)
+PLAYBACK_ANNOUNCE_S = add(
+    Setting(
+        "playback.announce_s",
+        parse_float(0.05, 600),
+        "1",
+        "Seconds between a playback instance's rounds putting new plays on the log.",
+    )
+)
+PLAYBACK_PLAYS_TOPIC = add(
+    Setting(
+        "playback.plays_topic",
+        parse_str,
+        "playback.plays",
+        "Topic on which playback puts every play start (recommendations counts them).",
     )
 )

@@ -50,6 +50,25 @@ LOG_REQUEST_TIMEOUT_S = add(
         "offset request for its answer) before UnavailableError.",
     )
 )
+LOG_SASL_MECHANISM = add(
+    Setting(
+        "log.sasl_mechanism",
+        parse_choice("", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
+        "",
+        "Kafka: SASL mechanism the brokers require (SASL_PLAINTEXT); empty: no SASL.",
+    )
+)
+LOG_SASL_USERNAME = add(
+    Setting("log.sasl_username", parse_str, "", "Kafka: SASL user name (with log.sasl_mechanism).")
+)
+LOG_SASL_PASSWORD = add(
+    Setting(
+        "log.sasl_password",
+        parse_secret,
+        "",
+        "Kafka: SASL password (with log.sasl_mechanism); deployments generate it at install.",
+    )
+)
 WIDECOLUMN_URL = add(
     Setting(
         "widecolumn.url",
@@ -115,6 +134,15 @@ SQL_URL = add(
         parse_url("sqlite+aiosqlite", "postgresql+asyncpg", "cockroachdb+asyncpg"),
         under_home("sqlite+aiosqlite:///{home}/data/sql.db"),
         "Relational store (SQLAlchemy async URL).",
+    )
+)
+SQL_PASSWORD = add(
+    Setting(
+        "sql.password",
+        parse_secret,
+        "",
+        "Relational server password; replaces the one in sql.url, so the URL can be "
+        "shared and the password kept in a secret (empty: the URL's own).",
     )
 )
 SQL_POOL_SIZE = add(

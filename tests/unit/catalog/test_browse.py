@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from reelstack.catalog import service
 from reelstack.catalog.context import CatalogContext
@@ -156,3 +157,26 @@ async def test_the_next_episode_skips_one_not_available_in_the_viewers_region(
     found = (await client.get("/catalog/titles/ep2", headers=gb)).json()
     assert found["series_id"] == series_id and found["regions"] == ["GB"]
     assert found["next_episode_id"] == "ep3"
+
+
+async def test_many_titles_at_once_in_the_order_asked_only_those_the_profile_may_see(
+    client: httpx.AsyncClient, ctx: CatalogContext
+) -> None:
+    await fill(ctx)
+    asked = "ep3,adultfilm,kidsfilm,nosuchtitle,ep3"
+    kids = (await client.get(f"/catalog/titles?ids={asked}", headers=KIDS)).json()
+    assert [t["id"] for t in kids["items"]] == ["ep3", "kidsfilm"]
+    assert kids["total"] == 2
+    adult = (await client.get(f"/catalog/titles?ids={asked}", headers=ADULT)).json()
+    assert [t["id"] for t in adult["items"]] == ["ep3", "adultfilm", "kidsfilm"]
+
+
+@pytest.mark.parametrize(
+    "ids", ["", ",", ",".join(f"t{i}" for i in range(101)), "ok,../etc", "a" * 65]
+)
+async def test_a_bad_list_of_ids_is_refused_with_the_reason(
+    client: httpx.AsyncClient, ids: str
+) -> None:
+    answer = await client.get("/catalog/titles", params={"ids": ids}, headers=ADULT)
+    assert answer.status_code in (400, 422), answer.text
+    assert "ids" in answer.text

@@ -17,9 +17,10 @@ PAGE = f"# Title\n\nProse.\n\n{service_table.BEGIN}\nold\n{service_table.END}\n\
 
 def test_writes_missing_files_then_finds_them_up_to_date(tmp_path: Path) -> None:
     rendered = files.rendered(tmp_path, SPECS, LAYOUT)
-    assert set(rendered) == {files.COMPOSE, files.K8S}  # no page there: no table
-    assert files.outdated(tmp_path, rendered) == [files.COMPOSE, files.K8S]
-    assert files.write(tmp_path, rendered) == [files.COMPOSE, files.K8S]
+    every = [files.COMPOSE, files.K8S, files.NETWORK]
+    assert set(rendered) == set(every)  # no page there: no table
+    assert files.outdated(tmp_path, rendered) == every
+    assert files.write(tmp_path, rendered) == every
     assert (tmp_path / files.K8S).read_text() == rendered[files.K8S]
     assert files.outdated(tmp_path, rendered) == []
     assert files.write(tmp_path, rendered) == []

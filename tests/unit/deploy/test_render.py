@@ -107,8 +107,9 @@ def test_public_and_addressable_services_get_kubernetes_services() -> None:
     assert docs[("Service", "edge-a")]["spec"]["selector"] == {"app": "edge", "zone": "a"}
     assert ("Service", "edge-b") in docs
     published = yaml.safe_load(compose.render([spec], LAYOUT))["services"]
-    assert published["edge-a"]["ports"] == ["9100:8000"]
-    assert published["edge-b"]["ports"] == ["9101:8000"]
+    # On loopback unless the operator names an address (compose fills the default).
+    assert published["edge-a"]["ports"] == ["${REELSTACK_PUBLISH_ADDRESS:-127.0.0.1}:9100:8000"]
+    assert published["edge-b"]["ports"] == ["${REELSTACK_PUBLISH_ADDRESS:-127.0.0.1}:9101:8000"]
 
 
 def test_instances_beyond_the_zones_add_replicas_and_compose_services() -> None:

@@ -110,7 +110,10 @@ def database(path: Path) -> SqlAlchemyDatabase:
 
 @pytest.fixture
 async def stack(make_config: Callable[..., Config], tmp_path: Path) -> AsyncIterator[Stack]:
-    config = make_config(**{"playback.url_secret": "test-secret-" + "x" * 20})
+    # The announcer's rounds are run by the tests that need them.
+    config = make_config(
+        **{"playback.url_secret": "test-secret-" + "x" * 20, "playback.announce_s": "600"}
+    )
     blob = LocalBlobStore(tmp_path / "blobs")
     upstreams = FakeUpstreams()
     adapters = Adapters(config, _built={"sql": database(tmp_path / "p.db"), "blob": blob})

@@ -9,7 +9,7 @@ from reelstack import services
 
 def test_the_spec_is_accepted_and_only_manifests_are_open() -> None:
     spec = services.specs(("reelstack.playback",))["playback"]
-    assert spec.ports == ("sql", "blob") and spec.migrations == "playback"
+    assert spec.ports == ("sql", "blob", "log") and spec.migrations == "playback"
     routes = {route.prefix: route for route in spec.gateway_routes()}
     plays = routes["/api/playback"]
     assert plays.rewrite == "/playback" and not plays.public and not plays.public_methods

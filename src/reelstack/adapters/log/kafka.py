@@ -34,7 +34,8 @@ and their reasons: docs/adr/0005-kafka-event-log.md.
 Settings: ``log.url`` (``kafka://HOST:PORT[,HOST:PORT...]``),
 ``log.retention_ms`` (topics created without a retention),
 ``log.replication_factor`` (at least this many replicas; 0: the brokers'
-default) and ``log.request_timeout_s``.
+default), ``log.request_timeout_s`` and, where the brokers require SASL,
+``log.sasl_mechanism``, ``log.sasl_username`` and ``log.sasl_password``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import uuid
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from confluent_kafka.admin import AdminClient
@@ -56,14 +58,17 @@ from reelstack.adapters.log.batching import check_records
 from reelstack.adapters.log.kafka_admin import KafkaAdmin, TopicInfo
 from reelstack.adapters.log.kafka_client import (
     RECORD_OVERHEAD,
+    KafkaAuth,
+    auth_from,
     base_config,
+    note_refusal,
     servers_of,
 )
 from reelstack.adapters.log.kafka_consumer import KafkaConsumer
 from reelstack.adapters.log.kafka_producer import KafkaProducer
 from reelstack.adapters.log.kafka_reader import KafkaReader
 from reelstack.config import Config
-from reelstack.errors import InvalidRequestError, NotFoundError, UnavailableError
+from reelstack.errors import ConfigError, InvalidRequestError, NotFoundError, UnavailableError
 from reelstack.ports.log import Consumer, Record, RecordMetadata, TopicPartition, TopicSpec
 from reelstack.ports.partitioning import Partitioner
 
@@ -87,6 +92,8 @@ class KafkaOptions:
     # How long ``open`` and ``ping`` wait for the cluster to answer.
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     linger_ms: int = 5
+    # SASL over plaintext (the brokers' internal listener); None: no authentication.
+    auth: KafkaAuth | None = None
 
 
 class KafkaEventLog:
@@ -116,12 +123,23 @@ class KafkaEventLog:
         """Connect; UnavailableError naming the bootstrap servers if no broker answers."""
         if self._producer is not None:
             return
-        admin = KafkaAdmin(
-            AdminClient(base_config(self.bootstrap, f"{self._client_id}-admin")),
-            self.servers,
-            self.options.request_timeout_s,
-        )
-        await admin.ping(self.options.connect_timeout_s)
+        refusals: list[str] = []
+        config = base_config(self.bootstrap, self.options.auth, f"{self._client_id}-admin")
+        config["error_cb"] = partial(note_refusal, refusals)
+        client = AdminClient(config)
+        admin = KafkaAdmin(client, self.servers, self.options.request_timeout_s)
+        try:
+            await admin.ping(self.options.connect_timeout_s)
+        except UnavailableError as exc:
+            # librdkafka reports a refused login only as a transport failure; its
+            # error callback, served here, says why.
+            client.poll(0)
+            if refusals:
+                log.error("%r: Kafka refused our SASL login: %s", self, refusals[-1])
+                raise UnavailableError(
+                    f"{exc}; the brokers refused the SASL login: {refusals[-1]}"
+                ) from exc
+            raise
         self._admin = admin
         reader = self.consumer_config(f"{self._client_id}-reader", f"{self._client_id}-reader")
         # An offset retention passed meanwhile reads from the earliest retained record.
@@ -131,7 +149,7 @@ class KafkaEventLog:
 
     def _producer_config(self) -> dict[str, Any]:
         return {
-            **base_config(self.bootstrap, f"{self._client_id}-producer"),
+            **base_config(self.bootstrap, self.options.auth, f"{self._client_id}-producer"),
             "acks": "all",
             "enable.idempotence": True,
             "partitioner": "murmur2_random",
@@ -144,7 +162,7 @@ class KafkaEventLog:
     def consumer_config(self, group: str, client_id: str) -> dict[str, Any]:
         """Settings of a consumer in ``group`` (the caller adds the group's own)."""
         return {
-            **base_config(self.bootstrap, client_id),
+            **base_config(self.bootstrap, self.options.auth, client_id),
             "group.id": group,
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
@@ -338,8 +356,6 @@ def from_url(url: str, config: Config) -> KafkaEventLog:
     rest = url.split("://", 1)[1] if "://" in url else url
     servers = [s.strip() for s in rest.strip("/").split(",") if s.strip()]
     if not servers or any(":" not in s for s in servers):
-        from reelstack.errors import ConfigError
-
         raise ConfigError(
             settings.LOG_URL.key, url, "log.url", "expected kafka://HOST:PORT[,HOST:PORT...]"
         )
@@ -349,5 +365,6 @@ def from_url(url: str, config: Config) -> KafkaEventLog:
             retention_ms=config.get(settings.LOG_RETENTION_MS),
             replication_factor=config.get(settings.LOG_REPLICATION_FACTOR),
             request_timeout_s=config.get(settings.LOG_REQUEST_TIMEOUT_S),
+            auth=auth_from(config),
         ),
     )

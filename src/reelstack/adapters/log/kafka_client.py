@@ -13,12 +13,16 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException
 
+from reelstack import settings
+from reelstack.config import Config, Secret
 from reelstack.errors import (
+    ConfigError,
     ConflictError,
     InvalidRequestError,
     NotAssignedError,
@@ -137,9 +141,32 @@ def servers_of(bootstrap: Sequence[str]) -> str:
     return ",".join(bootstrap)
 
 
-def base_config(bootstrap: Sequence[str], client_id: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class KafkaAuth:
+    """SASL credentials over a plaintext listener (``SASL_PLAINTEXT``).
+
+    ``mechanism`` is ``PLAIN``, ``SCRAM-SHA-256`` or ``SCRAM-SHA-512``; the
+    password stays a :class:`~reelstack.config.Secret` until librdkafka needs it.
+    """
+
+    mechanism: str
+    username: str
+    password: Secret
+
+    def client_config(self) -> dict[str, str]:
+        """Return the librdkafka properties that authenticate a client."""
+        return {
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": self.mechanism,
+            "sasl.username": self.username,
+            "sasl.password": self.password.reveal(),
+        }
+
+
+def base_config(bootstrap: Sequence[str], auth: KafkaAuth | None, client_id: str) -> dict[str, Any]:
     """Settings every client of the adapter shares."""
     return {
+        **(auth.client_config() if auth is not None else {}),
         "bootstrap.servers": servers_of(bootstrap),
         "client.id": client_id,
         "logger": log,
@@ -168,3 +195,35 @@ class CallThread:
     def shutdown(self) -> None:
         """Let the queued calls finish, then end the thread (without waiting for it)."""
         self._pool.shutdown(wait=False)
+
+
+def note_refusal(refusals: list[str], error: KafkaError) -> None:
+    """Keep the reason of a refused SASL login (other errors surface through the calls)."""
+    if error.code() == KafkaError._AUTHENTICATION:
+        refusals.append(error.str())
+
+
+def auth_from(config: Config) -> KafkaAuth | None:
+    """Return the SASL credentials the log settings give (None when no mechanism is set).
+
+    Raises ConfigError when a mechanism is set without a user name or password:
+    an instance that would only fail at its first append must not start.
+    """
+    mechanism = config.get(settings.LOG_SASL_MECHANISM)
+    if not mechanism:
+        return None
+    username = config.get(settings.LOG_SASL_USERNAME)
+    password = config.get(settings.LOG_SASL_PASSWORD)
+    required = (
+        (settings.LOG_SASL_USERNAME, username),
+        (settings.LOG_SASL_PASSWORD, password.reveal()),
+    )
+    for setting, value in required:
+        if not value:
+            raise ConfigError(
+                setting.key,
+                "",
+                config.resolved(setting).source,
+                f"required when log.sasl_mechanism is {mechanism}",
+            )
+    return KafkaAuth(mechanism=mechanism, username=username, password=password)

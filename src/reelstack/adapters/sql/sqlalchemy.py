@@ -430,6 +430,10 @@ def from_url(url: str, config: Config) -> SqlAlchemyDatabase:
             source,
             "expected sqlite+aiosqlite:////ABSOLUTE/PATH (four slashes before the path)",
         )
+    password = config.get(settings.SQL_PASSWORD).reveal()
+    if password:
+        # The deploy files share one URL and keep the password in a secret.
+        url = parsed.set(password=password).render_as_string(hide_password=False)
     return SqlAlchemyDatabase(
         url,
         max_attempts=config.get(settings.SQL_MAX_ATTEMPTS),
