@@ -48,6 +48,7 @@ class Gateway(Protocol):
     """What serves the supergraph (Hive Gateway's child process; a fake in unit tests)."""
 
     url: str | None
+    restarts: int
 
     def supergraph_written(self) -> None:
         """Take the new supergraph file."""

@@ -9,6 +9,8 @@ supergraph keeps answering; subgraphs that leave are dropped.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -19,8 +21,11 @@ import pytest
 from fastapi import FastAPI
 
 from reelstack import settings
+from reelstack.chassis.app import chassis_of
 from reelstack.config import Config
 from reelstack.router.app import create_app
+from reelstack.router.context import RouterContext
+from reelstack.router.hive import HiveGateway
 from tests.integration.registry_processes import SECRET, Process, Processes, instances
 from tests.integration.router import toys
 from tests.support.ports import free_port
@@ -206,6 +211,19 @@ async def test_router_composes_the_registry_and_keeps_the_last_good_supergraph(
             return not found["broken"] and found["compositions"] > refusal["compositions"]
 
         await eventually(healed, "composition without clash")
+
+        # Hive Gateway killed: the router starts it again on the same supergraph.
+        gateway = chassis_of(app).context_as(RouterContext).gateway
+        assert isinstance(gateway, HiveGateway) and gateway.pid is not None
+        os.kill(gateway.pid, signal.SIGKILL)
+
+        async def restarted() -> dict[str, Any] | None:
+            found = await status(client)
+            return found if found["gateway"]["restarts"] == 1 and found["gateway"]["url"] else None
+
+        await eventually(restarted, "Hive Gateway started again")
+        await eventually(ready, "/ready after the restart")
+        assert (await query(client, CROSSING))["data"]["titles"][1]["rating"] == 3
 
         # A subgraph that goes away is dropped at the next composition.
         await subgraphs.stop("ratings")

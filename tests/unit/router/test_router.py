@@ -130,6 +130,7 @@ class FakeComposer:
 
 class FakeGateway:
     url: str | None = None
+    restarts = 0
 
     def __init__(self) -> None:
         self.written = 0
