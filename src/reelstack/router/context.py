@@ -130,6 +130,9 @@ async def build(chassis: Chassis) -> RouterContext:
     # One folder per instance: instances sharing a home never share a file.
     folder = Path(config.get(router_settings.ROUTER_FOLDER)) / chassis.identity.instance
     supergraph = folder / SUPERGRAPH_FILE
+    # A file left by an earlier run names subgraph instances that may be
+    # gone: serve nothing until this run has composed what the registry holds.
+    supergraph.unlink(missing_ok=True)
     discovery = chassis.discovery
     if isinstance(discovery, EurekaClient):
         registry = discovery

@@ -175,9 +175,22 @@ async def test_router_composes_the_registry_and_keeps_the_last_good_supergraph(
         }
 
         # A body over router.max_body_bytes is refused with the reason, before Hive.
-        big = await client.post("/graphql", content=b'{"query": "' + b" " * 5000 + b'"}')
+        big = await client.post(
+            "/graphql",
+            content=b'{"query": "' + b" " * 5000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
         assert big.status_code == 413
         assert "router.max_body_bytes" in big.json()["detail"]
+
+        # Only JSON bodies: a cross-site form or text/plain POST is refused (415).
+        for kind in ("text/plain", "application/x-www-form-urlencoded", None):
+            sent = {"Content-Type": kind} if kind else {}
+            refused = await client.post(
+                "/graphql", content=b'{"query": "{ titles { id } }"}', headers=sent
+            )
+            assert refused.status_code == 415, (kind, refused.text)
+            assert "application/json" in refused.json()["detail"]
 
         # Malformed bodies and queries get GraphQL errors, never a 5xx.
         for bad in (b"not json", b'{"query": "{ titles { "}', b'{"query": "{ nope }"}'):

@@ -16,7 +16,7 @@ from reelstack.router import service
 from reelstack.router.compose import parse_result, write_atomically
 from reelstack.router.context import RouterContext, RouterMetrics
 from reelstack.router.discover import subgraph_sources
-from reelstack.router.forward import read_body
+from reelstack.router.forward import is_json, read_body
 from reelstack.router.models import Composition, CompositionError, Subgraph, SubgraphSource
 
 
@@ -109,6 +109,18 @@ async def test_bodies_over_the_limit_are_refused_naming_the_setting() -> None:
     # Without a length (chunked), counting stops it as soon as it passes.
     with pytest.raises(RecordTooLargeError, match=r"router\.max_body_bytes"):
         await read_body(chunks(b"x" * 3000, b"x" * 3000), declared=None, limit=4096)
+
+
+def test_only_json_bodies_are_graphql_requests() -> None:
+    assert is_json("application/json") and is_json("Application/JSON; charset=utf-8")
+    for other in (
+        None,
+        "",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        assert not is_json(other)
 
 
 class FakeComposer:
