@@ -19,7 +19,7 @@ as REST routes do; the router passes them through (docs/adr/0019).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
@@ -33,7 +33,7 @@ SUBGRAPH_METADATA = "graphql.path"
 
 DEFAULT_PATH = "/graphql"
 
-FEDERATION_VERSION = "2.9"
+FEDERATION_VERSION: Final = "2.9"
 """The federation version subgraphs declare: the newest the router's composition knows.
 
 Strawberry declares 2.11 by default; ``@theguild/federation-composition``
@@ -61,7 +61,7 @@ def subgraph_schema(
         mutation=mutation,
         types=types,
         extensions=extensions,
-        federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
+        federation_version=FEDERATION_VERSION,
     )
 
 

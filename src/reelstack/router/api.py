@@ -20,6 +20,14 @@ router = APIRouter(tags=["router"])
 @router.post("/graphql")
 async def graphql(request: Request, context: RouterDep) -> Response:
     """Answer a GraphQL request from the composed graph (Hive Gateway)."""
+    if not forward.is_json(request.headers.get("content-type")):
+        return json_response(
+            {
+                "error": "UnsupportedMediaType",
+                "detail": "GraphQL requests are POSTed as application/json",
+            },
+            415,
+        )
     body = await forward.read_body(
         request.stream(),
         declared=request.headers.get("content-length"),
@@ -29,7 +37,6 @@ async def graphql(request: Request, context: RouterDep) -> Response:
         context=context,
         body=body,
         headers=dict(request.headers),
-        query=request.url.query,
     )
 
 

@@ -48,6 +48,7 @@ class Gateway(Protocol):
     """What serves the supergraph (Hive Gateway's child process; a fake in unit tests)."""
 
     url: str | None
+    restarts: int
 
     def supergraph_written(self) -> None:
         """Take the new supergraph file."""
@@ -129,6 +130,9 @@ async def build(chassis: Chassis) -> RouterContext:
     # One folder per instance: instances sharing a home never share a file.
     folder = Path(config.get(router_settings.ROUTER_FOLDER)) / chassis.identity.instance
     supergraph = folder / SUPERGRAPH_FILE
+    # A file left by an earlier run names subgraph instances that may be
+    # gone: serve nothing until this run has composed what the registry holds.
+    supergraph.unlink(missing_ok=True)
     discovery = chassis.discovery
     if isinstance(discovery, EurekaClient):
         registry = discovery

@@ -22,6 +22,19 @@ from reelstack.router.context import PROPAGATED_HEADERS, RouterContext
 FORWARD_TIMEOUT_S = 60.0
 
 
+def is_json(content_type: str | None) -> bool:
+    """Whether a request's content type is JSON, the only body GraphQL-over-HTTP POST takes.
+
+    Anything else is refused: a browser sends ``text/plain`` (or a form)
+    across origins without asking first, so accepting it would let any web
+    page run mutations with a signed-in viewer's credentials (CSRF).
+    """
+    if content_type is None:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
 async def read_body(chunks: AsyncIterator[bytes], *, declared: str | None, limit: int) -> bytes:
     """Read a request body of at most ``limit`` bytes; RecordTooLargeError past it.
 
@@ -41,9 +54,7 @@ async def read_body(chunks: AsyncIterator[bytes], *, declared: str | None, limit
     return bytes(body)
 
 
-async def forward(
-    *, context: RouterContext, body: bytes, headers: dict[str, str], query: str
-) -> Response:
+async def forward(*, context: RouterContext, body: bytes, headers: dict[str, str]) -> Response:
     """Send one GraphQL request to Hive Gateway and return its answer."""
     url = context.gateway.url
     if url is None:
@@ -55,9 +66,10 @@ async def forward(
     if context.forward_session is None:
         context.forward_session = http_session(timeout_s=FORWARD_TIMEOUT_S)
     sent = {name: headers[name] for name in PROPAGATED_HEADERS if name in headers}
-    sent["content-type"] = headers.get("content-type", "application/json")
+    sent["content-type"] = "application/json"
     sent["accept"] = headers.get("accept", "application/graphql-response+json, application/json")
-    target = url + "/graphql" + (f"?{query}" if query else "")
+    # No query string: a POST carries everything in its body.
+    target = url + "/graphql"
     try:
         async with context.forward_session.post(target, data=body, headers=sent) as answer:
             content = await answer.read()

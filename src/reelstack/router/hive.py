@@ -74,6 +74,12 @@ class HiveGateway:
             str(int(self.upstream_timeout_s * 1000)),
         ]
 
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (None when none runs)."""
+        process = self._process
+        return process.pid if process is not None and process.returncode is None else None
+
     def supergraph_written(self) -> None:
         """Tell the child a new supergraph is in place (starts it the first time)."""
         self._have_supergraph.set()

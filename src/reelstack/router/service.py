@@ -139,5 +139,5 @@ def status_document(context: RouterContext) -> dict[str, object]:
         "errors": status.errors,
         "compositions": status.compositions,
         "failures": status.failures,
-        "gateway": {"url": context.gateway.url},
+        "gateway": {"url": context.gateway.url, "restarts": context.gateway.restarts},
     }

@@ -9,6 +9,8 @@ supergraph keeps answering; subgraphs that leave are dropped.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -19,8 +21,11 @@ import pytest
 from fastapi import FastAPI
 
 from reelstack import settings
+from reelstack.chassis.app import chassis_of
 from reelstack.config import Config
 from reelstack.router.app import create_app
+from reelstack.router.context import RouterContext
+from reelstack.router.hive import HiveGateway
 from tests.integration.registry_processes import SECRET, Process, Processes, instances
 from tests.integration.router import toys
 from tests.support.ports import free_port
@@ -170,9 +175,22 @@ async def test_router_composes_the_registry_and_keeps_the_last_good_supergraph(
         }
 
         # A body over router.max_body_bytes is refused with the reason, before Hive.
-        big = await client.post("/graphql", content=b'{"query": "' + b" " * 5000 + b'"}')
+        big = await client.post(
+            "/graphql",
+            content=b'{"query": "' + b" " * 5000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
         assert big.status_code == 413
         assert "router.max_body_bytes" in big.json()["detail"]
+
+        # Only JSON bodies: a cross-site form or text/plain POST is refused (415).
+        for kind in ("text/plain", "application/x-www-form-urlencoded", None):
+            sent = {"Content-Type": kind} if kind else {}
+            refused = await client.post(
+                "/graphql", content=b'{"query": "{ titles { id } }"}', headers=sent
+            )
+            assert refused.status_code == 415, (kind, refused.text)
+            assert "application/json" in refused.json()["detail"]
 
         # Malformed bodies and queries get GraphQL errors, never a 5xx.
         for bad in (b"not json", b'{"query": "{ titles { "}', b'{"query": "{ nope }"}'):
@@ -206,6 +224,19 @@ async def test_router_composes_the_registry_and_keeps_the_last_good_supergraph(
             return not found["broken"] and found["compositions"] > refusal["compositions"]
 
         await eventually(healed, "composition without clash")
+
+        # Hive Gateway killed: the router starts it again on the same supergraph.
+        gateway = chassis_of(app).context_as(RouterContext).gateway
+        assert isinstance(gateway, HiveGateway) and gateway.pid is not None
+        os.kill(gateway.pid, signal.SIGKILL)
+
+        async def restarted() -> dict[str, Any] | None:
+            found = await status(client)
+            return found if found["gateway"]["restarts"] == 1 and found["gateway"]["url"] else None
+
+        await eventually(restarted, "Hive Gateway started again")
+        await eventually(ready, "/ready after the restart")
+        assert (await query(client, CROSSING))["data"]["titles"][1]["rating"] == 3
 
         # A subgraph that goes away is dropped at the next composition.
         await subgraphs.stop("ratings")

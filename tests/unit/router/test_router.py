@@ -14,9 +14,10 @@ from reelstack.chassis.subgraph import SUBGRAPH_METADATA
 from reelstack.errors import RecordTooLargeError, UnavailableError
 from reelstack.router import service
 from reelstack.router.compose import parse_result, write_atomically
-from reelstack.router.context import RouterContext, RouterMetrics
+from reelstack.router.context import PROPAGATED_HEADERS, RouterContext, RouterMetrics
 from reelstack.router.discover import subgraph_sources
-from reelstack.router.forward import read_body
+from reelstack.router.forward import is_json, read_body
+from reelstack.router.hive import HiveGateway
 from reelstack.router.models import Composition, CompositionError, Subgraph, SubgraphSource
 
 
@@ -111,6 +112,18 @@ async def test_bodies_over_the_limit_are_refused_naming_the_setting() -> None:
         await read_body(chunks(b"x" * 3000, b"x" * 3000), declared=None, limit=4096)
 
 
+def test_only_json_bodies_are_graphql_requests() -> None:
+    assert is_json("application/json") and is_json("Application/JSON; charset=utf-8")
+    for other in (
+        None,
+        "",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        assert not is_json(other)
+
+
 class FakeComposer:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
@@ -130,6 +143,7 @@ class FakeComposer:
 
 class FakeGateway:
     url: str | None = None
+    restarts = 0
 
     def __init__(self) -> None:
         self.written = 0
@@ -209,3 +223,23 @@ async def test_compose_once_composes_changes_only_and_keeps_the_last_good(tmp_pa
     assert await service.compose_once(context=context)
     assert context.supergraph.read_text() == "# titles"
     assert context.status.broken == {} and list(context.status.served) == ["titles"]
+
+
+async def test_hive_gateway_is_told_the_headers_and_reports_its_port(tmp_path: Path) -> None:
+    gateway = HiveGateway(
+        node="node",
+        package=tmp_path,
+        supergraph=tmp_path / "s.graphql",
+        port=0,
+        headers=PROPAGATED_HEADERS,
+        upstream_timeout_s=2.5,
+    )
+    argv = gateway.argv()
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"  # never on a public address
+    assert argv[argv.index("--headers") + 1].split(",") == list(PROPAGATED_HEADERS)
+    assert argv[argv.index("--upstream-timeout-ms") + 1] == "2500"
+    assert await gateway.ready() == "no supergraph composed yet"
+    gateway._line(b'{"level":"info","msg":"listening","host":"127.0.0.1","port":40123}\n')
+    assert gateway.url == "http://127.0.0.1:40123"
+    gateway._line(b"not json at all\n")  # logged, not fatal
+    assert "authorization" not in PROPAGATED_HEADERS and "cookie" not in PROPAGATED_HEADERS
