@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
+import { GraphQLError } from 'graphql';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +34,36 @@ const supergraphPath = values.supergraph;
 // headers the gateway sets and the request id. Nothing else a client sends.
 const propagated = values.headers.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
 
+// The chain of an error and the errors behind it.
+function* chain(error) {
+  for (let e = error, depth = 0; e && depth < 8; e = e.originalError ?? e.cause, depth += 1) {
+    yield e;
+  }
+}
+
+// Errors a subgraph returned (GraphQL errors all the way down) reach the
+// client as they are: our subgraphs write them for clients ("no such
+// profile", the stream limit's devices) and mask their own unexpected ones.
+// An exception anywhere behind an error (a subgraph that cannot be reached,
+// a crash here) is masked: the client learns which subgraph's part of the
+// page is missing (Hive names it in extensions.serviceName) and nothing
+// more: no addresses, no stack traces.
+function maskError(error, message) {
+  const errors = [...chain(error)];
+  if (errors.every((e) => e instanceof GraphQLError)) return error;
+  const name = errors.map((e) => e.extensions?.serviceName).find((n) => typeof n === 'string' && n);
+  const path = error?.path;
+  if (name) {
+    return new GraphQLError(`the ${name} service cannot answer now`, {
+      path,
+      extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: name },
+    });
+  }
+  return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
 const gateway = createGatewayRuntime({
+  maskedErrors: { maskError },
   supergraph: () => readFile(supergraphPath, 'utf8'),
   graphqlEndpoint: '/graphql',
   healthCheckEndpoint: '/healthcheck',

@@ -256,7 +256,7 @@ class Query:
         return None if found is None else Title.of(found, scope.ctx)
 
     @strawberry.field
-    async def titles(self, info: Info[Any, Any], ids: list[strawberry.ID]) -> list[Title]:
+    async def titles(self, info: Info[Any, Any], ids: list[strawberry.ID]) -> list[Title] | None:
         """Titles by id, in the order asked, those the profile may see."""
         if len(ids) > MAX_IDS:
             raise InvalidRequestError(f"ids takes at most {MAX_IDS} title ids")
@@ -277,7 +277,7 @@ class Query:
         kind: str | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> TitlePage:
+    ) -> TitlePage | None:
         """The titles the profile may see, by name."""
         if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= 100_000:
             raise InvalidRequestError(f"limit is 1 to {MAX_PAGE}, offset 0 to 100000")
@@ -299,7 +299,7 @@ class Query:
         return TitlePage(total=total, items=[Title.of(t, scope.ctx) for t in found])
 
     @strawberry.field
-    async def search(self, info: Info[Any, Any], query: str, limit: int = 20) -> list[Title]:
+    async def search(self, info: Info[Any, Any], query: str, limit: int = 20) -> list[Title] | None:
         """Search as you type; typos are forgiven."""
         if not 1 <= len(query) <= MAX_QUERY or not 1 <= limit <= 50:
             raise InvalidRequestError(f"query is 1 to {MAX_QUERY} characters, limit 1 to 50")
@@ -308,14 +308,14 @@ class Query:
         return [Title.of(t, scope.ctx) for t in found]
 
     @strawberry.field
-    async def genres(self, info: Info[Any, Any]) -> list[Genre]:
+    async def genres(self, info: Info[Any, Any]) -> list[Genre] | None:
         """Genres with titles the profile may see."""
         scope = await _scope(info)
         found = await service.genres(ctx=scope.ctx, viewer=scope.viewer)
         return [Genre(name=name, count=count) for name, count in found]
 
     @strawberry.field
-    async def my_list(self, info: Info[Any, Any]) -> list[Title]:
+    async def my_list(self, info: Info[Any, Any]) -> list[Title] | None:
         """The profile's list, in the order titles were added."""
         scope = await _scope(info)
         found = await service.my_list(ctx=scope.ctx, viewer=scope.viewer)

@@ -22,11 +22,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from fastapi import FastAPI
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 from strawberry.fastapi import GraphQLRouter
 from strawberry.federation import Schema
 
 from reelstack.chassis.app import chassis_of
 from reelstack.chassis.eureka import EurekaClient
+from reelstack.errors import ReelstackError
 
 SUBGRAPH_METADATA = "graphql.path"
 """Registry metadata key naming the path of an instance's subgraph endpoint."""
@@ -48,6 +51,15 @@ def _version(declared: object) -> tuple[int, ...]:
     return tuple(int(part) for part in parts)
 
 
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, ReelstackError | GraphQLError)
+
+
+def _masking() -> MaskErrors:
+    return MaskErrors(should_mask_error=_unexpected)
+
+
 def subgraph_schema(
     *,
     query: type,
@@ -55,12 +67,19 @@ def subgraph_schema(
     types: Iterable[type] = (),
     extensions: Sequence[Any] = (),
 ) -> Schema:
-    """Return a federation schema declaring :data:`FEDERATION_VERSION`."""
+    """Return a federation schema declaring :data:`FEDERATION_VERSION`.
+
+    Errors a resolver raises on purpose (:class:`ReelstackError`: not found,
+    invalid, conflict, unavailable) reach the caller with their message;
+    any other exception is masked ("Unexpected error."), as REST answers a
+    bare 500: a database's message or a path never leaves the service. The
+    full error is still logged by Strawberry.
+    """
     return Schema(
         query=query,
         mutation=mutation,
         types=types,
-        extensions=extensions,
+        extensions=[_masking, *extensions],
         federation_version=FEDERATION_VERSION,
     )
 

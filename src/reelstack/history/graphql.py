@@ -138,7 +138,9 @@ class NextUpEntry:
 @strawberry.type
 class Query:
     @strawberry.field
-    async def continue_watching(self, info: Info[Any, Any], limit: int = 20) -> list[Watched]:
+    async def continue_watching(
+        self, info: Info[Any, Any], limit: int = 20
+    ) -> list[Watched] | None:
         """Titles between 5% and 90% watched, newest first."""
         scope = _scope(info)
         marks = await service.continue_watching(
@@ -149,7 +151,7 @@ class Query:
     @strawberry.field
     async def viewing_history(
         self, info: Info[Any, Any], limit: int = 20, cursor: str | None = None
-    ) -> HistoryPage:
+    ) -> HistoryPage | None:
         """Titles the profile watched, newest first, a page at a time."""
         if cursor is not None and len(cursor) > 200:
             raise InvalidRequestError("cursor is at most 200 characters")
@@ -160,7 +162,7 @@ class Query:
         return HistoryPage(items=[Watched.of(m) for m in page.items], cursor=page.cursor)
 
     @strawberry.field
-    async def next_up(self, info: Info[Any, Any], limit: int = 20) -> list[NextUpEntry]:
+    async def next_up(self, info: Info[Any, Any], limit: int = 20) -> list[NextUpEntry] | None:
         """Per series, the episode after the last one finished, newest first."""
         scope = _scope(info)
         entries = await service.next_up(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from strawberry.types import Info
 
 from reelstack.chassis.app import chassis_of
-from reelstack.chassis.caller import Caller
+from reelstack.chassis.caller import NO_ACCOUNT, Caller
 from reelstack.chassis.subgraph import serve_subgraph, subgraph_schema
 from reelstack.errors import InvalidRequestError
 from reelstack.identity import plans, profiles, service
@@ -29,7 +29,9 @@ from reelstack.identity.schemas import PlanIn, ProfileIn, ProfilePatch
 def _ctx(info: Info[Any, Any]) -> tuple[IdentityContext, str]:
     request: Request = info.context["request"]
     caller = Caller.from_headers(request.headers)
-    return chassis_of(request.app).context_as(IdentityContext), caller.require_account()
+    if caller.account is None:
+        raise InvalidRequestError(NO_ACCOUNT)
+    return chassis_of(request.app).context_as(IdentityContext), caller.account
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -110,7 +112,7 @@ def _given(value: ProfileInput) -> dict[str, Any]:
 @strawberry.type
 class Query:
     @strawberry.field
-    async def me(self, info: Info[Any, Any]) -> Account:
+    async def me(self, info: Info[Any, Any]) -> Account | None:
         """The caller's account."""
         ctx, account = _ctx(info)
         found = await service.get_account(ctx=ctx, account_id=account)

@@ -23,6 +23,7 @@ from strawberry.federation.types import FieldSet
 from strawberry.types import Info
 
 from reelstack.chassis.app import chassis_of
+from reelstack.chassis.caller import NO_ACCOUNT
 from reelstack.chassis.caller import Caller as GatewayCaller
 from reelstack.chassis.subgraph import serve_subgraph, subgraph_schema
 from reelstack.errors import InvalidRequestError, NotFoundError
@@ -109,10 +110,12 @@ class DeviceInput:
 @strawberry.type
 class Query:
     @strawberry.field
-    async def active_devices(self, info: Info[Any, Any]) -> list[ActiveDevice]:
+    async def active_devices(self, info: Info[Any, Any]) -> list[ActiveDevice] | None:
         """The devices streaming for the caller's account now, oldest first."""
         ctx, who = _ctx(info)
-        plays = await service.active_plays(ctx=ctx, account=who.require_account())
+        if who.account is None:
+            raise InvalidRequestError(NO_ACCOUNT)
+        plays = await service.active_plays(ctx=ctx, account=who.account)
         return [ActiveDevice.of(play) for play in plays]
 
 

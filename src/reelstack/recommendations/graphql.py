@@ -80,7 +80,7 @@ class Home:
 @strawberry.type
 class Query:
     @strawberry.field
-    async def home(self, info: Info[Any, Any]) -> Home:
+    async def home(self, info: Info[Any, Any]) -> Home | None:
         """The home page's rows for the token's profile."""
         request: Request = info.context["request"]
         caller = Caller.from_headers(request.headers)

@@ -109,6 +109,10 @@ class RouterContext:
     served: dict[str, Subgraph] = field(default_factory=dict)
     # The last set composed (good or not): an unchanged set is not composed again.
     last_input: tuple[Subgraph, ...] | None = None
+    # Seconds a served subgraph that left the registry stays in the supergraph.
+    keep_absent_s: float = 0.0
+    # When each served subgraph was last seen missing from the registry (monotonic).
+    absent_since: dict[str, float] = field(default_factory=dict)
     forward_session: aiohttp.ClientSession | None = None
     # Closed with the context (HttpSdlFetcher.close).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -166,6 +170,7 @@ async def build(chassis: Chassis) -> RouterContext:
         gateway=gateway,
         supergraph=supergraph,
         poll_s=config.get(router_settings.ROUTER_POLL_S),
+        keep_absent_s=config.get(router_settings.ROUTER_KEEP_ABSENT_S),
         fetch=fetcher,
         max_body_bytes=config.get(router_settings.ROUTER_MAX_BODY_BYTES),
         metrics=RouterMetrics.on(chassis.metrics.registry),

@@ -53,6 +53,21 @@ async def gather_subgraphs(*, context: RouterContext) -> tuple[list[Subgraph], d
         kept = context.served.get(source.name)
         if source.name in failed and kept is not None and kept.url == source.url:
             by_name[source.name] = kept
+    # A served subgraph whose instances are all gone stays a while: the
+    # page's queries still validate, and its fields answer null with an
+    # error naming it (an outage, a restart) instead of failing whole.
+    now = time.monotonic()
+    present = {source.name for source in sources}
+    for name in list(context.absent_since):
+        if name in present or name not in context.served:
+            del context.absent_since[name]
+    for name, kept in context.served.items():
+        if name in present:
+            continue
+        since = context.absent_since.setdefault(name, now)
+        if now - since < context.keep_absent_s:
+            by_name[name] = kept
+            failed.setdefault(name, "no instance is registered")
     return [by_name[name] for name in sorted(by_name)], failed
 
 

@@ -39,6 +39,16 @@ ROUTER_POLL_S = add(
         "Seconds between looks at the registry and the subgraphs' SDL; a change composes again.",
     )
 )
+ROUTER_KEEP_ABSENT_S = add(
+    Setting(
+        "router.keep_absent_s",
+        parse_float(minimum=0),
+        "600",
+        "Seconds a subgraph whose instances are all gone stays in the supergraph: queries"
+        " naming its fields still validate, and get its part as null with an error naming"
+        " it, while the rest of the page answers (0: dropped at the next look).",
+    )
+)
 ROUTER_FETCH_TIMEOUT_S = add(
     Setting(
         "router.fetch_timeout_s",

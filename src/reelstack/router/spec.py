@@ -16,5 +16,10 @@ SPEC = ServiceSpec(
         "reelstack.router.service:compose_forever",
         "reelstack.router.service:run_gateway",
     ),
-    deploy=Deploy(needs_engines=False),
+    # Hive Gateway, its child, calls the subgraphs at the addresses the
+    # registry gives.
+    deploy=Deploy(
+        needs_engines=False,
+        calls=("catalog", "history", "identity", "playback", "recommendations"),
+    ),
 )

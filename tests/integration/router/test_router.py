@@ -57,6 +57,8 @@ def router_app(home: Path, eureka: str) -> FastAPI:
             "REELSTACK_EUREKA_FETCH_INTERVAL_S": "0.2",
             "REELSTACK_LOGGING_ACCESS": "false",
             "REELSTACK_ROUTER_POLL_S": "0.2",
+            # Leavers dropped at once (keeping them a while has its unit test).
+            "REELSTACK_ROUTER_KEEP_ABSENT_S": "0",
             "REELSTACK_ROUTER_MAX_BODY_BYTES": "4096",
         },
     )

@@ -14,6 +14,7 @@ from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.subgraph import SUBGRAPH_METADATA, serve_subgraph, subgraph_schema
 from reelstack.config import Config
+from reelstack.errors import NotFoundError
 from tests.unit.chassis.conftest import started
 
 
@@ -82,3 +83,24 @@ async def test_ready_reports_a_services_own_checks(tmp_path: Path) -> None:
         "status": "down",
         "reason": "no supergraph composed yet",
     }
+
+
+@strawberry.type
+class Failing:
+    @strawberry.field
+    def refused(self) -> str:
+        raise NotFoundError("no such thing: 7")
+
+    @strawberry.field
+    def crashed(self) -> str:
+        raise RuntimeError("password=hunter2 at /srv/db")
+
+
+async def test_errors_meant_for_callers_pass_and_others_are_masked(tmp_path: Path) -> None:
+    app = create_service_app(config(tmp_path), service="things", poll_properties=False)
+    serve_subgraph(app, subgraph_schema(query=Failing))
+    async for client in started(app):
+        for field, shown in (("refused", "no such thing: 7"), ("crashed", "Unexpected error.")):
+            answer = await client.post("/graphql", json={"query": f"{{ {field} }}"})
+            assert answer.json()["errors"][0]["message"] == shown
+            assert "hunter2" not in answer.text

@@ -225,6 +225,35 @@ async def test_compose_once_composes_changes_only_and_keeps_the_last_good(tmp_pa
     assert context.status.broken == {} and list(context.status.served) == ["titles"]
 
 
+async def test_a_subgraph_whose_instances_are_gone_stays_a_while_then_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry, composer = Registry(), FakeComposer()
+    context = router_context(tmp_path, registry, composer)
+    context.keep_absent_s = 60
+    clock = [1000.0]
+    monkeypatch.setattr(service.time, "monotonic", lambda: clock[0])
+    registry.sdl = {"titles": "t1", "ratings": "r1"}
+    assert await service.compose_once(context=context)
+    # Every ratings instance stops: the page's queries still validate, and
+    # its part answers with an error naming it, until it is back or has
+    # been gone for keep_absent_s.
+    del registry.sdl["ratings"]
+    assert not await service.compose_once(context=context)
+    assert context.supergraph.read_text() == "# ratings,titles"
+    assert context.status.unreachable == {"ratings": "no instance is registered"}
+    clock[0] += 59
+    assert not await service.compose_once(context=context)
+    registry.sdl["ratings"] = "r1"  # back in time: nothing to compose
+    assert not await service.compose_once(context=context)
+    assert context.absent_since == {}
+    del registry.sdl["ratings"]
+    assert not await service.compose_once(context=context)
+    clock[0] += 61
+    assert await service.compose_once(context=context)
+    assert context.supergraph.read_text() == "# titles"
+
+
 async def test_hive_gateway_is_told_the_headers_and_reports_its_port(tmp_path: Path) -> None:
     gateway = HiveGateway(
         node="node",
