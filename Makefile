@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup system-packages test-packages web demo up down status check test engines-up engines-down lint typecheck unit bench bench-tools clean deploy-render
+.PHONY: setup system-packages test-packages web router-packages demo up down status check test engines-up engines-down lint typecheck unit bench bench-tools clean deploy-render
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,12 +46,20 @@ web/dist/index.html: web/node_modules/.installed $(shell find web/src web/index.
 
 web: web/dist/index.html
 
+# The federation router's Node side (docs/adr/0019-federation-router.md):
+# Hive Gateway and the composition library, locked like the web app's.
+router/node_modules/.installed: router/package.json router/package-lock.json
+	cd router && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+router-packages: router/node_modules/.installed
+
 # ffprobe (Debian's ffmpeg package): the bundled ffmpeg in imageio-ffmpeg has
 # no ffprobe next to it.
 system-packages:
 	@command -v ffprobe >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null; }
 
-setup: $(VENV)/.installed $(VENV)/.compiled $(VENV)/.compiled-src web system-packages
+setup: $(VENV)/.installed $(VENV)/.compiled $(VENV)/.compiled-src web router-packages system-packages
 
 # Chromium (Debian's) for the browser tests: playwright drives it, never a
 # browser of its own (no `playwright install`).
@@ -116,4 +124,4 @@ bench: setup bench-tools
 	@for b in bench/bench_*.py; do BENCH_NO_HEADER=1 PYTHONPATH=. $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .engines .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
+	rm -rf $(VENV) $(TOOLS) .engines .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist router/node_modules

@@ -38,6 +38,7 @@ PACKAGES: tuple[str, ...] = (
     "reelstack.playback",
     "reelstack.events",
     "reelstack.recommendations",
+    "reelstack.router",
 )
 
 _loaded: dict[tuple[str, ...], dict[str, ServiceSpec]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from reelstack.bootstrap import Adapters
-from reelstack.catalog import api, consumer, studio_api
+from reelstack.catalog import api, consumer, graphql, studio_api
 from reelstack.catalog.context import CatalogContext
 from reelstack.catalog.spec import SPEC
 from reelstack.chassis.app import create_service_app
@@ -33,7 +33,7 @@ def create_app(
         # (503) when used, and the chassis retries opening it meanwhile.
         return CatalogContext(config=config, db=chassis.adapters.sql, log=chassis.adapters.log)
 
-    return create_service_app(
+    app = create_service_app(
         config,
         spec=SPEC,
         routers=[studio_api.make_router(), api.make_router()],
@@ -41,3 +41,5 @@ def create_app(
         background=None if consume else [],
         adapters=adapters,
     )
+    graphql.serve(app)
+    return app

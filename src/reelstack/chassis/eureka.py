@@ -179,6 +179,10 @@ class EurekaClient:
         self.management_port: int | None = None
         self._started = False
         self.local = LocalRegistry()
+        # Extra registration metadata a service adds before it starts (a
+        # subgraph's GraphQL path: reelstack.chassis.subgraph); the chassis'
+        # own keys (zone, version, management.port) win over these.
+        self.metadata: dict[str, str] = {}
         self.registered_status: str | None = None
         self.dirty_ms = int(time.time() * 1000)
         self.fetched = False
@@ -319,6 +323,7 @@ class EurekaClient:
                     "durationInSecs": max(1, math.ceil(self.lease_duration_s)),
                 },
                 "metadata": {
+                    **self.metadata,
                     "zone": i.zone,
                     "version": i.version,
                     "management.port": str(management_port),

@@ -30,9 +30,11 @@ async def health(request: Request) -> Response:
 
 @router.get("/ready")
 async def ready(request: Request) -> Response:
-    """Answer 200 when every declared dependency answers, else 503 naming each failure."""
+    """Answer 200 when every declared dependency and check answers, else 503 naming each failure."""
     chassis = chassis_for(request)
     results = await chassis.dependencies.check()
+    for name, check in chassis.checks.items():
+        results[name] = await check()
     failing = {role: reason for role, reason in results.items() if reason is not None}
     body: dict[str, object] = {
         "status": "down" if failing else "up",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
+
+ReadyCheck = Callable[[], Awaitable[str | None]]
+"""A readiness check of a service's own: None when ready, else why not (shown by ``/ready``)."""
 
 
 @dataclass
@@ -51,6 +54,9 @@ class Chassis:
     # The resilient client for calls to other services, made on first use
     # (:meth:`client`) or handed in by a service that builds its own.
     resilient: ResilientClient | None = None
+    # Readiness beyond the adapters (a child process the service runs),
+    # by name; ``/ready`` reports each beside the adapter roles.
+    checks: dict[str, ReadyCheck] = field(default_factory=dict)
 
     def context_as(self, kind: type[C]) -> C:
         """Return the service's context, checked to be a ``kind``.

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.config import Config
-from reelstack.history import repository
+from reelstack.history import graphql, repository
 from reelstack.history.api import make_router
 from reelstack.history.catalog import CatalogLookup
 from reelstack.history.models import NextEpisodeLookup
@@ -34,4 +34,5 @@ def create_app(
         on_open={"widecolumn": repository.create_tables},
     )
     catalog.client = chassis_of(app).client
+    graphql.serve(app, lookup or catalog)
     return app

@@ -8,7 +8,7 @@ from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
-from reelstack.identity import service
+from reelstack.identity import graphql, service
 from reelstack.identity.api import make_jwks_router, make_router
 from reelstack.identity.context import IdentityContext
 from reelstack.identity.profiles_api import make_profiles_router
@@ -27,10 +27,12 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
         await service.publish_jwks(ctx=ctx)
         return ctx
 
-    return create_service_app(
+    app = create_service_app(
         config,
         spec=SPEC,
         routers=[make_router(), make_profiles_router(), make_jwks_router()],
         context=build,
         adapters=adapters,
     )
+    graphql.serve(app)
+    return app

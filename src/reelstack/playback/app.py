@@ -12,7 +12,7 @@ from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import ReelstackError
-from reelstack.playback import announce, service
+from reelstack.playback import announce, graphql, service
 from reelstack.playback.api import make_router
 from reelstack.playback.context import KEY_PREFIX_SETTING, Lifetimes, PlaybackContext
 from reelstack.playback.settings import (
@@ -79,6 +79,8 @@ def create_app(
             announce_s=float(chassis.config.get(PLAYBACK_ANNOUNCE_S)),
         )
 
-    return create_service_app(
+    app = create_service_app(
         config, spec=SPEC, routers=[make_router()], context=build, adapters=adapters
     )
+    graphql.serve(app)
+    return app

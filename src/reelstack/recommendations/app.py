@@ -8,7 +8,7 @@ from reelstack.bootstrap import Adapters
 from reelstack.chassis.app import create_service_app
 from reelstack.chassis.state import Chassis
 from reelstack.config import Config
-from reelstack.recommendations import builder, counting, tables
+from reelstack.recommendations import builder, counting, graphql, tables
 from reelstack.recommendations import settings as s
 from reelstack.recommendations.api import make_router
 from reelstack.recommendations.context import RecommendationsContext
@@ -68,6 +68,8 @@ def create_app(
             retry_s=float(get(s.RECOMMENDATIONS_RETRY_S)),
         )
 
-    return create_service_app(
+    app = create_service_app(
         config, spec=SPEC, routers=[make_router()], context=build, adapters=adapters
     )
+    graphql.serve(app)
+    return app

@@ -62,12 +62,13 @@ async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def served(app: FastAPI, name: str = "downstream") -> AsyncIterator[int]:
-    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in this loop; yield the port.
+async def served(app: FastAPI, name: str = "downstream", port: int = 0) -> AsyncIterator[int]:
+    """Serve ``app`` with uvicorn on 127.0.0.1:``port`` (0: any free one) here; yield the port.
 
-    For callers that need real TCP (aiohttp, the resilient client).
+    For callers that need real TCP (aiohttp, the resilient client, a Node
+    child). Its lifespan runs: a chassis app starts, registers and stops.
     """
-    sock = server.bind("127.0.0.1", 0, name)
+    sock = server.bind("127.0.0.1", port, name)
     uvicorn_server = server.make_server(app, grace_s=1)
     task = asyncio.create_task(uvicorn_server.serve(sockets=[sock]))
     try:

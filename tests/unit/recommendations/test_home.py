@@ -202,3 +202,25 @@ async def test_nothing_built_nor_cached_is_an_empty_page_with_the_reason(stack: 
     body = (await stack.rows()).json()
     assert body["rows"] == [] and body["fallback"] is True
     assert {e["part"] for e in body["errors"]} == {"rows", "fallback"}
+
+
+async def test_the_subgraph_serves_the_same_rows_as_references_to_catalogs_entities(
+    stack: Stack,
+) -> None:
+    await stack.build()
+    stack.upstreams.watching["p1"] = [Item("e1", "title", 0.4)]
+    who = {"x-account-id": "acc1", "x-profile-id": "p1", "x-maturity": "kids"}
+    query = """{ home { fallback errors { part }
+        rows { id name items { title { id } series { id } progress } } } }"""
+    answer = await stack.client.post("/graphql", json={"query": query}, headers=who)
+    assert answer.status_code == 200, answer.text
+    home = answer.json()["data"]["home"]
+    rest = (await stack.rows(**{"x-maturity": "kids"})).json()
+    assert [r["id"] for r in home["rows"]] == [r["id"] for r in rest["rows"]]
+    assert home["rows"][0]["items"] == [{"title": {"id": "e1"}, "series": None, "progress": 0.4}]
+    trending = next(r for r in home["rows"] if r["id"] == "trending")
+    assert trending["items"][0] == {"title": None, "series": {"id": "show"}, "progress": None}
+    sdl = await stack.client.post("/graphql", json={"query": "{ _service { sdl } }"}, headers=who)
+    assert '@key(fields: "id", resolvable: false)' in sdl.json()["data"]["_service"]["sdl"]
+    nobody = await stack.client.post("/graphql", json={"query": "{ home { fallback } }"})
+    assert "no profile" in nobody.json()["errors"][0]["message"]

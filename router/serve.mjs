@@ -1,0 +1,113 @@
+// Hive Gateway serving the supergraph file the router service writes.
+//
+//   node serve.mjs --supergraph PATH --host 127.0.0.1 --port N [--headers a,b,c]
+//
+// Why not the `hive-gateway supergraph PATH` CLI: its file watcher follows the
+// file's inode and stops for good ("Supergraph file was renamed") when the file
+// is replaced atomically (write aside, rename over), which is the only safe
+// way to change it under a reader. Here the folder is watched instead, the
+// file is read by name on every load, and SIGHUP reloads too (the router sends
+// it after each write, so a reload never depends on inotify alone).
+import { createServer } from 'node:http';
+import { watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createGatewayRuntime } from '@graphql-hive/gateway';
+import { GraphQLError } from 'graphql';
+
+const { values } = parseArgs({
+  options: {
+    supergraph: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '0' },
+    headers: { type: 'string', default: '' },
+    'upstream-timeout-ms': { type: 'string', default: '10000' },
+  },
+});
+if (!values.supergraph) {
+  console.error('serve.mjs: --supergraph PATH is required');
+  process.exit(2);
+}
+const supergraphPath = values.supergraph;
+// Only these request headers reach subgraphs (lower-case names): the identity
+// headers the gateway sets and the request id. Nothing else a client sends.
+const propagated = values.headers.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+
+// The chain of an error and the errors behind it.
+function* chain(error) {
+  for (let e = error, depth = 0; e && depth < 8; e = e.originalError ?? e.cause, depth += 1) {
+    yield e;
+  }
+}
+
+// Errors a subgraph returned (GraphQL errors all the way down) reach the
+// client as they are: our subgraphs write them for clients ("no such
+// profile", the stream limit's devices) and mask their own unexpected ones.
+// An exception anywhere behind an error (a subgraph that cannot be reached,
+// a crash here) is masked: the client learns which subgraph's part of the
+// page is missing (Hive names it in extensions.serviceName) and nothing
+// more: no addresses, no stack traces.
+function maskError(error, message) {
+  const errors = [...chain(error)];
+  if (errors.every((e) => e instanceof GraphQLError)) return error;
+  const name = errors.map((e) => e.extensions?.serviceName).find((n) => typeof n === 'string' && n);
+  const path = error?.path;
+  if (name) {
+    return new GraphQLError(`the ${name} service cannot answer now`, {
+      path,
+      extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: name },
+    });
+  }
+  return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+const gateway = createGatewayRuntime({
+  maskedErrors: { maskError },
+  supergraph: () => readFile(supergraphPath, 'utf8'),
+  graphqlEndpoint: '/graphql',
+  healthCheckEndpoint: '/healthcheck',
+  readinessCheckEndpoint: '/readiness',
+  landingPage: false,
+  graphiql: false,
+  upstreamTimeout: Number(values['upstream-timeout-ms']),
+  propagateHeaders: {
+    fromClientToSubgraphs({ request }) {
+      const out = {};
+      for (const name of propagated) {
+        const value = request.headers.get(name);
+        if (value != null) out[name] = value;
+      }
+      return out;
+    },
+  },
+});
+
+function reload(why) {
+  console.log(JSON.stringify({ level: 'info', msg: `supergraph reload: ${why}`, path: supergraphPath }));
+  gateway.invalidateUnifiedGraph();
+}
+
+const folder = dirname(supergraphPath);
+const name = basename(supergraphPath);
+watch(folder, (event, filename) => {
+  if (filename === name) reload(`${event} in ${folder}`);
+});
+process.on('SIGHUP', () => reload('SIGHUP'));
+
+const server = createServer(gateway);
+function stop(signal) {
+  server.close(() => process.exit(0));
+  // Keep-alive connections would hold close() open; the router gives us a grace period anyway.
+  server.closeAllConnections?.();
+  setTimeout(() => process.exit(0), 2000).unref();
+  console.log(JSON.stringify({ level: 'info', msg: `stopping on ${signal}` }));
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+
+server.listen(Number(values.port), values.host, () => {
+  const { address, port } = server.address();
+  // The router reads this line to learn the port (0 picks a free one).
+  console.log(JSON.stringify({ level: 'info', msg: 'listening', host: address, port }));
+});

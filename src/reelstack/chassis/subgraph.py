@@ -1,0 +1,113 @@
+"""Serve a service's federation subgraph next to its REST API.
+
+A service whose app is built by :func:`reelstack.chassis.create_service_app`
+becomes a subgraph of the federated graph with one call::
+
+    schema = subgraph_schema(query=Query, types=[...])
+    app = create_service_app(config, spec=SPEC, routers=[...])
+    serve_subgraph(app, schema)
+
+The GraphQL endpoint is mounted on the same app (``/graphql`` unless told
+otherwise), and its path is put in the instance's registry metadata under
+:data:`SUBGRAPH_METADATA`. That key is the whole declaration: the router
+(``reelstack.router``) composes every service whose UP instances carry it,
+fetching the SDL from ``<instance>/<path>`` with ``{ _service { sdl } }``.
+Resolvers read the gateway's identity headers from ``info.context["request"]``
+as REST routes do; the router passes them through (docs/adr/0019).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from fastapi import FastAPI
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.fastapi import GraphQLRouter
+from strawberry.federation import Schema
+
+from reelstack.chassis.app import chassis_of
+from reelstack.chassis.eureka import EurekaClient
+from reelstack.errors import ReelstackError
+
+SUBGRAPH_METADATA = "graphql.path"
+"""Registry metadata key naming the path of an instance's subgraph endpoint."""
+
+DEFAULT_PATH = "/graphql"
+
+FEDERATION_VERSION: Final = "2.9"
+"""The federation version subgraphs declare: the newest the router's composition knows.
+
+Strawberry declares 2.11 by default; ``@theguild/federation-composition``
+0.27 (router/package.json) refuses anything past 2.9 with
+UNKNOWN_FEDERATION_LINK_VERSION. Raise both together.
+"""
+
+
+def _version(declared: object) -> tuple[int, ...]:
+    # Strawberry keeps the version as given ("2.9") or parsed ((2, 9)).
+    parts = declared if isinstance(declared, tuple) else str(declared).split(".")
+    return tuple(int(part) for part in parts)
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, ReelstackError | GraphQLError)
+
+
+def _masking() -> MaskErrors:
+    return MaskErrors(should_mask_error=_unexpected)
+
+
+def subgraph_schema(
+    *,
+    query: type,
+    mutation: type | None = None,
+    types: Iterable[type] = (),
+    extensions: Sequence[Any] = (),
+) -> Schema:
+    """Return a federation schema declaring :data:`FEDERATION_VERSION`.
+
+    Errors a resolver raises on purpose (:class:`ReelstackError`: not found,
+    invalid, conflict, unavailable) reach the caller with their message;
+    any other exception is masked ("Unexpected error."), as REST answers a
+    bare 500: a database's message or a path never leaves the service. The
+    full error is still logged by Strawberry.
+    """
+    return Schema(
+        query=query,
+        mutation=mutation,
+        types=types,
+        extensions=[_masking, *extensions],
+        federation_version=FEDERATION_VERSION,
+    )
+
+
+def serve_subgraph(app: FastAPI, schema: Schema, *, path: str = DEFAULT_PATH) -> None:
+    """Mount ``schema`` at ``path`` on ``app`` and announce it in the registry metadata.
+
+    Call it before the app starts (its registration carries the metadata).
+    Queries only by POST (no GET: a subgraph is called by the router, never
+    by a browser) and no IDE page.
+    """
+    declared = _version(schema.federation_version)
+    if declared > _version(FEDERATION_VERSION):
+        version = ".".join(map(str, declared))
+        raise ValueError(
+            f"the schema declares federation {version}; the router composes up to"
+            f" {FEDERATION_VERSION} (build it with subgraph_schema)"
+        )
+    if not path.startswith("/") or path.endswith("/"):
+        raise ValueError(f"subgraph path {path!r} must start with / and not end with one")
+    router: GraphQLRouter[object, None] = GraphQLRouter(
+        schema,
+        path=path,
+        graphql_ide=None,
+        allow_queries_via_get=False,
+        include_in_schema=False,
+    )
+    app.include_router(router)
+    discovery = chassis_of(app).discovery
+    if isinstance(discovery, EurekaClient):
+        discovery.metadata[SUBGRAPH_METADATA] = path

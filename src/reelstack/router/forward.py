@@ -1,0 +1,82 @@
+"""``/graphql``: the router instance hands each request to its Hive Gateway child.
+
+The gateway (Zuul's role) routes ``/graphql`` to a router instance like any
+service route; the instance forwards to Hive Gateway on 127.0.0.1 with
+only :data:`~reelstack.router.context.PROPAGATED_HEADERS` and the body's
+content type, and answers with Hive's status, content type and body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from starlette.responses import Response
+
+from reelstack.chassis.client import http_session
+from reelstack.errors import RecordTooLargeError, UnavailableError
+from reelstack.router.context import PROPAGATED_HEADERS, RouterContext
+
+# Hive answers every request itself (errors included) within the upstream
+# timeout per subgraph fetch; this bounds a child that hangs altogether.
+FORWARD_TIMEOUT_S = 60.0
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether a request's content type is JSON, the only body GraphQL-over-HTTP POST takes.
+
+    Anything else is refused: a browser sends ``text/plain`` (or a form)
+    across origins without asking first, so accepting it would let any web
+    page run mutations with a signed-in viewer's credentials (CSRF).
+    """
+    if content_type is None:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
+async def read_body(chunks: AsyncIterator[bytes], *, declared: str | None, limit: int) -> bytes:
+    """Read a request body of at most ``limit`` bytes; RecordTooLargeError past it.
+
+    A declared ``Content-Length`` over the limit is refused before a byte is read.
+    """
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RecordTooLargeError(
+            f"GraphQL request body of {declared} bytes is over router.max_body_bytes ({limit})"
+        )
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            raise RecordTooLargeError(
+                f"GraphQL request body is over router.max_body_bytes ({limit})"
+            )
+    return bytes(body)
+
+
+async def forward(*, context: RouterContext, body: bytes, headers: dict[str, str]) -> Response:
+    """Send one GraphQL request to Hive Gateway and return its answer."""
+    url = context.gateway.url
+    if url is None:
+        served = ", ".join(sorted(context.status.served)) or "none"
+        raise UnavailableError(
+            f"the router serves no supergraph yet (subgraphs composed: {served}; "
+            "see GET /router/status)"
+        )
+    if context.forward_session is None:
+        context.forward_session = http_session(timeout_s=FORWARD_TIMEOUT_S)
+    sent = {name: headers[name] for name in PROPAGATED_HEADERS if name in headers}
+    sent["content-type"] = "application/json"
+    sent["accept"] = headers.get("accept", "application/graphql-response+json, application/json")
+    # No query string: a POST carries everything in its body.
+    target = url + "/graphql"
+    try:
+        async with context.forward_session.post(target, data=body, headers=sent) as answer:
+            content = await answer.read()
+            return Response(
+                content,
+                status_code=answer.status,
+                media_type=answer.headers.get("content-type", "application/json"),
+            )
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise UnavailableError(f"hive gateway did not answer: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,92 @@
+"""The federation router's settings: where its files are, how often it looks, its limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reelstack.config import Setting, parse_float, parse_int, parse_str
+from reelstack.settings.base import add, under_home
+
+# src/reelstack/router/settings.py -> the repository's router/ folder (npm package).
+_PACKAGE = str(Path(__file__).resolve().parents[3] / "router")
+
+ROUTER_FOLDER = add(
+    Setting(
+        "router.folder",
+        parse_str,
+        under_home("{home}/router"),
+        "Folder of the router instance's supergraph file (supergraph.graphql, replaced"
+        " atomically on each good composition); one per instance.",
+    )
+)
+ROUTER_NODE_PACKAGE = add(
+    Setting(
+        "router.node_package",
+        parse_str,
+        _PACKAGE,
+        "Folder of the router's npm package (compose.mjs, serve.mjs and their installed"
+        " node_modules: `make setup` runs npm ci there).",
+    )
+)
+ROUTER_NODE = add(
+    Setting("router.node", parse_str, "node", "The Node.js (>= 20) executable that runs them.")
+)
+ROUTER_POLL_S = add(
+    Setting(
+        "router.poll_s",
+        parse_float(minimum=0.05),
+        "5",
+        "Seconds between looks at the registry and the subgraphs' SDL; a change composes again.",
+    )
+)
+ROUTER_KEEP_ABSENT_S = add(
+    Setting(
+        "router.keep_absent_s",
+        parse_float(minimum=0),
+        "600",
+        "Seconds a subgraph whose instances are all gone stays in the supergraph: queries"
+        " naming its fields still validate, and get its part as null with an error naming"
+        " it, while the rest of the page answers (0: dropped at the next look).",
+    )
+)
+ROUTER_FETCH_TIMEOUT_S = add(
+    Setting(
+        "router.fetch_timeout_s",
+        parse_float(minimum=0.1),
+        "5",
+        "Seconds a subgraph has to answer `{ _service { sdl } }`.",
+    )
+)
+ROUTER_COMPOSE_TIMEOUT_S = add(
+    Setting(
+        "router.compose_timeout_s",
+        parse_float(minimum=1.0),
+        "60",
+        "Seconds one composition (a Node process) may take before it is killed.",
+    )
+)
+ROUTER_GATEWAY_PORT = add(
+    Setting(
+        "router.gateway_port",
+        parse_int(minimum=0, maximum=65535),
+        "0",
+        "Port of the Hive Gateway child on 127.0.0.1 (0: a free port). Only the router"
+        " instance talks to it.",
+    )
+)
+ROUTER_UPSTREAM_TIMEOUT_S = add(
+    Setting(
+        "router.upstream_timeout_s",
+        parse_float(minimum=0.1),
+        "10",
+        "Seconds Hive Gateway waits for a subgraph's answer to one fetch.",
+    )
+)
+ROUTER_MAX_BODY_BYTES = add(
+    Setting(
+        "router.max_body_bytes",
+        parse_int(minimum=1024),
+        "65536",
+        "Largest GraphQL request body the router forwards (413 past it).",
+    )
+)
