@@ -15,6 +15,11 @@ import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +28,11 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     headers: { type: 'string', default: '' },
     'upstream-timeout-ms': { type: 'string', default: '10000' },
+    'max-depth': { type: 'string', default: '10' },
+    'max-aliases': { type: 'string', default: '15' },
+    'max-tokens': { type: 'string', default: '1000' },
+    'max-cost': { type: 'string', default: '5000' },
+    introspection: { type: 'boolean', default: false },
   },
 });
 if (!values.supergraph) {
@@ -62,8 +72,22 @@ function maskError(error, message) {
   return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 }
 
+// Limits checked on the document before any subgraph is asked; each refusal
+// names its limit ("Query depth limit of 10 exceeded, found 12"). Without
+// --introspection the schema is not handed out, not even as field suggestions.
+const limit = (name) => Number(values[name]);
+const armor = [
+  maxDepthPlugin({ n: limit('max-depth'), exposeLimits: true, flattenFragments: true }),
+  maxAliasesPlugin({ n: limit('max-aliases'), exposeLimits: true }),
+  maxTokensPlugin({ n: limit('max-tokens'), exposeLimits: true }),
+  costLimitPlugin({ maxCost: limit('max-cost'), exposeLimits: true, flattenFragments: true }),
+  ...(values.introspection ? [] : [blockFieldSuggestionsPlugin()]),
+];
+
 const gateway = createGatewayRuntime({
   maskedErrors: { maskError },
+  plugins: () => armor,
+  ...(values.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
   supergraph: () => readFile(supergraphPath, 'utf8'),
   graphqlEndpoint: '/graphql',
   healthCheckEndpoint: '/healthcheck',

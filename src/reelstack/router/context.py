@@ -17,7 +17,7 @@ from reelstack.chassis.state import Chassis
 from reelstack.router import settings as router_settings
 from reelstack.router.compose import Composer, NodeComposer
 from reelstack.router.discover import HttpSdlFetcher
-from reelstack.router.hive import HiveGateway
+from reelstack.router.hive import HiveGateway, QueryLimits
 from reelstack.router.models import RouterStatus, Subgraph, SubgraphSource
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,13 @@ async def build(chassis: Chassis) -> RouterContext:
         port=config.get(router_settings.ROUTER_GATEWAY_PORT),
         headers=PROPAGATED_HEADERS,
         upstream_timeout_s=config.get(router_settings.ROUTER_UPSTREAM_TIMEOUT_S),
+        limits=QueryLimits(
+            max_depth=config.get(router_settings.ROUTER_MAX_DEPTH),
+            max_aliases=config.get(router_settings.ROUTER_MAX_ALIASES),
+            max_tokens=config.get(router_settings.ROUTER_MAX_TOKENS),
+            max_cost=config.get(router_settings.ROUTER_MAX_COST),
+            introspection=config.get(router_settings.ROUTER_INTROSPECTION),
+        ),
     )
     fetcher = HttpSdlFetcher(timeout_s=config.get(router_settings.ROUTER_FETCH_TIMEOUT_S))
     context = RouterContext(

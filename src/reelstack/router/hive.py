@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -32,6 +33,17 @@ READY_TIMEOUT_S = 2.0
 MAX_LINE_BYTES = 64 * 1024
 
 
+@dataclass(frozen=True)
+class QueryLimits:
+    """What a query may ask for, checked before any resolver runs (OWASP's usual figures)."""
+
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 1000
+    max_cost: int = 5000
+    introspection: bool = False
+
+
 class HiveGateway:
     """One Hive Gateway child serving ``supergraph``; :attr:`url` once it listens."""
 
@@ -44,6 +56,7 @@ class HiveGateway:
         port: int,
         headers: Sequence[str],
         upstream_timeout_s: float,
+        limits: QueryLimits | None = None,
     ) -> None:
         self.node = node
         self.package = package
@@ -51,6 +64,7 @@ class HiveGateway:
         self.port = port
         self.headers = tuple(headers)
         self.upstream_timeout_s = upstream_timeout_s
+        self.limits = limits or QueryLimits()
         self.url: str | None = None
         self.restarts = 0
         self._process: asyncio.subprocess.Process | None = None
@@ -72,6 +86,15 @@ class HiveGateway:
             ",".join(self.headers),
             "--upstream-timeout-ms",
             str(int(self.upstream_timeout_s * 1000)),
+            "--max-depth",
+            str(self.limits.max_depth),
+            "--max-aliases",
+            str(self.limits.max_aliases),
+            "--max-tokens",
+            str(self.limits.max_tokens),
+            "--max-cost",
+            str(self.limits.max_cost),
+            *(["--introspection"] if self.limits.introspection else []),
         ]
 
     @property

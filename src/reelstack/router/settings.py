@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reelstack.config import Setting, parse_float, parse_int, parse_str
+from reelstack.config import Setting, parse_bool, parse_float, parse_int, parse_str
 from reelstack.settings.base import add, under_home
 
 # src/reelstack/router/settings.py -> the repository's router/ folder (npm package).
@@ -88,5 +88,35 @@ ROUTER_MAX_BODY_BYTES = add(
         parse_int(minimum=1024),
         "65536",
         "Largest GraphQL request body the router forwards (413 past it).",
+    )
+)
+ROUTER_MAX_DEPTH = add(
+    Setting(
+        "router.max_depth",
+        parse_int(1, 100),
+        "10",
+        "Deepest selection a query may nest (refused, the limit named, before any resolver).",
+    )
+)
+ROUTER_MAX_ALIASES = add(
+    Setting("router.max_aliases", parse_int(0, 1000), "15", "Aliases a query may use.")
+)
+ROUTER_MAX_TOKENS = add(
+    Setting("router.max_tokens", parse_int(10, 100_000), "1000", "Tokens a query may hold.")
+)
+ROUTER_MAX_COST = add(
+    Setting(
+        "router.max_cost",
+        parse_int(1, 10_000_000),
+        "5000",
+        "A query's cost (objects 2, scalars 1, times 1.5 per level of depth) at most.",
+    )
+)
+ROUTER_INTROSPECTION = add(
+    Setting(
+        "router.introspection",
+        parse_bool,
+        "false",
+        "Answer introspection queries (development only: it hands out the whole schema).",
     )
 )

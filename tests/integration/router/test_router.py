@@ -44,7 +44,7 @@ def registry(tmp_path: Path) -> Iterator[Process]:
     processes.close()
 
 
-def router_app(home: Path, eureka: str) -> FastAPI:
+def router_app(home: Path, eureka: str, **more: str) -> FastAPI:
     config = Config.load(
         settings.REGISTRY,
         environ={
@@ -60,6 +60,7 @@ def router_app(home: Path, eureka: str) -> FastAPI:
             # Leavers dropped at once (keeping them a while has its unit test).
             "REELSTACK_ROUTER_KEEP_ABSENT_S": "0",
             "REELSTACK_ROUTER_MAX_BODY_BYTES": "4096",
+            **more,
         },
     )
     return create_app(config)
@@ -257,3 +258,43 @@ async def test_router_composes_the_registry_and_keeps_the_last_good_supergraph(
         assert (await query(client, "{ titles { name } }"))["data"]["titles"][1] == {
             "name": "The Long Night"
         }
+
+
+async def test_queries_past_a_limit_are_refused_naming_the_limit(
+    tmp_path: Path, registry: Process, subgraphs: Subgraphs
+) -> None:
+    # Small limits, so a toy schema can cross each one on its own.
+    app = router_app(
+        tmp_path,
+        registry.eureka,
+        REELSTACK_ROUTER_MAX_DEPTH="1",
+        REELSTACK_ROUTER_MAX_ALIASES="2",
+        REELSTACK_ROUTER_MAX_TOKENS="60",
+        REELSTACK_ROUTER_MAX_COST="20",
+    )
+    async with asynccontextmanager(started)(app) as client:
+        await subgraphs.start("titles")
+        await subgraphs.start("ratings")
+
+        async def both_served() -> bool:
+            ready = (await client.get("/ready")).status_code == 200
+            return ready and set((await status(client))["served"]) == {"titles", "ratings"}
+
+        await eventually(both_served, "titles and ratings served through Hive Gateway")
+        within = await query(client, "{ a: topRating b: topRating }")
+        assert within == {"data": {"a": 5, "b": 5}}, within
+        cases = {
+            "depth": "{ titles { id } }",
+            # (__typename may be aliased freely: a scalar root field of ratings.)
+            "aliases": "{ a: topRating b: topRating c: topRating }",
+            "token": "{ " + "__typename " * 70 + "}",
+            "cost": "{ " + "__typename " * 25 + "}",
+            "introspection": "{ __schema { queryType { name } } }",
+        }
+        for limit, text in cases.items():
+            answer = await query(client, text)
+            messages = " | ".join(e["message"] for e in answer.get("errors", []))
+            assert answer.get("data") is None and limit in messages.lower(), (limit, answer)
+        # No field suggestions: a typo does not hand out the schema's names.
+        typo = await query(client, "{ titlez }")
+        assert "did you mean" not in typo["errors"][0]["message"].lower(), typo
