@@ -68,9 +68,10 @@ async def announce_round(*, db: Any, log_port: EventLog, topic: str, now: float)
 async def run_announcer(
     *, db: Any, log_port: EventLog, topic: str, interval_s: float, clock: Any
 ) -> None:
-    """Announce plays every ``interval_s`` until cancelled."""
+    """Announce plays every ``interval_s`` until cancelled (the first round after one interval)."""
     created = False
     while True:
+        await asyncio.sleep(interval_s)
         try:
             if not created:
                 try:
@@ -84,4 +85,3 @@ async def run_announcer(
                     break
         except ReelstackError as exc:
             log.warning("cannot announce plays to %s yet: %s", topic, exc)
-        await asyncio.sleep(interval_s)

@@ -42,9 +42,17 @@ async def build_rows(ctx: RecommendationsContext) -> None:
 
 
 def create_app(
-    config: Config, *, adapters: Adapters | None = None, upstreams: Upstreams | None = None
+    config: Config,
+    *,
+    adapters: Adapters | None = None,
+    upstreams: Upstreams | None = None,
+    background: bool = True,
 ) -> FastAPI:
-    """Return the service's ASGI app (``upstreams`` replaces the real calls in tests)."""
+    """Return the service's ASGI app.
+
+    ``upstreams`` replaces the real calls and ``background=False`` leaves out
+    the counting and building tasks, for tests that run their rounds themselves.
+    """
 
     async def build(chassis: Chassis) -> RecommendationsContext:
         store = chassis.adapters.widecolumn
@@ -69,7 +77,12 @@ def create_app(
         )
 
     app = create_service_app(
-        config, spec=SPEC, routers=[make_router()], context=build, adapters=adapters
+        config,
+        spec=SPEC,
+        routers=[make_router()],
+        context=build,
+        adapters=adapters,
+        background=None if background else [],
     )
     graphql.serve(app)
     return app

@@ -110,7 +110,8 @@ def database(path: Path) -> SqlAlchemyDatabase:
 
 @pytest.fixture
 async def stack(make_config: Callable[..., Config], tmp_path: Path) -> AsyncIterator[Stack]:
-    # The announcer's rounds are run by the tests that need them.
+    # The announcer's rounds are run by the tests that need them (its first
+    # background round would come after 600 s).
     config = make_config(
         **{"playback.url_secret": "test-secret-" + "x" * 20, "playback.announce_s": "600"}
     )

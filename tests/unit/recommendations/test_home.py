@@ -58,11 +58,14 @@ class Stack:
 async def stack(
     make_config: Callable[..., Config], store: SqliteWideColumnStore
 ) -> AsyncIterator[Stack]:
-    # Rounds are run by the tests; the background builder waits an hour.
+    # Rounds are run by the tests themselves (no background counting or building).
     config = make_config(**{"recommendations.build_s": "3600"})
     upstreams = FakeUpstreams()
     app = create_app(
-        config, adapters=Adapters(config, _built={"widecolumn": store}), upstreams=upstreams
+        config,
+        adapters=Adapters(config, _built={"widecolumn": store}),
+        upstreams=upstreams,
+        background=False,
     )
     plays = (
         [play_record(i, "space") for i in range(3)]
