@@ -17,7 +17,8 @@ import logging
 from reelstack.catalog import announcements, service
 from reelstack.catalog import settings as catalog_settings
 from reelstack.catalog.context import CatalogContext
-from reelstack.errors import ConflictError, InvalidRequestError, ReelstackError
+from reelstack.errors import InvalidRequestError, ReelstackError
+from reelstack.ports import log as log_port
 from reelstack.ports.log import Consumer, Record, TopicPartition, TopicSpec
 
 log = logging.getLogger(__name__)
@@ -29,17 +30,7 @@ TITLES_PARTITIONS = 4
 async def ensure_topic(ctx: CatalogContext, topic: str) -> None:
     """Create the announcements topic, retrying while the log is unreachable."""
     pause = ctx.config.get(catalog_settings.CATALOG_RETRY_S)
-    while True:
-        try:
-            await ctx.log.create_topic(TopicSpec(topic, TITLES_PARTITIONS))
-            return
-        except ConflictError as exc:
-            # Made by someone with another count: records are keyed, so any count works.
-            log.info("topic %s exists already: %s", topic, exc)
-            return
-        except ReelstackError as exc:
-            log.warning("cannot create topic %s yet: %s", topic, exc)
-            await asyncio.sleep(pause)
+    await log_port.ensure_topic(ctx.log, TopicSpec(topic, TITLES_PARTITIONS), pause_s=pause)
 
 
 async def run(ctx: CatalogContext, *, stop: asyncio.Event | None = None) -> None:
@@ -62,26 +53,12 @@ async def run(ctx: CatalogContext, *, stop: asyncio.Event | None = None) -> None
                 if not await _process(ctx, consumer, record):
                     # The poll moved every partition's position past what it
                     # returned: rewind each to its first record not applied.
-                    await _rewind(consumer, records[index:])
+                    await log_port.rewind(consumer, records[index:])
                     await asyncio.sleep(pause)
                     break
     finally:
         with contextlib.suppress(ReelstackError):
             await consumer.stop()
-
-
-async def _rewind(consumer: Consumer, pending: list[Record]) -> None:
-    first: dict[TopicPartition, int] = {}
-    for record in pending:
-        tp = TopicPartition(record.topic, record.partition)
-        first[tp] = min(first.get(tp, record.offset), record.offset)
-    for tp, offset in first.items():
-        try:
-            await consumer.seek(tp, offset)
-        except ReelstackError as exc:
-            # Not ours any more (a rebalance): its new owner starts at the
-            # committed offset, which is before these records.
-            log.info("cannot rewind %s[%d] to %d: %s", tp.topic, tp.partition, offset, exc)
 
 
 async def _process(ctx: CatalogContext, consumer: Consumer, record: Record) -> bool:

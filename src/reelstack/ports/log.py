@@ -20,11 +20,16 @@ Semantics every adapter keeps:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from reelstack.errors import ConflictError, ReelstackError
 from reelstack.ports.lifecycle import Lifecycle
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +157,43 @@ class EventLog(Lifecycle, Protocol):
     async def enforce_retention(self) -> int:
         """Delete records past their topic's retention; return how many went."""
         ...
+
+
+# -- helpers every consumer of the port shares --------------------------------------
+
+
+async def ensure_topic(log_port: EventLog, spec: TopicSpec, *, pause_s: float) -> None:
+    """Create ``spec``'s topic, retrying every ``pause_s`` while the log is unreachable.
+
+    A topic made by someone with another partition count is kept: records are
+    keyed, so any count works.
+    """
+    while True:
+        try:
+            await log_port.create_topic(spec)
+            return
+        except ConflictError as exc:
+            log.info("topic %s exists already: %s", spec.name, exc)
+            return
+        except ReelstackError as exc:
+            log.warning("cannot create topic %s yet: %s", spec.name, exc)
+            await asyncio.sleep(pause_s)
+
+
+async def rewind(consumer: Consumer, pending: Sequence[Record]) -> None:
+    """Move each partition's position back to its first record in ``pending``.
+
+    A poll moves every partition past what it returned; records not handled
+    are read again at the next poll.
+    """
+    first: dict[TopicPartition, int] = {}
+    for record in pending:
+        tp = TopicPartition(record.topic, record.partition)
+        first[tp] = min(first.get(tp, record.offset), record.offset)
+    for tp, offset in first.items():
+        try:
+            await consumer.seek(tp, offset)
+        except ReelstackError as exc:
+            # Not ours any more (a rebalance): its new owner starts at the
+            # committed offset, which is before these records.
+            log.info("cannot rewind %s[%d] to %d: %s", tp.topic, tp.partition, offset, exc)

@@ -20,9 +20,17 @@ from collections.abc import Iterable
 
 import orjson
 
-from reelstack.errors import ConflictError, ReelstackError
+from reelstack.errors import ReelstackError
 from reelstack.ports import WideColumnStore
-from reelstack.ports.log import Consumer, EventLog, Record, TopicPartition, TopicSpec
+from reelstack.ports.log import (
+    Consumer,
+    EventLog,
+    Record,
+    TopicPartition,
+    TopicSpec,
+    ensure_topic,
+    rewind,
+)
 from reelstack.recommendations import tables
 from reelstack.recommendations.models import Play
 
@@ -86,20 +94,6 @@ async def count(store: WideColumnStore, records: Iterable[Record], *, default_re
     return added
 
 
-async def ensure_topic(log_port: EventLog, topic: str, pause_s: float) -> None:
-    """Create the plays topic, retrying while the log is unreachable."""
-    while True:
-        try:
-            await log_port.create_topic(TopicSpec(topic, PLAYS_PARTITIONS))
-            return
-        except ConflictError as exc:
-            log.info("topic %s exists already: %s", topic, exc)
-            return
-        except ReelstackError as exc:
-            log.warning("cannot create topic %s yet: %s", topic, exc)
-            await asyncio.sleep(pause_s)
-
-
 async def run(
     *,
     log_port: EventLog,
@@ -111,7 +105,7 @@ async def run(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Count play starts until cancelled (or ``stop`` is set)."""
-    await ensure_topic(log_port, topic, pause_s)
+    await ensure_topic(log_port, TopicSpec(topic, PLAYS_PARTITIONS), pause_s=pause_s)
     consumer = log_port.consumer(group, [topic])
     await consumer.start()
     try:
@@ -128,7 +122,7 @@ async def run(
                 await count(store, records, default_region=default_region)
             except ReelstackError as exc:
                 log.warning("cannot count %d plays yet: %s", len(records), exc)
-                await _rewind(consumer, records)
+                await rewind(consumer, records)
                 await asyncio.sleep(pause_s)
                 continue
             await _commit(consumer, records)
@@ -147,15 +141,3 @@ async def _commit(consumer: Consumer, records: list[Record]) -> None:
     except ReelstackError as exc:
         # Counted already: read again after a restart, the cells' offsets skip them.
         log.warning("cannot commit counted plays: %s", exc)
-
-
-async def _rewind(consumer: Consumer, records: list[Record]) -> None:
-    first: dict[TopicPartition, int] = {}
-    for record in records:
-        tp = TopicPartition(record.topic, record.partition)
-        first[tp] = min(first.get(tp, record.offset), record.offset)
-    for tp, offset in first.items():
-        try:
-            await consumer.seek(tp, offset)
-        except ReelstackError as exc:
-            log.info("cannot rewind %s[%d] to %d: %s", tp.topic, tp.partition, offset, exc)
