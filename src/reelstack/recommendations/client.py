@@ -23,8 +23,7 @@ from reelstack.chassis.resilience.response import Response
 from reelstack.errors import NotFoundError, ReelstackError, UnavailableError
 from reelstack.ports import Cache
 from reelstack.recommendations.builder import cache_key
-from reelstack.recommendations.models import MATURITY_LEVELS
-from reelstack.recommendations.service import DEFAULT_MATURITY
+from reelstack.recommendations.service import rows_key
 
 SERVICE = "recommendations"
 
@@ -39,8 +38,7 @@ async def home_rows(
 ) -> dict[str, Any]:
     """Return the caller's rows as the service answers them, or the cached fallback."""
     profile = caller.profile or ""
-    region = caller.region or default_region
-    maturity = caller.maturity if caller.maturity in MATURITY_LEVELS else DEFAULT_MATURITY
+    region, maturity = rows_key(caller, default_region)
 
     async def fallback(error: CallError) -> Response:
         errors = [{"part": SERVICE, "detail": str(error) or type(error).__name__}]

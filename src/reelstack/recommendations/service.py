@@ -38,6 +38,13 @@ class Home:
         self.errors.append({"part": part, "detail": detail})
 
 
+def rows_key(caller: Caller, default_region: str) -> tuple[str, str]:
+    """The region and maturity level whose rows the caller gets."""
+    region = caller.region or default_region
+    maturity = caller.maturity if caller.maturity in MATURITY_LEVELS else DEFAULT_MATURITY
+    return region, maturity
+
+
 async def _stored_rows(ctx: RecommendationsContext, region: str, maturity: str) -> list[Row]:
     found = await ctx.store.query(tables.ROWS.name, {"region": region, "maturity": maturity})
     return [
@@ -73,8 +80,7 @@ async def _because(ctx: RecommendationsContext, home: Home, watched: Item) -> Ro
 
 async def home_rows(*, ctx: RecommendationsContext, caller: Caller) -> Home:
     """Return the caller's rows; a part that fails is left out and named in ``errors``."""
-    region = caller.region or ctx.default_region
-    maturity = caller.maturity if caller.maturity in MATURITY_LEVELS else DEFAULT_MATURITY
+    region, maturity = rows_key(caller, ctx.default_region)
     home = Home(region=region, maturity=maturity)
     up = ctx.upstreams
     stored, watching, watched, listed = await asyncio.gather(

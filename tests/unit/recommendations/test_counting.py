@@ -58,3 +58,10 @@ async def test_counts_fall_into_their_hours(store: SqliteWideColumnStore) -> Non
     await counting.count(store, [earlier, play_record(1, "space")], default_region="US")
     assert await builder.counts(store, regions=["US"], last_hour=HOUR, hours=24) == {"space": 1}
     assert await builder.counts(store, regions=["US"], last_hour=HOUR, hours=48) == {"space": 2}
+
+
+def test_the_maturity_levels_are_identitys_as_the_gateway_forwards_them() -> None:
+    from reelstack.gateway.auth import MATURITY_LEVELS as GATEWAY_LEVELS
+    from reelstack.recommendations.models import MATURITY_LEVELS
+
+    assert MATURITY_LEVELS == GATEWAY_LEVELS
