@@ -19,17 +19,18 @@ as REST routes do; the router passes them through (docs/adr/0019).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from fastapi import FastAPI
 from graphql import GraphQLError
+from pydantic import BaseModel, ValidationError
 from strawberry.extensions import MaskErrors
 from strawberry.fastapi import GraphQLRouter
 from strawberry.federation import Schema
 
 from reelstack.chassis.app import chassis_of
 from reelstack.chassis.eureka import EurekaClient
-from reelstack.errors import ReelstackError
+from reelstack.errors import InvalidRequestError, ReelstackError
 
 SUBGRAPH_METADATA = "graphql.path"
 """Registry metadata key naming the path of an instance's subgraph endpoint."""
@@ -49,6 +50,21 @@ def _version(declared: object) -> tuple[int, ...]:
     # Strawberry keeps the version as given ("2.9") or parsed ((2, 9)).
     parts = declared if isinstance(declared, tuple) else str(declared).split(".")
     return tuple(int(part) for part in parts)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def checked(model: type[M], data: dict[str, Any]) -> M:
+    """Validate a mutation's input with the REST body's own model: the same refusals.
+
+    Refused input is an :class:`InvalidRequestError` naming each field and why.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InvalidRequestError(problems) from None
 
 
 def _unexpected(error: GraphQLError) -> bool:

@@ -9,16 +9,15 @@ are the gateway's business, and the router never sees one.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, ValidationError
 from strawberry.types import Info
 
 from reelstack.chassis.app import chassis_of
 from reelstack.chassis.caller import NO_ACCOUNT, Caller
-from reelstack.chassis.subgraph import serve_subgraph, subgraph_schema
+from reelstack.chassis.subgraph import checked, serve_subgraph, subgraph_schema
 from reelstack.errors import InvalidRequestError
 from reelstack.identity import plans, profiles, service
 from reelstack.identity.context import IdentityContext
@@ -32,17 +31,6 @@ def _ctx(info: Info[Any, Any]) -> tuple[IdentityContext, str]:
     if caller.account is None:
         raise InvalidRequestError(NO_ACCOUNT)
     return chassis_of(request.app).context_as(IdentityContext), caller.account
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _checked(model: type[M], data: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidRequestError(problems) from None
 
 
 @strawberry.type
@@ -127,7 +115,7 @@ class Mutation:
     async def create_profile(self, info: Info[Any, Any], profile: ProfileInput) -> Profile:
         """Create a profile (refused past five, or for a second kids profile)."""
         ctx, account = _ctx(info)
-        body = _checked(ProfileIn, _given(profile))
+        body = checked(ProfileIn, _given(profile))
         made = await profiles.create(
             ctx=ctx,
             account_id=account,
@@ -146,7 +134,7 @@ class Mutation:
     ) -> Profile:
         """Rename one of the caller's profiles."""
         ctx, account = _ctx(info)
-        body = _checked(ProfilePatch, {"name": name})
+        body = checked(ProfilePatch, {"name": name})
         changes = profiles.ProfileChanges(name=body.name)
         changed = await profiles.change(
             ctx=ctx, account_id=account, profile_id=str(profile_id), changes=changes
@@ -164,7 +152,7 @@ class Mutation:
     async def change_plan(self, info: Info[Any, Any], plan: str) -> Plan:
         """Move the caller's account to another plan (one transaction)."""
         ctx, account = _ctx(info)
-        body = _checked(PlanIn, {"plan": plan})
+        body = checked(PlanIn, {"plan": plan})
         found = await plans.change_plan(ctx=ctx, account_id=account, plan=body.plan)
         return Plan(name=found.name, max_streams=found.max_streams, max_height=found.max_height)
 

@@ -17,7 +17,6 @@ from typing import Any
 import strawberry
 from fastapi import FastAPI, Request
 from graphql import GraphQLError
-from pydantic import ValidationError
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 from strawberry.types import Info
@@ -25,7 +24,7 @@ from strawberry.types import Info
 from reelstack.chassis.app import chassis_of
 from reelstack.chassis.caller import NO_ACCOUNT
 from reelstack.chassis.caller import Caller as GatewayCaller
-from reelstack.chassis.subgraph import serve_subgraph, subgraph_schema
+from reelstack.chassis.subgraph import checked, serve_subgraph, subgraph_schema
 from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.playback import service
 from reelstack.playback.context import PlaybackContext
@@ -128,15 +127,7 @@ class Mutation:
         """Start a play of a title on a device (errors: not visible, stream limit, no rendition)."""
         ctx, who = _ctx(info)
         caller = _caller(who)
-        try:
-            body = PlayIn.model_validate(
-                {"title_id": str(title_id), "device": strawberry.asdict(device)}
-            )
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-            )
-            raise InvalidRequestError(problems) from None
+        body = checked(PlayIn, {"title_id": str(title_id), "device": strawberry.asdict(device)})
         try:
             started = await service.start_play(
                 ctx=ctx, caller=caller, title_id=body.title_id, device=body.device.device()
