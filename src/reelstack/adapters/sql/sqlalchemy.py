@@ -27,7 +27,9 @@ therefore be safe to run again (no side effects outside the session).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -93,6 +95,39 @@ def is_retryable(exc: BaseException) -> bool:
     return sqlite_common.is_busy(getattr(exc, "orig", None) or exc)
 
 
+def writer_lock_path(path: Path) -> Path:
+    """The file beside a SQLite database whose flock its writers queue on."""
+    return path.with_name(path.name + "-writer.lock")
+
+
+@asynccontextmanager
+async def _flocked(fd: int) -> AsyncIterator[None]:
+    """Hold an exclusive flock on ``fd``: taken at once when free, else in a thread.
+
+    A blocked flock wakes the moment the holder lets go, where SQLite's busy
+    handler polls with sleeps of up to 100 ms while its lock sits free (two
+    playback instances' leases waited that long at 50 starts/s). It only
+    orders writers: SQLite's own lock still guards the data, so a writer
+    that skips it (another tool) is safe, only slower.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread takes the lock anyway: give it back once it has.
+            waiting.add_done_callback(
+                lambda done: None if done.exception() else fcntl.flock(fd, fcntl.LOCK_UN)
+            )
+            raise
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 class SqlAlchemyDatabase:
     """The Database port for any SQLAlchemy async URL.
 
@@ -129,6 +164,8 @@ class SqlAlchemyDatabase:
         # SQLite: this process's writers queue here, see ``transaction``.
         self._writer: asyncio.Lock | None = None
         self._writer_task: asyncio.Task[object] | None = None
+        # A SQLite file's writers in every process queue on this file's flock.
+        self._writer_fd: int | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -176,6 +213,8 @@ class SqlAlchemyDatabase:
         self._writes = async_sessionmaker(engine, expire_on_commit=False)
         # Made here, in the loop that uses the store (a lock belongs to one loop).
         self._writer = asyncio.Lock() if self.is_sqlite else None
+        if path is not None:
+            self._writer_fd = os.open(writer_lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
 
     def _create_engine(self) -> AsyncEngine:
         if not self.is_sqlite:
@@ -234,6 +273,9 @@ class SqlAlchemyDatabase:
         engine, self._engine = self._engine, None
         self._reads = self._writes = None
         self._writer = None
+        fd, self._writer_fd = self._writer_fd, None
+        if fd is not None:
+            os.close(fd)
         if engine is not None:
             await engine.dispose()
 
@@ -270,8 +312,9 @@ class SqlAlchemyDatabase:
         IMMEDIATE``: a waiter is handed the turn the moment the last one
         commits, where SQLite's busy handler would poll with sleeps of up
         to 100 ms while the lock sits free (a play start's lease waited
-        seconds that way at 50 starts/s). Other processes still meet at
-        SQLite's lock, as before.
+        seconds that way at 50 starts/s). Processes then take turns on a
+        flock beside the file (``writer_lock_path``), which also wakes its
+        waiter at once; SQLite's lock still guards the data behind both.
         """
         if self._writes is None:
             raise UnavailableError("the relational store is not open")
@@ -315,7 +358,11 @@ class SqlAlchemyDatabase:
         async with self._writer:
             self._writer_task = me
             try:
-                yield
+                if self._writer_fd is None:
+                    yield
+                else:
+                    async with _flocked(self._writer_fd):
+                        yield
             finally:
                 self._writer_task = None
 
