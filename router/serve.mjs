@@ -1,6 +1,7 @@
 // Hive Gateway serving the supergraph file the router service writes.
 //
 //   node serve.mjs --supergraph PATH --host 127.0.0.1 --port N [--headers a,b,c]
+//                  [--faults PATH] [--fallbacks a,b --fallback-url URL --fallback-timeout-ms N]
 //
 // Why not the `hive-gateway supergraph PATH` CLI: its file watcher follows the
 // file's inode and stops for good ("Supergraph file was renamed") when the file
@@ -14,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, execute } from 'graphql';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
@@ -33,6 +34,10 @@ const { values } = parseArgs({
     'max-tokens': { type: 'string', default: '1000' },
     'max-cost': { type: 'string', default: '5000' },
     introspection: { type: 'boolean', default: false },
+    faults: { type: 'string', default: '' },
+    fallbacks: { type: 'string', default: '' },
+    'fallback-url': { type: 'string', default: '' },
+    'fallback-timeout-ms': { type: 'string', default: '1000' },
   },
 });
 if (!values.supergraph) {
@@ -84,9 +89,111 @@ const armor = [
   ...(values.introspection ? [] : [blockFieldSuggestionsPlugin()]),
 ];
 
+
+// Faults and fallbacks (src/reelstack/router/fallbacks.py says why). The
+// fault rules, by subgraph, come from a file the router rewrites when the
+// gateway's rules change; a subgraph named in --fallbacks that fails or
+// takes longer than --fallback-timeout-ms gets its part answered from the
+// root value the router instance stands in with (its service's cached rows),
+// executed against that subgraph's own schema, so the rest of the plan
+// (catalog resolving the rows' titles) goes on as if the subgraph had answered.
+let faults = {};
+async function readFaults() {
+  if (!values.faults) return;
+  try {
+    faults = JSON.parse(await readFile(values.faults, 'utf8'));
+  } catch (error) {
+    faults = {};
+    if (error.code !== 'ENOENT') {
+      console.log(JSON.stringify({ level: 'error', msg: `cannot read the fault rules: ${error.message}` }));
+    }
+  }
+}
+await readFaults();
+
+const withFallback = new Set(values.fallbacks.split(',').map((s) => s.trim()).filter(Boolean));
+const fallbackTimeoutMs = Number(values['fallback-timeout-ms']);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The fault this fetch gets, if a rule names its subgraph: a delay, then
+// maybe an error in the service's place. `abandoned()` is asked after the
+// delay: a fetch whose caller already moved on to the fallback is not sent.
+async function injectFault(name, abandoned) {
+  const rule = faults[name];
+  if (!rule || !(rule.pct >= 100 || Math.random() * 100 < rule.pct)) return;
+  if (rule.delay_ms > 0) await sleep(rule.delay_ms);
+  if (abandoned()) throw new Error(`${name}: abandoned for its fallback`);
+  if (rule.abort) throw new Error(`${name} answered ${rule.abort} (an injected fault)`);
+}
+
+async function standIn(name, subgraph, request, failure) {
+  const headers = { 'content-type': 'application/json' };
+  const incoming = request.context?.request?.headers;
+  for (const header of propagated) {
+    const value = incoming?.get?.(header);
+    if (value != null) headers[header] = value;
+  }
+  const answer = await fetch(`${values['fallback-url']}/${name}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ failure }),
+    signal: AbortSignal.timeout(Math.max(fallbackTimeoutMs, 1000)),
+  });
+  if (!answer.ok) throw new Error(`its fallback answered HTTP ${answer.status}`);
+  const rootValue = await answer.json();
+  return execute({
+    schema: subgraph,
+    document: request.document,
+    variableValues: request.variables,
+    operationName: request.operationName,
+    rootValue,
+  });
+}
+
+const resilience = {
+  onSubgraphExecute({ subgraphName, subgraph, executor, setExecutor }) {
+    const fallback = withFallback.has(subgraphName);
+    if (!fallback && !faults[subgraphName]) return;
+    setExecutor(async (request) => {
+      let gaveUp = false;
+      const attempt = (async () => {
+        await injectFault(subgraphName, () => gaveUp);
+        return executor(request);
+      })();
+      if (!fallback) return attempt;
+      let timer;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${fallbackTimeoutMs} ms`)),
+          fallbackTimeoutMs,
+        );
+      });
+      let failure;
+      try {
+        const result = await Promise.race([attempt, late]);
+        // An answer without data is a failed fetch (a 5xx, an unreachable
+        // service); data with errors is the subgraph's own answer.
+        if (result?.data != null || !result?.errors?.length) return result;
+        failure = result.errors.map((e) => e.message).join('; ');
+      } catch (error) {
+        failure = error.message;
+      } finally {
+        clearTimeout(timer);
+      }
+      gaveUp = true;
+      attempt.catch(() => {}); // its late answer or failure is dropped
+      try {
+        return await standIn(subgraphName, subgraph, request, failure);
+      } catch (error) {
+        throw new Error(`${subgraphName}: ${failure}; ${error.message}`);
+      }
+    });
+  },
+};
+
 const gateway = createGatewayRuntime({
   maskedErrors: { maskError },
-  plugins: () => armor,
+  plugins: () => [...armor, resilience],
   ...(values.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
   supergraph: () => readFile(supergraphPath, 'utf8'),
   graphqlEndpoint: '/graphql',
@@ -114,10 +221,15 @@ function reload(why) {
 
 const folder = dirname(supergraphPath);
 const name = basename(supergraphPath);
+const faultsName = values.faults ? basename(values.faults) : null;
 watch(folder, (event, filename) => {
   if (filename === name) reload(`${event} in ${folder}`);
+  if (faultsName && filename === faultsName) readFaults();
 });
-process.on('SIGHUP', () => reload('SIGHUP'));
+process.on('SIGHUP', () => {
+  readFaults();
+  reload('SIGHUP');
+});
 
 const server = createServer(gateway);
 function stop(signal) {

@@ -28,6 +28,37 @@ from reelstack.recommendations.service import rows_key
 SERVICE = "recommendations"
 
 
+async def cached_rows(
+    cache: Cache, caller: Caller, *, default_region: str, failure: str
+) -> dict[str, Any]:
+    """The fallback page: the rows last built for the caller's region and level.
+
+    ``failure`` says why the service itself was not asked or did not answer;
+    it leads the page's ``errors``. Marked ``fallback``; with nothing cached,
+    no rows and an error that says so.
+    """
+    region, maturity = rows_key(caller, default_region)
+    errors = [{"part": SERVICE, "detail": failure}]
+    rows: list[Any] = []
+    try:
+        raw = await cache.get(cache_key(region, maturity))
+    except ReelstackError as exc:
+        raw = None
+        errors.append({"part": "fallback", "detail": str(exc)})
+    if raw is not None:
+        rows = orjson.loads(raw)["rows"]
+    elif len(errors) == 1:
+        errors.append({"part": "fallback", "detail": "no rows are cached yet"})
+    return {
+        "profile_id": caller.profile or "",
+        "region": region,
+        "maturity": maturity,
+        "fallback": True,
+        "rows": rows,
+        "errors": errors,
+    }
+
+
 async def home_rows(
     client: ResilientClient,
     cache: Cache,
@@ -38,28 +69,10 @@ async def home_rows(
 ) -> dict[str, Any]:
     """Return the caller's rows as the service answers them, or the cached fallback."""
     profile = caller.profile or ""
-    region, maturity = rows_key(caller, default_region)
 
     async def fallback(error: CallError) -> Response:
-        errors = [{"part": SERVICE, "detail": str(error) or type(error).__name__}]
-        rows: list[Any] = []
-        try:
-            raw = await cache.get(cache_key(region, maturity))
-        except ReelstackError as exc:
-            raw = None
-            errors.append({"part": "fallback", "detail": str(exc)})
-        if raw is not None:
-            rows = orjson.loads(raw)["rows"]
-        elif len(errors) == 1:
-            errors.append({"part": "fallback", "detail": "no rows are cached yet"})
-        body = {
-            "profile_id": profile,
-            "region": region,
-            "maturity": maturity,
-            "fallback": True,
-            "rows": rows,
-            "errors": errors,
-        }
+        failure = str(error) or type(error).__name__
+        body = await cached_rows(cache, caller, default_region=default_region, failure=failure)
         return Response.from_json(body)
 
     response = await client.request(

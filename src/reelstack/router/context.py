@@ -11,13 +11,18 @@ from typing import Protocol
 import aiohttp
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from reelstack import services
 from reelstack.chassis.discovery import InstanceInfo
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.state import Chassis
+from reelstack.gateway import settings as gateway_settings
+from reelstack.ports import Cache
+from reelstack.recommendations import settings as recommendations_settings
+from reelstack.router import fallbacks
 from reelstack.router import settings as router_settings
 from reelstack.router.compose import Composer, NodeComposer
 from reelstack.router.discover import HttpSdlFetcher
-from reelstack.router.hive import HiveGateway, QueryLimits
+from reelstack.router.hive import Fallbacks, HiveGateway, QueryLimits
 from reelstack.router.models import RouterStatus, Subgraph, SubgraphSource
 
 log = logging.getLogger(__name__)
@@ -52,6 +57,10 @@ class Gateway(Protocol):
 
     def supergraph_written(self) -> None:
         """Take the new supergraph file."""
+        ...
+
+    def reload(self) -> None:
+        """Read the files beside the supergraph again (the fault rules)."""
         ...
 
     async def supervise(self) -> None:
@@ -114,6 +123,9 @@ class RouterContext:
     # When each served subgraph was last seen missing from the registry (monotonic).
     absent_since: dict[str, float] = field(default_factory=dict)
     forward_session: aiohttp.ClientSession | None = None
+    # Where a fallback's stand-in rows come from (recommendations' cache).
+    cache: Cache | None = None
+    default_region: str = "US"
     # Closed with the context (HttpSdlFetcher.close).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -150,6 +162,14 @@ async def build(chassis: Chassis) -> RouterContext:
         def instances() -> Sequence[InstanceInfo]:
             return ()
 
+    faults_file = folder / fallbacks.FAULTS_FILE
+    routes = config.get(gateway_settings.GATEWAY_ROUTES) or services.routes(config)
+
+    def write_faults() -> bool:
+        rules = config.get(gateway_settings.GATEWAY_FAULTS_ROUTES)
+        return fallbacks.write_faults(faults_file, fallbacks.subgraph_faults(rules, routes))
+
+    write_faults()
     gateway = HiveGateway(
         node=node,
         package=package,
@@ -164,7 +184,19 @@ async def build(chassis: Chassis) -> RouterContext:
             max_cost=config.get(router_settings.ROUTER_MAX_COST),
             introspection=config.get(router_settings.ROUTER_INTROSPECTION),
         ),
+        faults=faults_file,
+        fallbacks=Fallbacks(
+            subgraphs=fallbacks.FALLBACKS,
+            url=f"http://127.0.0.1:{chassis.identity.port}/router/fallbacks",
+            timeout_s=config.get(router_settings.ROUTER_FALLBACK_TIMEOUT_S),
+        ),
     )
+
+    def on_change(key: str, _value: object) -> None:
+        if key == gateway_settings.GATEWAY_FAULTS_ROUTES.key and write_faults():
+            gateway.reload()
+
+    config.on_change(on_change)
     fetcher = HttpSdlFetcher(timeout_s=config.get(router_settings.ROUTER_FETCH_TIMEOUT_S))
     context = RouterContext(
         service=chassis.identity.service,
@@ -182,6 +214,8 @@ async def build(chassis: Chassis) -> RouterContext:
         max_body_bytes=config.get(router_settings.ROUTER_MAX_BODY_BYTES),
         metrics=RouterMetrics.on(chassis.metrics.registry),
         closers=[fetcher.close],
+        cache=chassis.adapters.cache,
+        default_region=config.get(recommendations_settings.RECOMMENDATIONS_DEFAULT_REGION),
     )
     # /ready answers 503 until Hive Gateway serves a supergraph.
     chassis.checks["hive-gateway"] = gateway.ready

@@ -44,6 +44,15 @@ class QueryLimits:
     introspection: bool = False
 
 
+@dataclass(frozen=True)
+class Fallbacks:
+    """Subgraphs the router stands in for, where Hive asks for the stand-in, and when."""
+
+    subgraphs: tuple[str, ...] = ()
+    url: str = ""
+    timeout_s: float = 1.0
+
+
 class HiveGateway:
     """One Hive Gateway child serving ``supergraph``; :attr:`url` once it listens."""
 
@@ -57,6 +66,8 @@ class HiveGateway:
         headers: Sequence[str],
         upstream_timeout_s: float,
         limits: QueryLimits | None = None,
+        faults: Path | None = None,
+        fallbacks: Fallbacks | None = None,
     ) -> None:
         self.node = node
         self.package = package
@@ -65,6 +76,8 @@ class HiveGateway:
         self.headers = tuple(headers)
         self.upstream_timeout_s = upstream_timeout_s
         self.limits = limits or QueryLimits()
+        self.faults = faults
+        self.fallbacks = fallbacks or Fallbacks()
         self.url: str | None = None
         self.restarts = 0
         self._process: asyncio.subprocess.Process | None = None
@@ -95,6 +108,19 @@ class HiveGateway:
             "--max-cost",
             str(self.limits.max_cost),
             *(["--introspection"] if self.limits.introspection else []),
+            *(["--faults", str(self.faults)] if self.faults is not None else []),
+            *(
+                [
+                    "--fallbacks",
+                    ",".join(self.fallbacks.subgraphs),
+                    "--fallback-url",
+                    self.fallbacks.url,
+                    "--fallback-timeout-ms",
+                    str(int(self.fallbacks.timeout_s * 1000)),
+                ]
+                if self.fallbacks.subgraphs
+                else []
+            ),
         ]
 
     @property
@@ -110,6 +136,13 @@ class HiveGateway:
         if process is not None and process.returncode is None:
             # The child watches the folder too; the signal makes the reload
             # independent of inotify (network file systems, full watch tables).
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGHUP)
+
+    def reload(self) -> None:
+        """Tell a running child to read its files again (the fault rules change)."""
+        process = self._process
+        if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGHUP)
 

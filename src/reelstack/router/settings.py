@@ -82,6 +82,15 @@ ROUTER_UPSTREAM_TIMEOUT_S = add(
         "Seconds Hive Gateway waits for a subgraph's answer to one fetch.",
     )
 )
+ROUTER_FALLBACK_TIMEOUT_S = add(
+    Setting(
+        "router.fallback_timeout_s",
+        parse_float(minimum=0.05),
+        "1",
+        "Seconds a subgraph with a fallback (recommendations) has to answer before the"
+        " router answers its part from the rows its service last cached.",
+    )
+)
 ROUTER_MAX_BODY_BYTES = add(
     Setting(
         "router.max_body_bytes",

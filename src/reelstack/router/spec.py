@@ -8,6 +8,8 @@ SPEC = ServiceSpec(
     name="router",
     app="reelstack.router.app:create_app",
     settings="reelstack.router.settings",
+    # The cache: recommendations' last rows, the stand-in when that subgraph is slow.
+    ports=("cache",),
     # Anonymous callers may query (the home page before sign-in); a token
     # sent is still checked, and its identity headers reach every subgraph,
     # which decide per field what a caller may see.
@@ -19,7 +21,6 @@ SPEC = ServiceSpec(
     # Hive Gateway, its child, calls the subgraphs at the addresses the
     # registry gives.
     deploy=Deploy(
-        needs_engines=False,
         calls=("catalog", "history", "identity", "playback", "recommendations"),
     ),
 )

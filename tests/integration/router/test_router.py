@@ -75,9 +75,11 @@ class Subgraphs:
         self.running: dict[str, AsyncExitStack] = {}
 
     async def start(self, name: str) -> None:
-        schema = {"titles": toys.titles_schema, "ratings": toys.ratings_schema}.get(
-            name, toys.clash_schema
-        )()
+        schema = {
+            "titles": toys.titles_schema,
+            "ratings": toys.ratings_schema,
+            "recommendations": toys.home_schema,
+        }.get(name, toys.clash_schema)()
         port = free_port()
         app = toys.subgraph_app(name, schema, home=self.home, port=port, eureka=self.eureka)
         stack = AsyncExitStack()

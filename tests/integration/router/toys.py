@@ -11,6 +11,8 @@ from pathlib import Path
 import strawberry
 from fastapi import FastAPI
 from strawberry.federation import Schema
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 from strawberry.types import Info
 
 from reelstack import settings
@@ -87,6 +89,51 @@ class ClashQuery:
     @strawberry.field
     def clash(self) -> int:
         return 0
+
+
+@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)], name="Title")
+class TitleKey:
+    id: strawberry.ID
+
+
+@strawberry.type
+class RowItem:
+    title: TitleKey | None
+    progress: float | None
+
+
+@strawberry.type
+class Row:
+    id: str
+    name: str
+    items: list[RowItem]
+
+
+@strawberry.type
+class PartError:
+    part: str
+    detail: str
+
+
+@strawberry.type
+class Home:
+    fallback: bool
+    rows: list[Row]
+    errors: list[PartError]
+
+
+@strawberry.type
+class HomeQuery:
+    @strawberry.field
+    def home(self) -> Home | None:
+        """One live row naming title 1 (the fallback's cached rows name title 2)."""
+        item = RowItem(title=TitleKey(id=strawberry.ID("1")), progress=None)
+        return Home(fallback=False, rows=[Row(id="live", name="Live", items=[item])], errors=[])
+
+
+def home_schema() -> Schema:
+    """Recommendations' shape in small: rows of references to titles' ``Title``."""
+    return subgraph_schema(query=HomeQuery, types=[TitleKey])
 
 
 def titles_schema() -> Schema:

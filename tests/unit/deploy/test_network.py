@@ -46,7 +46,7 @@ ENGINE_USERS = {
     "postgres": {"hello", "media", "media-worker", "identity", "catalog", "playback"},
     "kafka": {"media", "media-worker", "catalog", "events", "playback", "recommendations"},
     "cassandra": {"history", "recommendations"},
-    "memcached": {"hello", "recommendations"},
+    "memcached": {"hello", "recommendations", "router"},
     "minio": {"media", "media-worker", "playback"},
 }
 PROMETHEUS = {"app": "prometheus"}

@@ -26,7 +26,8 @@ def test_the_spec_is_accepted_and_routes_graphql() -> None:
     (route,) = spec.gateway_routes()
     assert (route.prefix, route.service, route.rewrite) == ("/graphql", "router", "/graphql")
     assert route.public_methods == frozenset({"POST"}) and route.max_body_bytes == 65536
-    assert spec.background and spec.deploy.needs_engines is False
+    # The cache (recommendations' rows, its fallback) is an engine in the scale profile.
+    assert spec.background and spec.ports == ("cache",) and spec.deploy.needs_engines
 
 
 def instance(
