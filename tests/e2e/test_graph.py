@@ -4,7 +4,8 @@ A viewer's home page in one query: rows from recommendations, their titles'
 names from catalog and the profile's progress from history, in a bounded
 number of subgraph calls whatever the number of rows and titles; playing
 through a mutation; and, with history's instances stopped, the page still
-answers, the missing part named.
+answers, the missing part named; with 1.5 s of latency injected into
+recommendations, the rows come from its cached fallback set.
 """
 
 from __future__ import annotations
@@ -223,3 +224,16 @@ def test_a_home_page_in_one_query_and_a_part_down(new_cluster: Cluster) -> None:
         assert "continue_watching" in parts
         assert {"harbor", "owl"} <= set(trending(down))
         assert down["data"]["me"]["email"] == "ann@example.com"
+
+        # 1.5 s of latency on recommendations' route (the gateway's fault rule):
+        # the page answers within its timeout, its rows from the cached set.
+        cluster.ok("config", "set", "gateway.faults.routes", "/api/recommendations:delay=1500ms")
+        slow = wait_until(
+            lambda: graph(HOME, me),
+            "the home page from recommendations' cached rows",
+            done=lambda body: ((body.get("data") or {}).get("home") or {}).get("fallback"),
+        )
+        assert {"harbor", "owl"} <= set(trending(slow))
+        failures = {e["part"]: e["detail"] for e in slow["data"]["home"]["errors"]}
+        assert "no answer within" in failures["recommendations"], failures
+        assert slow["data"]["me"]["email"] == "ann@example.com"
