@@ -49,6 +49,10 @@ NOT_FOUND = re.compile(r"not found|no such", re.IGNORECASE)
 OWNED = ("profile", "play")
 """Id kinds naming an object that belongs to one account or profile: another's is not found.
 
+A profile belongs to its account (any profile of it may manage the others,
+as Netflix's do); a play belongs to its profile, so a sibling profile is
+refused it too.
+
 The other kinds name shared things (``title``: a title id picks the caller's
 own list entry, thumb, history row or play of it) or a name the client
 chooses within its own account (``device``): another account's value names
@@ -383,16 +387,30 @@ def test_another_accounts_ids_are_refused_on_every_field(world: World) -> None:
     }
     unknown = {kind for kinds in WALK.values() for kind in kinds.values()} - set(of_ann)
     assert not unknown, f"id kinds with no value of A's to send: {unknown}"
-    for key, kinds in WALK.items():
-        text, variables = schema.operation(key, {p: of_ann[k] for p, k in kinds.items()})
-        answer = world.post({"query": text, "variables": variables}, bob)
+    # B's own objects of the owned kinds: the same calls with them must work, so
+    # a refusal above is the ownership check, not a field broken for everyone.
+    spare = world.data(CREATE, bob, p={"name": "Spare"})["createProfile"]["id"]
+    of_bob = of_ann | {"play": _started(world, bob, KIDS_FILM, "tv-bob"), "profile": spare}
+
+    def call(key: str, kinds: dict[str, str], ids: dict[str, str], who: Viewer) -> Any:
+        text, variables = schema.operation(key, {p: ids[k] for p, k in kinds.items()})
+        answer = world.post({"query": text, "variables": variables}, who)
         assert answer.status_code < 500, (key, answer.text)
-        body = answer.json()
-        if set(kinds.values()) & set(OWNED):
-            errors = body.get("errors") or []
-            assert any(NOT_FOUND.search(e.get("message", "")) for e in errors), (key, body)
-            assert (body.get("data") or {}).get(key.split(".")[1]) is None, (key, body)
-        assert "Ann" not in answer.text, (key, body)
+        assert "Ann" not in answer.text, (key, answer.text)
+        return answer.json()
+
+    for key, kinds in WALK.items():
+        owned = set(kinds.values()) & set(OWNED)
+        attackers = [bob] + ([world.kid] if "play" in owned else [])
+        for attacker in attackers:
+            body = call(key, kinds, of_ann, attacker)
+            if owned:
+                errors = body.get("errors") or []
+                assert any(NOT_FOUND.search(e.get("message", "")) for e in errors), (key, body)
+                assert (body.get("data") or {}).get(key.split(".")[1]) is None, (key, body)
+        if owned:
+            mine = call(key, kinds, of_bob, bob)
+            assert "errors" not in mine, (key, mine)
 
     assert _state(world, ann) == before
 
