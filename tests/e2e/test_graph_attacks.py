@@ -454,6 +454,22 @@ def test_a_kids_profile_never_receives_a_mature_title(world: World) -> None:
         headers=kid.headers,
     )
     _beat(world, kid, "owl-1", 590.0, series_id=series["owl"], season=1, episode=1)
+    # Nor can it make an adult profile to enter (one without a PIN, or itself raised).
+    for mutation in (
+        'createProfile(profile: {name: "Grown-up"}) { id }',
+        f'renameProfile(profileId: "{ann.profile}", name: "Boss") {{ id }}',
+        f'deleteProfile(profileId: "{ann.profile}")',
+    ):
+        refused = world.graph(f"mutation {{ {mutation} }}", kid)
+        assert "cannot manage profiles" in json.dumps(refused.get("errors")), refused
+    raised = world.client.patch(
+        f"/api/identity/profiles/{kid.profile}",
+        json={"kids": False, "maturity": "adults"},
+        headers=kid.headers,
+    )
+    assert raised.status_code == 403, raised.text
+    profiles = world.data("{ me { profiles { name maturity } } }", ann)["me"]["profiles"]
+    assert profiles == [{"name": "Ann", "maturity": "adults"}, {"name": "Kid", "maturity": "kids"}]
 
     home = wait_until(
         lambda: asked(
