@@ -73,6 +73,10 @@ class NotFoundError(ReelstackError):
     """The named object does not exist."""
 
 
+class ForbiddenError(ReelstackError):
+    """The caller is known but may not do this (a kids profile managing the account)."""
+
+
 class ConflictError(ReelstackError):
     """The write conflicts with existing state."""
 

@@ -38,6 +38,7 @@ from reelstack.chassis.state import Chassis
 from reelstack.config import Config
 from reelstack.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidRequestError,
     NotFoundError,
     RecordTooLargeError,
@@ -58,6 +59,7 @@ ContextFactory: TypeAlias = Callable[[Chassis], Awaitable[C]]
 ERROR_STATUS: tuple[tuple[type[ReelstackError], int], ...] = (
     (RecordTooLargeError, 413),
     (InvalidRequestError, 400),
+    (ForbiddenError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
     (UnavailableError, 503),

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from reelstack.chassis import caller as chassis_caller
 from reelstack.chassis.route_deps import WideColumnDep
 from reelstack.history import service
-from reelstack.history.models import Caller, NextEpisodeLookup
+from reelstack.history.models import Caller, NextEpisodeLookup, TitleFilter
 from reelstack.history.schemas import (
     ID_PATTERN,
     BookmarkOut,
@@ -53,8 +53,8 @@ async def get_caller(profile_id: ProfileId, who: chassis_caller.CallerDep) -> Ca
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def make_router(*, lookup: NextEpisodeLookup) -> APIRouter:
-    """Return the history routes, Next Up resolved through ``lookup``."""
+def make_router(*, lookup: NextEpisodeLookup, visible: TitleFilter) -> APIRouter:
+    """Return the history routes: Next Up resolved through ``lookup``, lists through ``visible``."""
     router = APIRouter(prefix="/history/profiles/{profile_id}", tags=["history"])
 
     @router.put("/bookmarks/{title_id}")
@@ -85,7 +85,9 @@ def make_router(*, lookup: NextEpisodeLookup) -> APIRouter:
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HistoryPage:
         """List the titles the profile watched, newest first, a page at a time."""
-        page = await service.history(store=store, caller=caller, limit=limit, cursor=cursor)
+        page = await service.history(
+            store=store, caller=caller, visible=visible, limit=limit, cursor=cursor
+        )
         return HistoryPage(items=[BookmarkOut.of(m) for m in page.items], cursor=page.cursor)
 
     @router.get("/continue-watching")
@@ -93,13 +95,17 @@ def make_router(*, lookup: NextEpisodeLookup) -> APIRouter:
         caller: CallerDep, store: WideColumnDep, limit: Limit = 20
     ) -> TitleList:
         """List the titles between 5% and 90% watched, newest first."""
-        marks = await service.continue_watching(store=store, caller=caller, limit=limit)
+        marks = await service.continue_watching(
+            store=store, caller=caller, visible=visible, limit=limit
+        )
         return TitleList(items=[BookmarkOut.of(m) for m in marks])
 
     @router.get("/next-up")
     async def next_up(caller: CallerDep, store: WideColumnDep, limit: Limit = 20) -> NextUpList:
         """List, per series, the episode after the last one finished, newest first."""
-        entries = await service.next_up(store=store, caller=caller, lookup=lookup, limit=limit)
+        entries = await service.next_up(
+            store=store, caller=caller, lookup=lookup, visible=visible, limit=limit
+        )
         return NextUpList(items=[NextUpItem.of(entry) for entry in entries])
 
     @router.delete("/titles/{title_id}", status_code=204)

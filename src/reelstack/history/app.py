@@ -9,8 +9,8 @@ from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.config import Config
 from reelstack.history import graphql, repository
 from reelstack.history.api import make_router
-from reelstack.history.catalog import CatalogLookup
-from reelstack.history.models import NextEpisodeLookup
+from reelstack.history.catalog import CatalogLookup, CatalogTitleFilter
+from reelstack.history.models import NextEpisodeLookup, TitleFilter
 from reelstack.history.spec import SPEC
 
 
@@ -19,20 +19,24 @@ def create_app(
     *,
     adapters: Adapters | None = None,
     lookup: NextEpisodeLookup | None = None,
+    visible: TitleFilter | None = None,
 ) -> FastAPI:
-    """Return the history service's ASGI app; ``lookup`` resolves Next Up's episodes.
+    """Return the history service's ASGI app.
 
-    By default catalog answers, through this instance's resilient client.
+    ``lookup`` resolves Next Up's episodes and ``visible`` keeps a restricted
+    profile's lists to the titles it may see; by default catalog answers
+    both, through this instance's resilient client.
     """
     catalog = CatalogLookup()
+    shown = CatalogTitleFilter()
     app = create_service_app(
         config,
         spec=SPEC,
-        routers=[make_router(lookup=lookup or catalog)],
+        routers=[make_router(lookup=lookup or catalog, visible=visible or shown)],
         adapters=adapters,
         # Tables are created as the port opens, as a relational service migrates.
         on_open={"widecolumn": repository.create_tables},
     )
-    catalog.client = chassis_of(app).client
-    graphql.serve(app, lookup or catalog)
+    catalog.client = shown.client = chassis_of(app).client
+    graphql.serve(app, lookup or catalog, visible or shown)
     return app

@@ -27,7 +27,7 @@ from reelstack.chassis.route_deps import chassis_for
 from reelstack.chassis.subgraph import serve_subgraph, subgraph_schema
 from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.history import service
-from reelstack.history.models import Bookmark, Caller, NextEpisodeLookup
+from reelstack.history.models import Bookmark, Caller, NextEpisodeLookup, TitleFilter
 from reelstack.history.schemas import ID_PATTERN
 from reelstack.ports import WideColumnStore
 
@@ -38,10 +38,17 @@ MAX_LIMIT = 100
 class _Scope:
     """One request's caller, store and progress loader."""
 
-    def __init__(self, store: WideColumnStore, caller: Caller, lookup: NextEpisodeLookup) -> None:
+    def __init__(
+        self,
+        store: WideColumnStore,
+        caller: Caller,
+        lookup: NextEpisodeLookup,
+        visible: TitleFilter,
+    ) -> None:
         self.store = store
         self.caller = caller
         self.lookup = lookup
+        self.visible = visible
         self.progress: DataLoader[str, Bookmark | None] = DataLoader(load_fn=self._load)
 
     async def _load(self, ids: list[str]) -> Sequence[Bookmark | None]:
@@ -63,7 +70,8 @@ def _scope(info: Info[Any, Any]) -> _Scope:
         chassis = chassis_for(request)
         store: WideColumnStore = chassis.dependencies.get("widecolumn")
         lookup: NextEpisodeLookup = request.app.state.history_lookup
-        scope = _Scope(store, caller, lookup)
+        visible: TitleFilter = request.app.state.history_visible
+        scope = _Scope(store, caller, lookup, visible)
         request.state.history_scope = scope
     assert isinstance(scope, _Scope)
     return scope
@@ -144,7 +152,7 @@ class Query:
         """Titles between 5% and 90% watched, newest first."""
         scope = _scope(info)
         marks = await service.continue_watching(
-            store=scope.store, caller=scope.caller, limit=_limit(limit)
+            store=scope.store, caller=scope.caller, visible=scope.visible, limit=_limit(limit)
         )
         return [Watched.of(mark) for mark in marks]
 
@@ -157,7 +165,11 @@ class Query:
             raise InvalidRequestError("cursor is at most 200 characters")
         scope = _scope(info)
         page = await service.history(
-            store=scope.store, caller=scope.caller, limit=_limit(limit), cursor=cursor
+            store=scope.store,
+            caller=scope.caller,
+            visible=scope.visible,
+            limit=_limit(limit),
+            cursor=cursor,
         )
         return HistoryPage(items=[Watched.of(m) for m in page.items], cursor=page.cursor)
 
@@ -166,7 +178,11 @@ class Query:
         """Per series, the episode after the last one finished, newest first."""
         scope = _scope(info)
         entries = await service.next_up(
-            store=scope.store, caller=scope.caller, lookup=scope.lookup, limit=_limit(limit)
+            store=scope.store,
+            caller=scope.caller,
+            lookup=scope.lookup,
+            visible=scope.visible,
+            limit=_limit(limit),
         )
         return [
             NextUpEntry(title=Title(id=strawberry.ID(e.next.title_id)), after=Watched.of(e.after))
@@ -190,7 +206,8 @@ class Mutation:
 SCHEMA = subgraph_schema(query=Query, mutation=Mutation, types=[Title])
 
 
-def serve(app: FastAPI, lookup: NextEpisodeLookup) -> None:
-    """Mount history's subgraph on its app; Next Up asks ``lookup``."""
+def serve(app: FastAPI, lookup: NextEpisodeLookup, visible: TitleFilter) -> None:
+    """Mount history's subgraph on its app; Next Up asks ``lookup``, lists ``visible``."""
     app.state.history_lookup = lookup
+    app.state.history_visible = visible
     serve_subgraph(app, SCHEMA)

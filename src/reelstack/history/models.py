@@ -9,6 +9,7 @@ Times are kept to the millisecond, as the wide-column store keeps them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -120,6 +121,26 @@ class NextEpisodeLookup(Protocol):
 
     async def __call__(self, episode: Episode, caller: Caller) -> NextEpisode | None:
         """Return the episode after ``episode``, or None."""
+        ...
+
+
+RESTRICTED = frozenset({"kids", "older-kids", "teens"})
+"""Maturity levels that do not see every rating (catalog's table; adults see all)."""
+
+
+class TitleFilter(Protocol):
+    """Keeps, of ``title_ids``, the ones ``caller`` may see now.
+
+    History keeps whatever a profile's players reported, and a kids profile's
+    rows may name a title above its level: a heartbeat sent for it (history
+    does not ask catalog on the player's hot path), or a profile whose
+    maturity was lowered after watching. Lists pass through this filter, so
+    such a title is never listed back; catalog knows the ratings and answers
+    here (:mod:`reelstack.history.catalog`).
+    """
+
+    async def __call__(self, title_ids: Sequence[str], caller: Caller) -> set[str]:
+        """Return the ids of ``title_ids`` the caller may see."""
         ...
 
 

@@ -12,10 +12,12 @@ from reelstack.errors import InvalidRequestError
 from reelstack.history import repository
 from reelstack.history.models import (
     RELIST_AFTER,
+    RESTRICTED,
     Bookmark,
     Caller,
     NextEpisodeLookup,
     NextUp,
+    TitleFilter,
     check_watched_at,
     micros,
 )
@@ -25,6 +27,8 @@ BATCH = 200
 """Timeline rows read per query while filling a page."""
 MAX_TITLES = 5000
 """Bookmarks read for Continue Watching and Next Up: one partition read, capped."""
+FILTER_BATCH = 100
+"""Title ids asked of the :class:`TitleFilter` at once (catalog takes 100 per request)."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -84,10 +88,30 @@ async def bookmark(*, store: WideColumnStore, caller: Caller, title_id: str) -> 
     return await repository.get_bookmark(store, caller, title_id)
 
 
+async def visible_only(
+    marks: list[Bookmark], *, caller: Caller, visible: TitleFilter
+) -> list[Bookmark]:
+    """Keep the marks of titles the caller may see (every one for an unrestricted profile)."""
+    if caller.maturity not in RESTRICTED or not marks:
+        # Adults see every rating: no call to catalog on their lists. A title
+        # since withdrawn from the region stays listed; playback refuses it.
+        return marks
+    seen: set[str] = set()
+    ids = list(dict.fromkeys(mark.title_id for mark in marks))
+    for start in range(0, len(ids), FILTER_BATCH):
+        seen |= await visible(ids[start : start + FILTER_BATCH], caller)
+    return [mark for mark in marks if mark.title_id in seen]
+
+
 async def history(
-    *, store: WideColumnStore, caller: Caller, limit: int, cursor: str | None = None
+    *,
+    store: WideColumnStore,
+    caller: Caller,
+    visible: TitleFilter,
+    limit: int,
+    cursor: str | None = None,
 ) -> Page:
-    """Return a page of the titles the caller watched, newest first."""
+    """Return a page of the titles the caller watched and may see, newest first."""
     after = decode_cursor(cursor) if cursor else None
     items: list[Bookmark] = []
     while len(items) < limit:
@@ -104,10 +128,15 @@ async def history(
         marks = await asyncio.gather(
             *(repository.get_bookmark(store, caller, title) for _, title in fresh)
         )
+        live = [
+            mark
+            for row, mark in zip(fresh, marks, strict=True)
+            if mark is not None and repository.live(row, mark)
+        ]
+        shown = {m.title_id for m in await visible_only(live, caller=caller, visible=visible)}
         for row, mark in zip(fresh, marks, strict=True):
             after = row
-            if repository.live(row, mark):
-                assert mark is not None
+            if repository.live(row, mark) and mark is not None and mark.title_id in shown:
                 items.append(mark)
                 if len(items) == limit:
                     return Page(items, encode_cursor(row))
@@ -117,21 +146,31 @@ async def history(
 
 
 async def continue_watching(
-    *, store: WideColumnStore, caller: Caller, limit: int
+    *, store: WideColumnStore, caller: Caller, visible: TitleFilter, limit: int
 ) -> list[Bookmark]:
-    """Return the titles the caller is part-way through, newest first."""
+    """Return the titles the caller is part-way through and may see, newest first."""
     marks = await repository.bookmarks(store, caller, limit=MAX_TITLES)
     started = [mark for mark in marks if mark.in_progress]
     started.sort(key=lambda mark: mark.watched_at, reverse=True)
-    return started[:limit]
+    return (await visible_only(started, caller=caller, visible=visible))[:limit]
 
 
 async def next_up(
-    *, store: WideColumnStore, caller: Caller, lookup: NextEpisodeLookup, limit: int
+    *,
+    store: WideColumnStore,
+    caller: Caller,
+    lookup: NextEpisodeLookup,
+    visible: TitleFilter,
+    limit: int,
 ) -> list[NextUp]:
     """Return, per series, the episode after the one the caller last finished, newest first."""
     newest: dict[str, Bookmark] = {}
-    for mark in await repository.bookmarks(store, caller, limit=MAX_TITLES):
+    marks = await repository.bookmarks(store, caller, limit=MAX_TITLES)
+    # The finished episode is listed too (``after``): one the caller may not see
+    # leads nowhere, as if it had never been watched.
+    for mark in await visible_only(
+        [mark for mark in marks if mark.episode is not None], caller=caller, visible=visible
+    ):
         if mark.episode is None:
             continue
         seen = newest.get(mark.episode.series_id)

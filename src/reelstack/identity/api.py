@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Response
 
 from reelstack.chassis import caller as chassis_caller
-from reelstack.identity import plans, service
+from reelstack.identity import plans, profiles, service
 from reelstack.identity.context import IdentityDep
 from reelstack.identity.models import PLANS, Account, Plan
 from reelstack.identity.schemas import (
@@ -29,6 +29,8 @@ from reelstack.identity.schemas import (
 from reelstack.identity.throttle import ThrottledError
 
 CallerHeader = Annotated[str | None, Header(alias=chassis_caller.ACCOUNT, max_length=128)]
+ProfileHeader = Annotated[str | None, Header(alias=chassis_caller.PROFILE, max_length=128)]
+"""The token's profile (none: a token of the account alone), for who may manage the account."""
 # The gateway replaces any client copy with the client's own address.
 AddressHeader = Annotated[str | None, Header(alias="x-forwarded-for", max_length=200)]
 
@@ -84,9 +86,16 @@ def make_router() -> APIRouter:
         return _plan_out(await plans.plan_of(ctx=ctx, account_id=caller_of(caller)))
 
     @router.put("/accounts/me/plan")
-    async def change_plan(body: PlanIn, ctx: IdentityDep, caller: CallerHeader = None) -> PlanOut:
-        """Move the caller's account to another plan."""
-        plan = await plans.change_plan(ctx=ctx, account_id=caller_of(caller), plan=body.plan)
+    async def change_plan(
+        body: PlanIn,
+        ctx: IdentityDep,
+        caller: CallerHeader = None,
+        profile: ProfileHeader = None,
+    ) -> PlanOut:
+        """Move the caller's account to another plan (403 from a kids profile)."""
+        account = caller_of(caller)
+        await profiles.check_manager(ctx=ctx, account_id=account, profile_id=profile)
+        plan = await plans.change_plan(ctx=ctx, account_id=account, plan=body.plan)
         return _plan_out(plan)
 
     @router.post("/sessions")

@@ -3,8 +3,10 @@
 The same use cases as the REST routes, for the account the gateway names
 (none: an error, as REST's 401). Inputs are checked by the REST bodies'
 own models, so a name, PIN or plan refused there is refused here with the
-same reason. Signing in, refreshing and signing out stay on REST: tokens
-are the gateway's business, and the router never sees one.
+same reason; a profile below adults' maturity may not change profiles or
+the plan (``profiles.check_manager``), as on REST. Signing in, refreshing
+and signing out stay on REST: tokens are the gateway's business, and the
+router never sees one.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ def _ctx(info: Info[Any, Any]) -> tuple[IdentityContext, str]:
     if caller.account is None:
         raise InvalidRequestError(NO_ACCOUNT)
     return chassis_of(request.app).context_as(IdentityContext), caller.account
+
+
+async def _manager(info: Info[Any, Any]) -> tuple[IdentityContext, str]:
+    """The context and account, if the token's profile may manage the account."""
+    ctx, account = _ctx(info)
+    request: Request = info.context["request"]
+    profile = Caller.from_headers(request.headers).profile
+    await profiles.check_manager(ctx=ctx, account_id=account, profile_id=profile)
+    return ctx, account
 
 
 @strawberry.type
@@ -114,7 +125,7 @@ class Mutation:
     @strawberry.mutation
     async def create_profile(self, info: Info[Any, Any], profile: ProfileInput) -> Profile:
         """Create a profile (refused past five, or for a second kids profile)."""
-        ctx, account = _ctx(info)
+        ctx, account = await _manager(info)
         body = checked(ProfileIn, _given(profile))
         made = await profiles.create(
             ctx=ctx,
@@ -133,7 +144,7 @@ class Mutation:
         self, info: Info[Any, Any], profile_id: strawberry.ID, name: str
     ) -> Profile:
         """Rename one of the caller's profiles."""
-        ctx, account = _ctx(info)
+        ctx, account = await _manager(info)
         body = checked(ProfilePatch, {"name": name})
         changes = profiles.ProfileChanges(name=body.name)
         changed = await profiles.change(
@@ -144,14 +155,14 @@ class Mutation:
     @strawberry.mutation
     async def delete_profile(self, info: Info[Any, Any], profile_id: strawberry.ID) -> bool:
         """Delete one of the caller's profiles."""
-        ctx, account = _ctx(info)
+        ctx, account = await _manager(info)
         await profiles.delete(ctx=ctx, account_id=account, profile_id=str(profile_id))
         return True
 
     @strawberry.mutation
     async def change_plan(self, info: Info[Any, Any], plan: str) -> Plan:
         """Move the caller's account to another plan (one transaction)."""
-        ctx, account = _ctx(info)
+        ctx, account = await _manager(info)
         body = checked(PlanIn, {"plan": plan})
         found = await plans.change_plan(ctx=ctx, account_id=account, plan=body.plan)
         return Plan(name=found.name, max_streams=found.max_streams, max_height=found.max_height)

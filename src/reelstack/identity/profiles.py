@@ -1,7 +1,9 @@
 """Use cases of profiles: up to five per account, at most one for kids, an optional PIN.
 
 Every use case takes the caller's account id and looks profiles up scoped to
-it, so another account's profile id is "not found", never "forbidden".
+it, so another account's profile id is "not found", never "forbidden". Who
+may manage the account's profiles and plan at all is :func:`check_manager`'s
+question, asked by the REST routes and the subgraph before each change.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError
+from reelstack.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from reelstack.identity import profile_repository as repo
 from reelstack.identity.context import IdentityContext
 from reelstack.identity.models import MAX_PROFILES, Maturity, Profile, check_profile
 
 NOT_FOUND = "no such profile"
+NOT_A_MANAGER = (
+    "a profile below adults' maturity cannot manage profiles or the plan"
+    " (switch to an adult profile)"
+)
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,25 @@ async def delete(*, ctx: IdentityContext, account_id: str, profile_id: str) -> N
 
     if not await ctx.db.transaction(work):
         raise NotFoundError(NOT_FOUND)
+
+
+async def check_manager(*, ctx: IdentityContext, account_id: str, profile_id: str | None) -> None:
+    """Refuse (ForbiddenError) a token of a profile below adults' maturity managing the account.
+
+    A profile's session stays in that profile, and entering another asks for
+    its PIN; but a kids profile allowed to manage could make an adult profile
+    without a PIN, take a sibling's PIN off, or raise its own maturity, and
+    then enter it. A token of an adult profile may manage, and so may one
+    naming no profile (only the account's password gives that).
+    """
+    if profile_id is None:
+        return
+    async with ctx.db.session() as session:
+        found = await repo.get(session, account_id=account_id, profile_id=profile_id)
+    if found is None:
+        raise NotFoundError(NOT_FOUND)  # the token's profile was deleted since
+    if found[0].maturity != Maturity.ADULTS:
+        raise ForbiddenError(NOT_A_MANAGER)
 
 
 async def check_entry(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from reelstack.bootstrap import Adapters
 from reelstack.config import Config
 from reelstack.history.app import create_app
-from reelstack.history.models import next_in_season
+from reelstack.history.models import Caller, next_in_season
 from reelstack.ports import WideColumnStore
 from tests.integration.history.conftest import new_caller
 from tests.unit.chassis.conftest import started
@@ -38,6 +38,29 @@ async def client(config: Config, new_store: WideColumnStore) -> AsyncIterator[ht
     # (tests/unit/history/test_catalog_lookup.py).
     app = create_app(
         config, adapters=Adapters(config, _built={"widecolumn": new_store}), lookup=next_in_season
+    )
+    async for client in started(app):
+        yield client
+
+
+ADULT_ONLY = frozenset({"film-ma", "show-e2"})
+
+
+async def not_adult_only(title_ids: Sequence[str], caller: Caller) -> set[str]:
+    """Catalog's answer for a kids profile: every title but the adult ones."""
+    assert caller.maturity == "kids", "asked only for a restricted profile"
+    return set(title_ids) - ADULT_ONLY
+
+
+@pytest.fixture
+async def kids_client(
+    config: Config, new_store: WideColumnStore
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        config,
+        adapters=Adapters(config, _built={"widecolumn": new_store}),
+        lookup=next_in_season,
+        visible=not_adult_only,
     )
     async for client in started(app):
         yield client
@@ -101,6 +124,48 @@ async def test_history_continue_watching_next_up_and_removal(client: httpx.Async
     assert (await client.get(f"{BASE}/next-up", headers=ME)).json()["items"] == []
     page = (await client.get(f"{BASE}/history", headers=ME)).json()
     assert [item["title_id"] for item in page["items"]] == ["film-1"]
+
+
+async def test_a_kids_profile_is_never_listed_an_adult_title(
+    kids_client: httpx.AsyncClient,
+) -> None:
+    # A heartbeat names whatever the player says it plays: a crafted one (or one
+    # recorded before the profile's maturity was lowered) is kept, never listed.
+    kid = ME | {"x-maturity": "kids"}
+    t0 = now() - timedelta(hours=1)
+    beats = [
+        ("film-g", heartbeat(300, at=t0)),
+        ("film-ma", heartbeat(300, at=t0 + timedelta(minutes=1))),
+        (
+            "show-e1",
+            heartbeat(990, at=t0 + timedelta(minutes=2), series_id="show", season=1, episode=1),
+        ),
+        (
+            "show-e2",
+            heartbeat(990, at=t0 + timedelta(minutes=3), series_id="show", season=1, episode=2),
+        ),
+    ]
+    for title, body in beats:
+        answer = await kids_client.put(f"{BASE}/bookmarks/{title}", json=body, headers=kid)
+        assert answer.status_code == 200, answer.text
+
+    def ids(answer: httpx.Response) -> list[str]:
+        assert answer.status_code == 200, answer.text
+        return [item["title_id"] for item in answer.json()["items"]]
+
+    history = await kids_client.get(f"{BASE}/history", headers=kid)
+    assert ids(history) == ["show-e1", "film-g"]
+    assert ids(await kids_client.get(f"{BASE}/continue-watching", headers=kid)) == ["film-g"]
+    up = (await kids_client.get(f"{BASE}/next-up", headers=kid)).json()["items"]
+    assert [(i["episode"], i["after"]["title_id"]) for i in up] == [(2, "show-e1")]
+    # An adult profile of the same service sees all it watched; catalog is not asked.
+    adult = ME | {"x-maturity": "adults"}
+    assert set(ids(await kids_client.get(f"{BASE}/history", headers=adult))) == {
+        "film-g",
+        "film-ma",
+        "show-e1",
+        "show-e2",
+    }
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,6 +99,33 @@ async def test_continue_watching_next_up_history_and_removal(client: httpx.Async
     assert removed["data"] == {"removeFromHistory": True}
     after = (await gql(client, "{ continueWatching { title { id } } }", me))["data"]
     assert after["continueWatching"] == []
+
+
+async def test_a_kids_profile_is_listed_only_what_catalog_lets_it_see(
+    config: Config, new_store: WideColumnStore
+) -> None:
+    async def no_adult_titles(title_ids: Sequence[str], caller: Caller) -> set[str]:
+        return {title_id for title_id in title_ids if not title_id.startswith("adult-")}
+
+    app = create_app(
+        config,
+        adapters=Adapters(config, _built={"widecolumn": new_store}),
+        lookup=named_next,
+        visible=no_adult_titles,
+    )
+    async for client in started(app):
+        kid = who() | {"x-maturity": "kids"}
+        await beat(client, kid, "film-1", 400)
+        await beat(client, kid, "adult-1", 400)
+        await beat(client, kid, "adult-ep-1", 980, series_id="vice", season=1, episode=1)
+        lists = """{ continueWatching { title { id } } nextUp { title { id } }
+            viewingHistory(limit: 10) { items { title { id } } } }"""
+        body = (await gql(client, lists, kid))["data"]
+        assert body == {
+            "continueWatching": [{"title": {"id": "film-1"}}],
+            "nextUp": [],
+            "viewingHistory": {"items": [{"title": {"id": "film-1"}}]},
+        }
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from reelstack.errors import InvalidRequestError
 from reelstack.history import repository, service
 from reelstack.history.models import Bookmark, Caller, Episode, NextEpisode, micros
 from reelstack.ports import WideColumnStore
-from tests.integration.history.conftest import new_caller
+from tests.integration.history.conftest import every_title, new_caller
 
 NOW = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 
@@ -68,7 +68,7 @@ async def test_concurrent_heartbeats_leave_one_history_entry_at_the_newest(
     await asyncio.gather(
         *(service.record_heartbeat(store=store, caller=caller, heartbeat=b, now=NOW) for b in beats)
     )
-    page = await service.history(store=store, caller=caller, limit=10)
+    page = await service.history(store=store, visible=every_title, caller=caller, limit=10)
     assert [(m.title_id, m.position_s) for m in page.items] == [("t1", 80)]
 
 
@@ -119,7 +119,9 @@ async def test_history_lists_titles_newest_first_in_pages(store: WideColumnStore
     cursor: str | None = None
     pages = 0
     while True:
-        page = await service.history(store=store, caller=caller, limit=3, cursor=cursor)
+        page = await service.history(
+            store=store, visible=every_title, caller=caller, limit=3, cursor=cursor
+        )
         seen += [m.title_id for m in page.items]
         pages += 1
         cursor = page.cursor
@@ -128,12 +130,16 @@ async def test_history_lists_titles_newest_first_in_pages(store: WideColumnStore
     assert seen == ["t05", "t00", "t01", "t02", "same-a", "same-b", "t03", "t04", "t06"]
     assert pages in (3, 4), "a full last page may end with a cursor to an empty one"
     other = new_caller()
-    assert (await service.history(store=store, caller=other, limit=3)).items == []
+    assert (
+        await service.history(store=store, visible=every_title, caller=other, limit=3)
+    ).items == []
 
 
 async def test_a_cursor_that_is_not_ours_is_refused(store: WideColumnStore) -> None:
     with pytest.raises(InvalidRequestError, match="cursor"):
-        await service.history(store=store, caller=new_caller(), limit=3, cursor="!!nope")
+        await service.history(
+            store=store, visible=every_title, caller=new_caller(), limit=3, cursor="!!nope"
+        )
 
 
 async def test_continue_watching_holds_titles_between_5_and_90_percent_newest_first(
@@ -148,10 +154,15 @@ async def test_continue_watching_holds_titles_between_5_and_90_percent_newest_fi
             heartbeat=beat(title, position, at=NOW - timedelta(minutes=10 - i)),
             now=NOW,
         )
-    marks = await service.continue_watching(store=store, caller=caller, limit=10)
+    marks = await service.continue_watching(
+        store=store, visible=every_title, caller=caller, limit=10
+    )
     assert [m.title_id for m in marks] == ["late", "half", "early"]
     assert [
-        m.title_id for m in await service.continue_watching(store=store, caller=caller, limit=1)
+        m.title_id
+        for m in await service.continue_watching(
+            store=store, visible=every_title, caller=caller, limit=1
+        )
     ] == ["late"]
 
 
@@ -194,13 +205,22 @@ async def test_next_up_offers_the_episode_after_the_last_one_finished_per_series
     for heartbeat in heartbeats:
         await service.record_heartbeat(store=store, caller=caller, heartbeat=heartbeat, now=NOW)
     lookup = Lookup()
-    entries = await service.next_up(store=store, caller=caller, lookup=lookup, limit=10)
+    entries = await service.next_up(
+        store=store, visible=every_title, caller=caller, lookup=lookup, limit=10
+    )
     assert [(e.next.title_id, e.after.title_id) for e in entries] == [
         ("a-s2e1", "a-s1e2"),
         ("d-s1e2", "d-s1e1"),
     ]
     assert Episode("b", 1, 1) not in lookup.asked
-    assert len(await service.next_up(store=store, caller=caller, lookup=lookup, limit=1)) == 1
+    assert (
+        len(
+            await service.next_up(
+                store=store, visible=every_title, caller=caller, lookup=lookup, limit=1
+            )
+        )
+        == 1
+    )
 
 
 async def test_removing_a_title_drops_it_everywhere_and_late_heartbeats_stay_removed(
@@ -221,10 +241,13 @@ async def test_removing_a_title_drops_it_everywhere_and_late_heartbeats_stay_rem
         now=NOW,
     )
     assert await service.bookmark(store=store, caller=caller, title_id="gone") is None
-    page = await service.history(store=store, caller=caller, limit=10)
+    page = await service.history(store=store, visible=every_title, caller=caller, limit=10)
     assert [m.title_id for m in page.items] == ["kept"]
     assert [
-        m.title_id for m in await service.continue_watching(store=store, caller=caller, limit=10)
+        m.title_id
+        for m in await service.continue_watching(
+            store=store, visible=every_title, caller=caller, limit=10
+        )
     ] == ["kept"]
     # Accepted (nothing newer stood), yet it stays under the removal's tombstone.
     assert late.applied
@@ -236,7 +259,10 @@ async def test_removing_a_title_drops_it_everywhere_and_late_heartbeats_stay_rem
         now=NOW,
     )
     assert [
-        m.title_id for m in (await service.history(store=store, caller=caller, limit=10)).items
+        m.title_id
+        for m in (
+            await service.history(store=store, visible=every_title, caller=caller, limit=10)
+        ).items
     ] == [
         "gone",
         "kept",
@@ -250,7 +276,9 @@ async def test_profiles_and_accounts_never_share_rows(store: WideColumnStore) ->
     await service.record_heartbeat(store=store, caller=owner, heartbeat=beat("t", 500), now=NOW)
     for caller in (sibling, stranger):
         assert await service.bookmark(store=store, caller=caller, title_id="t") is None
-        assert (await service.history(store=store, caller=caller, limit=5)).items == []
+        assert (
+            await service.history(store=store, visible=every_title, caller=caller, limit=5)
+        ).items == []
         await service.remove(store=store, caller=caller, title_id="t", now=NOW)
     assert await service.bookmark(store=store, caller=owner, title_id="t") is not None
 
@@ -292,7 +320,7 @@ async def test_heartbeats_move_a_title_in_the_timeline_at_most_every_ten_minutes
             now=NOW,
         )
     assert (counting.timeline_writes, counting.timeline_deletes) == (3, 2)
-    page = await service.history(store=store, caller=caller, limit=5)
+    page = await service.history(store=store, visible=every_title, caller=caller, limit=5)
     assert [(m.title_id, m.position_s) for m in page.items] == [("film", 590)]
 
 
@@ -315,7 +343,7 @@ async def test_a_newer_heartbeat_that_read_before_a_move_keeps_the_title_listed(
     await repository.delete_timeline(store, caller, "film", first, timestamp_us=micros(moved_at))
     b = Bookmark("film", 130, 1000, "tv", NOW, listed_at=first)
     await repository.put_bookmark(store, caller, b, relisted=False)
-    page = await service.history(store=store, caller=caller, limit=5)
+    page = await service.history(store=store, visible=every_title, caller=caller, limit=5)
     assert [(m.title_id, m.position_s, m.listed_at) for m in page.items] == [
         ("film", 130, moved_at)
     ]

@@ -1,4 +1,7 @@
-"""Next Up asks the real catalog, over HTTP through the resilient client, as the caller."""
+"""History asks the real catalog, over HTTP through the resilient client, as the caller.
+
+Next Up's episodes, and which of a profile's titles it may see.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reelstack.adapters.log.sqlite import SqliteEventLog
 from reelstack.bootstrap import Adapters
@@ -14,7 +18,8 @@ from reelstack.chassis.app import chassis_of
 from reelstack.chassis.discovery import InstanceInfo, StaticDiscovery
 from reelstack.chassis.resilience.client import ResilientClient
 from reelstack.config import Config
-from reelstack.history.catalog import CatalogLookup
+from reelstack.errors import ReelstackError
+from reelstack.history.catalog import CatalogLookup, CatalogTitleFilter
 from reelstack.history.models import Caller, Episode
 from tests.unit.catalog.conftest import database, fill
 from tests.unit.chassis.conftest import served
@@ -51,6 +56,13 @@ async def test_next_up_skips_what_the_profile_may_not_see(
             # The series ends after episode 3; an unknown series has nothing next.
             assert await lookup(Episode(series, 1, 3), adult) is None
             assert await lookup(Episode("nosuchseries", 1, 1), adult) is None
-    # Catalog gone: Next Up leaves the series out instead of failing.
+            shown = CatalogTitleFilter(lambda: client)
+            ids = ["kidsfilm", "adultfilm", "ep1", "ep2", "nosuchtitle"]
+            assert await shown(ids, kid) == {"kidsfilm", "ep1"}
+            assert await shown(ids, adult) == {"kidsfilm", "adultfilm", "ep1", "ep2"}
+    # Catalog gone: Next Up leaves the series out instead of failing; the
+    # filter fails (a restricted profile's list is never shown unchecked).
     async with ResilientClient(StaticDiscovery([info])) as client:
         assert await CatalogLookup(lambda: client)(Episode(series, 1, 1), adult) is None
+        with pytest.raises(ReelstackError):
+            await CatalogTitleFilter(lambda: client)(["kidsfilm"], kid)

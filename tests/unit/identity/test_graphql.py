@@ -76,3 +76,29 @@ async def test_bad_input_and_no_account_say_why(client: httpx.AsyncClient) -> No
     assert "pin" in bad_pin["errors"][0]["message"]
     nobody = await gql(client, "{ me { email } }", {})
     assert "x-account-id" in nobody["errors"][0]["message"]
+
+
+async def test_a_kids_profile_cannot_change_profiles_or_the_plan(client: httpx.AsyncClient) -> None:
+    ann = await sign_up_and_in(client, "ann@example.com")
+    made = await gql(
+        client,
+        'mutation { a: createProfile(profile: {name: "Ann"}) { id }'
+        ' k: createProfile(profile: {name: "Kid", kids: true, maturity: "kids"}) { id } }',
+        caller(ann),
+    )
+    adult, kid = made["data"]["a"]["id"], made["data"]["k"]["id"]
+    as_kid = caller(ann) | {"x-profile-id": kid}
+    for mutation in (
+        'createProfile(profile: {name: "Grown-up"}) { id }',
+        f'renameProfile(profileId: "{kid}", name: "Boss") {{ name }}',
+        f'deleteProfile(profileId: "{adult}")',
+        'changePlan(plan: "premium") { name }',
+    ):
+        body = await gql(client, f"mutation {{ {mutation} }}", as_kid)
+        assert body["data"] is None or not any(body["data"].values()), body
+        assert "cannot manage profiles" in body["errors"][0]["message"], body
+    me = await gql(client, "{ me { plan { name } profiles { name } } }", as_kid)
+    assert me["data"]["me"] == {
+        "plan": {"name": "basic"},
+        "profiles": [{"name": "Ann"}, {"name": "Kid"}],
+    }

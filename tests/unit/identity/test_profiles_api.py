@@ -106,3 +106,50 @@ async def test_choosing_a_profile_puts_it_in_the_token(client: httpx.AsyncClient
     verifier.set_fetched(parse_jwks((await client.get("/.well-known/jwks.json")).json(), "id"))
     principal = verifier.verify(entered.json()["access_token"].encode())
     assert (principal.account, principal.profile) == (ann["account"], profile_id)
+
+
+async def test_a_kids_profile_cannot_manage_profiles_or_the_plan(
+    client: httpx.AsyncClient,
+) -> None:
+    # Else a kids profile makes an adult profile without a PIN (or takes the
+    # PIN off one, or raises its own maturity) and enters it.
+    ann = await sign_up_and_in(client, "ann@example.com")
+    adult = (
+        await client.post(
+            "/identity/profiles", json={"name": "Ann", "pin": "1234"}, headers=caller(ann)
+        )
+    ).json()["id"]
+    kid = (
+        await client.post(
+            "/identity/profiles",
+            json={"name": "Kid", "kids": True, "maturity": "kids"},
+            headers=caller(ann),
+        )
+    ).json()["id"]
+    as_kid = caller(ann) | {"x-profile-id": kid}
+    attempts = [
+        await client.post("/identity/profiles", json={"name": "Grown-up"}, headers=as_kid),
+        await client.patch(
+            f"/identity/profiles/{kid}", json={"kids": False, "maturity": "adults"}, headers=as_kid
+        ),
+        await client.patch(f"/identity/profiles/{adult}", json={"pin": None}, headers=as_kid),
+        await client.delete(f"/identity/profiles/{adult}", headers=as_kid),
+        await client.put("/identity/accounts/me/plan", json={"plan": "premium"}, headers=as_kid),
+    ]
+    assert [a.status_code for a in attempts] == [403] * 5, [a.text for a in attempts]
+    assert all("cannot manage profiles" in a.json()["detail"] for a in attempts)
+    listed = (await client.get("/identity/profiles", headers=as_kid)).json()["profiles"]
+    assert [(p["name"], p["maturity"], p["has_pin"]) for p in listed] == [
+        ("Ann", "adults", True),
+        ("Kid", "kids", False),
+    ]
+    # The adult profile's token, and the account's own, may.
+    as_adult = caller(ann) | {"x-profile-id": adult}
+    renamed = await client.patch(
+        f"/identity/profiles/{kid}", json={"name": "Kiddo"}, headers=as_adult
+    )
+    assert renamed.status_code == 200, renamed.text
+    plan = await client.put(
+        "/identity/accounts/me/plan", json={"plan": "premium"}, headers=caller(ann)
+    )
+    assert plan.status_code == 200, plan.text
