@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from reelstack.chassis.discovery import InstanceInfo
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.state import Chassis
+from reelstack.router import persisted
 from reelstack.router import settings as router_settings
 from reelstack.router.compose import Composer, NodeComposer
 from reelstack.router.discover import HttpSdlFetcher
@@ -164,6 +165,7 @@ async def build(chassis: Chassis) -> RouterContext:
             max_cost=config.get(router_settings.ROUTER_MAX_COST),
             introspection=config.get(router_settings.ROUTER_INTROSPECTION),
         ),
+        persisted=persisted.prepare(config, folder),
     )
     fetcher = HttpSdlFetcher(timeout_s=config.get(router_settings.ROUTER_FETCH_TIMEOUT_S))
     context = RouterContext(

@@ -44,6 +44,18 @@ class QueryLimits:
     introspection: bool = False
 
 
+@dataclass(frozen=True)
+class PersistedDocuments:
+    """Documents Hive Gateway runs by hash (:mod:`reelstack.router.persisted`'s manifest).
+
+    ``only``: refuse every document sent as text, so only the manifest's run
+    (the web app's operations: production); else both are served.
+    """
+
+    manifest: Path
+    only: bool = False
+
+
 class HiveGateway:
     """One Hive Gateway child serving ``supergraph``; :attr:`url` once it listens."""
 
@@ -57,6 +69,7 @@ class HiveGateway:
         headers: Sequence[str],
         upstream_timeout_s: float,
         limits: QueryLimits | None = None,
+        persisted: PersistedDocuments | None = None,
     ) -> None:
         self.node = node
         self.package = package
@@ -65,6 +78,7 @@ class HiveGateway:
         self.headers = tuple(headers)
         self.upstream_timeout_s = upstream_timeout_s
         self.limits = limits or QueryLimits()
+        self.persisted = persisted
         self.url: str | None = None
         self.restarts = 0
         self._process: asyncio.subprocess.Process | None = None
@@ -95,6 +109,17 @@ class HiveGateway:
             "--max-cost",
             str(self.limits.max_cost),
             *(["--introspection"] if self.limits.introspection else []),
+            *self._persisted_argv(),
+        ]
+
+    def _persisted_argv(self) -> list[str]:
+        persisted = self.persisted
+        if persisted is None:
+            return []
+        return [
+            "--persisted-manifest",
+            str(persisted.manifest),
+            *(["--persisted-only"] if persisted.only else []),
         ]
 
     @property
