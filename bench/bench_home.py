@@ -16,7 +16,10 @@ and progress from catalog and history, continue watching, my list, the
 account from identity). The anchor, measured the same way in the same
 round, is the same profile's rows from one direct call to recommendations
 (``GET /api/recommendations/profiles/<id>/rows`` through the gateway): the
-difference is the cost of the router and its fan-out.
+difference is the cost of the router and its fan-out. Before the rounds 30
+pages are fetched one after another (the latency with nothing else in
+flight); before each round the cluster is given time to answer a whole page
+again, so one round's backlog does not spill into the next.
 
 loadgen counts HTTP errors; a GraphQL answer with errors (or a page whose
 ``home.errors`` names a missing part) is a 200, so beside each round a
@@ -24,7 +27,7 @@ sampler fetches one page a second and counts the partial ones, and the page
 is checked whole before the rounds and printed after them.
 
 With ``BENCH_HOME_PROFILE=1`` (the default) one more round runs, at
-``BENCH_HOME_PROFILE_RATE`` (20/s: every page answered, none shed), while
+``BENCH_HOME_PROFILE_RATE`` (5/s: every page answered, none shed), while
 psutil counts every instance's process (and its children: the router's
 Node) for CPU seconds, printed to stderr per service as CPU ms per page:
 where the time goes, and how many pages/s two cores could answer at most.
@@ -61,7 +64,7 @@ DURATION_S = float(os.environ.get("BENCH_HOME_DURATION_S", "10"))
 ROUNDS = int(os.environ.get("BENCH_HOME_ROUNDS", "3"))
 PROFILE = os.environ.get("BENCH_HOME_PROFILE", "1") == "1"
 # The profile round's rate: one every page answers whole, so CPU per page is clean.
-PROFILE_RATE = float(os.environ.get("BENCH_HOME_PROFILE_RATE", "20"))
+PROFILE_RATE = float(os.environ.get("BENCH_HOME_PROFILE_RATE", "5"))
 WARMUP_S = 3.0
 UP_TIMEOUT_S = 300
 TARGET = "p99 <= 50 ms"
@@ -235,7 +238,11 @@ def page_faults(body: dict[str, Any]) -> list[Any]:
 
 def check_page(base: str, token: str, when: str) -> bool:
     """One home page, its rows and what it misses printed: loadgen sees only HTTP statuses."""
-    body = graph(base, token, HOME)
+    try:
+        body = graph(base, token, HOME)
+    except urllib.error.HTTPError as exc:
+        note(f"home page {when}: HTTP {exc.code}: {exc.read()[:300]!r}")
+        return False
     page = (body.get("data") or {}).get("home") or {}
     sizes = {r["id"]: len(r["items"]) for r in page.get("rows") or []}
     faults = page_faults(body)
@@ -273,6 +280,27 @@ class Sampler:
             self.pages += 1
             if faults:
                 self.partial.append(faults)
+
+
+def drain(base: str, token: str, when: str) -> None:
+    """Wait for a whole page: an overloaded cluster takes a while to work off its queue."""
+    started = time.monotonic()
+    wait_for(f"a whole home page {when}", lambda: check_page(base, token, when), within_s=180)
+    note(f"whole {when} after {time.monotonic() - started:.1f} s")
+
+
+def one_at_a_time(base: str, token: str, pages: int = 30) -> None:
+    """Home pages one after another, nothing else in flight: the latency without load."""
+    took = []
+    for _ in range(pages):
+        started = time.perf_counter()
+        graph(base, token, HOME)
+        took.append((time.perf_counter() - started) * 1000)
+    took.sort()
+    note(
+        f"one at a time: {pages} home pages, p50 {statistics.median(took):.1f} ms,"
+        f" max {took[-1]:.1f} ms"
+    )
 
 
 def load(
@@ -390,15 +418,19 @@ def main() -> None:
                 raise RuntimeError("the home page is not whole before the rounds")
             body = tmp / "home.json"
             body.write_text(json.dumps({"query": HOME, "operationName": "Home"}))
+            # The anchor first in each round: an overloaded graph round's
+            # backlog would otherwise spill into the anchor's.
             targets: dict[str, tuple[str, Path | None]] = {
-                "graph": (f"{base}/graphql", body),
                 "anchor": (f"{base}/api/recommendations/profiles/{profile}/rows", None),
+                "graph": (f"{base}/graphql", body),
             }
             for url, sent in targets.values():
                 load(url, token, sent, WARMUP_S)
+            one_at_a_time(base, token)
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
             sampled: list[Sampler] = []
-            for _ in range(ROUNDS):
+            for n in range(ROUNDS):
+                drain(base, token, f"before round {n + 1}")
                 for name, (url, sent) in targets.items():
                     if name == "graph":
                         with Sampler(base, token) as sampler:
@@ -406,15 +438,13 @@ def main() -> None:
                         sampled.append(sampler)
                     else:
                         runs[name].append(load(url, token, sent, DURATION_S))
-            check_page(base, token, "after the rounds")
+                    note(f"{name} round: {json.dumps(runs[name][-1])}")
             if PROFILE:
+                drain(base, token, "before the profile round")
                 profile_round(env, f"{base}/graphql", token, body)
         finally:
             cli(env, "down", timeout=120)
         note(f"load average after: {loadavg()}")
-    for name, results in runs.items():
-        for result in results:
-            note(f"{name}: {json.dumps(result)}")
     for n, sampler in enumerate(sampled, 1):
         note(f"round {n}: {len(sampler.partial)} of {sampler.pages} sampled pages partial")
         for faults in sampler.partial[:3]:
