@@ -17,20 +17,21 @@ account from identity). The anchor, measured the same way in the same
 round, is the same profile's rows from one direct call to recommendations
 (``GET /api/recommendations/profiles/<id>/rows`` through the gateway): the
 difference is the cost of the router and its fan-out. Before the rounds 30
-pages are fetched one after another (the latency with nothing else in
-flight); before each round the cluster is given time to answer a whole page
-again, so one round's backlog does not spill into the next.
+pages (and 30 rows) are fetched one after another: the latency with nothing
+else in flight. Before each round the cluster is given time to answer a
+whole page again, so one round's backlog does not spill into the next.
 
 loadgen counts HTTP errors; a GraphQL answer with errors (or a page whose
 ``home.errors`` names a missing part) is a 200, so beside each round a
 sampler fetches one page a second and counts the partial ones, and the page
 is checked whole before the rounds and printed after them.
 
-With ``BENCH_HOME_PROFILE=1`` (the default) one more round runs, at
-``BENCH_HOME_PROFILE_RATE`` (5/s: every page answered, none shed), while
-psutil counts every instance's process (and its children: the router's
-Node) for CPU seconds, printed to stderr per service as CPU ms per page:
-where the time goes, and how many pages/s two cores could answer at most.
+With ``BENCH_HOME_PROFILE=1`` (the default) psutil counts every instance's
+process (and its children: the router's Node) for CPU seconds, first idle
+for a round's length, then through one more round at
+``BENCH_HOME_PROFILE_RATE`` (5/s: every page answered, none shed); printed
+to stderr per service as CPU ms per page (loaded minus idle): where the
+time goes, and how many pages/s two cores could answer at most.
 Target: p99 <= 50 ms on this 2-core machine; the load average before and
 after is printed to stderr (the two cores are shared).
 """
@@ -289,18 +290,17 @@ def drain(base: str, token: str, when: str) -> None:
     note(f"whole {when} after {time.monotonic() - started:.1f} s")
 
 
-def one_at_a_time(base: str, token: str, pages: int = 30) -> None:
-    """Home pages one after another, nothing else in flight: the latency without load."""
+def one_at_a_time(what: str, fetch: Any, pages: int = 30) -> float:
+    """``fetch`` called one after another, nothing else in flight: the median latency, ms."""
     took = []
     for _ in range(pages):
         started = time.perf_counter()
-        graph(base, token, HOME)
+        fetch()
         took.append((time.perf_counter() - started) * 1000)
     took.sort()
-    note(
-        f"one at a time: {pages} home pages, p50 {statistics.median(took):.1f} ms,"
-        f" max {took[-1]:.1f} ms"
-    )
+    median = statistics.median(took)
+    note(f"one at a time: {pages} {what}, p50 {median:.1f} ms, max {took[-1]:.1f} ms")
+    return median
 
 
 def load(
@@ -354,9 +354,17 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
 
 
 def profile_round(env: dict[str, str], url: str, token: str, body: Path) -> None:
-    """One more round with every process's CPU seconds counted: where the time goes."""
+    """CPU seconds of every process, idle and then under a light load: where a page's time goes.
+
+    The idle window (same length, no requests) is subtracted: the services'
+    own background rounds (the rows builder, announcements, registry
+    renewals) are not the page's cost.
+    """
     processes = cluster_processes(env)
+    idle_start = {name: cpu_seconds(group) for name, group in processes.items()}
+    time.sleep(DURATION_S)
     before = {name: cpu_seconds(group) for name, group in processes.items()}
+    idle = {name: before[name] - idle_start[name] for name in processes}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     result = load(url, token, body, DURATION_S, PROFILE_RATE)
@@ -364,19 +372,18 @@ def profile_round(env: dict[str, str], url: str, token: str, body: Path) -> None
     after = {name: cpu_seconds(group) for name, group in processes.items()}
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     spent = {name: after[name] - before[name] for name in processes}
-    spent["loadgen (client)"] = (
-        used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
-    )
+    # loadgen's own CPU includes its start (Python, imports): shown, not counted.
+    client = used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
     answered = max(int(result["answered"]), 1)
-    note(f"profile round: {json.dumps(result)}; {wall:.1f}s wall, 2 cores")
-    note("  service: CPU s in the round, % of one core, CPU ms per home page")
-    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
-        note(
-            f"  {name}: {seconds:.2f} s, {100 * seconds / wall:.0f}%,"
-            f" {1000 * seconds / answered:.2f} ms"
-        )
-    per_page = sum(spent.values()) / answered
-    note(f"  all: {per_page * 1000:.2f} CPU ms per home page")
+    note(f"profile round at {PROFILE_RATE:g}/s: {json.dumps(result)}; {wall:.1f}s wall")
+    note("  service: CPU s loaded, CPU s idle (same length), CPU ms per page (loaded - idle)")
+    per_page = 0.0
+    for name, seconds in sorted(spent.items(), key=lambda item: idle[item[0]] - item[1]):
+        page = max(seconds - idle[name], 0.0) / answered
+        per_page += page
+        note(f"  {name}: {seconds:.2f} s, {idle[name]:.2f} s, {1000 * page:.2f} ms")
+    note(f"  loadgen (client, not counted): {client:.2f} s")
+    note(f"  all services: {per_page * 1000:.2f} CPU ms per home page")
     note(f"  so two cores answer at most about {2 / per_page:.0f} home pages/s")
 
 
@@ -426,7 +433,15 @@ def main() -> None:
             }
             for url, sent in targets.values():
                 load(url, token, sent, WARMUP_S)
-            one_at_a_time(base, token)
+            alone = {
+                "graph": one_at_a_time("home pages", lambda: graph(base, token, HOME)),
+                "anchor": one_at_a_time(
+                    "rows",
+                    lambda: call(
+                        base, "GET", f"/api/recommendations/profiles/{profile}/rows", token=token
+                    ),
+                ),
+            }
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
             sampled: list[Sampler] = []
             for n in range(ROUNDS):
@@ -473,6 +488,15 @@ def main() -> None:
             "ms",
             "recommendations rows p50",
             median("anchor", "p50_ms"),
+        )
+    )
+    report(
+        Result(
+            "home page p50 one at a time (nothing else in flight)",
+            alone["graph"],
+            "ms",
+            "recommendations rows one at a time",
+            alone["anchor"],
         )
     )
     report(
