@@ -34,6 +34,13 @@ to stderr per service as CPU ms per page (loaded minus idle): where the
 time goes, and how many pages/s two cores could answer at most.
 Target: p99 <= 50 ms on this 2-core machine; the load average before and
 after is printed to stderr (the two cores are shared).
+
+Measured 2026-12-07 (load average 2.3 before, others' work on the cores):
+missed by far. At 100/s the router sheds most pages (503 circuit open, 504
+at the gateway's 15 s) and p99 is the timeout; one page alone takes 62 ms
+(rows alone 5 ms); a page costs about 104 CPU ms over the services (catalog
+43, history 20, router 16, recommendations 12, identity 10), so two cores
+answer about 19 pages/s at most.
 """
 
 from __future__ import annotations
