@@ -15,6 +15,7 @@ bytes are checked, not decoded.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -106,13 +107,32 @@ class HlsClient:
         response.raise_for_status()
         return response.content
 
-    def play(self, master_url: str, *, max_segments: int | None = None) -> Played:
-        """Fetch every segment of the first variant (or ``max_segments``); return them."""
-        text = self._get(master_url).decode()
-        return self.play_master(text, master_url, max_segments=max_segments)
+    def play(
+        self,
+        master_url: str,
+        *,
+        max_segments: int | None = None,
+        after_segment: Callable[[int], None] | None = None,
+    ) -> Played:
+        """Fetch every segment of the first variant (or ``max_segments``); return them.
 
-    def play_master(self, text: str, base: str, *, max_segments: int | None = None) -> Played:
-        """Play a master playlist's text as if fetched from ``base``."""
+        ``after_segment(n)`` is called after the n-th segment (1-based)
+        arrived: a test kills an edge there, mid-play.
+        """
+        text = self._get(master_url).decode()
+        return self.play_master(
+            text, master_url, max_segments=max_segments, after_segment=after_segment
+        )
+
+    def play_master(
+        self,
+        text: str,
+        base: str,
+        *,
+        max_segments: int | None = None,
+        after_segment: Callable[[int], None] | None = None,
+    ) -> Played:
+        """Play a master playlist's text as if fetched from ``base`` (see :meth:`play`)."""
         variants = parse_master(text, base)
         if not variants:
             raise PlaybackFailed("the master playlist lists no variant")
@@ -140,6 +160,8 @@ class HlsClient:
                 played.segments.append(self._get(segment))
                 played.sources.append(origin(segment))
                 number += 1
+                if after_segment is not None:
+                    after_segment(len(played.segments))
             except httpx.HTTPError as exc:
                 copy += 1
                 played.failovers.append(f"{type(exc).__name__}: {exc}")
