@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,9 @@ class EdgeState:
     cached: set[str] = field(default_factory=set)
     served: list[str] = field(default_factory=list)
     fills: list[Any] = field(default_factory=list)
+    origin_url: str | None = None
+    """Where files not in ``origin`` are fetched (a gateway's base: its ``/media/s``)."""
+    origin_fetches: int = 0
     die_after: int | None = None
     dead: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -131,6 +136,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             data = state.origin.get(key)
+            if data is None and state.origin_url is not None:
+                data = self._from_origin(state, self.path)
+                if data is not None:
+                    state.origin[key] = data
             if data is not None:
                 state.served.append(key)
                 state.cached.add(key)
@@ -138,6 +147,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"detail": "no such file"})
             return
         self._answer(200, data, "application/octet-stream")
+
+    @staticmethod
+    def _from_origin(state: EdgeState, path: str) -> bytes | None:
+        state.origin_fetches += 1
+        try:
+            with urllib.request.urlopen(f"{state.origin_url}{path}", timeout=30) as answer:
+                data: bytes = answer.read()
+                return data
+        except urllib.error.URLError:
+            return None
 
     def do_POST(self) -> None:
         state = self.server.state
@@ -184,3 +203,41 @@ def running(state: EdgeState) -> Iterator[StandInEdge]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def registration(state: EdgeState, url: str, *, port: int) -> dict[str, Any]:
+    """The stand-in's registry registration (Eureka's JSON) with the contract's metadata."""
+    titles = sorted({key.split("/")[1] for key in state.cached})
+    return {
+        "instance": {
+            "instanceId": state.instance,
+            "hostName": "127.0.0.1",
+            "app": "EDGE",
+            "ipAddr": "127.0.0.1",
+            "status": "UP",
+            "overriddenStatus": "UNKNOWN",
+            "port": {"$": port, "@enabled": "true"},
+            "securePort": {"$": 443, "@enabled": "false"},
+            "dataCenterInfo": {
+                "@class": "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo",
+                "name": "MyOwn",
+            },
+            "leaseInfo": {"renewalIntervalInSecs": 30, "durationInSecs": 600},
+            "metadata": {
+                "zone": "a",
+                "version": "v1",
+                "edge.region": state.region,
+                "edge.url": url,
+                "edge.connections": "0",
+                "edge.bytes_s": "0",
+                "edge.free_bytes": str(1 << 30),
+                "edge.capacity_bytes": str(1 << 30),
+                "edge.titles": ",".join(titles),
+                "edge.reported_at": str(time.time()),
+            },
+            "vipAddress": "edge",
+            "secureVipAddress": "edge",
+            "lastUpdatedTimestamp": str(int(time.time() * 1000)),
+            "lastDirtyTimestamp": str(int(time.time() * 1000)),
+        }
+    }
