@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,9 +17,13 @@ from reelstack.recommendations import counting
 from reelstack.recommendations.app import create_app
 from reelstack.recommendations.context import RecommendationsContext
 from tests.unit.chassis.conftest import started
+from tests.unit.gateway.fakes import FakeUpstreams as GatewayUpstreams
+from tests.unit.gateway.harness import Connection, gateway_config, make_app
+from tests.unit.gateway.keys import jwks, make_key
 from tests.unit.recommendations.conftest import FakeUpstreams, play_record
 
 NOW = 1_800_000_000.0
+KEY = make_key()
 WEEK = 7 * 86400
 
 
@@ -98,3 +103,20 @@ def test_through_the_gateway_the_route_needs_role_admin() -> None:
     spec = services.specs(("reelstack.recommendations",))["recommendations"]
     popular = [r for r in spec.routes if r.startswith("/api/recommendations/popular;")]
     assert len(popular) == 1 and "role=admin" in popular[0].split(";")
+
+
+async def test_the_gateway_refuses_a_viewer_and_forwards_an_admin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes = GatewayUpstreams(monkeypatch)
+    config = gateway_config(tmp_path, gateway__auth__jwks=jwks(KEY))
+    app, _ = make_app(config, 9002, service="recommendations")
+    conn = Connection(app)
+    path = "/api/recommendations/popular?region=US"
+    viewer = KEY.token("acct-v", roles=["viewer"], profile="p1", maturity="adults")
+    answer = await conn.get(path, (b"authorization", b"Bearer " + viewer.encode()))
+    assert answer.status == 403 and fakes.requests == []
+    admin = KEY.token("acct-a", roles=["admin"])
+    answer = await conn.get(path, (b"authorization", b"Bearer " + admin.encode()))
+    assert answer.status == 200
+    assert fakes.paths(9002) == [b"GET /recommendations/popular?region=US HTTP/1.1"]
