@@ -69,6 +69,12 @@ class _Conn(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         scheduled = self.scheduled
+        if not scheduled:
+            # An answer to no request: a server refusing a connection as it
+            # accepts it (a cap on connections) writes one before ours is sent.
+            # Its latency would be measured from zero (hours): count it apart.
+            self.gen.unsolicited += 1
+            return
         self.scheduled = 0.0  # before answered(), which may send the next request
         self.gen.answered(self, self.status, scheduled)
 
@@ -104,6 +110,7 @@ class LoadGen:
         self.lateness: list[float] = []
         self.errors = 0
         self.non_2xx = 0
+        self.unsolicited = 0
         self.statuses: dict[int, int] = {}
         self.sent = 0
         self.loop = asyncio.get_running_loop()
@@ -176,6 +183,7 @@ class LoadGen:
             "errors": self.errors,
             "non_2xx": self.non_2xx,
             "non_2xx_statuses": self.statuses,
+            "unsolicited": self.unsolicited,
             "rate": len(ordered) / elapsed,
             "p50_ms": pct(50),
             "p90_ms": pct(90),

@@ -2,6 +2,7 @@
 //
 //   node serve.mjs --supergraph PATH --host 127.0.0.1 --port N [--headers a,b,c]
 //                  [--faults PATH] [--fallbacks a,b --fallback-url URL --fallback-timeout-ms N]
+//                  [--persisted-manifest PATH [--persisted-only]]
 //
 // Why not the `hive-gateway supergraph PATH` CLI: its file watcher follows the
 // file's inode and stops for good ("Supergraph file was renamed") when the file
@@ -38,6 +39,8 @@ const { values } = parseArgs({
     fallbacks: { type: 'string', default: '' },
     'fallback-url': { type: 'string', default: '' },
     'fallback-timeout-ms': { type: 'string', default: '1000' },
+    'persisted-manifest': { type: 'string', default: '' },
+    'persisted-only': { type: 'boolean', default: false },
   },
 });
 if (!values.supergraph) {
@@ -190,11 +193,48 @@ const resilience = {
     });
   },
 };
+// Persisted documents (trusted documents): the web app's operations by the
+// SHA-256 hex of their text, from the manifest the router writes at its start
+// (reelstack.router.persisted). A body names one as {"documentId":
+// "sha256:H"} or Apollo's extensions.persistedQuery.sha256Hash; an unknown
+// hash is a GraphQL error naming it. With --persisted-only a document sent as
+// text is refused: only the manifest's operations run.
+async function persistedDocuments(path, only) {
+  const manifest = new Map(Object.entries(JSON.parse(await readFile(path, 'utf8'))));
+  const asked = new WeakMap();
+  const hash = (key) => (key.startsWith('sha256:') ? key.slice('sha256:'.length) : key);
+  const shown = (key) => JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key);
+  return {
+    allowArbitraryDocuments: !only,
+    getPersistedOperation(key, request) {
+      asked.set(request, key);
+      return manifest.get(hash(key)) ?? null;
+    },
+    customErrors: {
+      notFound: ({ request }) =>
+        new GraphQLError(`persisted document ${shown(asked.get(request) ?? '')} is not known`, {
+          extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
+        }),
+      keyNotFound: () =>
+        new GraphQLError('send a query, or a persisted document as documentId "sha256:<hash>"', {
+          extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED' },
+        }),
+      persistedQueryOnly: () =>
+        new GraphQLError('only persisted documents run here: send documentId "sha256:<hash>"', {
+          extensions: { code: 'PERSISTED_QUERY_ONLY' },
+        }),
+    },
+  };
+}
+const persisted = values['persisted-manifest']
+  ? await persistedDocuments(values['persisted-manifest'], values['persisted-only'])
+  : undefined;
 
 const gateway = createGatewayRuntime({
   maskedErrors: { maskError },
   plugins: () => [...armor, resilience],
   ...(values.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
+  ...(persisted ? { persistedDocuments: persisted } : {}),
   supergraph: () => readFile(supergraphPath, 'utf8'),
   graphqlEndpoint: '/graphql',
   healthCheckEndpoint: '/healthcheck',

@@ -18,7 +18,7 @@ from reelstack.chassis.state import Chassis
 from reelstack.gateway import settings as gateway_settings
 from reelstack.ports import Cache
 from reelstack.recommendations import settings as recommendations_settings
-from reelstack.router import fallbacks
+from reelstack.router import fallbacks, persisted
 from reelstack.router import settings as router_settings
 from reelstack.router.compose import Composer, NodeComposer
 from reelstack.router.discover import HttpSdlFetcher
@@ -190,6 +190,7 @@ async def build(chassis: Chassis) -> RouterContext:
             url=f"http://127.0.0.1:{chassis.identity.port}/router/fallbacks",
             timeout_s=config.get(router_settings.ROUTER_FALLBACK_TIMEOUT_S),
         ),
+        persisted=persisted.prepare(config, folder),
     )
 
     def on_change(key: str, _value: object) -> None:

@@ -53,6 +53,18 @@ class Fallbacks:
     timeout_s: float = 1.0
 
 
+@dataclass(frozen=True)
+class PersistedDocuments:
+    """Documents Hive Gateway runs by hash (:mod:`reelstack.router.persisted`'s manifest).
+
+    ``only``: refuse every document sent as text, so only the manifest's run
+    (the web app's operations: production); else both are served.
+    """
+
+    manifest: Path
+    only: bool = False
+
+
 class HiveGateway:
     """One Hive Gateway child serving ``supergraph``; :attr:`url` once it listens."""
 
@@ -68,6 +80,7 @@ class HiveGateway:
         limits: QueryLimits | None = None,
         faults: Path | None = None,
         fallbacks: Fallbacks | None = None,
+        persisted: PersistedDocuments | None = None,
     ) -> None:
         self.node = node
         self.package = package
@@ -78,6 +91,7 @@ class HiveGateway:
         self.limits = limits or QueryLimits()
         self.faults = faults
         self.fallbacks = fallbacks or Fallbacks()
+        self.persisted = persisted
         self.url: str | None = None
         self.restarts = 0
         self._process: asyncio.subprocess.Process | None = None
@@ -121,6 +135,17 @@ class HiveGateway:
                 if self.fallbacks.subgraphs
                 else []
             ),
+            *self._persisted_argv(),
+        ]
+
+    def _persisted_argv(self) -> list[str]:
+        persisted = self.persisted
+        if persisted is None:
+            return []
+        return [
+            "--persisted-manifest",
+            str(persisted.manifest),
+            *(["--persisted-only"] if persisted.only else []),
         ]
 
     @property

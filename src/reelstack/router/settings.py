@@ -129,3 +129,26 @@ ROUTER_INTROSPECTION = add(
         "Answer introspection queries (development only: it hands out the whole schema).",
     )
 )
+
+# Persisted documents (issue 12 point 3): the web app's operations by hash.
+_DOCUMENTS = str(Path(__file__).resolve().parents[3] / "web" / "src" / "graphql")
+
+ROUTER_PERSISTED_DOCUMENTS = add(
+    Setting(
+        "router.persisted_documents",
+        parse_str,
+        _DOCUMENTS,
+        "Folder of the web app's operations (*.graphql, one named operation each), served"
+        ' by the SHA-256 hex of each file\'s text: a body {"documentId": "sha256:H"} or'
+        " Apollo's extensions.persistedQuery.sha256Hash runs that document (empty: none).",
+    )
+)
+ROUTER_PERSISTED_ONLY = add(
+    Setting(
+        "router.persisted_only",
+        parse_bool,
+        "false",
+        "Run only the persisted documents, refusing any query sent as text (production:"
+        " true, so no client can send a document the web app does not; development: false).",
+    )
+)

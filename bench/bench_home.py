@@ -1,0 +1,532 @@
+"""The home page query through the gateway and router, at a fixed 100/s, beside one direct call.
+
+``reelstack up`` runs a local cluster (temporary home, free ports, embedded
+stores, one instance of each service unless ``REELSTACK_CLUSTER_INSTANCES``
+says otherwise) as ``bench/bench_playback.py`` does. The viewer is real: an
+account signed up through the gateway with one profile and an access token
+for it. A dozen ready titles are published as media's pipeline leaves them
+(no encode), the profile plays some of them, keeps a bookmark and a title on
+its list, and the recommendations builder (``recommendations.build_s`` set
+low) is waited for until the trending row holds the plays.
+
+Each round sends ``RATE`` home page queries per second for ``DURATION_S``
+with ``bench/loadgen.py`` (an open loop) to ``/graphql``: the query of
+``tests/e2e/test_graph.py`` (rows from recommendations, their titles' names
+and progress from catalog and history, continue watching, my list, the
+account from identity). The anchor, measured the same way in the same
+round, is the same profile's rows from one direct call to recommendations
+(``GET /api/recommendations/profiles/<id>/rows`` through the gateway): the
+difference is the cost of the router and its fan-out. Before the rounds 30
+pages (and 30 rows) are fetched one after another: the latency with nothing
+else in flight. Before each round the cluster is given time to answer a
+whole page again, so one round's backlog does not spill into the next.
+
+loadgen counts HTTP errors; a GraphQL answer with errors (or a page whose
+``home.errors`` names a missing part) is a 200, so beside each round a
+sampler fetches one page a second and counts the partial ones, and the page
+is checked whole before the rounds and printed after them.
+
+With ``BENCH_HOME_PROFILE=1`` (the default) psutil counts every instance's
+process (and its children: the router's Node) for CPU seconds, first idle
+for a round's length, then through one more round at
+``BENCH_HOME_PROFILE_RATE`` (5/s: every page answered, none shed); printed
+to stderr per service as CPU ms per page (loaded minus idle): where the
+time goes, and how many pages/s two cores could answer at most.
+Target: p99 <= 50 ms on this 2-core machine; the load average before and
+after is printed to stderr (the two cores are shared).
+
+Measured 2026-12-07 (load average 2.3 before, others' work on the cores):
+missed by far. At 100/s the router sheds most pages (503 circuit open, 504
+at the gateway's 15 s) and p99 is the timeout; one page alone takes 62 ms
+(rows alone 5 ms); a page costs about 104 CPU ms over the services (catalog
+43, history 20, router 16, recommendations 12, identity 10), so two cores
+answer about 19 pages/s at most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import Result, cli, header, report  # noqa: E402
+
+RATE = float(os.environ.get("BENCH_HOME_RATE", "100"))
+DURATION_S = float(os.environ.get("BENCH_HOME_DURATION_S", "10"))
+ROUNDS = int(os.environ.get("BENCH_HOME_ROUNDS", "3"))
+PROFILE = os.environ.get("BENCH_HOME_PROFILE", "1") == "1"
+# The profile round's rate: one every page answers whole, so CPU per page is clean.
+PROFILE_RATE = float(os.environ.get("BENCH_HOME_PROFILE_RATE", "5"))
+WARMUP_S = 3.0
+UP_TIMEOUT_S = 300
+TARGET = "p99 <= 50 ms"
+INSTANCES = os.environ.get("REELSTACK_CLUSTER_INSTANCES", "1")
+PASSWORD = "correct horse battery staple"
+MASTER = """#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2"
+v0/index.m3u8
+"""
+GENRES = ("Drama", "Comedy", "Documentary")
+# A dozen films; the first eight are played, so trending and the genre rows fill.
+TITLES = {f"film{n:02d}": f"Bench Film {n}" for n in range(1, 13)}
+PLAYED = list(TITLES)[:8]
+# The same document as tests/e2e/test_graph.py's HOME.
+HOME = """query Home {
+  home {
+    fallback
+    errors { part detail }
+    rows { id name items { progress title { id name progress { fraction } } series { id name } } }
+  }
+  continueWatching { title { id name } progress { fraction } }
+  myList { id }
+  me { email plan { name } }
+}"""
+START = """mutation Start($t: ID!) {
+  startPlay(titleId: $t, device: {id: "tv", name: "TV"}) { id }
+}"""
+
+
+def loadavg() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def call(base: str, method: str, path: str, body: Any = None, token: str = "") -> Any:
+    request = urllib.request.Request(
+        base + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def wait_for(what: str, attempt: Any, done: Any = bool, within_s: float = 120) -> Any:
+    """Call ``attempt`` until ``done`` holds for its answer (routes and rows appear late)."""
+    deadline = time.monotonic() + within_s
+    last: Any = None
+    while True:
+        try:
+            last = attempt()
+            if done(last):
+                return last
+        except (urllib.error.HTTPError, urllib.error.URLError) as exc:
+            last = exc
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not within {within_s:g}s (last: {last!r:.500})")
+        time.sleep(0.5)
+
+
+def graph(base: str, token: str, query: str, **variables: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = call(
+        base, "POST", "/graphql", {"query": query, "variables": variables}, token
+    )
+    return answer
+
+
+async def publish(env: dict[str, str]) -> None:
+    """Ready titles, as media's pipeline leaves them, in the cluster's embedded stores."""
+    from reelstack import settings
+    from reelstack.bootstrap import bootstrap
+    from reelstack.media import repository
+    from reelstack.media.models import TitleMeta, TitleState
+
+    config = settings.load(environ=env)
+    adapters = bootstrap(config)
+    await adapters.sql.open()
+    await adapters.blob.open()
+    try:
+        for n, (title_id, name) in enumerate(TITLES.items()):
+            meta = TitleMeta(name=name, genres=[GENRES[n % len(GENRES)]], maturity_rating="PG")
+
+            async def work(session: Any, title_id: str = title_id, meta: TitleMeta = meta) -> None:
+                await repository.create(
+                    session, title_id=title_id, meta=meta, state=TitleState.READY
+                )
+                await repository.set_fields(
+                    session,
+                    title_id,
+                    master_url=f"/media/{title_id}/j1/master.m3u8",
+                    duration_s=600.0,
+                )
+
+            await adapters.sql.transaction(work)
+            await adapters.blob.put(f"media/{title_id}/j1/master.m3u8", MASTER.encode())
+    finally:
+        await adapters.sql.close()
+        await adapters.blob.close()
+
+
+def viewer(base: str) -> tuple[str, str]:
+    """An account with one profile: the profile's id and an access token for it."""
+    email = f"bench-home-{os.getpid()}@example.com"
+    wait_for(
+        "sign-up through the gateway",
+        lambda: call(
+            base, "POST", "/api/identity/accounts", {"email": email, "password": PASSWORD}
+        ),
+    )
+    tokens = call(base, "POST", "/api/identity/sessions", {"email": email, "password": PASSWORD})
+    access = tokens["access_token"]
+    # The gateway verifies identity's tokens once it has fetched its keys.
+    profile = wait_for(
+        "a profile",
+        lambda: call(base, "POST", "/api/identity/profiles", {"name": "Bench"}, access),
+    )
+    refreshed = call(
+        base,
+        "POST",
+        "/api/identity/sessions/refresh",
+        {"refresh_token": tokens["refresh_token"], "profile_id": profile["id"]},
+    )
+    return str(profile["id"]), str(refreshed["access_token"])
+
+
+def fill_rows(base: str, profile: str, token: str) -> None:
+    """Plays, a bookmark and a list entry; then wait until the builder has counted the plays."""
+    for title_id in PLAYED:
+        wait_for(
+            f"a play of {title_id}",
+            lambda title_id=title_id: graph(base, token, START, t=title_id),
+            lambda body: (body.get("data") or {}).get("startPlay"),
+        )
+    call(
+        base,
+        "PUT",
+        f"/api/history/profiles/{profile}/bookmarks/{PLAYED[0]}",
+        {"position_s": 180.0, "duration_s": 600.0, "device": "tv", "watched_at": now()},
+        token,
+    )
+    graph(base, token, f'mutation {{ addToMyList(titleId: "{list(TITLES)[-1]}") }}')
+
+    def trending(body: dict[str, Any]) -> set[str]:
+        rows = ((body.get("data") or {}).get("home") or {}).get("rows") or []
+        return {i["title"]["id"] for r in rows if r["id"] == "trending" for i in r["items"]}
+
+    wait_for(
+        "the plays in the trending row",
+        lambda: graph(base, token, HOME),
+        lambda body: set(PLAYED) <= trending(body),
+        within_s=180,
+    )
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def page_faults(body: dict[str, Any]) -> list[Any]:
+    """What is missing from a home page: GraphQL errors and the parts recommendations names."""
+    page = (body.get("data") or {}).get("home") or {}
+    return [*(body.get("errors") or []), *(page.get("errors") or [])]
+
+
+def check_page(base: str, token: str, when: str) -> bool:
+    """One home page, its rows and what it misses printed: loadgen sees only HTTP statuses."""
+    try:
+        body = graph(base, token, HOME)
+    except urllib.error.HTTPError as exc:
+        note(f"home page {when}: HTTP {exc.code}: {exc.read()[:300]!r}")
+        return False
+    page = (body.get("data") or {}).get("home") or {}
+    sizes = {r["id"]: len(r["items"]) for r in page.get("rows") or []}
+    faults = page_faults(body)
+    note(f"home page {when}: rows {sizes}; fallback {page.get('fallback')}; missing {faults}")
+    return bool(sizes) and not faults and not page.get("fallback")
+
+
+class Sampler:
+    """One home page a second beside the load, checked for missing parts (1% of the rate)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base
+        self.token = token
+        self.pages = 0
+        self.partial: list[Any] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                faults = page_faults(graph(self.base, self.token, HOME))
+            except urllib.error.HTTPError as exc:
+                faults = [f"HTTP {exc.code}: {exc.read()[:200]!r}"]
+            except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+                faults = [repr(exc)]
+            self.pages += 1
+            if faults:
+                self.partial.append(faults)
+
+
+def drain(base: str, token: str, when: str) -> None:
+    """Wait for a whole page: an overloaded cluster takes a while to work off its queue."""
+    started = time.monotonic()
+    wait_for(f"a whole home page {when}", lambda: check_page(base, token, when), within_s=180)
+    note(f"whole {when} after {time.monotonic() - started:.1f} s")
+
+
+def one_at_a_time(what: str, fetch: Any, pages: int = 30) -> float:
+    """``fetch`` called one after another, nothing else in flight: the median latency, ms."""
+    took = []
+    for _ in range(pages):
+        started = time.perf_counter()
+        fetch()
+        took.append((time.perf_counter() - started) * 1000)
+    took.sort()
+    median = statistics.median(took)
+    note(f"one at a time: {pages} {what}, p50 {median:.1f} ms, max {took[-1]:.1f} ms")
+    return median
+
+
+def load(
+    url: str, token: str, body: Path | None, seconds: float, rate: float = RATE
+) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            url,
+            str(rate),
+            str(seconds),
+            f"Authorization: Bearer {token}",
+            *([f"@{body}"] if body is not None else []),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def cluster_processes(env: dict[str, str]) -> dict[str, list[psutil.Process]]:
+    """Every instance's process and its children (the router's Node), by service."""
+    found: dict[str, list[psutil.Process]] = {}
+    for view in json.loads(cli(env, "status", "--json")):
+        if not view.get("pid"):
+            continue
+        try:
+            process = psutil.Process(int(view["pid"]))
+            family = [process, *process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        found.setdefault(str(view["service"]), []).extend(family)
+    return found
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def profile_round(env: dict[str, str], url: str, token: str, body: Path) -> None:
+    """CPU seconds of every process, idle and then under a light load: where a page's time goes.
+
+    The idle window (same length, no requests) is subtracted: the services'
+    own background rounds (the rows builder, announcements, registry
+    renewals) are not the page's cost.
+    """
+    processes = cluster_processes(env)
+    idle_start = {name: cpu_seconds(group) for name, group in processes.items()}
+    time.sleep(DURATION_S)
+    before = {name: cpu_seconds(group) for name, group in processes.items()}
+    idle = {name: before[name] - idle_start[name] for name in processes}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    result = load(url, token, body, DURATION_S, PROFILE_RATE)
+    wall = time.monotonic() - started
+    after = {name: cpu_seconds(group) for name, group in processes.items()}
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = {name: after[name] - before[name] for name in processes}
+    # loadgen's own CPU includes its start (Python, imports): shown, not counted.
+    client = used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
+    answered = max(int(result["answered"]), 1)
+    note(f"profile round at {PROFILE_RATE:g}/s: {json.dumps(result)}; {wall:.1f}s wall")
+    note("  service: CPU s loaded, CPU s idle (same length), CPU ms per page (loaded - idle)")
+    per_page = 0.0
+    for name, seconds in sorted(spent.items(), key=lambda item: idle[item[0]] - item[1]):
+        page = max(seconds - idle[name], 0.0) / answered
+        per_page += page
+        note(f"  {name}: {seconds:.2f} s, {idle[name]:.2f} s, {1000 * page:.2f} ms")
+    note(f"  loadgen (client, not counted): {client:.2f} s")
+    note(f"  all services: {per_page * 1000:.2f} CPU ms per home page")
+    note(f"  so two cores answer at most about {2 / per_page:.0f} home pages/s")
+
+
+def main() -> None:
+    header()
+    with tempfile.TemporaryDirectory(prefix="bench-home-") as raw:
+        tmp = Path(raw)
+        home = tmp / "home"
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [*filter(None, [os.environ.get("PYTHONPATH")]), str(ROOT)]
+            ),
+            "REELSTACK_HOME": str(home),
+            "REELSTACK_CLUSTER_CONTROL_PORT": "0",
+            "REELSTACK_GATEWAY_PORT": "0",
+            "REELSTACK_CLUSTER_REGISTRY_PORTS": "0,0",
+            "REELSTACK_CLUSTER_INSTANCES": INSTANCES,
+            "REELSTACK_MEDIA_ANNOUNCE_S": "1",
+            "REELSTACK_RECOMMENDATIONS_BUILD_S": os.environ.get(
+                "REELSTACK_RECOMMENDATIONS_BUILD_S", "2"
+            ),
+            "REELSTACK_ROUTER_POLL_S": "1",
+            # One viewer sends every request: the per-account and per-address
+            # limits (50/s, 100/s) would answer 429 to the benchmark itself.
+            "REELSTACK_GATEWAY_RATELIMIT_ACCOUNT_RPS": "0",
+            "REELSTACK_GATEWAY_RATELIMIT_ADDRESS_RPS": "0",
+        }
+        note(f"load average before: {loadavg()}")
+        cli(env, "up", "--timeout", str(UP_TIMEOUT_S), timeout=UP_TIMEOUT_S + 30)
+        try:
+            views = json.loads(cli(env, "status", "--json"))
+            gateway = next(v for v in views if v["service"] == "gateway")
+            base = f"http://{gateway['host']}:{gateway['port']}"
+            asyncio.run(publish(env))
+            profile, token = viewer(base)
+            fill_rows(base, profile, token)
+            if not check_page(base, token, "before the rounds"):
+                raise RuntimeError("the home page is not whole before the rounds")
+            body = tmp / "home.json"
+            body.write_text(json.dumps({"query": HOME, "operationName": "Home"}))
+            # The anchor first in each round: an overloaded graph round's
+            # backlog would otherwise spill into the anchor's.
+            targets: dict[str, tuple[str, Path | None]] = {
+                "anchor": (f"{base}/api/recommendations/profiles/{profile}/rows", None),
+                "graph": (f"{base}/graphql", body),
+            }
+            for url, sent in targets.values():
+                load(url, token, sent, WARMUP_S)
+            alone = {
+                "graph": one_at_a_time("home pages", lambda: graph(base, token, HOME)),
+                "anchor": one_at_a_time(
+                    "rows",
+                    lambda: call(
+                        base, "GET", f"/api/recommendations/profiles/{profile}/rows", token=token
+                    ),
+                ),
+            }
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+            sampled: list[Sampler] = []
+            for n in range(ROUNDS):
+                drain(base, token, f"before round {n + 1}")
+                for name, (url, sent) in targets.items():
+                    if name == "graph":
+                        with Sampler(base, token) as sampler:
+                            runs[name].append(load(url, token, sent, DURATION_S))
+                        sampled.append(sampler)
+                    else:
+                        runs[name].append(load(url, token, sent, DURATION_S))
+                    note(f"{name} round: {json.dumps(runs[name][-1])}")
+            if PROFILE:
+                drain(base, token, "before the profile round")
+                profile_round(env, f"{base}/graphql", token, body)
+        finally:
+            cli(env, "down", timeout=120)
+        note(f"load average after: {loadavg()}")
+    for n, sampler in enumerate(sampled, 1):
+        note(f"round {n}: {len(sampler.partial)} of {sampler.pages} sampled pages partial")
+        for faults in sampler.partial[:3]:
+            note(f"  {json.dumps(faults)[:400]}")
+
+    def median(name: str, key: str) -> float:
+        return statistics.median(float(r[key]) for r in runs[name])
+
+    def failed(name: str) -> float:
+        return statistics.median(float(r["errors"]) + float(r["non_2xx"]) for r in runs[name])
+
+    report(
+        Result(
+            f"home page p99 via router at {RATE:g}/s, {INSTANCES} instance(s) each",
+            median("graph", "p99_ms"),
+            "ms",
+            "recommendations rows p99",
+            median("anchor", "p99_ms"),
+            TARGET,
+        )
+    )
+    report(
+        Result(
+            f"home page p50 via router at {RATE:g}/s",
+            median("graph", "p50_ms"),
+            "ms",
+            "recommendations rows p50",
+            median("anchor", "p50_ms"),
+        )
+    )
+    report(
+        Result(
+            "home page p50 one at a time (nothing else in flight)",
+            alone["graph"],
+            "ms",
+            "recommendations rows one at a time",
+            alone["anchor"],
+        )
+    )
+    report(
+        Result(
+            "sampled home pages partial (GraphQL errors), all rounds",
+            sum(len(s.partial) for s in sampled),
+            "pages",
+            "pages sampled",
+            sum(s.pages for s in sampled),
+            "0",
+        )
+    )
+    report(
+        Result(
+            f"home pages failed (HTTP) per {DURATION_S:g} s round",
+            failed("graph"),
+            "requests",
+            "recommendations rows failed",
+            failed("anchor"),
+            "0",
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
