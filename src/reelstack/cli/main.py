@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from reelstack.cli import cluster_commands, ingest, titles, users
+from reelstack.cli import cluster_commands, edges, ingest, titles, users
 from reelstack.cli.config_commands import config_app
 from reelstack.cli.context import Cli, err_console
 from reelstack.errors import ConfigError, ReelstackError, SpecError
@@ -52,6 +52,7 @@ cluster_commands.register(app)
 ingest.register(app)
 titles.register(app)
 users.register(app)
+edges.register(app)
 app.add_typer(config_app, name="config")
 
 

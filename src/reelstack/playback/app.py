@@ -14,7 +14,12 @@ from reelstack.config import Config
 from reelstack.errors import ReelstackError
 from reelstack.playback import announce, graphql, service
 from reelstack.playback.api import make_router
-from reelstack.playback.context import KEY_PREFIX_SETTING, Lifetimes, PlaybackContext
+from reelstack.playback.context import (
+    KEY_PREFIX_SETTING,
+    Lifetimes,
+    PlaybackContext,
+    steering_weights,
+)
 from reelstack.playback.settings import (
     PLAYBACK_ANNOUNCE_S,
     PLAYBACK_PLAYS_TOPIC,
@@ -77,6 +82,8 @@ def create_app(
             log=chassis.adapters.log,
             plays_topic=str(chassis.config.get(PLAYBACK_PLAYS_TOPIC)),
             announce_s=float(chassis.config.get(PLAYBACK_ANNOUNCE_S)),
+            discovery=chassis.discovery,
+            steering=steering_weights(chassis.config),
         )
 
     app = create_service_app(

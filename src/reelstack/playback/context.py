@@ -10,9 +10,11 @@ from typing import Annotated
 from fastapi import Depends
 
 from reelstack import settings
+from reelstack.chassis.discovery import Discovery
 from reelstack.chassis.route_deps import context_dep
 from reelstack.config import Config
 from reelstack.playback import settings as s
+from reelstack.playback.steering import Weights
 from reelstack.playback.upstream import Upstreams
 from reelstack.ports import BlobStore, Database, EventLog
 from reelstack.signed_urls import UrlSigner
@@ -58,10 +60,24 @@ class PlaybackContext:
     plays_topic: str = "playback.plays"
     announce_s: float = 1.0
     clock: Callable[[], float] = field(default=time.time)
+    discovery: Discovery | None = None
+    """Where the edges are (the registry's local copy); None: every play through the gateway."""
+    steering: Weights = field(default_factory=Weights)
 
     def key_blob(self, title_id: str) -> str:
         """Blob key of a title's AES-128 key, where media's pipeline keeps it."""
         return f"{self.key_prefix}/{title_id}/{KEY_NAME}"
+
+
+def steering_weights(config: Config) -> Weights:
+    """Read the ``playback.edge_*`` settings."""
+    weights: dict[str, float] = config.get(s.PLAYBACK_EDGE_WEIGHTS)
+    # Only the weights named: the others keep the dataclass' defaults.
+    return Weights(
+        **weights,
+        max_edges=config.get(s.PLAYBACK_EDGE_MAX),
+        stale_s=config.get(s.PLAYBACK_EDGE_STALE_S),
+    )
 
 
 PlaybackDep = Annotated[PlaybackContext, Depends(context_dep(PlaybackContext))]

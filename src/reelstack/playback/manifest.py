@@ -9,6 +9,15 @@ rendition's folder, so the relative segment URIs in its media playlist keep
 the token. Filtering reads the playlist's own RESOLUTION and CODECS, which
 media measured from the files, so the playlist and the filter cannot
 disagree about a rung.
+
+With edges (``bases``, best first, from steering), the playlist is written
+once per edge: every variant again on the next edge, with the same
+attributes, so a player treats them as redundant variant streams (RFC 8216
+section 6.3.1 of the server's duties, Apple's "backup streams") and moves to
+the next edge when one fails. The audio and subtitle renditions of each edge
+after the first get their own group ids (``audio`` -> ``audio-e1``) and that
+edge's URLs, so a failover moves them too. No bases: relative URLs on the
+gateway's ``/media/s`` as before.
 """
 
 from __future__ import annotations
@@ -24,6 +33,9 @@ VIDEO_FAMILIES = frozenset({"avc1", "avc3", "hvc1", "hev1", "av01", "vp09"})
 _SAME = {"avc3": "avc1", "hev1": "hvc1"}
 _ATTRIBUTE = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
 _URI_ATTRIBUTE = re.compile(r'URI="([^"]*)"')
+_GROUP_ATTRIBUTE = re.compile(r'\b(GROUP-ID|AUDIO|SUBTITLES|VIDEO|CLOSED-CAPTIONS)="([^"]*)"')
+GATEWAY: tuple[str, ...] = ("",)
+"""The one base of a play served through the gateway: relative ``/media/s/...`` URLs."""
 
 
 class NoRenditionError(Exception):
@@ -66,15 +78,20 @@ def filtered_master(
     device: Device,
     signer: UrlSigner,
     expires: int,
+    bases: tuple[str, ...] = GATEWAY,
 ) -> str:
     """Return the master playlist ``text`` (published in ``folder``) for this plan and device.
 
-    NoRenditionError when no variant is left. A URI that leaves ``folder``
-    (absolute, with a scheme or ``..``) is not media's layout: its line is
-    dropped rather than signed.
+    Each kept variant and rendition is listed once per base URL of
+    ``bases`` (edges, best first), with the same signed path. NoRenditionError
+    when no variant is left. A URI that leaves ``folder`` (absolute, with a
+    scheme or ``..``) is not media's layout: its line is dropped rather than
+    signed.
     """
-    out: list[str] = []
-    kept = 0
+    header: list[str] = []
+    # (text before the URI, the signed URI or None, text after it)
+    renditions: list[tuple[str, str | None, str]] = []
+    variants: list[tuple[str, str]] = []
     lines = [line.rstrip("\r") for line in text.splitlines()]
     index = 0
     while index < len(lines):
@@ -86,18 +103,35 @@ def filtered_master(
             signed = _signed(uri, folder=folder, signer=signer, expires=expires)
             if signed is None or not allowed(attributes(line), plan=plan, device=device):
                 continue
-            out += [line, signed]
-            kept += 1
+            variants.append((line, signed))
         elif line.startswith("#EXT-X-MEDIA:") and (match := _URI_ATTRIBUTE.search(line)):
             signed = _signed(match.group(1), folder=folder, signer=signer, expires=expires)
             if signed is not None:
-                out.append(line[: match.start(1)] + signed + line[match.end(1) :])
+                renditions.append((line[: match.start(1)], signed, line[match.end(1) :]))
+        elif line.startswith("#EXT-X-MEDIA:"):
+            # A rendition carried in the variants (no URI of its own).
+            renditions.append((line, None, ""))
         elif line.startswith("#") or not line.strip():
-            out.append(line)
+            header.append(line)
         # A bare URI outside a variant is not something media writes: dropped.
-    if not kept:
+    if not variants:
         raise NoRenditionError("no rendition of this title plays on this device within the plan")
-    return "\n".join(out).rstrip("\n") + "\n"
+    out = [line for line in header if line.strip()]
+    for rank, base in enumerate(bases):
+        for before, signed, after in renditions:
+            uri = "" if signed is None else base + signed
+            out.append(_regroup(before + uri + after, rank))
+    for rank, base in enumerate(bases):
+        for line, signed in variants:
+            out += [_regroup(line, rank), base + signed]
+    return "\n".join(out) + "\n"
+
+
+def _regroup(line: str, rank: int) -> str:
+    """The line with its group ids made the edge's own (the first edge keeps media's)."""
+    if rank == 0:
+        return line
+    return _GROUP_ATTRIBUTE.sub(lambda m: f'{m.group(1)}="{m.group(2)}-e{rank}"', line)
 
 
 def _signed(uri: str, *, folder: str, signer: UrlSigner, expires: int) -> str | None:

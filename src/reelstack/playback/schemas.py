@@ -46,6 +46,14 @@ class Markers(BaseModel):
     end_s: float
 
 
+class EdgeOut(BaseModel):
+    """An edge a play's manifest names: the player's fallbacks, in order."""
+
+    instance: str
+    region: str
+    url: str
+
+
 class PlayOut(BaseModel):
     play_id: str
     lease_expires_at: datetime
@@ -55,6 +63,7 @@ class PlayOut(BaseModel):
     intro: Markers | None
     credits_start_s: float | None
     next_episode_id: str | None
+    edges: list[EdgeOut]
 
     @classmethod
     def of(cls, started: PlayStarted, *, heartbeat_s: float) -> PlayOut:
@@ -69,6 +78,7 @@ class PlayOut(BaseModel):
             intro=None if intro is None else Markers(start_s=intro[0], end_s=intro[1]),
             credits_start_s=started.credits_start_s,
             next_episode_id=started.next_episode_id,
+            edges=[EdgeOut(instance=e.instance, region=e.region, url=e.url) for e in started.edges],
         )
 
 

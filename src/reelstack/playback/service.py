@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelstack.errors import NotFoundError, ReelstackError
 from reelstack.playback import repository
 from reelstack.playback.context import PlaybackContext
-from reelstack.playback.manifest import filtered_master
+from reelstack.playback.manifest import GATEWAY, filtered_master
 from reelstack.playback.models import Caller, Device, Play, StreamLimitError
+from reelstack.playback.steering import EDGE_SERVICE, Edge, steer
 from reelstack.signed_urls import SignatureError
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,23 @@ class PlayStarted:
     intro: tuple[float, float] | None
     credits_start_s: float | None
     next_episode_id: str | None
+    edges: tuple[Edge, ...] = ()
+    """The edges the manifest names, best first (none: served through the gateway)."""
+
+
+def steered(ctx: PlaybackContext, caller: Caller, title_id: str, now: float) -> tuple[Edge, ...]:
+    """Return the edges a play of ``title_id`` by ``caller`` is sent to, best first."""
+    if ctx.discovery is None:
+        return ()
+    return tuple(
+        steer(
+            ctx.discovery.instances(EDGE_SERVICE),
+            region=caller.region,
+            title_id=title_id,
+            now=now,
+            weights=ctx.steering,
+        )
+    )
 
 
 def manifest_path(play_id: str) -> str:
@@ -67,6 +85,7 @@ async def start_play(
     playable = _value(playable_r)
     resume_s: float = _value(resume_r)
     expires = int(now + ctx.times.url_ttl_s)
+    edges = steered(ctx, caller, title_id, now)
     manifest = filtered_master(
         await up.master(playable),
         folder=playable.folder,
@@ -74,6 +93,7 @@ async def start_play(
         device=device,
         signer=ctx.signer,
         expires=expires,
+        bases=tuple(edge.url for edge in edges) or GATEWAY,
     )
     play = Play(
         id=secrets.token_hex(16),
@@ -109,6 +129,7 @@ async def start_play(
         intro=playable.intro,
         credits_start_s=playable.credits_start_s,
         next_episode_id=next_episode if isinstance(next_episode, str) else None,
+        edges=edges,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -28,6 +30,7 @@ class RecommendationsContext:
     group: str = "recommendations"
     build_s: float = 30.0
     retry_s: float = 2.0
+    clock: Callable[[], float] = field(default=time.time)
 
 
 RecommendationsDep = Annotated[RecommendationsContext, Depends(context_dep(RecommendationsContext))]

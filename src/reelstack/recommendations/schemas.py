@@ -33,3 +33,15 @@ class HomeOut(BaseModel):
     fallback: bool
     rows: list[RowOut]
     errors: list[PartError]
+
+
+class PopularTitle(BaseModel):
+    id: str
+    plays: int
+
+
+class PopularOut(BaseModel):
+    """A region's most played titles, most played first (what edges fill)."""
+
+    region: str
+    titles: list[PopularTitle]

@@ -11,8 +11,8 @@ import orjson
 
 from reelstack.chassis.caller import Caller
 from reelstack.errors import ReelstackError
-from reelstack.recommendations import tables
-from reelstack.recommendations.builder import cache_key
+from reelstack.recommendations import builder, tables
+from reelstack.recommendations.builder import TOP_HOURS, cache_key
 from reelstack.recommendations.context import RecommendationsContext
 from reelstack.recommendations.models import MATURITY_LEVELS, Item, Row
 
@@ -123,3 +123,16 @@ async def home_rows(*, ctx: RecommendationsContext, caller: Caller) -> Home:
         home.rows.append(Row("my_list", "My List", listed))
     home.rows += list(general.values())
     return home
+
+
+async def popular(*, ctx: RecommendationsContext, region: str, limit: int) -> list[tuple[str, int]]:
+    """Return the region's most played titles over the last week, most played first.
+
+    What edges fill ahead of demand, until the data platform predicts it:
+    every maturity level's titles (an edge holds files, not what a profile
+    may see), ties by id so two edges of a region fill the same titles.
+    """
+    hour = int(ctx.clock() // 3600)
+    plays = await builder.counts(ctx.store, regions=[region], last_hour=hour, hours=TOP_HOURS)
+    ranked = sorted(((t, n) for t, n in plays.items() if n > 0), key=lambda p: (-p[1], p[0]))
+    return ranked[:limit]

@@ -14,6 +14,10 @@ SPEC = ServiceSpec(
         "reelstack.recommendations.app:build_rows",
     ),
     # A profile's rows: the token's profile only (the gateway's identity headers).
-    routes=("/api/recommendations;rewrite=/recommendations;max_body=1024",),
+    routes=(
+        "/api/recommendations;rewrite=/recommendations;max_body=1024",
+        # What edges fill (their own call is inside the mesh): operators only.
+        "/api/recommendations/popular;rewrite=/recommendations/popular;role=admin;max_body=1024",
+    ),
     deploy=Deploy(calls=("catalog", "history")),
 )
