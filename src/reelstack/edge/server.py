@@ -1,0 +1,449 @@
+"""The edge's serving path: a hand-written HTTP/1.1 listener sending files with ``sendfile``.
+
+Why not the chassis' FastAPI app: here a framework's per-request cost
+decides the throughput (see CONVENTIONS, "Hot paths"); a plain asyncio
+server handing the kernel the file (``loop.sendfile``, zero-copy) keeps
+near nginx. ``loop.sendfile`` is native only on the standard library's
+loop, so the edge's app asks uvicorn for it (``server_options``).
+
+Per connection, in order: the connection caps (total and per address,
+503 and close: an address cannot take the slots other viewers need); the
+request head read with a deadline (``header_timeout_s`` for the first,
+``keep_alive_s`` for the next; 408 and close, or a quiet close when idle)
+and a size cap counted as bytes arrive (431 and close, also for a head
+that never ends); then :meth:`EdgeServer._answer`. Every refusal (bad
+framing, traversal, unknown path, bad token) happens before the cache or
+the origin is looked at. Sending has its own deadline (``send_timeout_s``)
+so a client that stops reading is cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from reelstack.edge.cache import (
+    DiskCache,
+    Fill,
+    NotCachedError,
+    OriginError,
+    OriginMissingError,
+)
+from reelstack.edge.http import (
+    CACHE_IMMUTABLE,
+    CACHE_SHORT,
+    CONTENT_TYPES,
+    REASONS,
+    SHORT_LIVED,
+    BadRequest,
+    DateHeader,
+    Request,
+    clean_path,
+    cmcd,
+    error_head,
+    http_date,
+    not_modified,
+    parse_head,
+    parse_range,
+    range_applies,
+)
+from reelstack.edge.models import EdgeStats
+from reelstack.errors import InvalidRequestError, NotFoundError, ReelstackError
+from reelstack.ports.blob_keys import check_key
+from reelstack.signed_urls import SIGNED_PREFIX, ExpiredError, SignatureError, UrlSigner
+
+log = logging.getLogger(__name__)
+
+_SIGNED = SIGNED_PREFIX + "/"
+_CORS = (
+    b"Access-Control-Allow-Origin: *\r\n"
+    b"Access-Control-Expose-Headers: Content-Length, Content-Range, ETag\r\n"
+)
+_PREFLIGHT = (
+    b"Access-Control-Allow-Methods: GET, HEAD\r\n"
+    b"Access-Control-Allow-Headers: Range, If-None-Match, If-Modified-Since, If-Range\r\n"
+    b"Access-Control-Max-Age: 86400\r\n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeLimits:
+    """The serving path's caps and deadlines (the ``edge.*`` settings of the same names)."""
+
+    max_header_bytes: int = 8192
+    header_timeout_s: float = 10.0
+    keep_alive_s: float = 15.0
+    send_timeout_s: float = 60.0
+    max_connections: int = 4096
+    max_connections_per_address: int = 512
+
+
+@dataclass(slots=True)
+class _File:
+    """What a response sends: the file, its validators, and the fill it may still be part of."""
+
+    size: int
+    modified: float
+    etag: str
+    validators: bytes
+    file: BinaryIO | None
+    fill: Fill | None = None
+
+
+class EdgeServer:
+    """The listener viewers fetch media from; serves ``/media/s/TOKEN/PATH`` from the cache."""
+
+    def __init__(
+        self,
+        *,
+        cache: DiskCache,
+        signer: UrlSigner,
+        stats: EdgeStats,
+        limits: ServeLimits,
+    ) -> None:
+        self.cache = cache
+        self.signer = signer
+        self.stats = stats
+        self.limits = limits
+        self.prefix = cache.prefix
+        self.date = DateHeader()
+        self.per_address: Counter[str] = Counter()
+        self.server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on ``host:port`` (0: a free port); return the port bound."""
+        self.server = await asyncio.start_server(
+            self._connection,
+            host,
+            port,
+            limit=self.limits.max_header_bytes,
+            reuse_address=True,
+            backlog=2048,
+        )
+        bound: int = self.server.sockets[0].getsockname()[1]
+        log.info("edge serving on %s:%d", host, bound, extra={"serve_port": bound})
+        return bound
+
+    async def stop(self) -> None:
+        """Stop listening and close every connection."""
+        if self.server is not None:
+            self.server.close()
+            for writer in list(self._writers):
+                writer.transport.abort()
+            await self.server.wait_closed()
+            self.server = None
+
+    # -- connections ---------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        address = peer[0] if isinstance(peer, tuple) else ""
+        limits = self.limits
+        if (
+            self.stats.connections >= limits.max_connections
+            or self.per_address[address] >= limits.max_connections_per_address
+        ):
+            self.stats.results["refused"] += 1
+            writer.write(
+                error_head(503, "too many connections", close=True, date=self.date.value())
+            )
+            writer.close()
+            return
+        self.stats.connections += 1
+        self.per_address[address] += 1
+        self._writers.add(writer)
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, TimeoutError) as exc:
+            log.debug("edge connection from %s ended: %s", address, exc)
+        except Exception:
+            log.exception("edge connection from %s failed", address)
+        finally:
+            self._writers.discard(writer)
+            self.stats.connections -= 1
+            self.per_address[address] -= 1
+            if not self.per_address[address]:
+                del self.per_address[address]
+            writer.transport.abort() if writer.transport.get_write_buffer_size() else writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        first = True
+        while True:
+            try:
+                async with asyncio.timeout(
+                    self.limits.header_timeout_s if first else self.limits.keep_alive_s
+                ):
+                    head = await reader.readuntil(b"\r\n\r\n")
+            except TimeoutError:
+                if first:
+                    self._refuse(writer, 408, "the request head took too long")
+                return  # an idle keep-alive connection closes quietly, as nginx's does
+            except asyncio.LimitOverrunError:
+                self._refuse(writer, 431, "request head too large")
+                return
+            except asyncio.IncompleteReadError:
+                return  # the client closed
+            first = False
+            if not await self._answer(head, writer):
+                return
+
+    def _refuse(self, writer: asyncio.StreamWriter, status: int, text: str) -> None:
+        self.stats.results["refused"] += 1
+        writer.write(error_head(status, text, close=True, date=self.date.value()))
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def _answer(self, head: bytes, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request; return whether the connection stays open."""
+        try:
+            request = parse_head(head)
+            path = clean_path(request.path)
+        except BadRequest as exc:
+            self._refuse(writer, exc.status, str(exc))
+            return False
+        keep = request.keep_alive
+        if request.method not in ("GET", "HEAD"):
+            if request.method == "OPTIONS":
+                writer.write(
+                    self._head(request, 204, b"", keep, b"Content-Length: 0\r\n" + _PREFLIGHT)
+                )
+                return keep
+            self.stats.results["refused"] += 1
+            writer.write(
+                self._error(request, 405, "GET and HEAD only", keep, b"Allow: GET, HEAD\r\n")
+            )
+            return keep
+        if not path.startswith(_SIGNED):
+            return self._not_found(request, writer, keep)
+        token, _, rest = path[len(_SIGNED) :].partition("/")
+        try:
+            self.signer.verify(token, rest, now=time.time())
+        except ExpiredError as exc:
+            self.stats.results["refused"] += 1
+            writer.write(self._error(request, 410, str(exc), keep))
+            return keep
+        except SignatureError as exc:
+            self.stats.results["refused"] += 1
+            writer.write(self._error(request, 403, str(exc), keep))
+            return keep
+        key = f"{self.prefix}/{rest}"
+        dot = rest.rfind(".")
+        content_type = CONTENT_TYPES.get(rest[dot:].lower()) if dot > rest.rfind("/") else None
+        try:
+            check_key(key)
+        except InvalidRequestError:
+            content_type = None
+        if content_type is None:
+            return self._not_found(request, writer, keep)
+        keys = cmcd(request.query, request.headers)
+        if keys:
+            log.info("cmcd", extra={"cmcd": keys, "key": key, "method": request.method})
+        cache_control = CACHE_SHORT if rest[dot:] in SHORT_LIVED else CACHE_IMMUTABLE
+        entry = self.cache.lookup(key)
+        if entry is not None:
+            try:
+                # Opening a local file is one short syscall; a thread hop would
+                # cost more than it (closed in _send).
+                file = open(entry.path, "rb")  # noqa: ASYNC230, SIM115
+            except FileNotFoundError:
+                self.cache.forget(key)
+            else:
+                if not entry.validators:
+                    entry.validators = _validators(entry.etag, entry.modified)
+                found = _File(entry.size, entry.modified, entry.etag, entry.validators, file)
+                return await self._send(request, writer, found, content_type, cache_control, "hit")
+        return await self._miss(request, writer, key, content_type, cache_control)
+
+    async def _miss(
+        self,
+        request: Request,
+        writer: asyncio.StreamWriter,
+        key: str,
+        content_type: bytes,
+        cache_control: bytes,
+    ) -> bool:
+        keep = request.keep_alive
+        fill, started = self.cache.fill(key)
+        try:
+            await fill.started()
+            file = open(fill.reader_path(), "rb")  # noqa: ASYNC230, SIM115
+        except OriginMissingError:
+            return self._not_found(request, writer, keep)
+        except NotCachedError:
+            return await self._passthrough(request, writer, fill, content_type, cache_control)
+        except (OriginError, OSError) as exc:
+            self.stats.count("error")
+            writer.write(self._error(request, 502, f"the origin failed: {exc}", keep))
+            return keep
+        found = _File(
+            fill.size, fill.modified, fill.etag, _validators(fill.etag, fill.modified), file, fill
+        )
+        result = "miss" if started else "collapsed"
+        return await self._send(request, writer, found, content_type, cache_control, result)
+
+    async def _send(
+        self,
+        request: Request,
+        writer: asyncio.StreamWriter,
+        found: _File,
+        content_type: bytes,
+        cache_control: bytes,
+        result: str,
+    ) -> bool:
+        """Send a file or one range of it; return whether the connection stays open."""
+        keep = request.keep_alive
+        cached = result == "hit"
+        try:
+            meta = found.validators + b"Cache-Control: " + cache_control + b"\r\n"
+            if not_modified(request.headers, found.etag, found.modified):
+                self.stats.count("not_modified", cached=cached or found.fill is None)
+                writer.write(self._head(request, 304, b"", keep, meta))
+                return keep
+            size = found.size
+            try:
+                wanted = (
+                    parse_range(request.headers.get("range"), size)
+                    if range_applies(request.headers, found.etag)
+                    else None
+                )
+            except ValueError:
+                self.stats.results["refused"] += 1
+                writer.write(
+                    self._error(
+                        request,
+                        416,
+                        "range not satisfiable",
+                        keep,
+                        b"Content-Range: bytes */%d\r\n" % size,
+                    )
+                )
+                return keep
+            first, last = wanted if wanted is not None else (0, size - 1)
+            length = last - first + 1 if size else 0
+            extra = meta + b"Content-Length: %d\r\n" % length
+            if wanted is not None:
+                extra += b"Content-Range: bytes %d-%d/%d\r\n" % (first, last, size)
+            writer.write(self._head(request, 206 if wanted else 200, content_type, keep, extra))
+            if request.method == "HEAD" or length == 0:
+                self.stats.count(result, cached=cached)
+                return keep
+            sent = 0
+            try:
+                async with asyncio.timeout(self.limits.send_timeout_s):
+                    sent = await self._body(writer, found, first, length)
+            finally:
+                self.stats.count(result, served=sent, cached=cached)
+            return keep
+        except (OriginError, TimeoutError, ConnectionError) as exc:
+            # The head is out: closing is the only way left to say the body broke off.
+            log.info("edge response cut off: %s", exc)
+            writer.transport.abort()
+            return False
+        finally:
+            if found.file is not None:
+                found.file.close()
+
+    async def _body(
+        self, writer: asyncio.StreamWriter, found: _File, first: int, length: int
+    ) -> int:
+        assert found.file is not None
+        loop = asyncio.get_running_loop()
+        transport = writer.transport
+        if found.fill is None:
+            return await loop.sendfile(transport, found.file, first, length)
+        # Still filling: send what is on disk, then wait for more.
+        position, end = first, first + length
+        while position < end:
+            available = await found.fill.available(position)
+            count = min(available, end) - position
+            if count <= 0:
+                raise OriginError("the origin sent less than it announced")
+            position += await loop.sendfile(transport, found.file, position, count)
+        return length
+
+    async def _passthrough(
+        self,
+        request: Request,
+        writer: asyncio.StreamWriter,
+        fill: Fill,
+        content_type: bytes,
+        cache_control: bytes,
+    ) -> bool:
+        """Stream a file from the origin without caching it (disk full, too large to cache)."""
+        keep = request.keep_alive
+        size = fill.size
+        meta = _validators(fill.etag, fill.modified) + b"Cache-Control: " + cache_control + b"\r\n"
+        if not_modified(request.headers, fill.etag, fill.modified):
+            self.stats.count("not_modified")
+            writer.write(self._head(request, 304, b"", keep, meta))
+            return keep
+        try:
+            wanted = parse_range(request.headers.get("range"), size)
+        except ValueError:
+            wanted = None
+        first, last = wanted if wanted is not None else (0, size - 1)
+        length = last - first + 1 if size else 0
+        extra = meta + b"Content-Length: %d\r\n" % length
+        if wanted is not None:
+            extra += b"Content-Range: bytes %d-%d/%d\r\n" % (first, last, size)
+        writer.write(self._head(request, 206 if wanted else 200, content_type, keep, extra))
+        sent = 0
+        try:
+            if request.method == "GET" and length:
+                self.stats.origin_fetches += 1
+                async with asyncio.timeout(self.limits.send_timeout_s):
+                    async for chunk in self.cache.blob.get(fill.key, offset=first, length=length):
+                        writer.write(chunk)
+                        sent += len(chunk)
+                        self.stats.bytes_from_origin += len(chunk)
+                        await writer.drain()
+        except (ReelstackError, NotFoundError, TimeoutError, ConnectionError, OSError) as exc:
+            log.warning("edge passthrough of %s cut off: %s", fill.key, exc)
+            writer.transport.abort()
+            return False
+        finally:
+            self.stats.count("passthrough", served=sent)
+        return keep
+
+    # -- response heads ------------------------------------------------------------------
+
+    def _not_found(self, request: Request, writer: asyncio.StreamWriter, keep: bool) -> bool:
+        self.stats.results["not_found"] += 1
+        writer.write(self._error(request, 404, "no such file", keep))
+        return keep
+
+    def _head(
+        self, request: Request, status: int, content_type: bytes, keep: bool, extra: bytes
+    ) -> bytes:
+        return b"".join(
+            (
+                b"HTTP/1.1 %d %s\r\nDate: " % (status, REASONS.get(status, b"")),
+                self.date.value(),
+                b"\r\nContent-Type: " + content_type + b"\r\n" if content_type else b"\r\n",
+                b"Accept-Ranges: bytes\r\n",
+                _CORS,
+                extra,
+                b""
+                if keep and request.version == "HTTP/1.1"
+                else b"Connection: keep-alive\r\n"
+                if keep
+                else b"Connection: close\r\n",
+                b"\r\n",
+            )
+        )
+
+    def _error(
+        self, request: Request, status: int, text: str, keep: bool, extra: bytes = b""
+    ) -> bytes:
+        body = (text + "\n").encode("ascii", "replace")
+        extra += b"Cache-Control: no-store\r\nContent-Length: %d\r\n" % len(body)
+        return self._head(request, status, b"text/plain; charset=utf-8", keep, extra) + body
+
+
+def _validators(etag: str, modified: float) -> bytes:
+    return b"ETag: %s\r\nLast-Modified: %s\r\n" % (etag.encode(), http_date(modified).encode())
