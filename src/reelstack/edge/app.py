@@ -83,7 +83,6 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
     async def stop(chassis: Chassis) -> None:
         if isinstance(chassis.context, EdgeContext):
             await chassis.context.server.stop()
-            await chassis.context.cache.close()
 
     app = create_service_app(
         config,
@@ -97,4 +96,3 @@ def create_app(config: Config, *, adapters: Adapters | None = None) -> FastAPI:
     # (uvloop copies through user space), and the serving path is sendfile.
     app.server_options = {"loop": "asyncio"}  # type: ignore[attr-defined]
     return app
-

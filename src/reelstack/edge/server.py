@@ -59,6 +59,7 @@ from reelstack.signed_urls import SIGNED_PREFIX, ExpiredError, SignatureError, U
 log = logging.getLogger(__name__)
 
 _SIGNED = SIGNED_PREFIX + "/"
+STOP_WAIT_S = 5.0
 _CORS = (
     b"Access-Control-Allow-Origin: *\r\n"
     b"Access-Control-Expose-Headers: Content-Length, Content-Range, ETag\r\n"
@@ -114,6 +115,7 @@ class EdgeServer:
         self.per_address: Counter[str] = Counter()
         self.server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (0: a free port); return the port bound."""
@@ -130,11 +132,17 @@ class EdgeServer:
         return bound
 
     async def stop(self) -> None:
-        """Stop listening and close every connection."""
+        """Stop listening, close every connection and stop the fills in progress."""
         if self.server is not None:
             self.server.close()
             for writer in list(self._writers):
                 writer.transport.abort()
+            # Fills in progress fail, so a handler waiting on one wakes; each
+            # handler then sees its connection gone and ends: waited for, so
+            # none is left for the loop to cancel at exit.
+            await self.cache.close()
+            if self._handlers:
+                await asyncio.wait(self._handlers, timeout=STOP_WAIT_S)
             await self.server.wait_closed()
             self.server = None
 
@@ -157,6 +165,9 @@ class EdgeServer:
         self.stats.connections += 1
         self.per_address[address] += 1
         self._writers.add(writer)
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
         try:
             await self._serve(reader, writer)
         except (ConnectionError, TimeoutError) as exc:
@@ -165,6 +176,8 @@ class EdgeServer:
             log.exception("edge connection from %s failed", address)
         finally:
             self._writers.discard(writer)
+            if handler is not None:
+                self._handlers.discard(handler)
             self.stats.connections -= 1
             self.per_address[address] -= 1
             if not self.per_address[address]:
@@ -221,6 +234,8 @@ class EdgeServer:
         if not path.startswith(_SIGNED):
             return self._not_found(request, writer, keep)
         token, _, rest = path[len(_SIGNED) :].partition("/")
+        if not token or not rest:
+            return self._not_found(request, writer, keep)
         try:
             self.signer.verify(token, rest, now=time.time())
         except ExpiredError as exc:
