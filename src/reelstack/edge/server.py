@@ -33,19 +33,17 @@ from reelstack.edge.cache import (
     OriginError,
     OriginMissingError,
 )
+from reelstack.edge.heads import PREFLIGHT, Heads, validators
 from reelstack.edge.http import (
     CACHE_IMMUTABLE,
     CACHE_SHORT,
     CONTENT_TYPES,
-    REASONS,
     SHORT_LIVED,
     BadRequest,
-    DateHeader,
     Request,
     clean_path,
     cmcd,
     error_head,
-    http_date,
     not_modified,
     parse_head,
     parse_range,
@@ -60,15 +58,6 @@ log = logging.getLogger(__name__)
 
 _SIGNED = SIGNED_PREFIX + "/"
 STOP_WAIT_S = 5.0
-_CORS = (
-    b"Access-Control-Allow-Origin: *\r\n"
-    b"Access-Control-Expose-Headers: Content-Length, Content-Range, ETag\r\n"
-)
-_PREFLIGHT = (
-    b"Access-Control-Allow-Methods: GET, HEAD\r\n"
-    b"Access-Control-Allow-Headers: Range, If-None-Match, If-Modified-Since, If-Range\r\n"
-    b"Access-Control-Max-Age: 86400\r\n"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +100,7 @@ class EdgeServer:
         self.stats = stats
         self.limits = limits
         self.prefix = cache.prefix
-        self.date = DateHeader()
+        self.heads = Heads()
         self.per_address: Counter[str] = Counter()
         self.server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -158,7 +147,7 @@ class EdgeServer:
         ):
             self.stats.results["refused"] += 1
             writer.write(
-                error_head(503, "too many connections", close=True, date=self.date.value())
+                error_head(503, "too many connections", close=True, date=self.heads.date.value())
             )
             writer.close()
             return
@@ -207,7 +196,7 @@ class EdgeServer:
 
     def _refuse(self, writer: asyncio.StreamWriter, status: int, text: str) -> None:
         self.stats.results["refused"] += 1
-        writer.write(error_head(status, text, close=True, date=self.date.value()))
+        writer.write(error_head(status, text, close=True, date=self.heads.date.value()))
 
     # -- requests --------------------------------------------------------------------------
 
@@ -223,12 +212,12 @@ class EdgeServer:
         if request.method not in ("GET", "HEAD"):
             if request.method == "OPTIONS":
                 writer.write(
-                    self._head(request, 204, b"", keep, b"Content-Length: 0\r\n" + _PREFLIGHT)
+                    self.heads.head(request, 204, b"", keep, b"Content-Length: 0\r\n" + PREFLIGHT)
                 )
                 return keep
             self.stats.results["refused"] += 1
             writer.write(
-                self._error(request, 405, "GET and HEAD only", keep, b"Allow: GET, HEAD\r\n")
+                self.heads.error(request, 405, "GET and HEAD only", keep, b"Allow: GET, HEAD\r\n")
             )
             return keep
         if not path.startswith(_SIGNED):
@@ -240,11 +229,11 @@ class EdgeServer:
             self.signer.verify(token, rest, now=time.time())
         except ExpiredError as exc:
             self.stats.results["refused"] += 1
-            writer.write(self._error(request, 410, str(exc), keep))
+            writer.write(self.heads.error(request, 410, str(exc), keep))
             return keep
         except SignatureError as exc:
             self.stats.results["refused"] += 1
-            writer.write(self._error(request, 403, str(exc), keep))
+            writer.write(self.heads.error(request, 403, str(exc), keep))
             return keep
         key = f"{self.prefix}/{rest}"
         dot = rest.rfind(".")
@@ -269,7 +258,7 @@ class EdgeServer:
                 self.cache.forget(key)
             else:
                 if not entry.validators:
-                    entry.validators = _validators(entry.etag, entry.modified)
+                    entry.validators = validators(entry.etag, entry.modified)
                 found = _File(entry.size, entry.modified, entry.etag, entry.validators, file)
                 return await self._send(request, writer, found, content_type, cache_control, "hit")
         return await self._miss(request, writer, key, content_type, cache_control)
@@ -293,10 +282,10 @@ class EdgeServer:
             return await self._passthrough(request, writer, fill, content_type, cache_control)
         except (OriginError, OSError) as exc:
             self.stats.count("error")
-            writer.write(self._error(request, 502, f"the origin failed: {exc}", keep))
+            writer.write(self.heads.error(request, 502, f"the origin failed: {exc}", keep))
             return keep
         found = _File(
-            fill.size, fill.modified, fill.etag, _validators(fill.etag, fill.modified), file, fill
+            fill.size, fill.modified, fill.etag, validators(fill.etag, fill.modified), file, fill
         )
         result = "miss" if started else "collapsed"
         return await self._send(request, writer, found, content_type, cache_control, result)
@@ -317,7 +306,7 @@ class EdgeServer:
             meta = found.validators + b"Cache-Control: " + cache_control + b"\r\n"
             if not_modified(request.headers, found.etag, found.modified):
                 self.stats.count("not_modified", cached=cached or found.fill is None)
-                writer.write(self._head(request, 304, b"", keep, meta))
+                writer.write(self.heads.head(request, 304, b"", keep, meta))
                 return keep
             size = found.size
             try:
@@ -329,7 +318,7 @@ class EdgeServer:
             except ValueError:
                 self.stats.results["refused"] += 1
                 writer.write(
-                    self._error(
+                    self.heads.error(
                         request,
                         416,
                         "range not satisfiable",
@@ -343,7 +332,9 @@ class EdgeServer:
             extra = meta + b"Content-Length: %d\r\n" % length
             if wanted is not None:
                 extra += b"Content-Range: bytes %d-%d/%d\r\n" % (first, last, size)
-            writer.write(self._head(request, 206 if wanted else 200, content_type, keep, extra))
+            writer.write(
+                self.heads.head(request, 206 if wanted else 200, content_type, keep, extra)
+            )
             if request.method == "HEAD" or length == 0:
                 self.stats.count(result, cached=cached)
                 return keep
@@ -392,10 +383,10 @@ class EdgeServer:
         """Stream a file from the origin without caching it (disk full, too large to cache)."""
         keep = request.keep_alive
         size = fill.size
-        meta = _validators(fill.etag, fill.modified) + b"Cache-Control: " + cache_control + b"\r\n"
+        meta = validators(fill.etag, fill.modified) + b"Cache-Control: " + cache_control + b"\r\n"
         if not_modified(request.headers, fill.etag, fill.modified):
             self.stats.count("not_modified")
-            writer.write(self._head(request, 304, b"", keep, meta))
+            writer.write(self.heads.head(request, 304, b"", keep, meta))
             return keep
         try:
             wanted = parse_range(request.headers.get("range"), size)
@@ -406,7 +397,7 @@ class EdgeServer:
         extra = meta + b"Content-Length: %d\r\n" % length
         if wanted is not None:
             extra += b"Content-Range: bytes %d-%d/%d\r\n" % (first, last, size)
-        writer.write(self._head(request, 206 if wanted else 200, content_type, keep, extra))
+        writer.write(self.heads.head(request, 206 if wanted else 200, content_type, keep, extra))
         sent = 0
         try:
             if request.method == "GET" and length:
@@ -429,36 +420,5 @@ class EdgeServer:
 
     def _not_found(self, request: Request, writer: asyncio.StreamWriter, keep: bool) -> bool:
         self.stats.results["not_found"] += 1
-        writer.write(self._error(request, 404, "no such file", keep))
+        writer.write(self.heads.error(request, 404, "no such file", keep))
         return keep
-
-    def _head(
-        self, request: Request, status: int, content_type: bytes, keep: bool, extra: bytes
-    ) -> bytes:
-        return b"".join(
-            (
-                b"HTTP/1.1 %d %s\r\nDate: " % (status, REASONS.get(status, b"")),
-                self.date.value(),
-                b"\r\nContent-Type: " + content_type + b"\r\n" if content_type else b"\r\n",
-                b"Accept-Ranges: bytes\r\n",
-                _CORS,
-                extra,
-                b""
-                if keep and request.version == "HTTP/1.1"
-                else b"Connection: keep-alive\r\n"
-                if keep
-                else b"Connection: close\r\n",
-                b"\r\n",
-            )
-        )
-
-    def _error(
-        self, request: Request, status: int, text: str, keep: bool, extra: bytes = b""
-    ) -> bytes:
-        body = (text + "\n").encode("ascii", "replace")
-        extra += b"Cache-Control: no-store\r\nContent-Length: %d\r\n" % len(body)
-        return self._head(request, status, b"text/plain; charset=utf-8", keep, extra) + body
-
-
-def _validators(etag: str, modified: float) -> bytes:
-    return b"ETag: %s\r\nLast-Modified: %s\r\n" % (etag.encode(), http_date(modified).encode())
