@@ -218,6 +218,7 @@ class DiskCache:
         entry = self.index.pop(key, None)
         if entry is not None:
             self.used -= entry.size
+            self._close(entry)
 
     def titles(self, limit: int = 200) -> list[str]:
         """Return the titles it holds any file of, most recently used first."""
@@ -350,8 +351,15 @@ class DiskCache:
             _, entry = self.index.popitem(last=False)
             self._delete(entry)
 
+    def _close(self, entry: Entry) -> None:
+        entry.evicted = True
+        if not entry.users and entry.file is not None:
+            entry.file.close()
+            entry.file = None
+
     def _delete(self, entry: Entry) -> None:
         # A reader with the file open keeps reading it: unlink frees the name only.
+        self._close(entry)
         self.used -= entry.size
         try:
             entry.path.unlink(missing_ok=True)

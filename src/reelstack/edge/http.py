@@ -133,7 +133,7 @@ def clean_path(raw: str) -> str:
     if "%2f" in lowered or "%5c" in lowered or "\\" in raw:
         raise BadRequest(400, "encoded slash or backslash in the path")
     decoded = unquote(raw, errors="strict")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in decoded):
+    if not decoded.isprintable():
         raise BadRequest(400, "control character in the path")
     segments = decoded.split("/")[1:]
     if any(segment in (".", "..") for segment in segments) or "//" in decoded:

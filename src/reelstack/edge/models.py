@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 RESULTS = (
     "hit",
@@ -70,6 +71,18 @@ class Entry:
     etag: str
     validators: bytes = b""
     """``ETag`` and ``Last-Modified`` header lines, made once (see :mod:`reelstack.edge.server`)."""
+    file: BinaryIO | None = None
+    """The file kept open while it is served (one open per file, not per request)."""
+    users: int = 0
+    """Responses sending from ``file`` now: it is closed when evicted and unused."""
+    evicted: bool = False
+
+    def release(self) -> None:
+        """One response is done with ``file``; close it if the entry was evicted meanwhile."""
+        self.users -= 1
+        if self.evicted and not self.users and self.file is not None:
+            self.file.close()
+            self.file = None
 
 
 @dataclass(slots=True)

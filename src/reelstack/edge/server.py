@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -82,6 +83,8 @@ class _File:
     validators: bytes
     file: BinaryIO | None
     fill: Fill | None = None
+    owned: bool = False
+    """Whether the response closes ``file`` (a fill's reader; a cached entry keeps its own)."""
 
 
 class EdgeServer:
@@ -249,18 +252,23 @@ class EdgeServer:
             log.info("cmcd", extra={"cmcd": keys, "key": key, "method": request.method})
         cache_control = CACHE_SHORT if rest[dot:] in SHORT_LIVED else CACHE_IMMUTABLE
         entry = self.cache.lookup(key)
-        if entry is not None:
+        if entry is not None and entry.file is None:
             try:
                 # Opening a local file is one short syscall; a thread hop would
-                # cost more than it (closed in _send).
-                file = open(entry.path, "rb")  # noqa: ASYNC230, SIM115
+                # cost more than it. Kept open while the entry is cached.
+                entry.file = open(entry.path, "rb")  # noqa: ASYNC230, SIM115
             except FileNotFoundError:
                 self.cache.forget(key)
-            else:
-                if not entry.validators:
-                    entry.validators = validators(entry.etag, entry.modified)
-                found = _File(entry.size, entry.modified, entry.etag, entry.validators, file)
+                entry = None
+        if entry is not None:
+            if not entry.validators:
+                entry.validators = validators(entry.etag, entry.modified)
+            found = _File(entry.size, entry.modified, entry.etag, entry.validators, entry.file)
+            entry.users += 1
+            try:
                 return await self._send(request, writer, found, content_type, cache_control, "hit")
+            finally:
+                entry.release()
         return await self._miss(request, writer, key, content_type, cache_control)
 
     async def _miss(
@@ -285,7 +293,13 @@ class EdgeServer:
             writer.write(self.heads.error(request, 502, f"the origin failed: {exc}", keep))
             return keep
         found = _File(
-            fill.size, fill.modified, fill.etag, validators(fill.etag, fill.modified), file, fill
+            fill.size,
+            fill.modified,
+            fill.etag,
+            validators(fill.etag, fill.modified),
+            file,
+            fill,
+            owned=True,
         )
         result = "miss" if started else "collapsed"
         return await self._send(request, writer, found, content_type, cache_control, result)
@@ -340,8 +354,7 @@ class EdgeServer:
                 return keep
             sent = 0
             try:
-                async with asyncio.timeout(self.limits.send_timeout_s):
-                    sent = await self._body(writer, found, first, length)
+                sent = await self._body(writer, found, first, length)
             finally:
                 self.stats.count(result, served=sent, cached=cached)
             return keep
@@ -351,25 +364,27 @@ class EdgeServer:
             writer.transport.abort()
             return False
         finally:
-            if found.file is not None:
+            if found.owned and found.file is not None:
                 found.file.close()
 
     async def _body(
         self, writer: asyncio.StreamWriter, found: _File, first: int, length: int
     ) -> int:
+        """Send the body within ``send_timeout_s`` (a client that stops reading is cut off)."""
         assert found.file is not None
-        loop = asyncio.get_running_loop()
         transport = writer.transport
+        timeout_s = self.limits.send_timeout_s
         if found.fill is None:
-            return await loop.sendfile(transport, found.file, first, length)
+            return await _sendfile(transport, found.file, first, length, timeout_s)
         # Still filling: send what is on disk, then wait for more.
         position, end = first, first + length
-        while position < end:
-            available = await found.fill.available(position)
-            count = min(available, end) - position
-            if count <= 0:
-                raise OriginError("the origin sent less than it announced")
-            position += await loop.sendfile(transport, found.file, position, count)
+        async with asyncio.timeout(timeout_s):
+            while position < end:
+                available = await found.fill.available(position)
+                count = min(available, end) - position
+                if count <= 0:
+                    raise OriginError("the origin sent less than it announced")
+                position += await _sendfile(transport, found.file, position, count, timeout_s)
         return length
 
     async def _passthrough(
@@ -422,3 +437,30 @@ class EdgeServer:
         self.stats.results["not_found"] += 1
         writer.write(self.heads.error(request, 404, "no such file", keep))
         return keep
+
+
+async def _sendfile(
+    transport: asyncio.WriteTransport, file: BinaryIO, offset: int, count: int, timeout_s: float
+) -> int:
+    """Send ``count`` bytes of ``file`` from ``offset``: ``sendfile(2)`` first, then the loop's.
+
+    ``loop.sendfile`` stops reading, waits for the write buffer to drain,
+    and registers and unregisters the socket for writing on every call:
+    several system calls more than sending. When nothing is buffered, one
+    ``os.sendfile`` on the socket usually sends a whole segment (the
+    kernel's send buffer grows to megabytes), and whatever it leaves (a
+    slow reader, a full buffer) goes to ``loop.sendfile``, which waits for
+    the socket properly.
+    """
+    sent = 0
+    if not transport.get_write_buffer_size():
+        sock = transport.get_extra_info("socket")
+        try:
+            sent = os.sendfile(sock.fileno(), file.fileno(), offset, count)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+    if sent < count:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout_s):
+            sent += await loop.sendfile(transport, file, offset + sent, count - sent)
+    return sent

@@ -161,7 +161,9 @@ async def test_eviction_keeps_the_recently_used_within_capacity(tmp_path: Path) 
         for n in range(3):
             await edge.get(edge.url(f"t{n}/j/v0/s.m4s"))
         await edge.get(edge.url("t0/j/v0/s.m4s"))  # t0 used again: t1 is now the oldest
+        oldest = edge.cache.index["media/t1/j/v0/s.m4s"]
         await edge.get(edge.url("t3/j/v0/s.m4s"))
+        assert oldest.evicted and oldest.file is None  # its open file closed too
         assert set(edge.cache.titles()) == {"t0", "t2", "t3"}
         assert edge.cache.used <= 1_000_000
         assert not (edge.cache.root / "media/t1/j/v0/s.m4s").exists()
