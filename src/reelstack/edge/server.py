@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -241,10 +242,6 @@ class EdgeServer:
         key = f"{self.prefix}/{rest}"
         dot = rest.rfind(".")
         content_type = CONTENT_TYPES.get(rest[dot:].lower()) if dot > rest.rfind("/") else None
-        try:
-            check_key(key)
-        except InvalidRequestError:
-            content_type = None
         if content_type is None:
             return self._not_found(request, writer, keep)
         keys = cmcd(request.query, request.headers)
@@ -280,6 +277,10 @@ class EdgeServer:
         cache_control: bytes,
     ) -> bool:
         keep = request.keep_alive
+        try:
+            check_key(key)  # a key in the cache's index was checked when it was filled
+        except InvalidRequestError:
+            return self._not_found(request, writer, keep)
         fill, started = self.cache.fill(key)
         try:
             await fill.started()
@@ -346,17 +347,22 @@ class EdgeServer:
             extra = meta + b"Content-Length: %d\r\n" % length
             if wanted is not None:
                 extra += b"Content-Range: bytes %d-%d/%d\r\n" % (first, last, size)
-            writer.write(
-                self.heads.head(request, 206 if wanted else 200, content_type, keep, extra)
-            )
+            head = self.heads.head(request, 206 if wanted else 200, content_type, keep, extra)
             if request.method == "HEAD" or length == 0:
+                writer.write(head)
                 self.stats.count(result, cached=cached)
                 return keep
             sent = 0
+            # Corked, as nginx's tcp_nopush: the head leaves in the body's
+            # first packet instead of a packet of its own.
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
             try:
+                writer.write(head)
                 sent = await self._body(writer, found, first, length)
             finally:
                 self.stats.count(result, served=sent, cached=cached)
+                _uncork(writer)
             return keep
         except (OriginError, TimeoutError, ConnectionError) as exc:
             # The head is out: closing is the only way left to say the body broke off.
@@ -464,3 +470,13 @@ async def _sendfile(
         async with asyncio.timeout(timeout_s):
             sent += await loop.sendfile(transport, file, offset + sent, count - sent)
     return sent
+
+
+def _uncork(writer: asyncio.StreamWriter) -> None:
+    """Send what the cork holds (nothing to do on a connection already closed)."""
+    if writer.transport.is_closing():
+        return
+    try:
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+    except OSError as exc:
+        log.debug("uncorking a closing connection: %s", exc)
