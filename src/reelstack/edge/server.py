@@ -52,6 +52,7 @@ from reelstack.edge.http import (
     range_applies,
 )
 from reelstack.edge.models import EdgeStats
+from reelstack.edge.tokens import VerifiedTokens
 from reelstack.errors import InvalidRequestError, NotFoundError, ReelstackError
 from reelstack.ports.blob_keys import check_key
 from reelstack.signed_urls import SIGNED_PREFIX, ExpiredError, SignatureError, UrlSigner
@@ -109,6 +110,11 @@ class EdgeServer:
         self.server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[None]] = set()
+        # Connections waiting for a request head: when it is due, and whether
+        # it is the connection's first (see _sweep).
+        self._waiting: dict[asyncio.StreamWriter, tuple[float, bool]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self.tokens = VerifiedTokens(signer)
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (0: a free port); return the port bound."""
@@ -120,12 +126,17 @@ class EdgeServer:
             reuse_address=True,
             backlog=2048,
         )
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         bound: int = self.server.sockets[0].getsockname()[1]
         log.info("edge serving on %s:%d", host, bound, extra={"serve_port": bound})
         return bound
 
     async def stop(self) -> None:
         """Stop listening, close every connection and stop the fills in progress."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
         if self.server is not None:
             self.server.close()
             for writer in list(self._writers):
@@ -179,24 +190,44 @@ class EdgeServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         first = True
+        loop = asyncio.get_running_loop()
+        waiting = self._waiting
         while True:
+            # The sweeper closes the connection if the head is not in by then.
+            limit = self.limits.header_timeout_s if first else self.limits.keep_alive_s
+            waiting[writer] = (loop.time() + limit, first)
             try:
-                async with asyncio.timeout(
-                    self.limits.header_timeout_s if first else self.limits.keep_alive_s
-                ):
-                    head = await reader.readuntil(b"\r\n\r\n")
-            except TimeoutError:
-                if first:
-                    self._refuse(writer, 408, "the request head took too long")
-                return  # an idle keep-alive connection closes quietly, as nginx's does
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return  # the client closed, or the sweeper did
             except asyncio.LimitOverrunError:
                 self._refuse(writer, 431, "request head too large")
                 return
-            except asyncio.IncompleteReadError:
-                return  # the client closed
+            finally:
+                waiting.pop(writer, None)
             first = False
             if not await self._answer(head, writer):
                 return
+
+    async def _sweep(self) -> None:
+        """Close connections whose request head is late: 408 for a new one, quietly if idle.
+
+        One timer for every connection, instead of a timeout armed and
+        disarmed around each request's head: deadlines are seconds, so a
+        sweep a few times per shortest deadline is exact enough.
+        """
+        loop = asyncio.get_running_loop()
+        interval = min(self.limits.header_timeout_s, self.limits.keep_alive_s, 4.0) / 4
+        while True:
+            await asyncio.sleep(interval)
+            now = loop.time()
+            late = [(w, first) for w, (at, first) in self._waiting.items() if at <= now]
+            for writer, first in late:
+                del self._waiting[writer]
+                if first:
+                    self._refuse(writer, 408, "the request head took too long")
+                # An idle keep-alive connection closes quietly, as nginx's does.
+                writer.close()
 
     def _refuse(self, writer: asyncio.StreamWriter, status: int, text: str) -> None:
         self.stats.results["refused"] += 1
@@ -230,7 +261,7 @@ class EdgeServer:
         if not token or not rest:
             return self._not_found(request, writer, keep)
         try:
-            self.signer.verify(token, rest, now=time.time())
+            self.tokens.verify(token, rest, now=time.time())
         except ExpiredError as exc:
             self.stats.results["refused"] += 1
             writer.write(self.heads.error(request, 410, str(exc), keep))
