@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import time
 from collections import Counter
@@ -52,8 +51,9 @@ from reelstack.edge.http import (
     range_applies,
 )
 from reelstack.edge.models import EdgeStats
+from reelstack.edge.sending import passthrough, sendfile, uncork
 from reelstack.edge.tokens import VerifiedTokens
-from reelstack.errors import InvalidRequestError, NotFoundError, ReelstackError
+from reelstack.errors import InvalidRequestError
 from reelstack.ports.blob_keys import check_key
 from reelstack.signed_urls import SIGNED_PREFIX, ExpiredError, SignatureError, UrlSigner
 
@@ -319,7 +319,7 @@ class EdgeServer:
         except OriginMissingError:
             return self._not_found(request, writer, keep)
         except NotCachedError:
-            return await self._passthrough(request, writer, fill, content_type, cache_control)
+            return await passthrough(self, request, writer, fill, content_type, cache_control)
         except (OriginError, OSError) as exc:
             self.stats.count("error")
             writer.write(self.heads.error(request, 502, f"the origin failed: {exc}", keep))
@@ -393,7 +393,7 @@ class EdgeServer:
                 sent = await self._body(writer, found, first, length)
             finally:
                 self.stats.count(result, served=sent, cached=cached)
-                _uncork(writer)
+                uncork(writer)
             return keep
         except (OriginError, TimeoutError, ConnectionError) as exc:
             # The head is out: closing is the only way left to say the body broke off.
@@ -412,7 +412,7 @@ class EdgeServer:
         transport = writer.transport
         timeout_s = self.limits.send_timeout_s
         if found.fill is None:
-            return await _sendfile(transport, found.file, first, length, timeout_s)
+            return await sendfile(transport, found.file, first, length, timeout_s)
         # Still filling: send what is on disk, then wait for more.
         position, end = first, first + length
         async with asyncio.timeout(timeout_s):
@@ -421,52 +421,8 @@ class EdgeServer:
                 count = min(available, end) - position
                 if count <= 0:
                     raise OriginError("the origin sent less than it announced")
-                position += await _sendfile(transport, found.file, position, count, timeout_s)
+                position += await sendfile(transport, found.file, position, count, timeout_s)
         return length
-
-    async def _passthrough(
-        self,
-        request: Request,
-        writer: asyncio.StreamWriter,
-        fill: Fill,
-        content_type: bytes,
-        cache_control: bytes,
-    ) -> bool:
-        """Stream a file from the origin without caching it (disk full, too large to cache)."""
-        keep = request.keep_alive
-        size = fill.size
-        meta = validators(fill.etag, fill.modified) + b"Cache-Control: " + cache_control + b"\r\n"
-        if not_modified(request.headers, fill.etag, fill.modified):
-            self.stats.count("not_modified")
-            writer.write(self.heads.head(request, 304, b"", keep, meta))
-            return keep
-        try:
-            wanted = parse_range(request.headers.get("range"), size)
-        except ValueError:
-            wanted = None
-        first, last = wanted if wanted is not None else (0, size - 1)
-        length = last - first + 1 if size else 0
-        extra = meta + b"Content-Length: %d\r\n" % length
-        if wanted is not None:
-            extra += b"Content-Range: bytes %d-%d/%d\r\n" % (first, last, size)
-        writer.write(self.heads.head(request, 206 if wanted else 200, content_type, keep, extra))
-        sent = 0
-        try:
-            if request.method == "GET" and length:
-                self.stats.origin_fetches += 1
-                async with asyncio.timeout(self.limits.send_timeout_s):
-                    async for chunk in self.cache.blob.get(fill.key, offset=first, length=length):
-                        writer.write(chunk)
-                        sent += len(chunk)
-                        self.stats.bytes_from_origin += len(chunk)
-                        await writer.drain()
-        except (ReelstackError, NotFoundError, TimeoutError, ConnectionError, OSError) as exc:
-            log.warning("edge passthrough of %s cut off: %s", fill.key, exc)
-            writer.transport.abort()
-            return False
-        finally:
-            self.stats.count("passthrough", served=sent)
-        return keep
 
     # -- response heads ------------------------------------------------------------------
 
@@ -474,40 +430,3 @@ class EdgeServer:
         self.stats.results["not_found"] += 1
         writer.write(self.heads.error(request, 404, "no such file", keep))
         return keep
-
-
-async def _sendfile(
-    transport: asyncio.WriteTransport, file: BinaryIO, offset: int, count: int, timeout_s: float
-) -> int:
-    """Send ``count`` bytes of ``file`` from ``offset``: ``sendfile(2)`` first, then the loop's.
-
-    ``loop.sendfile`` stops reading, waits for the write buffer to drain,
-    and registers and unregisters the socket for writing on every call:
-    several system calls more than sending. When nothing is buffered, one
-    ``os.sendfile`` on the socket usually sends a whole segment (the
-    kernel's send buffer grows to megabytes), and whatever it leaves (a
-    slow reader, a full buffer) goes to ``loop.sendfile``, which waits for
-    the socket properly.
-    """
-    sent = 0
-    if not transport.get_write_buffer_size():
-        sock = transport.get_extra_info("socket")
-        try:
-            sent = os.sendfile(sock.fileno(), file.fileno(), offset, count)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-    if sent < count:
-        loop = asyncio.get_running_loop()
-        async with asyncio.timeout(timeout_s):
-            sent += await loop.sendfile(transport, file, offset + sent, count - sent)
-    return sent
-
-
-def _uncork(writer: asyncio.StreamWriter) -> None:
-    """Send what the cork holds (nothing to do on a connection already closed)."""
-    if writer.transport.is_closing():
-        return
-    try:
-        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
-    except OSError as exc:
-        log.debug("uncorking a closing connection: %s", exc)
