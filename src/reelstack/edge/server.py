@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 _SIGNED = SIGNED_PREFIX + "/"
 STOP_WAIT_S = 5.0
+MAX_LINGER_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +187,11 @@ class EdgeServer:
             self.per_address[address] -= 1
             if not self.per_address[address]:
                 del self.per_address[address]
-            writer.transport.abort() if writer.transport.get_write_buffer_size() else writer.close()
+            if writer.transport.get_write_buffer_size() > MAX_LINGER_BYTES:
+                # A client not reading what is buffered would hold the socket: drop it.
+                writer.transport.abort()
+            else:
+                writer.close()  # a short refusal still buffered is sent first
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         first = True
