@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any, Protocol
+
 from reelstack.edge.http import REASONS, DateHeader, Request, http_date
 
 # The token in the path is the authorization, so any page may fetch (hls.js
@@ -56,3 +59,24 @@ class Heads:
         body = (text + "\n").encode("ascii", "replace")
         extra += b"Cache-Control: no-store\r\nContent-Length: %d\r\n" % len(body)
         return self.head(request, status, b"text/plain; charset=utf-8", keep, extra) + body
+
+
+class Writer(Protocol):
+    """What answering a request writes to: a connection (:class:`asyncio.StreamWriter`'s shape)."""
+
+    @property
+    def transport(self) -> asyncio.WriteTransport:
+        """The connection's transport (sendfile, abort)."""
+        ...
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data`` to send."""
+        ...
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """The transport's extra info (``socket``, ``peername``)."""
+        ...
+
+    async def drain(self) -> None:
+        """Wait until the written data has mostly left (ConnectionError if the client left)."""
+        ...

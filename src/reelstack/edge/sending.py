@@ -9,7 +9,7 @@ import socket
 from typing import TYPE_CHECKING, BinaryIO
 
 from reelstack.edge.cache import Fill
-from reelstack.edge.heads import validators
+from reelstack.edge.heads import Writer, validators
 from reelstack.edge.http import Request, not_modified, parse_range, range_applies
 from reelstack.errors import NotFoundError, ReelstackError
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 async def passthrough(
     server: EdgeServer,
     request: Request,
-    writer: asyncio.StreamWriter,
+    writer: Writer,
     fill: Fill,
     content_type: bytes,
     cache_control: bytes,
@@ -98,7 +98,7 @@ async def sendfile(
     return sent
 
 
-def uncork(writer: asyncio.StreamWriter) -> None:
+def uncork(writer: Writer) -> None:
     """Send what the cork holds (nothing to do on a connection already closed)."""
     if writer.transport.is_closing():
         return

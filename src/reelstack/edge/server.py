@@ -34,7 +34,7 @@ from reelstack.edge.cache import (
     OriginError,
     OriginMissingError,
 )
-from reelstack.edge.heads import PREFLIGHT, Heads, validators
+from reelstack.edge.heads import PREFLIGHT, Heads, Writer, validators
 from reelstack.edge.http import (
     CACHE_IMMUTABLE,
     CACHE_SHORT,
@@ -51,6 +51,7 @@ from reelstack.edge.http import (
     range_applies,
 )
 from reelstack.edge.models import EdgeStats
+from reelstack.edge.protocol import Connection
 from reelstack.edge.sending import passthrough, sendfile, uncork
 from reelstack.edge.tokens import VerifiedTokens
 from reelstack.errors import InvalidRequestError
@@ -109,23 +110,18 @@ class EdgeServer:
         self.heads = Heads()
         self.per_address: Counter[str] = Counter()
         self.server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._handlers: set[asyncio.Task[None]] = set()
-        # Connections waiting for a request head: when it is due, and whether
-        # it is the connection's first (see _sweep).
-        self._waiting: dict[asyncio.StreamWriter, tuple[float, bool]] = {}
+        self.connections: set[Connection] = set()
+        self.handlers: set[asyncio.Task[None]] = set()
+        # Connections waiting for a request head, and when it is due (see _sweep).
+        self.waiting: dict[Connection, float] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self.tokens = VerifiedTokens(signer)
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (0: a free port); return the port bound."""
-        self.server = await asyncio.start_server(
-            self._connection,
-            host,
-            port,
-            limit=self.limits.max_header_bytes,
-            reuse_address=True,
-            backlog=2048,
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            lambda: Connection(self), host, port, reuse_address=True, backlog=2048
         )
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         bound: int = self.server.sockets[0].getsockname()[1]
@@ -140,79 +136,43 @@ class EdgeServer:
             self._sweeper = None
         if self.server is not None:
             self.server.close()
-            for writer in list(self._writers):
-                writer.transport.abort()
+            for connection in list(self.connections):
+                connection.transport.abort()
             # Fills in progress fail, so a handler waiting on one wakes; each
             # handler then sees its connection gone and ends: waited for, so
             # none is left for the loop to cancel at exit.
             await self.cache.close()
-            if self._handlers:
-                await asyncio.wait(self._handlers, timeout=STOP_WAIT_S)
+            if self.handlers:
+                await asyncio.wait(self.handlers, timeout=STOP_WAIT_S)
             await self.server.wait_closed()
             self.server = None
 
     # -- connections ---------------------------------------------------------------------
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        address = peer[0] if isinstance(peer, tuple) else ""
+    def admit(self, connection: Connection) -> bool:
+        """Take a new connection, or answer 503 and close it when over a cap."""
         limits = self.limits
+        address = connection.address
         if (
             self.stats.connections >= limits.max_connections
             or self.per_address[address] >= limits.max_connections_per_address
         ):
-            self.stats.results["refused"] += 1
-            writer.write(
-                error_head(503, "too many connections", close=True, date=self.heads.date.value())
-            )
-            writer.close()
-            return
+            self.refuse(connection, 503, "too many connections")
+            connection.close()
+            return False
         self.stats.connections += 1
         self.per_address[address] += 1
-        self._writers.add(writer)
-        handler = asyncio.current_task()
-        if handler is not None:
-            self._handlers.add(handler)
-        try:
-            await self._serve(reader, writer)
-        except (ConnectionError, TimeoutError) as exc:
-            log.debug("edge connection from %s ended: %s", address, exc)
-        except Exception:
-            log.exception("edge connection from %s failed", address)
-        finally:
-            self._writers.discard(writer)
-            if handler is not None:
-                self._handlers.discard(handler)
-            self.stats.connections -= 1
-            self.per_address[address] -= 1
-            if not self.per_address[address]:
-                del self.per_address[address]
-            if writer.transport.get_write_buffer_size() > MAX_LINGER_BYTES:
-                # A client not reading what is buffered would hold the socket: drop it.
-                writer.transport.abort()
-            else:
-                writer.close()  # a short refusal still buffered is sent first
+        self.connections.add(connection)
+        return True
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        first = True
-        loop = asyncio.get_running_loop()
-        waiting = self._waiting
-        while True:
-            # The sweeper closes the connection if the head is not in by then.
-            limit = self.limits.header_timeout_s if first else self.limits.keep_alive_s
-            waiting[writer] = (loop.time() + limit, first)
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.IncompleteReadError:
-                return  # the client closed, or the sweeper did
-            except asyncio.LimitOverrunError:
-                self._refuse(writer, 431, "request head too large")
-                return
-            finally:
-                waiting.pop(writer, None)
-            first = False
-            if not await self._answer(head, writer):
-                return
+    def release(self, connection: Connection) -> None:
+        """Forget a connection that closed."""
+        self.connections.discard(connection)
+        self.waiting.pop(connection, None)
+        self.stats.connections -= 1
+        self.per_address[connection.address] -= 1
+        if not self.per_address[connection.address]:
+            del self.per_address[connection.address]
 
     async def _sweep(self) -> None:
         """Close connections whose request head is late: 408 for a new one, quietly if idle.
@@ -226,27 +186,24 @@ class EdgeServer:
         while True:
             await asyncio.sleep(interval)
             now = loop.time()
-            late = [(w, first) for w, (at, first) in self._waiting.items() if at <= now]
-            for writer, first in late:
-                del self._waiting[writer]
-                if first:
-                    self._refuse(writer, 408, "the request head took too long")
-                # An idle keep-alive connection closes quietly, as nginx's does.
-                writer.close()
+            for connection in [c for c, at in self.waiting.items() if at <= now]:
+                del self.waiting[connection]
+                connection.expire()
 
-    def _refuse(self, writer: asyncio.StreamWriter, status: int, text: str) -> None:
+    def refuse(self, writer: Writer, status: int, text: str) -> None:
+        """Answer a request (or connection) refused before it was understood; the caller closes."""
         self.stats.results["refused"] += 1
         writer.write(error_head(status, text, close=True, date=self.heads.date.value()))
 
     # -- requests --------------------------------------------------------------------------
 
-    async def _answer(self, head: bytes, writer: asyncio.StreamWriter) -> bool:
+    async def answer(self, head: bytes, writer: Writer) -> bool:
         """Answer one request; return whether the connection stays open."""
         try:
             request = parse_head(head)
             path = clean_path(request.path)
         except BadRequest as exc:
-            self._refuse(writer, exc.status, str(exc))
+            self.refuse(writer, exc.status, str(exc))
             return False
         keep = request.keep_alive
         if request.method not in ("GET", "HEAD"):
@@ -307,7 +264,7 @@ class EdgeServer:
     async def _miss(
         self,
         request: Request,
-        writer: asyncio.StreamWriter,
+        writer: Writer,
         key: str,
         content_type: bytes,
         cache_control: bytes,
@@ -344,7 +301,7 @@ class EdgeServer:
     async def _send(
         self,
         request: Request,
-        writer: asyncio.StreamWriter,
+        writer: Writer,
         found: _File,
         content_type: bytes,
         cache_control: bytes,
@@ -409,9 +366,7 @@ class EdgeServer:
             if found.owned and found.file is not None:
                 found.file.close()
 
-    async def _body(
-        self, writer: asyncio.StreamWriter, found: _File, first: int, length: int
-    ) -> int:
+    async def _body(self, writer: Writer, found: _File, first: int, length: int) -> int:
         """Send the body within ``send_timeout_s`` (a client that stops reading is cut off)."""
         assert found.file is not None
         transport = writer.transport
@@ -431,7 +386,7 @@ class EdgeServer:
 
     # -- response heads ------------------------------------------------------------------
 
-    def _not_found(self, request: Request, writer: asyncio.StreamWriter, keep: bool) -> bool:
+    def _not_found(self, request: Request, writer: Writer, keep: bool) -> bool:
         self.stats.results["not_found"] += 1
         writer.write(self.heads.error(request, 404, "no such file", keep))
         return keep

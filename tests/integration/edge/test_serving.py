@@ -267,3 +267,32 @@ async def test_stalled_clients_are_cut_off_and_caps_hold(tmp_path: Path) -> None
         assert (await edge.get("/")).status == 404  # the slots are free again
     finally:
         await edge.server.stop()
+
+
+async def test_hits_pipelined_and_larger_than_the_socket_takes_arrive_whole(
+    tmp_path: Path,
+) -> None:
+    origin = FakeOrigin()
+    edge = await make_edge(tmp_path / "cache", origin, capacity=64 * 1024 * 1024)
+    big = os.urandom(16 * 1024 * 1024)
+    origin.add("media/t1/j1/v0/big.m4s", big)
+    origin.add(SEGMENT, DATA)
+    big_path, small_path = edge.url("t1/j1/v0/big.m4s"), edge.url("t1/j1/v0/seg_00001.m4s")
+    try:
+        for path in (big_path, small_path, big_path, small_path):  # filled, then opened
+            assert (await edge.get(path)).status == 200
+        reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+        requests = [big_path, small_path, small_path + "?CMCD=br%3D1", big_path]
+        writer.write(b"".join(f"GET {p} HTTP/1.1\r\nHost: e\r\n\r\n".encode() for p in requests))
+        writer.write(f"HEAD {small_path} HTTP/1.1\r\nHost: e\r\n\r\n".encode())
+        for path in requests:
+            reply = await read_reply(reader)
+            assert reply.status == 200
+            assert reply.body == (big if path.startswith(big_path) else DATA)
+        head = await read_reply(reader, head_only=True)
+        assert head.status == 200 and head.headers["content-length"] == str(len(DATA))
+        writer.close()
+        await eventually(lambda: edge.stats.results["hit"] == 2 + 5, "7 hits")
+        assert origin.gets == 2 and edge.stats.results["miss"] == 2
+    finally:
+        await edge.server.stop()
