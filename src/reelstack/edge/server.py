@@ -2,16 +2,18 @@
 
 Why not the chassis' FastAPI app: here a framework's per-request cost
 decides the throughput (see CONVENTIONS, "Hot paths"); a plain asyncio
-server handing the kernel the file (``loop.sendfile``, zero-copy) keeps
-near nginx. ``loop.sendfile`` is native only on the standard library's
-loop, so the edge's app asks uvicorn for it (``server_options``).
+server handing the kernel the file (``sendfile``, zero-copy) keeps near
+nginx. ``loop.sendfile`` is native only on the standard library's loop,
+so the edge's app asks uvicorn for it (``server_options``).
 
-Per connection, in order: the connection caps (total and per address,
-503 and close: an address cannot take the slots other viewers need); the
-request head read with a deadline (``header_timeout_s`` for the first,
-``keep_alive_s`` for the next; 408 and close, or a quiet close when idle)
-and a size cap counted as bytes arrive (431 and close, also for a head
-that never ends); then :meth:`EdgeServer._answer`. Every refusal (bad
+Per connection (:class:`~reelstack.edge.protocol.Connection`), in order:
+the connection caps (total and per address, 503 and close: an address
+cannot take the slots other viewers need); the request head, with a
+deadline (``header_timeout_s`` for the first, ``keep_alive_s`` for the
+next; 408 and close, or a quiet close when idle; one sweeper for all) and
+a size cap counted as bytes arrive (431 and close, also for a head that
+never ends); then a whole-file hit is answered at once by the connection,
+anything else by :meth:`EdgeServer.answer` in a task. Every refusal (bad
 framing, traversal, unknown path, bad token) happens before the cache or
 the origin is looked at. Sending has its own deadline (``send_timeout_s``)
 so a client that stops reading is cut off.
