@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 _SIGNED = SIGNED_PREFIX + "/"
 _END = b"\r\n\r\n"
+MAX_LINGER_BYTES = 4096
+"""Still-unsent bytes a close waits for; more means a client not reading: abort."""
 
 
 class Connection(asyncio.Protocol):
@@ -123,7 +125,7 @@ class Connection(asyncio.Protocol):
         self.closing = True
         transport = self._transport
         if transport is not None:
-            if transport.get_write_buffer_size() > 4096:
+            if transport.get_write_buffer_size() > MAX_LINGER_BYTES:
                 transport.abort()
             else:
                 transport.close()

@@ -64,7 +64,6 @@ log = logging.getLogger(__name__)
 
 _SIGNED = SIGNED_PREFIX + "/"
 STOP_WAIT_S = 5.0
-MAX_LINGER_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
