@@ -366,6 +366,26 @@ class EurekaClient:
         elif code != 200:
             raise UnavailableError(f"heartbeat refused: HTTP {code}")
 
+    async def update_metadata(self, values: Mapping[str, str]) -> bool:
+        """Merge ``values`` into this instance's registry metadata; return whether it took them.
+
+        They are kept for the next registration too, so a registry that
+        forgot the instance learns them again. False (and nothing sent) before
+        the first registration, or if the registry does not know the
+        instance yet; UnavailableError if no registry answers.
+        """
+        self.metadata.update(values)
+        if self.registered_status is None:
+            return False
+        code, data = await self._call(
+            "PUT", f"/apps/{self.app}/{self.identity.instance}/metadata", params=dict(values)
+        )
+        if code == 404:
+            return False
+        if code != 200:
+            raise UnavailableError(f"metadata update refused: HTTP {code} {data[:200]!r}")
+        return True
+
     async def fetch_full(self) -> None:
         """Replace the local copy with the registry's full copy."""
         code, data = await self._call("GET", "/apps")

@@ -66,6 +66,12 @@ class FakeRegistry:
         if request.method == "POST":
             self.registered[body["instance"]["instanceId"]] = body["instance"]
             return web.Response(status=204)
+        if request.method == "PUT" and path.endswith("/metadata"):
+            instance_id = path.rsplit("/", 2)[1]
+            if instance_id not in self.registered:
+                return web.Response(status=404)
+            self.registered[instance_id]["metadata"].update(request.query)
+            return web.Response(status=200)
         if request.method == "PUT":
             instance_id = path.rsplit("/", 1)[1]
             if self.forget_on_heartbeat:
@@ -154,6 +160,29 @@ async def test_registers_again_when_the_registry_forgot_it(
         registry.forget_on_heartbeat = True  # as after a registry restart
         await eventually(lambda: registry.count("POST") > posts, "the registration after a 404")
         assert registry.registered["hello-a-18080"]["status"] == "UP"
+    finally:
+        await client.stop()
+
+
+async def test_metadata_updates_reach_the_registry_and_later_registrations(
+    fake: tuple[FakeRegistry, str], make_client: Callable[..., EurekaClient]
+) -> None:
+    registry, url = fake
+    client = make_client(url)
+    # Before the first registration: kept for it, nothing sent.
+    assert await client.update_metadata({"edge.url": "http://e1"}) is False
+    await client.start()
+    client.mark_started()
+    try:
+        await eventually(lambda: registry.count("POST") >= 1, "the registration")
+        assert registry.registered["hello-a-18080"]["metadata"]["edge.url"] == "http://e1"
+        await eventually(lambda: client.registered_status is not None, "registered")
+        assert await client.update_metadata({"edge.bytes_s": "42"}) is True
+        metadata = registry.registered["hello-a-18080"]["metadata"]
+        assert metadata["edge.bytes_s"] == "42" and metadata["zone"] == "a"
+        assert ("PUT", "/apps/HELLO/hello-a-18080/metadata") in [c[:2] for c in registry.calls]
+        registry.registered.clear()  # a registry that forgot the instance: not an error
+        assert await client.update_metadata({"edge.bytes_s": "7"}) is False
     finally:
         await client.stop()
 
