@@ -39,6 +39,7 @@ PACKAGES: tuple[str, ...] = (
     "reelstack.events",
     "reelstack.recommendations",
     "reelstack.router",
+    "reelstack.edge",
 )
 
 _loaded: dict[tuple[str, ...], dict[str, ServiceSpec]] = {}

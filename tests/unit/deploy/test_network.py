@@ -41,13 +41,14 @@ CALLS: dict[str, set[str]] = {
     "recommendations": {"catalog", "history", "registry"},
     "router": {"catalog", "history", "identity", "playback", "recommendations", "registry"},
     "registry": {"registry"},  # peer replication
+    "edge": {"recommendations", "registry"},  # popular titles for the fill
 }
 ENGINE_USERS = {
     "postgres": {"hello", "media", "media-worker", "identity", "catalog", "playback"},
     "kafka": {"media", "media-worker", "catalog", "events", "playback", "recommendations"},
     "cassandra": {"history", "recommendations"},
     "memcached": {"hello", "recommendations", "router"},
-    "minio": {"media", "media-worker", "playback"},
+    "minio": {"media", "media-worker", "playback", "edge"},
 }
 PROMETHEUS = {"app": "prometheus"}
 
