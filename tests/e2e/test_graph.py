@@ -16,18 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from reelstack import settings
+from reelstack.media.models import TitleMeta
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
+from tests.support.published import publish_ready
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery staple"
-MASTER = """#EXTM3U
-#EXT-X-VERSION:7
-#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2"
-v0/index.m3u8
-"""
 FILMS = {"owl": "Owl Friends", "harbor": "Midnight Harbor", "comet": "Comet Run"}
 MORE = {"dune": "Dune Sea", "ember": "Ember Falls", "frost": "Frost Line"}
 SUBGRAPHS = ("catalog", "history", "identity", "playback", "recommendations")
@@ -45,35 +41,14 @@ HOME = """query Home {
 
 
 async def _publish(cluster: Cluster, films: dict[str, str]) -> None:
-    """Ready titles as media's pipeline leaves them (no encode is run)."""
-    from reelstack.bootstrap import bootstrap
-    from reelstack.media import repository
-    from reelstack.media.models import TitleMeta, TitleState
-
-    config = settings.load(environ={**cluster.env, "REELSTACK_HOME": str(cluster.home)})
-    adapters = bootstrap(config)
-    await adapters.sql.open()
-    await adapters.blob.open()
-    try:
-        for title_id, name in films.items():
-
-            async def work(session: Any, title_id: str = title_id, name: str = name) -> None:
-                meta = TitleMeta(name=name, genres=["Drama"], maturity_rating="PG")
-                await repository.create(
-                    session, title_id=title_id, meta=meta, state=TitleState.READY
-                )
-                await repository.set_fields(
-                    session,
-                    title_id,
-                    master_url=f"/media/{title_id}/j1/master.m3u8",
-                    duration_s=600.0,
-                )
-
-            await adapters.sql.transaction(work)
-            await adapters.blob.put(f"media/{title_id}/j1/master.m3u8", MASTER.encode())
-    finally:
-        await adapters.sql.close()
-        await adapters.blob.close()
+    """Ready films, each a PG drama (no encode is run)."""
+    await publish_ready(
+        {**cluster.env, "REELSTACK_HOME": str(cluster.home)},
+        {
+            title_id: TitleMeta(name=name, genres=["Drama"], maturity_rating="PG")
+            for title_id, name in films.items()
+        },
+    )
 
 
 def _backend_calls(cluster: Cluster, request_id: str) -> dict[str, int]:

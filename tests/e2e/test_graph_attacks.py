@@ -21,18 +21,14 @@ import graphql
 import httpx
 import pytest
 
-from reelstack import settings
+from reelstack.media.models import TitleMeta
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
+from tests.support.published import publish_ready
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery staple"
-MASTER = """#EXTM3U
-#EXT-X-VERSION:7
-#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2"
-v0/index.m3u8
-"""
 KIDS_FILM = "sunny"
 ADULT_FILM = "night"
 # title id -> (name, rating, genre, series, season, episode)
@@ -122,17 +118,10 @@ class World:
 
 async def _publish(cluster: Cluster) -> None:
     """Ready titles as media's pipeline leaves them (no encode is run)."""
-    from reelstack.bootstrap import bootstrap
-    from reelstack.media import repository
-    from reelstack.media.models import TitleMeta, TitleState
-
-    config = settings.load(environ={**cluster.env, "REELSTACK_HOME": str(cluster.home)})
-    adapters = bootstrap(config)
-    await adapters.sql.open()
-    await adapters.blob.open()
-    try:
-        for title_id, (name, rating, genre, series, season, episode) in TITLES.items():
-            meta = TitleMeta(
+    await publish_ready(
+        {**cluster.env, "REELSTACK_HOME": str(cluster.home)},
+        {
+            title_id: TitleMeta(
                 name=name,
                 genres=(genre,),
                 maturity_rating=rating,
@@ -140,23 +129,9 @@ async def _publish(cluster: Cluster) -> None:
                 season=season,
                 episode=episode,
             )
-
-            async def work(session: Any, title_id: str = title_id, meta: TitleMeta = meta) -> None:
-                await repository.create(
-                    session, title_id=title_id, meta=meta, state=TitleState.READY
-                )
-                await repository.set_fields(
-                    session,
-                    title_id,
-                    master_url=f"/media/{title_id}/j1/master.m3u8",
-                    duration_s=600.0,
-                )
-
-            await adapters.sql.transaction(work)
-            await adapters.blob.put(f"media/{title_id}/j1/master.m3u8", MASTER.encode())
-    finally:
-        await adapters.sql.close()
-        await adapters.blob.close()
+            for title_id, (name, rating, genre, series, season, episode) in TITLES.items()
+        },
+    )
 
 
 def _sign_in(client: httpx.Client, email: str) -> dict[str, str]:
