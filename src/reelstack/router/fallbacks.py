@@ -21,7 +21,6 @@ quietly going around it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from reelstack.chassis.routing import Route
 from reelstack.gateway.settings import FaultSpec
 from reelstack.ports import Cache
 from reelstack.recommendations import client as recommendations
+from reelstack.router.compose import write_atomically
 
 FAULTS_FILE = "faults.json"
 
@@ -64,16 +64,13 @@ def subgraph_faults(
 
 def write_faults(path: Path, faults: Mapping[str, Mapping[str, Any]]) -> bool:
     """Replace the faults file atomically; False when it already says the same."""
-    raw = orjson.dumps(faults, option=orjson.OPT_SORT_KEYS)
+    text = orjson.dumps(faults, option=orjson.OPT_SORT_KEYS).decode()
     try:
-        if path.read_bytes() == raw:
+        if path.read_text(encoding="utf-8") == text:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    aside = path.with_name(path.name + ".new")
-    aside.write_bytes(raw)
-    os.replace(aside, path)
+    write_atomically(path, text)
     return True
 
 
