@@ -270,6 +270,8 @@ process.on('SIGHUP', () => {
   readFaults();
   reload('SIGHUP');
 });
+// The fault rules alone changed: read them, keep the composed graph.
+process.on('SIGUSR2', () => readFaults());
 
 const server = createServer(gateway);
 function stop(signal) {

@@ -165,11 +165,11 @@ class HiveGateway:
                 process.send_signal(signal.SIGHUP)
 
     def reload(self) -> None:
-        """Tell a running child to read its files again (the fault rules change)."""
+        """Tell a running child to read the fault rules again (SIGUSR2: the graph stays)."""
         process = self._process
         if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGHUP)
+                process.send_signal(signal.SIGUSR2)
 
     async def supervise(self) -> None:
         """Run the child until cancelled, restarting it whenever it exits."""
