@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from reelstack import services, settings
+from reelstack.cli import render
 from reelstack.cli.context import Cli, cli_of, console, print_json
 from reelstack.config import Config, Secret, validate_runtime
 from reelstack.errors import ConfigError
@@ -112,17 +112,23 @@ def get(
     if as_json:
         print_json(rows[0] if key is not None else rows)
         return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("KEY", no_wrap=True)
-    table.add_column("VALUE", overflow="fold")
-    table.add_column("SOURCE")
+    if key is not None:
+        # One setting: its whole value, however long, as `--json` would give it.
+        row = rows[0]
+        console.print(f"{escape(row['key'])} = {escape(str(row['raw']))}")
+        console.print(f"  source: {escape(_source(row))}")
+        return
+    table = render.table("KEY", "VALUE", "SOURCE", flexible=("VALUE", "SOURCE"))
     for row in rows:
-        source = row["source"] + (f" ({row['scope']})" if row.get("scope") else "")
         name = row["key"] + (" [dim]*[/]" if row["runtime"] else "")
-        table.add_row(name, escape(str(row["raw"])), escape(source))
+        table.add_row(name, render.clipped(str(row["raw"])), render.clipped(_source(row)))
     console.print(table)
     if key is None:
         console.print("[dim]* may change at runtime: reelstack config set KEY VALUE[/]")
+
+
+def _source(row: dict[str, Any]) -> str:
+    return str(row["source"]) + (f" ({row['scope']})" if row.get("scope") else "")
 
 
 @config_app.command("set")

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from reelstack.cli import demo_catalog as demo
+from reelstack.cli import render
 from reelstack.cli.context import Cli, console, err_console
 from reelstack.cli.local_media import worker_unless_running
 from reelstack.cli.media_client import MediaClient
@@ -158,10 +158,9 @@ def print_catalog(
     titles: list[dict[str, Any]], *, files_base: str, api_base: str, watch_base: str | None
 ) -> None:
     """A table of the demo titles, then each one's HLS master playlist."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("TITLE", no_wrap=True, overflow="ellipsis", max_width=30)
-    for column in ("KIND", "RATING", "LADDER", "INTRO", "CREDITS"):
-        table.add_column(column, no_wrap=True)
+    table = render.table(
+        "TITLE", "KIND", "RATING", "LADDER", "INTRO", "CREDITS", flexible=("TITLE", "LADDER")
+    )
     for title in titles:
         intro = credits = ""
         if title.get("intro_start_s") is not None:
@@ -170,11 +169,12 @@ def print_catalog(
             credits = f"{title['credits_start_s']:.1f}s"
         rungs = title.get("rungs") or []
         count = f"{len(rungs)} rung{'s' if len(rungs) != 1 else ''}"
-        ladder = f"{count}, {max(r['height'] for r in rungs)}p" if rungs else "-"
+        ladder = render.clipped(f"{count}, {max(r['height'] for r in rungs)}p" if rungs else "-")
         if title["state"] != "ready":
-            ladder = f"[red]{title['state']}[/]: {escape(str(title.get('reason')))}"
+            # `reelstack titles show ID` prints the whole reason.
+            ladder = render.clipped(f"{title['state']}: {title.get('reason')}", style="red")
         table.add_row(
-            escape(title["name"]),
+            render.clipped(title["name"]),
             title["kind"],
             title["maturity_rating"],
             ladder,

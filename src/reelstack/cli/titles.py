@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from reelstack.cli import render
 from reelstack.cli.cluster_commands import JsonOption
 from reelstack.cli.context import cli_of, console, print_json
 from reelstack.cli.ingest import media_service
@@ -46,21 +47,27 @@ def _episode(title: dict[str, Any]) -> str:
 
 
 def _table(titles: list[dict[str, Any]]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("TITLE", "NAME", "EPISODE", "STATE", "LENGTH", "RUNGS"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("NOTE")
+    table = render.table(
+        "TITLE",
+        "NAME",
+        "EPISODE",
+        "STATE",
+        "LENGTH",
+        "RUNGS",
+        "NOTE",
+        flexible=("NAME", "EPISODE", "NOTE"),
+    )
     for title in titles:
         state = title["state"]
         duration = title.get("duration_s")
         table.add_row(
             title["id"],
-            escape(title["name"]),
-            escape(_episode(title)),
+            render.clipped(title["name"]),
+            render.clipped(_episode(title)),
             f"[{STATE_STYLE.get(state, 'white')}]{state}[/]",
             f"{duration:.0f} s" if duration else "-",
             str(len(title.get("rungs") or [])) or "-",
-            escape(title.get("reason") or ""),
+            render.clipped(title.get("reason") or ""),
         )
     return table
 
@@ -108,6 +115,10 @@ def show(
         print_json(title)
         return
     console.print(_table([title]))
+    # The table cuts long text to fit the terminal; show prints it whole.
+    for label, key in (("name", "name"), ("note", "reason")):
+        if title.get(key):
+            console.print(f"{label:<6} {escape(title[key])}")
     for rung in title.get("rungs") or []:
         vmaf = rung.get("vmaf")
         console.print(

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from reelstack import services
 from reelstack.bootstrap import bootstrap
+from reelstack.cli import render
 from reelstack.cli.cluster_commands import JsonOption
 from reelstack.cli.context import cli_of, console, print_json
 from reelstack.config import Config
@@ -104,12 +105,15 @@ def list_users(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json([_as_json(a) for a in accounts])
         return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("ACCOUNT", "EMAIL", "ROLES"):
-        table.add_column(column, no_wrap=True)
+    console.print(accounts_table(accounts))
+
+
+def accounts_table(accounts: list[Account]) -> Table:
+    """The accounts, one line each: an email too long for the terminal is cut."""
+    table = render.table("ACCOUNT", "EMAIL", "ROLES", flexible=("EMAIL",))
     for account in accounts:
-        table.add_row(account.id, escape(account.email), ",".join(account.roles))
-    console.print(table)
+        table.add_row(account.id, render.clipped(account.email), ",".join(account.roles))
+    return table
 
 
 @users_app.command("set-role")
