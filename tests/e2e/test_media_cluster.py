@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -81,3 +82,47 @@ def test_ingest_and_demo_on_a_running_cluster(new_cluster: Cluster, clip: Path) 
     base = f"http://{media[0]['host']}:{media[0]['port']}"
     titles = httpx.get(f"{base}/api/media/titles").json()["titles"]
     assert sorted(t["name"] for t in titles) == ["The Signal: Pilot", "Through the cluster"]
+
+
+def test_demo_returns_with_the_first_title_and_fills_the_rest_behind(
+    new_cluster: Cluster,
+) -> None:
+    cluster = new_cluster
+    cluster.env.update(
+        REELSTACK_MEDIA_LADDER_MODE="fixed",
+        REELSTACK_MEDIA_TOP_MAX_HEIGHT="240",
+        # Three episodes of the series, then the first film.
+        REELSTACK_MEDIA_DEMO_TITLES="4",
+        REELSTACK_MEDIA_DEMO_SIZE="426x240",
+    )
+    first = cluster.cli("demo", timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "the other 3 demo titles" in first.stdout
+    assert "open the web app" in first.stdout
+    # The film is the one it waited for, and the one it links.
+    pages = [line for line in first.stdout.splitlines() if "/watch/" in line]
+    assert len(pages) == 1 and "Bars" in pages[0], first.stdout
+
+    def titles() -> list[dict[str, object]]:
+        listed: list[dict[str, object]] = json.loads(cluster.ok("titles", "list", "--json"))
+        return listed
+
+    ready_at_return = [t for t in titles() if t["state"] == "ready"]
+    assert [t["name"] for t in ready_at_return] == [p.split(":")[0].strip() for p in pages]
+
+    # The background filler uploads the episodes; the cluster's workers encode them.
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        found = titles()
+        if len(found) == 4 and all(t["state"] == "ready" for t in found):
+            break
+        time.sleep(2)
+    names = [str(t["name"]) for t in found]
+    assert len(names) == 4 and len(set(names)) == 4, found
+    assert all(t["state"] == "ready" for t in found), found
+    assert "uploaded" in (cluster.home / "logs" / "demo-fill.log").read_text()
+
+    # Run again: nothing is uploaded twice.
+    again = cluster.cli("demo", timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert sorted(str(t["name"]) for t in titles()) == sorted(names)

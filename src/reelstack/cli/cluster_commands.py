@@ -130,6 +130,13 @@ def demo(
         demo_content.publish(cli, result.instances)
 
 
+def demo_fill(ctx: typer.Context) -> None:
+    """Make, upload and encode the demo titles the cluster lacks (``demo`` runs it detached)."""
+    from reelstack.cli import demo_content
+
+    demo_content.fill(cli_of(ctx))
+
+
 def print_where(cli: Cli, result: UpResult) -> None:
     """Print each service's URLs and how to watch and stop the cluster."""
     by_service: dict[str, list[dict[str, Any]]] = {}
@@ -246,5 +253,6 @@ def register(app: typer.Typer) -> None:
     commands: list[Callable[..., None]] = [up, down, status, demo, scale]
     for command in commands:
         app.command()(command)
+    app.command("demo-fill", hidden=True)(demo_fill)
     app.add_typer(instances_app, name="instances")
     app.add_typer(deploy_app, name="deploy")

@@ -1,15 +1,19 @@
 """The demo catalog for ``reelstack demo``: generate, ingest, wait, say where to watch.
 
+``demo`` waits only for the first title (a film: quick to render and
+encode), prints where to watch it, and starts ``reelstack demo-fill`` in the
+background for the rest, which appear one by one as they are encoded.
 Sources are rendered once into ``<home>/demo/<spec hash>/`` and titles that
 already exist (by name) are not uploaded again, so a second ``demo`` on the
-same home takes seconds. Titles are uploaded to a media instance of the
-cluster; if the cluster runs no media worker, one is started here until the
-catalog is encoded.
+same home takes seconds; :mod:`.demo_uploads` says how an interrupted run
+picks up. Titles are uploaded to a media instance of the cluster; if the
+cluster runs no media worker, one is started here until they are encoded.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from reelstack.cli import demo_catalog as demo
-from reelstack.cli import render
+from reelstack.cli import demo_uploads, render
 from reelstack.cli.context import Cli, console, err_console
 from reelstack.cli.local_media import worker_unless_running
 from reelstack.cli.media_client import MediaClient
@@ -41,14 +45,20 @@ def _up(instances: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
     return [v for v in instances if v["service"] == service and v["state"] == "up"]
 
 
-def sources(cli: Cli, titles: tuple[demo.DemoTitle, ...]) -> dict[str, Path]:
-    """Render (or find in the cache) every title's source; return them by slug."""
+def sources(
+    cli: Cli, titles: tuple[demo.DemoTitle, ...], *, catalog: tuple[demo.DemoTitle, ...]
+) -> dict[str, Path]:
+    """Render (or find in the cache) ``titles``' sources; return them by slug.
+
+    The cache folder is named by the whole ``catalog``'s spec, so rendering
+    it a few titles at a time fills the same folder.
+    """
     config = cli.config
     seconds, size = (
         config.get(media_settings.MEDIA_DEMO_SECONDS),
         config.get(media_settings.MEDIA_DEMO_SIZE),
     )
-    folder = cli.home / "demo" / demo.spec_hash(titles, seconds=seconds, size=size)
+    folder = demo_uploads.folder(cli.home) / demo.spec_hash(catalog, seconds=seconds, size=size)
     binaries = find_binaries(
         config.get(media_settings.MEDIA_FFMPEG), config.get(media_settings.MEDIA_FFPROBE)
     )
@@ -65,29 +75,27 @@ def sources(cli: Cli, titles: tuple[demo.DemoTitle, ...]) -> dict[str, Path]:
 
 
 def ingest_catalog(
-    client: MediaClient, titles: tuple[demo.DemoTitle, ...], files: dict[str, Path], chunk: int
+    client: MediaClient,
+    home: Path,
+    titles: tuple[demo.DemoTitle, ...],
+    files: dict[str, Path],
+    chunk: int,
 ) -> list[str]:
-    """Upload the titles the service does not have yet; return every title's id."""
-    ids: list[str] = []
-    for title in titles:
-        found = [
-            t for t in client.titles(name=title.name) if t["state"] not in ("refused", "failed")
-        ]
-        if found:
-            ids.append(found[0]["id"])
-            continue
-        ids.append(client.upload(files[title.slug], title.metadata(), chunk_bytes=chunk))
-    return ids
+    """Upload the titles the service does not have yet (resuming cut-off ones); return ids."""
+    return [
+        demo_uploads.upload_once(client, home, title, files[title.slug], chunk=chunk)
+        for title in titles
+    ]
 
 
 def wait_all(
-    client: MediaClient, ids: list[str], timeout_s: float = WAIT_S
+    client: MediaClient, ids: list[str], timeout_s: float = WAIT_S, label: str = ""
 ) -> list[dict[str, Any]]:
     """Wait until every title is ready (or refused or failed); return them."""
     deadline = time.monotonic() + timeout_s
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err_console) as bars:
-        task = bars.add_task("encoding the demo catalog", total=len(ids))
+        task = bars.add_task(label or "encoding the demo catalog", total=len(ids))
         while True:
             titles = [client.title(title_id) for title_id in ids]
             done = sum(1 for t in titles if t["state"] in SETTLED)
@@ -101,21 +109,31 @@ def wait_all(
             time.sleep(POLL_S)
 
 
+def first_of(titles: tuple[demo.DemoTitle, ...]) -> demo.DemoTitle:
+    """The title a newcomer can watch first: the first film (quick to render and encode)."""
+    return next((t for t in titles if t.series is None), titles[0])
+
+
 def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Put the demo catalog on the running cluster and print where to watch it."""
+    """Put the first demo title on the running cluster, print where to watch it, and leave
+    the rest of the catalog to a background process (see :mod:`.demo_uploads`)."""
     media = _up(instances, "media")
     if not media:
         raise UnavailableError("the cluster runs no media instance that is up")
-    titles = demo.catalog(cli.config.get(media_settings.MEDIA_DEMO_TITLES))
-    files = sources(cli, titles)
+    catalog = demo.catalog(cli.config.get(media_settings.MEDIA_DEMO_TITLES))
+    first = first_of(catalog)
     chunk = cli.config.get(media_settings.MEDIA_UPLOAD_CHUNK_BYTES)
+    files = sources(cli, (first,), catalog=catalog)
     with MediaClient(_url(media[0])) as client:
-        with err_console.status("uploading the demo catalog ..."):
-            ids = ingest_catalog(client, titles, files, chunk)
+        with err_console.status(f"uploading {escape(first.name)} ..."):
+            ids = ingest_catalog(client, cli.home, (first,), files, chunk)
         settled = all(client.title(i)["state"] in SETTLED for i in ids)
         worker = worker_unless_running(cli.child_env(), instances, err_console.print)
         with contextlib.nullcontext() if settled else worker:
-            published = wait_all(client, ids)
+            published = wait_all(client, ids, label=f"encoding {first.name}"[:28])
+    rest = len(catalog) - 1
+    if rest:
+        demo_uploads.spawn_filler(cli.home, cli.child_env())
     gateways = [_url(v) for v in _up(instances, "gateway")]
     candidates = [*gateways, _url(media[0])]
     # Playlists play only at signed URLs: the operator gets links any player opens.
@@ -136,7 +154,47 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         api_base=serving_base(candidates, "/api/media/titles"),
         watch_base=watch[0] if watch else None,
     )
+    if rest:
+        console.print(
+            f"\nthe other {rest} demo titles are being made and encoded in the background;"
+            " each appears in the web app as it is ready (`reelstack titles list` shows them;"
+            f" log: {escape(str(demo_uploads.fill_log(cli.home)))})"
+        )
+    if watch:
+        console.print(f"\n[bold]open the web app[/]: {watch[0]}/")
     return published
+
+
+def fill(cli: Cli) -> None:
+    """Make and upload the demo titles the service does not have yet (``demo-fill``).
+
+    Started in the background by ``reelstack demo``; run by hand it does the
+    same in the foreground. Leaves at once if another filler runs.
+    """
+    with demo_uploads.filling(cli.home) as mine:
+        if not mine:
+            console.print("another demo filler is running; it will finish the catalog")
+            return
+        # Viewers watch while this renders: their playback comes first.
+        os.nice(10)
+        with cli.client() as control:
+            instances = control.instances()
+        media = _up(instances, "media")
+        if not media:
+            raise UnavailableError("the cluster runs no media instance that is up")
+        catalog = demo.catalog(cli.config.get(media_settings.MEDIA_DEMO_TITLES))
+        chunk = cli.config.get(media_settings.MEDIA_UPLOAD_CHUNK_BYTES)
+        ids: list[str] = []
+        with MediaClient(_url(media[0])) as client:
+            # One at a time, so each title starts encoding as soon as it is in.
+            for title in catalog:
+                files = sources(cli, (title,), catalog=catalog)
+                ids += ingest_catalog(client, cli.home, (title,), files, chunk)
+                console.print(f"uploaded {title.name}")
+            with worker_unless_running(cli.child_env(), instances, console.print):
+                done = wait_all(client, ids)
+        for view in done:
+            console.print(f"{view['name']}: {view['state']}")
 
 
 def _answers(base: str, path: str, content_type: str = "") -> bool:

@@ -46,7 +46,7 @@ def test_two_demo_titles_are_published_and_not_ingested_twice(
         return url + signer.url(title_id, rest, expires=int(time.time()) + 600)
 
     with local_media(environ) as url, MediaClient(url) as client:
-        ids = ingest_catalog(client, titles, files, 64 * 1024)
+        ids = ingest_catalog(client, tmp_path, titles, files, 64 * 1024)
         published = wait_all(client, ids, timeout_s=240)
         assert [t["state"] for t in published] == ["ready", "ready"], published
         for title, spec in zip(published, titles, strict=True):
@@ -74,7 +74,7 @@ def test_two_demo_titles_are_published_and_not_ingested_twice(
             events[-2]["progress"] == 1.0 and events[-2]["master_url"] == published[0]["master_url"]
         )
         assert events[-1] == {"title_state": "ready"}
-        assert ingest_catalog(client, titles, files, 64 * 1024) == ids
+        assert ingest_catalog(client, tmp_path, titles, files, 64 * 1024) == ids
         assert client.titles() and len(client.titles()) == 2
 
 
