@@ -83,6 +83,11 @@ def down(ctx: typer.Context) -> None:
     if result.leftovers:
         pids = ", ".join(str(pid) for pid in result.leftovers)
         console.print(f"[yellow]stopped leftover instance processes[/]: {pids}")
+    from reelstack.cli import demo_uploads
+
+    # The demo's background filler feeds this cluster: it stops with it.
+    if (filler := demo_uploads.stop_filler(cli.home)) is not None:
+        console.print(f"stopped the demo filler (pid {filler})")
 
 
 def _print_instances(cli: Cli, as_json: bool) -> None:

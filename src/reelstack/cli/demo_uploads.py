@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -120,11 +121,46 @@ def upload_once(
         return title_id
 
 
+def _pid_file(home: Path) -> Path:
+    return folder(home) / "fill.pid"
+
+
 @contextlib.contextmanager
 def filling(home: Path) -> Iterator[bool]:
-    """Hold the filler's lock for the block; yield False if another filler runs."""
+    """Hold the filler's lock for the block; yield False if another filler runs.
+
+    The holder's pid is written beside the lock so ``reelstack down`` can
+    stop it with the cluster it feeds.
+    """
     with _flock(folder(home) / "fill.lock", wait=False) as held:
-        yield held
+        if not held:
+            yield False
+            return
+        _pid_file(home).write_text(str(os.getpid()))
+        try:
+            yield True
+        finally:
+            _pid_file(home).unlink(missing_ok=True)
+
+
+def stop_filler(home: Path) -> int | None:
+    """Stop the background filler of ``home`` (and its ffmpeg), if one runs; return its pid.
+
+    The pid is checked against the process's command line first: a stale
+    file must not make ``down`` kill whatever process got the number since.
+    """
+    try:
+        pid = int(_pid_file(home).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    if b"demo-fill" not in cmdline:
+        return None
+    # It leads its own session (spawn_filler), so its group is it and its ffmpeg.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+        return pid
+    return None
 
 
 def fill_log(home: Path) -> Path:
@@ -150,4 +186,3 @@ def spawn_filler(home: Path, environ: Mapping[str, str]) -> int:
             start_new_session=True,
         )
     return child.pid
-

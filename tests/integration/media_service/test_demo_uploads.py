@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,3 +98,23 @@ def test_a_second_filler_leaves_while_the_first_runs(tmp_path: Path) -> None:
             assert not second
     with demo_uploads.filling(tmp_path) as later:
         assert later
+
+
+def test_down_stops_a_running_filler_but_never_a_stranger(tmp_path: Path) -> None:
+    pid_file = demo_uploads.folder(tmp_path) / "fill.pid"
+    pid_file.parent.mkdir(parents=True)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+    filler = subprocess.Popen([*sleeper, "demo-fill"], start_new_session=True)
+    stranger = subprocess.Popen(sleeper, start_new_session=True)
+    try:
+        pid_file.write_text(str(stranger.pid))
+        assert demo_uploads.stop_filler(tmp_path) is None
+        assert stranger.poll() is None
+
+        pid_file.write_text(str(filler.pid))
+        assert demo_uploads.stop_filler(tmp_path) == filler.pid
+        assert filler.wait(timeout=60) == -signal.SIGTERM
+    finally:
+        for child in (filler, stranger):
+            child.kill()
+            child.wait()
