@@ -20,6 +20,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -35,7 +36,7 @@ from reelstack.cluster.model import State, zone_of
 from reelstack.cluster.spares import SparePool
 from reelstack.cluster.statefile import SupervisorLock, SupervisorRecord
 from reelstack.cluster.supervisor import ClusterPlan, Supervisor
-from reelstack.config import Config
+from reelstack.config import Config, Setting
 from reelstack.errors import ConfigError, PortInUseError, SpecError
 from reelstack.gateway import settings as gateway_settings
 from reelstack.registry import settings as registry_settings
@@ -98,6 +99,11 @@ def registry_ports(config: Config, plan: ClusterPlan) -> dict[tuple[str, int], i
         port = configured[slot] if slot < len(configured) else 0
         ports[(REGISTRY, slot)] = port or procs.free_port("127.0.0.1")
     return ports
+
+
+def _named(setting: Setting[Any], note: str) -> str:
+    """A setting as a message names it: its key, its variable and how to write it."""
+    return f"{setting.key} ({setting.env}; {note})"
 
 
 def fixed_ports(config: Config, plan: ClusterPlan) -> dict[tuple[str, int], int]:
@@ -164,6 +170,10 @@ async def serve(config: Config, plan: ClusterPlan, home: Path, sock: socket.sock
             health=HttpHealthCheck(session),
             grace_s=config.get(settings.SHUTDOWN_GRACE_S),
             fixed_ports=fixed,
+            port_settings={
+                GATEWAY: _named(gateway_settings.GATEWAY_PORT, "0: any free port"),
+                REGISTRY: _named(settings.CLUSTER_REGISTRY_PORTS, "one per instance"),
+            },
             primary_version=plan.primary_version,
         )
         if config.get(settings.CLUSTER_FORK) and sys.platform == "linux":

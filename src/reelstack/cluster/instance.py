@@ -79,6 +79,8 @@ class Launcher:
     # (service, slot) -> the port that instance always listens on: services
     # others find by address rather than through the registry (the registry).
     fixed_ports: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    # service -> the setting that moves its fixed port, named when it is taken.
+    port_settings: Mapping[str, str] = field(default_factory=dict)
     primary_version: str = ""
 
     def fixed_port(self, spec: InstanceSpec) -> int | None:
@@ -319,6 +321,8 @@ class ManagedInstance:
             self.reason = describe_exit(returncode)
             if taken and not port_race:
                 self.reason = f"its fixed port {port} is taken by another process"
+                if (setting := self.launcher.port_settings.get(self.spec.service)) is not None:
+                    self.reason += f": stop that process, or set {setting} to another port"
             elif returncode == EXIT_PORT_IN_USE and not port_race:
                 self.reason = f"exited with code {returncode} (start-up failed)"
             self.launcher.on_change()

@@ -54,6 +54,8 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
         spares: int = 0,
         fork_command: tuple[str, ...] | None = None,
         crash_backoff_s: float = 0.5,
+        fixed_ports: dict[tuple[str, int], int] | None = None,
+        port_settings: dict[str, str] | None = None,
     ) -> Supervisor:
         base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(env or {})}
         launcher = Launcher(
@@ -65,6 +67,9 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
             health_interval_s=0.02,
             up_health_interval_s=0.05,
             crash_backoff_s=crash_backoff_s,
+            fixed_ports=fixed_ports or {},
+            port_settings=port_settings or {},
+            primary_version="v1",
         )
         pool = None
         if spares:

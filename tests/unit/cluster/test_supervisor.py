@@ -101,6 +101,23 @@ async def test_a_port_race_moves_to_another_port_at_once(
         assert view["port"] != held_port
 
 
+async def test_a_taken_fixed_port_names_the_setting_that_moves_it(
+    make_supervisor: MakeSupervisor,
+) -> None:
+    with taken_port() as held_port:
+        supervisor = await make_supervisor(
+            count=1,
+            crash_backoff_s=NEVER_S,
+            fixed_ports={("hello", 0): held_port},
+            port_settings={"hello": "hello.port (REELSTACK_HELLO_PORT)"},
+        )
+        instance = supervisor.get("hello-a-1")
+        await eventually(lambda: "restarting in" in instance.reason, "a crash-loop delay")
+        assert f"its fixed port {held_port} is taken by another process" in instance.reason
+        assert "set hello.port (REELSTACK_HELLO_PORT) to another port" in instance.reason
+        assert instance.view()["port"] == held_port
+
+
 async def test_exit_3_on_a_free_port_is_a_start_failure(make_supervisor: MakeSupervisor) -> None:
     supervisor = await make_supervisor(count=1, env={"FAKE_EXIT": "3"}, crash_backoff_s=NEVER_S)
     instance = supervisor.get("hello-a-1")
