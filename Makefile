@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup system-packages test-packages web router-packages demo up down status check test engines-up engines-down lint typecheck unit bench bench-tools clean deploy-render
+.PHONY: setup system-packages test-packages web router-packages demo up down status check test engines-up engines-down lint typecheck unit bench bench-tools clean deploy-render demo-timing
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -122,6 +122,10 @@ bench-tools:
 bench: setup bench-tools
 	@PYTHONPATH=. $(BIN)/python -c "import bench.common as c; c.header()"
 	@for b in bench/bench_*.py; do BENCH_NO_HEADER=1 PYTHONPATH=. $(BIN)/python $$b || exit 1; done
+
+## make demo-timing: a fresh clone's `make setup` and `make demo` timed, with empty caches
+demo-timing:
+	$(PYTHON) tools/demo_timing.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .engines .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist router/node_modules
