@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelstack.errors import NotFoundError, ReelstackError
 from reelstack.playback import repository
 from reelstack.playback.context import PlaybackContext
-from reelstack.playback.manifest import GATEWAY, filtered_master
-from reelstack.playback.models import Caller, Device, Play, StreamLimitError
+from reelstack.playback.dash import filtered_mpd
+from reelstack.playback.manifest import GATEWAY, NoRenditionError, filtered_master
+from reelstack.playback.models import Caller, Device, PlanLimits, Play, Playable, StreamLimitError
 from reelstack.playback.steering import EDGE_SERVICE, Edge, steer
 from reelstack.signed_urls import SignatureError
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 PUBLIC_PREFIX = "/api/playback"
 """Where the gateway serves playback (the spec's route); manifest URLs are made under it."""
 MANIFEST_NAME = "master.m3u8"
+DASH_NAME = "manifest.mpd"
 NO_PLAY = "no such play"
 
 
@@ -42,6 +44,8 @@ class PlayStarted:
     next_episode_id: str | None
     edges: tuple[Edge, ...] = ()
     """The edges the manifest names, best first (none: served through the gateway)."""
+    dash_url: str | None = None
+    """The play's DASH MPD, signed by the same token (None: the title has no MPD)."""
 
 
 def steered(ctx: PlaybackContext, caller: Caller, title_id: str, now: float) -> tuple[Edge, ...]:
@@ -59,9 +63,37 @@ def steered(ctx: PlaybackContext, caller: Caller, title_id: str, now: float) -> 
     )
 
 
-def manifest_path(play_id: str) -> str:
-    """The path a play's manifest is signed over (its token covers ``plays/ID``)."""
-    return f"plays/{play_id}/{MANIFEST_NAME}"
+def manifest_path(play_id: str, name: str = MANIFEST_NAME) -> str:
+    """The path a play's manifest ``name`` is signed over (its token covers ``plays/ID``)."""
+    return f"plays/{play_id}/{name}"
+
+
+async def _dash(
+    ctx: PlaybackContext,
+    playable: Playable,
+    *,
+    plan: PlanLimits,
+    device: Device,
+    expires: int,
+    bases: tuple[str, ...],
+) -> str | None:
+    """Return the play's DASH MPD, or None when the title has none or it cannot be read."""
+    if playable.dash_name is None:
+        return None
+    try:
+        return filtered_mpd(
+            await ctx.upstreams.dash(playable),
+            folder=playable.folder,
+            plan=plan,
+            device=device,
+            signer=ctx.signer,
+            expires=expires,
+            bases=bases,
+        )
+    except (ReelstackError, ValueError, NoRenditionError) as exc:
+        # The HLS manifest plays everywhere: a play does not fail for its MPD.
+        log.warning("the play of %s gets no DASH manifest: %s", playable.title_id, exc)
+        return None
 
 
 async def start_play(
@@ -86,6 +118,7 @@ async def start_play(
     resume_s: float = _value(resume_r)
     expires = int(now + ctx.times.url_ttl_s)
     edges = steered(ctx, caller, title_id, now)
+    bases = tuple(edge.url for edge in edges)
     manifest = filtered_master(
         await up.master(playable),
         folder=playable.folder,
@@ -93,8 +126,9 @@ async def start_play(
         device=device,
         signer=ctx.signer,
         expires=expires,
-        bases=tuple(edge.url for edge in edges) or GATEWAY,
+        bases=bases or GATEWAY,
     )
+    dash = await _dash(ctx, playable, plan=plan, device=device, expires=expires, bases=bases)
     play = Play(
         id=secrets.token_hex(16),
         account=caller.account,
@@ -113,7 +147,7 @@ async def start_play(
         # store's write turn is short: SQLite runs writers one at a time.
         await repository.end_device(session, account=caller.account, device_id=device.id, at=now)
         added = await repository.add_within(
-            session, play=play, manifest=manifest, limit=plan.max_streams, now=now
+            session, play=play, manifest=manifest, limit=plan.max_streams, now=now, dash=dash
         )
         if not added:
             others = await repository.live_plays(session, account=caller.account, now=now)
@@ -122,9 +156,11 @@ async def start_play(
     await ctx.db.transaction(take_slot)
     token = ctx.signer.token(f"plays/{play.id}", expires=expires)
     next_episode = title.get("next_episode_id")
+    base = f"{PUBLIC_PREFIX}/manifests/{token}"
     return PlayStarted(
         play=play,
-        manifest_url=f"{PUBLIC_PREFIX}/manifests/{token}/{manifest_path(play.id)}",
+        manifest_url=f"{base}/{manifest_path(play.id)}",
+        dash_url=None if dash is None else f"{base}/{manifest_path(play.id, DASH_NAME)}",
         resume_s=resume_s,
         intro=playable.intro,
         credits_start_s=playable.credits_start_s,
@@ -191,6 +227,16 @@ async def manifest(*, ctx: PlaybackContext, token: str, play_id: str) -> str:
     if text is None:
         # Only reachable with a genuine token of a play since swept away.
         raise SignatureError(NO_PLAY)
+    return text
+
+
+async def dash_manifest(*, ctx: PlaybackContext, token: str, play_id: str) -> str:
+    """Return a play's DASH MPD if ``token`` signs the play; NotFoundError if it has none."""
+    ctx.signer.verify(token, manifest_path(play_id, DASH_NAME), now=ctx.clock())
+    async with ctx.db.session() as session:
+        text = await repository.dash_manifest(session, play_id)
+    if text is None:
+        raise NotFoundError("this play has no DASH manifest")
     return text
 
 

@@ -28,6 +28,7 @@ from reelstack.playback.app import create_app
 from reelstack.playback.context import PlaybackContext
 from reelstack.playback.models import Caller, PlanLimits, Playable
 from tests.unit.chassis.conftest import started
+from tests.unit.playback.test_dash import MPD
 from tests.unit.playback.test_manifest import MASTER
 
 PACKAGE = "reelstack.playback"
@@ -68,10 +69,15 @@ class FakeUpstreams:
     async def playable(self, title_id: str) -> Playable:
         if title_id not in self.ratings:
             raise NotFoundError("no such title")
-        return Playable(title_id, f"{title_id}/job1", "master.m3u8", (5.0, 35.0), 100.0, 120.0)
+        return Playable(
+            title_id, f"{title_id}/job1", "master.m3u8", (5.0, 35.0), 100.0, 120.0, "manifest.mpd"
+        )
 
     async def master(self, playable: Playable) -> str:
         return MASTER
+
+    async def dash(self, playable: Playable) -> str:
+        return MPD
 
     async def resume_s(self, caller: Caller, title_id: str) -> float:
         return self.bookmarks.get((caller.profile, title_id), 0.0)
