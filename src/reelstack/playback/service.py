@@ -14,7 +14,14 @@ from reelstack.errors import NotFoundError, ReelstackError
 from reelstack.playback import repository
 from reelstack.playback.context import PlaybackContext
 from reelstack.playback.dash import filtered_mpd
-from reelstack.playback.manifest import GATEWAY, NoRenditionError, filtered_master
+from reelstack.playback.manifest import (
+    GATEWAY,
+    NoRenditionError,
+    filtered_master,
+    first_variant,
+    key_on_any_host,
+    key_uri,
+)
 from reelstack.playback.models import Caller, Device, PlanLimits, Play, Playable, StreamLimitError
 from reelstack.playback.steering import EDGE_SERVICE, Edge, steer
 from reelstack.signed_urls import SignatureError
@@ -68,6 +75,36 @@ def manifest_path(play_id: str, name: str = MANIFEST_NAME) -> str:
     return f"plays/{play_id}/{name}"
 
 
+async def _key_reachable_from_edges(ctx: PlaybackContext, playable: Playable, master: str) -> bool:
+    """Whether the title's key URI still reaches playback when its playlists come from an edge.
+
+    Media writes the key URI into each media playlist from
+    ``media.key_url_template``; by default a path, which a player resolves
+    against the edge serving the playlist (no keys there). Such a title is
+    played through the gateway, where the path resolves to playback, so the
+    default works; an absolute template lets encrypted titles use edges too.
+    The media playlist is read once per job (cached like the master).
+    """
+    variant = first_variant(master)
+    if variant is None:
+        return True  # no variant: the master's filter refuses the play anyway
+    try:
+        uri = key_uri(await ctx.upstreams.media_playlist(playable, variant))
+    except ReelstackError as exc:
+        log.warning("cannot tell whether %s is encrypted: %s", playable.title_id, exc)
+        return False  # the gateway serves it whatever its key URI is
+    if key_on_any_host(uri):
+        return True
+    log.warning(
+        "%s is encrypted with the key at %r, which an edge cannot serve: played through"
+        " the gateway (set media.key_url_template to the gateway's absolute URL, then"
+        " encode again, to serve encrypted titles from edges)",
+        playable.title_id,
+        (uri or "")[:80],
+    )
+    return False
+
+
 async def _dash(
     ctx: PlaybackContext,
     playable: Playable,
@@ -117,10 +154,13 @@ async def start_play(
     playable = _value(playable_r)
     resume_s: float = _value(resume_r)
     expires = int(now + ctx.times.url_ttl_s)
+    master = await up.master(playable)
     edges = steered(ctx, caller, title_id, now)
+    if edges and not await _key_reachable_from_edges(ctx, playable, master):
+        edges = ()
     bases = tuple(edge.url for edge in edges)
     manifest = filtered_master(
-        await up.master(playable),
+        master,
         folder=playable.folder,
         plan=plan,
         device=device,

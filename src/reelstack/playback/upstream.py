@@ -54,6 +54,10 @@ class Upstreams(Protocol):
         """Return the title's published DASH MPD (``playable.dash_name``)."""
         ...
 
+    async def media_playlist(self, playable: Playable, uri: str) -> str:
+        """Return one of the title's published media playlists (``uri`` relative to its folder)."""
+        ...
+
     async def resume_s(self, caller: Caller, title_id: str) -> float:
         """Return where the profile stopped in the title (0 when unknown)."""
         ...
@@ -153,6 +157,12 @@ class ServiceUpstreams:
         if playable.dash_name is None:
             raise NotFoundError("media published no DASH manifest for the title")
         return await self._published(playable.folder, playable.dash_name)
+
+    async def media_playlist(self, playable: Playable, uri: str) -> str:
+        if uri.startswith("/") or ":" in uri or ".." in uri.split("/"):
+            raise UnavailableError(f"media's master playlist names {uri[:80]!r}")
+        directory, name = posixpath.split(uri)
+        return await self._published(posixpath.join(playable.folder, directory), name)
 
     async def _published(self, folder: str, name: str) -> str:
         # A job's folder is never rewritten (a new encode is a new job), so

@@ -53,6 +53,8 @@ class FakeUpstreams:
     plans: dict[str, str] = field(default_factory=dict)
     bookmarks: dict[tuple[str, str], float] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    key_uris: dict[str, str] = field(default_factory=dict)
+    """Titles encrypted, with the key URI media wrote into their media playlists."""
 
     async def catalog_title(self, caller: Caller, title_id: str) -> dict[str, Any]:
         self.calls.append(("catalog", caller.headers))
@@ -78,6 +80,11 @@ class FakeUpstreams:
 
     async def dash(self, playable: Playable) -> str:
         return MPD
+
+    async def media_playlist(self, playable: Playable, uri: str) -> str:
+        key = self.key_uris.get(playable.title_id)
+        line = "" if key is None else f'#EXT-X-KEY:METHOD=AES-128,URI="{key}"\n'
+        return f'#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n{line}#EXTINF:4,\nseg_00000.m4s\n'
 
     async def resume_s(self, caller: Caller, title_id: str) -> float:
         return self.bookmarks.get((caller.profile, title_id), 0.0)

@@ -117,3 +117,28 @@ async def test_a_title_without_an_mpd_plays_with_hls_alone(stack: Stack) -> None
     stack.upstreams.playable = no_dash  # type: ignore[method-assign]
     body, text = await _manifest(stack, "US")
     assert body["dash_url"] is None and text.startswith("#EXTM3U")
+
+
+async def test_an_encrypted_title_with_the_default_key_path_plays_through_the_gateway(
+    stack: Stack,
+) -> None:
+    # Media's default key URI is a path: from a playlist on an edge it would
+    # resolve to the edge, which has no keys. The play keeps the gateway.
+    now = stack.clock.now
+    stack.ctx.discovery = StaticDiscovery([edge_instance("us-1", "US", now, "film1")])
+    stack.upstreams.key_uris["film1"] = "/api/playback/keys/film1"
+    body, text = await _manifest(stack, "US")
+    assert body["edges"] == []
+    uris = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert uris and all(uri.startswith("/media/s/") for uri in uris)
+
+
+async def test_an_encrypted_title_with_an_absolute_key_url_is_steered_to_edges(
+    stack: Stack,
+) -> None:
+    now = stack.clock.now
+    stack.ctx.discovery = StaticDiscovery([edge_instance("us-1", "US", now, "film1")])
+    stack.upstreams.key_uris["film1"] = "https://watch.example/api/playback/keys/film1"
+    body, text = await _manifest(stack, "US")
+    assert [e["instance"] for e in body["edges"]] == ["us-1"]  # type: ignore[index,union-attr]
+    assert "http://127.0.0.1:9004/media/s/" in text
