@@ -4,7 +4,8 @@ For tests of what talks to edges (the CLI, steering, the HLS client) without
 the edge node itself. It serves ``/media/s/<token>/<path>`` from an
 in-memory origin after checking the token with the same signer playback
 uses (403 tampered, 410 expired), answers ``GET /edge/status`` and
-``POST /edge/fill`` with the contract's shapes, and can die mid-play:
+``POST /edge/fill`` and ``DELETE /edge/titles/<title>`` with the
+contract's shapes, and can die mid-play:
 after ``die_after`` media answers it closes every later connection without
 answering, as a killed process' port would.
 """
@@ -37,6 +38,7 @@ class EdgeState:
     cached: set[str] = field(default_factory=set)
     served: list[str] = field(default_factory=list)
     fills: list[Any] = field(default_factory=list)
+    purges: list[str] = field(default_factory=list)
     origin_url: str | None = None
     """Where files not in ``origin`` are fetched (a gateway's base: its ``/media/s``)."""
     origin_fetches: int = 0
@@ -170,6 +172,20 @@ class _Handler(BaseHTTPRequestHandler):
         state.fills.append(body)
         titles = body.get("titles") or sorted({k.split("/")[1] for k in state.origin})
         self._json(200, state.fill(titles))
+
+    def do_DELETE(self) -> None:
+        state = self.server.state
+        if self._dead():
+            return
+        title = self.path.removeprefix("/edge/titles/")
+        if not self.path.startswith("/edge/titles/") or not title or "/" in title:
+            self._json(404, {"detail": "not found"})
+            return
+        state.purges.append(title)
+        keys = {k for k in state.cached if k.split("/")[1] == title}
+        state.cached -= keys
+        size = sum(len(state.origin[k]) for k in keys)
+        self._json(200, {"title": title, "files": len(keys), "bytes": size})
 
 
 class StandInEdge(ThreadingHTTPServer):

@@ -93,7 +93,7 @@ def test_every_workload_has_its_own_network_policy_under_a_default_deny() -> Non
             assert not any(allowed(policies, None, labels, port) for port in (8000, 9092, 5432))
 
 
-def test_no_service_but_the_gateway_is_exposed_outside_the_cluster() -> None:
+def test_no_service_but_the_gateway_and_the_edges_serving_port_is_exposed() -> None:
     exposed = []
     for doc in _k8s_docs():
         spec = doc.get("spec", {})
@@ -101,29 +101,34 @@ def test_no_service_but_the_gateway_is_exposed_outside_the_cluster() -> None:
             spec.get("type", "ClusterIP") != "ClusterIP" or spec.get("externalIPs")
         ):
             exposed.append(doc["metadata"]["name"])
+            if doc["metadata"]["name"].startswith("edge-"):
+                # Viewers' media only: never the management port (fill, purge).
+                assert [p["targetPort"] for p in spec["ports"]] == ["serve"]
         pod = spec.get("template", {}).get("spec", {})
         assert not pod.get("hostNetwork"), doc["metadata"]["name"]
         for container in pod.get("containers", []):
             assert all("hostPort" not in port for port in container.get("ports", []))
-    assert exposed == ["gateway"]
+    assert exposed == ["gateway", "edge-serve-a", "edge-serve-b"]
 
 
-def test_compose_publishes_only_the_gateway_and_on_loopback_by_default() -> None:
+def test_compose_publishes_only_the_gateway_and_edges_and_on_loopback_by_default() -> None:
     data = _compose()
     published = {name: svc["ports"] for name, svc in data["services"].items() if svc.get("ports")}
-    assert set(published) == {"gateway-a", "gateway-b"}
+    assert set(published) == {"gateway-a", "gateway-b", "edge-a", "edge-b"}
     for ports in published.values():
         assert all(str(port).startswith(PUBLISH) for port in ports), ports
+    # An edge publishes its serving listener alone, not its management port.
+    assert all(str(port).endswith(":8002") for port in published["edge-a"] + published["edge-b"])
     assert not any(svc.get("network_mode") for svc in data["services"].values())
 
 
-def test_compose_networks_are_internal_but_the_gateways_own() -> None:
+def test_compose_networks_are_internal_but_the_one_with_published_ports() -> None:
     data = _compose()
     networks = data["networks"]
     outside = {name for name, net in networks.items() if not (net or {}).get("internal")}
     assert outside == {"edge"}
     on_edge = {name for name, svc in data["services"].items() if "edge" in svc.get("networks", [])}
-    assert on_edge == {"gateway-a", "gateway-b"}
+    assert on_edge == {"gateway-a", "gateway-b", "edge-a", "edge-b"}
     for name, service in data["services"].items():
         assert service.get("networks"), f"{name} is on the default (non-internal) network"
     # A service joins an engine's network only if its spec asks for the port.

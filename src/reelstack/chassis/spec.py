@@ -45,6 +45,24 @@ class Volume:
 
 
 @dataclass(frozen=True)
+class Listener:
+    """A second port of a service that viewers reach directly (an edge's serving path).
+
+    The service port stays internal (management); deployments publish this
+    one instead. ``public_port`` is the host port of the first instance,
+    the next instances take the next ports: each instance is an address of
+    its own, because playback names edges one by one. The three settings
+    put the listener on the container's serving port on every address and
+    tell the service the base URL viewers reach it at.
+    """
+
+    public_port: int
+    port_setting: str
+    host_setting: str
+    url_setting: str
+
+
+@dataclass(frozen=True)
 class Deploy:
     """How deployments run the service beyond its settings.
 
@@ -59,6 +77,8 @@ class Deploy:
     ``calls``: the services its code sends requests to (through the resilient
     client); the network policies let it reach those and no others. The
     gateway's routes and the registry need no entry: they are derived.
+    ``listener``: a port viewers reach directly, published instead of the
+    service port (see :class:`Listener`).
     """
 
     public_port: int | None = None
@@ -67,6 +87,7 @@ class Deploy:
     volumes: tuple[Volume, ...] = ()
     stop_grace_s: int = 30
     calls: tuple[str, ...] = ()
+    listener: Listener | None = None
 
 
 @dataclass(frozen=True)

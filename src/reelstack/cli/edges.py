@@ -1,14 +1,16 @@
-"""``reelstack edge``: the edges' status (hit ratios, offload, fill) and fill on demand.
+"""``reelstack edge``: the edges' status (hit ratios, offload, fill), fill and purge on demand.
 
 The edges are the running cluster's ``edge`` instances (the supervisor's
 list: their management app on ``http://host:port``), or the ``--edge`` URLs
-given. Each answers ``GET /edge/status`` and ``POST /edge/fill`` (the shared
-contract). What an edge answers is shown, never trusted: numbers that are
-not numbers show as ``-`` and text is printed without markup.
+given. Each answers ``GET /edge/status``, ``POST /edge/fill`` and
+``DELETE /edge/titles/<title>`` (the shared contract). What an edge answers
+is shown, never trusted: numbers that are not numbers show as ``-`` and
+text is printed without markup.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import httpx
@@ -20,10 +22,12 @@ from reelstack.cli.context import Cli, cli_of, console, err_console, print_json
 from reelstack.errors import ReelstackError, UnavailableError
 
 EDGE_SERVICE = "edge"
+# The edge's own check (``reelstack.edge.schemas``): one path segment, never '.' or '..'.
+TITLE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 STATUS_TIMEOUT_S = 5.0
 MAX_ANSWER_BYTES = 1 << 20
 
-edge_app = typer.Typer(help="Edges: their status, and fill on demand.", no_args_is_help=True)
+edge_app = typer.Typer(help="Edges: their status, fill and purge on demand.", no_args_is_help=True)
 
 EdgeOption = Annotated[
     list[str] | None,
@@ -190,6 +194,43 @@ def fill(
         console.print("no edges are running")
     if failed:
         raise ReelstackError("some edges did not fill:\n" + "\n".join(failed))
+
+
+@edge_app.command("purge")
+def purge(
+    ctx: typer.Context,
+    title_id: Annotated[str, typer.Argument(help="The title to drop from every edge.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the edges' answers.")] = False,
+    edge: EdgeOption = None,
+) -> None:
+    """Drop a title from every edge's cache (after an unpublish or a takedown)."""
+    if not TITLE_ID.fullmatch(title_id):
+        raise typer.BadParameter(f"{title_id!r} is not a title id")
+    urls = edge_urls(cli_of(ctx), edge)
+    answers: list[dict[str, Any]] = []
+    failed: list[str] = []
+    with httpx.Client(timeout=STATUS_TIMEOUT_S) as http:
+        for url in urls:
+            try:
+                answer = _get_json(http, "DELETE", f"{url}/edge/titles/{title_id}")
+            except UnavailableError as exc:
+                failed.append(str(exc))
+                answers.append({"management_url": url, "error": str(exc)})
+                continue
+            answers.append({"management_url": url, **answer})
+            if not as_json:
+                files = _number(answer.get("files"))
+                dropped = "-" if files is None else f"{int(files)} file(s)"
+                console.print(
+                    f"[green]purged[/] {escape(url)}: {dropped}, {size(answer.get('bytes'))}"
+                )
+    if as_json:
+        print_json(answers)
+    elif not urls:
+        console.print("no edges are running")
+    if failed:
+        # An edge that missed the purge still serves the title: the operator must know.
+        raise ReelstackError("some edges were not purged:\n" + "\n".join(failed))
 
 
 def _summary(answer: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from reelstack.config import env_name
 from reelstack.deploy.layout import (
     HTTP_PORT,
     INTERNAL_PORT,
+    SERVE_PORT,
     Layout,
     Placement,
     SharedVolume,
@@ -47,10 +48,12 @@ HEADER = """\
 # reelstack on the real engines, for a machine with Docker:
 #   reelstack deploy secrets    # once: fresh random secrets in deploy/secrets.env
 #   make web && docker compose --env-file deploy/secrets.env -f deploy/compose.yaml up --build
-# The gateway answers on http://localhost:8080, and is the only port published:
-# on 127.0.0.1 unless REELSTACK_PUBLISH_ADDRESS names another address. The
-# services, Prometheus and the engines share internal networks only (see
-# `networks` at the end). Every service reads the same settings as the local
+# The gateway answers on http://localhost:8080; it and each edge's serving
+# port (8600, 8601...) are the only ports published: on 127.0.0.1 unless
+# REELSTACK_PUBLISH_ADDRESS names another address, and written into playlists
+# as http://localhost:PORT unless REELSTACK_PUBLIC_HOST names the host viewers
+# use. The services, Prometheus and the engines share internal networks only
+# (see `networks` at the end). Every service reads the same settings as the local
 # cluster (see docs/architecture.md); only the URLs of the engines differ from
 # the embedded defaults. No secret is written here: compose refuses to start
 # until deploy/secrets.env (or the environment) gives each one.
@@ -86,6 +89,8 @@ x-engines: &engines
 
 PUBLISH_ADDRESS = "${REELSTACK_PUBLISH_ADDRESS:-127.0.0.1}"
 """Where the gateway's port is published: loopback unless the operator says otherwise."""
+PUBLIC_HOST = "${REELSTACK_PUBLIC_HOST:-localhost}"
+"""The host name viewers reach published listeners at (written into playlists)."""
 
 
 def _jaas(*users: tuple[str, str]) -> str:
@@ -199,7 +204,7 @@ MESH = "mesh"
 NETWORKS = f"""\
 
 networks:
-  # The gateway's alone: the one network with a way in (its published port).
+  # The one network with a way in: the gateway's and the edges' published ports.
   {EDGE}: {{}}
   # Every service and Prometheus; internal: no way in or out of the host.
   {MESH}: {{internal: true}}
@@ -249,9 +254,17 @@ def instance(spec: ServiceSpec, placement: Placement, key_host: str = "") -> lis
     lines = [f"  {placement.host}:", "    <<: *reelstack"]
     if not spec.deploy.needs_engines:
         lines.append("    depends_on: []")
+    published: list[str] = []
     if spec.deploy.public_port is not None:
-        published = f"{PUBLISH_ADDRESS}:{spec.deploy.public_port + placement.slot}:{HTTP_PORT}"
-        lines.append(f"    ports: [{scalar(published)}]")
+        published.append(
+            f"{PUBLISH_ADDRESS}:{spec.deploy.public_port + placement.slot}:{HTTP_PORT}"
+        )
+    listener = spec.deploy.listener
+    if listener is not None:
+        # The viewers' listener only: the service port (management) is not published.
+        published.append(f"{PUBLISH_ADDRESS}:{listener.public_port + placement.slot}:{SERVE_PORT}")
+    if published:
+        lines.append(f"    ports: [{', '.join(scalar(p) for p in published)}]")
     lines.append(f"    networks: [{', '.join(networks(spec))}]")
     if spec.deploy.volumes:
         mounts = ", ".join(scalar(f"{v.name}:{v.path}") for v in spec.deploy.volumes)
@@ -263,6 +276,11 @@ def instance(spec: ServiceSpec, placement: Placement, key_host: str = "") -> lis
         INSTANCE_ID.env: placement.instance_id,
     }
     env.update({env_name(v.setting): v.path for v in spec.deploy.volumes})
+    if listener is not None:
+        env[env_name(listener.host_setting)] = "0.0.0.0"
+        env[env_name(listener.port_setting)] = str(SERVE_PORT)
+        port = listener.public_port + placement.slot
+        env[env_name(listener.url_setting)] = f"http://{PUBLIC_HOST}:{port}"
     if spec.name == "gateway" and key_host:
         # Identity's keys at a fixed compose name, never found through the registry.
         env[GATEWAY_AUTH_JWKS_URL.env] = f"http://{key_host}:{HTTP_PORT}/.well-known/jwks.json"
@@ -284,7 +302,8 @@ def networks(spec: ServiceSpec) -> list[str]:
     :mod:`.network`); the engines are each on their own network, so a
     service reaches only the engines its spec asks for.
     """
-    out = [EDGE] if spec.deploy.public_port is not None or spec.name == GATEWAY else []
+    published = spec.deploy.public_port is not None or spec.deploy.listener is not None
+    out = [EDGE] if published or spec.name == GATEWAY else []
     out.append(MESH)
     out += [engine.role for engine in ENGINES_BY_ROLE if engine.role in spec.ports]
     return out

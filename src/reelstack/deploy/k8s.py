@@ -6,8 +6,9 @@ Every container runs the one image, told which service to be by
 ConfigMap (``deploy/k8s/config.yaml``, written by hand), and given the keys
 of the ``reelstack-secrets`` Secret its ports need (made at install by
 :mod:`.secrets`). Services find each other through the registry, so only an
-``addressable`` service (one Service per zone, a fixed name) and a public one
-(a load balancer) get Kubernetes Services.
+``addressable`` service (one Service per zone, a fixed name), a public one
+(a load balancer) and one with a viewer listener (a load balancer per zone
+on that port alone: an edge site) get Kubernetes Services.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from reelstack.config import env_name
 from reelstack.deploy.layout import (
     HTTP_PORT,
     INTERNAL_PORT,
+    SERVE_PORT,
     Layout,
     SharedVolume,
     replicas,
@@ -44,6 +46,8 @@ KEY_SERVICE = "identity"
 """The service whose public keys verify tokens: it gets a fixed Service name."""
 KEY_READER = "gateway"
 KEY_URL = f"http://{KEY_SERVICE}.{NAMESPACE}.svc:{HTTP_PORT}/.well-known/jwks.json"
+LISTENER_URLS = "reelstack-listeners"
+"""The ConfigMap (deploy/k8s/config.yaml) naming each zone's public URL of a viewer listener."""
 VOLUME_SIZE = "100Gi"
 """What each shared volume claims; resize it in the cluster as the catalog grows."""
 
@@ -87,6 +91,8 @@ def render(specs: Iterable[ServiceSpec], layout: Layout) -> str:
             docs.append(key_service(spec))
         if spec.deploy.public_port is not None:
             docs.append(public_service(spec))
+        if spec.deploy.listener is not None:
+            docs += [listener_service(spec, zone) for zone, _ in replicas(spec, layout)]
         # Each claim follows the first service that mounts it.
         for volume in spec.deploy.volumes:
             item = pending.pop(volume.name, None)
@@ -118,12 +124,7 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
         "      containers:",
         f"        - name: {name}",
         f"          image: {IMAGE}",
-        (
-            f"          ports: [{{containerPort: {HTTP_PORT}, name: http}},"
-            f" {{containerPort: {INTERNAL_PORT}, name: internal}}]"
-            if spec.name == KEY_READER
-            else f"          ports: [{{containerPort: {HTTP_PORT}, name: http}}]"
-        ),
+        container_ports(spec),
         "          envFrom:",
         "            - configMapRef: {name: reelstack-engines}",
         "          env:",
@@ -152,6 +153,7 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
         lines.append(
             f"            - {{name: {env_name(volume.setting)}, value: {scalar(volume.path)}}}"
         )
+    lines += listener_env(spec, zone)
     lines += [
         *probes(spec),
         # Kubernetes' usual pause: endpoints drop the pod before it is told to stop.
@@ -174,6 +176,51 @@ def deployment(spec: ServiceSpec, zone: str, count: int) -> list[str]:
             for v in spec.deploy.volumes
         ]
     return lines
+
+
+def container_ports(spec: ServiceSpec) -> str:
+    """Return the container's ``ports`` line: HTTP, and the internal or viewer port it has."""
+    ports = [f"{{containerPort: {HTTP_PORT}, name: http}}"]
+    if spec.name == KEY_READER:
+        ports.append(f"{{containerPort: {INTERNAL_PORT}, name: internal}}")
+    if spec.deploy.listener is not None:
+        ports.append(f"{{containerPort: {SERVE_PORT}, name: serve}}")
+    return f"          ports: [{', '.join(ports)}]"
+
+
+def listener_env(spec: ServiceSpec, zone: str) -> list[str]:
+    """Return the env of a viewer listener: every address, its port, the zone's public URL."""
+    listener = spec.deploy.listener
+    if listener is None:
+        return []
+    ref = f"{{name: {LISTENER_URLS}, key: {scalar(f'{spec.name}-{zone}')}}}"
+    port = scalar(str(SERVE_PORT))
+    return [
+        f"            - {{name: {env_name(listener.host_setting)}, value: {scalar('0.0.0.0')}}}",
+        f"            - {{name: {env_name(listener.port_setting)}, value: {port}}}",
+        f"            - name: {env_name(listener.url_setting)}",
+        f"              valueFrom: {{configMapKeyRef: {ref}}}",
+    ]
+
+
+def listener_service(spec: ServiceSpec, zone: str) -> list[str]:
+    """Return the load balancer viewers reach ``spec``'s listener in ``zone`` through.
+
+    One per zone: playback names edges one by one, so each site needs an
+    address of its own; the service port (management) is not on it.
+    """
+    return [
+        "apiVersion: v1",
+        "kind: Service",
+        "metadata:",
+        f"  name: {scalar(f'{spec.name}-serve-{zone}')}",
+        f"  namespace: {NAMESPACE}",
+        "spec:",
+        "  type: LoadBalancer",
+        "  externalTrafficPolicy: Local",
+        f"  selector: {{app: {scalar(spec.name)}, zone: {_zone(zone)}}}",
+        f"  ports: [{{port: {PUBLIC_PORT}, targetPort: serve}}]",
+    ]
 
 
 def probes(spec: ServiceSpec) -> list[str]:

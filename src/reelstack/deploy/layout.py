@@ -23,9 +23,11 @@ from reelstack.settings.cluster import CLUSTER_INSTANCES, CLUSTER_ZONES
 T = TypeVar("T")
 
 HTTP_PORT = 8000
+"""The port every instance listens on inside its container (the image's default)."""
 INTERNAL_PORT = 8001
 """The gateway's port for /health, /ready and /metrics (probes, Prometheus): never published."""
-"""The port every instance listens on inside its container (the image's default)."""
+SERVE_PORT = 8002
+"""Where a service's viewer listener (``deploy.listener``) listens inside its container."""
 
 
 def _default(setting: Setting[T]) -> T:

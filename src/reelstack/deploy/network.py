@@ -3,6 +3,8 @@
 Nothing in the namespace takes a connection unless a policy here lets it:
 
 - the gateway, from anywhere, on its HTTP port only (the public door);
+- a service with a viewer listener (an edge), from anywhere on that port
+  only; its HTTP port (management) is like any other service's;
 - every other service, on its HTTP port, only from the services that call
   it: the gateway for a service with routes (and for ``identity``'s keys),
   every service for the registry (it registers and discovers there), the
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 from reelstack.chassis.spec import ServiceSpec
 from reelstack.deploy.k8s import KEY_READER, KEY_SERVICE, NAMESPACE
-from reelstack.deploy.layout import HTTP_PORT
+from reelstack.deploy.layout import HTTP_PORT, SERVE_PORT
 from reelstack.deploy.text import comment, scalar
 from reelstack.errors import SpecError
 from reelstack.registry.spec import SPEC as REGISTRY_SPEC
@@ -119,6 +121,9 @@ def service_policy(spec: ServiceSpec, specs: Sequence[ServiceSpec]) -> list[str]
         about = f"Called by {', '.join(who)}." if who else "Called by no service."
         if who:
             rules.append([f"from: [{_apps(who)}]", _ports(HTTP_PORT)])
+    if spec.deploy.listener is not None:
+        rules.append([_ports(SERVE_PORT)])
+        about += " Viewers, from anywhere, on its serving port only."
     rules.append([f"from: [{{podSelector: {{matchLabels: {{app: {PROMETHEUS}}}}}}}]"])
     return _policy(spec.name, f"{about} Scraped by Prometheus.", spec.name, rules)
 
@@ -142,7 +147,8 @@ def engine_policy(engine: Engine, specs: Sequence[ServiceSpec]) -> list[str]:
 
 HEADER = """\
 # Who may reach whom in the reelstack namespace. Nothing takes a connection
-# unless a policy below lets it: the gateway from anywhere on its HTTP port;
+# unless a policy below lets it: the gateway from anywhere on its HTTP port,
+# an edge from anywhere on its serving port;
 # each service only from the services that call it (the specs' deploy.calls,
 # the gateway's routes, everyone to the registry) and from Prometheus; each
 # engine only from the services whose spec asks for its port. Needs a network

@@ -33,6 +33,11 @@ def deployment(spec: ServiceSpec) -> str:
     notes: list[str] = []
     if spec.deploy.public_port is not None:
         notes.append(f"public (port {spec.deploy.public_port})")
+    if spec.deploy.listener is not None:
+        listener = spec.deploy.listener
+        notes.append(
+            f"viewer listener public (port {listener.public_port}, `{listener.port_setting}`)"
+        )
     if spec.deploy.addressable:
         notes.append("addressable")
     if not spec.deploy.needs_engines:

@@ -20,6 +20,7 @@ the origin uncached, and what the cache holds is served as before.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -86,6 +87,8 @@ class Fill:
         self.written = 0
         self.done = False
         self.error: Exception | None = None
+        self.purged = False
+        """Its title was purged while it ran: it is not cached when it ends."""
         self._started: asyncio.Future[None] = loop.create_future()
         self._progress: asyncio.Future[None] = loop.create_future()
 
@@ -220,6 +223,34 @@ class DiskCache:
             self.used -= entry.size
             self._close(entry)
 
+    def purge(self, title: str) -> tuple[int, int]:
+        """Drop every file of ``title`` (and its fills in progress); return (files, bytes).
+
+        A reader with a purged file open finishes reading it (the name is
+        unlinked, the data freed when it closes); a fill in progress fails
+        before it is cached, so a purged title is not back a moment later.
+        """
+        keys = [key for key in self.index if title_of(key, self.prefix) == title]
+        dropped = 0
+        for key in keys:
+            entry = self.index.pop(key)
+            dropped += entry.size
+            self._delete(entry)
+        for fill in self.fills.values():
+            if title_of(fill.key, self.prefix) == title:
+                fill.purged = True
+        self._prune(self.root / self.prefix / title)
+        return len(keys), dropped
+
+    def _prune(self, folder: Path) -> None:
+        """Remove the empty folders under ``folder`` (a purged title's), deepest first."""
+        if not folder.is_dir():
+            return
+        for dirpath, _, _ in sorted(os.walk(folder), key=lambda w: -len(w[0])):
+            # Not empty: a fill in progress renames into it; left.
+            with contextlib.suppress(OSError):
+                os.rmdir(dirpath)
+
     def titles(self, limit: int = 200) -> list[str]:
         """Return the titles it holds any file of, most recently used first."""
         seen: dict[str, None] = {}
@@ -287,6 +318,8 @@ class DiskCache:
                 )
             os.close(fd)
             fd = -1
+            if fill.purged:
+                raise OriginError(f"{fill.key}: its title was purged")
             os.utime(fill.part, (time.time(), fill.modified))
             fill.final.parent.mkdir(parents=True, exist_ok=True)
             os.rename(fill.part, fill.final)

@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field, StringConstraints
 
 # A title id as the catalog makes them: one path segment, never '.' or '..'
 # (it becomes a blob prefix to list).
-TitleId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")]
+TITLE_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"
+TitleId = Annotated[str, StringConstraints(pattern=TITLE_PATTERN)]
 
 
 class FillIn(BaseModel):
@@ -53,3 +54,11 @@ class EdgeStatus(BaseModel):
     disk_full: bool
     results: dict[str, int]
     last_fill: FillOut | None
+
+
+class PurgeOut(BaseModel):
+    """What ``DELETE /edge/titles/{title}`` dropped (0 files: the edge held none of it)."""
+
+    title: str
+    files: int
+    bytes: int

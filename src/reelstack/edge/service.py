@@ -1,4 +1,4 @@
-"""The edge's use cases: its status, a fill round on demand."""
+"""The edge's use cases: its status, a fill round on demand, a title purged."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 from reelstack.edge.context import EdgeContext
 from reelstack.edge.fill import fill_round
 from reelstack.edge.models import FillReport
-from reelstack.edge.schemas import EdgeStatus, FillOut
+from reelstack.edge.schemas import EdgeStatus, FillOut, PurgeOut
 
 
 def _fill_out(report: FillReport) -> FillOut:
@@ -45,3 +45,9 @@ def status(*, ctx: EdgeContext) -> EdgeStatus:
 async def fill(*, ctx: EdgeContext, titles: list[str] | None) -> FillOut:
     """Run a fill round now (after the one in progress, if any) and return what it did."""
     return _fill_out(await fill_round(ctx, titles))
+
+
+def purge(*, ctx: EdgeContext, title: str) -> PurgeOut:
+    """Drop every file of ``title`` from the cache (after an unpublish, a takedown)."""
+    files, dropped = ctx.cache.purge(title)
+    return PurgeOut(title=title, files=files, bytes=dropped)

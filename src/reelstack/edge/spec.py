@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelstack.chassis.spec import Deploy, ServiceSpec
+from reelstack.chassis.spec import Deploy, Listener, ServiceSpec
 
 SPEC = ServiceSpec(
     name="edge",
@@ -14,9 +14,16 @@ SPEC = ServiceSpec(
         "reelstack.edge.fill:fill_loop",
     ),
     # Viewers reach edges directly (the serving listener, edge.serve_port),
-    # not through the gateway: no gateway routes. The deploy files do not
-    # publish it yet (they publish one port per service, and the instance's
-    # port here is management: status, fill, metrics); a local cluster's
-    # edges serve on 127.0.0.1.
-    deploy=Deploy(calls=("recommendations",)),
+    # not through the gateway: no gateway routes. Deployments publish that
+    # listener; the service port (status, fill, purge, metrics: no viewer
+    # auth) stays internal. A local cluster's edges serve on 127.0.0.1.
+    deploy=Deploy(
+        calls=("recommendations",),
+        listener=Listener(
+            public_port=8600,
+            port_setting="edge.serve_port",
+            host_setting="edge.serve_host",
+            url_setting="edge.public_url",
+        ),
+    ),
 )

@@ -131,4 +131,19 @@ def make_router() -> APIRouter:
             headers={"Cache-Control": "private, max-age=60", "Access-Control-Allow-Origin": "*"},
         )
 
+    @router.api_route("/manifests/{token}/plays/{play_id}/manifest.mpd", methods=["GET", "HEAD"])
+    async def dash(token: str, play_id: PlayId, ctx: PlaybackDep) -> Response:
+        """A play's DASH MPD: 403 for a bad token, 410 once expired, 404 if it has none."""
+        try:
+            text = await service.dash_manifest(ctx=ctx, token=token, play_id=play_id)
+        except ExpiredError as exc:
+            return json_response({"detail": str(exc)}, 410)
+        except SignatureError as exc:
+            return json_response({"detail": str(exc)}, 403)
+        return Response(
+            text,
+            media_type="application/dash+xml",
+            headers={"Cache-Control": "private, max-age=60", "Access-Control-Allow-Origin": "*"},
+        )
+
     return router

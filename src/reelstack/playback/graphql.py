@@ -67,10 +67,21 @@ class Markers:
 
 
 @strawberry.type
+class PlayEdge:
+    """An edge a play's manifests name: the player's fallbacks, best first."""
+
+    instance: str
+    region: str
+    url: str
+
+
+@strawberry.type
 class StartedPlay:
     id: strawberry.ID
     title: Title
     manifest_url: str
+    dash_url: str | None
+    edges: list[PlayEdge]
     resume_s: float
     lease_expires_at: datetime
     heartbeat_s: int
@@ -153,6 +164,10 @@ class Mutation:
             id=strawberry.ID(started.play.id),
             title=Title(id=strawberry.ID(started.play.title_id)),
             manifest_url=started.manifest_url,
+            dash_url=started.dash_url,
+            edges=[
+                PlayEdge(instance=e.instance, region=e.region, url=e.url) for e in started.edges
+            ],
             resume_s=started.resume_s,
             lease_expires_at=_at(started.play.expires_at),
             heartbeat_s=int(ctx.times.heartbeat_s),

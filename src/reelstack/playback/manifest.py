@@ -141,3 +141,32 @@ def _signed(uri: str, *, folder: str, signer: UrlSigner, expires: int) -> str | 
     directory, name = posixpath.split(uri)
     prefix = f"{folder}/{directory}" if directory else folder
     return signer.url(prefix, name, expires=expires)
+
+
+def first_variant(text: str) -> str | None:
+    """Return the URI of the master playlist's first variant (relative, as media writes it)."""
+    lines = [line.strip() for line in text.splitlines()]
+    for index, line in enumerate(lines[:-1]):
+        if line.startswith("#EXT-X-STREAM-INF:") and lines[index + 1]:
+            return lines[index + 1]
+    return None
+
+
+def key_uri(media_playlist: str) -> str | None:
+    """Return the URI of a media playlist's AES-128 key (None: its segments are clear)."""
+    for line in media_playlist.splitlines():
+        if line.startswith("#EXT-X-KEY:"):
+            attrs = attributes(line)
+            if attrs.get("METHOD", "NONE") != "NONE":
+                return attrs.get("URI", "")
+    return None
+
+
+def key_on_any_host(uri: str | None) -> bool:
+    """Whether a player fetching ``uri`` from a playlist on an edge reaches playback for it.
+
+    A clear title has no key; an absolute URL names its host; a path
+    (media's default, ``/api/playback/keys/ID``) resolves against the edge
+    serving the playlist, which holds no keys.
+    """
+    return uri is None or uri.lower().startswith(("https://", "http://"))

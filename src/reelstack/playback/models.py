@@ -77,6 +77,8 @@ class Playable:
     intro: tuple[float, float] | None
     credits_start_s: float | None
     duration_s: float | None
+    dash_name: str | None = None
+    """The DASH MPD's name in ``folder`` (None: media published none, as for an encrypted title)."""
 
 
 class StreamLimitError(ConflictError):

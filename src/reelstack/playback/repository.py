@@ -47,6 +47,8 @@ plays = Table(
     Column("expires_at", Float, nullable=False),
     Column("ended_at", Float, nullable=True),
     Column("manifest", Text, nullable=False),
+    # The DASH MPD of the same play (None: media published none for the title).
+    Column("dash", Text, nullable=True),
     # Where the viewer was (the gateway's region) and when the play was put
     # on the log (``playback.plays``): the table is its own outbox.
     Column("region", String(16), nullable=True),
@@ -99,7 +101,13 @@ async def live_plays(session: AsyncSession, *, account: str, now: float) -> list
 
 
 async def add_within(
-    session: AsyncSession, *, play: Play, manifest: str, limit: int, now: float
+    session: AsyncSession,
+    *,
+    play: Play,
+    manifest: str,
+    limit: int,
+    now: float,
+    dash: str | None = None,
 ) -> bool:
     """Insert a play only while the account holds fewer than ``limit`` live plays.
 
@@ -128,6 +136,7 @@ async def add_within(
         "started_at": literal(play.started_at, Float),
         "expires_at": literal(play.expires_at, Float),
         "manifest": literal(manifest, Text),
+        "dash": literal(dash, Text),
         "region": literal(play.region, String),
     }
     result = await session.execute(
@@ -161,6 +170,13 @@ async def get(session: AsyncSession, play_id: str) -> Play | None:
 async def manifest(session: AsyncSession, play_id: str) -> str | None:
     """Return a play's manifest (None if there is no such play)."""
     result = await session.execute(select(plays.c.manifest).where(plays.c.id == play_id))
+    found: str | None = result.scalar_one_or_none()
+    return found
+
+
+async def dash_manifest(session: AsyncSession, play_id: str) -> str | None:
+    """Return a play's DASH manifest (None if there is no such play or it has none)."""
+    result = await session.execute(select(plays.c.dash).where(plays.c.id == play_id))
     found: str | None = result.scalar_one_or_none()
     return found
 

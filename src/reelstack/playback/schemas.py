@@ -59,6 +59,7 @@ class PlayOut(BaseModel):
     lease_expires_at: datetime
     heartbeat_s: int
     manifest_url: str
+    dash_url: str | None
     resume_s: float
     intro: Markers | None
     credits_start_s: float | None
@@ -74,6 +75,7 @@ class PlayOut(BaseModel):
             lease_expires_at=_iso(started.play.expires_at),
             heartbeat_s=round(heartbeat_s),
             manifest_url=started.manifest_url,
+            dash_url=started.dash_url,
             resume_s=started.resume_s,
             intro=None if intro is None else Markers(start_s=intro[0], end_s=intro[1]),
             credits_start_s=started.credits_start_s,

@@ -13,8 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelstack.errors import NotFoundError, ReelstackError
 from reelstack.playback import repository
 from reelstack.playback.context import PlaybackContext
-from reelstack.playback.manifest import GATEWAY, filtered_master
-from reelstack.playback.models import Caller, Device, Play, StreamLimitError
+from reelstack.playback.dash import filtered_mpd
+from reelstack.playback.manifest import (
+    GATEWAY,
+    NoRenditionError,
+    filtered_master,
+    first_variant,
+    key_on_any_host,
+    key_uri,
+)
+from reelstack.playback.models import Caller, Device, PlanLimits, Play, Playable, StreamLimitError
 from reelstack.playback.steering import EDGE_SERVICE, Edge, steer
 from reelstack.signed_urls import SignatureError
 
@@ -23,6 +31,7 @@ log = logging.getLogger(__name__)
 PUBLIC_PREFIX = "/api/playback"
 """Where the gateway serves playback (the spec's route); manifest URLs are made under it."""
 MANIFEST_NAME = "master.m3u8"
+DASH_NAME = "manifest.mpd"
 NO_PLAY = "no such play"
 
 
@@ -42,6 +51,8 @@ class PlayStarted:
     next_episode_id: str | None
     edges: tuple[Edge, ...] = ()
     """The edges the manifest names, best first (none: served through the gateway)."""
+    dash_url: str | None = None
+    """The play's DASH MPD, signed by the same token (None: the title has no MPD)."""
 
 
 def steered(ctx: PlaybackContext, caller: Caller, title_id: str, now: float) -> tuple[Edge, ...]:
@@ -59,9 +70,67 @@ def steered(ctx: PlaybackContext, caller: Caller, title_id: str, now: float) -> 
     )
 
 
-def manifest_path(play_id: str) -> str:
-    """The path a play's manifest is signed over (its token covers ``plays/ID``)."""
-    return f"plays/{play_id}/{MANIFEST_NAME}"
+def manifest_path(play_id: str, name: str = MANIFEST_NAME) -> str:
+    """The path a play's manifest ``name`` is signed over (its token covers ``plays/ID``)."""
+    return f"plays/{play_id}/{name}"
+
+
+async def _key_reachable_from_edges(ctx: PlaybackContext, playable: Playable, master: str) -> bool:
+    """Whether the title's key URI still reaches playback when its playlists come from an edge.
+
+    Media writes the key URI into each media playlist from
+    ``media.key_url_template``; by default a path, which a player resolves
+    against the edge serving the playlist (no keys there). Such a title is
+    played through the gateway, where the path resolves to playback, so the
+    default works; an absolute template lets encrypted titles use edges too.
+    The media playlist is read once per job (cached like the master).
+    """
+    variant = first_variant(master)
+    if variant is None:
+        return True  # no variant: the master's filter refuses the play anyway
+    try:
+        uri = key_uri(await ctx.upstreams.media_playlist(playable, variant))
+    except ReelstackError as exc:
+        log.warning("cannot tell whether %s is encrypted: %s", playable.title_id, exc)
+        return False  # the gateway serves it whatever its key URI is
+    if key_on_any_host(uri):
+        return True
+    log.warning(
+        "%s is encrypted with the key at %r, which an edge cannot serve: played through"
+        " the gateway (set media.key_url_template to the gateway's absolute URL, then"
+        " encode again, to serve encrypted titles from edges)",
+        playable.title_id,
+        (uri or "")[:80],
+    )
+    return False
+
+
+async def _dash(
+    ctx: PlaybackContext,
+    playable: Playable,
+    *,
+    plan: PlanLimits,
+    device: Device,
+    expires: int,
+    bases: tuple[str, ...],
+) -> str | None:
+    """Return the play's DASH MPD, or None when the title has none or it cannot be read."""
+    if playable.dash_name is None:
+        return None
+    try:
+        return filtered_mpd(
+            await ctx.upstreams.dash(playable),
+            folder=playable.folder,
+            plan=plan,
+            device=device,
+            signer=ctx.signer,
+            expires=expires,
+            bases=bases,
+        )
+    except (ReelstackError, ValueError, NoRenditionError) as exc:
+        # The HLS manifest plays everywhere: a play does not fail for its MPD.
+        log.warning("the play of %s gets no DASH manifest: %s", playable.title_id, exc)
+        return None
 
 
 async def start_play(
@@ -85,16 +154,21 @@ async def start_play(
     playable = _value(playable_r)
     resume_s: float = _value(resume_r)
     expires = int(now + ctx.times.url_ttl_s)
+    master = await up.master(playable)
     edges = steered(ctx, caller, title_id, now)
+    if edges and not await _key_reachable_from_edges(ctx, playable, master):
+        edges = ()
+    bases = tuple(edge.url for edge in edges)
     manifest = filtered_master(
-        await up.master(playable),
+        master,
         folder=playable.folder,
         plan=plan,
         device=device,
         signer=ctx.signer,
         expires=expires,
-        bases=tuple(edge.url for edge in edges) or GATEWAY,
+        bases=bases or GATEWAY,
     )
+    dash = await _dash(ctx, playable, plan=plan, device=device, expires=expires, bases=bases)
     play = Play(
         id=secrets.token_hex(16),
         account=caller.account,
@@ -113,7 +187,7 @@ async def start_play(
         # store's write turn is short: SQLite runs writers one at a time.
         await repository.end_device(session, account=caller.account, device_id=device.id, at=now)
         added = await repository.add_within(
-            session, play=play, manifest=manifest, limit=plan.max_streams, now=now
+            session, play=play, manifest=manifest, limit=plan.max_streams, now=now, dash=dash
         )
         if not added:
             others = await repository.live_plays(session, account=caller.account, now=now)
@@ -122,9 +196,11 @@ async def start_play(
     await ctx.db.transaction(take_slot)
     token = ctx.signer.token(f"plays/{play.id}", expires=expires)
     next_episode = title.get("next_episode_id")
+    base = f"{PUBLIC_PREFIX}/manifests/{token}"
     return PlayStarted(
         play=play,
-        manifest_url=f"{PUBLIC_PREFIX}/manifests/{token}/{manifest_path(play.id)}",
+        manifest_url=f"{base}/{manifest_path(play.id)}",
+        dash_url=None if dash is None else f"{base}/{manifest_path(play.id, DASH_NAME)}",
         resume_s=resume_s,
         intro=playable.intro,
         credits_start_s=playable.credits_start_s,
@@ -191,6 +267,16 @@ async def manifest(*, ctx: PlaybackContext, token: str, play_id: str) -> str:
     if text is None:
         # Only reachable with a genuine token of a play since swept away.
         raise SignatureError(NO_PLAY)
+    return text
+
+
+async def dash_manifest(*, ctx: PlaybackContext, token: str, play_id: str) -> str:
+    """Return a play's DASH MPD if ``token`` signs the play; NotFoundError if it has none."""
+    ctx.signer.verify(token, manifest_path(play_id, DASH_NAME), now=ctx.clock())
+    async with ctx.db.session() as session:
+        text = await repository.dash_manifest(session, play_id)
+    if text is None:
+        raise NotFoundError("this play has no DASH manifest")
     return text
 
 

@@ -50,6 +50,14 @@ class Upstreams(Protocol):
         """Return the title's published master playlist."""
         ...
 
+    async def dash(self, playable: Playable) -> str:
+        """Return the title's published DASH MPD (``playable.dash_name``)."""
+        ...
+
+    async def media_playlist(self, playable: Playable, uri: str) -> str:
+        """Return one of the title's published media playlists (``uri`` relative to its folder)."""
+        ...
+
     async def resume_s(self, caller: Caller, title_id: str) -> float:
         """Return where the profile stopped in the title (0 when unknown)."""
         ...
@@ -122,6 +130,11 @@ class ServiceUpstreams:
         if not master.startswith(MEDIA_FILES):
             raise UnavailableError(f"media published the title outside {MEDIA_FILES}")
         folder, name = posixpath.split(master[len(MEDIA_FILES) :])
+        dash = data.get("dash_url")
+        dash_name = None
+        # Only an MPD beside the master playlist: the same tokens' folder.
+        if isinstance(dash, str) and posixpath.dirname(dash) == posixpath.dirname(master):
+            dash_name = posixpath.basename(dash) or None
         intro = None
         if data.get("intro_start_s") is not None and data.get("intro_end_s") is not None:
             intro = (float(data["intro_start_s"]), float(data["intro_end_s"]))
@@ -134,12 +147,27 @@ class ServiceUpstreams:
             intro=intro,
             credits_start_s=None if credits is None else float(credits),
             duration_s=None if duration is None else float(duration),
+            dash_name=dash_name,
         )
 
     async def master(self, playable: Playable) -> str:
+        return await self._published(playable.folder, playable.master_name)
+
+    async def dash(self, playable: Playable) -> str:
+        if playable.dash_name is None:
+            raise NotFoundError("media published no DASH manifest for the title")
+        return await self._published(playable.folder, playable.dash_name)
+
+    async def media_playlist(self, playable: Playable, uri: str) -> str:
+        if uri.startswith("/") or ":" in uri or ".." in uri.split("/"):
+            raise UnavailableError(f"media's master playlist names {uri[:80]!r}")
+        directory, name = posixpath.split(uri)
+        return await self._published(posixpath.join(playable.folder, directory), name)
+
+    async def _published(self, folder: str, name: str) -> str:
         # A job's folder is never rewritten (a new encode is a new job), so
-        # its master playlist is kept as long as there is room.
-        key = f"{playable.folder}/{playable.master_name}"
+        # its manifests are kept as long as there is room.
+        key = f"{folder}/{name}"
         cached = self._masters.get(key)
         if cached is not None:
             self._masters.move_to_end(key)
@@ -147,7 +175,7 @@ class ServiceUpstreams:
         path = self.signer.url(key, "", expires=int(time.time()) + _OWN_READ_S)
         response = await self.client().request("media", "GET", path)
         if not response.ok:
-            raise UnavailableError(f"media answered {response.status} for the master playlist")
+            raise UnavailableError(f"media answered {response.status} for {name}")
         text = response.body.decode("utf-8")
         self._masters[key] = text
         if len(self._masters) > _MASTER_CACHE:

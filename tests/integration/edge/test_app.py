@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from reelstack import settings
@@ -101,3 +103,57 @@ async def test_status_fill_and_metrics(tmp_path: Path) -> None:
             "edge.reported_at",
         }
     assert ctx.server.server is None  # stopped with the app
+
+
+async def _until(condition: Callable[[str], bool], key: str, deadline_s: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline_s
+    while not condition(key):
+        assert loop.time() < end, "the condition did not come true in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_purge_drops_one_title_from_disk_and_status(tmp_path: Path) -> None:
+    origin = FakeOrigin()
+    for name in ("index.m3u8", "seg_00001.m4s"):
+        origin.add(f"media/t1/j1/v0/{name}", DATA)
+    origin.add("media/t2/j1/v0/seg_00001.m4s", DATA)
+    origin.add("media/t3/j1/v0/seg_00001.m4s", DATA)
+    config = _config(tmp_path)
+    app = create_app(config, adapters=Adapters(config, _built={"blob": origin}))
+    async for client in started(app):
+        ctx = app.state.chassis.context
+        assert isinstance(ctx, EdgeContext)
+        port = ctx.server.server.sockets[0].getsockname()[1]
+        edge = Edge(ctx.server, ctx.cache, origin, ctx.stats, port)
+        await client.post("/edge/fill", json={"titles": ["t1", "t2"]})
+        assert (tmp_path / "edge" / "edge-b-18199" / "media" / "t1").is_dir()
+
+        purged = await client.delete("/edge/titles/t1")
+        assert purged.status_code == 200
+        assert purged.json() == {"title": "t1", "files": 2, "bytes": 2 * len(DATA)}
+        assert not (tmp_path / "edge" / "edge-b-18199" / "media" / "t1").exists()
+        status = (await client.get("/edge/status")).json()
+        assert status["titles"] == ["t2"] and status["used_bytes"] == len(DATA)
+        # The next viewer of the purged title is a miss, fetched from the origin again.
+        gets = origin.gets
+        reply = await edge.get(edge.url("t1/j1/v0/seg_00001.m4s"))
+        assert reply.status == 200 and origin.gets == gets + 1
+
+        # An unknown title is nothing to drop; an id that is not one is refused.
+        unknown = await client.delete("/edge/titles/never-published")
+        assert unknown.status_code == 200 and unknown.json()["files"] == 0
+        for bad in (".hidden", "%2e%2e", "a" * 200):
+            assert (await client.delete(f"/edge/titles/{bad}")).status_code in (404, 422)
+        assert (await client.get("/edge/status")).json()["titles"] == ["t1", "t2"]
+
+        # A fill in progress when its title is purged is not cached when it ends.
+        origin.gate = asyncio.Event()
+        viewer = asyncio.create_task(edge.get(edge.url("t3/j1/v0/seg_00001.m4s")))
+        fills = ctx.cache.fills
+        await _until(fills.__contains__, "media/t3/j1/v0/seg_00001.m4s")
+        assert (await client.delete("/edge/titles/t3")).status_code == 200
+        origin.gate.set()
+        await asyncio.gather(viewer, return_exceptions=True)  # answered or cut off
+        await _until(lambda key, held=fills: key not in held, "media/t3/j1/v0/seg_00001.m4s")
+        assert "t3" not in (await client.get("/edge/status")).json()["titles"]

@@ -1,4 +1,4 @@
-"""``reelstack edge status`` and ``edge fill --now`` against stand-in edges."""
+"""``reelstack edge status``, ``edge fill --now`` and ``edge purge`` against stand-in edges."""
 
 from __future__ import annotations
 
@@ -117,3 +117,33 @@ def test_without_a_cluster_or_edges_the_commands_say_how_to_start_one(
 ) -> None:
     code, _, err = run(capsys, tmp_path, "edge", "status")
     assert code == 1 and "reelstack up" in err
+
+
+def test_purge_drops_the_title_from_every_edge_and_a_dead_one_fails_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edges: tuple[StandInEdge, StandInEdge]
+) -> None:
+    us, gb = edges
+    us.state.cached.update(ORIGIN)
+    code, out, err = run(capsys, tmp_path, "edge", "purge", "film1", *_edge_args(us, gb))
+    assert code == 0, err
+    assert us.state.purges == ["film1"] and gb.state.purges == ["film1"]
+    assert us.state.cached == {"media/film2/j1/v0/seg_00001.m4s"}
+    assert "1 file(s), 2.9K" in out and "0 file(s)" in out
+    # An unknown title is nothing to drop on any edge: not an error.
+    code, out, _ = run(capsys, tmp_path, "edge", "purge", "nope", "--json", *_edge_args(us))
+    assert code == 0 and json.loads(out)[0]["files"] == 0
+    gb.kill()
+    code, _, err = run(capsys, tmp_path, "edge", "purge", "film2", *_edge_args(us, gb))
+    assert code == 1 and gb.url in err
+
+
+@pytest.mark.parametrize("title", ["../secrets", "a/b", ".", "x" * 200, "a?b"])
+def test_purge_refuses_what_is_not_a_title_id_before_asking_an_edge(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edges: tuple[StandInEdge, StandInEdge],
+    title: str,
+) -> None:
+    us, _ = edges
+    code, _, _ = run(capsys, tmp_path, "edge", "purge", title, *_edge_args(us))
+    assert code == 2 and us.state.purges == []

@@ -17,7 +17,7 @@ import yaml
 from reelstack import services
 from reelstack.chassis.spec import Deploy, ServiceSpec
 from reelstack.deploy import network
-from reelstack.deploy.layout import HTTP_PORT
+from reelstack.deploy.layout import HTTP_PORT, SERVE_PORT
 from reelstack.errors import SpecError
 from tests.unit.deploy.policies import allowed
 
@@ -157,3 +157,17 @@ def test_a_call_to_a_service_that_does_not_exist_is_refused_naming_both() -> Non
     typo = ServiceSpec(name="ratings", app="r:app", deploy=Deploy(calls=("catalgo",)))
     with pytest.raises(SpecError, match=r"ratings.*catalgo"):
         network.render([*SPECS.values(), typo])
+
+
+def test_an_edge_serves_viewers_but_its_management_port_is_internal() -> None:
+    edge = _pod("edge")
+    # Viewers reach the serving listener from anywhere...
+    assert allowed(POLICIES, None, edge, SERVE_PORT)
+    # ...but not /edge/fill, /edge/purge or /edge/status (no viewer auth there).
+    assert not allowed(POLICIES, None, edge, HTTP_PORT)
+    for name in SPECS:
+        assert not allowed(POLICIES, _pod(name), edge, HTTP_PORT), name
+    assert allowed(POLICIES, PROMETHEUS, edge, HTTP_PORT)
+    # The serving port is the edge's alone: no other service opens it.
+    for name in SPECS:
+        assert allowed(POLICIES, None, _pod(name), SERVE_PORT) == (name == "edge"), name

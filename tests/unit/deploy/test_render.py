@@ -6,6 +6,7 @@ to the real ones is all a new service needs.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -154,3 +155,43 @@ def test_every_registry_instance_is_in_the_discovery_urls() -> None:
         "REELSTACK_EUREKA_URLS"
         not in yaml.safe_load(compose.render([RATINGS], layout))["x-engines"]
     )
+
+
+def test_an_edge_publishes_its_serving_port_and_keeps_management_internal() -> None:
+    published = yaml.safe_load(compose.render(_specs(), LAYOUT))["services"]
+    for slot, zone in enumerate(("a", "b")):
+        entry = published[f"edge-{zone}"]
+        # Only the viewers' listener: /edge/fill and /edge/purge (port 8000) are not published.
+        assert entry["ports"] == [f"${{REELSTACK_PUBLISH_ADDRESS:-127.0.0.1}}:{8600 + slot}:8002"]
+        env = entry["environment"]
+        assert env["REELSTACK_EDGE_SERVE_HOST"] == "0.0.0.0"
+        assert env["REELSTACK_EDGE_SERVE_PORT"] == "8002"
+        public = f"http://${{REELSTACK_PUBLIC_HOST:-localhost}}:{8600 + slot}"
+        assert env["REELSTACK_EDGE_PUBLIC_URL"] == public
+    # No other service publishes a port but the gateway.
+    ports = {name for name, entry in published.items() if entry.get("ports")}
+    assert {name.rsplit("-", 1)[0] for name in ports} == {"gateway", "edge"}
+
+    docs = _k8s(_specs())
+    for zone in ("a", "b"):
+        service = docs[("Service", f"edge-serve-{zone}")]["spec"]
+        assert service["type"] == "LoadBalancer"
+        assert service["selector"] == {"app": "edge", "zone": zone}
+        assert service["ports"] == [{"port": 80, "targetPort": "serve"}]
+        pod = docs[("Deployment", f"edge-{zone}")]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert {"containerPort": 8002, "name": "serve"} in container["ports"]
+        url = next(e for e in container["env"] if e["name"] == "REELSTACK_EDGE_PUBLIC_URL")
+        assert url["valueFrom"]["configMapKeyRef"]["key"] == f"edge-{zone}"
+    # No load balancer or Service reaches the edges' management port.
+    for (kind, name), doc in docs.items():
+        if kind == "Service" and doc["spec"].get("selector", {}).get("app") == "edge":
+            assert [p["targetPort"] for p in doc["spec"]["ports"]] == ["serve"], name
+
+
+def test_the_k8s_config_names_a_public_url_for_every_edge_zone() -> None:
+    config = Path(__file__).parents[3] / "deploy" / "k8s" / "config.yaml"
+    docs = [doc for doc in yaml.safe_load_all(config.read_text()) if doc]
+    (listeners,) = [d for d in docs if d["metadata"]["name"] == k8s.LISTENER_URLS]
+    wanted = {key[1].removeprefix("edge-serve-") for key in _k8s(_specs()) if "serve" in key[1]}
+    assert {f"edge-{zone}" for zone in wanted} <= set(listeners["data"])

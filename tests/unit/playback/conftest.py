@@ -28,6 +28,7 @@ from reelstack.playback.app import create_app
 from reelstack.playback.context import PlaybackContext
 from reelstack.playback.models import Caller, PlanLimits, Playable
 from tests.unit.chassis.conftest import started
+from tests.unit.playback.test_dash import MPD
 from tests.unit.playback.test_manifest import MASTER
 
 PACKAGE = "reelstack.playback"
@@ -52,6 +53,8 @@ class FakeUpstreams:
     plans: dict[str, str] = field(default_factory=dict)
     bookmarks: dict[tuple[str, str], float] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    key_uris: dict[str, str] = field(default_factory=dict)
+    """Titles encrypted, with the key URI media wrote into their media playlists."""
 
     async def catalog_title(self, caller: Caller, title_id: str) -> dict[str, Any]:
         self.calls.append(("catalog", caller.headers))
@@ -68,10 +71,20 @@ class FakeUpstreams:
     async def playable(self, title_id: str) -> Playable:
         if title_id not in self.ratings:
             raise NotFoundError("no such title")
-        return Playable(title_id, f"{title_id}/job1", "master.m3u8", (5.0, 35.0), 100.0, 120.0)
+        return Playable(
+            title_id, f"{title_id}/job1", "master.m3u8", (5.0, 35.0), 100.0, 120.0, "manifest.mpd"
+        )
 
     async def master(self, playable: Playable) -> str:
         return MASTER
+
+    async def dash(self, playable: Playable) -> str:
+        return MPD
+
+    async def media_playlist(self, playable: Playable, uri: str) -> str:
+        key = self.key_uris.get(playable.title_id)
+        line = "" if key is None else f'#EXT-X-KEY:METHOD=AES-128,URI="{key}"\n'
+        return f'#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n{line}#EXTINF:4,\nseg_00000.m4s\n'
 
     async def resume_s(self, caller: Caller, title_id: str) -> float:
         return self.bookmarks.get((caller.profile, title_id), 0.0)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from reelstack.chassis.discovery import StaticDiscovery
 from tests.unit.playback.conftest import Stack, viewer
+from tests.unit.playback.test_play_edges import edge_instance
 
 START = """mutation($title: ID!, $device: String!) {
   startPlay(titleId: $title, device: {id: $device, name: "Living room"}) {
-    id title { id } manifestUrl resumeS heartbeatS intro { startS endS } nextEpisode { id }
+    id title { id } manifestUrl dashUrl edges { instance region url }
+    resumeS heartbeatS intro { startS endS } nextEpisode { id }
   }
 }"""
 
@@ -30,6 +33,9 @@ async def test_start_list_and_stop_a_play(stack: Stack) -> None:
     assert started["title"] == {"id": "film1"}
     assert "/api/playback/manifests/" in started["manifestUrl"]
     assert started["heartbeatS"] == 30
+    # No edge registered: served through the gateway, as REST answers it.
+    assert started["edges"] == []
+    assert started["dashUrl"] == started["manifestUrl"].replace("master.m3u8", "manifest.mpd")
     # The manifest it names is the one REST's plays serve.
     path = started["manifestUrl"].removeprefix("/api")
     assert (await stack.client.get(path)).status_code == 200
@@ -73,3 +79,16 @@ async def test_bad_input_and_no_profile_say_why(stack: Stack) -> None:
     assert "no profile" in no_profile["errors"][0]["message"]
     bad_play = await gql(stack, 'mutation { stopPlay(playId: "nope") }', me)
     assert "not a play id" in bad_play["errors"][0]["message"]
+
+
+async def test_start_play_names_the_ranked_edges_as_rest_does(stack: Stack) -> None:
+    now = stack.clock.now
+    stack.ctx.discovery = StaticDiscovery(
+        [edge_instance("gb-10", "GB", now), edge_instance("us-1", "US", now, "film1")]
+    )
+    me = viewer("acc1", **{"x-region": "US"})
+    started = (await gql(stack, START, me, title="film1", device="tv1"))["data"]["startPlay"]
+    assert started["edges"] == [
+        {"instance": "us-1", "region": "US", "url": "http://127.0.0.1:9004"},
+        {"instance": "gb-10", "region": "GB", "url": "http://127.0.0.1:9005"},
+    ]

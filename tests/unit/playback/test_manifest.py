@@ -6,7 +6,13 @@ from urllib.parse import urljoin
 
 import pytest
 
-from reelstack.playback.manifest import NoRenditionError, filtered_master
+from reelstack.playback.manifest import (
+    NoRenditionError,
+    filtered_master,
+    first_variant,
+    key_on_any_host,
+    key_uri,
+)
 from reelstack.playback.models import Device, PlanLimits
 from reelstack.signed_urls import UrlSigner
 
@@ -98,3 +104,15 @@ def test_uris_that_leave_the_title_folder_are_dropped_not_signed() -> None:
     out = _filtered(BASIC, text=hostile)
     assert "t2" not in out and "elsewhere" not in out
     assert _variants(out) == ["v1", "v4"]
+
+
+def test_the_key_uri_of_a_media_playlist_and_where_it_resolves() -> None:
+    assert first_variant(MASTER) == "v0/index.m3u8"
+    assert first_variant("#EXTM3U\n") is None
+    encrypted = '#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="/api/playback/keys/t1",IV=0x01\n'
+    assert key_uri(encrypted) == "/api/playback/keys/t1"
+    assert key_uri("#EXTM3U\n#EXT-X-KEY:METHOD=NONE\n#EXTINF:4,\ns.m4s\n") is None
+    assert key_uri("#EXTM3U\n#EXTINF:4,\ns.m4s\n") is None
+    assert key_on_any_host(None) and key_on_any_host("https://watch.example/api/playback/keys/t1")
+    for relative in ("/api/playback/keys/t1", "keys/t1", "", "//evil/k"):
+        assert not key_on_any_host(relative), relative

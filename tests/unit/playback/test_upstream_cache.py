@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reelstack.chassis.resilience.response import Response
-from reelstack.errors import NotFoundError
+from reelstack.errors import NotFoundError, UnavailableError
 from reelstack.playback.upstream import ServiceUpstreams
 from reelstack.signed_urls import UrlSigner
 
@@ -78,3 +78,36 @@ async def test_no_reuse_when_the_time_is_zero() -> None:
     await up.playable("film")
     await up.playable("film")
     assert media.calls == 2
+
+
+async def test_the_mpd_is_named_only_beside_the_master_playlist() -> None:
+    media, clock = Media(), Clock()
+    media.title["dash_url"] = "/media/film/j1/manifest.mpd"
+    assert (await upstreams(media, clock, ttl_s=0).playable("film")).dash_name == "manifest.mpd"
+    for elsewhere in ("/media/other/j9/manifest.mpd", "http://evil/manifest.mpd", None, 3):
+        media.title["dash_url"] = elsewhere
+        assert (await upstreams(media, clock, ttl_s=0).playable("film")).dash_name is None
+
+
+class Files:
+    """Media's signed file route: the paths asked, each answered with a playlist."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def request(self, service: str, method: str, path: str, **_: Any) -> Response:
+        self.paths.append(path)
+        return Response(200, {}, b"#EXTM3U\n")
+
+
+async def test_a_media_playlist_is_read_inside_the_titles_folder_and_kept() -> None:
+    files = Files()
+    up = ServiceUpstreams(client=lambda: files, signer=UrlSigner(b"k" * 32))  # type: ignore[arg-type,return-value]
+    playable = await upstreams(Media(), Clock()).playable("film")
+    assert await up.media_playlist(playable, "v0/index.m3u8") == "#EXTM3U\n"
+    await up.media_playlist(playable, "v0/index.m3u8")
+    assert len(files.paths) == 1 and files.paths[0].endswith("/film/j1/v0/index.m3u8")
+    for outside in ("../../other/v0/index.m3u8", "/etc/passwd", "http://evil/x.m3u8"):
+        with pytest.raises(UnavailableError):
+            await up.media_playlist(playable, outside)
+    assert len(files.paths) == 1
