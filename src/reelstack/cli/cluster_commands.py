@@ -24,6 +24,8 @@ deploy_app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+# Generous: about 20 s on an idle 2-core machine, but a first start on a busy
+# one must not fail a newcomer's `make demo` (the cluster is stopped if it does).
 TimeoutOption = Annotated[
     float, typer.Option("--timeout", min=1, help="Seconds to wait for every instance to be up.")
 ]
@@ -60,7 +62,7 @@ def start_cluster(cli: Cli, timeout: float) -> UpResult:
 
 def up(
     ctx: typer.Context,
-    timeout: TimeoutOption = 30.0,
+    timeout: TimeoutOption = 120.0,
     profile: ProfileOption = None,
 ) -> None:
     """Start the local cluster and wait until every instance is up."""
@@ -113,7 +115,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 def demo(
     ctx: typer.Context,
-    timeout: TimeoutOption = 30.0,
+    timeout: TimeoutOption = 120.0,
     profile: ProfileOption = None,
     content: Annotated[
         bool, typer.Option("--content/--no-content", help="Publish the demo catalog.")
