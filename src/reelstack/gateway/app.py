@@ -27,7 +27,7 @@ from typing import Any
 from reelstack import services, settings
 from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.collector import PacedCollector
-from reelstack.chassis.discovery import Discovery, InstanceInfo
+from reelstack.chassis.discovery import Discovery, InstanceInfo, StaticDiscovery
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.resilience import ResilientClient
 from reelstack.chassis.resilience.options import Overrides
@@ -63,6 +63,7 @@ from reelstack.gateway.routes import RouteTable
 from reelstack.gateway.server import serve_internal
 from reelstack.gateway.settings import StaticInstance
 from reelstack.gateway.spec import SPEC
+from reelstack.gateway.ops import OPS_ROUTE, OpsEndpoint
 from reelstack.gateway.static import StaticEndpoint
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,19 @@ class FixedDiscovery:
 
     def instances(self, service: str) -> Sequence[InstanceInfo]:
         return self.by_service.get(service, ())
+
+
+def _all_instances(chassis: Chassis, discovery: Discovery) -> Sequence[InstanceInfo]:
+    """Every instance the registry's copy holds (the ops API's listing), whatever its status."""
+    client = getattr(chassis, "discovery", None)
+    if isinstance(client, EurekaClient):
+        return client.local.all()
+    # A fixed instance list (gateway.instances) knows only the services it routes.
+    if isinstance(discovery, FixedDiscovery):
+        return [i for found in discovery.by_service.values() for i in found]
+    if isinstance(discovery, StaticDiscovery):
+        return discovery.all()
+    return ()
 
 
 def create_app(config: Config, *, discovery: Discovery | None = None) -> GatewayApp:
@@ -257,6 +271,7 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
             proxy=proxy,
             static=static,
             api_prefix=config.get(gateway_settings.GATEWAY_API_PREFIX),
+            local=(OPS_ROUTE, OpsEndpoint(lambda: _all_instances(chassis, discovery))),
         ),
         debug,
         ClientAddressFilter(front.trusted_proxies),
