@@ -55,6 +55,7 @@ from reelstack.gateway.filters.routing import RoutingFilter
 from reelstack.gateway.front import AddressSet, FrontLimits, Refusals
 from reelstack.gateway.jwks import JwksFetcher
 from reelstack.gateway.metrics import GatewayCollector, GatewayStats
+from reelstack.gateway.ops import OPS_ROUTE, OpsEndpoint
 from reelstack.gateway.passport import PassportLog
 from reelstack.gateway.pools import Pools
 from reelstack.gateway.proxy import ProxyEndpoint
@@ -63,7 +64,6 @@ from reelstack.gateway.routes import RouteTable
 from reelstack.gateway.server import serve_internal
 from reelstack.gateway.settings import StaticInstance
 from reelstack.gateway.spec import SPEC
-from reelstack.gateway.ops import OPS_ROUTE, OpsEndpoint
 from reelstack.gateway.static import StaticEndpoint
 
 log = logging.getLogger(__name__)

@@ -121,7 +121,9 @@ async def test_metrics_sum_the_up_instances_and_are_read_once_per_interval() -> 
         listing = [
             InstanceInfo("playback", "p-a", "127.0.0.1", port, "a"),
             InstanceInfo("playback", "p-b", "127.0.0.1", 1, "b"),  # nothing listens there
-            InstanceInfo("edge", "e-a", "127.0.0.1", 9, "a", metadata={"management.port": str(port)}),
+            InstanceInfo(
+                "edge", "e-a", "127.0.0.1", 9, "a", metadata={"management.port": str(port)}
+            ),
             InstanceInfo("edge", "e-b", "127.0.0.1", port, "b", status="DOWN"),
         ]
         ops = OpsEndpoint(lambda: listing, timeout_s=5.0, cache_s=600.0)
