@@ -17,6 +17,10 @@ const TitlePage = lazy(() => import('./title/TitlePage.tsx'))
 const SearchPage = lazy(() => import('./search/SearchPage.tsx'))
 const MyListPage = lazy(() => import('./mylist/MyListPage.tsx'))
 const AccountPage = lazy(() => import('./account/AccountPage.tsx'))
+// The studio and the ops console: their own chunks, never in a viewer's first load.
+const StudioPage = lazy(() => import('./studio/StudioPage.tsx'))
+const StudioTitlePage = lazy(() => import('./studio/StudioTitlePage.tsx'))
+const OpsPage = lazy(() => import('./ops/OpsPage.tsx'))
 
 export default function App() {
   return (
@@ -69,10 +73,13 @@ function viewerPage(route: Exclude<Route, { page: 'watch' }>): [Needs, ReactNode
       return ['profile', <SearchPage query={route.query} />]
     case 'myList':
       return ['profile', <MyListPage />]
+    // A studio or admin account may have no profile: the role is the account's.
     case 'studio':
+      return ['session', <StudioPage />]
     case 'studioTitle':
+      return ['session', <StudioTitlePage key={route.titleId} titleId={route.titleId} />]
     case 'ops':
-    // The studio and the console are wired here by their own area.
+      return ['session', <OpsPage />]
     case 'home':
       return ['profile', <HomePage />]
   }
