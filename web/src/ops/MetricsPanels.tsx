@@ -53,44 +53,46 @@ export function MetricsPanels({ history, latest }: { history: Rates[]; latest: M
         {services.length === 0 ? (
           <p>Waiting for the first read…</p>
         ) : (
-          <table className="studio-table" aria-label="Per service">
-            <thead>
-              <tr>
-                <th scope="col">Service</th>
-                <th scope="col">Req/s</th>
-                <th scope="col">5xx/s</th>
-                <th scope="col">p50</th>
-                <th scope="col">p99</th>
-                <th scope="col">Req/s over time</th>
-              </tr>
-            </thead>
-            <tbody>
-              {services.map((name) => {
-                const rates = last?.services[name]
-                const read = latest?.services[name]
-                return (
-                  <tr key={name} data-service={name}>
-                    <td>
-                      {name}
-                      {read && read.scraped < read.instances && (
-                        <small> ({read.scraped}/{read.instances} answered)</small>
-                      )}
-                    </td>
-                    <td>{fixed(rates?.requestsPerS)}</td>
-                    <td className={rates && rates.errorsPerS > 0 ? 'health-down' : ''}>{fixed(rates?.errorsPerS, 2)}</td>
-                    <td>{ms(rates?.p50)}</td>
-                    <td>{ms(rates?.p99)}</td>
-                    <td>
-                      <Sparkline
-                        values={history.map((r) => r.services[name]?.requestsPerS ?? null)}
-                        label={`${name} requests per second over time`}
-                      />
-                    </td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
+          <div className="table-scroll">
+            <table className="studio-table" aria-label="Per service">
+              <thead>
+                <tr>
+                  <th scope="col">Service</th>
+                  <th scope="col">Req/s</th>
+                  <th scope="col">5xx/s</th>
+                  <th scope="col">p50</th>
+                  <th scope="col">p99</th>
+                  <th scope="col">Req/s over time</th>
+                </tr>
+              </thead>
+              <tbody>
+                {services.map((name) => {
+                  const rates = last?.services[name]
+                  const read = latest?.services[name]
+                  return (
+                    <tr key={name} data-service={name} data-rated={rates !== undefined}>
+                      <td>
+                        {name}
+                        {read && read.scraped < read.instances && (
+                          <small> ({read.scraped}/{read.instances} answered)</small>
+                        )}
+                      </td>
+                      <td>{fixed(rates?.requestsPerS)}</td>
+                      <td className={rates && rates.errorsPerS > 0 ? 'health-down' : ''}>{fixed(rates?.errorsPerS, 2)}</td>
+                      <td>{ms(rates?.p50)}</td>
+                      <td>{ms(rates?.p99)}</td>
+                      <td>
+                        <Sparkline
+                          values={history.map((r) => r.services[name]?.requestsPerS ?? null)}
+                          label={`${name} requests per second over time`}
+                        />
+                      </td>
+                    </tr>
+                  )
+                })}
+              </tbody>
+            </table>
+          </div>
         )}
       </Panel>
     </div>

@@ -6,25 +6,27 @@ export function TitleList({ titles }: { titles: MediaTitle[] }) {
   if (titles.length === 0) return <p>No titles yet: upload one.</p>
   const sorted = [...titles].sort((a, b) => b.created_at.localeCompare(a.created_at))
   return (
-    <table className="studio-table" aria-label="Titles">
-      <thead>
-        <tr>
-          <th scope="col">Title</th>
-          <th scope="col">State</th>
-          <th scope="col">Rating</th>
-        </tr>
-      </thead>
-      <tbody>
-        {sorted.map((t) => (
-          <tr key={t.id}>
-            <td>
-              <Link to={`/studio/titles/${encodeURIComponent(t.id)}`}>{t.name}</Link>
-            </td>
-            <td data-state={t.state}>{t.state}</td>
-            <td>{t.maturity_rating}</td>
+    <div className="table-scroll">
+      <table className="studio-table" aria-label="Titles">
+        <thead>
+          <tr>
+            <th scope="col">Title</th>
+            <th scope="col">State</th>
+            <th scope="col">Rating</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {sorted.map((t) => (
+            <tr key={t.id}>
+              <td>
+                <Link to={`/studio/titles/${encodeURIComponent(t.id)}`}>{t.name}</Link>
+              </td>
+              <td data-state={t.state}>{t.state}</td>
+              <td>{t.maturity_rating}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   )
 }
