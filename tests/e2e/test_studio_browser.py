@@ -31,6 +31,10 @@ PASSWORD = "correct horse battery staple"
 ACCOUNTS = {"studio": "studio@example.com", "admin": "admin@example.com"}
 VIEWER = "viewer@example.com"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+# What of a page's main content reaches past the right edge (tables scroll in their box).
+OVERFLOWING = """width => [...document.querySelectorAll('main *')]
+    .filter(e => !e.closest('.table-scroll') && e.getBoundingClientRect().right > width + 1)
+    .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
 # Encoding a 2 s clip on a loaded 2-core machine: generous, as a wait, never a figure.
 ENCODE_WAIT_MS = 300_000
 
@@ -113,8 +117,13 @@ def _screenshots(page: Page, name: str) -> None:
     folder = os.environ.get("REELSTACK_SCREENSHOTS")
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
-        # Wide tables scroll inside their card; the page itself never scrolls sideways.
-        page.wait_for_function(f"() => document.documentElement.scrollWidth <= {width}")
+        # Wide tables scroll inside their card: nothing of the page's own
+        # content reaches past the screen's right edge.
+        wait_until(
+            lambda width=width: page.evaluate(OVERFLOWING, width),
+            f"{name} fitting {width} px",
+            done=lambda found: found == [],
+        )
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(folder) / f"{name}-{size}.png"), full_page=True)
