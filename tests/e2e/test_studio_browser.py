@@ -51,7 +51,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     need_chromium()
     _built_web_app()
     cluster = Cluster(tmp_path_factory.mktemp("studio") / "home")
-    cluster.env.update(REELSTACK_CLUSTER_INSTANCES="1", REELSTACK_MEDIA_LADDER_MODE="fixed")
+    # Per-title: the ladder's trials measure each rung's VMAF, which the studio shows.
+    cluster.env.update(REELSTACK_CLUSTER_INSTANCES="1", REELSTACK_MEDIA_LADDER_MODE="pertitle")
     try:
         cluster.ok("up", "--timeout", str(UP_TIMEOUT_S))
         cluster.wait_all_up(within_s=UP_TIMEOUT_S)
@@ -169,6 +170,8 @@ def test_a_studio_upload_becomes_a_playable_title(
     rows = page.locator("[data-testid=ladder] tbody tr")
     assert rows.count() >= 1
     assert "kb/s" in rows.first.inner_text()
+    vmaf = rows.first.locator("td").nth(3).inner_text()
+    assert 0 < float(vmaf) <= 100, vmaf
     # The catalog lists the title once media's announcement arrives.
     page.wait_for_selector("[data-testid=publishing][data-visible=true]")
     _screenshots(page, "studio-title")
