@@ -61,12 +61,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         base = f"http://127.0.0.1:{gateway['port']}"
         for email in (*ACCOUNTS.values(), VIEWER):
-            made = wait_until(
-                lambda email=email: httpx.post(
+
+            def sign_up(email: str = email) -> httpx.Response:
+                return httpx.post(
                     f"{base}/api/identity/accounts",
                     json={"email": email, "password": PASSWORD},
                     timeout=30,
-                ),
+                )
+
+            made = wait_until(
+                sign_up,
                 "sign-up through the gateway",
                 done=lambda r: r.status_code != 503,
             )
@@ -120,11 +124,12 @@ def _screenshots(page: Page, name: str) -> None:
         page.set_viewport_size({"width": width, "height": height})
         # Wide tables scroll inside their card: nothing of the page's own
         # content reaches past the screen's right edge.
-        wait_until(
-            lambda width=width: page.evaluate(OVERFLOWING, width),
-            f"{name} fitting {width} px",
-            done=lambda found: found == [],
-        )
+
+        def overflowing(width: int = width) -> list[str]:
+            found: list[str] = page.evaluate(OVERFLOWING, width)
+            return found
+
+        wait_until(overflowing, f"{name} fitting {width} px", done=lambda found: found == [])
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(folder) / f"{name}-{size}.png"), full_page=True)
