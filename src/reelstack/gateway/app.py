@@ -64,7 +64,7 @@ from reelstack.gateway.routes import RouteTable
 from reelstack.gateway.server import serve_internal
 from reelstack.gateway.settings import StaticInstance
 from reelstack.gateway.spec import SPEC
-from reelstack.gateway.static import StaticEndpoint
+from reelstack.gateway.static import AppSettings, StaticEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     )
     static_root = Path(config.get(gateway_settings.GATEWAY_STATIC_DIR))
     refusals = Refusals()
-    static: StaticEndpoint | None = StaticEndpoint(static_root, refusals)
+    static: StaticEndpoint | None = StaticEndpoint(static_root, refusals, app_settings(config))
     if static is not None and not static.available():
         log.info("no web app in %s: only API routes are served", static_root)
         static = None
@@ -339,6 +339,20 @@ async def _sweep(pools: Pools, buckets: dict[str, TokenBuckets]) -> None:
         now = time.monotonic()  # the clock the rate-limit filters use
         for limiter in buckets.values():
             limiter.sweep(now)
+
+
+# What a demo's region picker offers beside the configured regions.
+DEMO_REGIONS = ("BR", "EU", "GB", "JP", "US")
+
+
+def app_settings(config: Config) -> AppSettings:
+    """Return what the web app is told: a region picker only where clients may name one."""
+    default = config.get(gateway_settings.GATEWAY_REGION_DEFAULT)
+    if not config.get(gateway_settings.GATEWAY_REGION_FROM_CLIENT):
+        return AppSettings(region=default)
+    networks = config.get(gateway_settings.GATEWAY_REGION_NETWORKS)
+    regions = {default, *DEMO_REGIONS, *(n.region for n in networks)}
+    return AppSettings(region_picker=True, region=default, regions=tuple(sorted(regions)))
 
 
 def front_limits(config: Config) -> FrontLimits:

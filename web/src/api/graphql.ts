@@ -8,6 +8,7 @@ import operations from 'virtual:persisted-operations'
 import { currentPath, navigate } from '../route.ts'
 import { refreshSession, SessionError, type Session } from './session.ts'
 import { sessionStore, type SessionStore } from '../session/store.ts'
+import { regionHeaders } from '../region/region.ts'
 
 /** A GraphQL error as the router answers it (partial results carry some). */
 export interface GraphQLProblem {
@@ -50,6 +51,8 @@ export interface ClientOptions {
   toSignIn?: (next: string) => void
   /** The path of the page now, to come back to after signing in. */
   here?: () => string
+  /** Extra headers per request (the demo's region). */
+  headers?: () => Record<string, string>
   /** How long to wait before the one automatic retry of a query. */
   wait?: (ms: number) => Promise<void>
 }
@@ -76,6 +79,7 @@ export function createClient(options: ClientOptions = {}): RunOperation {
   const wait = options.wait ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
   const store = () => options.store ?? sessionStore()
   const here = options.here ?? currentPath
+  const extraHeaders = options.headers ?? (() => regionHeaders())
 
   function expired(): never {
     store().set(null)
@@ -90,6 +94,7 @@ export function createClient(options: ClientOptions = {}): RunOperation {
         headers: {
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
+          ...extraHeaders(),
           authorization: `Bearer ${session.accessToken}`,
         },
         body,

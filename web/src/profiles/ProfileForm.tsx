@@ -24,7 +24,9 @@ export function ProfileForm({ onCreated }: { onCreated: (profile: GraphProfile) 
     setBusy(true)
     setRefusal(null)
     try {
+      // Identity wants a kids profile's level said: the youngest one.
       const profile: Record<string, unknown> = { name: name.trim(), kids }
+      if (kids) profile.maturity = 'kids'
       if (pin) profile.pin = pin
       const { data, errors } = await runOperation<{ createProfile: GraphProfile | null }>(
         'CreateProfile',

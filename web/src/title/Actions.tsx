@@ -55,22 +55,20 @@ export function Actions({ title }: { title: TitleDetail }) {
       <button
         type="button"
         className="button button-secondary"
-        aria-label="I like this"
         aria-pressed={thumb === 'UP'}
         disabled={busy}
         onClick={() => rate('UP')}
       >
-        👍
+        <Thumb up /> I like this
       </button>
       <button
         type="button"
         className="button button-secondary"
-        aria-label="Not for me"
         aria-pressed={thumb === 'DOWN'}
         disabled={busy}
         onClick={() => rate('DOWN')}
       >
-        👎
+        <Thumb up={false} /> Not for me
       </button>
       {problem && (
         <p className="field-error" role="alert">
@@ -78,5 +76,17 @@ export function Actions({ title }: { title: TitleDetail }) {
         </p>
       )}
     </div>
+  )
+}
+
+/** A thumb drawn inline: emoji fonts are missing on many systems. */
+function Thumb({ up }: { up: boolean }) {
+  return (
+    <svg className="thumb" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" style={up ? undefined : { transform: 'scaleY(-1)' }}>
+      <path
+        fill="currentColor"
+        d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z"
+      />
+    </svg>
   )
 }

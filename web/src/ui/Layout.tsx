@@ -2,6 +2,7 @@
 // profile watching, then the page. Phones get the same links, wrapped.
 
 import type { ReactNode } from 'react'
+import { RegionPicker } from '../region/RegionPicker.tsx'
 import { useSession } from '../session/context.ts'
 import { Link } from './Link.tsx'
 
@@ -29,6 +30,7 @@ export function Layout({ children, tools }: LayoutProps) {
         </nav>
         <div className="app-tools">
           {tools}
+          <RegionPicker />
           {profile && (
             <Link to="/profiles" className="profile-chip" title="Switch profile">
               <span className="avatar" aria-hidden="true">
