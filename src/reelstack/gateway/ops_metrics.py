@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 
 # The chassis' own endpoints: scrapes and probes, not the service's work.
 _CHASSIS_ROUTES = frozenset({"/metrics", "/health", "/ready", "/runtime"})
-# A play start is playback's POST /playback/plays answered 201.
+# A play start is playback's POST /playback/plays answered 201, unless playback
+# exports a counter of its own (which also counts starts made through the graph).
 PLAY_ROUTE = ("/playback/plays", "POST", "201")
+PLAY_COUNTER = "reelstack_play_starts_total"
 
 
 @dataclass(slots=True)
@@ -39,6 +41,7 @@ class Sample:
 def parse_exposition(text: str) -> Sample:
     """Sum one instance's request, latency, play and edge families."""
     sample = Sample()
+    counted: int | None = None
     try:
         families = list(text_string_to_metric_families(text))
     except ValueError as exc:
@@ -67,6 +70,10 @@ def parse_exposition(text: str) -> Sample:
             elif s.name == "edge_requests_total":
                 result = labels.get("result", "")
                 sample.edge_results[result] = sample.edge_results.get(result, 0) + int(s.value)
+            elif s.name == PLAY_COUNTER:
+                counted = (counted or 0) + int(s.value)
+    if counted is not None:
+        sample.play_starts = counted
     return sample
 
 

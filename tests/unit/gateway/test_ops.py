@@ -101,6 +101,11 @@ def test_exposition_is_summed_without_the_chassis_own_routes() -> None:
     assert sample.buckets == {"0.01": 30.0, "+Inf": 42.0}
     assert sample.edge_results == {"hit": 9, "miss": 1}
     assert parse_exposition("this is { not metrics").requests == 0
+    # Playback's own counter, when it exports one, also counts starts made through the graph.
+    counted = (
+        EXPOSITION + "# TYPE reelstack_play_starts counter\nreelstack_play_starts_total 12.0\n"
+    )
+    assert parse_exposition(counted).play_starts == 12
 
 
 async def test_metrics_sum_the_up_instances_and_are_read_once_per_interval() -> None:
