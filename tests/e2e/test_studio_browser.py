@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
 from tests.e2e.test_playback import BROWSER_WAIT_MS, CHROMIUM_FLAGS, _built_web_app
@@ -242,3 +242,44 @@ def test_the_ops_console_lists_every_service_and_a_viewer_is_refused(
             timeout=30,
         )
         assert answer.status_code == 403, answer.text
+
+
+def test_an_upload_cut_off_resumes_after_a_reload(page: Page, stack: Stack, tmp_path: Path) -> None:
+    # Two chunks' worth (8 MiB each); what it holds does not matter to the upload.
+    source = tmp_path / "long-source.mp4"
+    source.write_bytes(os.urandom(12 * 1024 * 1024))
+    sent: list[tuple[str, str]] = []
+    page.on(
+        "request",
+        lambda r: sent.append((r.method, r.url)) if "/api/media/uploads" in r.url else None,
+    )
+    patches_let_through = [1]
+
+    def cut_after_the_first_chunk(route: Route) -> None:
+        if route.request.method == "PATCH":
+            if patches_let_through[0] <= 0:
+                route.abort("connectionreset")
+                return
+            patches_let_through[0] -= 1
+        route.continue_()
+
+    page.route("**/api/media/uploads**", cut_after_the_first_chunk)
+    _sign_in(page, stack, ACCOUNTS["studio"], "/studio")
+    form = page.locator("form[aria-label='Upload a title']")
+    form.locator("input[type=file]").set_input_files(str(source))
+    form.get_by_role("button", name="Upload").click()
+    # tus retries, then says the upload stopped.
+    alert = form.locator("[role=alert]")
+    alert.wait_for()
+    assert "Retry to resume" in alert.inner_text()
+
+    page.unroute("**/api/media/uploads**")
+    page.reload()
+    form = page.locator("form[aria-label='Upload a title']")
+    form.locator("input[type=file]").set_input_files(str(source))
+    form.get_by_role("button", name="Upload").click()
+    page.get_by_text("Resuming the earlier upload of this file.").wait_for()
+    page.wait_for_selector("[data-testid=upload-done]")
+    creations = [url for method, url in sent if method == "POST"]
+    assert len(creations) == 1, sent  # the second attempt carried on with the same upload
+    assert any(method == "HEAD" for method, _ in sent), sent  # it asked where the server was
