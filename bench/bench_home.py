@@ -73,6 +73,11 @@ ROUNDS = int(os.environ.get("BENCH_HOME_ROUNDS", "3"))
 PROFILE = os.environ.get("BENCH_HOME_PROFILE", "1") == "1"
 # The profile round's rate: one every page answers whole, so CPU per page is clean.
 PROFILE_RATE = float(os.environ.get("BENCH_HOME_PROFILE_RATE", "5"))
+# With a py-spy binary named here, one more light round is sampled by py-spy
+# (every Python service, one flame per service, in BENCH_HOME_SPY_DIR): a
+# separate round, as py-spy's own pauses would skew the CPU counts above.
+SPY = os.environ.get("BENCH_HOME_SPY", "")
+SPY_DIR = Path(os.environ.get("BENCH_HOME_SPY_DIR", "bench-home-spy"))
 WARMUP_S = 3.0
 UP_TIMEOUT_S = 300
 TARGET = "p99 <= 50 ms"
@@ -392,6 +397,33 @@ def profile_round(env: dict[str, str], url: str, token: str, body: Path) -> None
     note(f"  loadgen (client, not counted): {client:.2f} s")
     note(f"  all services: {per_page * 1000:.2f} CPU ms per home page")
     note(f"  so two cores answer at most about {2 / per_page:.0f} home pages/s")
+    if SPY:
+        spy_round(processes, url, token, body)
+
+
+def spy_round(processes: dict[str, list[psutil.Process]], url: str, token: str, body: Path) -> None:
+    """py-spy on every Python service through one light round: where each one's CPU goes."""
+    SPY_DIR.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for name, group in processes.items():
+        if name == "router":
+            continue  # its Python part only supervises; the pages go through Node
+        out = SPY_DIR / f"{name}.txt"
+        pid = str(group[0].pid)
+        seconds = str(int(DURATION_S) + 2)
+        command = [SPY, "record", "--format", "raw", "--duration", seconds, "--pid", pid]
+        spies.append(
+            subprocess.Popen(
+                [*command, "--output", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    time.sleep(1.0)
+    load(url, token, body, DURATION_S, PROFILE_RATE)
+    for spy in spies:
+        spy.wait(timeout=60)
+    note(f"  py-spy: {len(spies)} flames (raw, collapsed stacks) in {SPY_DIR}")
 
 
 def main() -> None:
@@ -471,6 +503,9 @@ def main() -> None:
         note(f"round {n}: {len(sampler.partial)} of {sampler.pages} sampled pages partial")
         for faults in sampler.partial[:3]:
             note(f"  {json.dumps(faults)[:400]}")
+
+    if not ROUNDS:
+        return  # BENCH_HOME_ROUNDS=0: the CPU profile alone (load-independent)
 
     def median(name: str, key: str) -> float:
         return statistics.median(float(r[key]) for r in runs[name])
