@@ -11,7 +11,6 @@ hot path has no use for a query language.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -52,9 +51,7 @@ class _Scope:
         self.progress: DataLoader[str, Bookmark | None] = DataLoader(load_fn=self._load)
 
     async def _load(self, ids: list[str]) -> Sequence[Bookmark | None]:
-        return await asyncio.gather(
-            *(service.bookmark(store=self.store, caller=self.caller, title_id=i) for i in ids)
-        )
+        return await service.bookmarks_of(store=self.store, caller=self.caller, title_ids=ids)
 
 
 def _scope(info: Info[Any, Any]) -> _Scope:
