@@ -501,6 +501,9 @@ def main() -> None:
                         runs[name].append(load(url, token, sent, DURATION_S))
                     note(f"{name} round: {json.dumps(runs[name][-1])}")
             if PROFILE:
+                if not ROUNDS:
+                    # Node's JIT and the services' caches warm, as the rounds would leave them.
+                    load(f"{base}/graphql", token, body, DURATION_S, PROFILE_RATE)
                 drain(base, token, "before the profile round")
                 profile_round(env, f"{base}/graphql", token, body)
         finally:
