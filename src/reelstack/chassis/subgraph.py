@@ -159,6 +159,13 @@ def subgraph_schema(
     )
 
 
+async def _no_extra_context() -> None:
+    # Strawberry's default getter is a plain lambda, which FastAPI runs in a
+    # worker thread on every request: a thread hop per subgraph call (about a
+    # fifth of a small query's CPU). Resolvers read ``info.context["request"]``.
+    return None
+
+
 def serve_subgraph(app: FastAPI, schema: Schema, *, path: str = DEFAULT_PATH) -> None:
     """Mount ``schema`` at ``path`` on ``app`` and announce it in the registry metadata.
 
@@ -178,6 +185,7 @@ def serve_subgraph(app: FastAPI, schema: Schema, *, path: str = DEFAULT_PATH) ->
     router: GraphQLRouter[object, None] = GraphQLRouter(
         schema,
         path=path,
+        context_getter=_no_extra_context,
         graphql_ide=None,
         allow_queries_via_get=False,
         include_in_schema=False,
