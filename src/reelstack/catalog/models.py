@@ -121,6 +121,8 @@ class Title:
     intro_end_s: float | None = None
     credits_start_s: float | None = None
     meta_edited: bool = False
+    withheld: bool = False
+    """The studio unpublished it: no viewer sees it, whatever media announces."""
     genres: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     cast: list[CastMember] = field(default_factory=list)

@@ -57,7 +57,7 @@ def _visible(
     maturity: Maturity, region: ColumnElement[str], table: FromClause
 ) -> ColumnElement[bool]:
     """:func:`visible` for ``table`` (titles or an alias of it), the region an expression."""
-    condition: ColumnElement[bool] = table.c.published.is_(True)
+    condition: ColumnElement[bool] = and_(table.c.published.is_(True), table.c.withheld.is_(False))
     allowed = allowed_ratings(maturity)
     if allowed is not None:
         # The level's ratings are fixed: inline constants keep one compiled
@@ -84,6 +84,7 @@ _COLUMNS = (
     titles.c.synopsis,
     titles.c.maturity_rating,
     titles.c.published,
+    titles.c.withheld,
     titles.c.version,
     titles.c.series_id,
     series.c.name.label("series_name"),

@@ -77,6 +77,11 @@ class StudioTitleOut(TitleOut):
     """A title as the studio sees it: also whether it is published and media's version."""
 
     published: bool
+    """Media has published its files."""
+    withheld: bool
+    """The studio unpublished it."""
+    visible: bool
+    """Viewers may see it (published and not withheld; their rating and region still apply)."""
     version: int
     meta_edited: bool
 

@@ -271,6 +271,22 @@ async def set_cast(
     return await studio_title(ctx=ctx, title_id=title_id)
 
 
+async def set_withheld(*, ctx: CatalogContext, title_id: str, withheld: bool) -> Title:
+    """Unpublish a title (withheld) or publish it again; only a ready title can be published."""
+
+    async def work(session: AsyncSession) -> None:
+        await writes.set_withheld(session, title_id=title_id, withheld=withheld, now=ctx.clock())
+
+    if not withheld:
+        title = await studio_title(ctx=ctx, title_id=title_id)
+        if not title.published:
+            raise ConflictError(
+                f"title {title_id!r} has no published files yet: wait until media has encoded it"
+            )
+    await ctx.db.transaction(work)
+    return await studio_title(ctx=ctx, title_id=title_id)
+
+
 async def set_artwork(
     *, ctx: CatalogContext, title_id: str, poster_key: str | None, backdrop_key: str | None
 ) -> Title:

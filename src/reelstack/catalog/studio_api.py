@@ -41,6 +41,8 @@ def _out(title: Title, ctx: CatalogContext) -> StudioTitleOut:
     return StudioTitleOut(
         **view.model_dump(),
         published=title.published,
+        withheld=title.withheld,
+        visible=title.published and not title.withheld,
         version=title.version,
         meta_edited=title.meta_edited,
     )
@@ -79,6 +81,16 @@ def make_router() -> APIRouter:
         """Replace a title's cast and crew, in billing order."""
         credits = [(c.name.strip(), c.role, c.character) for c in body.cast]
         return _out(await service.set_cast(ctx=ctx, title_id=title_id, cast=credits), ctx)
+
+    @router.post("/titles/{title_id}/publish")
+    async def publish(title_id: TitleId, ctx: CatalogDep) -> StudioTitleOut:
+        """Let viewers see a title media has published (409 while it has no files)."""
+        return _out(await service.set_withheld(ctx=ctx, title_id=title_id, withheld=False), ctx)
+
+    @router.post("/titles/{title_id}/unpublish")
+    async def unpublish(title_id: TitleId, ctx: CatalogDep) -> StudioTitleOut:
+        """Hold a title back from every viewer; media's later announcements keep it held."""
+        return _out(await service.set_withheld(ctx=ctx, title_id=title_id, withheld=True), ctx)
 
     @router.put("/titles/{title_id}/artwork")
     async def artwork(title_id: TitleId, body: ArtworkIn, ctx: CatalogDep) -> StudioTitleOut:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from reelstack.db import UNDECLARED_TABLES, UtcDateTime, metadata
@@ -54,6 +55,9 @@ titles = Table(
     Column("intro_end_s", Float),
     Column("credits_start_s", Float),
     Column("published", Boolean, nullable=False),
+    # The studio holds the title back although media published it (unpublish);
+    # media's announcements never change it.
+    Column("withheld", Boolean, nullable=False, server_default=false()),
     # Media's version of what was applied last (see the announcements).
     Column("version", BigInteger, nullable=False),
     # A studio edited name, synopsis, genres or rating here: media's later

@@ -237,6 +237,16 @@ async def set_cast(
     await session.execute(update(titles).where(titles.c.id == title_id).values(updated_at=now))
 
 
+async def set_withheld(
+    session: AsyncSession, *, title_id: str, withheld: bool, now: datetime
+) -> None:
+    """Hold a title back from viewers (unpublish), or let them see it again."""
+    await _held(session, title_id)
+    await session.execute(
+        update(titles).where(titles.c.id == title_id).values(withheld=withheld, updated_at=now)
+    )
+
+
 async def set_artwork(
     session: AsyncSession,
     *,

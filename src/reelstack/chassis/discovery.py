@@ -64,3 +64,7 @@ class StaticDiscovery:
 
     def instances(self, service: str) -> Sequence[InstanceInfo]:
         return [i for i in self._by_service.get(service, ()) if i.status == "UP"]
+
+    def all(self) -> list[InstanceInfo]:
+        """Every instance, whatever its status."""
+        return [i for found in self._by_service.values() for i in found]

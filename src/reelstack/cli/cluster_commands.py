@@ -116,6 +116,9 @@ def demo(
 ) -> None:
     """Start the cluster, publish the demo catalog, and print where everything is."""
     cli = cli_of(ctx)
+    # A demo lets the viewer pretend to be elsewhere (the web app's region
+    # picker); never a production setting, so only here and only by default.
+    cli.use_defaults({"REELSTACK_GATEWAY_REGION_FROM_CLIENT": "true"})
     cli.use_profile(profile)
     result = start_cluster(cli, timeout)
     print_where(cli, result)

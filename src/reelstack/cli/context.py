@@ -27,7 +27,15 @@ class Cli:
 
     home_option: Path | None = None
     profile: str | None = None
+    #: Settings this command's cluster gets unless the environment names them
+    #: (``demo`` turns on what only a demo wants).
+    defaults: dict[str, str] = field(default_factory=dict)
     _config: Config | None = field(default=None, repr=False)
+
+    def use_defaults(self, values: dict[str, str]) -> None:
+        """Give the cluster these environment settings where the environment has none."""
+        self.defaults.update(values)
+        self._config = None
 
     def use_profile(self, name: str | None) -> None:
         """Read settings from the profile's file from now on (``up --profile NAME``)."""
@@ -50,7 +58,7 @@ class Cli:
         """
         # The CLI is a process entry point: it turns its options into the
         # environment of the processes it starts.
-        env = dict(os.environ)
+        env = {**self.defaults, **os.environ}
         if self.home_option is not None:
             env[settings.HOME.env] = str(self.home_option.expanduser().resolve())
         if self.profile is not None:

@@ -27,7 +27,7 @@ from typing import Any
 from reelstack import services, settings
 from reelstack.chassis.app import chassis_of, create_service_app
 from reelstack.chassis.collector import PacedCollector
-from reelstack.chassis.discovery import Discovery, InstanceInfo
+from reelstack.chassis.discovery import Discovery, InstanceInfo, StaticDiscovery
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.resilience import ResilientClient
 from reelstack.chassis.resilience.options import Overrides
@@ -55,6 +55,7 @@ from reelstack.gateway.filters.routing import RoutingFilter
 from reelstack.gateway.front import AddressSet, FrontLimits, Refusals
 from reelstack.gateway.jwks import JwksFetcher
 from reelstack.gateway.metrics import GatewayCollector, GatewayStats
+from reelstack.gateway.ops import OPS_ROUTE, OpsEndpoint
 from reelstack.gateway.passport import PassportLog
 from reelstack.gateway.pools import Pools
 from reelstack.gateway.proxy import ProxyEndpoint
@@ -63,7 +64,7 @@ from reelstack.gateway.routes import RouteTable
 from reelstack.gateway.server import serve_internal
 from reelstack.gateway.settings import StaticInstance
 from reelstack.gateway.spec import SPEC
-from reelstack.gateway.static import StaticEndpoint
+from reelstack.gateway.static import AppSettings, StaticEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,19 @@ class FixedDiscovery:
 
     def instances(self, service: str) -> Sequence[InstanceInfo]:
         return self.by_service.get(service, ())
+
+
+def _all_instances(chassis: Chassis, discovery: Discovery) -> Sequence[InstanceInfo]:
+    """Every instance the registry's copy holds (the ops API's listing), whatever its status."""
+    client = getattr(chassis, "discovery", None)
+    if isinstance(client, EurekaClient):
+        return client.local.all()
+    # A fixed instance list (gateway.instances) knows only the services it routes.
+    if isinstance(discovery, FixedDiscovery):
+        return [i for found in discovery.by_service.values() for i in found]
+    if isinstance(discovery, StaticDiscovery):
+        return discovery.all()
+    return ()
 
 
 def create_app(config: Config, *, discovery: Discovery | None = None) -> GatewayApp:
@@ -225,7 +239,7 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
     )
     static_root = Path(config.get(gateway_settings.GATEWAY_STATIC_DIR))
     refusals = Refusals()
-    static: StaticEndpoint | None = StaticEndpoint(static_root, refusals)
+    static: StaticEndpoint | None = StaticEndpoint(static_root, refusals, app_settings(config))
     if static is not None and not static.available():
         log.info("no web app in %s: only API routes are served", static_root)
         static = None
@@ -257,6 +271,7 @@ def create_app(config: Config, *, discovery: Discovery | None = None) -> Gateway
             proxy=proxy,
             static=static,
             api_prefix=config.get(gateway_settings.GATEWAY_API_PREFIX),
+            local=(OPS_ROUTE, OpsEndpoint(lambda: _all_instances(chassis, discovery))),
         ),
         debug,
         ClientAddressFilter(front.trusted_proxies),
@@ -324,6 +339,20 @@ async def _sweep(pools: Pools, buckets: dict[str, TokenBuckets]) -> None:
         now = time.monotonic()  # the clock the rate-limit filters use
         for limiter in buckets.values():
             limiter.sweep(now)
+
+
+# What a demo's region picker offers beside the configured regions.
+DEMO_REGIONS = ("BR", "EU", "GB", "JP", "US")
+
+
+def app_settings(config: Config) -> AppSettings:
+    """Return what the web app is told: a region picker only where clients may name one."""
+    default = config.get(gateway_settings.GATEWAY_REGION_DEFAULT)
+    if not config.get(gateway_settings.GATEWAY_REGION_FROM_CLIENT):
+        return AppSettings(region=default)
+    networks = config.get(gateway_settings.GATEWAY_REGION_NETWORKS)
+    regions = {default, *DEMO_REGIONS, *(n.region for n in networks)}
+    return AppSettings(region_picker=True, region=default, regions=tuple(sorted(regions)))
 
 
 def front_limits(config: Config) -> FrontLimits:

@@ -8,6 +8,10 @@ names (``index-Bn18fLHt.js``, as Vite emits) never change content, so they
 are cached as immutable for a year; everything else is revalidated with its
 ETag on each use, so a new deploy shows at once.
 
+``/app-settings.json`` is not a file: it is what the gateway tells the app
+about itself (``AppSettings``), e.g. that a demo lets the viewer pick a
+region; it is never cached.
+
 Small files are kept in memory after their first read (checked against the
 file's size and modification time on each request); large ones are read in
 a worker thread chunk by chunk.
@@ -19,14 +23,18 @@ import asyncio
 import mimetypes
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
+
+import orjson
 
 from reelstack.gateway.front import STATIC_OUTSIDE_ROOT, Refusals
 from reelstack.gateway.models import GatewayResponse, RequestContext
 from reelstack.gateway.responses import error_response
 
 INDEX = "index.html"
+APP_SETTINGS_PATH = "/app-settings.json"
 CACHED_MAX_BYTES = 1024 * 1024
 CACHE_TOTAL_BYTES = 32 * 1024 * 1024
 CHUNK = 256 * 1024
@@ -34,6 +42,28 @@ IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 # name-HASH.ext, the hash at least 8 characters of Vite/Rollup's alphabet.
 _HASHED = re.compile(r"[-.][A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """What the web app may know of the gateway's settings (all public)."""
+
+    #: The viewer may name a region (``gateway.region.from_client``): a demo.
+    region_picker: bool = False
+    #: The region a viewer gets without naming one.
+    region: str = ""
+    #: Regions the picker offers.
+    regions: tuple[str, ...] = ()
+
+    def body(self) -> bytes:
+        """The JSON the app reads."""
+        return orjson.dumps(
+            {
+                "regionPicker": self.region_picker,
+                "region": self.region,
+                "regions": list(self.regions),
+            }
+        )
 
 
 class FileStream:
@@ -64,8 +94,14 @@ class StaticEndpoint:
     name = "<static>"
     kind = "endpoint"
 
-    def __init__(self, root: Path, refusals: Refusals | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        refusals: Refusals | None = None,
+        app_settings: AppSettings | None = None,
+    ) -> None:
         self.root = root.resolve()
+        self.app_settings = (app_settings or AppSettings()).body()
         self.refusals = refusals if refusals is not None else Refusals()
         self.cache: dict[str, tuple[int, int, bytes]] = {}
         self.cached_bytes = 0
@@ -79,6 +115,15 @@ class StaticEndpoint:
             response = error_response(405, "MethodNotAllowed", "static files are read-only")
             response.headers.append((b"allow", b"GET, HEAD"))
             return response
+        if ctx.path == APP_SETTINGS_PATH:
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"cache-control", b"no-store"),
+                (b"x-content-type-options", b"nosniff"),
+            ]
+            if ctx.method == "HEAD":
+                return GatewayResponse(200, headers, length=len(self.app_settings))
+            return GatewayResponse(200, headers, self.app_settings)
         relative = self._relative(ctx.path)
         if relative is None:
             return error_response(404, "NotFound", f"no file for {ctx.path}")

@@ -89,6 +89,14 @@ class TitlesOut(BaseModel):
     """Pass as ``cursor`` for the next page; None on the last one."""
 
 
+class PartOut(BaseModel):
+    part: str
+    """A chunk (``c0003``) or ``audio``."""
+    state: str
+    """pending, running or done."""
+    attempts: int
+
+
 class JobOut(BaseModel):
     id: str
     title_id: str
@@ -98,6 +106,11 @@ class JobOut(BaseModel):
     master_url: str | None
     dash_url: str | None
     rungs: list[RungOut]
+    step: str | None = None
+    """The pipeline's step: queued, probing, planning, encoding, packaging, published, failed."""
+    parts_total: int = 0
+    parts_done: int = 0
+    parts: list[PartOut] = []
 
     @classmethod
     def of(cls, job: JobView, ctx: MediaContext) -> JobOut:
@@ -111,6 +124,10 @@ class JobOut(BaseModel):
             master_url=ctx.url_for(job.master_key),
             dash_url=ctx.url_for(job.dash_key),
             rungs=[RungOut(**r) for r in job.rungs],
+            step=job.step,
+            parts_total=job.parts_total,
+            parts_done=job.parts_done,
+            parts=[PartOut(**p) for p in job.parts],
         )
 
 

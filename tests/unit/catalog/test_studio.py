@@ -113,3 +113,42 @@ async def test_the_studio_sees_unpublished_and_removed_titles(
     assert (await client.get("/catalog/titles/famfilm", headers=ADULT)).status_code == 404
     got = (await client.get(TITLE, headers=STUDIO)).json()
     assert (got["published"], got["version"]) == (False, 9)
+
+
+async def test_the_studio_unpublishes_and_publishes_a_title(
+    client: httpx.AsyncClient, ctx: CatalogContext
+) -> None:
+    await fill(ctx)
+    held = await client.post(f"{TITLE}/unpublish", headers=STUDIO)
+    assert held.status_code == 200, held.text
+    assert (held.json()["published"], held.json()["withheld"], held.json()["visible"]) == (
+        True,
+        True,
+        False,
+    )
+    assert (await client.get("/catalog/titles/famfilm", headers=ADULT)).status_code == 404
+    found = (await client.get("/catalog/search?q=family", headers=ADULT)).json()["items"]
+    assert found == []
+    # Media announcing a change (new artwork, a re-encode) does not bring it back.
+    assert await publish(ctx, event("famfilm", 2, name="Family Trip", poster_key="media/p.jpg"))
+    assert (await client.get("/catalog/titles/famfilm", headers=ADULT)).status_code == 404
+    shown = await client.post(f"{TITLE}/publish", headers=STUDIO)
+    assert shown.status_code == 200 and shown.json()["visible"] is True
+    assert (await client.get("/catalog/titles/famfilm", headers=ADULT)).status_code == 200
+
+
+async def test_a_title_without_files_cannot_be_published_and_viewers_cannot_toggle(
+    client: httpx.AsyncClient, ctx: CatalogContext
+) -> None:
+    await fill(ctx)
+    assert await publish(ctx, event("famfilm", 3, type="title.removed"))
+    refused = await client.post(f"{TITLE}/publish", headers=STUDIO)
+    assert refused.status_code == 409
+    assert "no published files" in refused.text
+    missing = await client.post("/catalog/studio/titles/nosuch/unpublish", headers=STUDIO)
+    assert missing.status_code == 404
+    for headers in (ADULT, {**viewer(), "x-roles": "viewer"}):
+        for action in ("publish", "unpublish"):
+            answer = await client.post(f"/catalog/studio/titles/teenfilm/{action}", headers=headers)
+            assert answer.status_code == 403
+    assert (await client.get("/catalog/titles/teenfilm", headers=ADULT)).status_code == 200

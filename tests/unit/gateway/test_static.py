@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
+from reelstack import settings
+from reelstack.config import Config
+from reelstack.gateway.app import app_settings
 from reelstack.gateway.front import STATIC_OUTSIDE_ROOT
 from reelstack.gateway.static import (
+    APP_SETTINGS_PATH,
     CACHED_MAX_BYTES,
     IMMUTABLE,
     INDEX,
     REVALIDATE,
+    AppSettings,
     StaticEndpoint,
 )
 from tests.unit.gateway.fakes import make_ctx
@@ -131,3 +137,40 @@ async def test_a_symlink_that_stays_inside_the_root_is_served(site: Path) -> Non
     os.symlink(site / "real", site / "alias")
     response = await StaticEndpoint(site).handle(make_ctx("/alias/page.txt"))
     assert (response.status, response.body) == (200, b"inside")
+
+
+async def test_app_settings_say_nothing_of_a_picker_by_default(site: Path) -> None:
+    response = await StaticEndpoint(site).handle(make_ctx(APP_SETTINGS_PATH))
+    assert response.status == 200
+    assert json.loads(response.body) == {"regionPicker": False, "region": "", "regions": []}
+    assert header(response, b"cache-control") == b"no-store"
+
+
+async def test_app_settings_offer_the_demo_regions(site: Path) -> None:
+    settings = AppSettings(region_picker=True, region="US", regions=("EU", "US"))
+    endpoint = StaticEndpoint(site, app_settings=settings)
+    response = await endpoint.handle(make_ctx(APP_SETTINGS_PATH))
+    assert json.loads(response.body) == {
+        "regionPicker": True,
+        "region": "US",
+        "regions": ["EU", "US"],
+    }
+    # A file of that name in the folder is never served in its place.
+    (site / "app-settings.json").write_text('{"regionPicker": true}')
+    again = await StaticEndpoint(site).handle(make_ctx(APP_SETTINGS_PATH))
+    assert json.loads(again.body)["regionPicker"] is False
+
+
+def test_the_gateway_offers_a_picker_only_where_clients_may_name_a_region() -> None:
+    assert app_settings(Config.load(settings.REGISTRY, environ={})).region_picker is False
+    demo = app_settings(
+        Config.load(
+            settings.REGISTRY,
+            environ={
+                "REELSTACK_GATEWAY_REGION_FROM_CLIENT": "true",
+                "REELSTACK_GATEWAY_REGION_NETWORKS": "10.0.0.0/8=DE",
+            },
+        )
+    )
+    assert demo.region_picker is True
+    assert "DE" in demo.regions and demo.region in demo.regions

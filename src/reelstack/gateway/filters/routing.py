@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from reelstack.gateway.filters import Kind
 from reelstack.gateway.models import Endpoint, GatewayResponse, RequestContext
 from reelstack.gateway.responses import error_response
-from reelstack.gateway.routes import RouteTable
+from reelstack.gateway.routes import Route, RouteTable
 
 
 class NotFoundEndpoint:
@@ -60,10 +60,13 @@ class RoutingFilter:
         proxy: Endpoint,
         static: Endpoint | None,
         api_prefix: str,
+        local: tuple[Route, Endpoint] | None = None,
     ) -> None:
         self.table = table
         self.proxy = proxy
         self.static = static
+        # A route the gateway answers itself (the ops API), ahead of the table.
+        self.local = local
         self.api_prefix = api_prefix.rstrip("/")
 
     def should_apply(self, ctx: RequestContext) -> bool:
@@ -76,6 +79,13 @@ class RoutingFilter:
             # service (or, once decoded, another route) than it names.
             ctx.endpoint = BAD_PATH
             return
+        if self.local is not None:
+            local_route, endpoint = self.local
+            prefix = local_route.prefix
+            if path == prefix or path.startswith(prefix + "/"):
+                ctx.route = local_route
+                ctx.endpoint = endpoint
+                return
         route = self.table.match(path)
         if route is not None:
             ctx.route = route

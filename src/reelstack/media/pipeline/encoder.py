@@ -7,6 +7,7 @@ needs, so tests run it with a fake and the pipeline can change behind it.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,12 @@ class JobView:
     dash_key: str | None = None
     rungs: list[dict[str, Any]] = field(default_factory=list)
     """Each rung's bitrate_kbps, width, height, vmaf (and codec)."""
+    step: str | None = None
+    """The pipeline's own state (probing, planning, encoding, packaging, ...)."""
+    parts_total: int = 0
+    parts_done: int = 0
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    """Each chunk's (and the audio's) name, state and attempts, once encoding began."""
 
     @property
     def final(self) -> bool:
@@ -51,6 +58,10 @@ class JobView:
             "master_key": self.master_key,
             "dash_key": self.dash_key,
             "rungs": self.rungs,
+            "step": self.step,
+            "parts_total": self.parts_total,
+            "parts_done": self.parts_done,
+            "parts": self.parts,
         }
 
 
@@ -118,6 +129,9 @@ def job_view(job: Any) -> JobView:
         master_key=_value(job, "master_key"),
         dash_key=_value(job, "manifest_key", "dash_key"),
         rungs=_rungs(job),
+        step=state,
+        parts_total=int(_value(job, "parts_total", default=0)),
+        parts_done=int(_value(job, "parts_done", default=0)),
     )
 
 
@@ -163,8 +177,12 @@ class PipelineEncoder:
         return job_view(job)
 
     async def get(self, job_id: str) -> JobView:
-        job = await self._module("jobs").get(adapters=self.adapters, job_id=job_id)
-        return job_view(job)
+        jobs = self._module("jobs")
+        job = await jobs.get(adapters=self.adapters, job_id=job_id)
+        view = job_view(job)
+        found = await jobs.parts_of(adapters=self.adapters, job_id=job_id)
+        parts = [{"part": p.part, "state": p.state, "attempts": p.attempts} for p in found]
+        return dataclasses.replace(view, parts=parts)
 
     async def follow(self, job_id: str) -> AsyncIterator[JobView]:
         """The job's progress events from ``media.progress``, ending with the final job."""

@@ -62,6 +62,7 @@ __all__ = [
     "follow",
     "for_title",
     "get",
+    "parts_of",
     "prepare",
     "submit",
 ]
@@ -144,6 +145,12 @@ def _is_hex(text: str) -> bool:
 async def get(*, adapters: Adapters, job_id: str) -> Job:
     """Return a job; NotFoundError if there is none with this id."""
     return await jobstore.load(adapters.sql, job_id)
+
+
+async def parts_of(*, adapters: Adapters, job_id: str) -> list[jobstore.Part]:
+    """Return a job's parts (chunks, then audio) in name order; empty before encoding."""
+    found = await jobstore.load_parts(adapters.sql, job_id)
+    return [found[name] for name in sorted(found)]
 
 
 async def for_title(*, adapters: Adapters, title_id: str) -> list[Job]:
