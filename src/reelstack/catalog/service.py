@@ -283,7 +283,10 @@ async def set_withheld(*, ctx: CatalogContext, title_id: str, withheld: bool) ->
             raise ConflictError(
                 f"title {title_id!r} has no published files yet: wait until media has encoded it"
             )
-    await ctx.db.transaction(work)
+    try:
+        await ctx.db.transaction(work)
+    finally:
+        ctx.titles.invalidate()
     return await studio_title(ctx=ctx, title_id=title_id)
 
 

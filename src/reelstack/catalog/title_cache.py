@@ -26,8 +26,9 @@ from reelstack.catalog.models import Title, Viewer, allowed_ratings
 
 
 def visible_to(title: Title, viewer: Viewer) -> bool:
-    """Whether ``viewer`` may see ``title``: published, an allowed rating, its region or any."""
-    if not title.published:
+    """Whether ``viewer`` may see ``title``: published and not withheld, an allowed rating,
+    its region or any."""
+    if not title.published or title.withheld:
         return False
     allowed = allowed_ratings(viewer.maturity)
     if allowed is not None and title.maturity_rating not in allowed:

@@ -42,12 +42,21 @@ async def test_every_change_is_visible_to_the_next_batch_read(
     assert regions.status_code == 200, regions.text
     assert "famfilm" not in await names(client, viewer("adults", region="US"))
     assert "famfilm" in await names(client, viewer("adults", region="GB"))
+    # The studio withholds a title, then lets viewers see it again.
+    held = await client.post("/catalog/studio/titles/teenfilm/unpublish", headers=STUDIO)
+    assert held.status_code == 200, held.text
+    assert "teenfilm" not in await names(client, ADULT)
+    back = await client.post("/catalog/studio/titles/teenfilm/publish", headers=STUDIO)
+    assert back.status_code == 200, back.text
+    assert "teenfilm" in await names(client, ADULT)
 
 
 async def test_a_cached_title_is_checked_for_each_viewer(
     client: httpx.AsyncClient, ctx: CatalogContext
 ) -> None:
     await fill(ctx)
+    withheld = await client.post("/catalog/studio/titles/famfilm/unpublish", headers=STUDIO)
+    assert withheld.status_code == 200, withheld.text
     everything = await names(client, ADULT)
     assert {"adultfilm", "ep2"} <= set(everything)
     # The same cached titles, a kids profile: nothing above its level, in SQL's order.
