@@ -41,6 +41,24 @@ at the gateway's 15 s) and p99 is the timeout; one page alone takes 62 ms
 (rows alone 5 ms); a page costs about 104 CPU ms over the services (catalog
 43, history 20, router 16, recommendations 12, identity 10), so two cores
 answer about 19 pages/s at most.
+
+Again later the same day, after catalog's title cache, batched entity
+references, one bookmark read per page and no worker-thread hop per
+subgraph call (ADR 0020, addendum). CPU per page, profile rounds only
+(``BENCH_HOME_ROUNDS=0``), the previous code and this one run one after the
+other at load averages of 20-30: 98.2 -> 70.6 ms (router 34.6 -> 27.0,
+catalog 23.6 -> 16.4, history 12.8 -> 9.8, identity 10.0 -> 8.0,
+recommendations 7.4 -> 7.8). After full rounds (Node's JIT warm, load
+about 15): 50.4 ms (router 17.2, catalog 13.4, history 7.6, identity 6.6,
+recommendations 4.8): two cores answer about 40 pages/s at most, still
+short of 100/s, so p99 at 100/s is still the timeout (15-18 s, the anchor's
+own p99 2-7 s at load averages of 15-50: the machine was shared). One page
+alone: 53 ms vs rows 8.7 ms (load 15). ``bench/bench_subgraph.py``: a
+catalog entity fetch of 28 titles 8.5-9.2 -> 2.2-2.7 CPU ms in process,
+beside a bare subgraph call's 1.0-1.4. What is left is the router's Node
+(Hive Gateway's delegation: planning, per-subgraph HTTP and merging, spread
+over many functions) and each subgraph call's fixed cost (FastAPI, Strawberry
+execution, the HTTP hop), about 2 ms a call over the dozen calls of a page.
 """
 
 from __future__ import annotations
