@@ -274,6 +274,12 @@ process.on('SIGHUP', () => {
 process.on('SIGUSR2', () => readFaults());
 
 const server = createServer(gateway);
+// The router service's pooled connections (aiohttp: idle ones kept 15 s) must
+// be closed by it, never under it: with Node's default 5 s, a request sent on
+// a connection Node was closing was reset (a 503 "connection reset by peer"
+// after any pause of 5 to 15 s). Idle connections here outlive the pool's.
+server.keepAliveTimeout = 30_000;
+server.headersTimeout = 31_000;
 function stop(signal) {
   server.close(() => process.exit(0));
   // Keep-alive connections would hold close() open; the router gives us a grace period anyway.

@@ -11,6 +11,7 @@ from fastapi import Depends
 
 from reelstack.catalog import search
 from reelstack.catalog import settings as catalog_settings
+from reelstack.catalog.title_cache import TitleCache
 from reelstack.chassis.route_deps import context_dep
 from reelstack.config import Config
 from reelstack.ports import Database, EventLog
@@ -31,6 +32,15 @@ class CatalogContext:
     log: EventLog
     clock: Callable[[], datetime] = _now
     _index: search.SearchIndex | None = field(default=None, repr=False)
+    _titles: TitleCache | None = field(default=None, repr=False)
+
+    @property
+    def titles(self) -> TitleCache:
+        """This process's cache of whole titles (``catalog.title_cache_s``)."""
+        if self._titles is None:
+            ttl: float = self.config.get(catalog_settings.CATALOG_TITLE_CACHE_S)
+            self._titles = TitleCache(ttl_s=ttl)
+        return self._titles
 
     @property
     def index(self) -> search.SearchIndex:

@@ -161,6 +161,23 @@ class Title:
         found = await scope.titles.load(str(id))
         return None if found is None else cls.of(found, scope.ctx)
 
+    @classmethod
+    async def resolve_references(cls, info: Info[Any, Any], ids: list[str]) -> list[Title | None]:
+        """Many titles at once (a page's rows): one batch read, no task per title."""
+        scope = await _scope(info)
+        found = await scope.titles.load_many([str(i) for i in ids])
+        made: dict[str, Title] = {}
+        out: list[Title | None] = []
+        for title in found:
+            if title is None:
+                out.append(None)
+            else:
+                # A title listed in several rows is built once.
+                if title.id not in made:
+                    made[title.id] = cls.of(title, scope.ctx)
+                out.append(made[title.id])
+        return out
+
     @strawberry.field
     def series(self) -> Series | None:
         """The series an episode belongs to (null for a film)."""

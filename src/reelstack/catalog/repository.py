@@ -248,6 +248,14 @@ async def many(session: AsyncSession, ids: Sequence[str], *, viewer: Viewer) -> 
     return await _hydrate(session, [by_id[i] for i in ids if i in by_id])
 
 
+async def whole(session: AsyncSession, ids: Sequence[str]) -> list[Title]:
+    """Return the titles of ``ids`` whatever their state, rating and regions (for a cache)."""
+    if not ids:
+        return []
+    rows = await session.execute(_select().where(titles.c.id.in_(list(ids))))
+    return await _hydrate(session, [_title(row) for row in rows])
+
+
 async def browse(
     session: AsyncSession,
     *,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelstack.catalog import profiles, repository, search, writes
 from reelstack.catalog.context import CatalogContext
 from reelstack.catalog.models import CastRole, Series, Title, TitleEvent, TitleKind, Viewer
+from reelstack.catalog.title_cache import visible_to
 from reelstack.errors import ConflictError, InvalidRequestError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,20 @@ async def titles_by_ids(*, ctx: CatalogContext, viewer: Viewer, ids: Sequence[st
     For callers resolving many titles at once (a page of rows): the others
     are simply absent, as if they did not exist.
     """
-    async with ctx.db.session() as session:
-        return await repository.many(session, list(dict.fromkeys(ids)), viewer=viewer)
+    return await _visible_titles(ctx=ctx, viewer=viewer, ids=list(dict.fromkeys(ids)))
+
+
+async def _visible_titles(*, ctx: CatalogContext, viewer: Viewer, ids: list[str]) -> list[Title]:
+    """The titles of ``ids`` the viewer may see, in order: from the cache, the rest from SQL."""
+    cache = ctx.titles
+    found, missing = cache.get_many(ids)
+    if missing:
+        generation = cache.generation
+        async with ctx.db.session() as session:
+            read = await repository.whole(session, missing)
+        cache.put(read, generation=generation)
+        found.update((title.id, title) for title in read)
+    return [found[i] for i in ids if i in found and visible_to(found[i], viewer)]
 
 
 async def get_series(
@@ -129,7 +142,7 @@ async def my_list(*, ctx: CatalogContext, viewer: Viewer) -> list[Title]:
     account, profile = _profile(viewer)
     async with ctx.db.session() as session:
         ids = await profiles.list_ids(session, account=account, profile=profile)
-        return await repository.many(session, ids, viewer=viewer)
+    return await _visible_titles(ctx=ctx, viewer=viewer, ids=list(dict.fromkeys(ids)))
 
 
 async def add_to_list(*, ctx: CatalogContext, viewer: Viewer, title_id: str) -> bool:
@@ -197,7 +210,10 @@ async def apply_announcement(*, ctx: CatalogContext, event: TitleEvent) -> bool:
     async def work(session: AsyncSession) -> bool:
         return await writes.apply(session, event=event, index=ctx.index, now=ctx.clock())
 
-    return await ctx.db.transaction(work)
+    try:
+        return await ctx.db.transaction(work)
+    finally:
+        ctx.titles.invalidate()
 
 
 # -- the studio ------------------------------------------------------------------------
@@ -220,7 +236,10 @@ async def edit_meta(*, ctx: CatalogContext, title_id: str, edit: writes.MetaEdit
             session, title_id=title_id, edit=edit, index=ctx.index, now=ctx.clock()
         )
 
-    await ctx.db.transaction(work)
+    try:
+        await ctx.db.transaction(work)
+    finally:
+        ctx.titles.invalidate()
     return await studio_title(ctx=ctx, title_id=title_id)
 
 
@@ -230,7 +249,10 @@ async def set_regions(*, ctx: CatalogContext, title_id: str, codes: Sequence[str
     async def work(session: AsyncSession) -> None:
         await writes.set_regions(session, title_id=title_id, codes=codes, now=ctx.clock())
 
-    await ctx.db.transaction(work)
+    try:
+        await ctx.db.transaction(work)
+    finally:
+        ctx.titles.invalidate()
     return await studio_title(ctx=ctx, title_id=title_id)
 
 
@@ -242,7 +264,10 @@ async def set_cast(
     async def work(session: AsyncSession) -> None:
         await writes.set_cast(session, title_id=title_id, cast=cast, now=ctx.clock())
 
-    await ctx.db.transaction(work)
+    try:
+        await ctx.db.transaction(work)
+    finally:
+        ctx.titles.invalidate()
     return await studio_title(ctx=ctx, title_id=title_id)
 
 
@@ -258,7 +283,10 @@ async def set_withheld(*, ctx: CatalogContext, title_id: str, withheld: bool) ->
             raise ConflictError(
                 f"title {title_id!r} has no published files yet: wait until media has encoded it"
             )
-    await ctx.db.transaction(work)
+    try:
+        await ctx.db.transaction(work)
+    finally:
+        ctx.titles.invalidate()
     return await studio_title(ctx=ctx, title_id=title_id)
 
 
@@ -281,5 +309,8 @@ async def set_artwork(
             now=ctx.clock(),
         )
 
-    await ctx.db.transaction(work)
+    try:
+        await ctx.db.transaction(work)
+    finally:
+        ctx.titles.invalidate()
     return await studio_title(ctx=ctx, title_id=title_id)

@@ -46,3 +46,12 @@ CATALOG_RETRY_S = add(
         "Pause, in seconds, before reading the title topic again after the log or store failed.",
     )
 )
+CATALOG_TITLE_CACHE_S = add(
+    Setting(
+        "catalog.title_cache_s",
+        parse_float(0.0, 3600.0),
+        "2",
+        "Seconds an instance keeps a title it read for viewers (0: none); its own writes"
+        " empty the cache at once, another instance's show within this time.",
+    )
+)

@@ -29,6 +29,10 @@ MAX_TITLES = 5000
 """Bookmarks read for Continue Watching and Next Up: one partition read, capped."""
 FILTER_BATCH = 100
 """Title ids asked of the :class:`TitleFilter` at once (catalog takes 100 per request)."""
+WHOLE_READ = 500
+"""Bookmarks read at once to answer many titles' progress; a bigger partition falls back."""
+MANY = 3
+"""From this many titles, progress is read as one partition read instead of one get each."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -86,6 +90,34 @@ async def record_heartbeat(
 async def bookmark(*, store: WideColumnStore, caller: Caller, title_id: str) -> Bookmark | None:
     """Return the caller's bookmark in a title (the resume position), or None."""
     return await repository.get_bookmark(store, caller, title_id)
+
+
+async def bookmarks_of(
+    *, store: WideColumnStore, caller: Caller, title_ids: list[str]
+) -> list[Bookmark | None]:
+    """Return the caller's bookmark in each of ``title_ids`` (None: never played), in order.
+
+    A page's rows ask for a few dozen titles at once: one read of the
+    profile's partition (up to :data:`WHOLE_READ` bookmarks) answers them
+    all, where a get per title cost a store round trip each. A profile with
+    more bookmarks than that has the titles the read did not reach fetched
+    one by one.
+    """
+    if len(title_ids) < MANY:
+        return list(
+            await asyncio.gather(
+                *(repository.get_bookmark(store, caller, title_id) for title_id in title_ids)
+            )
+        )
+    marks = await repository.bookmarks(store, caller, limit=WHOLE_READ)
+    found: dict[str, Bookmark | None] = {mark.title_id: mark for mark in marks}
+    if len(marks) >= WHOLE_READ:
+        rest = [title_id for title_id in dict.fromkeys(title_ids) if title_id not in found]
+        read = await asyncio.gather(
+            *(repository.get_bookmark(store, caller, title_id) for title_id in rest)
+        )
+        found.update(zip(rest, read, strict=True))
+    return [found.get(title_id) for title_id in title_ids]
 
 
 async def visible_only(

@@ -80,6 +80,12 @@ async def test_progress_on_titles_the_router_asks_about_in_one_request(
     # Another account's profile of the same name sees none of it.
     stranger = await gql(client, query, who("p1"))
     assert [e["progress"] for e in stranger["data"]["_entities"]] == [None, None, None]
+    # No profile: each title's progress is an error naming why, never anyone's bookmark.
+    nobody = await gql(client, query, {"x-account-id": me["x-account-id"]})
+    assert [e["progress"] for e in nobody["data"]["_entities"]] == [None, None, None]
+    assert {e["message"] for e in nobody["errors"]} == {
+        "no profile: history is a profile's (sign in and pick one)"
+    }
 
 
 async def test_continue_watching_next_up_history_and_removal(client: httpx.AsyncClient) -> None:

@@ -347,3 +347,22 @@ async def test_a_newer_heartbeat_that_read_before_a_move_keeps_the_title_listed(
     assert [(m.title_id, m.position_s, m.listed_at) for m in page.items] == [
         ("film", 130, moved_at)
     ]
+
+
+async def test_many_titles_progress_is_each_titles_own_bookmark(
+    store: WideColumnStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caller = new_caller()
+    for n, title in enumerate(("t1", "t2", "t3", "t4")):
+        await repository.put_bookmark(store, caller, beat(title, 100.0 + n))
+    await repository.put_bookmark(store, new_caller(), beat("t5", 50))  # another profile's
+    asked = ["t4", "t5", "t1", "t4", "t9", "t2"]
+    alone = [await service.bookmark(store=store, caller=caller, title_id=t) for t in asked]
+    assert [m.position_s if m else None for m in alone] == [103, None, 100, 103, None, 101]
+    assert await service.bookmarks_of(store=store, caller=caller, title_ids=asked) == alone
+    # A partition past one read's size: the titles the read missed are fetched one by one.
+    monkeypatch.setattr(service, "WHOLE_READ", 2)
+    assert await service.bookmarks_of(store=store, caller=caller, title_ids=asked) == alone
+    assert await service.bookmarks_of(store=store, caller=caller, title_ids=["t3"]) == [
+        beat("t3", 102.0)
+    ]

@@ -104,3 +104,59 @@ async def test_errors_meant_for_callers_pass_and_others_are_masked(tmp_path: Pat
             answer = await client.post("/graphql", json={"query": f"{{ {field} }}"})
             assert answer.json()["errors"][0]["message"] == shown
             assert "hunter2" not in answer.text
+
+
+BATCHES: list[list[str]] = []
+
+
+@strawberry.federation.type(keys=["id"])
+class Batched:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    async def resolve_references(cls, info: object, ids: list[str]) -> list[Batched | None]:
+        BATCHES.append(list(ids))
+        if "boom" in ids:
+            raise NotFoundError("no such batch")
+        return [None if i == "gone" else cls(id=strawberry.ID(i), name=f"n{i}") for i in ids]
+
+
+@strawberry.federation.type(keys=["id"])
+class Single:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Single:
+        return cls(id=id)
+
+
+@strawberry.type
+class BatchQuery:
+    @strawberry.field
+    def nothing(self) -> int:
+        return 0
+
+
+ENTITIES = """query($r: [_Any!]!) {
+  _entities(representations: $r) { ... on Batched { id name } ... on Single { id } }
+}"""
+
+
+async def test_a_types_references_resolve_in_one_call_in_order_with_the_others() -> None:
+    schema = subgraph_schema(query=BatchQuery, types=[Batched, Single])
+    BATCHES.clear()
+    wanted = [("Batched", "a"), ("Single", "s"), ("Batched", "gone"), ("Batched", "a")]
+    reps = [{"__typename": kind, "id": key} for kind, key in wanted]
+    result = await schema.execute(ENTITIES, variable_values={"r": reps})
+    assert result.errors is None
+    assert result.data == {
+        "_entities": [{"id": "a", "name": "na"}, {"id": "s"}, None, {"id": "a", "name": "na"}]
+    }
+    assert BATCHES == [["a", "gone", "a"]]
+
+    # A failed batch fails its own entities, each with the reason; the rest answer.
+    reps = [{"__typename": "Batched", "id": "boom"}, {"__typename": "Single", "id": "s"}]
+    failed = await schema.execute(ENTITIES, variable_values={"r": reps})
+    assert failed.data == {"_entities": [None, {"id": "s"}]}
+    assert [e.message for e in failed.errors or []] == ["no such batch"]
