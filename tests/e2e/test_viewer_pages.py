@@ -112,7 +112,8 @@ def _wait_for_catalog(base: str) -> None:
                 return 0
             return len((answer.json().get("data") or {}).get("search") or [])
 
-        wait_until(found, "the graph finding the published films", done=bool)
+        # Composition, the announcements and a busy machine: as long as the cluster takes to start.
+        wait_until(found, "the graph finding the published films", done=bool, within_s=UP_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
