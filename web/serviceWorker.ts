@@ -4,7 +4,8 @@
 // untouched) and Workbox would add a large build dependency to state them.
 
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Plugin } from 'vite'
 
 /** Emit `sw.js` from `template`, filling in the shell's files and a version. */
@@ -12,13 +13,16 @@ export function serviceWorker(template: string): Plugin {
   return {
     name: 'reelstack-service-worker',
     apply: 'build',
-    generateBundle(_options, bundle) {
+    // After the files are written: earlier, the bundle still lists chunks that
+    // Vite drops (the empty script of a CSS-only chunk), and one missing file
+    // fails the worker's whole install.
+    writeBundle(options, bundle) {
       const shell = ['/', ...Object.keys(bundle).filter((f) => f.startsWith('assets/')).map((f) => `/${f}`)].sort()
       const version = createHash('sha256').update(shell.join('\n')).digest('hex').slice(0, 12)
       const source = readFileSync(template, 'utf-8')
         .replace('self.__SHELL__', JSON.stringify(shell))
         .replace('self.__VERSION__', JSON.stringify(version))
-      this.emitFile({ type: 'asset', fileName: 'sw.js', source })
+      writeFileSync(join(options.dir ?? 'dist', 'sw.js'), source)
     },
   }
 }

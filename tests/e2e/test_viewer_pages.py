@@ -112,7 +112,8 @@ def _wait_for_catalog(base: str) -> None:
                 return 0
             return len((answer.json().get("data") or {}).get("search") or [])
 
-        wait_until(found, "the graph finding the published films", done=bool)
+        # Composition, the announcements and a busy machine: as long as the cluster takes to start.
+        wait_until(found, "the graph finding the published films", done=bool, within_s=UP_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +254,37 @@ def test_open_a_title_search_and_add_it_to_my_list(page: Page, site: Site) -> No
     # After a reload the tab is still signed in and the title is still listed.
     page.goto(f"{site.base}/title/harbor")
     expect(page.get_by_test_id("my-list")).to_have_attribute("aria-pressed", "true")
+
+
+def test_the_app_installs_and_its_worker_keeps_only_the_shell(page: Page, site: Site) -> None:
+    manifest = httpx.get(f"{site.base}/manifest.json", timeout=30)
+    assert manifest.status_code == 200 and manifest.json()["start_url"] == "/"
+    sign_up(page, site, "erin@example.com")
+    add_profile(page, "Erin")
+    choose(page, "Erin")
+    expect(page.get_by_test_id("home")).to_be_visible()
+    page.goto(f"{site.base}/title/harbor")
+    expect(page.get_by_role("heading", name="Midnight Harbor")).to_be_visible()
+    cached = page.evaluate(
+        """async () => {
+            // A worker whose install failed is never ready: give up instead of hanging.
+            const ready = await Promise.race([
+                navigator.serviceWorker.ready.then(() => true),
+                new Promise(done => setTimeout(() => done(false), 60000)),
+            ])
+            if (!ready) return null
+            const paths = []
+            for (const name of await caches.keys()) {
+                const cache = await caches.open(name)
+                for (const request of await cache.keys()) paths.push(new URL(request.url).pathname)
+            }
+            return paths
+        }"""
+    )
+    assert cached is not None, "the service worker never became ready (its install failed)"
+    assert "/" in cached and any(p.startswith("/assets/") for p in cached), cached
+    # Never the graph, the APIs or media: those must be fresh and authorised.
+    assert all(p == "/" or p.startswith("/assets/") for p in cached), cached
 
 
 def test_a_kids_profile_never_shows_the_mature_title(page: Page, site: Site) -> None:
