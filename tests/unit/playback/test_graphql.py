@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tests.unit.playback.conftest import Stack, viewer
@@ -73,3 +74,29 @@ async def test_bad_input_and_no_profile_say_why(stack: Stack) -> None:
     assert "no profile" in no_profile["errors"][0]["message"]
     bad_play = await gql(stack, 'mutation { stopPlay(playId: "nope") }', me)
     assert "not a play id" in bad_play["errors"][0]["message"]
+
+
+HEARTBEAT = "mutation($play: ID!) { heartbeat(playId: $play) { playId leaseExpiresAt } }"
+
+
+async def test_a_heartbeat_renews_the_lease_and_an_ended_play_says_so(stack: Stack) -> None:
+    me = viewer("acc1")
+    started = (await gql(stack, START, me, title="film1", device="tv1"))["data"]["startPlay"]
+    stack.clock.now += 60
+    beat = (await gql(stack, HEARTBEAT, me, play=started["id"]))["data"]["heartbeat"]
+    assert beat["playId"] == started["id"]
+    renewed = datetime.fromisoformat(beat["leaseExpiresAt"]).timestamp()
+    assert renewed > stack.clock.now
+    # Past the renewed lease the play is over: the player is told it ended, as REST's 410.
+    stack.clock.now = renewed + 1
+    ended = await gql(stack, HEARTBEAT, me, play=started["id"])
+    assert ended["data"] is None
+    assert ended["errors"][0]["extensions"]["code"] == "PLAY_ENDED"
+
+
+async def test_another_accounts_play_cannot_be_kept_alive(stack: Stack) -> None:
+    mine = (await gql(stack, START, viewer("acc1"), title="film1", device="tv1"))["data"]
+    intruder = await gql(stack, HEARTBEAT, viewer("acc2"), play=mine["startPlay"]["id"])
+    assert intruder["data"] is None and "no such play" in intruder["errors"][0]["message"]
+    forged = await gql(stack, HEARTBEAT, viewer("acc1"), play="../../plays")
+    assert "not a play id" in forged["errors"][0]["message"]
