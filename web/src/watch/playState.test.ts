@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Play } from '../api/playback.ts'
 import type { Profile, Session } from '../api/session.ts'
 import { MemoryStorage } from '../test/fakes.ts'
-import { keyRequestSetup } from './keyRequests.ts'
+import { keyRequestSetup } from './engine/keyRequests.ts'
 import { deviceId, deviceName, initialState, onlyProfile, reduce, type PlayState } from './playState.ts'
 
 const SESSION: Session = { accessToken: 'a', refreshToken: 'r', profileId: null }
