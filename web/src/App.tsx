@@ -1,28 +1,96 @@
-import { lazy, Suspense } from 'react'
-import { routeOf } from './route.ts'
+// The app's pages by route, each loaded when first shown so the first
+// page costs only its own code (the player's hls.js loads only on /watch).
 
-// The player pulls in hls.js: load it only on the pages that play video.
+import { lazy, Suspense, useEffect, type ReactNode } from 'react'
+import { currentPath, navigate, useRoute, type Route } from './route.ts'
+import { SessionProvider } from './session/SessionProvider.tsx'
+import { useSession } from './session/context.ts'
+import { Layout } from './ui/Layout.tsx'
+import { Spinner } from './ui/Spinner.tsx'
+
 const WatchPage = lazy(() => import('./watch/WatchPage.tsx'))
+const SignInPage = lazy(() => import('./auth/SignInPage.tsx'))
+const SignUpPage = lazy(() => import('./auth/SignUpPage.tsx'))
+const ProfilesPage = lazy(() => import('./profiles/ProfilesPage.tsx'))
+const HomePage = lazy(() => import('./home/HomePage.tsx'))
+const TitlePage = lazy(() => import('./title/TitlePage.tsx'))
+const SearchPage = lazy(() => import('./search/SearchPage.tsx'))
+const MyListPage = lazy(() => import('./mylist/MyListPage.tsx'))
+const AccountPage = lazy(() => import('./account/AccountPage.tsx'))
 
 export default function App() {
-  const route = routeOf(window.location.pathname)
+  return (
+    <SessionProvider>
+      <Pages />
+    </SessionProvider>
+  )
+}
+
+/** What a page needs before it can show: nothing, a session, or a chosen profile too. */
+type Needs = 'nothing' | 'session' | 'profile'
+
+function Pages() {
+  const route = useRoute()
   if (route.page === 'watch') {
+    // The player signs in and picks a profile itself, full screen.
     return (
       <Suspense fallback={<main className="watch" data-testid="player" data-state="loading" />}>
         <WatchPage key={route.titleId} titleId={route.titleId} />
       </Suspense>
     )
   }
-  return <Home />
+  const [needs, page] = viewerPage(route)
+  return (
+    <Guard needs={needs}>
+      {needs === 'nothing' ? (
+        <Suspense fallback={<Spinner />}>{page}</Suspense>
+      ) : (
+        <Layout>
+          <Suspense fallback={<Spinner />}>{page}</Suspense>
+        </Layout>
+      )}
+    </Guard>
+  )
 }
 
-// The web app's shell. The gateway serves the built files; browsing and
-// profiles arrive with the web app's own issue.
-function Home() {
-  return (
-    <main className="shell">
-      <h1>reelstack</h1>
-      <p>Your own streaming service. The catalog appears here once titles are published.</p>
-    </main>
-  )
+function viewerPage(route: Exclude<Route, { page: 'watch' }>): [Needs, ReactNode] {
+  switch (route.page) {
+    case 'signin':
+      return ['nothing', <SignInPage next={route.next} />]
+    case 'signup':
+      return ['nothing', <SignUpPage />]
+    case 'profiles':
+      return ['session', <ProfilesPage />]
+    case 'account':
+      return ['session', <AccountPage />]
+    case 'title':
+      return ['profile', <TitlePage key={route.titleId} titleId={route.titleId} />]
+    case 'search':
+      return ['profile', <SearchPage query={route.query} />]
+    case 'myList':
+      return ['profile', <MyListPage />]
+    case 'studio':
+    case 'studioTitle':
+    case 'ops':
+    // The studio and the console are wired here by their own area.
+    case 'home':
+      return ['profile', <HomePage />]
+  }
+}
+
+/** Shows `children` once the session has what the page needs, else sends the viewer there. */
+function Guard({ needs, children }: { needs: Needs; children: ReactNode }) {
+  const { session } = useSession()
+  const missing =
+    needs === 'nothing'
+      ? null
+      : !session
+        ? `/signin?next=${encodeURIComponent(currentPath())}`
+        : needs === 'profile' && !session.profileId
+          ? '/profiles'
+          : null
+  useEffect(() => {
+    if (missing) navigate(missing, { replace: true })
+  }, [missing])
+  return missing ? <Spinner /> : children
 }

@@ -1,6 +1,7 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import './index.css'
+import './ui/ui.css'
 import App from './App.tsx'
 
 createRoot(document.getElementById('root')!).render(

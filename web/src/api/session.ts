@@ -25,7 +25,13 @@ interface TokensOut {
   expires_in: number
 }
 
-export type SessionProblem = 'wrong-credentials' | 'throttled' | 'unavailable' | 'bad-pin' | 'expired'
+export type SessionProblem =
+  | 'wrong-credentials'
+  | 'throttled'
+  | 'unavailable'
+  | 'bad-pin'
+  | 'expired'
+  | 'refused'
 
 /** Why signing in or choosing a profile failed, with a message meant for the viewer. */
 export class SessionError extends Error {
@@ -110,6 +116,66 @@ export async function signIn(
   }
   const tokens = (await response.json()) as TokensOut
   return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, profileId: null }
+}
+
+/** The reason a refusal names: identity's `detail`, a string or FastAPI's list of field errors. */
+export async function reasonOf(response: Response): Promise<string | null> {
+  try {
+    const body = (await response.json()) as { detail?: unknown }
+    if (typeof body.detail === 'string') return body.detail
+    if (Array.isArray(body.detail)) {
+      const first = body.detail[0] as { loc?: unknown[]; msg?: string } | undefined
+      if (first?.msg) {
+        const field = first.loc?.[first.loc.length - 1]
+        return field ? `${String(field)}: ${first.msg}` : first.msg
+      }
+    }
+  } catch {
+    // Not JSON (a proxy's page): the caller says it in general words.
+  }
+  return null
+}
+
+/** Create a viewer account; a refusal carries identity's reason (taken email, weak password). */
+export async function signUp(
+  email: string,
+  password: string,
+  fetchFn: typeof fetch = fetch,
+): Promise<void> {
+  const response = await post('/api/identity/accounts', { email, password }, fetchFn)
+  if (response.ok) return
+  if (response.status === 429 || response.status >= 500) {
+    throw refused(response, new SessionError('unavailable', 'Try again in a moment.'))
+  }
+  const reason = await reasonOf(response)
+  throw new SessionError('refused', reason ?? `The account was refused (HTTP ${response.status}).`)
+}
+
+/** End this session on the server (its refresh token); the tab forgets it either way. */
+export async function signOut(session: Session, fetchFn: typeof fetch = fetch): Promise<void> {
+  await post('/api/identity/sessions/sign-out', { refresh_token: session.refreshToken }, fetchFn)
+}
+
+/** End every session of the account (every device), then this one. */
+export async function signOutEverywhere(
+  session: Session,
+  fetchFn: typeof fetch = fetch,
+): Promise<void> {
+  let response: Response
+  try {
+    response = await fetchFn('/api/identity/sessions', {
+      method: 'DELETE',
+      headers: { accept: 'application/json', ...authorization(session) },
+    })
+  } catch {
+    throw new SessionError('unavailable', 'The service cannot be reached. Try again in a moment.')
+  }
+  if (!response.ok) {
+    throw new SessionError(
+      'unavailable',
+      `The other devices could not be signed out (HTTP ${response.status}).`,
+    )
+  }
 }
 
 /** The account's profiles (empty when it has none). */

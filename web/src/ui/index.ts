@@ -1,0 +1,6 @@
+export { Artwork } from './Artwork.tsx'
+export { ErrorRetry, describe } from './ErrorRetry.tsx'
+export { Layout } from './Layout.tsx'
+export { Link } from './Link.tsx'
+export { Spinner } from './Spinner.tsx'
+export { TitleCard } from './TitleCard.tsx'
