@@ -1,5 +1,6 @@
 import { useCallback, useState, type RefObject } from 'react'
 import type { Play } from '../api/playback.ts'
+import { navigate } from '../route.ts'
 import type { Session } from '../api/session.ts'
 import { Menus } from './controls/Menus.tsx'
 import { ShortcutHelp } from './controls/ShortcutHelp.tsx'
@@ -22,7 +23,8 @@ export function takeAutoplay(titleId: string): boolean {
 /** Open the next episode's watch page; `byCountdown` counts toward "still watching?". */
 function playNext(nextId: string, byCountdown: boolean): void {
   if (byCountdown) sessionStorage.setItem(AUTOPLAY_KEY, nextId)
-  window.location.assign(`/watch/${encodeURIComponent(nextId)}`)
+  // The app remounts the watch page for the new title: this play stops, the next starts.
+  navigate(`/watch/${encodeURIComponent(nextId)}`)
 }
 
 /**
@@ -89,7 +91,7 @@ export function Player({
             still.answered()
             videoRef.current?.play().catch((error: unknown) => console.warn('play refused', error))
           }}
-          onLeave={() => window.location.assign('/')}
+          onLeave={() => navigate('/')}
         />
       )}
       {failed && (
