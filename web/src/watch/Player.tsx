@@ -1,4 +1,4 @@
-import { useCallback, useState, type RefObject } from 'react'
+import { useCallback, useEffect, useState, type RefObject } from 'react'
 import type { Play } from '../api/playback.ts'
 import { navigate } from '../route.ts'
 import type { Session } from '../api/session.ts'
@@ -66,7 +66,9 @@ export function Player({
     },
     [videoRef],
   )
-  if (still.asking) videoRef.current?.pause()
+  useEffect(() => {
+    if (still.asking) videoRef.current?.pause()
+  }, [still.asking, videoRef])
   return (
     <>
       <SeekPreview
