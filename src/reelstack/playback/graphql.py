@@ -171,7 +171,7 @@ class Mutation:
 
     @strawberry.mutation
     async def heartbeat(self, info: Info[Any, Any], play_id: strawberry.ID) -> Lease:
-        """Keep a play of the caller's profile streaming for another lease (PLAY_ENDED: it ended)."""
+        """Renew the lease of a play of the caller's profile (PLAY_ENDED once it ended)."""
         if not _PLAY_ID.match(str(play_id)):
             raise InvalidRequestError("playId is not a play id")
         ctx, who = _ctx(info)
