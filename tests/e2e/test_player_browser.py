@@ -131,8 +131,12 @@ def _current(tab: Page) -> float:
 def test_an_episode_plays_with_frames_decoded(page: Page, season: Season) -> None:  # noqa: F811
     crashes: list[str] = []
     page.on("pageerror", lambda error: crashes.append(str(error)))
-    _open(page, season, season.episodes[0]["id"])
-    _wait_time(page, 2.0)
+    # The first telemetry batch (play_start, a few seconds in) is accepted whole.
+    with page.expect_response(lambda r: r.url.endswith("/api/events")) as telemetry:
+        _open(page, season, season.episodes[0]["id"])
+        _wait_time(page, 2.0)
+    assert telemetry.value.status == 200, telemetry.value.text()
+    assert telemetry.value.json()["accepted"] >= 1
     quality = page.evaluate(
         "() => document.querySelector('video').getVideoPlaybackQuality().totalVideoFrames"
     )

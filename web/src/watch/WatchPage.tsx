@@ -29,8 +29,9 @@ function thisDevice(): Device {
  */
 export default function WatchPage({ titleId }: { titleId: string }) {
   const [device] = useState(thisDevice)
-  // From here to the first frame is the startup time telemetry reports.
-  const [openedAtMs] = useState(() => Date.now())
+  // From asking playback for the play to the first frame is the startup time
+  // telemetry reports (signing in first is the viewer's time, not the player's).
+  const [requestedAtMs, setRequestedAtMs] = useState(() => Date.now())
   const [autoplayed] = useState(() => takeAutoplay(titleId))
   const videoRef = useRef<HTMLVideoElement>(null)
   const bookmark = useCallback(
@@ -39,12 +40,16 @@ export default function WatchPage({ titleId }: { titleId: string }) {
   )
   const { state, signIn, choose, retry } = usePlay(titleId, device, bookmark)
   const play = state.step === 'playing' ? state.play : null
-  const session = 'session' in state ? state.session : null
+  const starting = state.step === 'starting'
+  useEffect(() => {
+    if (starting) setRequestedAtMs(Date.now())
+  }, [starting])
+  const session = ('session' in state ? state.session : null) ?? null
   const qoe = useQoe(
     videoRef,
     session,
     play
-      ? { playId: play.play_id, titleId, deviceId: device.id, startedAtMs: openedAtMs }
+      ? { playId: play.play_id, titleId, deviceId: device.id, startedAtMs: requestedAtMs }
       : null,
   )
   const playback = useHlsPlayback(
@@ -148,6 +153,11 @@ export default function WatchPage({ titleId }: { titleId: string }) {
               playback.retry()
             }}
           />
+        )}
+        {state.step === 'error' && state.problem === 'unavailable' && state.session && (
+          <button type="button" onClick={retry}>
+            Try again
+          </button>
         )}
         {state.step === 'limit' && (
           <div className="stream-limit">

@@ -54,6 +54,22 @@ describe('the watch page steps', () => {
     expect(state).toEqual({ step: 'starting', session: CHOSEN })
   })
 
+  it('offers a retry when the service could not be reached, but not for a missing title', () => {
+    const down = reduce(initialState(CHOSEN), {
+      type: 'failed',
+      problem: 'unavailable',
+      message: 'The service cannot be reached.',
+    })
+    expect(down.step).toBe('error')
+    expect(reduce(down, { type: 'retry' })).toEqual({ step: 'starting', session: CHOSEN })
+    const missing = reduce(initialState(CHOSEN), {
+      type: 'failed',
+      problem: 'not-found',
+      message: 'This title does not exist.',
+    })
+    expect(reduce(missing, { type: 'retry' })).toBe(missing)
+  })
+
   it('asks to sign in again when the token is refused', () => {
     const state = reduce(initialState(CHOSEN), {
       type: 'failed',

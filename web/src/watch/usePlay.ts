@@ -67,7 +67,7 @@ export function usePlay(
       })
   }, [])
 
-  const session = 'session' in state ? state.session : null
+  const session = ('session' in state ? state.session : null) ?? null
   const choose = useCallback(
     (profile: Profile, pin: string | null) => {
       if (!session) return
@@ -94,7 +94,7 @@ export function usePlay(
     const abort = new AbortController()
     // The graph's client reads the store; a session just chosen is there already.
     if (sessionStore().get() !== starting) saveSession(starting)
-    startPlay(runOperation, titleId, device)
+    startWithRetries(titleId, device, abort.signal)
       .then((play) => {
         if (abort.signal.aborted) {
           // Left before the answer: give the stream back at once.
@@ -179,6 +179,24 @@ export function usePlay(
 
   const retry = useCallback(() => dispatch({ type: 'retry' }), [])
   return { state, signIn: doSignIn, choose, retry }
+}
+
+// Waits between tries of a play start the graph could not answer (a router
+// still composing, an instance restarting): about 7 s in all, then the page
+// offers a retry. A repeated start is safe: a device's new play replaces its
+// earlier one on playback.
+const START_RETRIES_MS = [500, 1000, 2000, 4000]
+
+async function startWithRetries(titleId: string, device: Device, signal: AbortSignal) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startPlay(runOperation, titleId, device)
+    } catch (error) {
+      const wait = START_RETRIES_MS[attempt]
+      if (!(error instanceof NetworkProblem) || wait === undefined || signal.aborted) throw error
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
 }
 
 function messageOf(error: unknown): string {
