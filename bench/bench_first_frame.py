@@ -148,11 +148,27 @@ def mirror(master_url: str, folder: Path) -> None:
                 fetch(folder_of + name)
 
 
-def first_frames(page: Page, url: str, plays: int) -> list[float]:
+# Where the time went in one play: when each step's response had fully arrived.
+STEPS_JS = """() => {
+  const done = (test) => {
+    const hit = performance.getEntriesByType('resource').find((e) => test(e.name))
+    return hit ? Math.round(hit.responseEnd) : null
+  }
+  return {
+    page_js: done((n) => /WatchPage-.*\\.js$/.test(n)),
+    start_play: done((n) => n.endsWith('/graphql')),
+    master: done((n) => n.includes('master.m3u8')),
+    first_segment: done((n) => /\\.m4s/.test(n) && !n.includes('init')),
+  }
+}"""
+
+
+def first_frames(page: Page, url: str, plays: int, steps: list[dict[str, Any]]) -> list[float]:
     times = []
     for _ in range(plays):
         page.goto(url)
         times.append(float(page.evaluate(FIRST_FRAME_JS)))
+        steps.append(page.evaluate(STEPS_JS))
         # Leaving stops the play, freeing the plan's stream for the next.
         page.goto("about:blank")
     return times
@@ -211,13 +227,14 @@ def main() -> None:
                     )
                     watch = f"{base}/watch/{out['title_id']}"
                     # One of each first, so neither side pays for a cold cache alone.
-                    first_frames(page, watch, 1)
-                    first_frames(page, f"{anchor_base}/index.html", 1)
+                    steps: list[dict[str, Any]] = []
+                    first_frames(page, watch, 1, [])
+                    first_frames(page, f"{anchor_base}/index.html", 1, [])
                     app: list[float] = []
                     anchor: list[float] = []
                     for _ in range(PLAYS):
-                        app += first_frames(page, watch, 1)
-                        anchor += first_frames(page, f"{anchor_base}/index.html", 1)
+                        app += first_frames(page, watch, 1, steps)
+                        anchor += first_frames(page, f"{anchor_base}/index.html", 1, [])
                 finally:
                     context.close()
                     server.shutdown()
@@ -226,6 +243,10 @@ def main() -> None:
         note(f"load average after: {loadavg()}")
     note(f"app plays (ms): {[round(t) for t in app]}")
     note(f"anchor plays (ms): {[round(t) for t in anchor]}")
+    for step in ("page_js", "start_play", "master", "first_segment"):
+        done = [s[step] for s in steps if s.get(step) is not None]
+        if done:
+            note(f"app, {step} done at (median ms): {statistics.median(done):.0f}")
 
     def p90(values: list[float]) -> float:
         return statistics.quantiles(values, n=10, method="inclusive")[-1]
