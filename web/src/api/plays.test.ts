@@ -20,7 +20,7 @@ describe('plays through the graph', () => {
     const run = answering({
       startPlay: {
         id: 'a'.repeat(32),
-        title: { id: 'ep1', name: 'Pilot' },
+        title: { id: 'ep1' },
         manifestUrl: '/api/playback/manifests/t/plays/x/master.m3u8',
         resumeS: 40,
         leaseExpiresAt: '2026-12-07T08:00:00Z',
@@ -39,7 +39,6 @@ describe('plays through the graph', () => {
       intro: { start_s: 5, end_s: 35 },
       credits_start_s: 100,
       next_episode_id: 'ep2',
-      title_name: 'Pilot',
     })
   })
 

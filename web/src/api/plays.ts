@@ -2,6 +2,9 @@
 // persisted operations in src/graphql/. Answers are mapped to the shapes the
 // player already uses (playback.ts), and the graph's refusals to its errors:
 // STREAM_LIMIT (with the devices), PLAY_ENDED, a title not visible.
+// StartPlay asks for playback's fields only: a field of the title (its name)
+// would send the router on to catalog before the first frame can load, and
+// the page reads the title from catalog beside the play instead.
 
 import { TitleError } from './media.ts'
 import { PlayEndedError, StreamLimitError, type ActiveDevice, type Device, type Play } from './playback.ts'
@@ -19,7 +22,7 @@ export type Run = <TData>(
 
 interface StartedPlay {
   id: string
-  title: { id: string; name: string | null } | null
+  title: { id: string } | null
   manifestUrl: string
   resumeS: number
   leaseExpiresAt: string
@@ -29,10 +32,6 @@ interface StartedPlay {
   nextEpisode: { id: string } | null
 }
 
-/** A play started through the graph, with the title's name the graph resolved. */
-export interface GraphPlay extends Play {
-  title_name: string | null
-}
 
 function devicesOf(problem: Problem): ActiveDevice[] {
   const raw = problem.extensions?.devices
@@ -63,7 +62,7 @@ function refusal(problem: Problem): Error {
 }
 
 /** Start a play of `titleId` on `device` for the session's profile. */
-export async function startPlay(run: Run, titleId: string, device: Device): Promise<GraphPlay> {
+export async function startPlay(run: Run, titleId: string, device: Device): Promise<Play> {
   const { data, errors } = await run<{ startPlay: StartedPlay | null }>('StartPlay', {
     titleId,
     device,
@@ -79,7 +78,6 @@ export async function startPlay(run: Run, titleId: string, device: Device): Prom
     intro: started.intro ? { start_s: started.intro.startS, end_s: started.intro.endS } : null,
     credits_start_s: started.creditsStartS,
     next_episode_id: started.nextEpisode?.id ?? null,
-    title_name: started.title?.name ?? null,
   }
 }
 
