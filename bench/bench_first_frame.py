@@ -19,6 +19,17 @@ that holds nothing but hls.js and a video element, measured the same way.
 The difference is what the app adds: its code, the session, the play start
 and the signed manifest. Target: median <= 500 ms.
 
+Measured 2026-12-07 on this 2-core machine shared with other work (load
+average 7 to 11 through each run, so the figures move by 100 ms and more
+between runs): median 590 to 865 ms against the anchor's 295 to 500 ms,
+ratio 1.65 to 2.0; the target is missed. Where the app's time goes (medians
+of one run): its code is in at about 95 ms, the play start through
+``/graphql`` (router, then playback with its calls to identity, catalog,
+history and media, and steering) answers at about 460 ms, the master
+playlist at 520 ms, the first media segment at 660 ms. The play start is
+most of the difference; trimming StartPlay to playback's own fields and
+loading hls.js beside it took the ratio from 2.0 to about 1.7.
+
 Run: ``.venv/bin/python bench/bench_first_frame.py`` (``BENCH_FIRST_FRAME_PLAYS``
 sets the number of plays, 10 by default).
 """
