@@ -4,7 +4,7 @@ import { fetchCatalogTitle, type CatalogTitle } from '../api/catalog.ts'
 import { bookmarkOf, type Device } from '../api/playback.ts'
 import { ProfilePicker, SignInForm } from './SignIn.tsx'
 import { deviceId, deviceName } from './playState.ts'
-import { preloadHls, useHlsPlayback } from './engine/useHlsPlayback.ts'
+import { useHlsPlayback } from './engine/useHlsPlayback.ts'
 import { Player, takeAutoplay } from './Player.tsx'
 import { useQoe } from './qoe/useQoe.ts'
 import { usePlay } from './usePlay.ts'
@@ -29,8 +29,6 @@ function thisDevice(): Device {
  */
 export default function WatchPage({ titleId }: { titleId: string }) {
   const [device] = useState(thisDevice)
-  // hls.js loads while the viewer signs in or the play starts.
-  useEffect(preloadHls, [])
   // From asking playback for the play to the first frame is the startup time
   // telemetry reports (signing in first is the viewer's time, not the player's).
   const [requestedAtMs, setRequestedAtMs] = useState(() => Date.now())

@@ -1,31 +1,10 @@
-import type { default as HlsClass, ErrorData, Level } from 'hls.js'
+import Hls, { type ErrorData, type Level } from 'hls.js'
 import { useCallback, useEffect, useRef, useState, type RefObject } from 'react'
 import { failureMessage } from './failure.ts'
 import { keyRequestSetup } from './keyRequests.ts'
 import { FAILOVER_CONFIG } from './loadPolicy.ts'
 
 const HLS_MIME = 'application/vnd.apple.mpegurl'
-
-// hls.js is most of the player's code (about 185 KB gzipped). It starts
-// loading as soon as the watch page's own code runs, so it arrives while the
-// play is being started instead of before the request for it goes out.
-let hlsModule: Promise<typeof HlsClass> | null = null
-function loadHls(): Promise<typeof HlsClass> {
-  hlsModule ??= import('hls.js').then(
-    (module) => module.default,
-    (error: unknown) => {
-      // Not kept: a retry fetches it again.
-      hlsModule = null
-      throw error
-    },
-  )
-  return hlsModule
-}
-
-/** Start fetching hls.js now (the watch page calls it as it mounts). */
-export function preloadHls(): void {
-  loadHls().catch((error: unknown) => console.warn('hls.js did not load', error))
-}
 
 /** One rung of the ladder, for the quality menu. */
 export interface Rung {
@@ -97,7 +76,7 @@ export function useHlsPlayback(
   options: HlsOptions = { startPosition: 0, accessToken: null },
   events: EngineEvents = {},
 ): HlsPlayback {
-  const hlsRef = useRef<HlsClass | null>(null)
+  const hlsRef = useRef<Hls | null>(null)
   // Set when the viewer picks a rung, so telemetry tells that switch from ABR's.
   const manualRef = useRef(false)
   const eventsRef = useRef(events)
@@ -111,106 +90,83 @@ export function useHlsPlayback(
   const [subtitleTrack, setSubtitleTrack] = useState(-1)
   const [failure, setFailure] = useState<string | null>(null)
   const [attempt, setAttempt] = useState(0)
-  const [unsupported, setUnsupported] = useState(false)
+  const [unsupported] = useState(
+    () => !Hls.isSupported() && document.createElement('video').canPlayType(HLS_MIME) === '',
+  )
   const { startPosition, accessToken } = options
   const sessionId = options.cmcd?.sessionId
   const contentId = options.cmcd?.contentId
 
   useEffect(() => {
     const video = videoRef.current
-    if (!video || !src) return
-    let cancelled = false
-    let cleanup = () => {}
-    loadHls()
-      .then((Hls) => {
-        if (cancelled) return
-        cleanup = attach(Hls, video, src)
-      })
-      .catch((error: unknown) => {
-        console.warn('hls.js did not load', error)
-        if (!cancelled) setFailure('The player could not load. Check your connection and try again.')
-      })
-    return () => {
-      cancelled = true
-      cleanup()
-    }
-
-    /** Play `src` in `video` with hls.js, or natively; returns what undoes it. */
-    function attach(Hls: typeof HlsClass, video: HTMLVideoElement, src: string): () => void {
-      // A retry starts from where the video stood, not from the bookmark.
-      const from = attempt > 0 && video.currentTime > 0 ? video.currentTime : startPosition
-      if (!Hls.isSupported()) {
-        if (video.canPlayType(HLS_MIME) === '') {
-          setUnsupported(true)
-          return () => {}
-        }
-        // Safari's own HLS cannot add a header to key requests: encrypted titles
-        // play only through hls.js.
-        video.src = src
-        if (from > 0) {
-          video.addEventListener('loadedmetadata', () => (video.currentTime = from), {
-            once: true,
-          })
-        }
-        start(video)
-        return () => {
-          video.removeAttribute('src')
-          video.load()
-        }
+    if (!video || !src || unsupported) return
+    // A retry starts from where the video stood, not from the bookmark.
+    const from = attempt > 0 && video.currentTime > 0 ? video.currentTime : startPosition
+    if (!Hls.isSupported()) {
+      // Safari's own HLS cannot add a header to key requests: encrypted titles
+      // play only through hls.js.
+      video.src = src
+      if (from > 0) {
+        video.addEventListener('loadedmetadata', () => (video.currentTime = from), { once: true })
       }
-      const hls = new Hls({
-        ...FAILOVER_CONFIG,
-        startPosition: from > 0 ? from : -1,
-        xhrSetup: keyRequestSetup(accessToken, window.location.href),
-        ...(sessionId ? { cmcd: { sessionId, contentId, useHeaders: false } } : {}),
-      })
-      hlsRef.current = hls
-      let lastBitrate = 0
-      hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
-        setRungs(rungsOf(data.levels))
-        start(video)
-      })
-      hls.on(Hls.Events.LEVELS_UPDATED, (_event, data) => setRungs(rungsOf(data.levels)))
-      hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => {
-        setPlayingRung(data.level)
-        const bitrate = hls.levels[data.level]?.bitrate ?? 0
-        if (lastBitrate > 0 && bitrate !== lastBitrate) {
-          eventsRef.current.onRungSwitch?.(
-            Math.round(lastBitrate / 1000),
-            Math.round(bitrate / 1000),
-            manualRef.current,
-          )
-        }
-        manualRef.current = false
-        lastBitrate = bitrate
-      })
-      hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, (_event, data) => {
-        setAudioTracks(tracksOf(data.audioTracks))
-        setAudioTrack(hls.audioTrack)
-      })
-      hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, (_event, data) => setAudioTrack(data.id))
-      hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_event, data) => {
-        setSubtitleTracks(tracksOf(data.subtitleTracks))
-        setSubtitleTrack(hls.subtitleTrack)
-      })
-      hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, (_event, data) => setSubtitleTrack(data.id))
-      hls.on(Hls.Events.ERROR, (_event, data: ErrorData) => {
-        eventsRef.current.onError?.(String(data.details), data.fatal)
-        // hls.js retries non-fatal errors itself, moving to the next edge when
-        // one stops answering; a fatal one has stopped playback.
-        if (data.fatal) {
-          console.warn('playback stopped', data.type, data.details)
-          setFailure(failureMessage(data))
-        }
-      })
-      hls.loadSource(src)
-      hls.attachMedia(video)
+      start(video)
       return () => {
-        hlsRef.current = null
-        hls.destroy()
+        video.removeAttribute('src')
+        video.load()
       }
     }
-  }, [videoRef, src, startPosition, accessToken, sessionId, contentId, attempt])
+    const hls = new Hls({
+      ...FAILOVER_CONFIG,
+      startPosition: from > 0 ? from : -1,
+      xhrSetup: keyRequestSetup(accessToken, window.location.href),
+      ...(sessionId ? { cmcd: { sessionId, contentId, useHeaders: false } } : {}),
+    })
+    hlsRef.current = hls
+    let lastBitrate = 0
+    hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
+      setRungs(rungsOf(data.levels))
+      start(video)
+    })
+    hls.on(Hls.Events.LEVELS_UPDATED, (_event, data) => setRungs(rungsOf(data.levels)))
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => {
+      setPlayingRung(data.level)
+      const bitrate = hls.levels[data.level]?.bitrate ?? 0
+      if (lastBitrate > 0 && bitrate !== lastBitrate) {
+        eventsRef.current.onRungSwitch?.(
+          Math.round(lastBitrate / 1000),
+          Math.round(bitrate / 1000),
+          manualRef.current,
+        )
+      }
+      manualRef.current = false
+      lastBitrate = bitrate
+    })
+    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, (_event, data) => {
+      setAudioTracks(tracksOf(data.audioTracks))
+      setAudioTrack(hls.audioTrack)
+    })
+    hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, (_event, data) => setAudioTrack(data.id))
+    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_event, data) => {
+      setSubtitleTracks(tracksOf(data.subtitleTracks))
+      setSubtitleTrack(hls.subtitleTrack)
+    })
+    hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, (_event, data) => setSubtitleTrack(data.id))
+    hls.on(Hls.Events.ERROR, (_event, data: ErrorData) => {
+      eventsRef.current.onError?.(String(data.details), data.fatal)
+      // hls.js retries non-fatal errors itself, moving to the next edge when
+      // one stops answering; a fatal one has stopped playback.
+      if (data.fatal) {
+        console.warn('playback stopped', data.type, data.details)
+        setFailure(failureMessage(data))
+      }
+    })
+    hls.loadSource(src)
+    hls.attachMedia(video)
+    return () => {
+      hlsRef.current = null
+      hls.destroy()
+    }
+  }, [videoRef, src, unsupported, startPosition, accessToken, sessionId, contentId, attempt])
 
   const chooseRung = useCallback((index: number) => {
     const hls = hlsRef.current
