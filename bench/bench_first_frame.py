@@ -27,8 +27,10 @@ of one run): its code is in at about 95 ms, the play start through
 ``/graphql`` (router, then playback with its calls to identity, catalog,
 history and media, and steering) answers at about 460 ms, the master
 playlist at 520 ms, the first media segment at 660 ms. The play start is
-most of the difference; trimming StartPlay to playback's own fields and
-loading hls.js beside it took the ratio from 2.0 to about 1.7.
+most of the difference; trimming StartPlay to playback's own fields took
+the ratio from 2.0 to about 1.7 (with hls.js in a chunk of its own, loaded
+beside the play start; that change is reverted: the edge-killed browser
+test failed three times with it, for a reason not yet found).
 
 Run: ``.venv/bin/python bench/bench_first_frame.py`` (``BENCH_FIRST_FRAME_PLAYS``
 sets the number of plays, 10 by default).
