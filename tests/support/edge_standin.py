@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from reelstack.signed_urls import SIGNED_PREFIX, ExpiredError, SignatureError, UrlSigner
 
@@ -121,7 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.startswith(SIGNED_PREFIX + "/"):
             self._json(404, {"detail": "not found"})
             return
-        token, _, path = self.path.removeprefix(SIGNED_PREFIX + "/").partition("/")
+        # A player's CMCD keys ride in the query, as the real edge accepts them.
+        target = urlsplit(self.path).path
+        token, _, path = target.removeprefix(SIGNED_PREFIX + "/").partition("/")
         try:
             state.signer.verify(token, path, now=time.time())
         except ExpiredError:
@@ -139,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             data = state.origin.get(key)
             if data is None and state.origin_url is not None:
-                data = self._from_origin(state, self.path)
+                data = self._from_origin(state, target)
                 if data is not None:
                     state.origin[key] = data
             if data is not None:

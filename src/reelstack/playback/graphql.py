@@ -3,9 +3,11 @@
 The same use cases as the REST routes, for the gateway's caller: a title the
 profile may not see is an error saying so (as REST's 404), the plan's
 stream limit is an error whose ``extensions`` list the devices holding the
-streams (as REST's 409 body). Heartbeats and manifests stay on REST: the
-player calls them, on its own schedule, with no use for a query language.
-Titles are references to catalog's entity, resolved there.
+streams (as REST's 409 body). ``heartbeat`` renews a play's lease as REST's
+``PUT .../heartbeat`` does, so the web player speaks one API for its plays;
+an ended play is an error with the code ``PLAY_ENDED`` (REST's 410).
+Manifests stay on REST: hls.js fetches them by URL. Titles are references to
+catalog's entity, resolved there.
 """
 
 from __future__ import annotations
@@ -88,6 +90,12 @@ class StartedPlay:
     intro: Markers | None
     credits_start_s: float | None
     next_episode: Title | None
+
+
+@strawberry.type
+class Lease:
+    play_id: strawberry.ID
+    lease_expires_at: datetime
 
 
 @strawberry.type
@@ -175,6 +183,18 @@ class Mutation:
             credits_start_s=started.credits_start_s,
             next_episode=None if following is None else Title(id=strawberry.ID(following)),
         )
+
+    @strawberry.mutation
+    async def heartbeat(self, info: Info[Any, Any], play_id: strawberry.ID) -> Lease:
+        """Renew the lease of a play of the caller's profile (PLAY_ENDED once it ended)."""
+        if not _PLAY_ID.match(str(play_id)):
+            raise InvalidRequestError("playId is not a play id")
+        ctx, who = _ctx(info)
+        try:
+            play = await service.heartbeat(ctx=ctx, caller=_caller(who), play_id=str(play_id))
+        except service.LeaseEndedError as exc:
+            raise GraphQLError(str(exc), extensions={"code": "PLAY_ENDED"}) from None
+        return Lease(play_id=strawberry.ID(play.id), lease_expires_at=_at(play.expires_at))
 
     @strawberry.mutation
     async def stop_play(self, info: Info[Any, Any], play_id: strawberry.ID) -> bool:

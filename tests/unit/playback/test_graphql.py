@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from reelstack.chassis.discovery import StaticDiscovery
@@ -92,3 +93,29 @@ async def test_start_play_names_the_ranked_edges_as_rest_does(stack: Stack) -> N
         {"instance": "us-1", "region": "US", "url": "http://127.0.0.1:9004"},
         {"instance": "gb-10", "region": "GB", "url": "http://127.0.0.1:9005"},
     ]
+
+
+HEARTBEAT = "mutation($play: ID!) { heartbeat(playId: $play) { playId leaseExpiresAt } }"
+
+
+async def test_a_heartbeat_renews_the_lease_and_an_ended_play_says_so(stack: Stack) -> None:
+    me = viewer("acc1")
+    started = (await gql(stack, START, me, title="film1", device="tv1"))["data"]["startPlay"]
+    stack.clock.now += 60
+    beat = (await gql(stack, HEARTBEAT, me, play=started["id"]))["data"]["heartbeat"]
+    assert beat["playId"] == started["id"]
+    renewed = datetime.fromisoformat(beat["leaseExpiresAt"]).timestamp()
+    assert renewed > stack.clock.now
+    # Past the renewed lease the play is over: the player is told it ended, as REST's 410.
+    stack.clock.now = renewed + 1
+    ended = await gql(stack, HEARTBEAT, me, play=started["id"])
+    assert ended["data"] is None
+    assert ended["errors"][0]["extensions"]["code"] == "PLAY_ENDED"
+
+
+async def test_another_accounts_play_cannot_be_kept_alive(stack: Stack) -> None:
+    mine = (await gql(stack, START, viewer("acc1"), title="film1", device="tv1"))["data"]
+    intruder = await gql(stack, HEARTBEAT, viewer("acc2"), play=mine["startPlay"]["id"])
+    assert intruder["data"] is None and "no such play" in intruder["errors"][0]["message"]
+    forged = await gql(stack, HEARTBEAT, viewer("acc1"), play="../../plays")
+    assert "not a play id" in forged["errors"][0]["message"]

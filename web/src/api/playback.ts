@@ -1,5 +1,7 @@
-// Playback (/api/playback) and the bookmark history keeps (/api/history):
-// starting a play, keeping its stream lease alive, stopping it.
+// Playback's shapes and errors, the stop on page hide (/api/playback) and the
+// bookmark history keeps (/api/history). Plays start and beat through the
+// graph (plays.ts); the stop on page hide stays here because only a plain
+// fetch with `keepalive` outlives the page.
 
 import { authorization, type Session } from './session.ts'
 import { TitleError } from './media.ts'
@@ -62,73 +64,6 @@ async function call(fetchFn: typeof fetch, url: string, init: RequestInit): Prom
   }
 }
 
-function detailOf(body: unknown): string | null {
-  if (body && typeof body === 'object' && 'detail' in body) {
-    const detail = (body as { detail: unknown }).detail
-    if (typeof detail === 'string') return detail
-  }
-  return null
-}
-
-/** Start a play of `titleId` on `device` for the session's profile. */
-export async function startPlay(
-  session: Session,
-  titleId: string,
-  device: Device,
-  options: { signal?: AbortSignal; fetchFn?: typeof fetch } = {},
-): Promise<Play> {
-  const response = await call(options.fetchFn ?? fetch, '/api/playback/plays', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      ...authorization(session),
-    },
-    body: JSON.stringify({ title_id: titleId, device }),
-    signal: options.signal,
-  })
-  if (response.status === 201 || response.status === 200) return (await response.json()) as Play
-  const body: unknown = await response.json().catch(() => null)
-  if (response.status === 409) {
-    const devices =
-      body && typeof body === 'object' && Array.isArray((body as { devices?: unknown }).devices)
-        ? (body as { devices: ActiveDevice[] }).devices
-        : []
-    throw new StreamLimitError(
-      detailOf(body) ?? 'Your plan is already streaming on as many devices as it allows.',
-      devices,
-    )
-  }
-  if (response.status === 404) throw new TitleError('not-found', 'This title does not exist.')
-  if (response.status === 401 || response.status === 403) {
-    throw new TitleError('unauthorized', 'Sign in to watch this title.')
-  }
-  const detail = detailOf(body)
-  throw new TitleError(
-    'unavailable',
-    detail && response.status < 500
-      ? `This title cannot be played: ${detail}`
-      : `The service could not start this title (HTTP ${response.status}). Try again in a moment.`,
-  )
-}
-
-/** Renew the play's stream lease; a PlayEndedError when the play is gone. */
-export async function heartbeat(
-  session: Session,
-  playId: string,
-  fetchFn: typeof fetch = fetch,
-): Promise<void> {
-  const response = await call(fetchFn, `/api/playback/plays/${encodeURIComponent(playId)}/heartbeat`, {
-    method: 'PUT',
-    headers: { accept: 'application/json', ...authorization(session) },
-  })
-  if (response.status === 404 || response.status === 410) throw new PlayEndedError()
-  if (response.status === 401) throw new TitleError('unauthorized', 'Sign in to watch this title.')
-  if (!response.ok) {
-    throw new TitleError('unavailable', `The play could not be kept alive (HTTP ${response.status}).`)
-  }
-}
-
 /**
  * Stop the play, releasing its stream at once. `keepalive` lets the request
  * outlive the page (on page hide), with its Authorization header, which
@@ -186,9 +121,4 @@ export async function saveBookmark(
   if (!response.ok) {
     throw new TitleError('unavailable', `The bookmark was not saved (HTTP ${response.status}).`)
   }
-}
-
-/** Whether `error` is a refused token (the session needs fresh tokens). */
-export function isRefusedToken(error: unknown): boolean {
-  return error instanceof TitleError && error.problem === 'unauthorized'
 }

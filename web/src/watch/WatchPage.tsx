@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
+import './player.css'
 import { fetchCatalogTitle, type CatalogTitle } from '../api/catalog.ts'
 import { bookmarkOf, type Device } from '../api/playback.ts'
 import { ProfilePicker, SignInForm } from './SignIn.tsx'
 import { deviceId, deviceName } from './playState.ts'
-import { useHlsPlayback } from './useHlsPlayback.ts'
+import { useHlsPlayback } from './engine/useHlsPlayback.ts'
+import { Player, takeAutoplay } from './Player.tsx'
+import { useQoe } from './qoe/useQoe.ts'
 import { usePlay } from './usePlay.ts'
 
 type VideoState = 'loading' | 'playing' | 'paused' | 'buffering' | 'ended'
@@ -26,6 +29,10 @@ function thisDevice(): Device {
  */
 export default function WatchPage({ titleId }: { titleId: string }) {
   const [device] = useState(thisDevice)
+  // From asking playback for the play to the first frame is the startup time
+  // telemetry reports (signing in first is the viewer's time, not the player's).
+  const [requestedAtMs, setRequestedAtMs] = useState(() => Date.now())
+  const [autoplayed] = useState(() => takeAutoplay(titleId))
   const videoRef = useRef<HTMLVideoElement>(null)
   const bookmark = useCallback(
     () => (videoRef.current ? bookmarkOf(videoRef.current, device.id, new Date()) : null),
@@ -33,11 +40,30 @@ export default function WatchPage({ titleId }: { titleId: string }) {
   )
   const { state, signIn, choose, retry } = usePlay(titleId, device, bookmark)
   const play = state.step === 'playing' ? state.play : null
-  const session = 'session' in state ? state.session : null
-  const playback = useHlsPlayback(videoRef, play?.manifest_url ?? null, {
-    startPosition: play?.resume_s ?? 0,
-    accessToken: session?.accessToken ?? null,
-  })
+  const starting = state.step === 'starting'
+  useEffect(() => {
+    if (starting) setRequestedAtMs(Date.now())
+  }, [starting])
+  const session = ('session' in state ? state.session : null) ?? null
+  const qoe = useQoe(
+    videoRef,
+    session,
+    play
+      ? { playId: play.play_id, titleId, deviceId: device.id, startedAtMs: requestedAtMs }
+      : null,
+  )
+  const playback = useHlsPlayback(
+    videoRef,
+    play?.manifest_url ?? null,
+    {
+      startPosition: play?.resume_s ?? 0,
+      accessToken: session?.accessToken ?? null,
+      cmcd: play ? { sessionId: play.play_id, contentId: titleId } : undefined,
+    },
+    qoe,
+  )
+  const [position, setPosition] = useState(0)
+  const [duration, setDuration] = useState(0)
   const [videoState, setVideoState] = useState<VideoState>('loading')
   const [videoError, setVideoError] = useState<string | null>(null)
   const title = useCatalogTitle(titleId, play ? session : null)
@@ -73,7 +99,7 @@ export default function WatchPage({ titleId }: { titleId: string }) {
         className="player"
         data-testid="player"
         data-state={shown}
-        data-levels={playback.levels ?? undefined}
+        data-levels={playback.rungs?.length ?? undefined}
         data-error={problem ?? undefined}
         aria-busy={shown === 'loading'}
       >
@@ -91,7 +117,12 @@ export default function WatchPage({ titleId }: { titleId: string }) {
             poster={title?.artwork.poster ?? undefined}
             controls
             playsInline
-            onPlaying={() => setVideoState('playing')}
+            onPlaying={() => {
+              setVideoState('playing')
+              setVideoError(null)
+            }}
+            onTimeUpdate={(event) => setPosition(event.currentTarget.currentTime)}
+            onDurationChange={(event) => setDuration(event.currentTarget.duration)}
             onPause={() => setVideoState('paused')}
             onWaiting={() => setVideoState('buffering')}
             onEnded={() => setVideoState('ended')}
@@ -105,6 +136,28 @@ export default function WatchPage({ titleId }: { titleId: string }) {
           <p role="alert" className="player-error">
             {message}
           </p>
+        )}
+        {play && session && (
+          <Player
+            videoRef={videoRef}
+            playback={playback}
+            play={play}
+            session={session}
+            titleId={titleId}
+            position={position}
+            duration={duration}
+            autoplayed={autoplayed}
+            failed={problem === 'playback'}
+            onRetry={() => {
+              setVideoError(null)
+              playback.retry()
+            }}
+          />
+        )}
+        {state.step === 'error' && state.problem === 'unavailable' && state.session && (
+          <button type="button" onClick={retry}>
+            Try again
+          </button>
         )}
         {state.step === 'limit' && (
           <div className="stream-limit">

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Play } from '../api/playback.ts'
 import type { Profile, Session } from '../api/session.ts'
 import { MemoryStorage } from '../test/fakes.ts'
-import { keyRequestSetup } from './keyRequests.ts'
+import { keyRequestSetup } from './engine/keyRequests.ts'
 import { deviceId, deviceName, initialState, onlyProfile, reduce, type PlayState } from './playState.ts'
 
 const SESSION: Session = { accessToken: 'a', refreshToken: 'r', profileId: null }
@@ -52,6 +52,22 @@ describe('the watch page steps', () => {
     expect(state.step).toBe('limit')
     state = reduce(state, { type: 'retry' })
     expect(state).toEqual({ step: 'starting', session: CHOSEN })
+  })
+
+  it('offers a retry when the service could not be reached, but not for a missing title', () => {
+    const down = reduce(initialState(CHOSEN), {
+      type: 'failed',
+      problem: 'unavailable',
+      message: 'The service cannot be reached.',
+    })
+    expect(down.step).toBe('error')
+    expect(reduce(down, { type: 'retry' })).toEqual({ step: 'starting', session: CHOSEN })
+    const missing = reduce(initialState(CHOSEN), {
+      type: 'failed',
+      problem: 'not-found',
+      message: 'This title does not exist.',
+    })
+    expect(reduce(missing, { type: 'retry' })).toBe(missing)
   })
 
   it('asks to sign in again when the token is refused', () => {

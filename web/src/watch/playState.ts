@@ -12,7 +12,7 @@ export type PlayState =
   | { step: 'starting'; session: Session }
   | { step: 'playing'; session: Session; play: Play }
   | { step: 'limit'; session: Session; message: string; devices: ActiveDevice[] }
-  | { step: 'error'; problem: TitleProblem | 'ended'; message: string }
+  | { step: 'error'; problem: TitleProblem | 'ended'; message: string; session?: Session }
 
 export type PlayEvent =
   | { type: 'restored'; session: Session | null }
@@ -31,7 +31,7 @@ export function initialState(session: Session | null): PlayState {
 }
 
 function sessionOf(state: PlayState): Session | null {
-  return 'session' in state ? state.session : null
+  return ('session' in state ? state.session : null) ?? null
 }
 
 /** The step after `event` in `state`; an event that does not fit the step changes nothing. */
@@ -70,12 +70,18 @@ export function reduce(state: PlayState, event: PlayEvent): PlayState {
     case 'failed':
       // A refused token (expired, signed out elsewhere) asks for the viewer again.
       if (event.problem === 'unauthorized') return { step: 'sign-in', message: event.message }
+      if (event.problem === 'unavailable') {
+        // The service may come back: keep the session so the viewer can retry.
+        const session = sessionOf(state)
+        if (session) return { step: 'error', problem: event.problem, message: event.message, session }
+      }
       return { step: 'error', problem: event.problem, message: event.message }
     case 'ended':
       return { step: 'error', problem: 'ended', message: event.message }
     case 'retry': {
       const session = sessionOf(state)
-      return state.step === 'limit' && session ? { step: 'starting', session } : state
+      const again = state.step === 'limit' || (state.step === 'error' && state.problem === 'unavailable')
+      return again && session ? { step: 'starting', session } : state
     }
   }
 }

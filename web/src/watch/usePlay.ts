@@ -1,29 +1,25 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react'
+import { NetworkProblem, runOperation, SessionExpired } from '../api/graphql.ts'
 import { TitleError } from '../api/media.ts'
 import {
-  heartbeat,
-  isRefusedToken,
   PlayEndedError,
   saveBookmark,
-  startPlay,
-  stopPlay,
+  stopPlay as stopPlayNow,
   StreamLimitError,
   type Bookmark,
   type Device,
 } from '../api/playback.ts'
+import { heartbeat, startPlay, stopPlay } from '../api/plays.ts'
 import {
   chooseProfile,
-  clearSession,
   createProfile,
   listProfiles,
-  loadSession,
-  saveSession,
   SessionError,
   signIn,
-  withFreshToken,
   type Profile,
   type Session,
 } from '../api/session.ts'
+import { sessionStore } from '../session/store.ts'
 import { initialState, onlyProfile, reduce, type PlayState } from './playState.ts'
 
 const FIRST_PROFILE = 'Me'
@@ -35,18 +31,24 @@ export interface PlayControls {
   retry: () => void
 }
 
+// The tab's session, shared with the GraphQL client (which refreshes it).
+const saveSession = (session: Session) => sessionStore().set(session)
+
 /**
  * The play of `titleId` for this browser's session: signs in and picks a
  * profile when asked, starts the play, renews its lease and saves the
  * bookmark every `heartbeat_s`, and stops it when the page is hidden or left.
- * `bookmark` reads where the video stands (null while it has no duration).
+ * Plays start, beat and stop through the graph (runOperation); only the stop
+ * on page hide goes to playback's REST route, with `keepalive`, because it
+ * must outlive the page. `bookmark` reads where the video stands (null while
+ * it has no duration).
  */
 export function usePlay(
   titleId: string,
   device: Device,
   bookmark: () => Bookmark | null,
 ): PlayControls {
-  const [state, dispatch] = useReducer(reduce, null, () => initialState(loadSession()))
+  const [state, dispatch] = useReducer(reduce, null, () => initialState(sessionStore().get()))
   const bookmarkRef = useRef(bookmark)
   bookmarkRef.current = bookmark
 
@@ -65,7 +67,7 @@ export function usePlay(
       })
   }, [])
 
-  const session = 'session' in state ? state.session : null
+  const session = ('session' in state ? state.session : null) ?? null
   const choose = useCallback(
     (profile: Profile, pin: string | null) => {
       if (!session) return
@@ -90,25 +92,29 @@ export function usePlay(
   useEffect(() => {
     if (!starting) return
     const abort = new AbortController()
-    withFreshToken(
-      starting,
-      (session) => startPlay(session, titleId, device, { signal: abort.signal }),
-      isRefusedToken,
-    )
-      .then(({ result: play, session }) => {
-        if (session !== starting) saveSession(session)
-        dispatch({ type: 'started', play, session })
+    // The graph's client reads the store; a session just chosen is there already.
+    if (sessionStore().get() !== starting) saveSession(starting)
+    startWithRetries(titleId, device, abort.signal)
+      .then((play) => {
+        if (abort.signal.aborted) {
+          // Left before the answer: give the stream back at once.
+          stopPlay(runOperation, play.play_id).catch(() => undefined)
+          return
+        }
+        dispatch({ type: 'started', play, session: sessionStore().get() ?? starting })
       })
       .catch((error: unknown) => {
-        if (abort.signal.aborted) return
+        if (abort.signal.aborted || error instanceof SessionExpired) return
         if (error instanceof StreamLimitError) {
           dispatch({ type: 'limited', message: error.message, devices: error.devices })
-        } else if (error instanceof SessionError) {
-          clearSession()
-          dispatch({ type: 'failed', problem: 'unauthorized', message: error.message })
         } else if (error instanceof TitleError) {
-          if (error.problem === 'unauthorized') clearSession()
           dispatch({ type: 'failed', problem: error.problem, message: error.message })
+        } else if (error instanceof NetworkProblem) {
+          dispatch({
+            type: 'failed',
+            problem: 'unavailable',
+            message: 'The service cannot be reached. Try again in a moment.',
+          })
         } else {
           console.error('starting the play failed', error)
           dispatch({ type: 'failed', problem: 'unavailable', message: 'The play could not start.' })
@@ -134,21 +140,18 @@ export function usePlay(
       )
     }
     const timer = window.setInterval(() => {
-      withFreshToken(current, (session) => heartbeat(session, play.play_id), isRefusedToken)
-        .then(({ session }) => {
-          if (session !== current) {
-            current = session
-            saveSession(session)
-          }
+      heartbeat(runOperation, play.play_id)
+        .then(() => {
+          // The client may have refreshed the tokens on the way.
+          current = sessionStore().get() ?? current
         })
         .catch((error: unknown) => {
           if (error instanceof PlayEndedError) {
             window.clearInterval(timer)
             dispatch({ type: 'ended', message: error.message })
-          } else if (error instanceof SessionError) {
+          } else if (error instanceof SessionExpired) {
+            // The client has sent the viewer to sign in.
             window.clearInterval(timer)
-            clearSession()
-            dispatch({ type: 'failed', problem: 'unauthorized', message: error.message })
           } else {
             // The lease outlives a few missed beats (90 s); the next one may get through.
             console.warn('heartbeat failed', error)
@@ -156,24 +159,44 @@ export function usePlay(
         })
       save(false)
     }, play.heartbeat_s * 1000)
-    const stop = () => {
+    const stop = (leaving: boolean) => {
       if (stopped) return
       stopped = true
       window.clearInterval(timer)
-      save(true)
-      stopPlay(current, play.play_id).catch((error: unknown) =>
-        console.warn('stopping the play failed', error),
-      )
+      save(leaving)
+      const stopping = leaving
+        ? stopPlayNow(current, play.play_id)
+        : stopPlay(runOperation, play.play_id)
+      stopping.catch((error: unknown) => console.warn('stopping the play failed', error))
     }
-    window.addEventListener('pagehide', stop)
+    const onPageHide = () => stop(true)
+    window.addEventListener('pagehide', onPageHide)
     return () => {
-      window.removeEventListener('pagehide', stop)
-      stop()
+      window.removeEventListener('pagehide', onPageHide)
+      stop(false)
     }
   }, [playing, titleId])
 
   const retry = useCallback(() => dispatch({ type: 'retry' }), [])
   return { state, signIn: doSignIn, choose, retry }
+}
+
+// Waits between tries of a play start the graph could not answer (a router
+// still composing, an instance restarting): about 7 s in all, then the page
+// offers a retry. A repeated start is safe: a device's new play replaces its
+// earlier one on playback.
+const START_RETRIES_MS = [500, 1000, 2000, 4000]
+
+async function startWithRetries(titleId: string, device: Device, signal: AbortSignal) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startPlay(runOperation, titleId, device)
+    } catch (error) {
+      const wait = START_RETRIES_MS[attempt]
+      if (!(error instanceof NetworkProblem) || wait === undefined || signal.aborted) throw error
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
 }
 
 function messageOf(error: unknown): string {

@@ -1,0 +1,207 @@
+"""The web app's player in Debian's Chromium: play, resume, Skip Intro, the stream limit.
+
+One cluster publishes three episodes of the demo series (intro and credits
+detection needs the season to find the shared intro); a viewer account whose
+one profile the page opens by itself watches them at ``/watch/<title>``.
+Each test drives the page as a viewer does and asserts what the viewer
+sees: frames decoded and time moving, the position kept across a reload,
+the intro skipped, and the devices holding the plan's streams listed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from reelstack.cli import demo_catalog as demo
+from reelstack.media.ffmpeg import Binaries
+from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
+from tests.e2e.test_playback import _built_web_app, browser, chromium, page  # noqa: F401
+from tests.e2e.test_viewer_journey import PASSWORD, Viewer, _gateway, _play
+from tests.support.wait import wait_until
+
+pytestmark = pytest.mark.slow
+
+EPISODE_S = 50.0
+RESUME_AT_S = 40.0
+EMAIL = "player@example.com"
+
+
+@dataclass
+class Season:
+    gateway: str
+    episodes: list[dict[str, Any]]  # media's title views, episode 1 first
+    cluster: Cluster
+
+
+def _ingest_episode(
+    cluster: Cluster, binaries: Binaries, title: demo.DemoTitle, folder: Path
+) -> str:
+    source = demo.generate(binaries, title, folder=folder, seconds=EPISODE_S, size="160x90")
+    result = cluster.cli(
+        "ingest", str(source), "--title", title.name, "--rating", title.rating,
+        "--series", str(title.series), "--season", str(title.season),
+        "--episode", str(title.episode), "--json", timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out: dict[str, Any] = json.loads(result.stdout)
+    assert out["state"] == "ready", out
+    return str(out["title_id"])
+
+
+@pytest.fixture(scope="module")
+def season(
+    chromium: Path,  # noqa: F811 (the fixture)
+    binaries: Binaries,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Season]:
+    """A one-instance cluster with three published episodes whose markers are found."""
+    _built_web_app()
+    folder = tmp_path_factory.mktemp("player")
+    cluster = Cluster(folder / "home")
+    cluster.env.update(REELSTACK_CLUSTER_INSTANCES="1", REELSTACK_MEDIA_LADDER_MODE="fixed")
+    try:
+        cluster.ok("up", "--timeout", str(UP_TIMEOUT_S))
+        episodes = [t for t in demo.CATALOG if t.series][:3]
+        ids = [_ingest_episode(cluster, binaries, t, folder / "src") for t in episodes]
+        gateway = _gateway(cluster)
+        with httpx.Client(base_url=gateway, timeout=30) as client:
+            viewer = Viewer(client, EMAIL)
+            viewer.enter(viewer.add_profile("Me"))
+
+            def marked() -> list[dict[str, Any]]:
+                views = [viewer.call("GET", f"/api/media/titles/{i}").json() for i in ids]
+                listed = all(
+                    viewer.call("GET", f"/api/catalog/titles/{i}").status_code == 200 for i in ids
+                )
+                return views if listed else []
+
+            # Detection reruns as each episode lands; the last run marks them all.
+            views = wait_until(
+                marked,
+                "every episode listed with its intro marked",
+                done=lambda vs: len(vs) == 3 and all(v.get("intro_end_s") for v in vs),
+            )
+        yield Season(gateway, views, cluster)
+    finally:
+        cluster.destroy()
+
+
+class _Returning(Viewer):
+    """The season's viewer signing in again (on other devices), without a new account."""
+
+    def __init__(self, client: httpx.Client, email: str) -> None:
+        self.client, self.email, self.profile = client, email, None
+        tokens = client.post("/api/identity/sessions", json={"email": email, "password": PASSWORD})
+        assert tokens.status_code == 200, tokens.text
+        self.tokens = tokens.json()
+
+
+def _open(tab: Page, season: Season, title_id: str) -> None:
+    """Open the title's watch page, signing in when the tab has no session yet."""
+    tab.goto(f"{season.gateway}/watch/{title_id}")
+    tab.wait_for_function(
+        "() => { const s = document.querySelector('[data-testid=player]')?.dataset.state;"
+        " return s !== undefined && s !== 'loading' }"
+    )
+    if tab.locator("[data-testid=player]").get_attribute("data-state") == "sign-in":
+        tab.get_by_label("Email").fill(EMAIL)
+        tab.get_by_label("Password").fill(PASSWORD)
+        tab.get_by_role("button", name="Sign in").click()
+
+
+def _wait_time(tab: Page, beyond: float) -> None:
+    tab.wait_for_function(
+        "t => { const v = document.querySelector('video'); return v && v.currentTime > t }",
+        arg=beyond,
+    )
+
+
+def _current(tab: Page) -> float:
+    return float(tab.evaluate("() => document.querySelector('video').currentTime"))
+
+
+def test_an_episode_plays_with_frames_decoded(page: Page, season: Season) -> None:  # noqa: F811
+    crashes: list[str] = []
+    page.on("pageerror", lambda error: crashes.append(str(error)))
+    # The first telemetry batch (play_start, a few seconds in) is accepted whole.
+    with page.expect_response(lambda r: r.url.endswith("/api/events")) as telemetry:
+        _open(page, season, season.episodes[0]["id"])
+        _wait_time(page, 2.0)
+    assert telemetry.value.status == 200, telemetry.value.text()
+    assert telemetry.value.json()["accepted"] >= 1
+    quality = page.evaluate(
+        "() => document.querySelector('video').getVideoPlaybackQuality().totalVideoFrames"
+    )
+    assert quality > 0
+    player = page.locator("[data-testid=player]")
+    assert player.get_attribute("data-error") is None
+    # The quality menu offers automatic choice and each rung hls.js found.
+    options = page.get_by_label("Quality").locator("option").all_inner_texts()
+    assert options[0].startswith("Auto") and len(options) == 1 + int(
+        player.get_attribute("data-levels") or 0
+    ), options
+    assert crashes == []
+
+
+def test_leaving_at_40_s_resumes_at_40_s_after_a_reload(page: Page, season: Season) -> None:  # noqa: F811
+    title = season.episodes[1]["id"]
+    _open(page, season, title)
+    _wait_time(page, 0.5)
+    page.evaluate(f"() => {{ document.querySelector('video').currentTime = {RESUME_AT_S} }}")
+    _wait_time(page, RESUME_AT_S)
+    page.evaluate("() => document.querySelector('video').pause()")
+    # Leaving the page saves the bookmark (keepalive) and ends the play.
+    page.reload()
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video'); return v && v.readyState >= 2 }"
+    )
+    resumed = _current(page)
+    assert RESUME_AT_S - 1 <= resumed <= RESUME_AT_S + 5, resumed
+
+
+def test_skip_intro_jumps_to_the_end_of_the_intro(page: Page, season: Season) -> None:  # noqa: F811
+    episode = season.episodes[2]
+    start, end = episode["intro_start_s"], episode["intro_end_s"]
+    _open(page, season, episode["id"])
+    _wait_time(page, 0.1)
+    page.evaluate(f"() => {{ document.querySelector('video').currentTime = {start + 0.5} }}")
+    skip = page.get_by_role("button", name="Skip Intro")
+    skip.wait_for()
+    skip.click()
+    _wait_time(page, end - 0.1)
+    assert _current(page) >= end - 0.1
+    skip.wait_for(state="detached")
+
+
+def test_the_stream_limit_lists_the_devices_playing(page: Page, season: Season) -> None:  # noqa: F811
+    title = season.episodes[0]["id"]
+    with httpx.Client(base_url=season.gateway, timeout=30) as client:
+        other = _Returning(client, EMAIL)
+        other.enter(other.call("GET", "/api/identity/profiles").json()["profiles"][0]["id"])
+        plays = []
+        for device in ("tv-lounge", "tablet-kitchen", "phone-bus", "laptop-den"):
+            answer = _play(other, title, device)
+            if answer.status_code == 409:
+                break
+            assert answer.status_code == 201, answer.text
+            plays.append(answer.json()["play_id"])
+        assert plays, "the plan allowed no stream at all"
+        try:
+            _open(page, season, title)
+            devices = page.locator("[data-testid=devices] li")
+            devices.first.wait_for()
+            shown = devices.all_inner_texts()
+            assert any("tv-lounge browser" in text for text in shown), shown
+            player = page.locator("[data-testid=player]")
+            assert player.get_attribute("data-error") == "stream-limit"
+        finally:
+            for play_id in plays:
+                other.call("DELETE", f"/api/playback/plays/{play_id}")

@@ -1,0 +1,108 @@
+import { useCallback, useEffect, useState, type RefObject } from 'react'
+import type { Play } from '../api/playback.ts'
+import { navigate } from '../route.ts'
+import type { Session } from '../api/session.ts'
+import { Menus } from './controls/Menus.tsx'
+import { ShortcutHelp } from './controls/ShortcutHelp.tsx'
+import type { HlsPlayback } from './engine/useHlsPlayback.ts'
+import { useShortcuts } from './keys/useShortcuts.ts'
+import { NextEpisode, SkipIntro } from './markers/Markers.tsx'
+import { SeekPreview } from './seek/SeekPreview.tsx'
+import { StillWatching } from './still/StillWatching.tsx'
+import { useStillWatching } from './still/useStillWatching.ts'
+
+const AUTOPLAY_KEY = 'reelstack.autoplay'
+
+/** Whether this page's title was started by the previous episode's countdown (read once). */
+export function takeAutoplay(titleId: string): boolean {
+  const autoplayed = sessionStorage.getItem(AUTOPLAY_KEY) === titleId
+  sessionStorage.removeItem(AUTOPLAY_KEY)
+  return autoplayed
+}
+
+/** Open the next episode's watch page; `byCountdown` counts toward "still watching?". */
+function playNext(nextId: string, byCountdown: boolean): void {
+  if (byCountdown) sessionStorage.setItem(AUTOPLAY_KEY, nextId)
+  // The app remounts the watch page for the new title: this play stops, the next starts.
+  navigate(`/watch/${encodeURIComponent(nextId)}`)
+}
+
+/**
+ * The player's own controls around the video: menus, seek preview, Skip
+ * Intro, the next-episode countdown, "Are you still watching?", keyboard
+ * shortcuts and a retry when the engine gave up.
+ */
+export function Player({
+  videoRef,
+  playback,
+  play,
+  session,
+  titleId,
+  position,
+  duration,
+  autoplayed,
+  failed,
+  onRetry,
+}: {
+  videoRef: RefObject<HTMLVideoElement | null>
+  playback: HlsPlayback
+  play: Play
+  session: Session
+  titleId: string
+  position: number
+  duration: number
+  autoplayed: boolean
+  /** Playback stopped (the engine gave up, or the element could not decode). */
+  failed: boolean
+  onRetry: () => void
+}) {
+  const [help, setHelp] = useState(false)
+  const still = useStillWatching(session.profileId ?? null, autoplayed)
+  const toggleHelp = useCallback(() => setHelp((open) => !open), [])
+  useShortcuts(videoRef, toggleHelp, still.input)
+  const seek = useCallback(
+    (to: number) => {
+      if (videoRef.current) videoRef.current.currentTime = to
+    },
+    [videoRef],
+  )
+  useEffect(() => {
+    if (still.asking) videoRef.current?.pause()
+  }, [still.asking, videoRef])
+  return (
+    <>
+      <SeekPreview
+        videoRef={videoRef}
+        session={session}
+        titleId={titleId}
+        duration={duration}
+        position={position}
+      />
+      <SkipIntro intro={play.intro} position={position} onSkip={seek} />
+      {!still.asking && (
+        <NextEpisode
+        creditsStart={play.credits_start_s}
+        nextId={play.next_episode_id}
+        position={position}
+        onNext={playNext}
+        />
+      )}
+      {still.asking && (
+        <StillWatching
+          onContinue={() => {
+            still.answered()
+            videoRef.current?.play().catch((error: unknown) => console.warn('play refused', error))
+          }}
+          onLeave={() => navigate('/')}
+        />
+      )}
+      {failed && (
+        <button type="button" className="player-retry" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+      <Menus playback={playback} />
+      <ShortcutHelp open={help} onToggle={toggleHelp} />
+    </>
+  )
+}
