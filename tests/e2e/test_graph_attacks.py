@@ -65,6 +65,8 @@ WALK: dict[str, dict[str, str]] = {
     "Mutation.removeFromHistory": {"titleId": "title"},
     "Mutation.startPlay": {"titleId": "title", "device.id": "device"},
     "Mutation.stopPlay": {"playId": "play"},
+    "Mutation.heartbeat": {"playId": "play"},
+    "Mutation.saveBookmark": {"titleId": "title"},
     "Mutation.renameProfile": {"profileId": "profile"},
     "Mutation.deleteProfile": {"profileId": "profile"},
 }

@@ -18,6 +18,7 @@ from typing import Any
 
 import strawberry
 from fastapi import FastAPI, Request
+from pydantic import ValidationError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
@@ -27,7 +28,7 @@ from reelstack.chassis.subgraph import serve_subgraph, subgraph_schema
 from reelstack.errors import InvalidRequestError, NotFoundError
 from reelstack.history import service
 from reelstack.history.models import Bookmark, Caller, NextEpisodeLookup, TitleFilter
-from reelstack.history.schemas import ID_PATTERN
+from reelstack.history.schemas import ID_PATTERN, HeartbeatIn
 from reelstack.ports import WideColumnStore
 
 _ID = re.compile(ID_PATTERN)
@@ -206,8 +207,48 @@ class Query:
         ]
 
 
+@strawberry.input
+class BookmarkInput:
+    """Where a player stands in a title, by the client's clock (as REST's heartbeat body)."""
+
+    position_s: float
+    duration_s: float
+    device: str
+    watched_at: datetime
+
+
+def _heartbeat(bookmark: BookmarkInput) -> HeartbeatIn:
+    """The REST body's checks on the graph's input: the same limits, the same words."""
+    try:
+        return HeartbeatIn(
+            position_s=bookmark.position_s,
+            duration_s=bookmark.duration_s,
+            device=bookmark.device,
+            watched_at=bookmark.watched_at,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "bookmark"
+        raise InvalidRequestError(f"bookmark {where}: {first['msg']}") from None
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation
+    async def save_bookmark(
+        self, info: Info[Any, Any], title_id: strawberry.ID, bookmark: BookmarkInput
+    ) -> bool:
+        """Record where the profile stands in a title (the newest by client time wins);
+        false when a newer bookmark already stands."""
+        if not _ID.match(str(title_id)):
+            raise InvalidRequestError(f"{str(title_id)[:64]!r} is not a title id")
+        beat = _heartbeat(bookmark)
+        scope = _scope(info)
+        recorded = await service.record_heartbeat(
+            store=scope.store, caller=scope.caller, heartbeat=beat.bookmark(str(title_id))
+        )
+        return recorded.applied
+
     @strawberry.mutation
     async def remove_from_history(self, info: Info[Any, Any], title_id: strawberry.ID) -> bool:
         """Remove a title from the profile's history (true even if it was not there)."""

@@ -156,3 +156,82 @@ async def test_no_profile_is_an_error_not_someone_elses_rows(
 async def test_bad_arguments_say_why(client: httpx.AsyncClient, query: str, reason: str) -> None:
     body = await gql(client, query, who())
     assert reason in body["errors"][0]["message"]
+
+
+PROGRESS = (
+    '{ _entities(representations: [{__typename: "Title", id: "film-1"}])'
+    " { ... on Title { progress { positionS } } } }"
+)
+SAVE = """mutation($t: ID!, $p: Float!, $d: Float!, $at: DateTime!) {
+  saveBookmark(titleId: $t, bookmark: {positionS: $p, durationS: $d, device: "tv", watchedAt: $at})
+}"""
+
+
+async def save(
+    client: httpx.AsyncClient, me: dict[str, str], title: str, position: float, **more: Any
+) -> dict[str, Any]:
+    variables = {
+        "t": title,
+        "p": position,
+        "d": 1000.0,
+        "at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        **more,
+    }
+    answer = await client.post("/graphql", json={"query": SAVE, "variables": variables}, headers=me)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def test_a_bookmark_saved_through_the_graph_is_the_profiles_progress(
+    client: httpx.AsyncClient,
+) -> None:
+    me = who()
+    assert (await save(client, me, "film-1", 300))["data"] == {"saveBookmark": True}
+    progress = await gql(
+        client,
+        PROGRESS,
+        me,
+    )
+    assert progress["data"]["_entities"] == [{"progress": {"positionS": 300.0}}]
+    # An older bookmark (by the client's clock) does not overwrite it.
+    older = await save(
+        client, me, "film-1", 10, at=(datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    )
+    assert older["data"] == {"saveBookmark": False}
+    # Another account's profile with the same id saved nothing of this one's.
+    other = who(profile=me["x-profile-id"])
+    theirs = await gql(
+        client,
+        PROGRESS,
+        other,
+    )
+    assert theirs["data"]["_entities"] == [{"progress": None}]
+
+
+@pytest.mark.parametrize(
+    ("title", "more", "named"),
+    [
+        ("film-1", {"p": 2000.0}, "past the end"),
+        ("film-1", {"p": -1.0}, "position_s"),
+        ("film-1", {"d": 0.0}, "duration_s"),
+        (
+            "film-1",
+            {"at": (datetime.now(UTC) + timedelta(days=2)).isoformat()},
+            "ahead of the server's clock",
+        ),
+        ("../x", {}, "not a title id"),
+    ],
+)
+async def test_a_bad_bookmark_is_refused_with_the_reason(
+    client: httpx.AsyncClient, title: str, more: dict[str, Any], named: str
+) -> None:
+    body = await save(client, who(), title, 100, **more)
+    assert body["data"] is None
+    assert named in body["errors"][0]["message"], body
+
+
+async def test_a_bookmark_needs_a_profile(client: httpx.AsyncClient) -> None:
+    account_only = {"x-account-id": f"acct-{uuid.uuid4().hex[:12]}"}
+    body = await save(client, account_only, "film-1", 100)
+    assert body["data"] is None and "no profile" in body["errors"][0]["message"]

@@ -57,9 +57,16 @@ export interface ClientOptions {
   wait?: (ms: number) => Promise<void>
 }
 
+/** How one operation is sent. */
+export interface SendOptions {
+  /** Let the request outlive the page (a stop or bookmark on page hide), as fetch's keepalive. */
+  keepalive?: boolean
+}
+
 export type RunOperation = <TData>(
   name: string,
   variables?: Record<string, unknown>,
+  options?: SendOptions,
 ) => Promise<GraphQLResult<TData>>
 
 const RETRY_AFTER_MS = 500
@@ -87,10 +94,11 @@ export function createClient(options: ClientOptions = {}): RunOperation {
     throw new SessionExpired()
   }
 
-  async function post(body: string, session: Session): Promise<Response> {
+  async function post(body: string, session: Session, keepalive: boolean): Promise<Response> {
     try {
       return await fetchFn('/graphql', {
         method: 'POST',
+        keepalive,
         headers: {
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
@@ -104,10 +112,10 @@ export function createClient(options: ClientOptions = {}): RunOperation {
     }
   }
 
-  async function once(body: string): Promise<Response> {
+  async function once(body: string, keepalive: boolean): Promise<Response> {
     const session = store().get()
     if (!session) expired()
-    const response = await post(body, session)
+    const response = await post(body, session, keepalive)
     if (response.status !== 401) return response
     // Access tokens live minutes: refresh once, then give up on the session.
     let fresh: Session
@@ -120,7 +128,7 @@ export function createClient(options: ClientOptions = {}): RunOperation {
       expired()
     }
     store().set(fresh)
-    const again = await post(body, fresh)
+    const again = await post(body, fresh, keepalive)
     if (again.status === 401) expired()
     return again
   }
@@ -141,7 +149,12 @@ export function createClient(options: ClientOptions = {}): RunOperation {
     return { data: body.data ?? null, errors: Array.isArray(body.errors) ? body.errors : [] }
   }
 
-  return async function run<TData>(name: string, variables: Record<string, unknown> = {}) {
+  return async function run<TData>(
+    name: string,
+    variables: Record<string, unknown> = {},
+    options: SendOptions = {},
+  ) {
+    const keepalive = options.keepalive ?? false
     const operation = ops[name]
     if (!operation) throw new Error(`no operation ${name} in src/graphql`)
     const body = JSON.stringify({
@@ -150,7 +163,7 @@ export function createClient(options: ClientOptions = {}): RunOperation {
       variables,
     })
     try {
-      const response = await once(body)
+      const response = await once(body, keepalive)
       if (TRANSIENT.has(response.status) && !operation.mutation) {
         throw new NetworkProblem(`HTTP ${response.status}`, response.status)
       }
@@ -159,13 +172,14 @@ export function createClient(options: ClientOptions = {}): RunOperation {
       // A query is safe to send again once; a mutation may have happened.
       if (!(error instanceof NetworkProblem) || operation.mutation) throw error
       await wait(RETRY_AFTER_MS)
-      return read<TData>(await once(body))
+      return read<TData>(await once(body, keepalive))
     }
   }
 }
 
 /** Run the persisted operation `name` (its operation name) with the tab's session. */
-export const runOperation: RunOperation = (name, variables) => defaultClient()(name, variables)
+export const runOperation: RunOperation = (name, variables, options) =>
+  defaultClient()(name, variables, options)
 
 let client: RunOperation | null = null
 function defaultClient(): RunOperation {

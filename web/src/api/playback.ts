@@ -1,10 +1,5 @@
-// Playback's shapes and errors, the stop on page hide (/api/playback) and the
-// bookmark history keeps (/api/history). Plays start and beat through the
-// graph (plays.ts); the stop on page hide stays here because only a plain
-// fetch with `keepalive` outlives the page.
-
-import { authorization, type Session } from './session.ts'
-import { TitleError } from './media.ts'
+// Playback's shapes and errors, and the bookmark a player records. Plays
+// start, beat, save bookmarks and stop through the graph (plays.ts).
 
 /** The device the browser plays on, as playback sees it. */
 export interface Device {
@@ -53,34 +48,6 @@ export class PlayEndedError extends Error {
   }
 }
 
-const UNREACHABLE = 'The service cannot be reached. Try again in a moment.'
-
-async function call(fetchFn: typeof fetch, url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetchFn(url, init)
-  } catch (error) {
-    if (init.signal?.aborted) throw error
-    throw new TitleError('unavailable', UNREACHABLE)
-  }
-}
-
-/**
- * Stop the play, releasing its stream at once. `keepalive` lets the request
- * outlive the page (on page hide), with its Authorization header, which
- * `navigator.sendBeacon` cannot send.
- */
-export function stopPlay(
-  session: Session,
-  playId: string,
-  fetchFn: typeof fetch = fetch,
-): Promise<Response> {
-  return fetchFn(`/api/playback/plays/${encodeURIComponent(playId)}`, {
-    method: 'DELETE',
-    headers: authorization(session),
-    keepalive: true,
-  })
-}
-
 /** Where the profile stands in a title, for history's bookmarks. */
 export interface Bookmark {
   position_s: number
@@ -101,24 +68,3 @@ export function bookmarkOf(
   return { position_s: position, duration_s: duration, device, watched_at: now.toISOString() }
 }
 
-/** Record a bookmark in the profile's history (the newest by `watched_at` wins). */
-export async function saveBookmark(
-  session: Session,
-  profileId: string,
-  titleId: string,
-  bookmark: Bookmark,
-  options: { keepalive?: boolean; fetchFn?: typeof fetch } = {},
-): Promise<void> {
-  const url =
-    `/api/history/profiles/${encodeURIComponent(profileId)}` +
-    `/bookmarks/${encodeURIComponent(titleId)}`
-  const response = await call(options.fetchFn ?? fetch, url, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', ...authorization(session) },
-    body: JSON.stringify(bookmark),
-    keepalive: options.keepalive,
-  })
-  if (!response.ok) {
-    throw new TitleError('unavailable', `The bookmark was not saved (HTTP ${response.status}).`)
-  }
-}

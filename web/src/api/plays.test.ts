@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { TitleError } from './media.ts'
 import { PlayEndedError, StreamLimitError } from './playback.ts'
-import { heartbeat, startPlay, type Run } from './plays.ts'
+import { heartbeat, saveBookmark, startPlay, stopPlay, type Run } from './plays.ts'
 
 function answering(data: unknown, errors: unknown[] = []): Run & { calls: unknown[][] } {
   const calls: unknown[][] = []
-  const run = (async (name: string, variables?: Record<string, unknown>) => {
-    calls.push([name, variables])
+  const run = (async (
+    name: string,
+    variables?: Record<string, unknown>,
+    options?: { keepalive?: boolean },
+  ) => {
+    calls.push(options === undefined ? [name, variables] : [name, variables, options])
     return { data, errors }
   }) as Run & { calls: unknown[][] }
   run.calls = calls
@@ -74,5 +78,35 @@ describe('plays through the graph', () => {
     ])
     await expect(heartbeat(run, 'b'.repeat(32))).rejects.toBeInstanceOf(PlayEndedError)
     await expect(heartbeat(answering({ heartbeat: { playId: 'x' } }), 'x')).resolves.toBeUndefined()
+  })
+})
+
+describe('leaving the page', () => {
+  it('stops the play with a request that outlives the page', async () => {
+    const run = answering({ stopPlay: true })
+    await stopPlay(run, 'play-1', true)
+    expect(run.calls).toEqual([['StopPlay', { playId: 'play-1' }, { keepalive: true }]])
+  })
+
+  it("saves the bookmark in the graph's words", async () => {
+    const run = answering({ saveBookmark: true })
+    const mark = { position_s: 5, duration_s: 10, device: 'web-1', watched_at: '2026-12-07T08:00:00.000Z' }
+    await saveBookmark(run, 't/1', mark, true)
+    expect(run.calls).toEqual([
+      [
+        'SaveBookmark',
+        {
+          titleId: 't/1',
+          bookmark: { positionS: 5, durationS: 10, device: 'web-1', watchedAt: '2026-12-07T08:00:00.000Z' },
+        },
+        { keepalive: true },
+      ],
+    ])
+  })
+
+  it('reports a refused bookmark with the reason', async () => {
+    const run = answering(null, [{ message: 'bookmark position_s: past the end' }])
+    const mark = { position_s: 50, duration_s: 10, device: 'web-1', watched_at: '2026-12-07T08:00:00.000Z' }
+    await expect(saveBookmark(run, 't1', mark)).rejects.toThrow('past the end')
   })
 })

@@ -1,4 +1,5 @@
-// Plays through the graph (/graphql): startPlay, heartbeat and stopPlay, the
+// Plays through the graph (/graphql): startPlay, heartbeat, stopPlay and the
+// bookmark (saveBookmark), the
 // persisted operations in src/graphql/. Answers are mapped to the shapes the
 // player already uses (playback.ts), and the graph's refusals to its errors:
 // STREAM_LIMIT (with the devices), PLAY_ENDED, a title not visible.
@@ -7,7 +8,14 @@
 // the page reads the title from catalog beside the play instead.
 
 import { TitleError } from './media.ts'
-import { PlayEndedError, StreamLimitError, type ActiveDevice, type Device, type Play } from './playback.ts'
+import {
+  PlayEndedError,
+  StreamLimitError,
+  type ActiveDevice,
+  type Bookmark,
+  type Device,
+  type Play,
+} from './playback.ts'
 
 interface Problem {
   message: string
@@ -18,6 +26,7 @@ interface Problem {
 export type Run = <TData>(
   name: string,
   variables?: Record<string, unknown>,
+  options?: { keepalive?: boolean },
 ) => Promise<{ data: TData | null; errors: Problem[] }>
 
 interface StartedPlay {
@@ -89,8 +98,37 @@ export async function heartbeat(run: Run, playId: string): Promise<void> {
   if (!data?.heartbeat) throw errors[0] ? refusal(errors[0]) : new TitleError('unavailable', 'No answer.')
 }
 
-/** Stop the play: its stream is free at once. */
-export async function stopPlay(run: Run, playId: string): Promise<void> {
-  const { data, errors } = await run<{ stopPlay: boolean | null }>('StopPlay', { playId })
+/**
+ * Stop the play: its stream is free at once. With `keepalive` (on page hide)
+ * the request outlives the page, bearer token and all, which
+ * `navigator.sendBeacon` could not send.
+ */
+export async function stopPlay(run: Run, playId: string, keepalive = false): Promise<void> {
+  const { data, errors } = await run<{ stopPlay: boolean | null }>(
+    'StopPlay',
+    { playId },
+    { keepalive },
+  )
   if (!data?.stopPlay && errors[0]) throw refusal(errors[0])
+}
+
+/** Save where the profile stands in `titleId` (history keeps the newest by client time). */
+export async function saveBookmark(
+  run: Run,
+  titleId: string,
+  mark: Bookmark,
+  keepalive = false,
+): Promise<void> {
+  const bookmark = {
+    positionS: mark.position_s,
+    durationS: mark.duration_s,
+    device: mark.device,
+    watchedAt: mark.watched_at,
+  }
+  const { data, errors } = await run<{ saveBookmark: boolean | null }>(
+    'SaveBookmark',
+    { titleId, bookmark },
+    { keepalive },
+  )
+  if (data?.saveBookmark == null && errors[0]) throw refusal(errors[0])
 }

@@ -3,13 +3,11 @@ import { NetworkProblem, runOperation, SessionExpired } from '../api/graphql.ts'
 import { TitleError } from '../api/media.ts'
 import {
   PlayEndedError,
-  saveBookmark,
-  stopPlay as stopPlayNow,
   StreamLimitError,
   type Bookmark,
   type Device,
 } from '../api/playback.ts'
-import { heartbeat, startPlay, stopPlay } from '../api/plays.ts'
+import { heartbeat, saveBookmark, startPlay, stopPlay } from '../api/plays.ts'
 import {
   chooseProfile,
   createProfile,
@@ -38,10 +36,10 @@ const saveSession = (session: Session) => sessionStore().set(session)
  * The play of `titleId` for this browser's session: signs in and picks a
  * profile when asked, starts the play, renews its lease and saves the
  * bookmark every `heartbeat_s`, and stops it when the page is hidden or left.
- * Plays start, beat and stop through the graph (runOperation); only the stop
- * on page hide goes to playback's REST route, with `keepalive`, because it
- * must outlive the page. `bookmark` reads where the video stands (null while
- * it has no duration).
+ * Plays start, beat, save the bookmark and stop through the graph
+ * (runOperation); on page hide the bookmark and the stop are sent with
+ * `keepalive` so they outlive the page. `bookmark` reads where the video
+ * stands (null while it has no duration).
  */
 export function usePlay(
   titleId: string,
@@ -128,24 +126,18 @@ export function usePlay(
   useEffect(() => {
     if (!playing) return
     const { play } = playing
-    // Replaced when the tokens are refreshed mid-play.
-    let current: Session = playing.session
-    const profileId = current.profileId
+    // The graph client sends (and refreshes) the session's tokens itself.
+    const profileId = playing.session.profileId
     let stopped = false
     const save = (keepalive: boolean) => {
       const mark = bookmarkRef.current()
       if (!mark || !profileId) return
-      saveBookmark(current, profileId, titleId, mark, { keepalive }).catch((error: unknown) =>
+      saveBookmark(runOperation, titleId, mark, keepalive).catch((error: unknown) =>
         console.warn('the bookmark was not saved', error),
       )
     }
     const timer = window.setInterval(() => {
-      heartbeat(runOperation, play.play_id)
-        .then(() => {
-          // The client may have refreshed the tokens on the way.
-          current = sessionStore().get() ?? current
-        })
-        .catch((error: unknown) => {
+      heartbeat(runOperation, play.play_id).catch((error: unknown) => {
           if (error instanceof PlayEndedError) {
             window.clearInterval(timer)
             dispatch({ type: 'ended', message: error.message })
@@ -164,10 +156,7 @@ export function usePlay(
       stopped = true
       window.clearInterval(timer)
       save(leaving)
-      const stopping = leaving
-        ? stopPlayNow(current, play.play_id)
-        : stopPlay(runOperation, play.play_id)
-      stopping.catch((error: unknown) => console.warn('stopping the play failed', error))
+      stopPlay(runOperation, play.play_id, leaving).catch((error: unknown) => console.warn('stopping the play failed', error))
     }
     const onPageHide = () => stop(true)
     window.addEventListener('pagehide', onPageHide)
