@@ -64,8 +64,9 @@ WALK: dict[str, dict[str, str]] = {
     "Mutation.rateTitle": {"titleId": "title"},
     "Mutation.removeFromHistory": {"titleId": "title"},
     "Mutation.startPlay": {"titleId": "title", "device.id": "device"},
-    "Mutation.stopPlay": {"playId": "play"},
+    # Before stopPlay: B's own play must still run when B beats for it.
     "Mutation.heartbeat": {"playId": "play"},
+    "Mutation.stopPlay": {"playId": "play"},
     "Mutation.saveBookmark": {"titleId": "title"},
     "Mutation.renameProfile": {"profileId": "profile"},
     "Mutation.deleteProfile": {"profileId": "profile"},
