@@ -55,7 +55,38 @@ async def read_body(chunks: AsyncIterator[bytes], *, declared: str | None, limit
 
 
 async def forward(*, context: RouterContext, body: bytes, headers: dict[str, str]) -> Response:
-    """Send one GraphQL request to Hive Gateway and return its answer."""
+    """Answer one GraphQL request: the caller's kept home page, else Hive Gateway's answer.
+
+    ``headers`` have lower-case names (Starlette's). A request that may
+    change data drops its account's home pages before and after it runs
+    (:mod:`reelstack.router.homecache`).
+    """
+    cache = context.home_cache
+    if cache is None:
+        return await _ask_hive(context=context, body=body, headers=headers)
+    account = headers.get("x-account-id", "")
+    key = cache.key(body, headers)
+    if key is not None:
+        kept = cache.get(key)
+        context.metrics.home_cache.labels("hit" if kept else "miss").inc()
+        if kept is not None:
+            return Response(kept.content, status_code=kept.status, media_type=kept.media_type)
+        generation = cache.generation(account)
+        answer = await _ask_hive(context=context, body=body, headers=headers)
+        cache.put(key, generation, answer.status_code, bytes(answer.body), answer.media_type or "")
+        return answer
+    changes = cache.changes(body)
+    if changes:
+        cache.invalidate(account)
+    try:
+        return await _ask_hive(context=context, body=body, headers=headers)
+    finally:
+        if changes:
+            # Pages fetched while it ran may show the data before it: none is stored.
+            cache.invalidate(account)
+
+
+async def _ask_hive(*, context: RouterContext, body: bytes, headers: dict[str, str]) -> Response:
     url = context.gateway.url
     if url is None:
         served = ", ".join(sorted(context.status.served)) or "none"
