@@ -100,6 +100,12 @@ WARMUP_S = 3.0
 UP_TIMEOUT_S = 300
 TARGET = "p99 <= 50 ms"
 INSTANCES = os.environ.get("REELSTACK_CLUSTER_INSTANCES", "1")
+# Viewers the cache rounds spread their pages over: one account and profile
+# each, each with its own title on its list (its own My List row).
+VIEWERS = int(os.environ.get("BENCH_HOME_VIEWERS", "50"))
+# The web app's Home operation, sent by its persisted id as the app sends it:
+# the only document the router's home cache keeps (router.home_cache_s).
+WEB_HOME = (ROOT / "web" / "src" / "graphql" / "home.graphql").read_text()
 PASSWORD = "correct horse battery staple"
 MASTER = """#EXTM3U
 #EXT-X-VERSION:7
@@ -203,9 +209,9 @@ async def publish(env: dict[str, str]) -> None:
         await adapters.blob.close()
 
 
-def viewer(base: str) -> tuple[str, str]:
+def viewer(base: str, n: int = 0) -> tuple[str, str]:
     """An account with one profile: the profile's id and an access token for it."""
-    email = f"bench-home-{os.getpid()}@example.com"
+    email = f"bench-home-{os.getpid()}-{n}@example.com"
     wait_for(
         "sign-up through the gateway",
         lambda: call(
@@ -255,6 +261,64 @@ def fill_rows(base: str, profile: str, token: str) -> None:
         lambda body: set(PLAYED) <= trending(body),
         within_s=180,
     )
+
+
+def more_viewers(base: str, count: int) -> list[str]:
+    """``count`` more viewers, each with a title of its own on its list: their tokens."""
+    tokens = []
+    for n in range(1, count + 1):
+        _, token = viewer(base, n)
+        title = list(TITLES)[n % len(TITLES)]
+        wait_for(
+            f"viewer {n}'s list",
+            lambda token=token, title=title: graph(
+                base, token, f'mutation {{ addToMyList(titleId: "{title}") }}'
+            ),
+            lambda body: "errors" not in body,
+        )
+        tokens.append(token)
+    return tokens
+
+
+def web_home_requests(path: Path, tokens: list[str]) -> Path:
+    """loadgen's ``@@`` file: the web app's Home by its persisted id, once per viewer's token."""
+    from reelstack.router.persisted import document_id
+
+    body = json.dumps({"documentId": f"sha256:{document_id(WEB_HOME)}", "operationName": "Home"})
+    path.write_text(
+        json.dumps([{"headers": [f"Authorization: Bearer {t}"], "body": body} for t in tokens])
+    )
+    return path
+
+
+def home_cache_counts(env: dict[str, str]) -> dict[str, float]:
+    """The router instances' ``router_home_cache_total`` by result (hit, miss), summed."""
+    counts: dict[str, float] = {"hit": 0.0, "miss": 0.0}
+    for view in json.loads(cli(env, "status", "--json")):
+        if view["service"] != "router" or not view.get("port"):
+            continue
+        url = f"http://{view['host']}:{view['port']}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+        for line in text.splitlines():
+            for result in counts:
+                if line.startswith(f'router_home_cache_total{{result="{result}"}}'):
+                    counts[result] += float(line.split()[-1])
+    return counts
+
+
+def set_home_cache(env: dict[str, str], seconds: str | None) -> None:
+    """Turn the router's home cache on (None: back to its default) or off ("0") at runtime.
+
+    Instances poll runtime properties every ``properties.poll_s`` (1 s); the
+    round after waits 3 s, and the hit count printed for the round shows
+    whether the change had taken (an "off" round must count no hit).
+    """
+    if seconds is None:
+        cli(env, "config", "unset", "router.home_cache_s")
+    else:
+        cli(env, "config", "set", "router.home_cache_s", seconds)
+    time.sleep(3.0)
 
 
 def now() -> str:
@@ -351,8 +415,17 @@ def one_at_a_time(what: str, fetch: Any, pages: int = 30) -> float:
 
 
 def load(
-    url: str, token: str, body: Path | None, seconds: float, rate: float = RATE
+    url: str,
+    token: str,
+    body: Path | None,
+    seconds: float,
+    rate: float = RATE,
+    each: Path | None = None,
 ) -> dict[str, Any]:
+    """One loadgen round: ``body`` with ``token``, or each request of ``each`` in turn."""
+    sent = [f"@@{each}"] if each is not None else [f"Authorization: Bearer {token}"]
+    if each is None and body is not None:
+        sent.append(f"@{body}")
     out = subprocess.run(
         [
             sys.executable,
@@ -361,8 +434,7 @@ def load(
             url,
             str(rate),
             str(seconds),
-            f"Authorization: Bearer {token}",
-            *([f"@{body}"] if body is not None else []),
+            *sent,
         ],
         cwd=ROOT,
         capture_output=True,
@@ -499,16 +571,20 @@ def main() -> None:
                 raise RuntimeError("the home page is not whole before the rounds")
             body = tmp / "home.json"
             body.write_text(json.dumps({"query": HOME, "operationName": "Home"}))
+            tokens = [token, *more_viewers(base, VIEWERS - 1)]
+            each = web_home_requests(tmp / "web-home.json", tokens)
             # The anchor first in each round: an overloaded graph round's
-            # backlog would otherwise spill into the anchor's.
-            targets: dict[str, tuple[str, Path | None]] = {
-                "anchor": (f"{base}/api/recommendations/profiles/{profile}/rows", None),
-                "graph": (f"{base}/graphql", body),
+            # backlog would otherwise spill into the anchor's. The cached
+            # round before the uncached one, for the same reason.
+            targets: dict[str, tuple[str, Path | None, Path | None]] = {
+                "anchor": (f"{base}/api/recommendations/profiles/{profile}/rows", None, None),
+                "cached": (f"{base}/graphql", None, each),
+                "uncached": (f"{base}/graphql", None, each),
             }
             alone: dict[str, float] = {}
             if ROUNDS:
-                for url, sent in targets.values():
-                    load(url, token, sent, WARMUP_S)
+                for url, sent, many in targets.values():
+                    load(url, token, sent, WARMUP_S, each=many)
                 # The warm-up's backlog (an overloaded graph) is not "one at a time".
                 drain(base, token, "after the warm-up")
                 alone = {
@@ -527,14 +603,23 @@ def main() -> None:
             sampled: list[Sampler] = []
             for n in range(ROUNDS):
                 drain(base, token, f"before round {n + 1}")
-                for name, (url, sent) in targets.items():
-                    if name == "graph":
+                for name, (url, sent, many) in targets.items():
+                    if name == "uncached":
+                        set_home_cache(env, "0")
+                    counted = home_cache_counts(env)
+                    if many is not None:
                         with Sampler(base, token) as sampler:
-                            runs[name].append(load(url, token, sent, DURATION_S))
+                            runs[name].append(load(url, token, sent, DURATION_S, each=many))
                         sampled.append(sampler)
                     else:
                         runs[name].append(load(url, token, sent, DURATION_S))
+                    after = home_cache_counts(env)
+                    hits, misses = (after[k] - counted[k] for k in ("hit", "miss"))
+                    runs[name][-1]["cache_hits"] = hits
+                    runs[name][-1]["cache_misses"] = misses
                     note(f"{name} round: {json.dumps(runs[name][-1])}")
+                    if name == "uncached":
+                        set_home_cache(env, None)
             if PROFILE:
                 if not ROUNDS:
                     # Node's JIT and the services' caches warm, as the rounds would leave them.
@@ -558,23 +643,36 @@ def main() -> None:
     def failed(name: str) -> float:
         return statistics.median(float(r["errors"]) + float(r["non_2xx"]) for r in runs[name])
 
-    report(
-        Result(
-            f"home page p99 via router at {RATE:g}/s, {INSTANCES} instance(s) each",
-            median("graph", "p99_ms"),
-            "ms",
-            "recommendations rows p99",
-            median("anchor", "p99_ms"),
-            TARGET,
+    for name, what in (("cached", "home cache on"), ("uncached", "home cache off")):
+        report(
+            Result(
+                f"home page p99 via router at {RATE:g}/s over {VIEWERS} viewers, {what},"
+                f" {INSTANCES} instance(s) each",
+                median(name, "p99_ms"),
+                "ms",
+                "recommendations rows p99",
+                median("anchor", "p99_ms"),
+                TARGET,
+            )
         )
-    )
+        report(
+            Result(
+                f"home page p50 via router at {RATE:g}/s, {what}",
+                median(name, "p50_ms"),
+                "ms",
+                "recommendations rows p50",
+                median("anchor", "p50_ms"),
+            )
+        )
+    hits = sum(r["cache_hits"] for r in runs["cached"])
+    asked = hits + sum(r["cache_misses"] for r in runs["cached"])
     report(
         Result(
-            f"home page p50 via router at {RATE:g}/s",
-            median("graph", "p50_ms"),
-            "ms",
-            "recommendations rows p50",
-            median("anchor", "p50_ms"),
+            "home cache hit ratio, cache-on rounds (router.home_cache_s default)",
+            round(100 * hits / asked, 1) if asked else 0.0,
+            "%",
+            "hits in the cache-off rounds (must be 0)",
+            sum(r["cache_hits"] for r in runs["uncached"]),
         )
     )
     report(
@@ -596,16 +694,17 @@ def main() -> None:
             "0",
         )
     )
-    report(
-        Result(
-            f"home pages failed (HTTP) per {DURATION_S:g} s round",
-            failed("graph"),
-            "requests",
-            "recommendations rows failed",
-            failed("anchor"),
-            "0",
+    for name in ("cached", "uncached"):
+        report(
+            Result(
+                f"home pages failed (HTTP) per {DURATION_S:g} s round, {name}",
+                failed(name),
+                "requests",
+                "recommendations rows failed",
+                failed("anchor"),
+                "0",
+            )
         )
-    )
 
 
 if __name__ == "__main__":

@@ -205,7 +205,7 @@ async def build(chassis: Chassis) -> RouterContext:
         ),
         persisted=documents,
     )
-    home_cache = _home_cache(config, documents)
+    home_cache = _home_cache(config, documents, chassis.adapters.cache)
 
     def on_change(key: str, value: object) -> None:
         if key == gateway_settings.GATEWAY_FAULTS_ROUTES.key and write_faults():
@@ -241,7 +241,9 @@ async def build(chassis: Chassis) -> RouterContext:
     return context
 
 
-def _home_cache(config: Config, documents: PersistedDocuments | None) -> HomeCache | None:
+def _home_cache(
+    config: Config, documents: PersistedDocuments | None, shared: Cache | None
+) -> HomeCache | None:
     """The home page cache over the persisted documents (None without them: Home is unknown)."""
     if documents is None:
         return None
@@ -250,4 +252,5 @@ def _home_cache(config: Config, documents: PersistedDocuments | None) -> HomeCac
         documents=Documents.of(manifest),
         ttl_s=config.property(router_settings.ROUTER_HOME_CACHE_S),
         max_bytes=config.get(router_settings.ROUTER_HOME_CACHE_BYTES),
+        shared=shared,
     )

@@ -8,6 +8,7 @@ content type, and answers with Hive's status, content type and body.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from reelstack.chassis.client import http_session
 from reelstack.errors import RecordTooLargeError, UnavailableError
 from reelstack.router.context import PROPAGATED_HEADERS, RouterContext
+from reelstack.router.homecache import Answer, Flight, HomeCache, Key, Mark
 
 # Hive answers every request itself (errors included) within the upstream
 # timeout per subgraph fetch; this bounds a child that hangs altogether.
@@ -67,23 +69,61 @@ async def forward(*, context: RouterContext, body: bytes, headers: dict[str, str
     account = headers.get("x-account-id", "")
     key = cache.key(body, headers)
     if key is not None:
-        kept = cache.get(key)
+        generation = cache.generation(account)
+        kept, mark = await cache.lookup(key)
         context.metrics.home_cache.labels("hit" if kept else "miss").inc()
         if kept is not None:
-            return Response(kept.content, status_code=kept.status, media_type=kept.media_type)
-        generation = cache.generation(account)
-        answer = await _ask_hive(context=context, body=body, headers=headers)
-        cache.put(key, generation, answer.status_code, bytes(answer.body), answer.media_type or "")
-        return answer
+            return _answer(kept)
+        flight = cache.flights.get(key)
+        if flight is not None and flight.generation == generation and flight.mark == mark:
+            # The same caller's same page is on its way, asked since their last
+            # write: its answer serves both.
+            shared = await asyncio.shield(flight.answer)
+            if shared is not None:
+                return _answer(shared)
+        return await _fetch_home(context, cache, key, generation, mark, body, headers)
     changes = cache.changes(body)
     if changes:
-        cache.invalidate(account)
+        await cache.written(account)
     try:
         return await _ask_hive(context=context, body=body, headers=headers)
     finally:
         if changes:
             # Pages fetched while it ran may show the data before it: none is stored.
-            cache.invalidate(account)
+            await cache.written(account)
+
+
+def _answer(kept: Answer) -> Response:
+    return Response(kept.content, status_code=kept.status, media_type=kept.media_type)
+
+
+async def _fetch_home(
+    context: RouterContext,
+    cache: HomeCache,
+    key: Key,
+    generation: tuple[int, int],
+    mark: Mark,
+    body: bytes,
+    headers: dict[str, str],
+) -> Response:
+    """Ask Hive for a page, keep it if whole, and hand it to callers that asked meanwhile."""
+    flight = Flight(generation, mark, asyncio.get_running_loop().create_future())
+    leader = key not in cache.flights
+    if leader:
+        cache.flights[key] = flight
+    fetched: Answer | None = None
+    try:
+        answer = await _ask_hive(context=context, body=body, headers=headers)
+        content = bytes(answer.body)
+        media_type = answer.media_type or "application/json"
+        cache.put(key, generation, answer.status_code, content, media_type, mark)
+        fetched = Answer(content, answer.status_code, media_type, 0.0, None)
+        return answer
+    finally:
+        if leader:
+            cache.flights.pop(key, None)
+            # Waiters get this answer, or (None: it failed) ask for their own.
+            flight.answer.set_result(fetched)
 
 
 async def _ask_hive(*, context: RouterContext, body: bytes, headers: dict[str, str]) -> Response:

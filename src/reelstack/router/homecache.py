@@ -23,13 +23,20 @@ Invalidation: any request of the same account that is not a persisted query
 drops all of that account's pages, before it is forwarded and again after
 its answer; a page whose fetch overlapped such a request is not stored (a
 per-account generation), so a mutation's effect shows on the next Home.
-Writes made outside the graph (REST heartbeats, other accounts' actions,
-other router instances' mutations) show within the TTL.
+The router runs several instances behind the gateway's balancer, so a write
+also leaves a mark in the shared cache port (``router:home-writes:<account>``,
+a fresh value per write); a kept page is served only while the mark it was
+fetched under is still the current one (one cache read per hit). Writes made
+outside the graph (REST heartbeats, other accounts' actions) show within the
+TTL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -38,6 +45,9 @@ from dataclasses import dataclass, field
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
+from reelstack.errors import ReelstackError
+from reelstack.ports import Cache
+
 log = logging.getLogger(__name__)
 
 HOME_OPERATION = "Home"
@@ -45,6 +55,19 @@ HOME_OPERATION = "Home"
 KEY_HEADERS = ("x-account-id", "x-profile-id", "x-roles", "x-maturity", "x-region", "accept")
 PERSISTED_PREFIX = "sha256:"
 MAX_ACCOUNTS_TRACKED = 100_000
+MARK_PREFIX = "router:home-writes:"
+# Far longer than any page is kept: a mark that expired reads as "written" to
+# a page fetched under a mark (safe), never the other way round.
+MARK_TTL_S = 3600.0
+# Ids longer than this (or holding spaces) are not cache keys; the gateway's never are.
+MAX_ACCOUNT_CHARS = 200
+
+
+class Unknown:
+    """A mark that could not be read: it matches nothing, so nothing is kept or served under it."""
+
+
+Mark = bytes | None | Unknown
 
 
 @dataclass(frozen=True)
@@ -77,6 +100,11 @@ class Documents:
             if name is not None and name.value == HOME_OPERATION:
                 home.add(key)
         return cls(home=frozenset(home), queries=frozenset(queries))
+
+
+def usable(account: str) -> bool:
+    """Whether an account id can name cache entries and a shared mark (the gateway's can)."""
+    return 0 < len(account) <= MAX_ACCOUNT_CHARS and account.isprintable() and " " not in account
 
 
 def persisted_id(body: bytes) -> str | None:
@@ -127,9 +155,19 @@ class Answer:
     status: int
     media_type: str
     expires: float
+    mark: bytes | None
 
 
 Key = tuple[bytes, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Flight:
+    """A page being fetched: the generation and mark it was asked under, and its answer to come."""
+
+    generation: tuple[int, int]
+    mark: Mark
+    answer: asyncio.Future[Answer | None]
 
 
 @dataclass
@@ -139,9 +177,15 @@ class HomeCache:
     documents: Documents
     ttl_s: Callable[[], float]
     max_bytes: int
+    # Where writes leave their mark for the other router instances (None: this one alone).
+    shared: Cache | None = None
     clock: Callable[[], float] = time.monotonic
-    hits: int = 0
-    misses: int = 0
+    # Each page is kept between half the TTL and all of it: pages first asked
+    # together (a burst of viewers, a restart) then expire apart, not as one herd.
+    spread: Callable[[], float] = random.random
+    # Pages being fetched: a caller asking for one already on its way waits for it.
+    # Only one asked under the same generation and mark is shared (no write since).
+    flights: dict[Key, Flight] = field(default_factory=dict)
     _entries: OrderedDict[Key, Answer] = field(default_factory=OrderedDict)
     _by_account: dict[str, set[Key]] = field(default_factory=dict)
     _generation: dict[str, int] = field(default_factory=dict)
@@ -154,7 +198,8 @@ class HomeCache:
         """The entry a request would use: None unless it is a cacheable Home of a known profile."""
         if self.ttl_s() <= 0:
             return None
-        if not headers.get("x-account-id") or not headers.get("x-profile-id"):
+        account = headers.get("x-account-id", "")
+        if not usable(account) or not headers.get("x-profile-id"):
             return None
         if persisted_id(body) not in self.documents.home:
             return None
@@ -165,27 +210,67 @@ class HomeCache:
         return persisted_id(body) not in self.documents.queries
 
     def get(self, key: Key) -> Answer | None:
-        """The kept answer, if still fresh."""
+        """The kept answer, if still within its TTL (:meth:`lookup` checks the mark too)."""
         answer = self._entries.get(key)
         if answer is not None and answer.expires > self.clock():
-            self.hits += 1
             return answer
         if answer is not None:
             self._drop(key)
-        self.misses += 1
         return None
+
+    async def lookup(self, key: Key) -> tuple[Answer | None, Mark]:
+        """The kept answer unless expired or written over since; and the account's current mark."""
+        answer = self.get(key)
+        if answer is None and self.shared is None:
+            return None, None
+        mark = await self.mark(key[1][0])
+        if answer is not None and (isinstance(mark, Unknown) or mark != answer.mark):
+            self._drop(key)
+            return None, mark
+        return answer, mark
+
+    async def mark(self, account: str) -> Mark:
+        """The account's last write mark in the shared cache (Unknown when it cannot be read)."""
+        if self.shared is None:
+            return None
+        try:
+            return await self.shared.get(MARK_PREFIX + account)
+        except ReelstackError as exc:
+            log.warning("home cache: cannot read %s's write mark: %s", account, exc)
+            return Unknown()
+
+    async def written(self, account: str) -> None:
+        """Drop the account's pages here and leave a fresh mark for the other instances."""
+        self.invalidate(account)
+        if self.shared is None or not usable(account):
+            return
+        try:
+            await self.shared.set(MARK_PREFIX + account, os.urandom(12), ttl_s=MARK_TTL_S)
+        except ReelstackError as exc:
+            # Other instances' pages of this account then show the write within the TTL.
+            log.error(
+                "home cache: cannot mark %s's write for the other instances: %s", account, exc
+            )
 
     def generation(self, account: str) -> tuple[int, int]:
         """The account's invalidation count: a page is stored only if it did not move meanwhile."""
         return self._epoch, self._generation.get(account, 0)
 
     def put(
-        self, key: Key, generation: tuple[int, int], status: int, content: bytes, media_type: str
+        self,
+        key: Key,
+        generation: tuple[int, int],
+        status: int,
+        content: bytes,
+        media_type: str,
+        mark: Mark = None,
     ) -> bool:
-        """Keep a whole answer fetched at ``generation``; False when it is not kept."""
+        """Keep a whole answer fetched at ``generation`` under ``mark``; False when not kept."""
         account = key[1][0]
         ttl = self.ttl_s()
-        if ttl <= 0 or generation != self.generation(account) or not is_whole(status, content):
+        if ttl <= 0 or generation != self.generation(account) or isinstance(mark, Unknown):
+            return False
+        if not is_whole(status, content):
             return False
         if len(content) > self.max_bytes:
             return False
@@ -193,7 +278,8 @@ class HomeCache:
             self._drop(key)
         while self._entries and self._bytes + len(content) > self.max_bytes:
             self._drop(next(iter(self._entries)))
-        self._entries[key] = Answer(content, status, media_type, self.clock() + ttl)
+        expires = self.clock() + ttl * (0.5 + 0.5 * self.spread())
+        self._entries[key] = Answer(content, status, media_type, expires, mark)
         self._by_account.setdefault(account, set()).add(key)
         self._bytes += len(content)
         return True

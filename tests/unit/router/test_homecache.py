@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import orjson
 
-from reelstack.router.homecache import Documents, HomeCache, is_whole, persisted_id
+from reelstack.adapters.cache.memory import MemoryCache
+from reelstack.errors import UnavailableError
+from reelstack.router.homecache import (
+    MARK_PREFIX,
+    Documents,
+    HomeCache,
+    Unknown,
+    is_whole,
+    persisted_id,
+)
 from reelstack.router.persisted import document_id
 
 HOME = "query Home { home { rows { id } } }"
@@ -36,9 +45,17 @@ class Clock:
         return self.now
 
 
-def cache(ttl: float = 5.0, max_bytes: int = 1 << 20) -> tuple[HomeCache, Clock]:
+def cache(
+    ttl: float = 5.0, max_bytes: int = 1 << 20, spread: float = 1.0
+) -> tuple[HomeCache, Clock]:
     clock = Clock()
-    made = HomeCache(Documents.of(MANIFEST), ttl_s=lambda: ttl, max_bytes=max_bytes, clock=clock)
+    made = HomeCache(
+        Documents.of(MANIFEST),
+        ttl_s=lambda: ttl,
+        max_bytes=max_bytes,
+        clock=clock,
+        spread=lambda: spread,
+    )
     return made, clock
 
 
@@ -98,6 +115,17 @@ def test_answers_expire_after_the_ttl() -> None:
     assert len(made) == 0 and made.size_bytes == 0
 
 
+def test_pages_asked_together_expire_apart_within_the_ttl() -> None:
+    made, clock = cache(ttl=5, spread=0.0)
+    keep(made, ANN)
+    key = made.key(body(HOME), ANN)
+    assert key is not None
+    clock.now += 2.4
+    assert made.get(key) is not None
+    clock.now += 0.2
+    assert made.get(key) is None
+
+
 def test_partial_or_failed_answers_are_not_kept() -> None:
     def page(**home: object) -> bytes:
         return orjson.dumps({"data": {"home": {"rows": [], **home}}})
@@ -147,3 +175,57 @@ def test_the_oldest_pages_go_first_past_the_byte_bound() -> None:
     assert first is not None and made.get(first) is None
     # A page larger than the whole bound is answered, never kept.
     assert not keep(made, ANN, PAGE + b" " * len(PAGE) * 2)
+
+
+class Failing(MemoryCache):
+    async def get(self, key: str) -> bytes | None:
+        raise UnavailableError("cache down")
+
+    async def set(self, key: str, value: bytes, *, ttl_s: float | None = None) -> None:
+        raise UnavailableError("cache down")
+
+
+def shared_pair(shared: MemoryCache) -> tuple[HomeCache, HomeCache]:
+    def one() -> HomeCache:
+        return HomeCache(
+            Documents.of(MANIFEST), ttl_s=lambda: 5.0, max_bytes=1 << 20, shared=shared
+        )
+
+    return one(), one()
+
+
+async def test_a_write_through_another_instance_drops_the_page_here() -> None:
+    shared = MemoryCache()
+    here, there = shared_pair(shared)
+    key = here.key(body(HOME), ANN)
+    assert key is not None
+    kept, mark = await here.lookup(key)
+    assert kept is None
+    assert here.put(key, here.generation("ann"), 200, PAGE, "application/json", mark)
+    kept, _ = await here.lookup(key)
+    assert kept is not None and kept.content == PAGE
+
+    # Bob's write marks only Bob; Ann's write through the other instance marks Ann.
+    await there.written("bob")
+    assert (await here.lookup(key))[0] is not None
+    await there.written("ann")
+    assert await shared.get(MARK_PREFIX + "ann") is not None
+    assert (await here.lookup(key))[0] is None
+    assert len(here) == 0
+
+
+async def test_an_unreadable_mark_serves_and_keeps_nothing() -> None:
+    here, _ = shared_pair(Failing())
+    key = here.key(body(HOME), ANN)
+    assert key is not None
+    kept, mark = await here.lookup(key)
+    assert kept is None and isinstance(mark, Unknown)
+    assert not here.put(key, here.generation("ann"), 200, PAGE, "application/json", mark)
+    # A write still drops this instance's pages when the mark cannot be left.
+    await here.written("ann")
+
+
+def test_ids_that_cannot_name_a_key_are_not_cached() -> None:
+    made, _ = cache()
+    for account in ("", "a b", "x" * 201, "a\nb"):
+        assert made.key(body(HOME), ANN | {"x-account-id": account}) is None, account
