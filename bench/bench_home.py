@@ -21,6 +21,16 @@ pages (and 30 rows) are fetched one after another: the latency with nothing
 else in flight. Before each round the cluster is given time to answer a
 whole page again, so one round's backlog does not spill into the next.
 
+The graph is measured twice per round, on the web app's own ``Home``
+(``web/src/graphql/home.graphql`` by its persisted id, as the app sends it)
+spread over ``BENCH_HOME_VIEWERS`` viewers (50: an account and profile each,
+each with its own title on its list), requests taking the viewers in turn:
+first with the router's home cache as it ships (``router.home_cache_s`` 5 s),
+then with it off (``reelstack config set router.home_cache_s 0``, a runtime
+property the instances pick up within a second; unset again after the
+round). The router's ``router_home_cache_total`` hits and misses over each
+round give the hit ratio (the off round must count no hit).
+
 loadgen counts HTTP errors; a GraphQL answer with errors (or a page whose
 ``home.errors`` names a missing part) is a 200, so beside each round a
 sampler fetches one page a second and counts the partial ones, and the page

@@ -206,8 +206,22 @@ class HomeCache:
         return body, tuple(headers.get(name, "") for name in KEY_HEADERS)
 
     def changes(self, body: bytes) -> bool:
-        """Whether a request may change what a page shows (anything but a persisted query)."""
-        return persisted_id(body) not in self.documents.queries
+        """Whether a request may change what a page shows.
+
+        A persisted query does not; nor does a text document without the word
+        ``mutation`` (an operation that writes must be declared with it; the
+        word in a string or a comment only costs a needless drop). Anything
+        else (persisted mutations, unknown ids, batches, unreadable bodies) may.
+        """
+        if persisted_id(body) in self.documents.queries:
+            return False
+        try:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return True
+        if isinstance(request, dict) and isinstance(request.get("query"), str):
+            return "mutation" in request["query"]
+        return True
 
     def get(self, key: Key) -> Answer | None:
         """The kept answer, if still within its TTL (:meth:`lookup` checks the mark too)."""

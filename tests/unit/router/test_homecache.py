@@ -150,7 +150,12 @@ def test_a_write_drops_the_accounts_pages_and_refuses_pages_fetched_across_it() 
     keep(made, ANN | {"x-profile-id": "ann-2"})
     keep(made, bob)
     assert made.changes(body(ADD, id="1"))
-    assert made.changes(orjson.dumps({"query": "{ home { rows { id } } }"}))
+    assert not made.changes(orjson.dumps({"query": "{ home { rows { id } } }"}))
+    assert made.changes(orjson.dumps({"query": "mutation { touch }"}))
+    # JSON escapes are read as the text they stand for.
+    assert made.changes(b'{"query": "\\u006dutation { touch }"}')
+    assert made.changes(b'[{"query": "{ a }"}]')
+    assert made.changes(b"not json")
     assert not made.changes(body(TITLE, id="1"))
     assert not made.changes(body(HOME))
 
