@@ -17,7 +17,7 @@ from starlette.responses import Response
 from reelstack.chassis.client import http_session
 from reelstack.errors import RecordTooLargeError, UnavailableError
 from reelstack.router.context import PROPAGATED_HEADERS, RouterContext
-from reelstack.router.homecache import Answer, Flight, HomeCache, Key, Mark
+from reelstack.router.homecache import Answer, Flight, HomeCache, Key
 
 # Hive answers every request itself (errors included) within the upstream
 # timeout per subgraph fetch; this bounds a child that hangs altogether.
@@ -73,15 +73,23 @@ async def forward(*, context: RouterContext, body: bytes, headers: dict[str, str
         kept, mark = await cache.lookup(key)
         context.metrics.home_cache.labels("hit" if kept else "miss").inc()
         if kept is not None:
+            if cache.due(kept) and key not in cache.flights:
+                # Registered now, so the next hit finds it and starts no other.
+                ahead = Flight(generation, mark, asyncio.get_running_loop().create_future())
+                cache.flights[key] = ahead
+                cache.behind(_fetch_home(context, cache, key, ahead, body, headers))
             return _answer(kept)
-        flight = cache.flights.get(key)
-        if flight is not None and flight.generation == generation and flight.mark == mark:
+        on_way = cache.flights.get(key)
+        if on_way is not None and on_way.generation == generation and on_way.mark == mark:
             # The same caller's same page is on its way, asked since their last
             # write: its answer serves both.
-            shared = await asyncio.shield(flight.answer)
+            shared = await asyncio.shield(on_way.answer)
             if shared is not None:
                 return _answer(shared)
-        return await _fetch_home(context, cache, key, generation, mark, body, headers)
+        flight = Flight(generation, mark, asyncio.get_running_loop().create_future())
+        if key not in cache.flights:
+            cache.flights[key] = flight
+        return await _fetch_home(context, cache, key, flight, body, headers)
     changes = cache.changes(body)
     if changes:
         await cache.written(account)
@@ -101,22 +109,22 @@ async def _fetch_home(
     context: RouterContext,
     cache: HomeCache,
     key: Key,
-    generation: tuple[int, int],
-    mark: Mark,
+    flight: Flight,
     body: bytes,
     headers: dict[str, str],
 ) -> Response:
-    """Ask Hive for a page, keep it if whole, and hand it to callers that asked meanwhile."""
-    flight = Flight(generation, mark, asyncio.get_running_loop().create_future())
-    leader = key not in cache.flights
-    if leader:
-        cache.flights[key] = flight
+    """Ask Hive for a page, keep it if whole, and hand it to callers that asked meanwhile.
+
+    ``flight`` is the one registered in ``cache.flights`` (this fetch leads)
+    or one nobody waits for (another fetch of the page was on its way).
+    """
+    leader = cache.flights.get(key) is flight
     fetched: Answer | None = None
     try:
         answer = await _ask_hive(context=context, body=body, headers=headers)
         content = bytes(answer.body)
         media_type = answer.media_type or "application/json"
-        cache.put(key, generation, answer.status_code, content, media_type, mark)
+        cache.put(key, flight.generation, answer.status_code, content, media_type, flight.mark)
         fetched = Answer(content, answer.status_code, media_type, 0.0, None)
         return answer
     finally:

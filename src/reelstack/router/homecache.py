@@ -39,8 +39,9 @@ import os
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
@@ -55,6 +56,9 @@ HOME_OPERATION = "Home"
 KEY_HEADERS = ("x-account-id", "x-profile-id", "x-roles", "x-maturity", "x-region", "accept")
 PERSISTED_PREFIX = "sha256:"
 MAX_ACCOUNTS_TRACKED = 100_000
+# A page asked for after this share of its life is served and fetched again
+# behind the answer: a viewer who keeps asking is never the one who waits.
+REFRESH_AT = 0.75
 MARK_PREFIX = "router:home-writes:"
 # Far longer than any page is kept: a mark that expired reads as "written" to
 # a page fetched under a mark (safe), never the other way round.
@@ -156,6 +160,8 @@ class Answer:
     media_type: str
     expires: float
     mark: bytes | None
+    # From then on a hit also fetches the page again in the background.
+    refresh_at: float = float("inf")
 
 
 Key = tuple[bytes, tuple[str, ...]]
@@ -193,6 +199,7 @@ class HomeCache:
     # ever wrote): every page in flight then is refused once, never a stale one kept.
     _epoch: int = 0
     _bytes: int = 0
+    _tasks: set[asyncio.Task[object]] = field(default_factory=set)
 
     def key(self, body: bytes, headers: Mapping[str, str]) -> Key | None:
         """The entry a request would use: None unless it is a cacheable Home of a known profile."""
@@ -222,6 +229,21 @@ class HomeCache:
         if isinstance(request, dict) and isinstance(request.get("query"), str):
             return "mutation" in request["query"]
         return True
+
+    def due(self, answer: Answer) -> bool:
+        """Whether a kept page should be fetched again behind the answer it gives."""
+        return self.clock() >= answer.refresh_at
+
+    def behind(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run a refresh in the background, holding it until done and logging its failure."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._refreshed)
+
+    def _refreshed(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("home cache: a page's refresh failed: %s", task.exception())
 
     def get(self, key: Key) -> Answer | None:
         """The kept answer, if still within its TTL (:meth:`lookup` checks the mark too)."""
@@ -292,8 +314,10 @@ class HomeCache:
             self._drop(key)
         while self._entries and self._bytes + len(content) > self.max_bytes:
             self._drop(next(iter(self._entries)))
-        expires = self.clock() + ttl * (0.5 + 0.5 * self.spread())
-        self._entries[key] = Answer(content, status, media_type, expires, mark)
+        now = self.clock()
+        life = ttl * (0.5 + 0.5 * self.spread())
+        refresh_at = now + life * REFRESH_AT
+        self._entries[key] = Answer(content, status, media_type, now + life, mark, refresh_at)
         self._by_account.setdefault(account, set()).add(key)
         self._bytes += len(content)
         return True

@@ -234,3 +234,15 @@ def test_ids_that_cannot_name_a_key_are_not_cached() -> None:
     made, _ = cache()
     for account in ("", "a b", "x" * 201, "a\nb"):
         assert made.key(body(HOME), ANN | {"x-account-id": account}) is None, account
+
+
+def test_a_page_late_in_its_life_is_fetched_again_behind_the_answer() -> None:
+    made, clock = cache(ttl=4)
+    keep(made, ANN)
+    key = made.key(body(HOME), ANN)
+    assert key is not None
+    kept = made.get(key)
+    assert kept is not None and not made.due(kept)
+    clock.now += 3.0  # three quarters of its life: still served, and due
+    kept = made.get(key)
+    assert kept is not None and made.due(kept)
