@@ -69,6 +69,26 @@ beside a bare subgraph call's 1.0-1.4. What is left is the router's Node
 (Hive Gateway's delegation: planning, per-subgraph HTTP and merging, spread
 over many functions) and each subgraph call's fixed cost (FastAPI, Strawberry
 execution, the HTTP hop), about 2 ms a call over the dozen calls of a page.
+
+With the router's home cache (ADR 0019, last addendum), 3 rounds, 50
+viewers, one instance each, the cores shared with others' work (load
+average 4 -> 9 in the first run, 16 -> 11 in the second; loadgen's own
+lateness p99 30-250 ms, so no figure here is the server's alone):
+- first run (cache per instance, no refresh ahead): cache on p50 5.5-10 ms,
+  p99 1.36-2.11 s (median 1.56 s), hit ratio 79%, no HTTP failure; cache
+  off p50 0.8-3.3 s, p99 median 10.2 s, about 600 of 1,000 pages failed
+  per round (503 circuit open / too many connections, 504); anchor (rows)
+  p99 median 0.69 s.
+- second run (refresh ahead, shared write marks): cache on p50 6-735 ms
+  (median 15 ms), p99 1.0-5.3 s (median 1.59 s), hit ratio 73% (88% in the
+  last round), 0-9 failures; cache off p50 median 2.6 s, p99 median 9.2 s,
+  about 460 failed per round; anchor p99 median 0.61 s.
+Neither meets p99 <= 50 ms on this shared machine; the anchor (one direct
+call to recommendations) does not either (p99 0.6-0.7 s). With the cache
+the p50 drops about 100-fold and failures go to about none; its p99 is the
+misses: each of 50 viewers' pages is fetched again every 2.5-5 s (about 13
+uncached pages/s, ~50 CPU ms each, about a core), and under the others'
+load a refresh outlives the page's last quarter, so it becomes a miss.
 """
 
 from __future__ import annotations
