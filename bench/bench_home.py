@@ -21,6 +21,16 @@ pages (and 30 rows) are fetched one after another: the latency with nothing
 else in flight. Before each round the cluster is given time to answer a
 whole page again, so one round's backlog does not spill into the next.
 
+The graph is measured twice per round, on the web app's own ``Home``
+(``web/src/graphql/home.graphql`` by its persisted id, as the app sends it)
+spread over ``BENCH_HOME_VIEWERS`` viewers (50: an account and profile each,
+each with its own title on its list), requests taking the viewers in turn:
+first with the router's home cache as it ships (``router.home_cache_s`` 5 s),
+then with it off (``reelstack config set router.home_cache_s 0``, a runtime
+property the instances pick up within a second; unset again after the
+round). The router's ``router_home_cache_total`` hits and misses over each
+round give the hit ratio (the off round must count no hit).
+
 loadgen counts HTTP errors; a GraphQL answer with errors (or a page whose
 ``home.errors`` names a missing part) is a 200, so beside each round a
 sampler fetches one page a second and counts the partial ones, and the page
@@ -59,6 +69,26 @@ beside a bare subgraph call's 1.0-1.4. What is left is the router's Node
 (Hive Gateway's delegation: planning, per-subgraph HTTP and merging, spread
 over many functions) and each subgraph call's fixed cost (FastAPI, Strawberry
 execution, the HTTP hop), about 2 ms a call over the dozen calls of a page.
+
+With the router's home cache (ADR 0019, last addendum), 3 rounds, 50
+viewers, one instance each, the cores shared with others' work (load
+average 4 -> 9 in the first run, 16 -> 11 in the second; loadgen's own
+lateness p99 30-250 ms, so no figure here is the server's alone):
+- first run (cache per instance, no refresh ahead): cache on p50 5.5-10 ms,
+  p99 1.36-2.11 s (median 1.56 s), hit ratio 79%, no HTTP failure; cache
+  off p50 0.8-3.3 s, p99 median 10.2 s, about 600 of 1,000 pages failed
+  per round (503 circuit open / too many connections, 504); anchor (rows)
+  p99 median 0.69 s.
+- second run (refresh ahead, shared write marks): cache on p50 6-735 ms
+  (median 15 ms), p99 1.0-5.3 s (median 1.59 s), hit ratio 73% (88% in the
+  last round), 0-9 failures; cache off p50 median 2.6 s, p99 median 9.2 s,
+  about 460 failed per round; anchor p99 median 0.61 s.
+Neither meets p99 <= 50 ms on this shared machine; the anchor (one direct
+call to recommendations) does not either (p99 0.6-0.7 s). With the cache
+the p50 drops about 100-fold and failures go to about none; its p99 is the
+misses: each of 50 viewers' pages is fetched again every 2.5-5 s (about 13
+uncached pages/s, ~50 CPU ms each, about a core), and under the others'
+load a refresh outlives the page's last quarter, so it becomes a miss.
 """
 
 from __future__ import annotations
@@ -100,6 +130,12 @@ WARMUP_S = 3.0
 UP_TIMEOUT_S = 300
 TARGET = "p99 <= 50 ms"
 INSTANCES = os.environ.get("REELSTACK_CLUSTER_INSTANCES", "1")
+# Viewers the cache rounds spread their pages over: one account and profile
+# each, each with its own title on its list (its own My List row).
+VIEWERS = int(os.environ.get("BENCH_HOME_VIEWERS", "50"))
+# The web app's Home operation, sent by its persisted id as the app sends it:
+# the only document the router's home cache keeps (router.home_cache_s).
+WEB_HOME = (ROOT / "web" / "src" / "graphql" / "home.graphql").read_text()
 PASSWORD = "correct horse battery staple"
 MASTER = """#EXTM3U
 #EXT-X-VERSION:7
@@ -203,9 +239,9 @@ async def publish(env: dict[str, str]) -> None:
         await adapters.blob.close()
 
 
-def viewer(base: str) -> tuple[str, str]:
+def viewer(base: str, n: int = 0) -> tuple[str, str]:
     """An account with one profile: the profile's id and an access token for it."""
-    email = f"bench-home-{os.getpid()}@example.com"
+    email = f"bench-home-{os.getpid()}-{n}@example.com"
     wait_for(
         "sign-up through the gateway",
         lambda: call(
@@ -255,6 +291,64 @@ def fill_rows(base: str, profile: str, token: str) -> None:
         lambda body: set(PLAYED) <= trending(body),
         within_s=180,
     )
+
+
+def more_viewers(base: str, count: int) -> list[str]:
+    """``count`` more viewers, each with a title of its own on its list: their tokens."""
+    tokens = []
+    for n in range(1, count + 1):
+        _, token = viewer(base, n)
+        title = list(TITLES)[n % len(TITLES)]
+        wait_for(
+            f"viewer {n}'s list",
+            lambda token=token, title=title: graph(
+                base, token, f'mutation {{ addToMyList(titleId: "{title}") }}'
+            ),
+            lambda body: "errors" not in body,
+        )
+        tokens.append(token)
+    return tokens
+
+
+def web_home_requests(path: Path, tokens: list[str]) -> Path:
+    """loadgen's ``@@`` file: the web app's Home by its persisted id, once per viewer's token."""
+    from reelstack.router.persisted import document_id
+
+    body = json.dumps({"documentId": f"sha256:{document_id(WEB_HOME)}", "operationName": "Home"})
+    path.write_text(
+        json.dumps([{"headers": [f"Authorization: Bearer {t}"], "body": body} for t in tokens])
+    )
+    return path
+
+
+def home_cache_counts(env: dict[str, str]) -> dict[str, float]:
+    """The router instances' ``router_home_cache_total`` by result (hit, miss), summed."""
+    counts: dict[str, float] = {"hit": 0.0, "miss": 0.0}
+    for view in json.loads(cli(env, "status", "--json")):
+        if view["service"] != "router" or not view.get("port"):
+            continue
+        url = f"http://{view['host']}:{view['port']}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+        for line in text.splitlines():
+            for result in counts:
+                if line.startswith(f'router_home_cache_total{{result="{result}"}}'):
+                    counts[result] += float(line.split()[-1])
+    return counts
+
+
+def set_home_cache(env: dict[str, str], seconds: str | None) -> None:
+    """Turn the router's home cache on (None: back to its default) or off ("0") at runtime.
+
+    Instances poll runtime properties every ``properties.poll_s`` (1 s); the
+    round after waits 3 s, and the hit count printed for the round shows
+    whether the change had taken (an "off" round must count no hit).
+    """
+    if seconds is None:
+        cli(env, "config", "unset", "router.home_cache_s")
+    else:
+        cli(env, "config", "set", "router.home_cache_s", seconds)
+    time.sleep(3.0)
 
 
 def now() -> str:
@@ -351,8 +445,17 @@ def one_at_a_time(what: str, fetch: Any, pages: int = 30) -> float:
 
 
 def load(
-    url: str, token: str, body: Path | None, seconds: float, rate: float = RATE
+    url: str,
+    token: str,
+    body: Path | None,
+    seconds: float,
+    rate: float = RATE,
+    each: Path | None = None,
 ) -> dict[str, Any]:
+    """One loadgen round: ``body`` with ``token``, or each request of ``each`` in turn."""
+    sent = [f"@@{each}"] if each is not None else [f"Authorization: Bearer {token}"]
+    if each is None and body is not None:
+        sent.append(f"@{body}")
     out = subprocess.run(
         [
             sys.executable,
@@ -361,8 +464,7 @@ def load(
             url,
             str(rate),
             str(seconds),
-            f"Authorization: Bearer {token}",
-            *([f"@{body}"] if body is not None else []),
+            *sent,
         ],
         cwd=ROOT,
         capture_output=True,
@@ -499,16 +601,20 @@ def main() -> None:
                 raise RuntimeError("the home page is not whole before the rounds")
             body = tmp / "home.json"
             body.write_text(json.dumps({"query": HOME, "operationName": "Home"}))
+            tokens = [token, *more_viewers(base, VIEWERS - 1)]
+            each = web_home_requests(tmp / "web-home.json", tokens)
             # The anchor first in each round: an overloaded graph round's
-            # backlog would otherwise spill into the anchor's.
-            targets: dict[str, tuple[str, Path | None]] = {
-                "anchor": (f"{base}/api/recommendations/profiles/{profile}/rows", None),
-                "graph": (f"{base}/graphql", body),
+            # backlog would otherwise spill into the anchor's. The cached
+            # round before the uncached one, for the same reason.
+            targets: dict[str, tuple[str, Path | None, Path | None]] = {
+                "anchor": (f"{base}/api/recommendations/profiles/{profile}/rows", None, None),
+                "cached": (f"{base}/graphql", None, each),
+                "uncached": (f"{base}/graphql", None, each),
             }
             alone: dict[str, float] = {}
             if ROUNDS:
-                for url, sent in targets.values():
-                    load(url, token, sent, WARMUP_S)
+                for url, sent, many in targets.values():
+                    load(url, token, sent, WARMUP_S, each=many)
                 # The warm-up's backlog (an overloaded graph) is not "one at a time".
                 drain(base, token, "after the warm-up")
                 alone = {
@@ -527,14 +633,23 @@ def main() -> None:
             sampled: list[Sampler] = []
             for n in range(ROUNDS):
                 drain(base, token, f"before round {n + 1}")
-                for name, (url, sent) in targets.items():
-                    if name == "graph":
+                for name, (url, sent, many) in targets.items():
+                    if name == "uncached":
+                        set_home_cache(env, "0")
+                    counted = home_cache_counts(env)
+                    if many is not None:
                         with Sampler(base, token) as sampler:
-                            runs[name].append(load(url, token, sent, DURATION_S))
+                            runs[name].append(load(url, token, sent, DURATION_S, each=many))
                         sampled.append(sampler)
                     else:
                         runs[name].append(load(url, token, sent, DURATION_S))
+                    after = home_cache_counts(env)
+                    hits, misses = (after[k] - counted[k] for k in ("hit", "miss"))
+                    runs[name][-1]["cache_hits"] = hits
+                    runs[name][-1]["cache_misses"] = misses
                     note(f"{name} round: {json.dumps(runs[name][-1])}")
+                    if name == "uncached":
+                        set_home_cache(env, None)
             if PROFILE:
                 if not ROUNDS:
                     # Node's JIT and the services' caches warm, as the rounds would leave them.
@@ -558,23 +673,36 @@ def main() -> None:
     def failed(name: str) -> float:
         return statistics.median(float(r["errors"]) + float(r["non_2xx"]) for r in runs[name])
 
-    report(
-        Result(
-            f"home page p99 via router at {RATE:g}/s, {INSTANCES} instance(s) each",
-            median("graph", "p99_ms"),
-            "ms",
-            "recommendations rows p99",
-            median("anchor", "p99_ms"),
-            TARGET,
+    for name, what in (("cached", "home cache on"), ("uncached", "home cache off")):
+        report(
+            Result(
+                f"home page p99 via router at {RATE:g}/s over {VIEWERS} viewers, {what},"
+                f" {INSTANCES} instance(s) each",
+                median(name, "p99_ms"),
+                "ms",
+                "recommendations rows p99",
+                median("anchor", "p99_ms"),
+                TARGET,
+            )
         )
-    )
+        report(
+            Result(
+                f"home page p50 via router at {RATE:g}/s, {what}",
+                median(name, "p50_ms"),
+                "ms",
+                "recommendations rows p50",
+                median("anchor", "p50_ms"),
+            )
+        )
+    hits = sum(r["cache_hits"] for r in runs["cached"])
+    asked = hits + sum(r["cache_misses"] for r in runs["cached"])
     report(
         Result(
-            f"home page p50 via router at {RATE:g}/s",
-            median("graph", "p50_ms"),
-            "ms",
-            "recommendations rows p50",
-            median("anchor", "p50_ms"),
+            "home cache hit ratio, cache-on rounds (router.home_cache_s default)",
+            round(100 * hits / asked, 1) if asked else 0.0,
+            "%",
+            "hits in the cache-off rounds (must be 0)",
+            sum(r["cache_hits"] for r in runs["uncached"]),
         )
     )
     report(
@@ -596,16 +724,17 @@ def main() -> None:
             "0",
         )
     )
-    report(
-        Result(
-            f"home pages failed (HTTP) per {DURATION_S:g} s round",
-            failed("graph"),
-            "requests",
-            "recommendations rows failed",
-            failed("anchor"),
-            "0",
+    for name in ("cached", "uncached"):
+        report(
+            Result(
+                f"home pages failed (HTTP) per {DURATION_S:g} s round, {name}",
+                failed(name),
+                "requests",
+                "recommendations rows failed",
+                failed("anchor"),
+                "0",
+            )
         )
-    )
 
 
 if __name__ == "__main__":

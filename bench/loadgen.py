@@ -4,7 +4,9 @@
 requests at RATE per second for SECONDS over keep-alive connections and
 prints one JSON object: requests sent and answered, errors, the rate
 achieved, and latency percentiles in milliseconds. An argument ``@FILE``
-among the headers makes every request a POST of FILE's bytes (JSON).
+among the headers makes every request a POST of FILE's bytes (JSON); an
+argument ``@@FILE`` names a JSON list of ``{"headers": [...], "body": ...}``
+instead, sent in turn (many callers, each with its own headers and body).
 
 Why not wrk: wrk sends the next request on a connection only when the last
 one is answered, so when the server stalls, the requests that would have
@@ -90,22 +92,26 @@ class LoadGen:
     """Sends requests on a fixed timetable and records their latencies."""
 
     def __init__(
-        self, url: str, rate: float, seconds: float, headers: list[str], body: bytes | None = None
+        self,
+        url: str,
+        rate: float,
+        seconds: float,
+        headers: list[str],
+        body: bytes | None = None,
+        each: list[tuple[list[str], bytes | None]] | None = None,
     ) -> None:
         parts = urlsplit(url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        method = "GET" if body is None else "POST"
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}", *headers]
-        if body is not None:
-            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+        self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.requests = [
+            self._request([*headers, *more], more_body) for more, more_body in each or [([], body)]
+        ]
         self.rate = rate
         self.seconds = seconds
         self.idle: list[_Conn] = []
         self.open = 0
-        self.backlog: list[float] = []
+        self.backlog: list[tuple[bytes, float]] = []
         self.latencies: list[float] = []
         self.lateness: list[float] = []
         self.errors = 0
@@ -115,13 +121,20 @@ class LoadGen:
         self.sent = 0
         self.loop = asyncio.get_running_loop()
 
+    def _request(self, headers: list[str], body: bytes | None) -> bytes:
+        method = "GET" if body is None else "POST"
+        lines = [f"{method} {self.target} HTTP/1.1", f"Host: {self.host}:{self.port}", *headers]
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+
     def answered(self, conn: _Conn, status: int, scheduled: float) -> None:
         self.latencies.append(perf_counter() - scheduled)
         if not 200 <= status < 300:
             self.non_2xx += 1
             self.statuses[status] = self.statuses.get(status, 0) + 1
         if self.backlog:
-            conn.send(self.request, self.backlog.pop(0))
+            conn.send(*self.backlog.pop(0))
         else:
             self.idle.append(conn)
 
@@ -130,27 +143,28 @@ class LoadGen:
         if conn in self.idle:
             self.idle.remove(conn)
 
-    async def _connect(self, scheduled: float) -> None:
+    async def _connect(self, request: bytes, scheduled: float) -> None:
         try:
             _, conn = await self.loop.create_connection(lambda: _Conn(self), self.host, self.port)
         except OSError:
             self.open -= 1
             self.errors += 1
             return
-        conn.send(self.request, scheduled)
+        conn.send(request, scheduled)
 
     def _dispatch(self, scheduled: float) -> None:
+        request = self.requests[self.sent % len(self.requests)]
         self.sent += 1
         while self.idle:
             conn = self.idle.pop()
             if not conn.closed:
-                conn.send(self.request, scheduled)
+                conn.send(request, scheduled)
                 return
         if self.open < MAX_CONNECTIONS:
             self.open += 1
-            self.loop.create_task(self._connect(scheduled))
+            self.loop.create_task(self._connect(request, scheduled))
         else:
-            self.backlog.append(scheduled)
+            self.backlog.append((request, scheduled))
 
     async def run(self) -> dict[str, Any]:
         """Send for ``seconds``, wait for the answers, return the figures."""
@@ -196,10 +210,18 @@ class LoadGen:
 
 async def _main(argv: list[str]) -> dict[str, Any]:
     url, rate, seconds, *rest = argv
-    files = [arg[1:] for arg in rest if arg.startswith("@")]
+    files = [arg[1:] for arg in rest if arg.startswith("@") and not arg.startswith("@@")]
+    lists = [arg[2:] for arg in rest if arg.startswith("@@")]
     headers = [arg for arg in rest if not arg.startswith("@")]
     body = open(files[0], "rb").read() if files else None  # noqa: SIM115, ASYNC230
-    gen = LoadGen(url, float(rate), float(seconds), headers, body)
+    each = None
+    if lists:
+        with open(lists[0], "rb") as listed:  # noqa: ASYNC230
+            each = [
+                (list(r["headers"]), None if r.get("body") is None else r["body"].encode())
+                for r in json.load(listed)
+            ]
+    gen = LoadGen(url, float(rate), float(seconds), headers, body, each)
     return await gen.run()
 
 

@@ -11,12 +11,14 @@ recommendations, the rows come from its cached fallback set.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from reelstack.media.models import TitleMeta
+from reelstack.router.persisted import document_id
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
 from tests.support.published import publish_ready
 from tests.support.wait import wait_until
@@ -27,6 +29,7 @@ PASSWORD = "correct horse battery staple"
 FILMS = {"owl": "Owl Friends", "harbor": "Midnight Harbor", "comet": "Comet Run"}
 MORE = {"dune": "Dune Sea", "ember": "Ember Falls", "frost": "Frost Line"}
 SUBGRAPHS = ("catalog", "history", "identity", "playback", "recommendations")
+WEB = Path(__file__).resolve().parents[2] / "web" / "src" / "graphql"
 
 HOME = """query Home {
   home {
@@ -158,6 +161,31 @@ def test_a_home_page_in_one_query_and_a_part_down(new_cluster: Cluster) -> None:
             {"title": {"id": "harbor", "name": "Midnight Harbor"}, "progress": {"fraction": 0.3}}
         ]
         assert data["me"] == {"email": "ann@example.com", "plan": {"name": "basic"}}
+
+        # The web app's own operations (persisted; the router keeps Home's
+        # answer a few seconds per caller): a title added to My List through
+        # the graph is on the very next page, on whichever router instance.
+        def persisted(name: str, **variables: Any) -> dict[str, Any]:
+            text = (WEB / name).read_text()
+            body = {"documentId": f"sha256:{document_id(text)}", "variables": variables}
+            answer = client.post("/graphql", json=body, headers=me)
+            assert answer.status_code == 200, answer.text
+            result: dict[str, Any] = answer.json()
+            assert "errors" not in result, result
+            return result
+
+        def listed(page: dict[str, Any]) -> list[str]:
+            rows = {row["id"]: row for row in page["data"]["home"]["rows"]}
+            return [i["title"]["id"] for i in rows["my_list"]["items"]]
+
+        assert listed(persisted("home.graphql")) == ["comet"]
+        assert listed(persisted("home.graphql")) == ["comet"]
+        persisted("add-to-my-list.graphql", titleId="owl")
+        for _ in range(4):
+            assert sorted(listed(persisted("home.graphql"))) == ["comet", "owl"]
+        persisted("remove-from-my-list.graphql", titleId="owl")
+        for _ in range(4):
+            assert listed(persisted("home.graphql")) == ["comet"]
 
         # A bounded number of calls behind the page, whatever its rows and titles.
         def counted(request_id: str) -> dict[str, int]:

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Protocol
 
 import aiohttp
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from reelstack import services
 from reelstack.chassis.discovery import InstanceInfo
 from reelstack.chassis.eureka import EurekaClient
 from reelstack.chassis.state import Chassis
+from reelstack.config import Config
 from reelstack.gateway import settings as gateway_settings
 from reelstack.ports import Cache
 from reelstack.recommendations import settings as recommendations_settings
@@ -22,7 +24,8 @@ from reelstack.router import fallbacks, persisted
 from reelstack.router import settings as router_settings
 from reelstack.router.compose import Composer, NodeComposer
 from reelstack.router.discover import HttpSdlFetcher
-from reelstack.router.hive import Fallbacks, HiveGateway, QueryLimits
+from reelstack.router.hive import Fallbacks, HiveGateway, PersistedDocuments, QueryLimits
+from reelstack.router.homecache import Documents, HomeCache
 from reelstack.router.models import RouterStatus, Subgraph, SubgraphSource
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,7 @@ class RouterMetrics:
     compositions: Counter
     refused: Counter
     served: Gauge
+    home_cache: Counter
 
     @classmethod
     def on(cls, registry: CollectorRegistry) -> RouterMetrics:
@@ -95,6 +99,12 @@ class RouterMetrics:
             served=Gauge(
                 "router_subgraphs_served",
                 "Subgraphs in the supergraph being served.",
+                registry=registry,
+            ),
+            home_cache=Counter(
+                "router_home_cache",
+                "Home page requests by what the cache did (hit, miss: asked Hive Gateway).",
+                ["result"],
                 registry=registry,
             ),
         )
@@ -126,6 +136,8 @@ class RouterContext:
     # Where a fallback's stand-in rows come from (recommendations' cache).
     cache: Cache | None = None
     default_region: str = "US"
+    # The Home operation's answers per caller (None: no persisted documents to know it by).
+    home_cache: HomeCache | None = None
     # Closed with the context (HttpSdlFetcher.close).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -170,6 +182,7 @@ async def build(chassis: Chassis) -> RouterContext:
         return fallbacks.write_faults(faults_file, fallbacks.subgraph_faults(rules, routes))
 
     write_faults()
+    documents = persisted.prepare(config, folder)
     gateway = HiveGateway(
         node=node,
         package=package,
@@ -190,12 +203,16 @@ async def build(chassis: Chassis) -> RouterContext:
             url=f"http://127.0.0.1:{chassis.identity.port}/router/fallbacks",
             timeout_s=config.get(router_settings.ROUTER_FALLBACK_TIMEOUT_S),
         ),
-        persisted=persisted.prepare(config, folder),
+        persisted=documents,
     )
+    home_cache = _home_cache(config, documents, chassis.adapters.cache)
 
-    def on_change(key: str, _value: object) -> None:
+    def on_change(key: str, value: object) -> None:
         if key == gateway_settings.GATEWAY_FAULTS_ROUTES.key and write_faults():
             gateway.reload()
+        if key == router_settings.ROUTER_HOME_CACHE_S.key and home_cache is not None:
+            # Turned off or shortened: nothing kept under the old TTL is served.
+            home_cache.clear()
 
     config.on_change(on_change)
     fetcher = HttpSdlFetcher(timeout_s=config.get(router_settings.ROUTER_FETCH_TIMEOUT_S))
@@ -217,7 +234,23 @@ async def build(chassis: Chassis) -> RouterContext:
         closers=[fetcher.close],
         cache=chassis.adapters.cache,
         default_region=config.get(recommendations_settings.RECOMMENDATIONS_DEFAULT_REGION),
+        home_cache=home_cache,
     )
     # /ready answers 503 until Hive Gateway serves a supergraph.
     chassis.checks["hive-gateway"] = gateway.ready
     return context
+
+
+def _home_cache(
+    config: Config, documents: PersistedDocuments | None, shared: Cache | None
+) -> HomeCache | None:
+    """The home page cache over the persisted documents (None without them: Home is unknown)."""
+    if documents is None:
+        return None
+    manifest = orjson.loads(documents.manifest.read_bytes())
+    return HomeCache(
+        documents=Documents.of(manifest),
+        ttl_s=config.property(router_settings.ROUTER_HOME_CACHE_S),
+        max_bytes=config.get(router_settings.ROUTER_HOME_CACHE_BYTES),
+        shared=shared,
+    )

@@ -152,3 +152,24 @@ ROUTER_PERSISTED_ONLY = add(
         " true, so no client can send a document the web app does not; development: false).",
     )
 )
+
+# The home page's answers per caller (issue 12 point 5; ADR 0019, addendum).
+ROUTER_HOME_CACHE_S = add(
+    Setting(
+        "router.home_cache_s",
+        parse_float(minimum=0),
+        "5",
+        "Seconds the router keeps a caller's answer to the web app's Home operation (keyed"
+        " by account, profile, roles, maturity and region; whole answers only; dropped at"
+        " once by that account's mutations through the graph). 0: nothing is kept.",
+        runtime=True,
+    )
+)
+ROUTER_HOME_CACHE_BYTES = add(
+    Setting(
+        "router.home_cache_bytes",
+        parse_int(minimum=0),
+        str(64 * 1024 * 1024),
+        "Bytes of home pages the router instance keeps at most (the oldest go first).",
+    )
+)

@@ -24,6 +24,9 @@ from tests.integration.registry_processes import SECRET
 TITLES = {"1": "Stranger Tides", "2": "The Long Night"}
 RATINGS = {"1": 5, "2": 3}
 SEEN_HEADERS = ("x-account-id", "x-profile-id", "x-roles", "x-request-id", "cookie", "x-evil")
+SHAPING = ("x-maturity", "x-region")
+# How many times titles' `asked` was resolved: an answer kept by the router does not move it.
+ASKED = [0]
 
 
 @strawberry.federation.type(keys=["id"])
@@ -53,8 +56,24 @@ class TitlesQuery:
         """The request headers this subgraph received (of those the test looks at)."""
         request = info.context["request"]
         return [
-            Header(name=n, value=request.headers[n]) for n in SEEN_HEADERS if n in request.headers
+            Header(name=n, value=request.headers[n])
+            for n in SEEN_HEADERS + SHAPING
+            if n in request.headers
         ]
+
+    @strawberry.field
+    def asked(self) -> int:
+        """Counts its own resolutions (the home cache's tests tell kept answers by it)."""
+        ASKED[0] += 1
+        return ASKED[0]
+
+
+@strawberry.type
+class TitlesMutation:
+    @strawberry.mutation
+    def touch(self) -> int:
+        """A write that changes nothing (what matters is that it is a mutation)."""
+        return ASKED[0]
 
 
 @strawberry.federation.type(keys=["id"], name="Title")
@@ -137,7 +156,7 @@ def home_schema() -> Schema:
 
 
 def titles_schema() -> Schema:
-    return subgraph_schema(query=TitlesQuery)
+    return subgraph_schema(query=TitlesQuery, mutation=TitlesMutation)
 
 
 def ratings_schema() -> Schema:
