@@ -35,6 +35,7 @@ from reelstack.media.ffmpeg.binaries import find_binaries
 POLL_S = 0.5
 WAIT_S = 1800.0
 SETTLED = ("ready", "refused", "failed")
+GRAPH_WAIT_S = 120.0
 
 
 def _url(view: dict[str, Any]) -> str:
@@ -147,6 +148,7 @@ def publish(cli: Cli, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if ready
         and _answers(base, f"/watch/{ready[0]}", "text/html")
         and _answers(base, f"/api/media/titles/{ready[0]}")
+        and _graph_serves(base)
     ]
     print_catalog(
         shown,
@@ -205,6 +207,31 @@ def _answers(base: str, path: str, content_type: str = "") -> bool:
     return reply.status_code == 200 and reply.headers.get("content-type", "").startswith(
         content_type
     )
+
+
+def _graph_serves(base: str, within_s: float = GRAPH_WAIT_S) -> bool:
+    """Wait until the gateway's ``/graphql`` answers (the web app's every page asks it).
+
+    Instances are up before the router has composed the subgraphs; until then
+    ``/graphql`` answers 503 and a newcomer who opens the printed URL at once
+    sees "could not load your profiles".
+    """
+    deadline = time.monotonic() + within_s
+    with err_console.status("waiting for the graph the web app reads ..."):
+        while True:
+            try:
+                reply = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=5)
+                if reply.status_code not in (502, 503, 504):
+                    return True
+            except httpx.HTTPError as error:
+                err_console.print(f"[dim]the graph does not answer yet: {escape(str(error))}[/]")
+            if time.monotonic() > deadline:
+                err_console.print(
+                    f"the graph at {base}/graphql does not answer after {within_s:.0f}s;"
+                    " see the router's log under <home>/logs/"
+                )
+                return False
+            time.sleep(POLL_S)
 
 
 def serving_base(candidates: list[str], path: str) -> str:
