@@ -240,6 +240,12 @@ def test_the_viewer_pages_have_no_serious_violations(page: Page, site: Site) -> 
     audit("watch")
     audit.check()
 
+    # The check sees what it is there for: a button without a name is critical.
+    page.evaluate("() => document.querySelector('main').append(document.createElement('button'))")
+    probe = Audit(page)
+    probe("probe")
+    assert any("button-name" in found for found in probe.found), probe.found
+
 
 def test_the_studio_and_the_ops_console_have_no_serious_violations(
     browser: BrowserContext, site: Site
