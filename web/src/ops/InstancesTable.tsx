@@ -1,10 +1,11 @@
 import type { Instance } from './api.ts'
+import { TableScroll } from '../roles/TableScroll.tsx'
 
 /** Every instance, grouped by service, with its zone, health and version. */
 export function InstancesTable({ instances }: { instances: Instance[] }) {
   const services = [...new Set(instances.map((i) => i.service))].sort()
   return (
-    <div className="table-scroll">
+    <TableScroll label="Instances table">
       <table className="studio-table" aria-label="Instances" data-testid="instances">
         <thead>
           <tr>
@@ -31,6 +32,6 @@ export function InstancesTable({ instances }: { instances: Instance[] }) {
           )}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   )
 }

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react'
 import type { MetricsSnapshot } from './api.ts'
 import type { Rates } from './rates.ts'
 import { Sparkline } from './Sparkline.tsx'
+import { TableScroll } from '../roles/TableScroll.tsx'
 
 const fixed = (v: number | null | undefined, digits = 1) => (v == null ? '–' : v.toFixed(digits))
 const ms = (s: number | null | undefined) => (s == null ? '–' : `${(s * 1000).toFixed(0)} ms`)
@@ -53,7 +54,7 @@ export function MetricsPanels({ history, latest }: { history: Rates[]; latest: M
         {services.length === 0 ? (
           <p>Waiting for the first read…</p>
         ) : (
-          <div className="table-scroll">
+          <TableScroll label="Per service table">
             <table className="studio-table" aria-label="Per service">
               <thead>
                 <tr>
@@ -92,7 +93,7 @@ export function MetricsPanels({ history, latest }: { history: Rates[]; latest: M
                 })}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
       </Panel>
     </div>

@@ -1,10 +1,11 @@
 import type { Rung } from './api.ts'
+import { TableScroll } from '../roles/TableScroll.tsx'
 
 /** The published ladder: each rung's size, codec, bitrate and VMAF. */
 export function LadderTable({ rungs }: { rungs: Rung[] }) {
   if (rungs.length === 0) return <p>The ladder appears once the title is planned.</p>
   return (
-    <div className="table-scroll">
+    <TableScroll label="Ladder table">
       <table className="studio-table" aria-label="Ladder" data-testid="ladder">
         <thead>
           <tr>
@@ -25,6 +26,6 @@ export function LadderTable({ rungs }: { rungs: Rung[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   )
 }

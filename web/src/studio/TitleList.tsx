@@ -1,12 +1,13 @@
 import { Link } from '../ui/Link.tsx'
 import type { MediaTitle } from './api.ts'
+import { TableScroll } from '../roles/TableScroll.tsx'
 
 /** Media's titles, newest first, each linking to its studio page. */
 export function TitleList({ titles }: { titles: MediaTitle[] }) {
   if (titles.length === 0) return <p>No titles yet: upload one.</p>
   const sorted = [...titles].sort((a, b) => b.created_at.localeCompare(a.created_at))
   return (
-    <div className="table-scroll">
+    <TableScroll label="Titles table">
       <table className="studio-table" aria-label="Titles">
         <thead>
           <tr>
@@ -27,6 +28,6 @@ export function TitleList({ titles }: { titles: MediaTitle[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   )
 }
