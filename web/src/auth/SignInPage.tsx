@@ -1,4 +1,5 @@
-// Sign in, then on to the profile picker and back to where the viewer was.
+// Sign in, then on to the profile picker and back to where the viewer was (or
+// straight back, for the account's own pages: studio, ops console, account).
 
 import { useState, type FormEvent } from 'react'
 import { SessionError } from '../api/session.ts'
@@ -6,7 +7,7 @@ import { navigate } from '../route.ts'
 import { useSession } from '../session/context.ts'
 import { Link } from '../ui/Link.tsx'
 import { Field } from './Field.tsx'
-import { rememberNext } from './next.ts'
+import { afterSignIn } from './next.ts'
 import { emailProblem } from './validate.ts'
 import './auth.css'
 
@@ -28,8 +29,7 @@ export default function SignInPage({ next }: { next: string }) {
     setRefusal(null)
     try {
       await signIn(email.trim(), password)
-      rememberNext(next)
-      navigate('/profiles', { replace: true })
+      navigate(afterSignIn(next), { replace: true })
     } catch (error) {
       setRefusal(error instanceof SessionError ? error.message : 'Signing in failed. Try again.')
       setBusy(false)
