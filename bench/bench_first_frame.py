@@ -35,8 +35,10 @@ test failed three times with it, for a reason not yet found).
 On a quiet machine (2026-12-07 09:03, load average 2.4): median 605 ms, p90
 629 ms, against the anchor's 297 and 321 ms (ratio 2.0); the page's code is
 in at 54 ms and the play start's answer at 400 ms (medians): most of the
-gap is that one request through ``/graphql``, which ``bench_playback.py``'s
-REST start answers in about 15 ms (p50): where the rest goes is not found yet.
+gap is before that one request through ``/graphql``: the resource timings of
+a play show the page's code in at 36 ms, the StartPlay request sent at 341 ms
+and answered in 38 ms. About 300 ms pass in the browser between the code and
+the request, with nothing on the network: that is the next thing to find.
 
 Run: ``.venv/bin/python bench/bench_first_frame.py`` (``BENCH_FIRST_FRAME_PLAYS``
 sets the number of plays, 10 by default).
