@@ -19,21 +19,26 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect
 
 from reelstack.cli import demo_catalog as demo
 from reelstack.media.ffmpeg import Binaries
 from reelstack.media.models import TitleMeta
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
-from tests.e2e.test_playback import CHROMIUM_FLAGS, WEB, _built_web_app
 from tests.e2e.test_viewer_journey import PASSWORD, Viewer
 from tests.support.binaries import need_chromium
+from tests.support.browser import (
+    BROWSER_WAIT_MS,
+    WEB,
+    built_web_app,
+    chromium_context,
+    new_page,
+)
 from tests.support.published import publish_ready
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
-BROWSER_WAIT_MS = 60_000
 expect.set_options(timeout=BROWSER_WAIT_MS)
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
@@ -88,7 +93,7 @@ class Site:
 def site(binaries: Binaries, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A one-instance cluster with a playable film, three listed ones and three accounts."""
     need_chromium()
-    _built_web_app()
+    built_web_app()
     assert AXE.is_file(), f"{AXE} is missing: run `make web`"
     folder = tmp_path_factory.mktemp("a11y")
     cluster = Cluster(folder / "home")
@@ -135,28 +140,16 @@ def site(binaries: Binaries, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 @pytest.fixture(scope="module")
 def browser(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium"),
-            executable_path=str(need_chromium()),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 800},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(
+        tmp_path_factory.mktemp("chromium"), viewport={"width": 1280, "height": 800}
+    ) as context:
+        yield context
 
 
 @pytest.fixture
 def page(browser: BrowserContext) -> Iterator[Page]:
-    page = browser.new_page()
-    page.set_default_timeout(BROWSER_WAIT_MS)
-    try:
+    with new_page(browser) as page:
         yield page
-    finally:
-        page.close()
 
 
 class Audit:

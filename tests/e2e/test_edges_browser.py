@@ -17,13 +17,9 @@ from playwright.sync_api import Page
 
 from tests.e2e.conftest import Cluster
 from tests.e2e.test_edges import clip, edges  # noqa: F401 (fixtures)
-from tests.e2e.test_playback import (  # noqa: F401 (fixtures)
-    _built_web_app,
-    browser,
-    chromium,
-    page,
-)
+from tests.e2e.test_playback import browser, chromium, page  # noqa: F401 (fixtures)
 from tests.e2e.test_viewer_journey import PASSWORD, Viewer, _gateway, _ingest, _play
+from tests.support.browser import built_web_app
 from tests.support.edge_standin import StandInEdge
 from tests.support.wait import wait_until
 
@@ -46,7 +42,7 @@ def test_hls_js_moves_to_the_next_edge_when_its_edge_dies(
     page: Page,  # noqa: F811 (the fixture)
     clip: Path,  # noqa: F811 (the fixture)
 ) -> None:
-    _built_web_app()
+    built_web_app()
     cluster, standins = edges
     title = _ingest(cluster, clip, "Edge in the Browser", "PG")
     gateway = _gateway(cluster)

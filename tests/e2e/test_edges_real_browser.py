@@ -22,9 +22,10 @@ import pytest
 from playwright.sync_api import Page, Route
 
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
-from tests.e2e.test_playback import _built_web_app, browser, chromium, page  # noqa: F401
+from tests.e2e.test_playback import browser, chromium, page  # noqa: F401
 from tests.e2e.test_viewer_journey import PASSWORD, Viewer, _gateway, _ingest, _play
 from tests.integration.media.conftest import ClipMaker
+from tests.support.browser import built_web_app
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
@@ -52,7 +53,7 @@ def test_hls_js_survives_its_real_edge_being_killed(
     long_clip: Path,
     page: Page,  # noqa: F811 (the fixture)
 ) -> None:
-    _built_web_app()
+    built_web_app()
     cluster = new_cluster
     cluster.env.update(
         REELSTACK_SERVICES_EXTRA="reelstack.edge",

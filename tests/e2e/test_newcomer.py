@@ -30,13 +30,12 @@ from playwright.sync_api import (
     Response,
     ViewportSize,
     expect,
-    sync_playwright,
 )
 
 from reelstack.cli.demo_accounts import DEMO_ACCOUNTS
 from tests.e2e.conftest import Cluster
-from tests.e2e.test_playback import CHROMIUM_FLAGS, _built_web_app
 from tests.support.binaries import need_chromium, need_ffmpeg
+from tests.support.browser import built_web_app, chromium_context
 from tests.support.wait import wait_until
 
 # The demo, the series encoding and the journey: well past the suite's per-test default.
@@ -67,7 +66,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``reelstack demo`` on a fresh home, as a newcomer runs it."""
     need_chromium()
     need_ffmpeg()
-    _built_web_app()
+    built_web_app()
     cluster = Cluster(tmp_path_factory.mktemp("newcomer") / "home")
     cluster.env.update(
         REELSTACK_CLUSTER_INSTANCES="1",
@@ -89,18 +88,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 @pytest.fixture(scope="module")
 def browser(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     """Headless Chromium with a profile of its own (after the cluster: Playwright runs a loop)."""
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium"),
-            executable_path=str(need_chromium()),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport=DESKTOP,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(tmp_path_factory.mktemp("chromium"), viewport=DESKTOP) as context:
+        yield context
 
 
 def _titles(cluster: Cluster) -> list[dict[str, Any]]:

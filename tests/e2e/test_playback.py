@@ -23,31 +23,19 @@ from typing import Any
 import httpx
 import m3u8  # type: ignore[import-untyped]
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
 from reelstack.media.ffmpeg import Binaries
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
 from tests.integration.media.conftest import ClipMaker
 from tests.support.binaries import need_chromium
+from tests.support.browser import BROWSER_WAIT_MS, built_web_app, chromium_context
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
-# Flags that let Chromium run as root in a container, unattended, offline.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-WEB = Path(__file__).resolve().parents[2] / "web"
 TITLE_NAME = "Five Point One"
 PLAYED_S = 1.5
-BROWSER_WAIT_MS = 60_000
 UNKNOWN_ID = "no-such-title"
 PASSWORD = "correct horse battery staple"
 
@@ -61,18 +49,6 @@ class Published:
     master: Any  # m3u8.M3U8 of the published master playlist
     email: str = "viewer@example.com"
     password: str = PASSWORD
-
-
-def _built_web_app() -> Path:
-    """The web app's build the gateway serves, which must include the current sources."""
-    dist = WEB / "dist"
-    index = dist / "index.html"
-    sources = [p for p in (WEB / "src").rglob("*") if p.is_file()]
-    sources += [WEB / "index.html", WEB / "package-lock.json"]
-    newest = max(p.stat().st_mtime for p in sources)
-    if not index.is_file() or index.stat().st_mtime < newest:
-        pytest.fail(f"{dist} is missing or older than the web app's sources: run `make web`")
-    return dist
 
 
 def _hevc_5_1_matroska(clips: ClipMaker, binaries: Binaries) -> Path:
@@ -112,7 +88,7 @@ def published(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Published]:
     """A one-instance cluster that has published the HEVC 5.1 source as a title."""
-    _built_web_app()  # served from the checkout by default, as `make demo` does
+    built_web_app()  # served from the checkout by default, as `make demo` does
     folder = tmp_path_factory.mktemp("playback")
     source = _hevc_5_1_matroska(clips, binaries)
     cluster = Cluster(folder / "home")
@@ -157,17 +133,8 @@ def published(
 @pytest.fixture(scope="module")
 def browser(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     """Headless Chromium with a profile of its own."""
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium"),
-            executable_path=str(chromium),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(tmp_path_factory.mktemp("chromium")) as context:
+        yield context
 
 
 @pytest.fixture

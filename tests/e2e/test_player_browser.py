@@ -23,8 +23,9 @@ from playwright.sync_api import Page
 from reelstack.cli import demo_catalog as demo
 from reelstack.media.ffmpeg import Binaries
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
-from tests.e2e.test_playback import _built_web_app, browser, chromium, page  # noqa: F401
+from tests.e2e.test_playback import browser, chromium, page  # noqa: F401
 from tests.e2e.test_viewer_journey import PASSWORD, Viewer, _gateway, _play
+from tests.support.browser import built_web_app
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
@@ -63,7 +64,7 @@ def season(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Season]:
     """A one-instance cluster with three published episodes whose markers are found."""
-    _built_web_app()
+    built_web_app()
     folder = tmp_path_factory.mktemp("player")
     cluster = Cluster(folder / "home")
     cluster.env.update(REELSTACK_CLUSTER_INSTANCES="1", REELSTACK_MEDIA_LADDER_MODE="fixed")

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Route
 
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
-from tests.e2e.test_playback import BROWSER_WAIT_MS, CHROMIUM_FLAGS, _built_web_app
 from tests.integration.media.conftest import ClipMaker
 from tests.support.binaries import need_chromium
+from tests.support.browser import BROWSER_WAIT_MS, built_web_app, chromium_context, new_page
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A one-instance cluster with a studio, an admin and a viewer account."""
     need_chromium()
-    _built_web_app()
+    built_web_app()
     cluster = Cluster(tmp_path_factory.mktemp("studio") / "home")
     # Per-title: the ladder's trials measure each rung's VMAF, which the studio shows.
     cluster.env.update(REELSTACK_CLUSTER_INSTANCES="1", REELSTACK_MEDIA_LADDER_MODE="pertitle")
@@ -84,27 +84,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium"),
-            executable_path=str(need_chromium()),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(tmp_path_factory.mktemp("chromium")) as context:
+        yield context
 
 
 @pytest.fixture
 def page(browser: BrowserContext) -> Iterator[Page]:
-    page = browser.new_page()
-    page.set_default_timeout(BROWSER_WAIT_MS)
-    try:
+    with new_page(browser) as page:
         yield page
-    finally:
-        page.close()
 
 
 def _sign_in(page: Page, stack: Stack, email: str, then: str) -> None:

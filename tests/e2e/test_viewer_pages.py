@@ -20,19 +20,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from reelstack.media.models import TitleMeta
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
-from tests.e2e.test_playback import CHROMIUM_FLAGS, _built_web_app
 from tests.support.binaries import need_chromium
+from tests.support.browser import BROWSER_WAIT_MS, built_web_app, chromium_context
 from tests.support.published import publish_ready
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery staple"
-BROWSER_WAIT_MS = 60_000
 # The cluster shares two cores with the browser: wait generously, assert behaviour.
 expect.set_options(timeout=BROWSER_WAIT_MS)
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
@@ -64,7 +63,7 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One cluster for the module, with four ready films published (no encode)."""
     need_chromium()
-    _built_web_app()
+    built_web_app()
     cluster = Cluster(tmp_path_factory.mktemp("viewer") / "home")
     cluster.env.update(
         REELSTACK_CLUSTER_INSTANCES="1",
@@ -119,18 +118,10 @@ def _wait_for_catalog(base: str) -> None:
 @pytest.fixture(scope="module")
 def browser(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     """Headless Chromium with a profile of its own (after the cluster: Playwright runs a loop)."""
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium"),
-            executable_path=str(need_chromium()),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 800},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(
+        tmp_path_factory.mktemp("chromium"), viewport={"width": 1280, "height": 800}
+    ) as context:
+        yield context
 
 
 @pytest.fixture
