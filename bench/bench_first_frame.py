@@ -46,14 +46,11 @@ sets the number of plays, 10 by default).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import statistics
 import sys
 import tempfile
-import threading
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -65,7 +62,14 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Result, cli, header, report  # noqa: E402
+from bench.common import (  # noqa: E402
+    Result,
+    cli,
+    embedded_stack_env,
+    header,
+    report,
+    serve_folder,
+)
 from reelstack.cli import demo_catalog as demo  # noqa: E402
 from reelstack.media.ffmpeg.binaries import find_binaries  # noqa: E402
 
@@ -195,28 +199,13 @@ def first_frames(page: Page, url: str, plays: int, steps: list[dict[str, Any]]) 
     return times
 
 
-def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    quiet = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(quiet, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 def main() -> None:
     header()
     with tempfile.TemporaryDirectory(prefix="bench-first-frame-") as raw:
         tmp = Path(raw)
-        env = {
-            **os.environ,
-            "REELSTACK_HOME": str(tmp / "home"),
-            "REELSTACK_CLUSTER_CONTROL_PORT": "0",
-            "REELSTACK_GATEWAY_PORT": "0",
-            "REELSTACK_CLUSTER_REGISTRY_PORTS": "0,0",
-            "REELSTACK_CLUSTER_INSTANCES": "1",
-            "REELSTACK_MEDIA_LADDER_MODE": "fixed",
-        }
+        env = embedded_stack_env(
+            tmp / "home", REELSTACK_CLUSTER_INSTANCES="1", REELSTACK_MEDIA_LADDER_MODE="fixed"
+        )
         film = next(t for t in demo.CATALOG if not t.series)
         source = demo.generate(
             find_binaries(), film, folder=tmp / "src", seconds=12, size="640x360"
@@ -235,7 +224,7 @@ def main() -> None:
             mirror(out["master_url"], static)
             (static / "hls.min.js").write_bytes(HLS_JS.read_bytes())
             (static / "index.html").write_text(ANCHOR_PAGE)
-            server, anchor_base = serve(static)
+            server, anchor_base = serve_folder(static)
             with sync_playwright() as playwright:
                 context = playwright.chromium.launch_persistent_context(
                     tmp / "chromium", executable_path=CHROMIUM, headless=True, args=FLAGS

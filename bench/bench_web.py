@@ -26,16 +26,13 @@ sets the number of loads, 10 by default).
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import json
 import os
 import re
 import statistics
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
@@ -43,7 +40,14 @@ from playwright.sync_api import Browser, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Result, cli, header, report  # noqa: E402
+from bench.common import (  # noqa: E402
+    Result,
+    cli,
+    embedded_stack_env,
+    header,
+    report,
+    serve_folder,
+)
 
 LOADS = int(os.environ.get("BENCH_WEB_LOADS", "10"))
 UP_TIMEOUT_S = 300
@@ -96,38 +100,13 @@ def fcp(browser: Browser, url: str) -> float:
         context.close()
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
-        # Closing a context mid-response (a load ends at its paint) breaks the pipe: one line, no
-        # traceback; anything else is a real error of the anchor.
-        error = sys.exc_info()[1]
-        if isinstance(error, ConnectionError):
-            note(f"static server: {client_address[1]} left mid-response ({error!r})")
-        else:
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    quiet = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
-    server = _Server(("127.0.0.1", 0), functools.partial(quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 def main() -> None:
     if not (DIST / "index.html").is_file():
         raise SystemExit(f"{DIST} has no build: run `make web`")
     header()
     with tempfile.TemporaryDirectory(prefix="bench-web-") as raw:
         tmp = Path(raw)
-        env = {
-            **os.environ,
-            "REELSTACK_HOME": str(tmp / "home"),
-            "REELSTACK_CLUSTER_CONTROL_PORT": "0",
-            "REELSTACK_GATEWAY_PORT": "0",
-            "REELSTACK_CLUSTER_REGISTRY_PORTS": "0,0",
-            "REELSTACK_CLUSTER_INSTANCES": "1",
-        }
+        env = embedded_stack_env(tmp / "home", REELSTACK_CLUSTER_INSTANCES="1")
         note(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         cli(env, "up", "--timeout", str(UP_TIMEOUT_S), timeout=UP_TIMEOUT_S + 30)
         app: list[float] = []
@@ -136,7 +115,7 @@ def main() -> None:
             views = json.loads(cli(env, "status", "--json"))
             gateway = next(v for v in views if v["service"] == "gateway")
             base = f"http://{gateway['host']}:{gateway['port']}"
-            server, static = serve(DIST)
+            server, static = serve_folder(DIST)
             try:
                 with sync_playwright() as playwright:
                     browser = playwright.chromium.launch(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 HEADER = "name, figure, unit, anchor, anchor figure, ratio, target"
 
@@ -62,3 +66,48 @@ def cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"reelstack {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
+
+
+def embedded_stack_env(home: Path, **settings: str) -> dict[str, str]:
+    """This process' environment for ``reelstack up`` in ``home`` on free ports, plus ``settings``.
+
+    Free ports for the control API, the gateway and the registry, so a
+    benchmark never meets a cluster already running on the defaults.
+    """
+    return {
+        **os.environ,
+        "REELSTACK_HOME": str(home),
+        "REELSTACK_CLUSTER_CONTROL_PORT": "0",
+        "REELSTACK_GATEWAY_PORT": "0",
+        "REELSTACK_CLUSTER_REGISTRY_PORTS": "0,0",
+        **settings,
+    }
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+
+class _StaticServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # A browser closing a page mid-response (a measurement ends at its
+        # paint or frame) breaks the pipe: one line, no traceback; anything
+        # else is a real error of the anchor.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            print(
+                f"static server: {client_address[1]} left mid-response ({error!r})",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+def serve_folder(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve ``folder``'s files on a free loopback port (an anchor's plain file server)."""
+    handler = functools.partial(_QuietFiles, directory=str(folder))
+    server = _StaticServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
