@@ -35,7 +35,7 @@ from playwright.sync_api import (
 from reelstack.cli.demo_accounts import DEMO_ACCOUNTS
 from tests.e2e.conftest import Cluster
 from tests.support.binaries import need_chromium, need_ffmpeg
-from tests.support.browser import built_web_app, chromium_context
+from tests.support.browser import built_web_app, chromium_context, new_page
 from tests.support.wait import wait_until
 
 # The demo, the series encoding and the journey: well past the suite's per-test default.
@@ -229,17 +229,12 @@ def test_a_newcomer_signs_in_watches_the_film_then_a_series(
 
 def test_the_admin_opens_the_ops_console(demo: Demo, browser: BrowserContext) -> None:
     # A tab of its own: the session lives in the tab's sessionStorage.
-    page = browser.new_page()
-    page.set_default_timeout(BROWSER_WAIT_MS)
-    try:
+    with new_page(browser, BROWSER_WAIT_MS) as page:
         _sign_in(page, demo.url, "/ops", ADMIN.email, ADMIN.password)
-        # Signed in without a profile, the app asks for one first; the console needs none.
-        expect(page.get_by_role("heading", name="Who is watching?")).to_be_visible()
-        page.goto(f"{demo.url}/ops")
+        # The console is the account's, not a profile's: signing in goes straight back to it.
+        page.wait_for_url(re.compile(r"/ops$"))
         expect(page.get_by_role("heading", name="Ops console")).to_be_visible()
         expect(page.get_by_role("heading", name="Instances")).to_be_visible()
         # Each service's instance shows once the console has read them.
         expect(page.get_by_text("gateway-a-1").first).to_be_visible()
         _shoot(page, "ops")
-    finally:
-        page.close()

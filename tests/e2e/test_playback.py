@@ -29,7 +29,7 @@ from reelstack.media.ffmpeg import Binaries
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
 from tests.integration.media.conftest import ClipMaker
 from tests.support.binaries import need_chromium
-from tests.support.browser import BROWSER_WAIT_MS, built_web_app, chromium_context
+from tests.support.browser import built_web_app, chromium_context, new_page
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
@@ -139,12 +139,8 @@ def browser(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture
 def page(browser: BrowserContext) -> Iterator[Page]:
-    page = browser.new_page()
-    page.set_default_timeout(BROWSER_WAIT_MS)
-    try:
+    with new_page(browser) as page:
         yield page
-    finally:
-        page.close()
 
 
 def _catalog_has(base: str, published: Published) -> bool:

@@ -25,7 +25,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 from reelstack.media.models import TitleMeta
 from tests.e2e.conftest import UP_TIMEOUT_S, Cluster
 from tests.support.binaries import need_chromium
-from tests.support.browser import BROWSER_WAIT_MS, built_web_app, chromium_context
+from tests.support.browser import BROWSER_WAIT_MS, built_web_app, chromium_context, new_page
 from tests.support.published import publish_ready
 from tests.support.wait import wait_until
 
@@ -126,15 +126,11 @@ def browser(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Br
 
 @pytest.fixture
 def page(browser: BrowserContext) -> Iterator[Page]:
-    page = browser.new_page()
-    page.set_default_timeout(BROWSER_WAIT_MS)
-    crashes: list[str] = []
-    page.on("pageerror", lambda error: crashes.append(str(error)))
-    try:
+    with new_page(browser) as page:
+        crashes: list[str] = []
+        page.on("pageerror", lambda error: crashes.append(str(error)))
         yield page
         assert crashes == [], crashes
-    finally:
-        page.close()
 
 
 def shoot(page: Page, site: Site, name: str) -> None:
