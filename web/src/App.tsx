@@ -2,6 +2,7 @@
 // page costs only its own code (the player's hls.js loads only on /watch).
 
 import { lazy, Suspense, useEffect, type ReactNode } from 'react'
+import { usePageChange } from './nav/usePageChange.ts'
 import { currentPath, navigate, useRoute, type Route } from './route.ts'
 import { SessionProvider } from './session/SessionProvider.tsx'
 import { useSession } from './session/context.ts'
@@ -35,6 +36,7 @@ type Needs = 'nothing' | 'session' | 'profile'
 
 function Pages() {
   const route = useRoute()
+  usePageChange(route)
   if (route.page === 'watch') {
     // The player signs in and picks a profile itself, full screen.
     return (

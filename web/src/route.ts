@@ -98,9 +98,23 @@ export function pathOf(route: Route): string {
 }
 
 const listeners = new Set<() => void>()
+// Moves the viewer made since the page loaded (a link followed, the back
+// button): redirects with `replace` are not moves, so the first load's own
+// redirects (sign-in, profiles) still count as the first load.
+let moves = 0
 
 function notify(): void {
   for (const listener of listeners) listener()
+}
+
+function onPopState(): void {
+  moves++
+  notify()
+}
+
+/** How many times the viewer has moved between pages since this page loaded. */
+export function movesSinceLoad(): number {
+  return moves
 }
 
 /**
@@ -109,7 +123,10 @@ function notify(): void {
  */
 export function navigate(path: string, { replace = false }: { replace?: boolean } = {}): void {
   if (replace) history.replaceState(null, '', path)
-  else history.pushState(null, '', path)
+  else {
+    history.pushState(null, '', path)
+    moves++
+  }
   notify()
 }
 
@@ -120,10 +137,10 @@ export function currentPath(): string {
 
 function subscribe(listener: () => void): () => void {
   listeners.add(listener)
-  if (listeners.size === 1) window.addEventListener('popstate', notify)
+  if (listeners.size === 1) window.addEventListener('popstate', onPopState)
   return () => {
     listeners.delete(listener)
-    if (listeners.size === 0) window.removeEventListener('popstate', notify)
+    if (listeners.size === 0) window.removeEventListener('popstate', onPopState)
   }
 }
 

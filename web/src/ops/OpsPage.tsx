@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react'
+import { OPS_ROLES } from '../nav/sections.ts'
 import { RoleGate } from '../roles/RoleGate.tsx'
 import { usePoll } from '../roles/usePoll.ts'
 import { instances, metrics, type MetricsSnapshot } from './api.ts'
@@ -15,7 +16,7 @@ const KEEP = 60
 /** The operator's console (admin role): instances, and live charts from the services' metrics. */
 export default function OpsPage() {
   return (
-    <RoleGate roles={['admin']} area="ops console">
+    <RoleGate roles={OPS_ROLES} area="ops console">
       <Ops />
     </RoleGate>
   )

@@ -4,8 +4,7 @@ import { listTitles } from './api.ts'
 import { TitleList } from './TitleList.tsx'
 import { UploadForm } from './UploadForm.tsx'
 import '../roles/console.css'
-
-export const STUDIO_ROLES = ['studio', 'admin']
+import { STUDIO_ROLES } from '../nav/sections.ts'
 
 /** The studio's home: upload a title, and every title with its state. */
 export default function StudioPage() {

@@ -9,7 +9,7 @@ import { EncodingProgress } from './EncodingProgress.tsx'
 import { LadderTable } from './LadderTable.tsx'
 import { MetaForm } from './MetaForm.tsx'
 import { PublishControls } from './PublishControls.tsx'
-import { STUDIO_ROLES } from './StudioPage.tsx'
+import { STUDIO_ROLES } from '../nav/sections.ts'
 import '../roles/console.css'
 
 const FINAL = new Set(['refused', 'ready', 'failed'])

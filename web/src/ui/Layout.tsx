@@ -2,7 +2,9 @@
 // profile watching, then the page. Phones get the same links, wrapped.
 
 import type { ReactNode } from 'react'
+import { roleSections } from '../nav/sections.ts'
 import { RegionPicker } from '../region/RegionPicker.tsx'
+import { rolesOf } from '../roles/rest.ts'
 import { useSession } from '../session/context.ts'
 import { Link } from './Link.tsx'
 
@@ -13,7 +15,9 @@ export interface LayoutProps {
 }
 
 export function Layout({ children, tools }: LayoutProps) {
-  const { profile } = useSession()
+  const { session, profile } = useSession()
+  // From the access token's claims; the backend still decides on every call.
+  const sections = roleSections(rolesOf(session))
   return (
     <>
       <a className="skip-link" href="#main">
@@ -27,6 +31,11 @@ export function Layout({ children, tools }: LayoutProps) {
           <Link to="/">Home</Link>
           <Link to="/search">Search</Link>
           <Link to="/my-list">My list</Link>
+          {sections.map((section) => (
+            <Link key={section.to} to={section.to}>
+              {section.label}
+            </Link>
+          ))}
         </nav>
         <div className="app-tools">
           {tools}
