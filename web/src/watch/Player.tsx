@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type RefObject } from 'react'
+import { useCallback, useEffect, useState, type ReactNode, type RefObject } from 'react'
 import type { Play } from '../api/playback.ts'
 import { navigate } from '../route.ts'
 import type { Session } from '../api/session.ts'
@@ -28,11 +28,14 @@ function playNext(nextId: string, byCountdown: boolean): void {
 }
 
 /**
- * The player's own controls around the video: menus, seek preview, Skip
- * Intro, the next-episode countdown, "Are you still watching?", keyboard
- * shortcuts and a retry when the engine gave up.
+ * The player's own controls around the video (`children`): Skip Intro, the
+ * next-episode countdown and "Are you still watching?" over the picture, so
+ * they show without scrolling at any window size; the seek bar with its
+ * preview, a retry when the engine gave up, the menus and the keyboard
+ * shortcuts below it.
  */
 export function Player({
+  children,
   videoRef,
   playback,
   play,
@@ -44,6 +47,7 @@ export function Player({
   failed,
   onRetry,
 }: {
+  children: ReactNode
   videoRef: RefObject<HTMLVideoElement | null>
   playback: HlsPlayback
   play: Play
@@ -71,6 +75,29 @@ export function Player({
   }, [still.asking, videoRef])
   return (
     <>
+      <div className="player-stage">
+        {children}
+        <div className="player-overlay">
+          <SkipIntro intro={play.intro} position={position} onSkip={seek} />
+          {!still.asking && (
+            <NextEpisode
+              creditsStart={play.credits_start_s}
+              nextId={play.next_episode_id}
+              position={position}
+              onNext={playNext}
+            />
+          )}
+        </div>
+        {still.asking && (
+          <StillWatching
+            onContinue={() => {
+              still.answered()
+              videoRef.current?.play().catch((error: unknown) => console.warn('play refused', error))
+            }}
+            onLeave={() => navigate('/')}
+          />
+        )}
+      </div>
       <SeekPreview
         videoRef={videoRef}
         session={session}
@@ -78,24 +105,6 @@ export function Player({
         duration={duration}
         position={position}
       />
-      <SkipIntro intro={play.intro} position={position} onSkip={seek} />
-      {!still.asking && (
-        <NextEpisode
-        creditsStart={play.credits_start_s}
-        nextId={play.next_episode_id}
-        position={position}
-        onNext={playNext}
-        />
-      )}
-      {still.asking && (
-        <StillWatching
-          onContinue={() => {
-            still.answered()
-            videoRef.current?.play().catch((error: unknown) => console.warn('play refused', error))
-          }}
-          onLeave={() => navigate('/')}
-        />
-      )}
       {failed && (
         <button type="button" className="player-retry" onClick={onRetry}>
           Try again

@@ -110,35 +110,6 @@ export default function WatchPage({ titleId }: { titleId: string }) {
         {state.step === 'profiles' && (
           <ProfilePicker profiles={state.profiles} message={state.message} onChoose={choose} />
         )}
-        {play && (
-          <video
-            ref={videoRef}
-            className="player-video"
-            // Its controls are one stop each for the keyboard: the video names what they play.
-            aria-label={title ? `Video: ${title.name}` : 'Video'}
-            poster={title?.artwork.poster ?? undefined}
-            controls
-            playsInline
-            onPlaying={() => {
-              setVideoState('playing')
-              setVideoError(null)
-            }}
-            onTimeUpdate={(event) => setPosition(event.currentTarget.currentTime)}
-            onDurationChange={(event) => setDuration(event.currentTarget.duration)}
-            onPause={() => setVideoState('paused')}
-            onWaiting={() => setVideoState('buffering')}
-            onEnded={() => setVideoState('ended')}
-            onError={(event) => {
-              const code = event.currentTarget.error?.code ?? 0
-              setVideoError(`The video could not be played (media error ${code}).`)
-            }}
-          />
-        )}
-        {message && (
-          <p role="alert" className="player-error">
-            {message}
-          </p>
-        )}
         {play && session && (
           <Player
             videoRef={videoRef}
@@ -154,7 +125,35 @@ export default function WatchPage({ titleId }: { titleId: string }) {
               setVideoError(null)
               playback.retry()
             }}
-          />
+          >
+            <video
+              ref={videoRef}
+              className="player-video"
+              // Its controls are one stop each for the keyboard: the video names what they play.
+              aria-label={title ? `Video: ${title.name}` : 'Video'}
+              poster={title?.artwork.poster ?? undefined}
+              controls
+              playsInline
+              onPlaying={() => {
+                setVideoState('playing')
+                setVideoError(null)
+              }}
+              onTimeUpdate={(event) => setPosition(event.currentTarget.currentTime)}
+              onDurationChange={(event) => setDuration(event.currentTarget.duration)}
+              onPause={() => setVideoState('paused')}
+              onWaiting={() => setVideoState('buffering')}
+              onEnded={() => setVideoState('ended')}
+              onError={(event) => {
+                const code = event.currentTarget.error?.code ?? 0
+                setVideoError(`The video could not be played (media error ${code}).`)
+              }}
+            />
+          </Player>
+        )}
+        {message && (
+          <p role="alert" className="player-error">
+            {message}
+          </p>
         )}
         {state.step === 'error' && state.problem === 'unavailable' && state.session && (
           <button type="button" onClick={retry}>

@@ -19,6 +19,7 @@ import {
 } from '../api/session.ts'
 import { sessionStore } from '../session/store.ts'
 import { initialState, onlyProfile, reduce, type PlayState } from './playState.ts'
+import { keepLastPosition, readLastPosition, resumeFrom } from './resume/lastPosition.ts'
 
 const FIRST_PROFILE = 'Me'
 
@@ -99,7 +100,12 @@ export function usePlay(
           stopPlay(runOperation, play.play_id).catch(() => undefined)
           return
         }
-        dispatch({ type: 'started', play, session: sessionStore().get() ?? starting })
+        // The tab may know a newer position than the bookmark playback read
+        // (a reload before the leaving page's bookmark landed).
+        const profileId = starting.profileId
+        const last = profileId ? readLastPosition(sessionStorage, profileId, titleId) : null
+        const resumed = { ...play, resume_s: resumeFrom(play.resume_s, last, Date.now()) }
+        dispatch({ type: 'started', play: resumed, session: sessionStore().get() ?? starting })
       })
       .catch((error: unknown) => {
         if (abort.signal.aborted || error instanceof SessionExpired) return
@@ -132,6 +138,8 @@ export function usePlay(
     const save = (keepalive: boolean) => {
       const mark = bookmarkRef.current()
       if (!mark || !profileId) return
+      // Synchronous, so it is there for the next page even when the request is not yet.
+      keepLastPosition(sessionStorage, profileId, titleId, mark, Date.now())
       saveBookmark(runOperation, titleId, mark, keepalive).catch((error: unknown) =>
         console.warn('the bookmark was not saved', error),
       )
