@@ -2,7 +2,7 @@ import type { ReactNode } from 'react'
 import { currentPath } from '../route.ts'
 import { useSession } from '../session/context.ts'
 import { Link } from '../ui/Link.tsx'
-import { rolesOf } from './rest.ts'
+import { rolesOf } from '../session/roles.ts'
 
 /**
  * Shows `children` to a signed-in user holding one of `roles`; anyone else

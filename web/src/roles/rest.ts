@@ -2,8 +2,11 @@
 // token. Those pages use the services' REST APIs (tus, media, the catalog's
 // studio routes, the gateway's ops API): the graph is the viewer's API.
 
-import { refreshSession, type Session } from '../api/session.ts'
+import { refreshSession } from '../api/session.ts'
 import { sessionStore, type SessionStore } from '../session/store.ts'
+
+// Read from the token without the REST client, so the header can use it in the first load.
+export { rolesOf } from '../session/roles.ts'
 
 /** A refusal or failure, with the server's own reason when it gave one. */
 export class RestError extends Error {
@@ -32,20 +35,6 @@ export function reasonOf(body: unknown, status: number): string {
     if (typeof error === 'string' && error) return error
   }
   return `the server answered HTTP ${status}`
-}
-
-/** The access token's roles (for showing the right page; the backend decides). */
-export function rolesOf(session: Pick<Session, 'accessToken'> | null): string[] {
-  if (!session) return []
-  const payload = session.accessToken.split('.')[1]
-  if (!payload) return []
-  try {
-    const text = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
-    const roles = (JSON.parse(text) as { roles?: unknown }).roles
-    return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : []
-  } catch {
-    return []
-  }
 }
 
 /** Headers carrying the current session's token (read fresh: it is refreshed meanwhile). */

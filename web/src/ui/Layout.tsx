@@ -4,7 +4,7 @@
 import type { ReactNode } from 'react'
 import { roleSections } from '../nav/sections.ts'
 import { RegionPicker } from '../region/RegionPicker.tsx'
-import { rolesOf } from '../roles/rest.ts'
+import { rolesOf } from '../session/roles.ts'
 import { useSession } from '../session/context.ts'
 import { Link } from './Link.tsx'
 
