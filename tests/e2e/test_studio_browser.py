@@ -4,8 +4,9 @@ A studio account uploads a short generated clip through the studio page
 (tus), follows its encoding to a ladder, unpublishes and publishes it, and a
 viewer then plays it. An admin's ops console lists every registered service's
 instances; a viewer gets the role page there and a 403 from the API behind
-it. Screenshots of each page at phone and desktop widths go to
-``REELSTACK_SCREENSHOTS`` when it names a folder.
+it. The header links the studio for the studio role and the console for
+admin, and neither for a viewer. Screenshots of each page at phone and
+desktop widths go to ``REELSTACK_SCREENSHOTS`` when it names a folder.
 """
 
 from __future__ import annotations
@@ -123,6 +124,13 @@ def _screenshots(page: Page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
 
 
+def _header_links(page: Page) -> set[str]:
+    """The links of the app's main navigation in the header."""
+    nav = page.get_by_role("navigation", name="Main")
+    nav.wait_for()
+    return set(nav.get_by_role("link").all_inner_texts())
+
+
 def _token(stack: Stack, email: str) -> str:
     answer = httpx.post(
         f"{stack.gateway}/api/identity/sessions",
@@ -198,6 +206,8 @@ def test_the_ops_console_lists_every_service_and_a_viewer_is_refused(
     services = {v["service"] for v in stack.cluster.instances()}
     _sign_in(page, stack, ACCOUNTS["admin"], "/ops")
     page.wait_for_selector("[data-testid=instances]")
+    # The header leads an admin to both areas the role opens.
+    assert {"Studio", "Ops"} <= _header_links(page), _header_links(page)
 
     def listed(attribute: str) -> set[str]:
         rows = page.locator("[data-testid=instances] tbody tr[data-status=UP]")
@@ -221,6 +231,8 @@ def test_the_ops_console_lists_every_service_and_a_viewer_is_refused(
     gate.wait_for()
     assert gate.get_attribute("data-reason") == "role"
     assert "needs the admin role" in gate.inner_text()
+    # A viewer's header links to neither area (the APIs refuse it anyway, below).
+    assert not {"Studio", "Ops"} & _header_links(page), _header_links(page)
     _screenshots(page, "ops-refused")
     for path in ("/api/ops/instances", "/api/ops/metrics"):
         answer = httpx.get(
@@ -229,6 +241,14 @@ def test_the_ops_console_lists_every_service_and_a_viewer_is_refused(
             timeout=30,
         )
         assert answer.status_code == 403, answer.text
+
+    # A studio account is led to the studio, not to the console.
+    page.evaluate("() => sessionStorage.clear()")
+    _sign_in(page, stack, ACCOUNTS["studio"], "/profiles")
+    links = _header_links(page)
+    assert "Studio" in links and "Ops" not in links, links
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Studio").click()
+    page.wait_for_selector("[data-testid=studio]")
 
 
 def test_an_upload_cut_off_resumes_after_a_reload(page: Page, stack: Stack, tmp_path: Path) -> None:

@@ -223,9 +223,13 @@ def test_open_a_title_search_and_add_it_to_my_list(page: Page, site: Site) -> No
     expect(results).to_have_count(1)
     shoot(page, site, "search")
 
+    # The search box the page focused itself keeps focus while the viewer types.
+    expect(page.get_by_role("searchbox")).to_be_focused()
     results.first.click()
     page.wait_for_url(f"{site.base}/title/harbor")
-    expect(page.get_by_role("heading", name="Midnight Harbor")).to_be_visible()
+    # A move between pages focuses the new page's heading and names it in the title.
+    expect(page.get_by_role("heading", name="Midnight Harbor")).to_be_focused()
+    expect(page).to_have_title("Midnight Harbor · reelstack")
     expect(page.get_by_test_id("maturity")).to_have_text("PG")
     expect(page.get_by_test_id("play")).to_have_attribute("href", "/watch/harbor")
     page.get_by_test_id("my-list").click()
@@ -233,14 +237,21 @@ def test_open_a_title_search_and_add_it_to_my_list(page: Page, site: Site) -> No
     shoot(page, site, "title")
 
     page.get_by_role("link", name="My list").click()
+    expect(page.get_by_role("heading", name="My list")).to_be_focused()
+    expect(page).to_have_title("My list · reelstack")
     mine = page.get_by_test_id("my-list-page").get_by_test_id("title-card")
     expect(mine).to_have_count(1)
     assert mine.first.get_attribute("data-title-id") == "harbor"
     shoot(page, site, "my-list")
+    # The back button is a move too.
+    page.go_back()
+    expect(page.get_by_role("heading", name="Midnight Harbor")).to_be_focused()
 
-    # After a reload the tab is still signed in and the title is still listed.
+    # After a reload the tab is still signed in and the title is still listed;
+    # a first load leaves focus at the top of the document.
     page.goto(f"{site.base}/title/harbor")
     expect(page.get_by_test_id("my-list")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("() => document.activeElement === document.body")
 
 
 def test_the_app_installs_and_its_worker_keeps_only_the_shell(page: Page, site: Site) -> None:

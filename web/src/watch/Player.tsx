@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode, type RefObject } from 'react'
+import { useCallback, useEffect, useRef, useState, type ReactNode, type RefObject } from 'react'
 import type { Play } from '../api/playback.ts'
 import { navigate } from '../route.ts'
 import type { Session } from '../api/session.ts'
@@ -70,8 +70,19 @@ export function Player({
     },
     [videoRef],
   )
+  // While asking, the video stays paused: also when the engine starts it
+  // after the question (an autoplayed episode is asked about as it loads).
+  const holding = useRef(false)
   useEffect(() => {
-    if (still.asking) videoRef.current?.pause()
+    holding.current = still.asking
+    const video = videoRef.current
+    if (!still.asking || !video) return
+    const hold = () => {
+      if (holding.current) video.pause()
+    }
+    hold()
+    video.addEventListener('play', hold)
+    return () => video.removeEventListener('play', hold)
   }, [still.asking, videoRef])
   return (
     <>
@@ -91,6 +102,7 @@ export function Player({
         {still.asking && (
           <StillWatching
             onContinue={() => {
+              holding.current = false
               still.answered()
               videoRef.current?.play().catch((error: unknown) => console.warn('play refused', error))
             }}
