@@ -6,8 +6,17 @@ import { documentTitle, mayTakeFocus, pageKey, pageLabel } from './pageChange.ts
 // that long for it (a slow network), then settle for the main landmark.
 const HEADING_WAIT_MS = 10_000
 
+// Rendered only: while the new page's code loads, React keeps the old page
+// in the document, hidden (display: none), heading and all.
+function firstShown(selector: string): HTMLElement | null {
+  for (const element of document.querySelectorAll<HTMLElement>(selector)) {
+    if (element.getClientRects().length > 0) return element
+  }
+  return null
+}
+
 function mainHeading(): HTMLElement | null {
-  return document.querySelector<HTMLElement>('main h1') ?? document.querySelector('h1')
+  return firstShown('main h1') ?? firstShown('h1')
 }
 
 function focusQuietly(element: HTMLElement): void {
@@ -39,10 +48,11 @@ export function usePageChange(route: Route): void {
     const watcher = new MutationObserver(() => settle(false))
     function settle(late: boolean): void {
       if (!mayTakeFocus(document.activeElement, atMove, document.body)) return stop()
-      const target = mainHeading() ?? (late ? document.querySelector<HTMLElement>('main') : null)
+      const target = mainHeading() ?? (late ? firstShown('main') : null)
       if (!target) return
-      stop()
       focusQuietly(target)
+      // Focus can fail (an element about to be hidden): keep watching until it holds.
+      if (document.activeElement === target || late) stop()
     }
     function stop(): void {
       window.clearTimeout(deadline)
