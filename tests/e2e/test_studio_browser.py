@@ -206,8 +206,11 @@ def test_the_ops_console_lists_every_service_and_a_viewer_is_refused(
     services = {v["service"] for v in stack.cluster.instances()}
     _sign_in(page, stack, ACCOUNTS["admin"], "/ops")
     page.wait_for_selector("[data-testid=instances]")
-    # The header leads an admin to both areas the role opens.
+    # The header leads an admin to both areas the role opens, and still fits a phone.
     assert {"Studio", "Ops"} <= _header_links(page), _header_links(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     def listed(attribute: str) -> set[str]:
         rows = page.locator("[data-testid=instances] tbody tr[data-status=UP]")
