@@ -33,12 +33,18 @@ beside the play start; that change is reverted: the edge-killed browser
 test failed three times with it, for a reason not yet found).
 
 On a quiet machine (2026-12-07 09:03, load average 2.4): median 605 ms, p90
-629 ms, against the anchor's 297 and 321 ms (ratio 2.0); the page's code is
-in at 54 ms and the play start's answer at 400 ms (medians): most of the
-gap is before that one request through ``/graphql``: the resource timings of
-a play show the page's code in at 36 ms, the StartPlay request sent at 341 ms
-and answered in 38 ms. About 300 ms pass in the browser between the code and
-the request, with nothing on the network: that is the next thing to find.
+629 ms, against the anchor's 297 and 321 ms (ratio 2.0). A Chrome trace of
+one play found the gap: the main thread sat idle from 150 to 430 ms on one
+287 ms timer, React's Suspense fallback throttle (a boundary that has shown
+its fallback keeps it at least 300 ms), while the player's chunk had arrived
+at 111 ms. Since then the first route's page is loaded before the first
+render and a page whose code is in renders without suspending
+(``web/src/pages.tsx``); the title page and links fetch the player's code
+ahead of the click. Same command, 2026-12-07 10:07, load average 5 -> 11
+(helpers building on the other core): median 330 ms, p90 421 ms, against
+the anchor's 302 and 344 ms (ratio 1.09 and 1.22); the play start answered
+at 124 ms, the master at 158 ms, the first segment at 236 ms (medians).
+The target (median <= 500 ms) is met.
 
 Run: ``.venv/bin/python bench/bench_first_frame.py`` (``BENCH_FIRST_FRAME_PLAYS``
 sets the number of plays, 10 by default).

@@ -1,27 +1,39 @@
-// The app's pages by route, each loaded when first shown so the first
-// page costs only its own code (the player's hls.js loads only on /watch).
+// The app's pages by route (their code: pages.tsx).
 
-import { lazy, Suspense, useEffect, type ReactNode } from 'react'
+import { Suspense, useEffect, type ReactNode } from 'react'
 import { usePageChange } from './nav/usePageChange.ts'
+import {
+  accountPage,
+  homePage,
+  myListPage,
+  opsPage,
+  profilesPage,
+  searchPage,
+  signInPage,
+  signUpPage,
+  studioPage,
+  studioTitlePage,
+  titlePage,
+  watchPage,
+} from './pages.tsx'
 import { currentPath, navigate, useRoute, type Route } from './route.ts'
 import { SessionProvider } from './session/SessionProvider.tsx'
 import { useSession } from './session/context.ts'
 import { Layout } from './ui/Layout.tsx'
 import { Spinner } from './ui/Spinner.tsx'
 
-const WatchPage = lazy(() => import('./watch/WatchPage.tsx'))
-const SignInPage = lazy(() => import('./auth/SignInPage.tsx'))
-const SignUpPage = lazy(() => import('./auth/SignUpPage.tsx'))
-const ProfilesPage = lazy(() => import('./profiles/ProfilesPage.tsx'))
-const HomePage = lazy(() => import('./home/HomePage.tsx'))
-const TitlePage = lazy(() => import('./title/TitlePage.tsx'))
-const SearchPage = lazy(() => import('./search/SearchPage.tsx'))
-const MyListPage = lazy(() => import('./mylist/MyListPage.tsx'))
-const AccountPage = lazy(() => import('./account/AccountPage.tsx'))
-// The studio and the ops console: their own chunks, never in a viewer's first load.
-const StudioPage = lazy(() => import('./studio/StudioPage.tsx'))
-const StudioTitlePage = lazy(() => import('./studio/StudioTitlePage.tsx'))
-const OpsPage = lazy(() => import('./ops/OpsPage.tsx'))
+const WatchPage = watchPage.Page
+const SignInPage = signInPage.Page
+const SignUpPage = signUpPage.Page
+const ProfilesPage = profilesPage.Page
+const HomePage = homePage.Page
+const TitlePage = titlePage.Page
+const SearchPage = searchPage.Page
+const MyListPage = myListPage.Page
+const AccountPage = accountPage.Page
+const StudioPage = studioPage.Page
+const StudioTitlePage = studioTitlePage.Page
+const OpsPage = opsPage.Page
 
 export default function App() {
   return (

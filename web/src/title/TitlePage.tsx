@@ -4,6 +4,7 @@
 
 import { useEffect } from 'react'
 import { useOperation } from '../api/useOperation.ts'
+import { watchPage } from '../pages.tsx'
 import { Artwork } from '../ui/Artwork.tsx'
 import { ErrorRetry } from '../ui/ErrorRetry.tsx'
 import { Link } from '../ui/Link.tsx'
@@ -19,6 +20,10 @@ export default function TitlePage({ titleId }: { titleId: string }) {
   useEffect(() => {
     document.title = title ? `${title.name} · reelstack` : 'reelstack'
   }, [title])
+  // Play is what a title page leads to: the player's code (hls.js) loads while the viewer reads.
+  useEffect(() => {
+    watchPage.preload().catch(() => undefined)
+  }, [])
   if (answer.status === 'loading') return <Spinner label="Loading the title" />
   if (answer.status === 'failed') {
     return <ErrorRetry error={answer.error} onRetry={answer.retry} what="this title" />
