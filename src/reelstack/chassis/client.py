@@ -18,6 +18,11 @@ from aiohttp.client_middlewares import ClientMiddlewareType
 from reelstack.chassis.requestid import HEADER, request_id_var
 
 DEFAULT_TIMEOUT_S = 10.0
+# An idle pooled connection is dropped after this long: below the services'
+# own keep-alive (uvicorn closes an idle connection after 5 s), so a call is
+# never sent on a connection the other side is closing ("connection reset by
+# peer" on a reused connection; aiohttp keeps them 15 s by default).
+IDLE_S = 4.0
 
 
 async def propagate_request_id(
@@ -47,7 +52,7 @@ def http_session(
         base_url=base_url,
         timeout=aiohttp.ClientTimeout(total=timeout_s),
         headers=dict(headers) if headers else None,
-        connector=aiohttp.TCPConnector(limit=limit),
+        connector=aiohttp.TCPConnector(limit=limit, keepalive_timeout=IDLE_S),
         middlewares=(propagate_request_id, *middlewares),
         raise_for_status=False,
     )

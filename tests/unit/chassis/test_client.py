@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 
@@ -75,3 +76,14 @@ async def test_explicit_id_is_kept(downstream_url: str) -> None:
         session.get("/echo", headers={"X-Request-Id": "mine"}) as response,
     ):
         assert await response.json() == {"received": "mine"}
+
+
+async def test_idle_connections_are_dropped_before_the_services_close_them() -> None:
+    """A pooled connection outliving the server's keep-alive gets "connection reset" on reuse."""
+    from reelstack.chassis.server import uvicorn_config
+
+    server_keep_alive_s = uvicorn_config(FastAPI(), grace_s=1).timeout_keep_alive
+    async with http_session() as session:
+        connector = session.connector
+        assert isinstance(connector, aiohttp.TCPConnector)
+        assert connector._keepalive_timeout < server_keep_alive_s
