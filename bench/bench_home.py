@@ -107,16 +107,19 @@ shared with others' work (load average 2.2 -> 11.8 before, 3.9 -> 2.1
 after): 60.2 -> 53.0 CPU ms per page (router with its Node 22.8 -> 22.6,
 catalog 13.0 -> 12.0, history 8.6 -> 7.4, recommendations 7.4 -> 5.8,
 identity 6.8 -> 4.0, gateway 1.0 -> 0.8): two cores answer about 33 -> 38
-pages/s. Steadier, 300 pages one after another straight to Hive Gateway's
-port on a warm cluster, CPU per process (user + system): Node 13.4 ->
-13.5, catalog 12.5 -> 10.1, history 8.1 -> 6.0, recommendations 7.0 ->
-5.5, identity 6.5 -> 3.8; the router's Python hop in front of Node 1.5 ms
+pages/s (one round each: part of that gap is the shared machine). Steadier,
+the previous code and this one in turn, twice each (load average 2.1-2.9),
+a fresh cluster filled as here, then 300 pages one after another straight
+to Hive Gateway's port, CPU per process (user + system, mean of 4 counts):
+Node 16.4 -> 16.9 (noise), catalog 13.1 -> 12.6, history 8.5 -> 7.2,
+recommendations 7.4 -> 6.9, identity 6.7 -> 4.5: about 4.5 ms less per
+page. The router's Python hop in front of Node costs 1.5 ms per page
 and the gateway 0.9 ms. A page makes 9 backend calls (was 10): the
 router's 7 subgraph fetches (recommendations 1, history 2, catalog 3:
 My List and two entity batches, identity 1: this page asks ``me``, the web
 app's ``Home`` asks identity nothing) and recommendations' 2 (history 1,
 catalog 1). Each costs about 1 ms of Python in the callee plus its
-caller's share, Node's planning and merging about 13 ms: the 10-12 ms a
+caller's share, Node's planning and merging 13-17 ms: the 10-12 ms a
 page would need for 100/s is below what this path can reach.
 """
 
