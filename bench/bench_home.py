@@ -100,14 +100,16 @@ gateway's per-address connection cap refusing the load tool); anchor
 vs rows 7.2 ms. The target (p99 <= 50 ms) is met by neither: with the
 cache, the 5% of pages that miss wait behind each other.
 
-The uncached page's CPU, 2026-12-07 10:04 and 10:29 (ADR 0020, last
+The uncached page's CPU, 2026-12-07 10:04 and 10:45 (ADR 0020, last
 addendum), the profile round only (``BENCH_HOME_ROUNDS=0``, with
-``BENCH_HOME_VIEWERS=1``: the viewers serve only the rounds), the cores
-shared with others' work (load average 2.2 -> 11.8 before, 3.9 -> 2.1
-after): 60.2 -> 53.0 CPU ms per page (router with its Node 22.8 -> 22.6,
-catalog 13.0 -> 12.0, history 8.6 -> 7.4, recommendations 7.4 -> 5.8,
-identity 6.8 -> 4.0, gateway 1.0 -> 0.8): two cores answer about 33 -> 38
-pages/s (one round each: part of that gap is the shared machine). Steadier,
+``BENCH_HOME_VIEWERS=1``: the viewers serve only the rounds): before, the
+cores shared with others' work (load average 2.2 -> 11.8), 60.2 CPU ms per
+page (router with its Node 22.8, catalog 13.0, history 8.6,
+recommendations 7.4, identity 6.8, gateway 1.0); after, a quiet machine
+(load average 1.1 -> 1.2), 44.6 (router 20.4, catalog 10.2, history 6.8,
+identity 3.8, recommendations 2.8: its rows builder's rounds make its
+idle-subtracted figure the least sure, gateway 0.6): two cores answer
+about 33 -> 45 pages/s (one round each: much of that gap is the load). Steadier,
 the previous code and this one in turn, twice each (load average 2.1-2.9),
 a fresh cluster filled as here, then 300 pages one after another straight
 to Hive Gateway's port, CPU per process (user + system, mean of 4 counts):
