@@ -99,6 +99,30 @@ gateway's per-address connection cap refusing the load tool); anchor
 (rows, one direct call) p50 7.41 ms, p99 26.4 ms; one page alone 37.6 ms
 vs rows 7.2 ms. The target (p99 <= 50 ms) is met by neither: with the
 cache, the 5% of pages that miss wait behind each other.
+
+The uncached page's CPU, 2026-12-07 10:04 and 10:45 (ADR 0020, last
+addendum), the profile round only (``BENCH_HOME_ROUNDS=0``, with
+``BENCH_HOME_VIEWERS=1``: the viewers serve only the rounds): before, the
+cores shared with others' work (load average 2.2 -> 11.8), 60.2 CPU ms per
+page (router with its Node 22.8, catalog 13.0, history 8.6,
+recommendations 7.4, identity 6.8, gateway 1.0); after, a quiet machine
+(load average 1.1 -> 1.2), 44.6 (router 20.4, catalog 10.2, history 6.8,
+identity 3.8, recommendations 2.8: its rows builder's rounds make its
+idle-subtracted figure the least sure, gateway 0.6): two cores answer
+about 33 -> 45 pages/s (one round each: much of that gap is the load). Steadier,
+the previous code and this one in turn, twice each (load average 2.1-2.9),
+a fresh cluster filled as here, then 300 pages one after another straight
+to Hive Gateway's port, CPU per process (user + system, mean of 4 counts):
+Node 16.4 -> 16.9 (noise), catalog 13.1 -> 12.6, history 8.5 -> 7.2,
+recommendations 7.4 -> 6.9, identity 6.7 -> 4.5: about 4.5 ms less per
+page. The router's Python hop in front of Node costs 1.5 ms per page
+and the gateway 0.9 ms. A page makes 9 backend calls (was 10): the
+router's 7 subgraph fetches (recommendations 1, history 2, catalog 3:
+My List and two entity batches, identity 1: this page asks ``me``, the web
+app's ``Home`` asks identity nothing) and recommendations' 2 (history 1,
+catalog 1). Each costs about 1 ms of Python in the callee plus its
+caller's share, Node's planning and merging 13-17 ms: the 10-12 ms a
+page would need for 100/s is below what this path can reach.
 """
 
 from __future__ import annotations

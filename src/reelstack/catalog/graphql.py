@@ -26,6 +26,7 @@ from strawberry.types import Info
 from reelstack.catalog import service
 from reelstack.catalog.api import get_viewer
 from reelstack.catalog.context import CatalogContext
+from reelstack.catalog.models import Series as SeriesModel
 from reelstack.catalog.models import Title as TitleModel
 from reelstack.catalog.models import TitleKind, Viewer
 from reelstack.catalog.schemas import ID_PATTERN
@@ -36,6 +37,8 @@ from reelstack.errors import InvalidRequestError, NotFoundError
 
 MAX_IDS = 100
 _ID = re.compile(ID_PATTERN)
+SeriesRead = tuple[SeriesModel, list[tuple[int | None, list[TitleModel]]]]
+"""A series and its seasons' episodes, as ``service.get_series`` reads them for a viewer."""
 MAX_PAGE = 100
 MAX_QUERY = 100
 
@@ -222,29 +225,36 @@ class Season:
 class Series:
     id: strawberry.ID
     name: str
+    # The series and its seasons as read for this viewer, when already read
+    # (a reference): synopsis and seasons then read nothing again.
+    read: strawberry.Private[SeriesRead | None] = None
 
     @classmethod
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Series | None:
         scope = await _scope(info)
         try:
-            found, _ = await service.get_series(ctx=scope.ctx, viewer=scope.viewer, series_id=id)
+            read = await service.get_series(ctx=scope.ctx, viewer=scope.viewer, series_id=id)
         except NotFoundError:
             return None
-        return cls(id=strawberry.ID(found.id), name=found.name)
+        return cls(id=strawberry.ID(read[0].id), name=read[0].name, read=read)
+
+    async def _read(self, scope: _Scope) -> SeriesRead:
+        if self.read is None:
+            self.read = await service.get_series(
+                ctx=scope.ctx, viewer=scope.viewer, series_id=str(self.id)
+            )
+        return self.read
 
     @strawberry.field
     async def synopsis(self, info: Info[Any, Any]) -> str:
-        scope = await _scope(info)
-        found, _ = await service.get_series(ctx=scope.ctx, viewer=scope.viewer, series_id=self.id)
+        found, _ = await self._read(await _scope(info))
         return found.synopsis
 
     @strawberry.field
     async def seasons(self, info: Info[Any, Any]) -> list[Season]:
         """Seasons in order, with the episodes the profile may see."""
         scope = await _scope(info)
-        _, seasons = await service.get_series(
-            ctx=scope.ctx, viewer=scope.viewer, series_id=str(self.id)
-        )
+        _, seasons = await self._read(scope)
         return [
             Season(number=number, episodes=[Title.of(t, scope.ctx) for t in episodes])
             for number, episodes in seasons

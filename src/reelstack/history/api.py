@@ -9,6 +9,7 @@ another account reaches only the caller's own (empty) partition.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated
 
@@ -27,6 +28,7 @@ from reelstack.history.schemas import (
     NextUpItem,
     NextUpList,
     TitleList,
+    Watching,
 )
 
 _ID = re.compile(ID_PATTERN)
@@ -99,6 +101,22 @@ def make_router(*, lookup: NextEpisodeLookup, visible: TitleFilter) -> APIRouter
             store=store, caller=caller, visible=visible, limit=limit
         )
         return TitleList(items=[BookmarkOut.of(m) for m in marks])
+
+    @router.get("/watching")
+    async def watching(caller: CallerDep, store: WideColumnDep, limit: Limit = 20) -> Watching:
+        """Continue Watching (``limit`` titles) and the title watched last, in one request.
+
+        The two answers of ``/continue-watching`` and ``/history?limit=1``: the
+        home page needs both, and one request costs both services less than two.
+        """
+        marks, last = await asyncio.gather(
+            service.continue_watching(store=store, caller=caller, visible=visible, limit=limit),
+            service.history(store=store, caller=caller, visible=visible, limit=1),
+        )
+        return Watching(
+            continue_watching=[BookmarkOut.of(m) for m in marks],
+            last_watched=BookmarkOut.of(last.items[0]) if last.items else None,
+        )
 
     @router.get("/next-up")
     async def next_up(caller: CallerDep, store: WideColumnDep, limit: Limit = 20) -> NextUpList:

@@ -106,6 +106,13 @@ class TitleList(BaseModel):
     items: list[BookmarkOut]
 
 
+class Watching(BaseModel):
+    """What a home page asks history: Continue Watching and the title watched last."""
+
+    continue_watching: list[BookmarkOut]
+    last_watched: BookmarkOut | None
+
+
 class NextUpItem(BaseModel):
     """An episode to play next: its numbers, its title id when known, and what it follows."""
 

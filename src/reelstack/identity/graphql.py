@@ -21,8 +21,9 @@ from reelstack.chassis.app import chassis_of
 from reelstack.chassis.caller import NO_ACCOUNT, Caller
 from reelstack.chassis.subgraph import checked, serve_subgraph, subgraph_schema
 from reelstack.errors import InvalidRequestError
-from reelstack.identity import plans, profiles, service
+from reelstack.identity import plans, profiles
 from reelstack.identity.context import IdentityContext
+from reelstack.identity.models import Plan as PlanModel
 from reelstack.identity.models import Profile as ProfileModel
 from reelstack.identity.schemas import PlanIn, ProfileIn, ProfilePatch
 
@@ -79,12 +80,16 @@ class Account:
     id: strawberry.ID
     email: str
     roles: list[str]
+    # The plan read with the account (``me`` reads both from one row).
+    read_plan: strawberry.Private[PlanModel | None] = None
 
     @strawberry.field
     async def plan(self, info: Info[Any, Any]) -> Plan:
         """What the account's plan allows."""
-        ctx, account = _ctx(info)
-        found = await plans.plan_of(ctx=ctx, account_id=account)
+        found = self.read_plan
+        if found is None:
+            ctx, account = _ctx(info)
+            found = await plans.plan_of(ctx=ctx, account_id=account)
         return Plan(name=found.name, max_streams=found.max_streams, max_height=found.max_height)
 
     @strawberry.field
@@ -114,9 +119,14 @@ class Query:
     async def me(self, info: Info[Any, Any]) -> Account | None:
         """The caller's account."""
         ctx, account = _ctx(info)
-        found = await service.get_account(ctx=ctx, account_id=account)
+        # One read for the account and its plan: a page asking both (the
+        # plan's name beside the email) costs one store session, not two.
+        found, plan = await plans.account_and_plan(ctx=ctx, account_id=account)
         return Account(
-            id=strawberry.ID(found.id), email=found.email, roles=[r.value for r in found.roles]
+            id=strawberry.ID(found.id),
+            email=found.email,
+            roles=[r.value for r in found.roles],
+            read_plan=plan,
         )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelstack.errors import NotFoundError
 from reelstack.identity import repository
 from reelstack.identity.context import IdentityContext
-from reelstack.identity.models import PLANS, Plan, PlanName
+from reelstack.identity.models import PLANS, Account, Plan, PlanName
 
 
 async def plan_of(*, ctx: IdentityContext, account_id: str) -> Plan:
@@ -17,6 +17,16 @@ async def plan_of(*, ctx: IdentityContext, account_id: str) -> Plan:
     if name is None:
         raise NotFoundError("no such account")
     return PLANS[name]
+
+
+async def account_and_plan(*, ctx: IdentityContext, account_id: str) -> tuple[Account, Plan]:
+    """Return an account and what its plan allows, from one read (NotFoundError if none)."""
+    async with ctx.db.session() as session:
+        found = await repository.account_and_plan(session, account_id)
+    if found is None:
+        raise NotFoundError("no such account")
+    account, name = found
+    return account, PLANS[name]
 
 
 async def change_plan(*, ctx: IdentityContext, account_id: str, plan: PlanName) -> Plan:

@@ -128,6 +128,23 @@ async def account_by_id(session: AsyncSession, account_id: str) -> StoredAccount
     return None if row is None else _account(row)
 
 
+async def account_and_plan(
+    session: AsyncSession, account_id: str
+) -> tuple[Account, PlanName] | None:
+    """Return the account with this id and its plan's name from one row, or None."""
+    found = (
+        await session.execute(
+            select(accounts.c.id, accounts.c.email, accounts.c.roles, accounts.c.plan).where(
+                accounts.c.id == account_id
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    account = Account(id=found.id, email=found.email, roles=parse_roles(found.roles))
+    return account, PlanName(found.plan)
+
+
 async def list_accounts(session: AsyncSession, *, limit: int) -> list[Account]:
     """Return up to ``limit`` accounts, oldest first."""
     rows = await session.execute(select(accounts).order_by(accounts.c.created_at).limit(limit))

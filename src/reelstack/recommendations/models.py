@@ -34,6 +34,16 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Watching:
+    """What history says of a profile for its home page, from one request."""
+
+    continuing: list[Item]
+    """Continue Watching, newest first, with each title's progress."""
+    last: Item | None
+    """The title (or, for an episode, the series) watched last: "because you watched"."""
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """A home page row: its id (``trending``, ``top10``, ``genre:Drama``, ...), name, items."""
 

@@ -83,13 +83,18 @@ async def home_rows(*, ctx: RecommendationsContext, caller: Caller) -> Home:
     region, maturity = rows_key(caller, ctx.default_region)
     home = Home(region=region, maturity=maturity)
     up = ctx.upstreams
-    stored, watching, watched, listed = await asyncio.gather(
+    stored, from_history, listed = await asyncio.gather(
         asyncio.wait_for(_stored_rows(ctx, region, maturity), ctx.store_timeout_s),
-        up.continue_watching(caller),
-        up.last_watched(caller),
+        up.watching(caller),
         up.my_list(caller),
         return_exceptions=True,
     )
+    watching: list[Item] | BaseException
+    watched: Item | BaseException | None
+    if isinstance(from_history, BaseException):
+        watching = watched = from_history
+    else:
+        watching, watched = from_history.continuing, from_history.last
     if isinstance(stored, BaseException):
         # The store is slow or down: the rows last built, from the cache.
         home.fallback = True

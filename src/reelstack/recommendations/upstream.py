@@ -2,9 +2,9 @@
 
 Catalog says which titles a maturity level may see in a region (for the
 builder, asking as nobody but that level and region) and what is on a
-profile's list; history says what the profile is watching. Calls for a
-profile forward the caller's identity headers, so each service judges the
-same caller.
+profile's list; history says what the profile is watching and watched
+last (one request per page). Calls for a profile forward the caller's
+identity headers, so each service judges the same caller.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import quote
 from reelstack.chassis.caller import MATURITY, REGION, Caller
 from reelstack.chassis.resilience.client import ResilientClient
 from reelstack.errors import UnavailableError
-from reelstack.recommendations.models import CatalogTitle, Item
+from reelstack.recommendations.models import CatalogTitle, Item, Watching
 
 PAGE = 100
 MAX_TITLES = 20_000
@@ -29,9 +29,7 @@ class Upstreams(Protocol):
 
     async def titles(self, *, maturity: str, region: str) -> list[CatalogTitle]: ...
 
-    async def continue_watching(self, caller: Caller) -> list[Item]: ...
-
-    async def last_watched(self, caller: Caller) -> Item | None: ...
+    async def watching(self, caller: Caller) -> Watching: ...
 
     async def my_list(self, caller: Caller) -> list[Item]: ...
 
@@ -76,22 +74,22 @@ class ServiceUpstreams:
                 break
         return found
 
-    async def continue_watching(self, caller: Caller) -> list[Item]:
-        path = f"/history/profiles/{quote(caller.profile or '')}/continue-watching"
+    async def watching(self, caller: Caller) -> Watching:
+        # One request for both of history's parts of a page: two cost history
+        # and this service a request's fixed cost more, on every page.
+        path = f"/history/profiles/{quote(caller.profile or '')}/watching"
         response = await self.client().request("history", "GET", path, headers=caller.headers())
         body = _ok(response.status, response.json() if response.ok else None, "history")
-        return [Item(str(i["title_id"]), "title", float(i["fraction"])) for i in body["items"]]
-
-    async def last_watched(self, caller: Caller) -> Item | None:
-        path = f"/history/profiles/{quote(caller.profile or '')}/history?limit=1"
-        response = await self.client().request("history", "GET", path, headers=caller.headers())
-        body = _ok(response.status, response.json() if response.ok else None, "history")
-        if not body["items"]:
-            return None
-        latest = body["items"][0]
+        continuing = [
+            Item(str(i["title_id"]), "title", float(i["fraction"]))
+            for i in body["continue_watching"]
+        ]
+        latest = body["last_watched"]
+        if not latest:
+            return Watching(continuing, None)
         if latest.get("series_id"):
-            return Item(str(latest["series_id"]), "series")
-        return Item(str(latest["title_id"]), "title")
+            return Watching(continuing, Item(str(latest["series_id"]), "series"))
+        return Watching(continuing, Item(str(latest["title_id"]), "title"))
 
     async def my_list(self, caller: Caller) -> list[Item]:
         path = f"/catalog/profiles/{quote(caller.profile or '')}/my-list"

@@ -113,6 +113,11 @@ async def test_history_continue_watching_next_up_and_removal(client: httpx.Async
     assert [item["title_id"] for item in rest.json()["items"]] == ["film-1"]
     watching = (await client.get(f"{BASE}/continue-watching", headers=ME)).json()
     assert [item["title_id"] for item in watching["items"]] == ["film-1"]
+    # The home page's one request: the same list and the newest of the history.
+    both = (await client.get(f"{BASE}/watching", headers=ME)).json()
+    assert [item["title_id"] for item in both["continue_watching"]] == ["film-1"]
+    assert both["last_watched"]["title_id"] == "show-e3"
+    assert both["last_watched"]["series_id"] == "show"
     up = (await client.get(f"{BASE}/next-up", headers=ME)).json()["items"]
     assert [(i["series_id"], i["season"], i["episode"], i["title_id"]) for i in up] == [
         ("show", 1, 4, None)
@@ -156,6 +161,9 @@ async def test_a_kids_profile_is_never_listed_an_adult_title(
     history = await kids_client.get(f"{BASE}/history", headers=kid)
     assert ids(history) == ["show-e1", "film-g"]
     assert ids(await kids_client.get(f"{BASE}/continue-watching", headers=kid)) == ["film-g"]
+    both = (await kids_client.get(f"{BASE}/watching", headers=kid)).json()
+    assert [item["title_id"] for item in both["continue_watching"]] == ["film-g"]
+    assert both["last_watched"]["title_id"] == "show-e1", "the newest the kid may see"
     up = (await kids_client.get(f"{BASE}/next-up", headers=kid)).json()["items"]
     assert [(i["episode"], i["after"]["title_id"]) for i in up] == [(2, "show-e1")]
     # An adult profile of the same service sees all it watched; catalog is not asked.
@@ -246,7 +254,7 @@ async def test_every_route_answers_404_for_a_profile_the_token_does_not_name(
 ) -> None:
     await client.put(f"{BASE}/bookmarks/secret", json=heartbeat(500), headers=ME)
     routes = profile_routes(client)
-    assert len(routes) == 6, routes
+    assert len(routes) == 7, routes
     sibling = {"x-account-id": OWNER.account, "x-profile-id": "adult-1"}
     stranger = {"x-account-id": "acct-attacker", "x-profile-id": "p-attacker"}
     account_only = {"x-account-id": OWNER.account}

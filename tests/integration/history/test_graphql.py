@@ -93,13 +93,18 @@ async def test_continue_watching_next_up_history_and_removal(client: httpx.Async
     await beat(client, me, "film-1", 400)
     await beat(client, me, "ep-3", 980, series_id="show", season=1, episode=3)
     lists = """{
-        continueWatching { title { id } progress { fraction } }
-        nextUp { title { id } after { title { id } } }
+        continueWatching { title { id progress { fraction } } progress { fraction } }
+        nextUp { title { id progress { fraction } } after { title { id } } }
         viewingHistory(limit: 10) { items { title { id } } cursor }
     }"""
     body = (await gql(client, lists, me))["data"]
-    assert body["continueWatching"] == [{"title": {"id": "film-1"}, "progress": {"fraction": 0.4}}]
-    assert body["nextUp"] == [{"title": {"id": "ep-4"}, "after": {"title": {"id": "ep-3"}}}]
+    assert body["continueWatching"] == [
+        {"title": {"id": "film-1", "progress": {"fraction": 0.4}}, "progress": {"fraction": 0.4}}
+    ]
+    # The next episode's progress is read on its own (never played: null).
+    assert body["nextUp"] == [
+        {"title": {"id": "ep-4", "progress": None}, "after": {"title": {"id": "ep-3"}}}
+    ]
     assert sorted(i["title"]["id"] for i in body["viewingHistory"]["items"]) == ["ep-3", "film-1"]
     removed = await gql(client, 'mutation { removeFromHistory(titleId: "film-1") }', me)
     assert removed["data"] == {"removeFromHistory": True}

@@ -91,6 +91,32 @@ async def test_series_seasons_and_the_next_episode(
     assert kids["series"]["seasons"] == [{"number": 1, "episodes": [{"id": "ep1"}, {"id": "ep3"}]}]
 
 
+async def test_a_series_reference_reads_the_series_once_for_all_its_fields(
+    client: httpx.AsyncClient, ctx: CatalogContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The web app's home page asks each series' name, synopsis and seasons.
+    await fill(ctx)
+    of_episode = await gql(client, '{ title(id: "ep1") { series { id } } }', KIDS)
+    series_id = of_episode["data"]["title"]["series"]["id"]
+    reads: list[str] = []
+    real = service.get_series
+
+    async def counted(**kwargs: Any) -> Any:
+        reads.append(kwargs["series_id"])
+        return await real(**kwargs)
+
+    monkeypatch.setattr(service, "get_series", counted)
+    query = """query($representations: [_Any!]!) { _entities(representations: $representations)
+        { ... on Series { id name synopsis seasons { number episodes { id } } } } }"""
+    body = await gql(
+        client, query, KIDS, representations=[{"__typename": "Series", "id": series_id}]
+    )
+    series = body["data"]["_entities"][0]
+    assert series["name"] == "Stranger Things"
+    assert series["seasons"] == [{"number": 1, "episodes": [{"id": "ep1"}, {"id": "ep3"}]}]
+    assert reads == [series_id]
+
+
 async def test_my_list_and_thumbs_for_the_tokens_profile(
     client: httpx.AsyncClient, ctx: CatalogContext
 ) -> None:

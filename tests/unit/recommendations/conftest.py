@@ -14,7 +14,7 @@ from reelstack.chassis.caller import Caller
 from reelstack.errors import UnavailableError
 from reelstack.ports.log import Record
 from reelstack.recommendations import tables
-from reelstack.recommendations.models import MATURITY_LEVELS, CatalogTitle, Item
+from reelstack.recommendations.models import MATURITY_LEVELS, CatalogTitle, Item, Watching
 
 # name, genres, lowest level that may see it, series
 CATALOG = {
@@ -38,7 +38,7 @@ def visible(title_id: str, maturity: str, region: str) -> bool:
 class FakeUpstreams:
     """Catalog and history as their APIs answer, in memory; each can be made to fail."""
 
-    watching: dict[str, list[Item]] = field(default_factory=dict)
+    continuing: dict[str, list[Item]] = field(default_factory=dict)
     watched: dict[str, Item] = field(default_factory=dict)
     listed: dict[str, list[Item]] = field(default_factory=dict)
     down: set[str] = field(default_factory=set)
@@ -56,14 +56,11 @@ class FakeUpstreams:
             if visible(id, maturity, region)
         ]
 
-    async def continue_watching(self, caller: Caller) -> list[Item]:
+    async def watching(self, caller: Caller) -> Watching:
         self._check("history")
-        self.asked.append(("continue_watching", caller.profile))
-        return self.watching.get(caller.profile or "", [])
-
-    async def last_watched(self, caller: Caller) -> Item | None:
-        self._check("history")
-        return self.watched.get(caller.profile or "")
+        self.asked.append(("watching", caller.profile))
+        profile = caller.profile or ""
+        return Watching(self.continuing.get(profile, []), self.watched.get(profile))
 
     async def my_list(self, caller: Caller) -> list[Item]:
         self._check("catalog")

@@ -112,7 +112,7 @@ async def test_rows_follow_popularity_and_series_stand_for_their_episodes(stack:
 
 async def test_a_kids_profile_gets_only_its_level_in_every_row(stack: Stack) -> None:
     await stack.build()
-    stack.upstreams.watching["p1"] = [Item("e1", "title", 0.4)]
+    stack.upstreams.continuing["p1"] = [Item("e1", "title", 0.4)]
     stack.upstreams.watched["p1"] = Item("robots", "title")
     body = (await stack.rows(**{"x-maturity": "kids"})).json()
     rows = _rows(body)
@@ -132,7 +132,7 @@ async def test_a_region_sees_its_own_top_10(stack: Stack) -> None:
 
 async def test_the_profiles_own_rows(stack: Stack) -> None:
     await stack.build()
-    stack.upstreams.watching["p1"] = [Item("e1", "title", 0.4)]
+    stack.upstreams.continuing["p1"] = [Item("e1", "title", 0.4)]
     stack.upstreams.watched["p1"] = Item("space", "title")
     stack.upstreams.listed["p1"] = [Item("war", "title")]
     body = (await stack.rows()).json()
@@ -191,7 +191,7 @@ async def test_a_slow_or_down_store_serves_the_cached_rows(
     await stack.build()
     fresh = _rows((await stack.rows()).json())
     stack.ctx.store = DownStore(stack.ctx.store, slow_s=slow_s)  # type: ignore[assignment]
-    stack.upstreams.watching["p1"] = [Item("e1", "title", 0.4)]
+    stack.upstreams.continuing["p1"] = [Item("e1", "title", 0.4)]
     body = (await stack.rows()).json()
     assert body["fallback"] is True
     assert "rows" in {e["part"] for e in body["errors"]}
@@ -211,7 +211,7 @@ async def test_the_subgraph_serves_the_same_rows_as_references_to_catalogs_entit
     stack: Stack,
 ) -> None:
     await stack.build()
-    stack.upstreams.watching["p1"] = [Item("e1", "title", 0.4)]
+    stack.upstreams.continuing["p1"] = [Item("e1", "title", 0.4)]
     who = {"x-account-id": "acc1", "x-profile-id": "p1", "x-maturity": "kids"}
     query = """{ home { fallback errors { part }
         rows { id name items { title { id } series { id } progress } } } }"""
