@@ -12,7 +12,9 @@ Answers: ``200 {"accepted": n}`` once appended; ``401`` without the
 gateway's caller headers; ``413`` for a body or batch over the limits;
 ``400`` for a body that is not ``{"events": [...]}``; ``422`` with the
 reason of every refused event when any event fails its schema, and then
-nothing of the batch is appended.
+nothing of the batch is appended. An appended batch's play starts, stalls and
+errors are added to the QoE series of the request's ``X-Region``
+(:mod:`reelstack.events.qoe`); a refused one adds nothing.
 
 Why a batch is refused whole: a player retries what was not acknowledged,
 and it can only retry a whole batch safely if none of it was written; a
@@ -40,6 +42,7 @@ from reelstack.events.models import Caller
 
 ACCOUNT_HEADER = chassis_caller.ACCOUNT
 PROFILE_HEADER = chassis_caller.PROFILE
+REGION_HEADER = chassis_caller.REGION
 
 # The request body as OpenAPI shows it; the checks themselves are in schemas.py.
 REQUEST_BODY: dict[str, Any] = {
@@ -122,6 +125,8 @@ async def post_events(request: Request) -> Response:
             log=ctx.log, topic=ctx.topic, events=decoded, caller=caller
         )
         ctx.accepted.inc(accepted)
+        kind_of = fastpath.KIND_OF
+        ctx.qoe.count(request.headers.get(REGION_HEADER), ((kind_of[type(e)], e) for e in decoded))
         return json_response({"accepted": accepted})
     try:
         document = orjson.loads(body)
@@ -152,6 +157,7 @@ async def post_events(request: Request) -> Response:
         )
     accepted = await service.append(log=ctx.log, topic=ctx.topic, events=events, caller=caller)
     ctx.accepted.inc(accepted)
+    ctx.qoe.count(request.headers.get(REGION_HEADER), ((e["type"], e) for e in events))
     return json_response({"accepted": accepted})
 
 

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter
 from reelstack.config import Config, read_group
 from reelstack.events import settings as events_settings
 from reelstack.events.models import BatchLimits
+from reelstack.events.qoe import QoeMetrics
 from reelstack.ports import EventLog
 
 
@@ -25,6 +26,8 @@ class EventsContext:
     """Invalid events, by reason (:data:`reelstack.events.schemas.REASONS`)."""
     refused: Counter
     """Refused requests, by reason: a bad event, too large, not JSON, no caller."""
+    qoe: QoeMetrics
+    """QoE of accepted events by the caller's region (:mod:`reelstack.events.qoe`)."""
 
     @classmethod
     def build(cls, config: Config, *, log: EventLog, registry: CollectorRegistry) -> EventsContext:
@@ -49,5 +52,8 @@ class EventsContext:
                 "POST /events requests refused, by reason.",
                 ["reason"],
                 registry=registry,
+            ),
+            qoe=QoeMetrics(
+                registry, max_regions=config.get(events_settings.EVENTS_QOE_MAX_REGIONS)
             ),
         )

@@ -100,6 +100,8 @@ def _event_structs() -> list[type[msgspec.Struct]]:
 
 
 _STRUCTS = _event_structs()
+KIND_OF: dict[type, str] = {struct: struct.__struct_config__.tag for struct in _STRUCTS}  # type: ignore[misc]
+"""The kind (``type``) of each event struct :func:`decode_valid` returns."""
 # A tagged union of the structs, by "type"; the batch object around it.
 _EVENT: Any = Union[tuple(_STRUCTS)]  # noqa: UP007 - made at run time, no | form
 _decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(

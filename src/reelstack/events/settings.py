@@ -55,3 +55,14 @@ EVENTS_GC_INTERVAL_S = add(
         "measurement collections by count took a 100-event request from 2.0 to 3.3 ms of CPU.",
     )
 )
+
+EVENTS_QOE_MAX_REGIONS = add(
+    Setting(
+        "events.qoe_max_regions",
+        parse_int(1, 676),
+        "50",
+        "Distinct regions the QoE series (reelstack_qoe_*) label by name; events of any "
+        "further region, or none, count under 'other'. Each label is a series kept for the "
+        "process' life, and a demo lets clients name their region.",
+    )
+)
