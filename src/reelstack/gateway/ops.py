@@ -9,8 +9,9 @@ routes from it), so it answers both here, read-only:
   status, with service, zone, status and version.
 - ``GET /api/ops/metrics``: each service's counters summed over its UP
   instances (requests, 5xx, the latency histogram; play starts; the edges'
-  results), cumulative, with the time they were read: the console turns two
-  reads into rates. Scrapes run at most once per ``cache_s`` however many
+  results; QoE by region from the events service's player events),
+  cumulative, with the time they were read: the console turns two reads into
+  rates. Scrapes run at most once per ``cache_s`` however many
   consoles poll, so an admin's browser cannot make the gateway hammer the
   cluster.
 
@@ -127,13 +128,15 @@ class OpsEndpoint:
         services = {name: entry.as_dict() for name, entry in sorted(totals.items())}
         plays = totals["playback"].play_starts if "playback" in totals else None
         edge = totals["edge"].edge_results if "edge" in totals else None
+        # None: no events instance answered; {}: they did, and no play has been counted.
+        events = totals.get("events")
+        qoe = events.qoe_by_region if events is not None and events.scraped > 0 else None
         return {
             "at": time.time(),
             "services": services,
             "play_starts": plays,
             "edge_results": edge,
-            # Player events carry no region in any exported metric yet.
-            "qoe_by_region": None,
+            "qoe_by_region": qoe,
         }
 
     async def _scrape(self, session: aiohttp.ClientSession, instance: InstanceInfo) -> str | None:

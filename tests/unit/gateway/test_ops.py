@@ -10,7 +10,7 @@ from aiohttp import web
 from reelstack.chassis.discovery import InstanceInfo, StaticDiscovery
 from reelstack.gateway.app import create_app
 from reelstack.gateway.ops import OpsEndpoint
-from reelstack.gateway.ops_metrics import parse_exposition
+from reelstack.gateway.ops_metrics import ServiceTotals, parse_exposition
 from tests.unit.gateway.fakes import FakeUpstreams
 from tests.unit.gateway.harness import Connection, gateway_config
 from tests.unit.gateway.keys import jwks, make_key
@@ -145,3 +145,77 @@ async def test_metrics_sum_the_up_instances_and_are_read_once_per_interval() -> 
     assert first["play_starts"] == 7
     assert first["edge_results"] == {"hit": 9, "miss": 1}
     assert first["qoe_by_region"] is None
+
+
+QOE_EXPOSITION = """\
+# TYPE reelstack_qoe_plays counter
+reelstack_qoe_plays_total{region="US"} 3.0
+reelstack_qoe_plays_total{region="other"} 1.0
+reelstack_qoe_plays_total{region="<script>"} 5.0
+# TYPE reelstack_qoe_startup_seconds histogram
+reelstack_qoe_startup_seconds_bucket{region="US",le="0.5"} 1.0
+reelstack_qoe_startup_seconds_bucket{region="US",le="1.0"} 3.0
+reelstack_qoe_startup_seconds_bucket{region="US",le="+Inf"} 3.0
+reelstack_qoe_startup_seconds_count{region="US"} 3.0
+reelstack_qoe_startup_seconds_sum{region="US"} 2.1
+# TYPE reelstack_qoe_rebuffers counter
+reelstack_qoe_rebuffers_total{region="US"} 2.0
+# TYPE reelstack_qoe_rebuffer_seconds counter
+reelstack_qoe_rebuffer_seconds_total{region="US"} 4.5
+# TYPE reelstack_qoe_errors counter
+reelstack_qoe_errors_total{region="US"} 1.0
+"""
+
+
+def test_qoe_series_are_read_by_region_and_odd_labels_are_dropped() -> None:
+    sample = parse_exposition(EXPOSITION + QOE_EXPOSITION)
+    assert sorted(sample.qoe) == ["US", "other"]  # "<script>" is no region
+    us = sample.qoe["US"]
+    assert (us.plays, us.rebuffers, us.rebuffer_seconds, us.errors) == (3, 2, 4.5, 1)
+    assert us.startup_buckets == {"0.5": 1.0, "1.0": 3.0, "+Inf": 3.0}
+    assert (us.startup_count, us.startup_sum) == (3.0, 2.1)
+    assert sample.requests == 49  # the other families read as before
+    assert parse_exposition(EXPOSITION).qoe == {}
+    # An events instance before any play: a source with no rows, not "no source".
+    quiet = ServiceTotals()
+    quiet.add(parse_exposition(EXPOSITION))
+    assert quiet.qoe_by_region == {}
+
+
+async def test_qoe_by_region_sums_the_events_instances() -> None:
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(text=QOE_EXPOSITION)
+
+    server = web.Application()
+    server.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        two = [
+            InstanceInfo("events", "ev-a", "127.0.0.1", port, "a"),
+            InstanceInfo("events", "ev-b", "127.0.0.1", port, "b"),
+        ]
+        summed = await OpsEndpoint(lambda: two, timeout_s=5.0, cache_s=0).metrics()
+        down = [InstanceInfo("events", "ev-c", "127.0.0.1", 1, "a")]  # nothing listens
+        unread = await OpsEndpoint(lambda: down, timeout_s=5.0, cache_s=0).metrics()
+    finally:
+        await runner.cleanup()
+    qoe = summed["qoe_by_region"]
+    assert list(qoe) == ["US", "other"]
+    assert qoe["US"] == {
+        "plays": 6,
+        "startup": {
+            "buckets": [["0.5", 2.0], ["1.0", 6.0], ["+Inf", 6.0]],
+            "count": 6.0,
+            "sum": 4.2,
+        },
+        "rebuffers": 4,
+        "rebuffer_seconds": 9.0,
+        "errors": 2,
+    }
+    assert qoe["other"]["plays"] == 2 and qoe["other"]["startup"]["count"] == 0
+    # No events instance answered: no source, which the console says apart from "no plays yet".
+    assert unread["qoe_by_region"] is None
