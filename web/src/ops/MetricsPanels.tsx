@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react'
 import type { MetricsSnapshot } from './api.ts'
 import type { Rates } from './rates.ts'
+import { QoeTable } from './QoeTable.tsx'
 import { Sparkline } from './Sparkline.tsx'
 import { TableScroll } from '../roles/TableScroll.tsx'
 
@@ -45,10 +46,7 @@ export function MetricsPanels({ history, latest }: { history: Rates[]; latest: M
         )}
       </Panel>
       <Panel title="QoE by region" testid="panel-qoe">
-        <p>
-          No source yet: the events service counts player events but exports none by region. This
-          panel fills once a QoE aggregate exists.
-        </p>
+        <QoeTable byRegion={latest ? latest.qoe_by_region : undefined} />
       </Panel>
       <Panel title="Requests, errors and latency per service" testid="panel-services">
         {services.length === 0 ? (

@@ -19,13 +19,24 @@ export interface ServiceMetrics {
   latency: { buckets: [string, number][]; count: number; sum: number }
 }
 
+/** One region's QoE counters as the events service exports them, cumulative. */
+export interface RegionQoe {
+  plays: number
+  /** Startup time histogram in seconds: [upper bound ("+Inf" last), cumulative count]. */
+  startup: { buckets: [string, number][]; count: number; sum: number }
+  rebuffers: number
+  rebuffer_seconds: number
+  errors: number
+}
+
 /** One read of every service's cumulative counters. */
 export interface MetricsSnapshot {
   at: number
   services: Record<string, ServiceMetrics>
   play_starts: number | null
   edge_results: Record<string, number> | null
-  qoe_by_region: null | Record<string, unknown>
+  /** null: no events instance answered; {}: none has counted a play yet. */
+  qoe_by_region: Record<string, RegionQoe> | null
 }
 
 export async function instances(): Promise<Instance[]> {
