@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import orjson
 from prometheus_client import CollectorRegistry
 
+from reelstack.events import fastpath
 from reelstack.events.qoe import OTHER, QoeMetrics
-from tests.unit.events.samples import event
+from tests.unit.events.samples import GOOD, event
 
 
 def _plays(registry: CollectorRegistry, region: str) -> float:
@@ -65,3 +67,12 @@ def test_regions_past_the_cap_share_one_other_label() -> None:
     families = {m.name: m for m in registry.collect()}
     labels = {s.labels["region"] for s in families["reelstack_qoe_plays"].samples}
     assert labels == {"AA", "AB", "AC", OTHER}
+
+
+def test_the_compiled_decoder_names_each_events_kind() -> None:
+    # The fast path counts by KIND_OF[type(event)]: a wrong kind would count the wrong series.
+    for kind in GOOD:
+        decoded = fastpath.decode_valid(orjson.dumps({"events": [event(kind)]}))
+        if decoded is not None:
+            assert fastpath.KIND_OF[type(decoded[0])] == kind
+    assert "play_start" in fastpath.KIND_OF.values()
