@@ -2,9 +2,10 @@
 
 A studio account uploads a short generated clip through the studio page
 (tus), follows its encoding to a ladder, unpublishes and publishes it, and a
-viewer then plays it. An admin's ops console lists every registered service's
-instances; a viewer gets the role page there and a 403 from the API behind
-it. The header links the studio for the studio role and the console for
+viewer then plays it (its player's QoE events accepted). An admin's ops
+console lists every registered service's instances and a row of QoE for the
+region a play's events came from; a viewer gets the role page there and a
+403 from the API behind it. The header links the studio for the studio role and the console for
 admin, and neither for a viewer. Screenshots of each page at phone and
 desktop widths go to ``REELSTACK_SCREENSHOTS`` when it names a folder.
 """
@@ -142,6 +143,52 @@ def _token(stack: Stack, email: str) -> str:
     return token
 
 
+def _report_a_play(stack: Stack, *, startup_ms: int) -> None:
+    """Post a play's QoE events through the gateway as a new viewer's profile would."""
+    email = "qoe-viewer@example.com"
+    made = httpx.post(
+        f"{stack.gateway}/api/identity/accounts",
+        json={"email": email, "password": PASSWORD},
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    signed_in = httpx.post(
+        f"{stack.gateway}/api/identity/sessions",
+        json={"email": email, "password": PASSWORD},
+        timeout=30,
+    ).json()
+    account = {"Authorization": f"Bearer {signed_in['access_token']}"}
+    profile = httpx.post(
+        f"{stack.gateway}/api/identity/profiles", json={"name": "Q"}, headers=account, timeout=30
+    )
+    assert profile.status_code in (200, 201), profile.text
+    entered = httpx.post(
+        f"{stack.gateway}/api/identity/sessions/refresh",
+        json={"refresh_token": signed_in["refresh_token"], "profile_id": profile.json()["id"]},
+        timeout=30,
+    ).json()
+    common = {"v": 1, "session": "qoe-play", "ts": 1_765_000_000_000}
+    events = [
+        {
+            **common,
+            "type": "play_start",
+            "seq": 0,
+            "title": "t",
+            "startup_ms": startup_ms,
+            "position_ms": 0,
+        },
+        {**common, "type": "rebuffer_start", "seq": 1, "position_ms": 5000},
+        {**common, "type": "rebuffer_end", "seq": 2, "position_ms": 5000, "duration_ms": 800},
+    ]
+    sent = httpx.post(
+        f"{stack.gateway}/api/events",
+        json={"events": events},
+        headers={"Authorization": f"Bearer {entered['access_token']}"},
+        timeout=30,
+    )
+    assert sent.status_code == 200, sent.text
+
+
 def test_a_studio_upload_becomes_a_playable_title(
     page: Page, browser: BrowserContext, stack: Stack, clips: ClipMaker
 ) -> None:
@@ -193,8 +240,11 @@ def test_a_studio_upload_becomes_a_playable_title(
         watch.goto(f"{stack.gateway}/watch/{title_id}")
         watch.get_by_label("Email").fill(VIEWER)
         watch.get_by_label("Password").fill(PASSWORD)
-        watch.get_by_role("button", name="Sign in").click()
-        watch.wait_for_function("() => document.querySelector('video')?.currentTime > 0.5")
+        # The play's first telemetry batch (play_start) is accepted: the ops console's QoE.
+        with watch.expect_response(lambda r: r.url.endswith("/api/events")) as telemetry:
+            watch.get_by_role("button", name="Sign in").click()
+            watch.wait_for_function("() => document.querySelector('video')?.currentTime > 0.5")
+        assert telemetry.value.status == 200, telemetry.value.text()
     finally:
         watch.close()
 
@@ -223,9 +273,21 @@ def test_the_ops_console_lists_every_service_and_a_viewer_is_refused(
         done=lambda found: found >= running,
     )
     assert listed("data-service") == services
-    # Two reads make rates: the per-service table fills, and QoE says it has no source.
+    # Two reads make rates: the per-service table fills.
     page.wait_for_selector("[data-testid=panel-services] tr[data-service=catalog][data-rated=true]")
-    assert "No source yet" in page.locator("[data-testid=panel-qoe]").inner_text()
+    # A play's QoE events through the gateway give the viewer's region (the default, US) a row.
+    _report_a_play(stack, startup_ms=640)
+    # Only that batch holds a stall (the viewer's play above may have made the row already).
+    row = page.locator("[data-testid=panel-qoe] tr[data-region=US]")
+    cells = wait_until(
+        lambda: row.locator("td").all_inner_texts() if row.count() else [],
+        "the reported play in the console's QoE row for US",
+        # Rebuffers per play: a number above zero (a dash before any play).
+        done=lambda found: (
+            len(found) == 7 and found[4].replace(".", "", 1).isdigit() and float(found[4]) > 0
+        ),
+    )
+    assert int(cells[1]) >= 1 and cells[2].endswith("ms"), cells
     _screenshots(page, "ops")
 
     page.evaluate("() => sessionStorage.clear()")
