@@ -106,6 +106,8 @@ def make_token() -> tuple[str, str]:
         "sub": ACCOUNT,
         "account": ACCOUNT,
         "profile": PROFILE,
+        # A profile's token always names its maturity (the gateway refuses one that does not).
+        "maturity": "adults",
         "roles": ["viewer"],
         "iss": DEFAULT_ISSUER,
         "aud": DEFAULT_AUDIENCE,
