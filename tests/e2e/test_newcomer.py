@@ -107,7 +107,11 @@ def _shoot(page: Page, name: str, *, phone: bool = False) -> None:
     sizes = {"desktop": DESKTOP, **({"phone": PHONE} if phone else {})}
     for size, viewport in sizes.items():
         page.set_viewport_size(viewport)
-        page.wait_for_function("() => [...document.images].every(i => i.complete)")
+        # The images on this screen: lazy artwork further down never loads here.
+        page.wait_for_function(
+            "() => [...document.images].every(i => i.complete"
+            " || i.getBoundingClientRect().top >= innerHeight)"
+        )
         page.screenshot(path=folder / f"{name}-{size}.png")
     page.set_viewport_size(DESKTOP)
 
