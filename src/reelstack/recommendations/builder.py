@@ -144,8 +144,10 @@ async def write(
     now_us = time.time_ns() // 1000
     built_s = now_us // 1_000_000
     partition = {"region": region, "maturity": maturity}
-    # Older positions go with the partition; the new rows are written after.
-    await store.delete(tables.ROWS.name, partition, timestamp_us=now_us)
+    # The new rows first (at now_us + 1), then the partition's tombstone at
+    # now_us: it removes only what is older (positions past the new count),
+    # as a write-time reconciliation does. The other order left a moment in
+    # which a reader found the partition empty: a home page with no rows.
     for position, row in enumerate(rows):
         await store.upsert(
             tables.ROWS.name,
@@ -159,7 +161,7 @@ async def write(
             },
             timestamp_us=now_us + 1,
         )
-    await store.delete(tables.SIMILAR.name, partition, timestamp_us=now_us)
+    await store.delete(tables.ROWS.name, partition, timestamp_us=now_us)
     for item, (name, alike) in similar.items():
         await store.upsert(
             tables.SIMILAR.name,
@@ -171,6 +173,7 @@ async def write(
             },
             timestamp_us=now_us + 1,
         )
+    await store.delete(tables.SIMILAR.name, partition, timestamp_us=now_us)
     cached = {"rows": [row.to_json() for row in rows], "built_at": built_s}
     await cache.set(cache_key(region, maturity), orjson.dumps(cached), ttl_s=tables.ROWS_TTL_S)
 
