@@ -69,6 +69,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_FLAGS,
     Result,
     cli,
     embedded_stack_env,
@@ -83,18 +85,7 @@ PLAYS = int(os.environ.get("BENCH_FIRST_FRAME_PLAYS", "10"))
 UP_TIMEOUT_S = 300
 TARGET = "median <= 500 ms"
 PASSWORD = "correct horse battery staple"
-CHROMIUM = os.environ.get("REELSTACK_TEST_CHROMIUM", "/usr/bin/chromium")
 HLS_JS = ROOT / "web" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 FIRST_FRAME_JS = """() => new Promise((resolve, reject) => {
   const started = performance.now()
   const look = () => {
@@ -233,7 +224,7 @@ def main() -> None:
             server, anchor_base = serve_folder(static)
             with sync_playwright() as playwright:
                 context = playwright.chromium.launch_persistent_context(
-                    tmp / "chromium", executable_path=CHROMIUM, headless=True, args=FLAGS
+                    tmp / "chromium", executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
                 )
                 try:
                     page = context.new_page()

@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_FLAGS,
     Result,
     cli,
     embedded_stack_env,
@@ -52,16 +54,6 @@ from bench.common import (  # noqa: E402
 LOADS = int(os.environ.get("BENCH_WEB_LOADS", "10"))
 UP_TIMEOUT_S = 300
 DIST = ROOT / "web" / "dist"
-CHROMIUM = os.environ.get("REELSTACK_TEST_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The paint may come after load returns: wait for the entry, buffered.
 FCP_JS = """() => new Promise((resolve) => {
   const seen = performance.getEntriesByName('first-contentful-paint')
@@ -119,7 +111,7 @@ def main() -> None:
             try:
                 with sync_playwright() as playwright:
                     browser = playwright.chromium.launch(
-                        executable_path=CHROMIUM, headless=True, args=FLAGS
+                        executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
                     )
                     try:
                         # One of each first: the browser's own start is nobody's figure.

@@ -13,6 +13,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HEADER = "name, figure, unit, anchor, anchor figure, ratio, target"
+# Debian's Chromium for the browser benchmarks, and the flags that let it run
+# as root, unattended and offline (the tests' own copy: tests/support/browser.py;
+# benchmarks do not import tests).
+CHROMIUM = os.environ.get("REELSTACK_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 @dataclass(frozen=True)
