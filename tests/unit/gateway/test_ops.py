@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -108,21 +110,29 @@ def test_exposition_is_summed_without_the_chassis_own_routes() -> None:
     assert parse_exposition(counted).play_starts == 12
 
 
-async def test_metrics_sum_the_up_instances_and_are_read_once_per_interval() -> None:
-    scrapes: list[str] = []
+@asynccontextmanager
+async def serving_metrics(text: str, scrapes: list[str] | None = None) -> AsyncIterator[int]:
+    """An instance's ``/metrics`` answering ``text`` on a free port (its port); scrapes noted."""
 
     async def metrics(request: web.Request) -> web.Response:
-        scrapes.append(request.path)
-        return web.Response(text=EXPOSITION)
+        if scrapes is not None:
+            scrapes.append(request.path)
+        return web.Response(text=text)
 
     server = web.Application()
     server.router.add_get("/metrics", metrics)
     runner = web.AppRunner(server)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
+        yield runner.addresses[0][1]
+    finally:
+        await runner.cleanup()
+
+
+async def test_metrics_sum_the_up_instances_and_are_read_once_per_interval() -> None:
+    scrapes: list[str] = []
+    async with serving_metrics(EXPOSITION, scrapes) as port:
         listing = [
             InstanceInfo("playback", "p-a", "127.0.0.1", port, "a"),
             InstanceInfo("playback", "p-b", "127.0.0.1", 1, "b"),  # nothing listens there
@@ -134,8 +144,6 @@ async def test_metrics_sum_the_up_instances_and_are_read_once_per_interval() -> 
         ops = OpsEndpoint(lambda: listing, timeout_s=5.0, cache_s=600.0)
         first = await ops.metrics()
         again = await ops.metrics()
-    finally:
-        await runner.cleanup()
     assert again is first
     assert len(scrapes) == 2  # p-a and e-a (by its management port), once
     playback = first["services"]["playback"]
@@ -183,17 +191,7 @@ def test_qoe_series_are_read_by_region_and_odd_labels_are_dropped() -> None:
 
 
 async def test_qoe_by_region_sums_the_events_instances() -> None:
-    async def metrics(request: web.Request) -> web.Response:
-        return web.Response(text=QOE_EXPOSITION)
-
-    server = web.Application()
-    server.router.add_get("/metrics", metrics)
-    runner = web.AppRunner(server)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
+    async with serving_metrics(QOE_EXPOSITION) as port:
         two = [
             InstanceInfo("events", "ev-a", "127.0.0.1", port, "a"),
             InstanceInfo("events", "ev-b", "127.0.0.1", port, "b"),
@@ -201,8 +199,6 @@ async def test_qoe_by_region_sums_the_events_instances() -> None:
         summed = await OpsEndpoint(lambda: two, timeout_s=5.0, cache_s=0).metrics()
         down = [InstanceInfo("events", "ev-c", "127.0.0.1", 1, "a")]  # nothing listens
         unread = await OpsEndpoint(lambda: down, timeout_s=5.0, cache_s=0).metrics()
-    finally:
-        await runner.cleanup()
     qoe = summed["qoe_by_region"]
     assert list(qoe) == ["US", "other"]
     assert qoe["US"] == {
