@@ -57,21 +57,22 @@ export const studioPage = pageModule(() => import('./studio/StudioPage.tsx'))
 export const studioTitlePage = pageModule(() => import('./studio/StudioTitlePage.tsx'))
 export const opsPage = pageModule(() => import('./ops/OpsPage.tsx'))
 
+const PAGES: Record<Route['page'], PageModule<never>> = {
+  watch: watchPage,
+  signin: signInPage,
+  signup: signUpPage,
+  profiles: profilesPage,
+  home: homePage,
+  title: titlePage,
+  search: searchPage,
+  myList: myListPage,
+  account: accountPage,
+  studio: studioPage,
+  studioTitle: studioTitlePage,
+  ops: opsPage,
+}
+
 /** The page module that shows `route`. */
 export function pageOf(route: Route): PageModule<never> {
-  const pages: Record<Route['page'], PageModule<never>> = {
-    watch: watchPage,
-    signin: signInPage,
-    signup: signUpPage,
-    profiles: profilesPage,
-    home: homePage,
-    title: titlePage,
-    search: searchPage,
-    myList: myListPage,
-    account: accountPage,
-    studio: studioPage,
-    studioTitle: studioTitlePage,
-    ops: opsPage,
-  }
-  return pages[route.page]
+  return PAGES[route.page]
 }
